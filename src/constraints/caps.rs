@@ -1,0 +1,234 @@
+//! The GStreamer edge of the constraints engine: native modes from
+//! `gst::Caps`, and settings / capabilities as `gst::Structure`s.
+//! Everything else in [`super`] is plain Rust.
+
+use super::device::{
+    AudioMode, Fraction, IntRange, NativeMode, VideoMode, sample_size_of_format,
+};
+use super::parse::{Property, ValueType};
+use gst::glib;
+use serde_json::Value;
+
+/// The alternatives a caps field offers: a fixed value, a range, or a list
+/// of either.
+fn int_alternatives(s: &gst::StructureRef, field: &str) -> Vec<IntRange> {
+    fn one(v: &glib::SendValue, out: &mut Vec<IntRange>) {
+        if let Ok(i) = v.get::<i32>() {
+            if i > 0 {
+                out.push(IntRange::fixed(i as u32));
+            }
+        } else if let Ok(r) = v.get::<gst::IntRange<i32>>() {
+            if r.max() > 0 {
+                out.push(IntRange {
+                    min: r.min().max(1) as u32,
+                    max: r.max() as u32,
+                });
+            }
+        } else if let Ok(l) = v.get::<gst::List>() {
+            for x in l.iter() {
+                one(x, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(v) = s.value(field) {
+        one(v, &mut out);
+    }
+    out
+}
+
+fn fraction_alternatives(s: &gst::StructureRef, field: &str) -> Vec<(Fraction, Fraction)> {
+    fn frac(f: gst::Fraction) -> Fraction {
+        Fraction::new(f.numer(), f.denom())
+    }
+    fn one(v: &glib::SendValue, out: &mut Vec<(Fraction, Fraction)>) {
+        if let Ok(f) = v.get::<gst::Fraction>() {
+            out.push((frac(f), frac(f)));
+        } else if let Ok(r) = v.get::<gst::FractionRange>() {
+            out.push((frac(r.min()), frac(r.max())));
+        } else if let Ok(l) = v.get::<gst::List>() {
+            for x in l.iter() {
+                one(x, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    if let Ok(v) = s.value(field) {
+        one(v, &mut out);
+    }
+    out
+}
+
+fn string_alternatives(s: &gst::StructureRef, field: &str) -> Vec<String> {
+    let Ok(v) = s.value(field) else {
+        return Vec::new();
+    };
+    if let Ok(x) = v.get::<String>() {
+        return vec![x];
+    }
+    if let Ok(l) = v.get::<gst::List>() {
+        return l.iter().filter_map(|x| x.get::<String>().ok()).collect();
+    }
+    Vec::new()
+}
+
+/// Native modes of a device's caps: one per caps structure, lists expanded
+/// (width x height x frame rate for video, rate x channels x format for
+/// audio). Structures that give no size, rate or channel count yield no mode.
+pub fn modes_from_caps(caps: &gst::CapsRef) -> Vec<NativeMode> {
+    let mut modes = Vec::new();
+    for (index, s) in caps.iter().enumerate() {
+        let name = s.name().as_str();
+        if name.starts_with("video/") || name.starts_with("image/") {
+            let formats = string_alternatives(s, "format");
+            for w in int_alternatives(s, "width") {
+                for h in int_alternatives(s, "height") {
+                    for (min_rate, max_rate) in fraction_alternatives(s, "framerate") {
+                        modes.push(NativeMode::Video(VideoMode {
+                            width: w,
+                            height: h,
+                            min_rate,
+                            max_rate,
+                            media_type: name.to_owned(),
+                            formats: formats.clone(),
+                            structure_index: index,
+                        }));
+                    }
+                }
+            }
+        } else if name == "audio/x-raw" {
+            for format in string_alternatives(s, "format") {
+                let Some(sample_size) = sample_size_of_format(&format) else {
+                    continue;
+                };
+                for rate in int_alternatives(s, "rate") {
+                    for channels in int_alternatives(s, "channels") {
+                        modes.push(NativeMode::Audio(AudioMode {
+                            rate,
+                            channels,
+                            sample_size,
+                            format: format.clone(),
+                            structure_index: index,
+                        }));
+                    }
+                }
+            }
+        }
+    }
+    modes
+}
+
+fn json_number(name: &str, v: &serde_json::Number) -> glib::SendValue {
+    let integer = Property::from_name(name).is_some_and(|p| p.value_type() == ValueType::ULong);
+    match v.as_i64() {
+        Some(i) if integer && i32::try_from(i).is_ok() => (i as i32).to_send_value(),
+        _ => v.as_f64().unwrap_or(0.0).to_send_value(),
+    }
+}
+
+/// A `GstDoubleRange` value; gstreamer-rs has no type for it.
+fn double_range(min: f64, max: f64) -> glib::SendValue {
+    use glib::translate::{FromGlib, ToGlibPtrMut, UnsafeFrom};
+    // SAFETY: a fresh GValue of the double-range type is set through the
+    // GStreamer API; it holds two doubles, so it may cross threads.
+    unsafe {
+        let mut v = glib::Value::from_type(glib::Type::from_glib(
+            gst::ffi::gst_double_range_get_type(),
+        ));
+        gst::ffi::gst_value_set_double_range(v.to_glib_none_mut().0, min, max);
+        glib::SendValue::unsafe_from(v.into_raw())
+    }
+}
+
+fn json_to_value(name: &str, v: &Value) -> Option<glib::SendValue> {
+    use gst::prelude::*;
+    Some(match v {
+        Value::Bool(b) => b.to_send_value(),
+        Value::String(s) => s.to_send_value(),
+        Value::Number(n) => json_number(name, n),
+        Value::Array(items) => {
+            gst::List::new(items.iter().filter_map(|i| json_to_value(name, i))).to_send_value()
+        }
+        Value::Object(m) => {
+            let (min, max) = (m.get("min")?, m.get("max")?);
+            match (json_number(name, min.as_number()?).get::<i32>(), json_number(name, max.as_number()?).get::<i32>()) {
+                (Ok(a), Ok(b)) => gst::IntRange::new(a, b).to_send_value(),
+                _ => double_range(min.as_f64()?, max.as_f64()?),
+            }
+        }
+        Value::Null => return None,
+    })
+}
+
+/// A JSON object of W3C members (settings or capabilities) as a structure
+/// with the same field names: integers as `int`, other numbers as `double`,
+/// `{min, max}` as ranges, arrays as lists.
+pub fn json_to_structure(name: &str, v: &Value) -> gst::Structure {
+    let mut s = gst::Structure::new_empty(name);
+    if let Value::Object(m) = v {
+        for (k, x) in m {
+            if let Some(val) = json_to_value(k, x) {
+                s.set_value(k.as_str(), val);
+            }
+        }
+    }
+    s
+}
+
+/// `MediaTrackSettings` as a structure.
+pub fn settings_structure(settings: &super::Settings) -> gst::Structure {
+    json_to_structure("MediaTrackSettings", &settings.to_json())
+}
+
+/// `MediaTrackCapabilities` as a structure.
+pub fn capabilities_structure(capabilities: &Value) -> gst::Structure {
+    json_to_structure("MediaTrackCapabilities", capabilities)
+}
+
+use gst::prelude::ToSendValue;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::str::FromStr;
+
+    #[test]
+    fn caps_lists_and_ranges_become_modes() {
+        gst::init().unwrap();
+        let caps = gst::Caps::from_str(
+            "video/x-raw,format={I420,YUY2},width=1920,height=1080,framerate={30/1,60/1}; \
+             image/jpeg,width=[1,640],height=480,framerate=[5/1,30/1]; \
+             audio/x-raw,format={S16LE,F32LE},rate=48000,channels=[1,2]; \
+             video/x-raw,format=I420",
+        )
+        .unwrap();
+        let modes = modes_from_caps(&caps);
+        assert_eq!(modes.len(), 5);
+        let NativeMode::Video(v) = &modes[1] else { panic!() };
+        assert_eq!(v.max_rate, Fraction::new(60, 1));
+        assert_eq!(v.formats, ["I420", "YUY2"]);
+        let NativeMode::Video(j) = &modes[2] else { panic!() };
+        assert!(j.is_encoded());
+        assert_eq!(j.width, IntRange { min: 1, max: 640 });
+        assert_eq!((j.min_rate, j.max_rate), (Fraction::new(5, 1), Fraction::new(30, 1)));
+        assert_eq!(j.structure_index, 1);
+        let NativeMode::Audio(a) = &modes[4] else { panic!() };
+        assert_eq!((a.sample_size, a.channels), (32, IntRange { min: 1, max: 2 }));
+    }
+
+    #[test]
+    fn structures_use_w3c_names_and_types() {
+        gst::init().unwrap();
+        let caps = serde_json::json!({
+            "deviceId": "cam", "width": {"min": 1, "max": 1920},
+            "frameRate": {"min": 0.0, "max": 60.0}, "resizeMode": ["none", "crop-and-scale"],
+        });
+        let s = capabilities_structure(&caps);
+        assert_eq!(s.name(), "MediaTrackCapabilities");
+        assert_eq!(
+            s.to_string(),
+            "MediaTrackCapabilities, deviceId=(string)cam, width=(int)[ 1, 1920 ], \
+             frameRate=(double)[ 0, 60 ], resizeMode=(string){ none, crop-and-scale };"
+        );
+    }
+}

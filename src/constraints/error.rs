@@ -1,0 +1,103 @@
+//! The errors of getUserMedia and applyConstraints (DESIGN section 7).
+
+use serde_json::json;
+use std::fmt;
+
+/// The DOMException / TypeError names the plugin reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorName {
+    TypeError,
+    NotFoundError,
+    OverconstrainedError,
+    NotReadableError,
+}
+
+impl ErrorName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorName::TypeError => "TypeError",
+            ErrorName::NotFoundError => "NotFoundError",
+            ErrorName::OverconstrainedError => "OverconstrainedError",
+            ErrorName::NotReadableError => "NotReadableError",
+        }
+    }
+}
+
+/// An error with the W3C name, the failing constraint (OverconstrainedError
+/// only) and a message that names what failed and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConstraintError {
+    name: ErrorName,
+    constraint: Option<String>,
+    message: String,
+}
+
+impl ConstraintError {
+    pub fn type_error(message: impl Into<String>) -> Self {
+        ConstraintError {
+            name: ErrorName::TypeError,
+            constraint: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ConstraintError {
+            name: ErrorName::NotFoundError,
+            constraint: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_readable(message: impl Into<String>) -> Self {
+        ConstraintError {
+            name: ErrorName::NotReadableError,
+            constraint: None,
+            message: message.into(),
+        }
+    }
+
+    /// `message` is the explanation after the constraint name.
+    pub fn overconstrained(constraint: &str, message: impl AsRef<str>) -> Self {
+        ConstraintError {
+            name: ErrorName::OverconstrainedError,
+            constraint: Some(constraint.to_owned()),
+            message: format!("{constraint}: {}", message.as_ref()),
+        }
+    }
+
+    pub fn error_name(&self) -> ErrorName {
+        self.name
+    }
+
+    pub fn name(&self) -> &'static str {
+        self.name.as_str()
+    }
+
+    pub fn constraint(&self) -> Option<&str> {
+        self.constraint.as_deref()
+    }
+
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// `{"name": .., "constraint": .., "message": ..}`; `constraint` only for
+    /// OverconstrainedError.
+    pub fn to_json(&self) -> serde_json::Value {
+        let mut v = json!({ "name": self.name() });
+        if let Some(c) = &self.constraint {
+            v["constraint"] = json!(c);
+        }
+        v["message"] = json!(self.message);
+        v
+    }
+}
+
+impl fmt::Display for ConstraintError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name(), self.message)
+    }
+}
+
+impl std::error::Error for ConstraintError {}

@@ -1,0 +1,28 @@
+#![allow(clippy::non_send_fields_in_send_ty, unused_doc_comments)]
+
+//! gst-mediastream: the W3C Media Capture and Streams model for GStreamer.
+//!
+//! The [`constraints`] module is the pure W3C constraints engine
+//! (parsing, SelectSettings, fitness distance, capabilities); it needs no
+//! running GStreamer except at its caps edge ([`constraints::caps`]).
+
+pub mod constraints;
+pub mod devices;
+
+use gst::glib;
+
+fn plugin_init(_plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    Ok(())
+}
+
+gst::plugin_define!(
+    mediastream,
+    env!("CARGO_PKG_DESCRIPTION"),
+    plugin_init,
+    concat!(env!("CARGO_PKG_VERSION"), "-", env!("COMMIT_ID")),
+    "MPL",
+    env!("CARGO_PKG_NAME"),
+    env!("CARGO_PKG_NAME"),
+    env!("CARGO_PKG_REPOSITORY"),
+    env!("BUILD_REL_DATE")
+);
