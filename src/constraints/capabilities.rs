@@ -54,7 +54,11 @@ pub fn capabilities(device: &DeviceInfo, audio_processing: bool) -> Value {
             m.insert("resizeMode".into(), json!(["none", "crop-and-scale"]));
         }
         DeviceKind::AudioInput => {
-            let modes = || device.audio_modes().filter(|a| a.rate.max > 0 && a.channels.max > 0);
+            let modes = || {
+                device
+                    .audio_modes()
+                    .filter(|a| a.rate.max > 0 && a.channels.max > 0)
+            };
             if modes().next().is_some() {
                 let rmin = fold_min(modes().map(|a| a.rate.min as f64)).unwrap_or(0.0);
                 let rmax = fold_max(modes().map(|a| a.rate.max as f64)).unwrap_or(0.0);
@@ -97,9 +101,7 @@ pub fn supported_constraints() -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::constraints::device::{
-        AudioMode, Fraction, IntRange, NativeMode, VideoMode,
-    };
+    use crate::constraints::device::{AudioMode, Fraction, IntRange, NativeMode, VideoMode};
 
     fn camera() -> DeviceInfo {
         DeviceInfo {
@@ -163,7 +165,10 @@ mod tests {
             is_default: true,
             latency: 0.01,
             modes: vec![NativeMode::Audio(AudioMode {
-                rate: IntRange { min: 8000, max: 48000 },
+                rate: IntRange {
+                    min: 8000,
+                    max: 48000,
+                },
                 channels: IntRange { min: 1, max: 2 },
                 sample_size: 16,
                 format: "S16LE".into(),
@@ -176,7 +181,10 @@ mod tests {
         assert_eq!(c["sampleSize"], json!({"min": 16, "max": 16}));
         assert_eq!(c["latency"], json!({"min": 0.01, "max": 0.01}));
         assert_eq!(c["echoCancellation"], json!([false]));
-        assert_eq!(capabilities(&mic, true)["noiseSuppression"], json!([false, true]));
+        assert_eq!(
+            capabilities(&mic, true)["noiseSuppression"],
+            json!([false, true])
+        );
     }
 
     #[test]

@@ -2,9 +2,7 @@
 //! `gst::Caps`, and settings / capabilities as `gst::Structure`s.
 //! Everything else in [`super`] is plain Rust.
 
-use super::device::{
-    AudioMode, Fraction, IntRange, NativeMode, VideoMode, sample_size_of_format,
-};
+use super::device::{AudioMode, Fraction, IntRange, NativeMode, VideoMode, sample_size_of_format};
 use super::parse::{Property, ValueType};
 use gst::glib;
 use serde_json::Value;
@@ -132,9 +130,8 @@ fn double_range(min: f64, max: f64) -> glib::SendValue {
     // SAFETY: a fresh GValue of the double-range type is set through the
     // GStreamer API; it holds two doubles, so it may cross threads.
     unsafe {
-        let mut v = glib::Value::from_type(glib::Type::from_glib(
-            gst::ffi::gst_double_range_get_type(),
-        ));
+        let mut v =
+            glib::Value::from_type(glib::Type::from_glib(gst::ffi::gst_double_range_get_type()));
         gst::ffi::gst_value_set_double_range(v.to_glib_none_mut().0, min, max);
         glib::SendValue::unsafe_from(v.into_raw())
     }
@@ -151,7 +148,10 @@ fn json_to_value(name: &str, v: &Value) -> Option<glib::SendValue> {
         }
         Value::Object(m) => {
             let (min, max) = (m.get("min")?, m.get("max")?);
-            match (json_number(name, min.as_number()?).get::<i32>(), json_number(name, max.as_number()?).get::<i32>()) {
+            match (
+                json_number(name, min.as_number()?).get::<i32>(),
+                json_number(name, max.as_number()?).get::<i32>(),
+            ) {
                 (Ok(a), Ok(b)) => gst::IntRange::new(a, b).to_send_value(),
                 _ => double_range(min.as_f64()?, max.as_f64()?),
             }
@@ -204,16 +204,28 @@ mod tests {
         .unwrap();
         let modes = modes_from_caps(&caps);
         assert_eq!(modes.len(), 5);
-        let NativeMode::Video(v) = &modes[1] else { panic!() };
+        let NativeMode::Video(v) = &modes[1] else {
+            panic!()
+        };
         assert_eq!(v.max_rate, Fraction::new(60, 1));
         assert_eq!(v.formats, ["I420", "YUY2"]);
-        let NativeMode::Video(j) = &modes[2] else { panic!() };
+        let NativeMode::Video(j) = &modes[2] else {
+            panic!()
+        };
         assert!(j.is_encoded());
         assert_eq!(j.width, IntRange { min: 1, max: 640 });
-        assert_eq!((j.min_rate, j.max_rate), (Fraction::new(5, 1), Fraction::new(30, 1)));
+        assert_eq!(
+            (j.min_rate, j.max_rate),
+            (Fraction::new(5, 1), Fraction::new(30, 1))
+        );
         assert_eq!(j.structure_index, 1);
-        let NativeMode::Audio(a) = &modes[4] else { panic!() };
-        assert_eq!((a.sample_size, a.channels), (32, IntRange { min: 1, max: 2 }));
+        let NativeMode::Audio(a) = &modes[4] else {
+            panic!()
+        };
+        assert_eq!(
+            (a.sample_size, a.channels),
+            (32, IntRange { min: 1, max: 2 })
+        );
     }
 
     #[test]

@@ -158,6 +158,38 @@ pub enum NativeMode {
     Audio(AudioMode),
 }
 
+impl fmt::Display for IntRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.min == self.max {
+            write!(f, "{}", self.min)
+        } else {
+            write!(f, "[{},{}]", self.min, self.max)
+        }
+    }
+}
+
+impl fmt::Display for NativeMode {
+    /// `video/x-raw 1280x720 [5/1,30/1] (structure 0)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NativeMode::Video(v) => {
+                write!(f, "{} {}x{} ", v.media_type, v.width, v.height)?;
+                if v.min_rate == v.max_rate {
+                    write!(f, "{}", v.max_rate)?;
+                } else {
+                    write!(f, "[{},{}]", v.min_rate, v.max_rate)?;
+                }
+                write!(f, " (structure {})", v.structure_index)
+            }
+            NativeMode::Audio(a) => write!(
+                f,
+                "audio/x-raw {} {} Hz {} ch (structure {})",
+                a.format, a.rate, a.channels, a.structure_index
+            ),
+        }
+    }
+}
+
 /// A device as the engine sees it (MediaDeviceInfo plus its native modes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceInfo {

@@ -17,5 +17,7 @@ pub use capabilities::{capabilities, supported_constraints};
 pub use device::{AudioMode, DeviceInfo, DeviceKind, Fraction, IntRange, NativeMode, VideoMode};
 pub use error::{ConstraintError, ErrorName};
 pub use parse::{Constraint, ConstraintSet, Kind, Property, StreamConstraints, TrackConstraints};
-pub use select::{SelectOptions, Selection, StreamSelection, select_on_device, select_stream, select_track};
+pub use select::{
+    SelectOptions, Selection, StreamSelection, select_on_device, select_stream, select_track,
+};
 pub use settings::{AudioSettings, ResizeMode, Settings, VideoSettings};

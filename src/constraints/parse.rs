@@ -599,8 +599,9 @@ mod tests {
         let e = StreamConstraints::parse(r#"{"video": {"width": "wide"}}"#).unwrap_err();
         assert_eq!(e.name(), "TypeError");
         assert!(
-            e.message()
-                .starts_with("video.width: expected a number or an object with min/max/exact/ideal"),
+            e.message().starts_with(
+                "video.width: expected a number or an object with min/max/exact/ideal"
+            ),
             "{}",
             e.message()
         );
@@ -625,11 +626,7 @@ mod tests {
     fn bad_json_names_line_and_column() {
         let e = StreamConstraints::parse("{\n\"video\": {\"width\": 640,}\n}").unwrap_err();
         assert_eq!(e.name(), "TypeError");
-        assert!(
-            e.message().contains("line 2, column 24"),
-            "{}",
-            e.message()
-        );
+        assert!(e.message().contains("line 2, column 24"), "{}", e.message());
     }
 
     #[test]
@@ -645,7 +642,10 @@ mod tests {
             assert_eq!(e.name(), "TypeError", "{s}");
         }
         let e = StreamConstraints::parse(r#"{"video": 5}"#).unwrap_err();
-        assert_eq!(e.message(), "video: expected a boolean or an object (MediaTrackConstraints), got a number");
+        assert_eq!(
+            e.message(),
+            "video: expected a boolean or an object (MediaTrackConstraints), got a number"
+        );
     }
 
     #[test]

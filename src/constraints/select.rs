@@ -13,7 +13,9 @@
 
 use super::device::{DeviceInfo, DeviceKind, Fraction, IntRange};
 use super::error::ConstraintError;
-use super::parse::{Constraint, ConstraintSet, Discrete, Kind, NumberConstraint, Property, TrackConstraints};
+use super::parse::{
+    Constraint, ConstraintSet, Discrete, Kind, NumberConstraint, Property, TrackConstraints,
+};
 use super::settings::{AudioSettings, ResizeMode, Settings, VideoSettings, round10};
 use serde_json::{Value, json};
 use std::cmp::Ordering;
@@ -164,7 +166,11 @@ enum Actual<'a> {
     Num(f64),
     /// A value known to lie in `[lo, hi]` (an aspect ratio of rounded
     /// dimensions); `v` is the value itself.
-    Approx { v: f64, lo: f64, hi: f64 },
+    Approx {
+        v: f64,
+        lo: f64,
+        hi: f64,
+    },
     Str(&'a str),
     Bool(bool),
     Missing,
@@ -340,20 +346,19 @@ impl Block<'_> {
             (Shape::Video { width, height }, Property::AspectRatio) => {
                 let (w, h) = (width as f64, height as f64);
                 if self.resize == ResizeMode::CropAndScale {
-                    // A derived dimension was rounded: the ratio is known to half a pixel.
+                    // One dimension was derived from the other and rounded:
+                    // the ratio is known to half a pixel of either.
                     Actual::Approx {
                         v: w / h,
-                        lo: (w - 0.5) / (h + 0.5),
-                        hi: (w + 0.5) / (h - 0.5).max(0.5),
+                        lo: ((w - 0.5) / h).min(w / (h + 0.5)),
+                        hi: ((w + 0.5) / h).max(w / (h - 0.5).max(0.5)),
                     }
                 } else {
                     Actual::Num(w / h)
                 }
             }
             (Shape::Audio { rate, .. }, Property::SampleRate) => Actual::Num(rate as f64),
-            (Shape::Audio { channels, .. }, Property::ChannelCount) => {
-                Actual::Num(channels as f64)
-            }
+            (Shape::Audio { channels, .. }, Property::ChannelCount) => Actual::Num(channels as f64),
             (Shape::Audio { ec, .. }, Property::EchoCancellation) => Actual::Bool(ec),
             (Shape::Audio { agc, .. }, Property::AutoGainControl) => Actual::Bool(agc),
             (Shape::Audio { ns, .. }, Property::NoiseSuppression) => Actual::Bool(ns),
@@ -502,7 +507,12 @@ fn rate_points(values: &[f64], lo: f64, hi: f64, open_low: bool) -> Vec<f64> {
     out
 }
 
-fn audio_shapes(values: &Values, rate: IntRange, channels: IntRange, processing: bool) -> Vec<Shape> {
+fn audio_shapes(
+    values: &Values,
+    rate: IntRange,
+    channels: IntRange,
+    processing: bool,
+) -> Vec<Shape> {
     let rates = int_points(&values.sample_rate, rate);
     let chans = int_points(&values.channels, channels);
     let mut shapes = Vec::new();
@@ -554,8 +564,14 @@ fn build_blocks<'a>(
                         let (w, h, open_low) = match resize {
                             ResizeMode::None => (m.width, m.height, false),
                             ResizeMode::CropAndScale => (
-                                IntRange { min: 1, max: m.width.max },
-                                IntRange { min: 1, max: m.height.max },
+                                IntRange {
+                                    min: 1,
+                                    max: m.width.max,
+                                },
+                                IntRange {
+                                    min: 1,
+                                    max: m.height.max,
+                                },
                                 true,
                             ),
                         };
@@ -591,10 +607,7 @@ fn build_blocks<'a>(
                             extents: Extents {
                                 width: (w.min as f64, w.max as f64),
                                 height: (h.min as f64, h.max as f64),
-                                aspect: (
-                                    w.min as f64 / h.max as f64,
-                                    w.max as f64 / h.min as f64,
-                                ),
+                                aspect: (w.min as f64 / h.max as f64, w.max as f64 / h.min as f64),
                                 rate: (lo, fmax, open_low),
                                 ..Default::default()
                             },
@@ -676,22 +689,32 @@ fn default_set(kind: Kind) -> ConstraintSet {
     ConstraintSet { members }
 }
 
+/// Sums from +0.0: `Iterator::sum` starts at -0.0, which orders before 0.0.
+fn sum(it: impl Iterator<Item = f64>) -> f64 {
+    it.fold(0.0, |a, b| a + b)
+}
+
+/// Compares distances and ratios, taking values within rounding noise
+/// (1e-9 relative) as equal, so that the later ordering steps decide.
+fn cmp_f(a: f64, b: f64) -> Ordering {
+    if (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0) {
+        return Ordering::Equal;
+    }
+    a.partial_cmp(&b).unwrap_or(Ordering::Equal)
+}
+
 fn block_distance(b: &Block, members: &[(Property, &Constraint)]) -> f64 {
-    members.iter().map(|(p, c)| distance(c, b.actual(*p))).sum()
+    sum(members.iter().map(|(p, c)| distance(c, b.actual(*p))))
 }
 
 fn shape_distance(b: &Block, s: Shape, members: &[(Property, &Constraint)]) -> f64 {
-    members
+    sum(members
         .iter()
-        .map(|(p, c)| distance(c, b.shape_actual(s, *p)))
-        .sum()
+        .map(|(p, c)| distance(c, b.shape_actual(s, *p))))
 }
 
 fn rate_distance(r: f64, members: &[(Property, &Constraint)]) -> f64 {
-    members
-        .iter()
-        .map(|(_, c)| distance(c, Actual::Num(r)))
-        .sum()
+    sum(members.iter().map(|(_, c)| distance(c, Actual::Num(r))))
 }
 
 fn evaluate(blocks: &mut [Block], plans: &[SetPlan], defaults: &SetPlan) {
@@ -729,7 +752,8 @@ fn filter(blocks: &mut [Block], nsets: usize) -> Vec<bool> {
     let survives = |b: &Block, k: usize| {
         b.alive
             && b.block_dist[k].is_finite()
-            && (0..b.shapes.len()).any(|i| b.shape_alive[i] && b.shape_dist[i * nsets + k].is_finite())
+            && (0..b.shapes.len())
+                .any(|i| b.shape_alive[i] && b.shape_dist[i * nsets + k].is_finite())
             && (0..b.rates.len()).any(|i| b.rate_alive[i] && b.rate_dist[i * nsets + k].is_finite())
     };
     let narrow = |b: &mut Block, k: usize| {
@@ -796,14 +820,12 @@ impl Key {
     /// The ordering and the step (index into [`STEPS`]) that decided it.
     fn compare(&self, o: &Key) -> (Ordering, usize) {
         let steps = [
-            self.basic.total_cmp(&o.basic),
+            cmp_f(self.basic, o.basic),
             self.device_rank.cmp(&o.device_rank),
             self.resize.cmp(&o.resize),
-            self.aspect.total_cmp(&o.aspect),
-            self.default.total_cmp(&o.default),
-            o.size
-                .cmp(&self.size)
-                .then(o.rate.total_cmp(&self.rate)),
+            cmp_f(self.aspect, o.aspect),
+            cmp_f(self.default, o.default),
+            o.size.cmp(&self.size).then(cmp_f(o.rate, self.rate)),
             self.native_area.cmp(&o.native_area),
             self.encoded
                 .cmp(&o.encoded)
@@ -826,20 +848,18 @@ fn best_in_block(b: &Block, nsets: usize) -> Option<(usize, usize, Key)> {
         .filter(|&i| b.shape_alive[i])
         .min_by(|&i, &j| {
             let (si, sj) = (b.shapes[i], b.shapes[j]);
-            b.shape_dist[i * nsets]
-                .total_cmp(&b.shape_dist[j * nsets])
-                .then(b.aspect_deviation(si).total_cmp(&b.aspect_deviation(sj)))
-                .then(b.shape_default[i].total_cmp(&b.shape_default[j]))
+            cmp_f(b.shape_dist[i * nsets], b.shape_dist[j * nsets])
+                .then(cmp_f(b.aspect_deviation(si), b.aspect_deviation(sj)))
+                .then(cmp_f(b.shape_default[i], b.shape_default[j]))
                 .then(sj.size().cmp(&si.size()))
                 .then(si.cmp(&sj))
         })?;
     let rate = (0..b.rates.len())
         .filter(|&i| b.rate_alive[i])
         .min_by(|&i, &j| {
-            b.rate_dist[i * nsets]
-                .total_cmp(&b.rate_dist[j * nsets])
-                .then(b.rate_default[i].total_cmp(&b.rate_default[j]))
-                .then(b.rates[j].total_cmp(&b.rates[i]))
+            cmp_f(b.rate_dist[i * nsets], b.rate_dist[j * nsets])
+                .then(cmp_f(b.rate_default[i], b.rate_default[j]))
+                .then(cmp_f(b.rates[j], b.rates[i]))
         })?;
     Some((shape, rate, candidate_key(b, shape, rate, nsets)))
 }
@@ -913,7 +933,10 @@ fn run(
     opts: &SelectOptions,
 ) -> Result<Selection, ConstraintError> {
     let (blocks, nsets, applied) = prepare(kind, constraints, devices, order, opts);
-    if blocks.iter().all(|b| b.shapes.is_empty() || b.rates.is_empty()) {
+    if blocks
+        .iter()
+        .all(|b| b.shapes.is_empty() || b.rates.is_empty())
+    {
         let who = match scope {
             Scope::AnyDevice => format!("no {} device", DeviceKind::input_for(kind)),
             Scope::OneDevice => format!("device '{}'", devices[order[0]].label),
@@ -969,8 +992,7 @@ fn explain_json(
                     .map(|i| finite_or_null(b.block_dist[i] + b.shape_dist[s * nsets + i] + b.rate_dist[r * nsets + i]))
                     .collect::<Vec<_>>(),
                 "defaultDistance": k.default,
-                "nativeMode": b.structure_index,
-                "encoded": b.encoded,
+                "nativeMode": b.device.modes[b.mode_index].to_string(),
             })
         })
         .collect();
@@ -1080,14 +1102,19 @@ impl Masks {
                 .filter(|(_, (p, _))| level_of(*p) != level)
                 .fold(0u32, |m, (i, _)| m | 1 << i)
         };
-        let (not_block, not_shape, not_rate) =
-            (level_mask(Level::Block), level_mask(Level::Shape), level_mask(Level::Rate));
+        let (not_block, not_shape, not_rate) = (
+            level_mask(Level::Block),
+            level_mask(Level::Shape),
+            level_mask(Level::Rate),
+        );
         let ok = |i: usize, a: Actual| distance(required[i].1, a).is_finite();
         let masks = blocks
             .iter()
             .map(|b| {
                 let bm = (0..required.len())
-                    .filter(|&i| level_of(required[i].0) == Level::Block && ok(i, b.actual(required[i].0)))
+                    .filter(|&i| {
+                        level_of(required[i].0) == Level::Block && ok(i, b.actual(required[i].0))
+                    })
                     .fold(not_block, |m, i| m | 1 << i);
                 let sm = b
                     .shapes
@@ -1106,7 +1133,9 @@ impl Masks {
                     .iter()
                     .map(|&r| {
                         (0..required.len())
-                            .filter(|&i| level_of(required[i].0) == Level::Rate && ok(i, Actual::Num(r)))
+                            .filter(|&i| {
+                                level_of(required[i].0) == Level::Rate && ok(i, Actual::Num(r))
+                            })
                             .fold(not_rate, |m, i| m | 1 << i)
                     })
                     .collect();
@@ -1119,7 +1148,9 @@ impl Masks {
     /// Whether some candidate meets every constraint in `mask`.
     fn feasible(&self, mask: u32) -> bool {
         self.blocks.iter().any(|(b, s, r)| {
-            b & mask == mask && s.iter().any(|m| m & mask == mask) && r.iter().any(|m| m & mask == mask)
+            b & mask == mask
+                && s.iter().any(|m| m & mask == mask)
+                && r.iter().any(|m| m & mask == mask)
         })
     }
 }
@@ -1139,7 +1170,9 @@ fn requirement(c: &Constraint) -> String {
         Constraint::Number(n) => {
             let mut parts = Vec::new();
             match (n.min, n.max) {
-                (Some(a), Some(b)) => parts.push(format!("between {} and {}", fmt_num(a), fmt_num(b))),
+                (Some(a), Some(b)) => {
+                    parts.push(format!("between {} and {}", fmt_num(a), fmt_num(b)))
+                }
                 (Some(a), None) => parts.push(format!(">= {}", fmt_num(a))),
                 (None, Some(b)) => parts.push(format!("<= {}", fmt_num(b))),
                 (None, None) => {}
@@ -1153,7 +1186,10 @@ fn requirement(c: &Constraint) -> String {
             Some([one]) => format!("= {one}"),
             Some(list) => format!(
                 "one of [{}]",
-                list.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+                list.iter()
+                    .map(|d| d.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
             None => String::new(),
         },
@@ -1163,8 +1199,14 @@ fn requirement(c: &Constraint) -> String {
 /// " (largest: 3840)" and the like: what the devices do offer.
 fn extent(p: Property, c: &Constraint, blocks: &[Block]) -> String {
     let numeric = |f: &dyn Fn(&Extents) -> (f64, f64)| {
-        let lo = blocks.iter().map(|b| f(&b.extents).0).fold(f64::INFINITY, f64::min);
-        let hi = blocks.iter().map(|b| f(&b.extents).1).fold(f64::NEG_INFINITY, f64::max);
+        let lo = blocks
+            .iter()
+            .map(|b| f(&b.extents).0)
+            .fold(f64::INFINITY, f64::min);
+        let hi = blocks
+            .iter()
+            .map(|b| f(&b.extents).1)
+            .fold(f64::NEG_INFINITY, f64::max);
         (lo, hi)
     };
     let range = match p {
@@ -1246,7 +1288,10 @@ pub fn brute_force_best(
         for s in (0..b.shapes.len()).filter(|&i| b.shape_alive[i]) {
             for r in (0..b.rates.len()).filter(|&i| b.rate_alive[i]) {
                 let k = candidate_key(b, s, r, nsets);
-                if best.as_ref().is_none_or(|(bk, _)| k.compare(bk).0 == Ordering::Less) {
+                if best
+                    .as_ref()
+                    .is_none_or(|(bk, _)| k.compare(bk).0 == Ordering::Less)
+                {
                     best = Some((k, settings_of(b, s, r)));
                 }
             }

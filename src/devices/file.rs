@@ -64,7 +64,12 @@ impl fmt::Display for DeviceFileError {
 
 impl std::error::Error for DeviceFileError {}
 
-fn err(origin: &str, device: Option<usize>, field: Option<&str>, message: impl Into<String>) -> DeviceFileError {
+fn err(
+    origin: &str,
+    device: Option<usize>,
+    field: Option<&str>,
+    message: impl Into<String>,
+) -> DeviceFileError {
     DeviceFileError {
         origin: origin.to_owned(),
         device,
@@ -88,7 +93,11 @@ pub fn parse_devices(json: &str, origin: &str) -> Result<Vec<DeviceSpec>, Device
             origin,
             None,
             None,
-            format!("not valid JSON at line {}, column {}: {e}", e.line(), e.column()),
+            format!(
+                "not valid JSON at line {}, column {}: {e}",
+                e.line(),
+                e.column()
+            ),
         )
     })?;
     let list = root
@@ -108,28 +117,40 @@ pub fn parse_devices(json: &str, origin: &str) -> Result<Vec<DeviceSpec>, Device
             .as_object()
             .ok_or_else(|| err(origin, Some(i), None, "expected an object"))?;
         let spec = parse_device(m, origin, i)?;
-        if let Some(j) = specs.iter().position(|s: &DeviceSpec| s.device_id == spec.device_id) {
+        if let Some(j) = specs
+            .iter()
+            .position(|s: &DeviceSpec| s.device_id == spec.device_id)
+        {
             return Err(err(
                 origin,
                 Some(i),
                 Some("deviceId"),
-                format!("\"{}\" is already the deviceId of device {j}", spec.device_id),
+                format!(
+                    "\"{}\" is already the deviceId of device {j}",
+                    spec.device_id
+                ),
             ));
         }
         specs.push(spec);
     }
-    for kind in [DeviceKind::VideoInput, DeviceKind::AudioInput, DeviceKind::AudioOutput] {
+    for kind in [
+        DeviceKind::VideoInput,
+        DeviceKind::AudioInput,
+        DeviceKind::AudioOutput,
+    ] {
         let has_default = specs.iter().any(|s| s.kind == kind && s.is_default);
-        if !has_default
-            && let Some(first) = specs.iter_mut().find(|s| s.kind == kind)
-        {
+        if !has_default && let Some(first) = specs.iter_mut().find(|s| s.kind == kind) {
             first.is_default = true;
         }
     }
     Ok(specs)
 }
 
-fn parse_device(m: &Map<String, Value>, origin: &str, i: usize) -> Result<DeviceSpec, DeviceFileError> {
+fn parse_device(
+    m: &Map<String, Value>,
+    origin: &str,
+    i: usize,
+) -> Result<DeviceSpec, DeviceFileError> {
     let string = |field: &str, required: bool| -> Result<Option<String>, DeviceFileError> {
         match m.get(field) {
             None if required => Err(err(origin, Some(i), Some(field), "missing")),
@@ -164,10 +185,14 @@ fn parse_device(m: &Map<String, Value>, origin: &str, i: usize) -> Result<Device
     let facing_mode = string("facingMode", false)?;
     let latency = match m.get("latency") {
         None => DEFAULT_LATENCY,
-        Some(v) => v
-            .as_f64()
-            .filter(|l| *l >= 0.0)
-            .ok_or_else(|| err(origin, Some(i), Some("latency"), "expected a number of seconds >= 0"))?,
+        Some(v) => v.as_f64().filter(|l| *l >= 0.0).ok_or_else(|| {
+            err(
+                origin,
+                Some(i),
+                Some("latency"),
+                "expected a number of seconds >= 0",
+            )
+        })?,
     };
     Ok(DeviceSpec {
         kind,
@@ -196,7 +221,11 @@ impl DeviceSpec {
     }
 
     /// The device as the constraints engine sees it.
-    pub fn to_device_info(&self, origin: &str, index: usize) -> Result<DeviceInfo, DeviceFileError> {
+    pub fn to_device_info(
+        &self,
+        origin: &str,
+        index: usize,
+    ) -> Result<DeviceInfo, DeviceFileError> {
         let caps = self.parsed_caps(origin, index)?;
         Ok(DeviceInfo {
             kind: self.kind,
@@ -212,12 +241,21 @@ impl DeviceSpec {
 }
 
 /// Every device of a file as [`DeviceInfo`], caps checked.
-pub fn device_infos(specs: &[DeviceSpec], origin: &str) -> Result<Vec<DeviceInfo>, DeviceFileError> {
+pub fn device_infos(
+    specs: &[DeviceSpec],
+    origin: &str,
+) -> Result<Vec<DeviceInfo>, DeviceFileError> {
     specs
         .iter()
         .enumerate()
         .map(|(i, s)| s.to_device_info(origin, i))
         .collect()
+}
+
+/// Reads a fake-device file into [`DeviceInfo`]s, caps checked.
+pub fn load_device_infos(path: &Path) -> Result<Vec<DeviceInfo>, DeviceFileError> {
+    let specs = load_devices_file(path)?;
+    device_infos(&specs, &path.display().to_string())
 }
 
 #[cfg(test)]
@@ -228,7 +266,15 @@ mod tests {
     fn builtin_set() {
         let specs = parse_devices(BUILTIN_JSON, "builtin").unwrap();
         let ids: Vec<_> = specs.iter().map(|s| s.device_id.as_str()).collect();
-        assert_eq!(ids, ["fake-camera-front", "fake-camera-back", "fake-microphone", "fake-speaker"]);
+        assert_eq!(
+            ids,
+            [
+                "fake-camera-front",
+                "fake-camera-back",
+                "fake-microphone",
+                "fake-speaker"
+            ]
+        );
         let defaults: Vec<_> = specs.iter().map(|s| s.is_default).collect();
         // The speaker is the first (only) output, so it is that kind's default.
         assert_eq!(defaults, [true, false, true, true]);
@@ -238,14 +284,27 @@ mod tests {
 
     #[test]
     fn errors_name_file_device_and_field() {
-        let e = parse_devices(r#"{"devices": [{"kind": "videoinput", "label": "x", "caps": "video/x-raw"}]}"#, "f.json")
-            .unwrap_err();
-        assert_eq!(e.to_string(), "f.json: device 0: field \"deviceId\": missing");
-        let e = parse_devices(r#"{"devices": [{"kind": "camera", "label": "x", "deviceId": "a", "caps": ""}]}"#, "f.json")
-            .unwrap_err();
+        let e = parse_devices(
+            r#"{"devices": [{"kind": "videoinput", "label": "x", "caps": "video/x-raw"}]}"#,
+            "f.json",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "f.json: device 0: field \"deviceId\": missing"
+        );
+        let e = parse_devices(
+            r#"{"devices": [{"kind": "camera", "label": "x", "deviceId": "a", "caps": ""}]}"#,
+            "f.json",
+        )
+        .unwrap_err();
         assert_eq!(e.field.as_deref(), Some("kind"));
         let e = parse_devices("{\"devices\": [}", "f.json").unwrap_err();
-        assert!(e.to_string().starts_with("f.json: not valid JSON at line 1, column 14"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("f.json: not valid JSON at line 1, column 14"),
+            "{e}"
+        );
         let e = parse_devices(r#"{"cams": []}"#, "f.json").unwrap_err();
         assert_eq!(e.field.as_deref(), Some("devices"));
         let e = parse_devices(

@@ -1,0 +1,83 @@
+//! Which settings would getUserMedia pick?
+//!
+//! ```text
+//! select_settings [--explain] DEVICES.json 'CONSTRAINTS'
+//! ```
+//!
+//! Reads a fake-device file (DESIGN section 3) and a MediaStreamConstraints
+//! JSON, and prints `{"audio": {..}, "video": {..}}` (the kinds asked for),
+//! exit status 0, or `{"error": {"name", "constraint", "message"}}`, exit
+//! status 1. `--explain` adds, per kind, the best candidates with their
+//! distances and the ordering step that decided the winner.
+
+use gstmediastream::constraints::{
+    ConstraintError, SelectOptions, StreamConstraints, select_stream,
+};
+use gstmediastream::devices::file::load_device_infos;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::ExitCode;
+
+const USAGE: &str = "usage: select_settings [--explain] DEVICES.json 'CONSTRAINTS'\n\
+    example: select_settings tests/data/devices/builtin.json '{\"video\": {\"width\": 1280}}'";
+
+fn fail(e: &ConstraintError) -> ExitCode {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&json!({ "error": e.to_json() })).unwrap()
+    );
+    eprintln!("select_settings: {e}");
+    ExitCode::from(1)
+}
+
+fn main() -> ExitCode {
+    let mut explain = false;
+    let mut positional = Vec::new();
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--explain" => explain = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            _ => positional.push(arg),
+        }
+    }
+    let [devices_path, constraints] = positional.as_slice() else {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    };
+    if let Err(e) = gst::init() {
+        eprintln!("select_settings: cannot initialize GStreamer: {e}");
+        return ExitCode::from(1);
+    }
+    let devices = match load_device_infos(Path::new(devices_path)) {
+        Ok(d) => d,
+        Err(e) => return fail(&ConstraintError::not_found(e.to_string())),
+    };
+    let constraints = match StreamConstraints::parse(constraints) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let opts = SelectOptions {
+        audio_processing: gst::ElementFactory::find("webrtcdsp").is_some(),
+        explain,
+    };
+    match select_stream(&constraints, &devices, &opts) {
+        Ok(sel) => {
+            let mut out = sel.to_json();
+            if explain {
+                let mut why = serde_json::Map::new();
+                for (kind, s) in [("audio", &sel.audio), ("video", &sel.video)] {
+                    if let Some(e) = s.as_ref().and_then(|s| s.explain.clone()) {
+                        why.insert(kind.into(), e);
+                    }
+                }
+                out["explain"] = Value::Object(why);
+            }
+            println!("{}", serde_json::to_string_pretty(&out).unwrap());
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
+}

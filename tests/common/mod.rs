@@ -1,0 +1,73 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use gstmediastream::constraints::{
+    ConstraintError, DeviceInfo, SelectOptions, StreamConstraints, select_stream,
+};
+use gstmediastream::devices::file::load_device_infos;
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+pub fn data(path: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(path)
+}
+
+pub fn devices(name: &str) -> Vec<DeviceInfo> {
+    gst::init().unwrap();
+    load_device_infos(&data(&format!("devices/{name}.json"))).unwrap()
+}
+
+pub fn opts() -> SelectOptions {
+    SelectOptions {
+        audio_processing: true,
+        explain: false,
+    }
+}
+
+/// getUserMedia's selection as the example prints it: settings per kind or
+/// `{"error": {..}}`.
+pub fn gum(devices: &[DeviceInfo], constraints: &str) -> Value {
+    let r: Result<_, ConstraintError> =
+        StreamConstraints::parse(constraints).and_then(|c| select_stream(&c, devices, &opts()));
+    match r {
+        Ok(sel) => sel.to_json(),
+        Err(e) => json!({ "error": e.to_json() }),
+    }
+}
+
+/// Checks `actual` against an expectation in the vectors' form: listed
+/// settings members per kind, or `{"error": NAME, "constraint": C}`.
+pub fn check(actual: &Value, expect: &Value) -> Result<(), String> {
+    if let Some(name) = expect.get("error") {
+        let err = actual
+            .get("error")
+            .ok_or_else(|| format!("expected {name}, got {actual}"))?;
+        if &err["name"] != name {
+            return Err(format!("expected {name}, got {err}"));
+        }
+        if let Some(c) = expect.get("constraint")
+            && &err["constraint"] != c
+        {
+            return Err(format!("expected constraint {c}, got {err}"));
+        }
+        return Ok(());
+    }
+    for (kind, members) in expect.as_object().unwrap() {
+        let got = actual
+            .get(kind)
+            .ok_or_else(|| format!("no {kind} in {actual}"))?;
+        for (k, want) in members.as_object().unwrap() {
+            let have = &got[k];
+            let same = match (want.as_f64(), have.as_f64()) {
+                (Some(a), Some(b)) => (a - b).abs() <= 1e-9 * a.abs().max(1.0),
+                _ => want == have,
+            };
+            if !same {
+                return Err(format!("{kind}.{k}: expected {want}, got {have} in {got}"));
+            }
+        }
+    }
+    Ok(())
+}

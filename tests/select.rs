@@ -1,0 +1,291 @@
+//! Selection behaviour the vectors cannot show: which native mode is used,
+//! applyConstraints on one device, error messages, explain, structures.
+
+mod common;
+
+use gstmediastream::constraints::caps::{modes_from_caps, settings_structure};
+use gstmediastream::constraints::{
+    DeviceInfo, DeviceKind, Fraction, Kind, NativeMode, SelectOptions, Settings, StreamConstraints,
+    TrackConstraints, select_on_device, select_stream, select_track,
+};
+use std::str::FromStr;
+
+fn video(devices: &[DeviceInfo], json: &str) -> (usize, usize, Settings) {
+    let c = TrackConstraints::parse(json).unwrap();
+    let s = select_track(Kind::Video, &c, devices, &common::opts()).unwrap();
+    (s.device_index, s.mode_index, s.settings)
+}
+
+fn mode(devices: &[DeviceInfo], d: usize, m: usize) -> String {
+    devices[d].modes[m].to_string()
+}
+
+#[test]
+fn step8_raw_before_encoded() {
+    let devs = common::devices("webcam");
+    let (d, m, s) = video(
+        &devs,
+        r#"{"deviceId": "webcam", "width": 640, "height": 480}"#,
+    );
+    assert_eq!(devs[d].device_id, "webcam");
+    assert_eq!(mode(&devs, d, m), "video/x-raw 640x480 30/1 (structure 3)");
+    let Settings::Video(v) = s else { panic!() };
+    assert_eq!((v.width, v.height, v.frame_rate), (640, 480, 30.0));
+}
+
+#[test]
+fn step1_prefers_mjpeg_at_full_rate_over_slow_raw() {
+    let devs = common::devices("webcam");
+    let (d, m, _) = video(
+        &devs,
+        r#"{"deviceId": "webcam", "width": 1920, "height": 1080}"#,
+    );
+    assert_eq!(mode(&devs, d, m), "image/jpeg 1920x1080 30/1 (structure 0)");
+}
+
+#[test]
+fn step8_earlier_caps_structure() {
+    gst::init().unwrap();
+    let caps = gst::Caps::from_str(
+        "video/x-raw,format=NV12,width=640,height=480,framerate=30/1; \
+         video/x-raw,format=I420,width=640,height=480,framerate=30/1",
+    )
+    .unwrap();
+    let mut devs = common::devices("two-cameras");
+    devs[0].modes = modes_from_caps(&caps);
+    let (_, m, _) = video(&devs, r#"{"deviceId": {"exact": "vga"}}"#);
+    assert_eq!(m, 0);
+}
+
+#[test]
+fn step7_smaller_native_mode_for_crop() {
+    let devs = common::devices("builtin");
+    let (d, m, s) = video(&devs, r#"{"width": 1000}"#);
+    assert_eq!(devs[d].device_id, "fake-camera-front");
+    assert_eq!(
+        mode(&devs, d, m),
+        "video/x-raw 1280x720 [5/1,30/1] (structure 0)"
+    );
+    let Settings::Video(v) = s else { panic!() };
+    assert_eq!((v.width, v.height), (1000, 563));
+}
+
+#[test]
+fn device_order_beats_raw_mode() {
+    // The front camera's 1920x1080 is MJPEG only; it is still the default
+    // device, and step 2 comes before step 8.
+    let devs = common::devices("builtin");
+    let (d, m, _) = video(
+        &devs,
+        r#"{"width": {"exact": 1920}, "height": {"exact": 1080}, "resizeMode": {"exact": "none"}}"#,
+    );
+    assert_eq!(devs[d].device_id, "fake-camera-front");
+    let NativeMode::Video(v) = &devs[d].modes[m] else {
+        panic!()
+    };
+    assert!(v.is_encoded());
+}
+
+#[test]
+fn frame_rate_fractions() {
+    let devs = common::devices("builtin");
+    let rate = |json: &str| match video(&devs, json).2 {
+        Settings::Video(v) => v.frame_rate_fraction,
+        _ => unreachable!(),
+    };
+    assert_eq!(rate(r#"{"frameRate": 24}"#), Fraction::new(24, 1));
+    assert_eq!(rate(r#"{"frameRate": 29.97}"#), Fraction::new(2997, 100));
+    assert_eq!(
+        rate(r#"{"frameRate": {"exact": 60}}"#),
+        Fraction::new(60, 1)
+    );
+}
+
+#[test]
+fn apply_constraints_on_one_device() {
+    let devs = common::devices("builtin");
+    let front = &devs[0];
+    let c =
+        TrackConstraints::parse(r#"{"width": {"exact": 640}, "height": {"exact": 360}}"#).unwrap();
+    let s = select_on_device(Kind::Video, &c, front, &common::opts()).unwrap();
+    let Settings::Video(v) = s.settings else {
+        panic!()
+    };
+    assert_eq!(
+        (v.width, v.height, v.resize_mode.as_str()),
+        (640, 360, "crop-and-scale")
+    );
+    assert_eq!(v.device_id, "fake-camera-front");
+
+    // 3840 exists on the back camera only: getUserMedia finds it, the front
+    // track cannot switch to it.
+    let c = TrackConstraints::parse(r#"{"width": {"exact": 3840}}"#).unwrap();
+    assert!(select_track(Kind::Video, &c, &devs, &common::opts()).is_ok());
+    let e = select_on_device(Kind::Video, &c, front, &common::opts()).unwrap_err();
+    assert_eq!(e.name(), "OverconstrainedError");
+    assert_eq!(e.constraint(), Some("width"));
+    assert_eq!(
+        e.to_string(),
+        "OverconstrainedError: width: the device 'Fake front camera' cannot deliver width = 3840 (available: 1 to 1920)"
+    );
+    let e = select_on_device(
+        Kind::Audio,
+        &TrackConstraints::default(),
+        front,
+        &common::opts(),
+    )
+    .unwrap_err();
+    assert_eq!(e.name(), "NotFoundError");
+}
+
+#[test]
+fn error_messages_name_what_failed() {
+    let devs = common::devices("chrome-fake");
+    let err = |json: &str| {
+        common::gum(&devs, json)["error"]["message"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        err(r#"{"video": {"width": {"min": 100000000}}}"#),
+        "width: no device can deliver width >= 100000000 (largest: 3840)"
+    );
+    assert_eq!(
+        err(r#"{"video": {"width": {"exact": 639}, "resizeMode": {"exact": "none"}}}"#),
+        "width: no device can deliver width = 639 together with resizeMode = \"none\""
+    );
+    assert_eq!(
+        err(r#"{"video": {"frameRate": {"max": 0}}}"#),
+        "frameRate: no device can deliver frameRate <= 0 (smallest: above 0)"
+    );
+    assert_eq!(
+        err(r#"{"video": {"facingMode": {"exact": ["left", "right"]}}}"#),
+        "facingMode: no device can deliver facingMode one of [\"left\", \"right\"] (no device reports a facingMode)"
+    );
+    assert_eq!(
+        err(r#"{"audio": {"sampleRate": {"min": 96000, "max": 192000}}}"#),
+        "sampleRate: no device can deliver sampleRate between 96000 and 192000 (available: 48000)"
+    );
+    let builtin = common::devices("builtin");
+    assert_eq!(
+        common::gum(
+            &builtin,
+            r#"{"video": {"width": {"min": 3000}, "facingMode": {"exact": "user"}, "frameRate": {"min": 60}}}"#
+        )["error"]["message"],
+        "facingMode: no device can deliver facingMode = \"user\" together with width >= 3000"
+    );
+    let mic_only = common::devices("microphone-only");
+    assert_eq!(
+        common::gum(&mic_only, r#"{"video": true}"#)["error"]["message"],
+        "no videoinput device found (requested video)"
+    );
+}
+
+#[test]
+fn device_without_usable_modes_is_not_found() {
+    gst::init().unwrap();
+    let mut devs = common::devices("two-cameras");
+    for d in &mut devs {
+        d.modes = modes_from_caps(&gst::Caps::from_str("video/x-raw,format=I420").unwrap());
+        assert!(d.modes.is_empty());
+    }
+    let c = TrackConstraints::default();
+    let e = select_track(Kind::Video, &c, &devs, &common::opts()).unwrap_err();
+    assert_eq!(e.name(), "NotFoundError");
+    assert!(e.message().contains("usable video mode"), "{e}");
+}
+
+#[test]
+fn processing_flags_need_webrtcdsp() {
+    let devs = common::devices("builtin");
+    let c =
+        StreamConstraints::parse(r#"{"audio": {"echoCancellation": {"exact": true}}}"#).unwrap();
+    let without = SelectOptions {
+        audio_processing: false,
+        explain: false,
+    };
+    let e = select_stream(&c, &devs, &without).unwrap_err();
+    assert_eq!(e.constraint(), Some("echoCancellation"));
+    assert!(select_stream(&c, &devs, &common::opts()).is_ok());
+}
+
+#[test]
+fn explain_names_the_deciding_step() {
+    let devs = common::devices("two-cameras");
+    let c = StreamConstraints::parse(r#"{"video": true}"#).unwrap();
+    let opts = SelectOptions {
+        audio_processing: true,
+        explain: true,
+    };
+    let s = select_stream(&c, &devs, &opts).unwrap();
+    let e = s.video.unwrap().explain.unwrap();
+    assert_eq!(
+        e["decidedBy"],
+        "step 3: resizeMode \"none\" before \"crop-and-scale\""
+    );
+    assert_eq!(e["best"][0]["settings"]["deviceId"], "vga");
+    assert_eq!(e["best"][0]["distance"], 0.0);
+    let c = StreamConstraints::parse(r#"{"video": {"height": {"exact": 360}}}"#).unwrap();
+    let e = select_stream(&c, &devs, &opts)
+        .unwrap()
+        .video
+        .unwrap()
+        .explain
+        .unwrap();
+    assert_eq!(
+        e["decidedBy"],
+        "step 2: earlier device (default first, then listed order)"
+    );
+}
+
+#[test]
+fn settings_structure_has_w3c_fields() {
+    let devs = common::devices("builtin");
+    let (_, _, s) = video(&devs, r#"{"width": 1000}"#);
+    let st = settings_structure(&s);
+    assert_eq!(st.name(), "MediaTrackSettings");
+    assert_eq!(st.get::<i32>("width").unwrap(), 1000);
+    assert_eq!(st.get::<i32>("height").unwrap(), 563);
+    assert_eq!(st.get::<f64>("frameRate").unwrap(), 30.0);
+    assert_eq!(st.get::<f64>("aspectRatio").unwrap(), 1.7761989343);
+    assert_eq!(st.get::<&str>("resizeMode").unwrap(), "crop-and-scale");
+    assert_eq!(st.get::<&str>("facingMode").unwrap(), "user");
+}
+
+#[test]
+fn capabilities_of_builtin_devices() {
+    let devs = common::devices("builtin");
+    let caps: Vec<_> = devs
+        .iter()
+        .filter(|d| d.kind != DeviceKind::AudioOutput)
+        .map(|d| gstmediastream::constraints::capabilities(d, true))
+        .collect();
+    assert_eq!(caps[0]["width"], serde_json::json!({"min": 1, "max": 1920}));
+    assert_eq!(
+        caps[0]["frameRate"],
+        serde_json::json!({"min": 0.0, "max": 30.0})
+    );
+    assert_eq!(
+        caps[1]["height"],
+        serde_json::json!({"min": 1, "max": 2160})
+    );
+    assert_eq!(caps[1]["facingMode"], serde_json::json!(["environment"]));
+    assert_eq!(
+        caps[2]["sampleRate"],
+        serde_json::json!({"min": 48000, "max": 48000})
+    );
+}
+
+#[test]
+fn builtin_set_matches_the_shared_copy() {
+    let embedded = gstmediastream::devices::file::parse_devices(
+        gstmediastream::devices::file::BUILTIN_JSON,
+        "builtin",
+    )
+    .unwrap();
+    let copy =
+        gstmediastream::devices::file::load_devices_file(&common::data("devices/builtin.json"))
+            .unwrap();
+    assert_eq!(embedded, copy);
+}
