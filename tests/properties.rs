@@ -1,0 +1,332 @@
+//! Property-based tests of the constraints engine: parsing never panics, the
+//! chosen candidate is never beaten under the ordering, a success has a
+//! finite distance.
+
+use gstmediastream::constraints::select::brute_force_best;
+use gstmediastream::constraints::{
+    AudioMode, DeviceInfo, DeviceKind, Fraction, IntRange, Kind, NativeMode, SelectOptions,
+    StreamConstraints, TrackConstraints, VideoMode, select_track,
+};
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        any::<f64>()
+            .prop_filter("finite", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
+        prop_oneof![
+            Just("video"),
+            Just("audio"),
+            Just("width"),
+            Just("exact"),
+            Just("ideal"),
+            Just("min"),
+            Just("max"),
+            Just("advanced"),
+            Just("facingMode"),
+            Just("user"),
+            Just("echoCancellation"),
+            Just("frameRate"),
+            Just("deviceId"),
+            Just("")
+        ]
+        .prop_map(|s| json!(s)),
+    ];
+    leaf.prop_recursive(4, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::vec(
+                (
+                    prop_oneof![
+                        Just("video"),
+                        Just("audio"),
+                        Just("width"),
+                        Just("height"),
+                        Just("exact"),
+                        Just("ideal"),
+                        Just("min"),
+                        Just("max"),
+                        Just("advanced"),
+                        Just("facingMode"),
+                        Just("resizeMode"),
+                        Just("sampleRate"),
+                        Just("echoCancellation"),
+                        Just("latency"),
+                        Just("aspectRatio"),
+                        Just("groupId"),
+                        Just("bogus")
+                    ],
+                    inner
+                ),
+                0..5
+            )
+            .prop_map(|kv| Value::Object(kv.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())),
+        ]
+    })
+}
+
+fn number_constraint(lo: f64, hi: f64) -> impl Strategy<Value = Value> {
+    let v = lo..hi;
+    prop_oneof![
+        v.clone().prop_map(|x| json!(x.round())),
+        (
+            prop::option::of(v.clone()),
+            prop::option::of(v.clone()),
+            prop::option::of(v.clone()),
+            prop::option::of(v),
+        )
+            .prop_map(|(min, max, exact, ideal)| {
+                let mut m = serde_json::Map::new();
+                for (k, x) in [
+                    ("min", min),
+                    ("max", max),
+                    ("exact", exact),
+                    ("ideal", ideal),
+                ] {
+                    if let Some(x) = x {
+                        m.insert(k.into(), json!(x.round()));
+                    }
+                }
+                Value::Object(m)
+            }),
+    ]
+}
+
+fn string_constraint(values: &'static [&'static str]) -> impl Strategy<Value = Value> {
+    let pick = prop::sample::select(values);
+    prop_oneof![
+        pick.clone().prop_map(|s| json!(s)),
+        pick.clone().prop_map(|s| json!({ "exact": s })),
+        pick.prop_map(|s| json!({ "ideal": s })),
+    ]
+}
+
+fn video_set() -> BoxedStrategy<Value> {
+    (
+        prop::option::of(number_constraint(0.0, 2500.0)),
+        prop::option::of(number_constraint(0.0, 1500.0)),
+        prop::option::of(number_constraint(0.0, 90.0)),
+        prop::option::of(string_constraint(&["user", "environment", "left"])),
+        prop::option::of(string_constraint(&["none", "crop-and-scale"])),
+        prop::option::of(string_constraint(&["cam0", "cam1", "cam2", "nope"])),
+        prop::option::of(prop::sample::select(
+            &[0.75, 1.0, 1.333_333_333_3, 1.777_777_777_8][..],
+        )),
+    )
+        .prop_map(|(w, h, f, fm, rm, id, ar)| {
+            let mut m = serde_json::Map::new();
+            for (k, v) in [
+                ("width", w),
+                ("height", h),
+                ("frameRate", f),
+                ("facingMode", fm),
+                ("resizeMode", rm),
+                ("deviceId", id),
+            ] {
+                if let Some(v) = v {
+                    m.insert(k.into(), v);
+                }
+            }
+            if let Some(ar) = ar {
+                m.insert("aspectRatio".into(), json!({ "ideal": ar }));
+            }
+            Value::Object(m)
+        })
+        .boxed()
+}
+
+fn audio_set() -> BoxedStrategy<Value> {
+    (
+        prop::option::of(number_constraint(0.0, 100_000.0)),
+        prop::option::of(number_constraint(0.0, 4.0)),
+        prop::option::of(any::<bool>()),
+        prop::option::of(any::<bool>()),
+        prop::option::of(string_constraint(&["mic0", "mic1", "nope"])),
+    )
+        .prop_map(|(r, c, ec, ns, id)| {
+            let mut m = serde_json::Map::new();
+            if let Some(r) = r {
+                m.insert("sampleRate".into(), r);
+            }
+            if let Some(c) = c {
+                m.insert("channelCount".into(), c);
+            }
+            if let Some(ec) = ec {
+                m.insert("echoCancellation".into(), json!({ "exact": ec }));
+            }
+            if let Some(ns) = ns {
+                m.insert("noiseSuppression".into(), json!(ns));
+            }
+            if let Some(id) = id {
+                m.insert("deviceId".into(), id);
+            }
+            Value::Object(m)
+        })
+        .boxed()
+}
+
+fn with_advanced(basic: impl Strategy<Value = Value> + Clone) -> impl Strategy<Value = Value> {
+    (basic.clone(), prop::collection::vec(basic, 0..3)).prop_map(|(mut b, adv)| {
+        if !adv.is_empty() {
+            b["advanced"] = Value::Array(adv);
+        }
+        b
+    })
+}
+
+fn int_range(lo: u32, hi: u32) -> impl Strategy<Value = IntRange> {
+    prop_oneof![
+        (lo..hi).prop_map(IntRange::fixed),
+        (lo..hi, lo..hi).prop_map(|(a, b)| IntRange {
+            min: a.min(b),
+            max: a.max(b)
+        }),
+    ]
+}
+
+fn video_mode() -> impl Strategy<Value = NativeMode> {
+    (
+        prop::sample::select(&[160u32, 320, 640, 1280, 1920, 3840][..]),
+        prop::sample::select(&[120u32, 240, 360, 480, 720, 1080, 2160][..]),
+        1i32..61,
+        1i32..61,
+        any::<bool>(),
+        0usize..4,
+    )
+        .prop_map(|(w, h, a, b, jpeg, idx)| {
+            NativeMode::Video(VideoMode {
+                width: IntRange::fixed(w),
+                height: IntRange::fixed(h),
+                min_rate: Fraction::new(a.min(b), 1),
+                max_rate: Fraction::new(a.max(b), 1),
+                media_type: if jpeg { "image/jpeg" } else { "video/x-raw" }.into(),
+                formats: vec![],
+                structure_index: idx,
+            })
+        })
+}
+
+fn audio_mode() -> impl Strategy<Value = NativeMode> {
+    (
+        int_range(8000, 96_001),
+        int_range(1, 3),
+        prop::sample::select(&[16u32, 32][..]),
+    )
+        .prop_map(|(rate, channels, sample_size)| {
+            NativeMode::Audio(AudioMode {
+                rate,
+                channels,
+                sample_size,
+                format: if sample_size == 16 { "S16LE" } else { "F32LE" }.into(),
+                structure_index: 0,
+            })
+        })
+}
+
+fn devices(kind: Kind) -> impl Strategy<Value = Vec<DeviceInfo>> {
+    let mode = match kind {
+        Kind::Video => video_mode().boxed(),
+        Kind::Audio => audio_mode().boxed(),
+    };
+    prop::collection::vec(
+        (
+            prop::collection::vec(mode, 0..4),
+            prop::option::of(prop::sample::select(&["user", "environment"][..])),
+            any::<bool>(),
+            prop::sample::select(&[0.0, 0.01, 0.02][..]),
+        ),
+        1..4,
+    )
+    .prop_map(move |devs| {
+        devs.into_iter()
+            .enumerate()
+            .map(|(i, (modes, facing, is_default, latency))| DeviceInfo {
+                kind: DeviceKind::input_for(kind),
+                label: format!("device {i}"),
+                device_id: match kind {
+                    Kind::Video => format!("cam{i}"),
+                    Kind::Audio => format!("mic{i}"),
+                },
+                group_id: format!("g{}", i % 2),
+                facing_mode: facing.map(str::to_owned),
+                is_default,
+                latency,
+                modes,
+            })
+            .collect()
+    })
+}
+
+fn check_selection(
+    kind: Kind,
+    devs: &[DeviceInfo],
+    constraints: &Value,
+) -> Result<(), TestCaseError> {
+    let c = TrackConstraints::parse(&constraints.to_string()).expect("generated constraints parse");
+    let opts = SelectOptions {
+        audio_processing: true,
+        explain: false,
+    };
+    let brute = brute_force_best(kind, &c, devs, &opts);
+    match select_track(kind, &c, devs, &opts) {
+        Ok(sel) => {
+            let (best, distance) = brute.expect("a selection implies a candidate");
+            prop_assert!(distance.is_finite());
+            prop_assert_eq!(sel.settings, best);
+        }
+        Err(e) => {
+            prop_assert!(
+                brute.is_none(),
+                "error {} but brute force found {:?}",
+                e,
+                brute
+            );
+            prop_assert!(matches!(e.name(), "OverconstrainedError" | "NotFoundError"));
+            if e.name() == "OverconstrainedError" {
+                // The named constraint is a required member of the basic set.
+                let named = e.constraint().unwrap_or_default();
+                prop_assert!(
+                    c.basic
+                        .for_kind(kind)
+                        .any(|(p, m)| p.name() == named && m.is_required()),
+                    "{} names {:?}, not a required member of {}",
+                    e,
+                    named,
+                    constraints
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn parsing_arbitrary_text_never_panics(s in ".{0,200}") {
+        let _ = StreamConstraints::parse(&s);
+        let _ = TrackConstraints::parse(&s);
+    }
+
+    #[test]
+    fn parsing_arbitrary_json_never_panics(v in json_value()) {
+        let s = v.to_string();
+        let _ = StreamConstraints::parse(&s);
+        let _ = TrackConstraints::parse(&s);
+    }
+
+    #[test]
+    fn video_winner_is_never_beaten(devs in devices(Kind::Video), c in with_advanced(video_set())) {
+        check_selection(Kind::Video, &devs, &c)?;
+    }
+
+    #[test]
+    fn audio_winner_is_never_beaten(devs in devices(Kind::Audio), c in with_advanced(audio_set())) {
+        check_selection(Kind::Audio, &devs, &c)?;
+    }
+}
