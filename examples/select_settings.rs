@@ -2,16 +2,18 @@
 //!
 //! ```text
 //! select_settings [--explain] DEVICES.json 'CONSTRAINTS'
+//! select_settings --list DEVICES.json
 //! ```
 //!
 //! Reads a fake-device file (DESIGN section 3) and a MediaStreamConstraints
 //! JSON, and prints `{"audio": {..}, "video": {..}}` (the kinds asked for),
 //! exit status 0, or `{"error": {"name", "constraint", "message"}}`, exit
 //! status 1. `--explain` adds, per kind, the best candidates with their
-//! distances and the ordering step that decided the winner.
+//! distances and the ordering step that decided the winner. `--list` prints
+//! the file's devices with their capabilities instead.
 
 use gstmediastream::constraints::{
-    ConstraintError, SelectOptions, StreamConstraints, select_stream,
+    ConstraintError, DeviceKind, SelectOptions, StreamConstraints, capabilities, select_stream,
 };
 use gstmediastream::devices::file::load_device_infos;
 use serde_json::{Value, json};
@@ -19,6 +21,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: select_settings [--explain] DEVICES.json 'CONSTRAINTS'\n\
+    \x20      select_settings --list DEVICES.json\n\
     example: select_settings tests/data/devices/builtin.json '{\"video\": {\"width\": 1280}}'";
 
 fn fail(e: &ConstraintError) -> ExitCode {
@@ -32,10 +35,12 @@ fn fail(e: &ConstraintError) -> ExitCode {
 
 fn main() -> ExitCode {
     let mut explain = false;
+    let mut list = false;
     let mut positional = Vec::new();
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--explain" => explain = true,
+            "--list" => list = true,
             "-h" | "--help" => {
                 println!("{USAGE}");
                 return ExitCode::SUCCESS;
@@ -43,9 +48,13 @@ fn main() -> ExitCode {
             _ => positional.push(arg),
         }
     }
-    let [devices_path, constraints] = positional.as_slice() else {
-        eprintln!("{USAGE}");
-        return ExitCode::from(2);
+    let (devices_path, constraints) = match positional.as_slice() {
+        [d] if list => (d, None),
+        [d, c] if !list => (d, Some(c)),
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
     };
     if let Err(e) = gst::init() {
         eprintln!("select_settings: cannot initialize GStreamer: {e}");
@@ -55,12 +64,30 @@ fn main() -> ExitCode {
         Ok(d) => d,
         Err(e) => return fail(&ConstraintError::not_found(e.to_string())),
     };
+    let audio_processing = gst::ElementFactory::find("webrtcdsp").is_some();
+    let Some(constraints) = constraints else {
+        let listed: Vec<Value> = devices
+            .iter()
+            .map(|d| {
+                let mut v = json!({
+                    "deviceId": d.device_id, "kind": d.kind.as_str(),
+                    "label": d.label, "groupId": d.group_id, "default": d.is_default,
+                });
+                if d.kind != DeviceKind::AudioOutput {
+                    v["capabilities"] = capabilities(d, audio_processing);
+                }
+                v
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&listed).unwrap());
+        return ExitCode::SUCCESS;
+    };
     let constraints = match StreamConstraints::parse(constraints) {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
     let opts = SelectOptions {
-        audio_processing: gst::ElementFactory::find("webrtcdsp").is_some(),
+        audio_processing,
         explain,
     };
     match select_stream(&constraints, &devices, &opts) {

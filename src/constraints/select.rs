@@ -11,7 +11,7 @@
 //! both filtering and ordering are done per level, without building the
 //! product.
 
-use super::device::{DeviceInfo, DeviceKind, Fraction, IntRange};
+use super::device::{DeviceInfo, DeviceKind, Fraction, IntRange, NativeMode};
 use super::error::ConstraintError;
 use super::parse::{
     Constraint, ConstraintSet, Discrete, Kind, NumberConstraint, Property, TrackConstraints,
@@ -19,6 +19,7 @@ use super::parse::{
 use super::settings::{AudioSettings, ResizeMode, Settings, VideoSettings, round10};
 use serde_json::{Value, json};
 use std::cmp::Ordering;
+use std::collections::HashMap;
 
 /// Sample rates `webrtcdsp` runs at.
 pub const PROCESSING_RATES: [u32; 4] = [8000, 16000, 32000, 48000];
@@ -133,25 +134,6 @@ fn device_order(kind: Kind, devices: &[DeviceInfo]) -> Vec<usize> {
         .collect();
     order.sort_by_key(|&i| !devices[i].is_default);
     order
-}
-
-/// Builds and evaluates the blocks and runs steps 1 and 2. Returns the
-/// blocks, the number of constraint sets and which advanced sets applied.
-fn prepare<'a>(
-    kind: Kind,
-    constraints: &TrackConstraints,
-    devices: &'a [DeviceInfo],
-    order: &[usize],
-    opts: &SelectOptions,
-) -> (Vec<Block<'a>>, usize, Vec<bool>) {
-    let mut blocks = build_blocks(kind, constraints, devices, order, opts);
-    let plans: Vec<SetPlan> = constraints.sets().map(|s| SetPlan::new(s, kind)).collect();
-    let defaults_set = default_set(kind);
-    let defaults = SetPlan::new(&defaults_set, kind);
-    evaluate(&mut blocks, &plans, &defaults);
-    let nsets = plans.len();
-    let applied = filter(&mut blocks, nsets);
-    (blocks, nsets, applied)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -274,107 +256,6 @@ impl Shape {
         match self {
             Shape::Video { width, height } => (width as u64 * height as u64, width as u64),
             Shape::Audio { rate, channels, .. } => (rate as u64, channels as u64),
-        }
-    }
-}
-
-/// One (device, native mode, resizeMode) with its candidate levels.
-struct Block<'a> {
-    device: &'a DeviceInfo,
-    device_index: usize,
-    device_rank: usize,
-    mode_index: usize,
-    resize: ResizeMode,
-    /// Crop-and-scale only: native width x height (ordering step 7).
-    native_area: u64,
-    native_aspect: f64,
-    encoded: bool,
-    structure_index: usize,
-    sample_size: u32,
-    rate_fractions: (Fraction, Fraction),
-    shapes: Vec<Shape>,
-    rates: Vec<f64>,
-    /// Per constraint set: the block-level distance.
-    block_dist: Vec<f64>,
-    /// shapes.len() x sets, row-major by shape.
-    shape_dist: Vec<f64>,
-    rate_dist: Vec<f64>,
-    block_default: f64,
-    shape_default: Vec<f64>,
-    rate_default: Vec<f64>,
-    shape_alive: Vec<bool>,
-    rate_alive: Vec<bool>,
-    alive: bool,
-    /// Range of each numeric property over the block, for error messages.
-    extents: Extents,
-}
-
-#[derive(Clone, Copy, Default)]
-struct Extents {
-    width: (f64, f64),
-    height: (f64, f64),
-    aspect: (f64, f64),
-    /// Lower end excluded (decimation approaches 0 fps).
-    rate: (f64, f64, bool),
-    sample_rate: (f64, f64),
-    channels: (f64, f64),
-    sample_size: (f64, f64),
-    latency: (f64, f64),
-}
-
-impl Block<'_> {
-    fn actual(&self, p: Property) -> Actual<'_> {
-        match p {
-            Property::DeviceId => Actual::Str(&self.device.device_id),
-            Property::GroupId => Actual::Str(&self.device.group_id),
-            Property::FacingMode => self
-                .device
-                .facing_mode
-                .as_deref()
-                .map_or(Actual::Missing, Actual::Str),
-            Property::ResizeMode => Actual::Str(self.resize.as_str()),
-            Property::SampleSize => Actual::Num(self.sample_size as f64),
-            Property::Latency => Actual::Num(self.device.latency),
-            _ => Actual::Missing,
-        }
-    }
-
-    fn shape_actual(&self, s: Shape, p: Property) -> Actual<'static> {
-        match (s, p) {
-            (Shape::Video { width, .. }, Property::Width) => Actual::Num(width as f64),
-            (Shape::Video { height, .. }, Property::Height) => Actual::Num(height as f64),
-            (Shape::Video { width, height }, Property::AspectRatio) => {
-                let (w, h) = (width as f64, height as f64);
-                if self.resize == ResizeMode::CropAndScale {
-                    // One dimension was derived from the other and rounded:
-                    // the ratio is known to half a pixel of either.
-                    Actual::Approx {
-                        v: w / h,
-                        lo: ((w - 0.5) / h).min(w / (h + 0.5)),
-                        hi: ((w + 0.5) / h).max(w / (h - 0.5).max(0.5)),
-                    }
-                } else {
-                    Actual::Num(w / h)
-                }
-            }
-            (Shape::Audio { rate, .. }, Property::SampleRate) => Actual::Num(rate as f64),
-            (Shape::Audio { channels, .. }, Property::ChannelCount) => Actual::Num(channels as f64),
-            (Shape::Audio { ec, .. }, Property::EchoCancellation) => Actual::Bool(ec),
-            (Shape::Audio { agc, .. }, Property::AutoGainControl) => Actual::Bool(agc),
-            (Shape::Audio { ns, .. }, Property::NoiseSuppression) => Actual::Bool(ns),
-            _ => Actual::Missing,
-        }
-    }
-
-    /// Ordering step 4: how far a crop-and-scale shape is from the native
-    /// aspect ratio.
-    fn aspect_deviation(&self, s: Shape) -> f64 {
-        match (self.resize, s) {
-            (ResizeMode::CropAndScale, Shape::Video { width, height }) => {
-                let ar = width as f64 / height as f64;
-                (ar - self.native_aspect).abs() / ar.max(self.native_aspect)
-            }
-            _ => 0.0,
         }
     }
 }
@@ -541,122 +422,6 @@ fn audio_shapes(
     shapes
 }
 
-fn build_blocks<'a>(
-    kind: Kind,
-    constraints: &TrackConstraints,
-    devices: &'a [DeviceInfo],
-    order: &[usize],
-    opts: &SelectOptions,
-) -> Vec<Block<'a>> {
-    let values = Values::collect(constraints, kind);
-    let mut blocks = Vec::new();
-    for (rank, &di) in order.iter().enumerate() {
-        let device = &devices[di];
-        for (mi, mode) in device.modes.iter().enumerate() {
-            match (kind, mode) {
-                (Kind::Video, super::device::NativeMode::Video(m)) => {
-                    let (fmin, fmax) = (m.min_rate.to_f64(), m.max_rate.to_f64());
-                    if fmax <= 0.0 || m.width.max == 0 || m.height.max == 0 {
-                        continue;
-                    }
-                    let native_aspect = m.width.max as f64 / m.height.max as f64;
-                    for resize in [ResizeMode::None, ResizeMode::CropAndScale] {
-                        let (w, h, open_low) = match resize {
-                            ResizeMode::None => (m.width, m.height, false),
-                            ResizeMode::CropAndScale => (
-                                IntRange {
-                                    min: 1,
-                                    max: m.width.max,
-                                },
-                                IntRange {
-                                    min: 1,
-                                    max: m.height.max,
-                                },
-                                true,
-                            ),
-                        };
-                        let lo = if open_low { 0.0 } else { fmin };
-                        blocks.push(Block {
-                            device,
-                            device_index: di,
-                            device_rank: rank,
-                            mode_index: mi,
-                            resize,
-                            native_area: match resize {
-                                ResizeMode::None => 0,
-                                ResizeMode::CropAndScale => {
-                                    m.width.max as u64 * m.height.max as u64
-                                }
-                            },
-                            native_aspect,
-                            encoded: m.is_encoded(),
-                            structure_index: m.structure_index,
-                            sample_size: 0,
-                            rate_fractions: (m.min_rate, m.max_rate),
-                            shapes: video_shapes(&values, w, h, native_aspect),
-                            rates: rate_points(&values.rate, lo, fmax, open_low),
-                            block_dist: Vec::new(),
-                            shape_dist: Vec::new(),
-                            rate_dist: Vec::new(),
-                            block_default: 0.0,
-                            shape_default: Vec::new(),
-                            rate_default: Vec::new(),
-                            shape_alive: Vec::new(),
-                            rate_alive: Vec::new(),
-                            alive: true,
-                            extents: Extents {
-                                width: (w.min as f64, w.max as f64),
-                                height: (h.min as f64, h.max as f64),
-                                aspect: (w.min as f64 / h.max as f64, w.max as f64 / h.min as f64),
-                                rate: (lo, fmax, open_low),
-                                ..Default::default()
-                            },
-                        });
-                    }
-                }
-                (Kind::Audio, super::device::NativeMode::Audio(m)) => {
-                    if m.rate.max == 0 || m.channels.max == 0 {
-                        continue;
-                    }
-                    blocks.push(Block {
-                        device,
-                        device_index: di,
-                        device_rank: rank,
-                        mode_index: mi,
-                        resize: ResizeMode::None,
-                        native_area: 0,
-                        native_aspect: 0.0,
-                        encoded: false,
-                        structure_index: m.structure_index,
-                        sample_size: m.sample_size,
-                        rate_fractions: (Fraction::new(0, 1), Fraction::new(0, 1)),
-                        shapes: audio_shapes(&values, m.rate, m.channels, opts.audio_processing),
-                        rates: vec![0.0],
-                        block_dist: Vec::new(),
-                        shape_dist: Vec::new(),
-                        rate_dist: Vec::new(),
-                        block_default: 0.0,
-                        shape_default: Vec::new(),
-                        rate_default: Vec::new(),
-                        shape_alive: Vec::new(),
-                        rate_alive: Vec::new(),
-                        alive: true,
-                        extents: Extents {
-                            sample_rate: (m.rate.min as f64, m.rate.max as f64),
-                            channels: (m.channels.min as f64, m.channels.max as f64),
-                            sample_size: (m.sample_size as f64, m.sample_size as f64),
-                            latency: (device.latency, device.latency),
-                            ..Default::default()
-                        },
-                    });
-                }
-                _ => {}
-            }
-        }
-    }
-    blocks
-}
-
 /// The defaults as ideal values (ordering step 5), split by level.
 fn default_set(kind: Kind) -> ConstraintSet {
     let ideal = |v: f64| {
@@ -703,89 +468,812 @@ fn cmp_f(a: f64, b: f64) -> Ordering {
     a.partial_cmp(&b).unwrap_or(Ordering::Equal)
 }
 
-fn block_distance(b: &Block, members: &[(Property, &Constraint)]) -> f64 {
-    sum(members.iter().map(|(p, c)| distance(c, b.actual(*p))))
+/// The shapes of one region (a size range and resizeMode, or an audio rate
+/// and channel range) with everything about them that does not depend on
+/// the device: many modes of many devices share a region, so each region
+/// is evaluated once.
+struct ShapeTable {
+    resize: ResizeMode,
+    /// Native aspect ratio (crop-and-scale: ordering step 4).
+    native_aspect: f64,
+    shapes: Vec<Shape>,
+    /// shapes.len() x sets, row-major by shape.
+    dist: Vec<f64>,
+    default: Vec<f64>,
+    alive: Vec<bool>,
+    /// The alive shape that orders first, once steps 1 and 2 are done.
+    best: Option<usize>,
 }
 
-fn shape_distance(b: &Block, s: Shape, members: &[(Property, &Constraint)]) -> f64 {
-    sum(members
-        .iter()
-        .map(|(p, c)| distance(c, b.shape_actual(s, *p))))
+/// The frame rates of one rate range (audio: a single placeholder).
+struct RateTable {
+    rates: Vec<f64>,
+    dist: Vec<f64>,
+    default: Vec<f64>,
+    alive: Vec<bool>,
+    best: Option<usize>,
 }
 
-fn rate_distance(r: f64, members: &[(Property, &Constraint)]) -> f64 {
-    sum(members.iter().map(|(_, c)| distance(c, Actual::Num(r))))
-}
-
-fn evaluate(blocks: &mut [Block], plans: &[SetPlan], defaults: &SetPlan) {
-    let n = plans.len();
-    for b in blocks.iter_mut() {
-        b.block_dist = plans.iter().map(|p| block_distance(b, &p.block)).collect();
-        let mut sd = Vec::with_capacity(b.shapes.len() * n);
-        for &s in &b.shapes {
-            sd.extend(plans.iter().map(|p| shape_distance(b, s, &p.shape)));
+impl ShapeTable {
+    fn actual(&self, s: Shape, p: Property) -> Actual<'static> {
+        match (s, p) {
+            (Shape::Video { width, .. }, Property::Width) => Actual::Num(width as f64),
+            (Shape::Video { height, .. }, Property::Height) => Actual::Num(height as f64),
+            (Shape::Video { width, height }, Property::AspectRatio) => {
+                let (w, h) = (width as f64, height as f64);
+                if self.resize == ResizeMode::CropAndScale {
+                    // One dimension was derived from the other and rounded:
+                    // the ratio is known to half a pixel of either.
+                    Actual::Approx {
+                        v: w / h,
+                        lo: ((w - 0.5) / h).min(w / (h + 0.5)),
+                        hi: ((w + 0.5) / h).max(w / (h - 0.5).max(0.5)),
+                    }
+                } else {
+                    Actual::Num(w / h)
+                }
+            }
+            (Shape::Audio { rate, .. }, Property::SampleRate) => Actual::Num(rate as f64),
+            (Shape::Audio { channels, .. }, Property::ChannelCount) => Actual::Num(channels as f64),
+            (Shape::Audio { ec, .. }, Property::EchoCancellation) => Actual::Bool(ec),
+            (Shape::Audio { agc, .. }, Property::AutoGainControl) => Actual::Bool(agc),
+            (Shape::Audio { ns, .. }, Property::NoiseSuppression) => Actual::Bool(ns),
+            _ => Actual::Missing,
         }
-        b.shape_dist = sd;
-        let mut rd = Vec::with_capacity(b.rates.len() * n);
-        for &r in &b.rates {
-            rd.extend(plans.iter().map(|p| rate_distance(r, &p.rate)));
+    }
+
+    /// Ordering step 4: how far a crop-and-scale shape is from the native
+    /// aspect ratio.
+    fn aspect_deviation(&self, s: Shape) -> f64 {
+        match (self.resize, s) {
+            (ResizeMode::CropAndScale, Shape::Video { width, height }) => {
+                let ar = width as f64 / height as f64;
+                (ar - self.native_aspect).abs() / ar.max(self.native_aspect)
+            }
+            _ => 0.0,
         }
-        b.rate_dist = rd;
-        b.block_default = block_distance(b, &defaults.block);
-        b.shape_default = b
+    }
+
+    fn evaluate(&mut self, plans: &[SetPlan], defaults: &SetPlan) {
+        let distance_to = |s: Shape, members: &[(Property, &Constraint)]| {
+            sum(members.iter().map(|(p, c)| distance(c, self.actual(s, *p))))
+        };
+        let mut dist = Vec::with_capacity(self.shapes.len() * plans.len());
+        for &s in &self.shapes {
+            dist.extend(plans.iter().map(|p| distance_to(s, &p.shape)));
+        }
+        self.default = self
             .shapes
             .iter()
-            .map(|&s| shape_distance(b, s, &defaults.shape))
+            .map(|&s| distance_to(s, &defaults.shape))
             .collect();
-        b.rate_default = b
-            .rates
-            .iter()
-            .map(|&r| rate_distance(r, &defaults.rate))
-            .collect();
+        self.dist = dist;
+        self.alive = vec![true; self.shapes.len()];
+    }
+
+    fn order(&self, i: usize, j: usize, nsets: usize) -> Ordering {
+        let (si, sj) = (self.shapes[i], self.shapes[j]);
+        cmp_f(self.dist[i * nsets], self.dist[j * nsets])
+            .then(cmp_f(self.aspect_deviation(si), self.aspect_deviation(sj)))
+            .then(cmp_f(self.default[i], self.default[j]))
+            .then(sj.size().cmp(&si.size()))
+            .then(si.cmp(&sj))
     }
 }
 
-/// Steps 1 and 2: keep what the basic set allows, then narrow by each
-/// advanced set that some kept candidate satisfies. Returns which advanced
-/// sets were applied.
-fn filter(blocks: &mut [Block], nsets: usize) -> Vec<bool> {
-    let survives = |b: &Block, k: usize| {
-        b.alive
-            && b.block_dist[k].is_finite()
-            && (0..b.shapes.len())
-                .any(|i| b.shape_alive[i] && b.shape_dist[i * nsets + k].is_finite())
-            && (0..b.rates.len()).any(|i| b.rate_alive[i] && b.rate_dist[i * nsets + k].is_finite())
-    };
-    let narrow = |b: &mut Block, k: usize| {
-        if !b.block_dist[k].is_finite() {
-            b.alive = false;
-            return;
+impl RateTable {
+    fn evaluate(&mut self, plans: &[SetPlan], defaults: &SetPlan) {
+        let distance_to = |r: f64, members: &[(Property, &Constraint)]| {
+            sum(members.iter().map(|(_, c)| distance(c, Actual::Num(r))))
+        };
+        let mut dist = Vec::with_capacity(self.rates.len() * plans.len());
+        for &r in &self.rates {
+            dist.extend(plans.iter().map(|p| distance_to(r, &p.rate)));
         }
-        for i in 0..b.shapes.len() {
-            b.shape_alive[i] &= b.shape_dist[i * nsets + k].is_finite();
-        }
-        for i in 0..b.rates.len() {
-            b.rate_alive[i] &= b.rate_dist[i * nsets + k].is_finite();
-        }
-        b.alive = b.shape_alive.iter().any(|&a| a) && b.rate_alive.iter().any(|&a| a);
-    };
-    for b in blocks.iter_mut() {
-        b.shape_alive = vec![true; b.shapes.len()];
-        b.rate_alive = vec![true; b.rates.len()];
-        b.alive = true;
-        narrow(b, 0);
+        self.default = self
+            .rates
+            .iter()
+            .map(|&r| distance_to(r, &defaults.rate))
+            .collect();
+        self.dist = dist;
+        self.alive = vec![true; self.rates.len()];
     }
-    let mut applied = Vec::with_capacity(nsets.saturating_sub(1));
-    for k in 1..nsets {
-        let any = blocks.iter().any(|b| survives(b, k));
-        if any {
-            for b in blocks.iter_mut().filter(|b| b.alive) {
-                narrow(b, k);
+
+    fn order(&self, i: usize, j: usize, nsets: usize) -> Ordering {
+        cmp_f(self.dist[i * nsets], self.dist[j * nsets])
+            .then(cmp_f(self.default[i], self.default[j]))
+            .then(cmp_f(self.rates[j], self.rates[i]))
+    }
+}
+
+/// What filtering needs of a table's level, whatever its kind.
+trait Narrowable {
+    fn len(&self) -> usize;
+    fn dist(&self) -> &[f64];
+    fn alive_mut(&mut self) -> &mut Vec<bool>;
+    fn alive(&self) -> &[bool];
+
+    /// Whether some alive entry has a finite distance to set `k`.
+    fn meets(&self, k: usize, nsets: usize) -> bool {
+        (0..self.len()).any(|i| self.alive()[i] && self.dist()[i * nsets + k].is_finite())
+    }
+
+    /// Keeps the entries with a finite distance to set `k`.
+    fn narrow(&mut self, k: usize, nsets: usize) {
+        for i in 0..self.len() {
+            let finite = self.dist()[i * nsets + k].is_finite();
+            self.alive_mut()[i] &= finite;
+        }
+    }
+}
+
+macro_rules! narrowable {
+    ($t:ty, $items:ident) => {
+        impl Narrowable for $t {
+            fn len(&self) -> usize {
+                self.$items.len()
+            }
+            fn dist(&self) -> &[f64] {
+                &self.dist
+            }
+            fn alive_mut(&mut self) -> &mut Vec<bool> {
+                &mut self.alive
+            }
+            fn alive(&self) -> &[bool] {
+                &self.alive
             }
         }
-        applied.push(any);
+    };
+}
+narrowable!(ShapeTable, shapes);
+narrowable!(RateTable, rates);
+
+/// One (device, native mode, resizeMode): its candidates are the product of
+/// its shape table's shapes and its rate table's rates.
+struct Block<'a> {
+    device: &'a DeviceInfo,
+    device_index: usize,
+    device_rank: usize,
+    mode_index: usize,
+    resize: ResizeMode,
+    /// Crop-and-scale only: native width x height (ordering step 7).
+    native_area: u64,
+    encoded: bool,
+    structure_index: usize,
+    sample_size: u32,
+    rate_fractions: (Fraction, Fraction),
+    shapes: usize,
+    rates: usize,
+    /// Per constraint set: the block-level distance.
+    dist: Vec<f64>,
+    default: f64,
+    alive: bool,
+    /// Range of each numeric property over the block, for error messages.
+    extents: Extents,
+}
+
+#[derive(Clone, Copy, Default)]
+struct Extents {
+    width: (f64, f64),
+    height: (f64, f64),
+    aspect: (f64, f64),
+    /// Lower end excluded (decimation approaches 0 fps).
+    rate: (f64, f64, bool),
+    sample_rate: (f64, f64),
+    channels: (f64, f64),
+    sample_size: (f64, f64),
+    latency: (f64, f64),
+}
+
+impl Block<'_> {
+    fn actual(&self, p: Property) -> Actual<'_> {
+        match p {
+            Property::DeviceId => Actual::Str(&self.device.device_id),
+            Property::GroupId => Actual::Str(&self.device.group_id),
+            Property::FacingMode => self
+                .device
+                .facing_mode
+                .as_deref()
+                .map_or(Actual::Missing, Actual::Str),
+            Property::ResizeMode => Actual::Str(self.resize.as_str()),
+            Property::SampleSize => Actual::Num(self.sample_size as f64),
+            Property::Latency => Actual::Num(self.device.latency),
+            _ => Actual::Missing,
+        }
     }
-    applied
+
+    fn distance_to(&self, members: &[(Property, &Constraint)]) -> f64 {
+        sum(members.iter().map(|(p, c)| distance(c, self.actual(*p))))
+    }
+}
+
+/// Every candidate of a selection: blocks over shared shape and rate tables.
+struct Pool<'a> {
+    blocks: Vec<Block<'a>>,
+    shapes: Vec<ShapeTable>,
+    rates: Vec<RateTable>,
+    nsets: usize,
+    /// Which advanced sets step 2 applied.
+    applied: Vec<bool>,
+}
+
+type ShapeKey = (u32, u32, u32, u32, ResizeMode);
+type RateKey = (u64, u64, bool);
+
+impl<'a> Pool<'a> {
+    /// Builds the candidates and runs steps 1 and 2.
+    fn new(
+        kind: Kind,
+        constraints: &TrackConstraints,
+        devices: &'a [DeviceInfo],
+        order: &[usize],
+        opts: &SelectOptions,
+    ) -> Pool<'a> {
+        let mut pool = Pool {
+            blocks: Vec::new(),
+            shapes: Vec::new(),
+            rates: Vec::new(),
+            nsets: 0,
+            applied: Vec::new(),
+        };
+        pool.build(kind, constraints, devices, order, opts);
+        let plans: Vec<SetPlan> = constraints.sets().map(|s| SetPlan::new(s, kind)).collect();
+        let defaults_set = default_set(kind);
+        let defaults = SetPlan::new(&defaults_set, kind);
+        pool.nsets = plans.len();
+        for t in &mut pool.shapes {
+            t.evaluate(&plans, &defaults);
+        }
+        for t in &mut pool.rates {
+            t.evaluate(&plans, &defaults);
+        }
+        for b in &mut pool.blocks {
+            b.dist = plans.iter().map(|p| b.distance_to(&p.block)).collect();
+            b.default = b.distance_to(&defaults.block);
+        }
+        pool.filter();
+        pool
+    }
+
+    fn build(
+        &mut self,
+        kind: Kind,
+        constraints: &TrackConstraints,
+        devices: &'a [DeviceInfo],
+        order: &[usize],
+        opts: &SelectOptions,
+    ) {
+        let values = Values::collect(constraints, kind);
+        let mut shape_index: HashMap<ShapeKey, usize> = HashMap::new();
+        let mut rate_index: HashMap<RateKey, usize> = HashMap::new();
+        let mut shape_table = |key: ShapeKey, native_aspect: f64, tables: &mut Vec<ShapeTable>| {
+            *shape_index.entry(key).or_insert_with(|| {
+                let (wmin, wmax, hmin, hmax, resize) = key;
+                let shapes = match kind {
+                    Kind::Video => video_shapes(
+                        &values,
+                        IntRange {
+                            min: wmin,
+                            max: wmax,
+                        },
+                        IntRange {
+                            min: hmin,
+                            max: hmax,
+                        },
+                        native_aspect,
+                    ),
+                    Kind::Audio => audio_shapes(
+                        &values,
+                        IntRange {
+                            min: wmin,
+                            max: wmax,
+                        },
+                        IntRange {
+                            min: hmin,
+                            max: hmax,
+                        },
+                        opts.audio_processing,
+                    ),
+                };
+                tables.push(ShapeTable {
+                    resize,
+                    native_aspect,
+                    shapes,
+                    dist: Vec::new(),
+                    default: Vec::new(),
+                    alive: Vec::new(),
+                    best: None,
+                });
+                tables.len() - 1
+            })
+        };
+        let mut rate_table = |lo: f64, hi: f64, open_low: bool, tables: &mut Vec<RateTable>| {
+            *rate_index
+                .entry((lo.to_bits(), hi.to_bits(), open_low))
+                .or_insert_with(|| {
+                    let rates = match kind {
+                        Kind::Video => rate_points(&values.rate, lo, hi, open_low),
+                        Kind::Audio => vec![0.0],
+                    };
+                    tables.push(RateTable {
+                        rates,
+                        dist: Vec::new(),
+                        default: Vec::new(),
+                        alive: Vec::new(),
+                        best: None,
+                    });
+                    tables.len() - 1
+                })
+        };
+
+        for (rank, &di) in order.iter().enumerate() {
+            let device = &devices[di];
+            for (mi, mode) in device.modes.iter().enumerate() {
+                match (kind, mode) {
+                    (Kind::Video, NativeMode::Video(m)) => {
+                        let (fmin, fmax) = (m.min_rate.to_f64(), m.max_rate.to_f64());
+                        if fmax <= 0.0 || m.width.max == 0 || m.height.max == 0 {
+                            continue;
+                        }
+                        let native_aspect = m.width.max as f64 / m.height.max as f64;
+                        for resize in [ResizeMode::None, ResizeMode::CropAndScale] {
+                            let (w, h, lo, open_low) = match resize {
+                                ResizeMode::None => (m.width, m.height, fmin, false),
+                                ResizeMode::CropAndScale => (
+                                    IntRange {
+                                        min: 1,
+                                        max: m.width.max,
+                                    },
+                                    IntRange {
+                                        min: 1,
+                                        max: m.height.max,
+                                    },
+                                    0.0,
+                                    true,
+                                ),
+                            };
+                            let shapes = shape_table(
+                                (w.min, w.max, h.min, h.max, resize),
+                                native_aspect,
+                                &mut self.shapes,
+                            );
+                            let rates = rate_table(lo, fmax, open_low, &mut self.rates);
+                            self.blocks.push(Block {
+                                device,
+                                device_index: di,
+                                device_rank: rank,
+                                mode_index: mi,
+                                resize,
+                                native_area: match resize {
+                                    ResizeMode::None => 0,
+                                    ResizeMode::CropAndScale => {
+                                        m.width.max as u64 * m.height.max as u64
+                                    }
+                                },
+                                encoded: m.is_encoded(),
+                                structure_index: m.structure_index,
+                                sample_size: 0,
+                                rate_fractions: (m.min_rate, m.max_rate),
+                                shapes,
+                                rates,
+                                dist: Vec::new(),
+                                default: 0.0,
+                                alive: true,
+                                extents: Extents {
+                                    width: (w.min as f64, w.max as f64),
+                                    height: (h.min as f64, h.max as f64),
+                                    aspect: (
+                                        w.min as f64 / h.max as f64,
+                                        w.max as f64 / h.min as f64,
+                                    ),
+                                    rate: (lo, fmax, open_low),
+                                    ..Default::default()
+                                },
+                            });
+                        }
+                    }
+                    (Kind::Audio, NativeMode::Audio(m)) => {
+                        if m.rate.max == 0 || m.channels.max == 0 {
+                            continue;
+                        }
+                        let shapes = shape_table(
+                            (
+                                m.rate.min,
+                                m.rate.max,
+                                m.channels.min,
+                                m.channels.max,
+                                ResizeMode::None,
+                            ),
+                            0.0,
+                            &mut self.shapes,
+                        );
+                        let rates = rate_table(0.0, 0.0, false, &mut self.rates);
+                        self.blocks.push(Block {
+                            device,
+                            device_index: di,
+                            device_rank: rank,
+                            mode_index: mi,
+                            resize: ResizeMode::None,
+                            native_area: 0,
+                            encoded: false,
+                            structure_index: m.structure_index,
+                            sample_size: m.sample_size,
+                            rate_fractions: (Fraction::new(0, 1), Fraction::new(0, 1)),
+                            shapes,
+                            rates,
+                            dist: Vec::new(),
+                            default: 0.0,
+                            alive: true,
+                            extents: Extents {
+                                sample_rate: (m.rate.min as f64, m.rate.max as f64),
+                                channels: (m.channels.min as f64, m.channels.max as f64),
+                                sample_size: (m.sample_size as f64, m.sample_size as f64),
+                                latency: (device.latency, device.latency),
+                                ..Default::default()
+                            },
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    fn block_alive(&self, b: &Block) -> bool {
+        b.alive
+            && self.shapes[b.shapes].alive.iter().any(|&a| a)
+            && self.rates[b.rates].alive.iter().any(|&a| a)
+    }
+
+    /// Steps 1 and 2: keep what the basic set allows, then narrow by each
+    /// advanced set that some kept candidate satisfies. A shape or rate
+    /// meets a set whatever its block, so tables narrow once for all blocks.
+    fn filter(&mut self) {
+        let nsets = self.nsets;
+        self.narrow(0);
+        for k in 1..nsets {
+            let any = self.blocks.iter().any(|b| {
+                self.block_alive(b)
+                    && b.dist[k].is_finite()
+                    && self.shapes[b.shapes].meets(k, nsets)
+                    && self.rates[b.rates].meets(k, nsets)
+            });
+            if any {
+                self.narrow(k);
+            }
+            self.applied.push(any);
+        }
+        for b in &mut self.blocks {
+            b.alive &= self.shapes[b.shapes].alive.iter().any(|&a| a)
+                && self.rates[b.rates].alive.iter().any(|&a| a);
+        }
+        for t in &mut self.shapes {
+            t.best = (0..t.shapes.len())
+                .filter(|&i| t.alive[i])
+                .min_by(|&i, &j| t.order(i, j, nsets));
+        }
+        for t in &mut self.rates {
+            t.best = (0..t.rates.len())
+                .filter(|&i| t.alive[i])
+                .min_by(|&i, &j| t.order(i, j, nsets));
+        }
+    }
+
+    fn narrow(&mut self, k: usize) {
+        let nsets = self.nsets;
+        for t in &mut self.shapes {
+            t.narrow(k, nsets);
+        }
+        for t in &mut self.rates {
+            t.narrow(k, nsets);
+        }
+        for b in &mut self.blocks {
+            b.alive &= b.dist[k].is_finite();
+        }
+    }
+
+    /// The ordering key of a candidate.
+    fn key(&self, b: &Block, shape: usize, rate: usize) -> Key {
+        let (st, rt, n) = (&self.shapes[b.shapes], &self.rates[b.rates], self.nsets);
+        Key {
+            basic: b.dist[0] + st.dist[shape * n] + rt.dist[rate * n],
+            device_rank: b.device_rank,
+            resize: (b.resize == ResizeMode::CropAndScale) as u8,
+            aspect: st.aspect_deviation(st.shapes[shape]),
+            default: b.default + st.default[shape] + rt.default[rate],
+            size: st.shapes[shape].size(),
+            rate: rt.rates[rate],
+            native_area: b.native_area,
+            encoded: b.encoded,
+            structure: b.structure_index,
+            mode: b.mode_index,
+        }
+    }
+
+    /// The best candidate of each alive block: (block, shape, rate, key).
+    /// Separable: the lexicographic minimum over shapes x rates takes the
+    /// best shape and the best rate, each by its own part of the key.
+    fn ranked(&self) -> Vec<(usize, usize, usize, Key)> {
+        self.blocks
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.alive)
+            .filter_map(|(bi, b)| {
+                let s = self.shapes[b.shapes].best?;
+                let r = self.rates[b.rates].best?;
+                Some((bi, s, r, self.key(b, s, r)))
+            })
+            .collect()
+    }
+
+    fn settings(&self, bi: usize, shape: usize, rate: usize) -> Settings {
+        let b = &self.blocks[bi];
+        let d = b.device;
+        match self.shapes[b.shapes].shapes[shape] {
+            Shape::Video { width, height } => {
+                let fps = self.rates[b.rates].rates[rate];
+                let (lo, hi) = b.rate_fractions;
+                let frame_rate_fraction = if fps == hi.to_f64() {
+                    hi
+                } else if fps == lo.to_f64() {
+                    lo
+                } else {
+                    Fraction::approximate(fps)
+                };
+                Settings::Video(VideoSettings {
+                    device_id: d.device_id.clone(),
+                    group_id: d.group_id.clone(),
+                    width,
+                    height,
+                    frame_rate: fps,
+                    frame_rate_fraction,
+                    facing_mode: d.facing_mode.clone(),
+                    resize_mode: b.resize,
+                })
+            }
+            Shape::Audio {
+                rate: sample_rate,
+                channels,
+                ec,
+                agc,
+                ns,
+            } => Settings::Audio(AudioSettings {
+                device_id: d.device_id.clone(),
+                group_id: d.group_id.clone(),
+                sample_rate,
+                sample_size: b.sample_size,
+                channel_count: channels,
+                latency: d.latency,
+                echo_cancellation: ec,
+                auto_gain_control: agc,
+                noise_suppression: ns,
+            }),
+        }
+    }
+
+    fn explain(&self, ranked: &[(usize, usize, usize, Key)]) -> Value {
+        const SHOWN: usize = 5;
+        let n = self.nsets;
+        let candidates: Vec<Value> = ranked
+            .iter()
+            .take(SHOWN)
+            .map(|(bi, s, r, k)| {
+                let b = &self.blocks[*bi];
+                let (st, rt) = (&self.shapes[b.shapes], &self.rates[b.rates]);
+                json!({
+                    "settings": self.settings(*bi, *s, *r).to_json(),
+                    "distance": finite_or_null(k.basic),
+                    "advancedDistances": (1..n)
+                        .map(|i| finite_or_null(b.dist[i] + st.dist[s * n + i] + rt.dist[r * n + i]))
+                        .collect::<Vec<_>>(),
+                    "defaultDistance": k.default,
+                    "nativeMode": b.device.modes[b.mode_index].to_string(),
+                })
+            })
+            .collect();
+        let decided_by = match ranked.get(1) {
+            None => "the only candidate left".to_owned(),
+            Some(second) => format!("step {}", STEPS[ranked[0].3.compare(&second.3).1]),
+        };
+        json!({
+            "advancedSetsApplied": self.applied,
+            "candidatesKept": ranked.len(),
+            "best": candidates,
+            "decidedBy": decided_by,
+        })
+    }
+}
+
+fn finite_or_null(v: f64) -> Value {
+    if v.is_finite() { json!(v) } else { Value::Null }
+}
+
+fn run(
+    kind: Kind,
+    constraints: &TrackConstraints,
+    devices: &[DeviceInfo],
+    order: &[usize],
+    scope: Scope,
+    opts: &SelectOptions,
+) -> Result<Selection, ConstraintError> {
+    let pool = Pool::new(kind, constraints, devices, order, opts);
+    let usable = pool
+        .blocks
+        .iter()
+        .any(|b| !pool.shapes[b.shapes].shapes.is_empty() && !pool.rates[b.rates].rates.is_empty());
+    if !usable {
+        let who = match scope {
+            Scope::AnyDevice => format!("no {} device", DeviceKind::input_for(kind)),
+            Scope::OneDevice => format!("device '{}'", devices[order[0]].label),
+        };
+        return Err(ConstraintError::not_found(format!(
+            "{who} offers a usable {kind} mode (its caps give no size, rate or channels)"
+        )));
+    }
+    let mut ranked = pool.ranked();
+    if ranked.is_empty() {
+        return Err(overconstrained(kind, constraints, &pool, scope));
+    }
+    let explain = opts.explain.then(|| {
+        ranked.sort_by(|a, b| a.3.compare(&b.3).0);
+        pool.explain(&ranked)
+    });
+    let (bi, s, r, _) = ranked
+        .iter()
+        .min_by(|a, b| a.3.compare(&b.3).0)
+        .cloned()
+        .expect("ranked is not empty");
+    let b = &pool.blocks[bi];
+    Ok(Selection {
+        device_index: b.device_index,
+        mode_index: b.mode_index,
+        settings: pool.settings(bi, s, r),
+        explain,
+    })
+}
+
+/// Step 4: which required constraint to name, and why.
+fn overconstrained(
+    kind: Kind,
+    constraints: &TrackConstraints,
+    pool: &Pool,
+    scope: Scope,
+) -> ConstraintError {
+    let required: Vec<(Property, &Constraint)> = constraints
+        .basic
+        .for_kind(kind)
+        .filter(|(_, c)| c.is_required())
+        .map(|(p, c)| (*p, c))
+        .collect();
+    let subject = match scope {
+        Scope::AnyDevice => "no device can deliver".to_owned(),
+        Scope::OneDevice => format!(
+            "the device '{}' cannot deliver",
+            pool.blocks.first().map_or("", |b| b.device.label.as_str())
+        ),
+    };
+    let Some(masks) = Masks::new(&required, pool) else {
+        return ConstraintError::overconstrained("", "too many required constraints to name one");
+    };
+    let all: u32 = masks.all;
+    let describe = |i: usize| format!("{} {}", required[i].0, requirement(required[i].1));
+    let others = |skip: usize, upto: usize| {
+        (0..upto)
+            .filter(|&j| j != skip)
+            .map(describe)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+
+    for i in 0..required.len() {
+        if !masks.feasible(1 << i) {
+            let (p, c) = required[i];
+            return ConstraintError::overconstrained(
+                p.name(),
+                format!("{subject} {}{}", describe(i), extent(p, c, pool)),
+            );
+        }
+    }
+    for i in 0..required.len() {
+        if masks.feasible(all & !(1 << i)) {
+            return ConstraintError::overconstrained(
+                required[i].0.name(),
+                format!(
+                    "{subject} {} together with {}",
+                    describe(i),
+                    others(i, required.len())
+                ),
+            );
+        }
+    }
+    for i in 0..required.len() {
+        let prefix = (1u32 << (i + 1)) - 1;
+        if !masks.feasible(prefix) {
+            return ConstraintError::overconstrained(
+                required[i].0.name(),
+                format!("{subject} {} together with {}", describe(i), others(i, i)),
+            );
+        }
+    }
+    // Unreachable when the basic set filtered everything out, but never panic.
+    ConstraintError::overconstrained(
+        required.first().map_or("", |(p, _)| p.name()),
+        format!("{subject} these constraints"),
+    )
+}
+
+/// Which required constraints each block, shape and rate meets, as bit masks.
+struct Masks {
+    all: u32,
+    /// Per block: (block mask, shape table, rate table).
+    blocks: Vec<(u32, usize, usize)>,
+    shapes: Vec<Vec<u32>>,
+    rates: Vec<Vec<u32>>,
+}
+
+impl Masks {
+    fn new(required: &[(Property, &Constraint)], pool: &Pool) -> Option<Masks> {
+        if required.len() > 31 {
+            return None;
+        }
+        let all = (1u32 << required.len()) - 1;
+        // Bits of the constraints a level does not look at are always set.
+        let mask_of = |level: Level, ok: &dyn Fn(Property, &Constraint) -> bool| {
+            required.iter().enumerate().fold(0u32, |m, (i, (p, c))| {
+                if level_of(*p) != level || ok(*p, c) {
+                    m | 1 << i
+                } else {
+                    m
+                }
+            })
+        };
+        let finite = |c: &Constraint, a: Actual| distance(c, a).is_finite();
+        let blocks = pool
+            .blocks
+            .iter()
+            .map(|b| {
+                (
+                    mask_of(Level::Block, &|p, c| finite(c, b.actual(p))),
+                    b.shapes,
+                    b.rates,
+                )
+            })
+            .collect();
+        let shapes = pool
+            .shapes
+            .iter()
+            .map(|t| {
+                t.shapes
+                    .iter()
+                    .map(|&s| mask_of(Level::Shape, &|p, c| finite(c, t.actual(s, p))))
+                    .collect()
+            })
+            .collect();
+        let rates = pool
+            .rates
+            .iter()
+            .map(|t| {
+                t.rates
+                    .iter()
+                    .map(|&r| mask_of(Level::Rate, &|_, c| finite(c, Actual::Num(r))))
+                    .collect()
+            })
+            .collect();
+        Some(Masks {
+            all,
+            blocks,
+            shapes,
+            rates,
+        })
+    }
+
+    /// Whether some candidate meets every constraint in `mask`.
+    fn feasible(&self, mask: u32) -> bool {
+        let has = |ms: &[u32]| ms.iter().any(|m| m & mask == mask);
+        self.blocks
+            .iter()
+            .any(|&(b, s, r)| b & mask == mask && has(&self.shapes[s]) && has(&self.rates[r]))
+    }
 }
 
 /// The ordering key of step 3; smaller is better.
@@ -840,321 +1328,6 @@ impl Key {
     }
 }
 
-/// The best candidate of a block: (shape index, rate index, key).
-fn best_in_block(b: &Block, nsets: usize) -> Option<(usize, usize, Key)> {
-    // Separable: the product's lexicographic minimum takes the best shape and
-    // the best rate, each by its own part of the key.
-    let shape = (0..b.shapes.len())
-        .filter(|&i| b.shape_alive[i])
-        .min_by(|&i, &j| {
-            let (si, sj) = (b.shapes[i], b.shapes[j]);
-            cmp_f(b.shape_dist[i * nsets], b.shape_dist[j * nsets])
-                .then(cmp_f(b.aspect_deviation(si), b.aspect_deviation(sj)))
-                .then(cmp_f(b.shape_default[i], b.shape_default[j]))
-                .then(sj.size().cmp(&si.size()))
-                .then(si.cmp(&sj))
-        })?;
-    let rate = (0..b.rates.len())
-        .filter(|&i| b.rate_alive[i])
-        .min_by(|&i, &j| {
-            cmp_f(b.rate_dist[i * nsets], b.rate_dist[j * nsets])
-                .then(cmp_f(b.rate_default[i], b.rate_default[j]))
-                .then(cmp_f(b.rates[j], b.rates[i]))
-        })?;
-    Some((shape, rate, candidate_key(b, shape, rate, nsets)))
-}
-
-fn candidate_key(b: &Block, shape: usize, rate: usize, nsets: usize) -> Key {
-    Key {
-        basic: b.block_dist[0] + b.shape_dist[shape * nsets] + b.rate_dist[rate * nsets],
-        device_rank: b.device_rank,
-        resize: (b.resize == ResizeMode::CropAndScale) as u8,
-        aspect: b.aspect_deviation(b.shapes[shape]),
-        default: b.block_default + b.shape_default[shape] + b.rate_default[rate],
-        size: b.shapes[shape].size(),
-        rate: b.rates[rate],
-        native_area: b.native_area,
-        encoded: b.encoded,
-        structure: b.structure_index,
-        mode: b.mode_index,
-    }
-}
-
-fn settings_of(b: &Block, shape: usize, rate: usize) -> Settings {
-    let d = b.device;
-    match b.shapes[shape] {
-        Shape::Video { width, height } => {
-            let fps = b.rates[rate];
-            let (lo, hi) = b.rate_fractions;
-            let frame_rate_fraction = if fps == hi.to_f64() {
-                hi
-            } else if fps == lo.to_f64() {
-                lo
-            } else {
-                Fraction::approximate(fps)
-            };
-            Settings::Video(VideoSettings {
-                device_id: d.device_id.clone(),
-                group_id: d.group_id.clone(),
-                width,
-                height,
-                frame_rate: fps,
-                frame_rate_fraction,
-                facing_mode: d.facing_mode.clone(),
-                resize_mode: b.resize,
-            })
-        }
-        Shape::Audio {
-            rate: sample_rate,
-            channels,
-            ec,
-            agc,
-            ns,
-        } => Settings::Audio(AudioSettings {
-            device_id: d.device_id.clone(),
-            group_id: d.group_id.clone(),
-            sample_rate,
-            sample_size: b.sample_size,
-            channel_count: channels,
-            latency: d.latency,
-            echo_cancellation: ec,
-            auto_gain_control: agc,
-            noise_suppression: ns,
-        }),
-    }
-}
-
-fn run(
-    kind: Kind,
-    constraints: &TrackConstraints,
-    devices: &[DeviceInfo],
-    order: &[usize],
-    scope: Scope,
-    opts: &SelectOptions,
-) -> Result<Selection, ConstraintError> {
-    let (blocks, nsets, applied) = prepare(kind, constraints, devices, order, opts);
-    if blocks
-        .iter()
-        .all(|b| b.shapes.is_empty() || b.rates.is_empty())
-    {
-        let who = match scope {
-            Scope::AnyDevice => format!("no {} device", DeviceKind::input_for(kind)),
-            Scope::OneDevice => format!("device '{}'", devices[order[0]].label),
-        };
-        return Err(ConstraintError::not_found(format!(
-            "{who} offers a usable {kind} mode (its caps give no size, rate or channels)"
-        )));
-    }
-    let mut ranked: Vec<(usize, usize, usize, Key)> = blocks
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| b.alive)
-        .filter_map(|(bi, b)| best_in_block(b, nsets).map(|(s, r, k)| (bi, s, r, k)))
-        .collect();
-    if ranked.is_empty() {
-        return Err(overconstrained(kind, constraints, &blocks, scope));
-    }
-
-    let explain = opts.explain.then(|| {
-        ranked.sort_by(|a, b| a.3.compare(&b.3).0);
-        explain_json(&blocks, &ranked, &applied, nsets)
-    });
-    let (bi, s, r, _) = ranked
-        .iter()
-        .min_by(|a, b| a.3.compare(&b.3).0)
-        .cloned()
-        .expect("ranked is not empty");
-    let b = &blocks[bi];
-    Ok(Selection {
-        device_index: b.device_index,
-        mode_index: b.mode_index,
-        settings: settings_of(b, s, r),
-        explain,
-    })
-}
-
-fn explain_json(
-    blocks: &[Block],
-    ranked: &[(usize, usize, usize, Key)],
-    applied: &[bool],
-    nsets: usize,
-) -> Value {
-    const SHOWN: usize = 5;
-    let candidates: Vec<Value> = ranked
-        .iter()
-        .take(SHOWN)
-        .map(|(bi, s, r, k)| {
-            let b = &blocks[*bi];
-            json!({
-                "settings": settings_of(b, *s, *r).to_json(),
-                "distance": finite_or_null(k.basic),
-                "advancedDistances": (1..nsets)
-                    .map(|i| finite_or_null(b.block_dist[i] + b.shape_dist[s * nsets + i] + b.rate_dist[r * nsets + i]))
-                    .collect::<Vec<_>>(),
-                "defaultDistance": k.default,
-                "nativeMode": b.device.modes[b.mode_index].to_string(),
-            })
-        })
-        .collect();
-    let decided_by = match ranked.get(1) {
-        None => "the only candidate left".to_owned(),
-        Some(second) => format!("step {}", STEPS[ranked[0].3.compare(&second.3).1]),
-    };
-    json!({
-        "advancedSetsApplied": applied,
-        "candidatesKept": ranked.len(),
-        "best": candidates,
-        "decidedBy": decided_by,
-    })
-}
-
-fn finite_or_null(v: f64) -> Value {
-    if v.is_finite() { json!(v) } else { Value::Null }
-}
-
-/// Step 4: which required constraint to name, and why.
-fn overconstrained(
-    kind: Kind,
-    constraints: &TrackConstraints,
-    blocks: &[Block],
-    scope: Scope,
-) -> ConstraintError {
-    let required: Vec<(Property, &Constraint)> = constraints
-        .basic
-        .for_kind(kind)
-        .filter(|(_, c)| c.is_required())
-        .map(|(p, c)| (*p, c))
-        .collect();
-    let subject = match scope {
-        Scope::AnyDevice => "no device can deliver".to_owned(),
-        Scope::OneDevice => format!(
-            "the device '{}' cannot deliver",
-            blocks.first().map_or("", |b| b.device.label.as_str())
-        ),
-    };
-    let Some(masks) = Masks::new(&required, blocks) else {
-        return ConstraintError::overconstrained("", "no candidate settings");
-    };
-    let all: u32 = masks.all;
-    let describe = |i: usize| format!("{} {}", required[i].0, requirement(required[i].1));
-    let others = |skip: usize, upto: usize| {
-        (0..upto)
-            .filter(|&j| j != skip)
-            .map(describe)
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-
-    for i in 0..required.len() {
-        if !masks.feasible(1 << i) {
-            let (p, c) = required[i];
-            return ConstraintError::overconstrained(
-                p.name(),
-                format!("{subject} {}{}", describe(i), extent(p, c, blocks)),
-            );
-        }
-    }
-    for i in 0..required.len() {
-        if masks.feasible(all & !(1 << i)) {
-            return ConstraintError::overconstrained(
-                required[i].0.name(),
-                format!(
-                    "{subject} {} together with {}",
-                    describe(i),
-                    others(i, required.len())
-                ),
-            );
-        }
-    }
-    for i in 0..required.len() {
-        let prefix = (1u32 << (i + 1)) - 1;
-        if !masks.feasible(prefix) {
-            return ConstraintError::overconstrained(
-                required[i].0.name(),
-                format!("{subject} {} together with {}", describe(i), others(i, i)),
-            );
-        }
-    }
-    // Unreachable when the basic set filtered everything out, but never panic.
-    ConstraintError::overconstrained(
-        required.first().map_or("", |(p, _)| p.name()),
-        format!("{subject} these constraints"),
-    )
-}
-
-/// Which required constraints each level of each block meets, as bit masks.
-struct Masks {
-    all: u32,
-    /// (block mask, shape masks, rate masks) per block.
-    blocks: Vec<(u32, Vec<u32>, Vec<u32>)>,
-}
-
-impl Masks {
-    fn new(required: &[(Property, &Constraint)], blocks: &[Block]) -> Option<Masks> {
-        if required.len() > 31 {
-            return None;
-        }
-        let all = (1u32 << required.len()) - 1;
-        let level_mask = |level: Level| {
-            required
-                .iter()
-                .enumerate()
-                .filter(|(_, (p, _))| level_of(*p) != level)
-                .fold(0u32, |m, (i, _)| m | 1 << i)
-        };
-        let (not_block, not_shape, not_rate) = (
-            level_mask(Level::Block),
-            level_mask(Level::Shape),
-            level_mask(Level::Rate),
-        );
-        let ok = |i: usize, a: Actual| distance(required[i].1, a).is_finite();
-        let masks = blocks
-            .iter()
-            .map(|b| {
-                let bm = (0..required.len())
-                    .filter(|&i| {
-                        level_of(required[i].0) == Level::Block && ok(i, b.actual(required[i].0))
-                    })
-                    .fold(not_block, |m, i| m | 1 << i);
-                let sm = b
-                    .shapes
-                    .iter()
-                    .map(|&s| {
-                        (0..required.len())
-                            .filter(|&i| {
-                                level_of(required[i].0) == Level::Shape
-                                    && ok(i, b.shape_actual(s, required[i].0))
-                            })
-                            .fold(not_shape, |m, i| m | 1 << i)
-                    })
-                    .collect();
-                let rm = b
-                    .rates
-                    .iter()
-                    .map(|&r| {
-                        (0..required.len())
-                            .filter(|&i| {
-                                level_of(required[i].0) == Level::Rate && ok(i, Actual::Num(r))
-                            })
-                            .fold(not_rate, |m, i| m | 1 << i)
-                    })
-                    .collect();
-                (bm, sm, rm)
-            })
-            .collect();
-        Some(Masks { all, blocks: masks })
-    }
-
-    /// Whether some candidate meets every constraint in `mask`.
-    fn feasible(&self, mask: u32) -> bool {
-        self.blocks.iter().any(|(b, s, r)| {
-            b & mask == mask
-                && s.iter().any(|m| m & mask == mask)
-                && r.iter().any(|m| m & mask == mask)
-        })
-    }
-}
-
 fn fmt_num(v: f64) -> String {
     let r = round10(v);
     if r == r.trunc() && r.abs() < 1e15 {
@@ -1197,7 +1370,8 @@ fn requirement(c: &Constraint) -> String {
 }
 
 /// " (largest: 3840)" and the like: what the devices do offer.
-fn extent(p: Property, c: &Constraint, blocks: &[Block]) -> String {
+fn extent(p: Property, c: &Constraint, pool: &Pool) -> String {
+    let blocks = &pool.blocks;
     let numeric = |f: &dyn Fn(&Extents) -> (f64, f64)| {
         let lo = blocks
             .iter()
@@ -1239,28 +1413,24 @@ fn extent(p: Property, c: &Constraint, blocks: &[Block]) -> String {
     }
     let mut seen: Vec<String> = Vec::new();
     let mut missing = false;
-    for b in blocks {
-        let v = match b.actual(p) {
-            Actual::Str(s) => format!("\"{s}\""),
-            Actual::Missing => {
-                missing = true;
-                continue;
-            }
-            _ => {
-                // Shape-level booleans: list what the shapes offer.
-                for &s in &b.shapes {
-                    if let Actual::Bool(x) = b.shape_actual(s, p) {
-                        let t = x.to_string();
-                        if !seen.contains(&t) {
-                            seen.push(t);
-                        }
-                    }
-                }
-                continue;
-            }
-        };
+    let mut note = |v: String| {
         if !seen.contains(&v) {
             seen.push(v);
+        }
+    };
+    for b in blocks {
+        match b.actual(p) {
+            Actual::Str(s) => note(format!("\"{s}\"")),
+            Actual::Missing if level_of(p) == Level::Block => missing = true,
+            _ => {
+                // Shape-level booleans: what the shapes offer.
+                let t = &pool.shapes[b.shapes];
+                for &s in &t.shapes {
+                    if let Actual::Bool(x) = t.actual(s, p) {
+                        note(x.to_string());
+                    }
+                }
+            }
         }
     }
     if seen.is_empty() && missing {
@@ -1282,20 +1452,21 @@ pub fn brute_force_best(
     opts: &SelectOptions,
 ) -> Option<(Settings, f64)> {
     let order = device_order(kind, devices);
-    let (blocks, nsets, _) = prepare(kind, constraints, devices, &order, opts);
-    let mut best: Option<(Key, Settings)> = None;
-    for b in blocks.iter().filter(|b| b.alive) {
-        for s in (0..b.shapes.len()).filter(|&i| b.shape_alive[i]) {
-            for r in (0..b.rates.len()).filter(|&i| b.rate_alive[i]) {
-                let k = candidate_key(b, s, r, nsets);
+    let pool = Pool::new(kind, constraints, devices, &order, opts);
+    let mut best: Option<(Key, usize, usize, usize)> = None;
+    for (bi, b) in pool.blocks.iter().enumerate().filter(|(_, b)| b.alive) {
+        let (st, rt) = (&pool.shapes[b.shapes], &pool.rates[b.rates]);
+        for s in (0..st.shapes.len()).filter(|&i| st.alive[i]) {
+            for r in (0..rt.rates.len()).filter(|&i| rt.alive[i]) {
+                let k = pool.key(b, s, r);
                 if best
                     .as_ref()
-                    .is_none_or(|(bk, _)| k.compare(bk).0 == Ordering::Less)
+                    .is_none_or(|(bk, ..)| k.compare(bk).0 == Ordering::Less)
                 {
-                    best = Some((k, settings_of(b, s, r)));
+                    best = Some((k, bi, s, r));
                 }
             }
         }
     }
-    best.map(|(k, s)| (s, k.basic))
+    best.map(|(k, bi, s, r)| (pool.settings(bi, s, r), k.basic))
 }
