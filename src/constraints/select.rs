@@ -17,9 +17,9 @@ use super::parse::{
     Constraint, ConstraintSet, Discrete, Kind, NumberConstraint, Property, TrackConstraints,
 };
 use super::settings::{AudioSettings, ResizeMode, Settings, VideoSettings, round10};
+use rustc_hash::FxHashMap as HashMap;
 use serde_json::{Value, json};
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 /// Sample rates `webrtcdsp` runs at.
 pub const PROCESSING_RATES: [u32; 4] = [8000, 16000, 32000, 48000];
@@ -644,12 +644,8 @@ struct Block<'a> {
     rate_fractions: (Fraction, Fraction),
     shapes: usize,
     rates: usize,
-    /// Per constraint set: the block-level distance.
-    dist: Vec<f64>,
     default: f64,
     alive: bool,
-    /// Range of each numeric property over the block, for error messages.
-    extents: Extents,
 }
 
 #[derive(Clone, Copy, Default)]
@@ -666,6 +662,43 @@ struct Extents {
 }
 
 impl Block<'_> {
+    /// Range of each numeric property over the block, for error messages.
+    fn extents(&self) -> Extents {
+        match &self.device.modes[self.mode_index] {
+            NativeMode::Video(m) => {
+                let (w, h, lo, open_low) = match self.resize {
+                    ResizeMode::None => (m.width, m.height, m.min_rate.to_f64(), false),
+                    ResizeMode::CropAndScale => (
+                        IntRange {
+                            min: 1,
+                            max: m.width.max,
+                        },
+                        IntRange {
+                            min: 1,
+                            max: m.height.max,
+                        },
+                        0.0,
+                        true,
+                    ),
+                };
+                Extents {
+                    width: (w.min as f64, w.max as f64),
+                    height: (h.min as f64, h.max as f64),
+                    aspect: (w.min as f64 / h.max as f64, w.max as f64 / h.min as f64),
+                    rate: (lo, m.max_rate.to_f64(), open_low),
+                    ..Default::default()
+                }
+            }
+            NativeMode::Audio(m) => Extents {
+                sample_rate: (m.rate.min as f64, m.rate.max as f64),
+                channels: (m.channels.min as f64, m.channels.max as f64),
+                sample_size: (m.sample_size as f64, m.sample_size as f64),
+                latency: (self.device.latency, self.device.latency),
+                ..Default::default()
+            },
+        }
+    }
+
     fn actual(&self, p: Property) -> Actual<'_> {
         match p {
             Property::DeviceId => Actual::Str(&self.device.device_id),
@@ -692,6 +725,8 @@ struct Pool<'a> {
     blocks: Vec<Block<'a>>,
     shapes: Vec<ShapeTable>,
     rates: Vec<RateTable>,
+    /// blocks.len() x sets: the block-level distances, row-major by block.
+    block_dist: Vec<f64>,
     nsets: usize,
     /// Which advanced sets step 2 applied.
     applied: Vec<bool>,
@@ -713,6 +748,7 @@ impl<'a> Pool<'a> {
             blocks: Vec::new(),
             shapes: Vec::new(),
             rates: Vec::new(),
+            block_dist: Vec::new(),
             nsets: 0,
             applied: Vec::new(),
         };
@@ -727,8 +763,10 @@ impl<'a> Pool<'a> {
         for t in &mut pool.rates {
             t.evaluate(&plans, &defaults);
         }
+        pool.block_dist.reserve(pool.blocks.len() * pool.nsets);
         for b in &mut pool.blocks {
-            b.dist = plans.iter().map(|p| b.distance_to(&p.block)).collect();
+            pool.block_dist
+                .extend(plans.iter().map(|p| b.distance_to(&p.block)));
             b.default = b.distance_to(&defaults.block);
         }
         pool.filter();
@@ -744,8 +782,8 @@ impl<'a> Pool<'a> {
         opts: &SelectOptions,
     ) {
         let values = Values::collect(constraints, kind);
-        let mut shape_index: HashMap<ShapeKey, usize> = HashMap::new();
-        let mut rate_index: HashMap<RateKey, usize> = HashMap::new();
+        let mut shape_index: HashMap<ShapeKey, usize> = HashMap::default();
+        let mut rate_index: HashMap<RateKey, usize> = HashMap::default();
         let mut shape_table = |key: ShapeKey, native_aspect: f64, tables: &mut Vec<ShapeTable>| {
             *shape_index.entry(key).or_insert_with(|| {
                 let (wmin, wmax, hmin, hmax, resize) = key;
@@ -856,19 +894,8 @@ impl<'a> Pool<'a> {
                                 rate_fractions: (m.min_rate, m.max_rate),
                                 shapes,
                                 rates,
-                                dist: Vec::new(),
                                 default: 0.0,
                                 alive: true,
-                                extents: Extents {
-                                    width: (w.min as f64, w.max as f64),
-                                    height: (h.min as f64, h.max as f64),
-                                    aspect: (
-                                        w.min as f64 / h.max as f64,
-                                        w.max as f64 / h.min as f64,
-                                    ),
-                                    rate: (lo, fmax, open_low),
-                                    ..Default::default()
-                                },
                             });
                         }
                     }
@@ -901,28 +928,14 @@ impl<'a> Pool<'a> {
                             rate_fractions: (Fraction::new(0, 1), Fraction::new(0, 1)),
                             shapes,
                             rates,
-                            dist: Vec::new(),
                             default: 0.0,
                             alive: true,
-                            extents: Extents {
-                                sample_rate: (m.rate.min as f64, m.rate.max as f64),
-                                channels: (m.channels.min as f64, m.channels.max as f64),
-                                sample_size: (m.sample_size as f64, m.sample_size as f64),
-                                latency: (device.latency, device.latency),
-                                ..Default::default()
-                            },
                         });
                     }
                     _ => {}
                 }
             }
         }
-    }
-
-    fn block_alive(&self, b: &Block) -> bool {
-        b.alive
-            && self.shapes[b.shapes].alive.iter().any(|&a| a)
-            && self.rates[b.rates].alive.iter().any(|&a| a)
     }
 
     /// Steps 1 and 2: keep what the basic set allows, then narrow by each
@@ -932,11 +945,13 @@ impl<'a> Pool<'a> {
         let nsets = self.nsets;
         self.narrow(0);
         for k in 1..nsets {
-            let any = self.blocks.iter().any(|b| {
-                self.block_alive(b)
-                    && b.dist[k].is_finite()
-                    && self.shapes[b.shapes].meets(k, nsets)
-                    && self.rates[b.rates].meets(k, nsets)
+            let shapes_meet: Vec<bool> = self.shapes.iter().map(|t| t.meets(k, nsets)).collect();
+            let rates_meet: Vec<bool> = self.rates.iter().map(|t| t.meets(k, nsets)).collect();
+            let any = self.blocks.iter().enumerate().any(|(bi, b)| {
+                b.alive
+                    && self.block_dist[bi * nsets + k].is_finite()
+                    && shapes_meet[b.shapes]
+                    && rates_meet[b.rates]
             });
             if any {
                 self.narrow(k);
@@ -967,16 +982,17 @@ impl<'a> Pool<'a> {
         for t in &mut self.rates {
             t.narrow(k, nsets);
         }
-        for b in &mut self.blocks {
-            b.alive &= b.dist[k].is_finite();
+        for (bi, b) in self.blocks.iter_mut().enumerate() {
+            b.alive &= self.block_dist[bi * nsets + k].is_finite();
         }
     }
 
     /// The ordering key of a candidate.
-    fn key(&self, b: &Block, shape: usize, rate: usize) -> Key {
+    fn key(&self, bi: usize, shape: usize, rate: usize) -> Key {
+        let b = &self.blocks[bi];
         let (st, rt, n) = (&self.shapes[b.shapes], &self.rates[b.rates], self.nsets);
         Key {
-            basic: b.dist[0] + st.dist[shape * n] + rt.dist[rate * n],
+            basic: self.block_dist[bi * n] + st.dist[shape * n] + rt.dist[rate * n],
             device_rank: b.device_rank,
             resize: (b.resize == ResizeMode::CropAndScale) as u8,
             aspect: st.aspect_deviation(st.shapes[shape]),
@@ -993,7 +1009,7 @@ impl<'a> Pool<'a> {
     /// The best candidate of each alive block: (block, shape, rate, key).
     /// Separable: the lexicographic minimum over shapes x rates takes the
     /// best shape and the best rate, each by its own part of the key.
-    fn ranked(&self) -> Vec<(usize, usize, usize, Key)> {
+    fn ranked(&self) -> impl Iterator<Item = (usize, usize, usize, Key)> + '_ {
         self.blocks
             .iter()
             .enumerate()
@@ -1001,9 +1017,8 @@ impl<'a> Pool<'a> {
             .filter_map(|(bi, b)| {
                 let s = self.shapes[b.shapes].best?;
                 let r = self.rates[b.rates].best?;
-                Some((bi, s, r, self.key(b, s, r)))
+                Some((bi, s, r, self.key(bi, s, r)))
             })
-            .collect()
     }
 
     fn settings(&self, bi: usize, shape: usize, rate: usize) -> Settings {
@@ -1064,7 +1079,7 @@ impl<'a> Pool<'a> {
                     "settings": self.settings(*bi, *s, *r).to_json(),
                     "distance": finite_or_null(k.basic),
                     "advancedDistances": (1..n)
-                        .map(|i| finite_or_null(b.dist[i] + st.dist[s * n + i] + rt.dist[r * n + i]))
+                        .map(|i| finite_or_null(self.block_dist[bi * n + i] + st.dist[s * n + i] + rt.dist[r * n + i]))
                         .collect::<Vec<_>>(),
                     "defaultDistance": k.default,
                     "nativeMode": b.device.modes[b.mode_index].to_string(),
@@ -1110,19 +1125,16 @@ fn run(
             "{who} offers a usable {kind} mode (its caps give no size, rate or channels)"
         )));
     }
-    let mut ranked = pool.ranked();
-    if ranked.is_empty() {
-        return Err(overconstrained(kind, constraints, &pool, scope));
-    }
-    let explain = opts.explain.then(|| {
+    let (explain, best) = if opts.explain {
+        let mut ranked: Vec<_> = pool.ranked().collect();
         ranked.sort_by(|a, b| a.3.compare(&b.3).0);
-        pool.explain(&ranked)
-    });
-    let (bi, s, r, _) = ranked
-        .iter()
-        .min_by(|a, b| a.3.compare(&b.3).0)
-        .cloned()
-        .expect("ranked is not empty");
+        (Some(pool.explain(&ranked)), ranked.into_iter().next())
+    } else {
+        (None, pool.ranked().min_by(|a, b| a.3.compare(&b.3).0))
+    };
+    let Some((bi, s, r, _)) = best else {
+        return Err(overconstrained(kind, constraints, &pool, scope));
+    };
     let b = &pool.blocks[bi];
     Ok(Selection {
         device_index: b.device_index,
@@ -1375,11 +1387,11 @@ fn extent(p: Property, c: &Constraint, pool: &Pool) -> String {
     let numeric = |f: &dyn Fn(&Extents) -> (f64, f64)| {
         let lo = blocks
             .iter()
-            .map(|b| f(&b.extents).0)
+            .map(|b| f(&b.extents()).0)
             .fold(f64::INFINITY, f64::min);
         let hi = blocks
             .iter()
-            .map(|b| f(&b.extents).1)
+            .map(|b| f(&b.extents()).1)
             .fold(f64::NEG_INFINITY, f64::max);
         (lo, hi)
     };
@@ -1398,7 +1410,7 @@ fn extent(p: Property, c: &Constraint, pool: &Pool) -> String {
         if !lo.is_finite() || !hi.is_finite() {
             return String::new();
         }
-        let open_low = p == Property::FrameRate && blocks.iter().any(|b| b.extents.rate.2);
+        let open_low = p == Property::FrameRate && blocks.iter().any(|b| b.extents().rate.2);
         let low = if open_low && lo <= 0.0 {
             "above 0".to_owned()
         } else {
@@ -1458,7 +1470,7 @@ pub fn brute_force_best(
         let (st, rt) = (&pool.shapes[b.shapes], &pool.rates[b.rates]);
         for s in (0..st.shapes.len()).filter(|&i| st.alive[i]) {
             for r in (0..rt.rates.len()).filter(|&i| rt.alive[i]) {
-                let k = pool.key(b, s, r);
+                let k = pool.key(bi, s, r);
                 if best
                     .as_ref()
                     .is_none_or(|(bk, ..)| k.compare(bk).0 == Ordering::Less)
