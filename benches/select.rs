@@ -61,7 +61,14 @@ fn camera(i: usize) -> DeviceInfo {
         label: format!("Camera {i}"),
         device_id: format!("camera-{i}"),
         group_id: format!("group-{}", i / 2),
-        facing_mode: Some(if i % 2 == 0 { "user" } else { "environment" }.into()),
+        facing_mode: Some(
+            if i.is_multiple_of(2) {
+                "user"
+            } else {
+                "environment"
+            }
+            .into(),
+        ),
         is_default: i == 0,
         latency: 0.0,
         modes,

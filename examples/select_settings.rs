@@ -24,11 +24,15 @@ const USAGE: &str = "usage: select_settings [--explain] DEVICES.json 'CONSTRAINT
     \x20      select_settings --list DEVICES.json\n\
     example: select_settings tests/data/devices/builtin.json '{\"video\": {\"width\": 1280}}'";
 
+/// Prints JSON on stdout; a closed pipe (`| head`) is not a crash.
+fn emit(v: &Value) {
+    use std::io::Write;
+    let text = serde_json::to_string_pretty(v).expect("a JSON value serializes");
+    let _ = writeln!(std::io::stdout().lock(), "{text}");
+}
+
 fn fail(e: &ConstraintError) -> ExitCode {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&json!({ "error": e.to_json() })).unwrap()
-    );
+    emit(&json!({ "error": e.to_json() }));
     eprintln!("select_settings: {e}");
     ExitCode::from(1)
 }
@@ -79,7 +83,7 @@ fn main() -> ExitCode {
                 v
             })
             .collect();
-        println!("{}", serde_json::to_string_pretty(&listed).unwrap());
+        emit(&Value::Array(listed));
         return ExitCode::SUCCESS;
     };
     let constraints = match StreamConstraints::parse(constraints) {
@@ -102,7 +106,7 @@ fn main() -> ExitCode {
                 }
                 out["explain"] = Value::Object(why);
             }
-            println!("{}", serde_json::to_string_pretty(&out).unwrap());
+            emit(&out);
             ExitCode::SUCCESS
         }
         Err(e) => fail(&e),

@@ -1177,19 +1177,18 @@ fn overconstrained(
             .join(", ")
     };
 
-    for i in 0..required.len() {
+    for (i, &(p, c)) in required.iter().enumerate() {
         if !masks.feasible(1 << i) {
-            let (p, c) = required[i];
             return ConstraintError::overconstrained(
                 p.name(),
                 format!("{subject} {}{}", describe(i), extent(p, c, pool)),
             );
         }
     }
-    for i in 0..required.len() {
+    for (i, (p, _)) in required.iter().enumerate() {
         if masks.feasible(all & !(1 << i)) {
             return ConstraintError::overconstrained(
-                required[i].0.name(),
+                p.name(),
                 format!(
                     "{subject} {} together with {}",
                     describe(i),
@@ -1198,11 +1197,11 @@ fn overconstrained(
             );
         }
     }
-    for i in 0..required.len() {
+    for (i, (p, _)) in required.iter().enumerate() {
         let prefix = (1u32 << (i + 1)) - 1;
         if !masks.feasible(prefix) {
             return ConstraintError::overconstrained(
-                required[i].0.name(),
+                p.name(),
                 format!("{subject} {} together with {}", describe(i), others(i, i)),
             );
         }
