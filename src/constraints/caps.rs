@@ -7,67 +7,53 @@ use super::parse::{Property, ValueType};
 use gst::glib;
 use serde_json::Value;
 
-/// The alternatives a caps field offers: a fixed value, a range, or a list
-/// of either.
-fn int_alternatives(s: &gst::StructureRef, field: &str) -> Vec<IntRange> {
-    fn one(v: &glib::SendValue, out: &mut Vec<IntRange>) {
-        if let Ok(i) = v.get::<i32>() {
-            if i > 0 {
-                out.push(IntRange::fixed(i as u32));
+/// The alternatives a caps field offers: a single value, or each value of
+/// a list; `one` reads a single value (a fixed value or a range).
+fn alternatives<T>(
+    s: &gst::StructureRef,
+    field: &str,
+    one: fn(&glib::SendValue) -> Option<T>,
+) -> Vec<T> {
+    fn walk<T>(v: &glib::SendValue, one: fn(&glib::SendValue) -> Option<T>, out: &mut Vec<T>) {
+        if let Ok(list) = v.get::<gst::List>() {
+            for x in list.iter() {
+                walk(x, one, out);
             }
-        } else if let Ok(r) = v.get::<gst::IntRange<i32>>() {
-            if r.max() > 0 {
-                out.push(IntRange {
-                    min: r.min().max(1) as u32,
-                    max: r.max() as u32,
-                });
-            }
-        } else if let Ok(l) = v.get::<gst::List>() {
-            for x in l.iter() {
-                one(x, out);
-            }
+        } else if let Some(t) = one(v) {
+            out.push(t);
         }
     }
     let mut out = Vec::new();
     if let Ok(v) = s.value(field) {
-        one(v, &mut out);
+        walk(v, one, &mut out);
     }
     out
 }
 
-fn fraction_alternatives(s: &gst::StructureRef, field: &str) -> Vec<(Fraction, Fraction)> {
-    fn frac(f: gst::Fraction) -> Fraction {
-        Fraction::new(f.numer(), f.denom())
+/// A positive int or int range.
+fn int_value(v: &glib::SendValue) -> Option<IntRange> {
+    if let Ok(i) = v.get::<i32>() {
+        return (i > 0).then(|| IntRange::fixed(i as u32));
     }
-    fn one(v: &glib::SendValue, out: &mut Vec<(Fraction, Fraction)>) {
-        if let Ok(f) = v.get::<gst::Fraction>() {
-            out.push((frac(f), frac(f)));
-        } else if let Ok(r) = v.get::<gst::FractionRange>() {
-            out.push((frac(r.min()), frac(r.max())));
-        } else if let Ok(l) = v.get::<gst::List>() {
-            for x in l.iter() {
-                one(x, out);
-            }
-        }
-    }
-    let mut out = Vec::new();
-    if let Ok(v) = s.value(field) {
-        one(v, &mut out);
-    }
-    out
+    let r = v.get::<gst::IntRange<i32>>().ok()?;
+    (r.max() > 0).then(|| IntRange {
+        min: r.min().max(1) as u32,
+        max: r.max() as u32,
+    })
 }
 
-fn string_alternatives(s: &gst::StructureRef, field: &str) -> Vec<String> {
-    let Ok(v) = s.value(field) else {
-        return Vec::new();
-    };
-    if let Ok(x) = v.get::<String>() {
-        return vec![x];
+/// A fraction or fraction range, as (min, max).
+fn fraction_value(v: &glib::SendValue) -> Option<(Fraction, Fraction)> {
+    let frac = |f: gst::Fraction| Fraction::new(f.numer(), f.denom());
+    if let Ok(f) = v.get::<gst::Fraction>() {
+        return Some((frac(f), frac(f)));
     }
-    if let Ok(l) = v.get::<gst::List>() {
-        return l.iter().filter_map(|x| x.get::<String>().ok()).collect();
-    }
-    Vec::new()
+    let r = v.get::<gst::FractionRange>().ok()?;
+    Some((frac(r.min()), frac(r.max())))
+}
+
+fn string_value(v: &glib::SendValue) -> Option<String> {
+    v.get::<String>().ok()
 }
 
 /// Native modes of a device's caps: one per caps structure, lists expanded
@@ -78,10 +64,10 @@ pub fn modes_from_caps(caps: &gst::CapsRef) -> Vec<NativeMode> {
     for (index, s) in caps.iter().enumerate() {
         let name = s.name().as_str();
         if name.starts_with("video/") || name.starts_with("image/") {
-            let formats = string_alternatives(s, "format");
-            for w in int_alternatives(s, "width") {
-                for h in int_alternatives(s, "height") {
-                    for (min_rate, max_rate) in fraction_alternatives(s, "framerate") {
+            let formats = alternatives(s, "format", string_value);
+            for w in alternatives(s, "width", int_value) {
+                for h in alternatives(s, "height", int_value) {
+                    for (min_rate, max_rate) in alternatives(s, "framerate", fraction_value) {
                         modes.push(NativeMode::Video(VideoMode {
                             width: w,
                             height: h,
@@ -95,12 +81,12 @@ pub fn modes_from_caps(caps: &gst::CapsRef) -> Vec<NativeMode> {
                 }
             }
         } else if name == "audio/x-raw" {
-            for format in string_alternatives(s, "format") {
+            for format in alternatives(s, "format", string_value) {
                 let Some(sample_size) = sample_size_of_format(&format) else {
                     continue;
                 };
-                for rate in int_alternatives(s, "rate") {
-                    for channels in int_alternatives(s, "channels") {
+                for rate in alternatives(s, "rate", int_value) {
+                    for channels in alternatives(s, "channels", int_value) {
                         modes.push(NativeMode::Audio(AudioMode {
                             rate,
                             channels,

@@ -468,6 +468,62 @@ fn cmp_f(a: f64, b: f64) -> Ordering {
     a.partial_cmp(&b).unwrap_or(Ordering::Equal)
 }
 
+/// Per entry of a table (a shape or a rate): its distance to each constraint
+/// set and to the defaults, and what steps 1 and 2 left of the entries.
+#[derive(Default)]
+struct Scores {
+    /// entries x sets, row-major by entry.
+    dist: Vec<f64>,
+    default: Vec<f64>,
+    alive: Vec<bool>,
+    /// The alive entry that orders first, once steps 1 and 2 are done.
+    best: Option<usize>,
+}
+
+type Members<'a> = [(Property, &'a Constraint)];
+
+impl Scores {
+    /// `distance(entry, members)` is the summed fitness distance of an entry;
+    /// `level` picks the table's members out of a set.
+    fn new<T: Copy>(
+        entries: &[T],
+        plans: &[SetPlan],
+        defaults: &SetPlan,
+        level: for<'p> fn(&'p SetPlan<'p>) -> &'p Members<'p>,
+        distance: impl Fn(T, &Members) -> f64,
+    ) -> Scores {
+        let mut dist = Vec::with_capacity(entries.len() * plans.len());
+        for &e in entries {
+            dist.extend(plans.iter().map(|p| distance(e, level(p))));
+        }
+        Scores {
+            dist,
+            default: entries
+                .iter()
+                .map(|&e| distance(e, level(defaults)))
+                .collect(),
+            alive: vec![true; entries.len()],
+            best: None,
+        }
+    }
+
+    fn any_alive(&self) -> bool {
+        self.alive.iter().any(|&a| a)
+    }
+
+    /// Whether some alive entry has a finite distance to set `k`.
+    fn meets(&self, k: usize, nsets: usize) -> bool {
+        (0..self.alive.len()).any(|i| self.alive[i] && self.dist[i * nsets + k].is_finite())
+    }
+
+    /// Keeps the entries with a finite distance to set `k`.
+    fn narrow(&mut self, k: usize, nsets: usize) {
+        for i in 0..self.alive.len() {
+            self.alive[i] &= self.dist[i * nsets + k].is_finite();
+        }
+    }
+}
+
 /// The shapes of one region (a size range and resizeMode, or an audio rate
 /// and channel range) with everything about them that does not depend on
 /// the device: many modes of many devices share a region, so each region
@@ -477,21 +533,13 @@ struct ShapeTable {
     /// Native aspect ratio (crop-and-scale: ordering step 4).
     native_aspect: f64,
     shapes: Vec<Shape>,
-    /// shapes.len() x sets, row-major by shape.
-    dist: Vec<f64>,
-    default: Vec<f64>,
-    alive: Vec<bool>,
-    /// The alive shape that orders first, once steps 1 and 2 are done.
-    best: Option<usize>,
+    scores: Scores,
 }
 
 /// The frame rates of one rate range (audio: a single placeholder).
 struct RateTable {
     rates: Vec<f64>,
-    dist: Vec<f64>,
-    default: Vec<f64>,
-    alive: Vec<bool>,
-    best: Option<usize>,
+    scores: Scores,
 }
 
 impl ShapeTable {
@@ -535,27 +583,20 @@ impl ShapeTable {
     }
 
     fn evaluate(&mut self, plans: &[SetPlan], defaults: &SetPlan) {
-        let distance_to = |s: Shape, members: &[(Property, &Constraint)]| {
-            sum(members.iter().map(|(p, c)| distance(c, self.actual(s, *p))))
-        };
-        let mut dist = Vec::with_capacity(self.shapes.len() * plans.len());
-        for &s in &self.shapes {
-            dist.extend(plans.iter().map(|p| distance_to(s, &p.shape)));
-        }
-        self.default = self
-            .shapes
-            .iter()
-            .map(|&s| distance_to(s, &defaults.shape))
-            .collect();
-        self.dist = dist;
-        self.alive = vec![true; self.shapes.len()];
+        self.scores = Scores::new(
+            &self.shapes,
+            plans,
+            defaults,
+            |p| &p.shape,
+            |s, members| sum(members.iter().map(|(p, c)| distance(c, self.actual(s, *p)))),
+        );
     }
 
     fn order(&self, i: usize, j: usize, nsets: usize) -> Ordering {
-        let (si, sj) = (self.shapes[i], self.shapes[j]);
-        cmp_f(self.dist[i * nsets], self.dist[j * nsets])
+        let (si, sj, sc) = (self.shapes[i], self.shapes[j], &self.scores);
+        cmp_f(sc.dist[i * nsets], sc.dist[j * nsets])
             .then(cmp_f(self.aspect_deviation(si), self.aspect_deviation(sj)))
-            .then(cmp_f(self.default[i], self.default[j]))
+            .then(cmp_f(sc.default[i], sc.default[j]))
             .then(sj.size().cmp(&si.size()))
             .then(si.cmp(&sj))
     }
@@ -563,70 +604,22 @@ impl ShapeTable {
 
 impl RateTable {
     fn evaluate(&mut self, plans: &[SetPlan], defaults: &SetPlan) {
-        let distance_to = |r: f64, members: &[(Property, &Constraint)]| {
-            sum(members.iter().map(|(_, c)| distance(c, Actual::Num(r))))
-        };
-        let mut dist = Vec::with_capacity(self.rates.len() * plans.len());
-        for &r in &self.rates {
-            dist.extend(plans.iter().map(|p| distance_to(r, &p.rate)));
-        }
-        self.default = self
-            .rates
-            .iter()
-            .map(|&r| distance_to(r, &defaults.rate))
-            .collect();
-        self.dist = dist;
-        self.alive = vec![true; self.rates.len()];
+        self.scores = Scores::new(
+            &self.rates,
+            plans,
+            defaults,
+            |p| &p.rate,
+            |r, members| sum(members.iter().map(|(_, c)| distance(c, Actual::Num(r)))),
+        );
     }
 
     fn order(&self, i: usize, j: usize, nsets: usize) -> Ordering {
-        cmp_f(self.dist[i * nsets], self.dist[j * nsets])
-            .then(cmp_f(self.default[i], self.default[j]))
+        let sc = &self.scores;
+        cmp_f(sc.dist[i * nsets], sc.dist[j * nsets])
+            .then(cmp_f(sc.default[i], sc.default[j]))
             .then(cmp_f(self.rates[j], self.rates[i]))
     }
 }
-
-/// What filtering needs of a table's level, whatever its kind.
-trait Narrowable {
-    fn len(&self) -> usize;
-    fn dist(&self) -> &[f64];
-    fn alive_mut(&mut self) -> &mut Vec<bool>;
-    fn alive(&self) -> &[bool];
-
-    /// Whether some alive entry has a finite distance to set `k`.
-    fn meets(&self, k: usize, nsets: usize) -> bool {
-        (0..self.len()).any(|i| self.alive()[i] && self.dist()[i * nsets + k].is_finite())
-    }
-
-    /// Keeps the entries with a finite distance to set `k`.
-    fn narrow(&mut self, k: usize, nsets: usize) {
-        for i in 0..self.len() {
-            let finite = self.dist()[i * nsets + k].is_finite();
-            self.alive_mut()[i] &= finite;
-        }
-    }
-}
-
-macro_rules! narrowable {
-    ($t:ty, $items:ident) => {
-        impl Narrowable for $t {
-            fn len(&self) -> usize {
-                self.$items.len()
-            }
-            fn dist(&self) -> &[f64] {
-                &self.dist
-            }
-            fn alive_mut(&mut self) -> &mut Vec<bool> {
-                &mut self.alive
-            }
-            fn alive(&self) -> &[bool] {
-                &self.alive
-            }
-        }
-    };
-}
-narrowable!(ShapeTable, shapes);
-narrowable!(RateTable, rates);
 
 /// One (device, native mode, resizeMode): its candidates are the product of
 /// its shape table's shapes and its rate table's rates.
@@ -817,10 +810,7 @@ impl<'a> Pool<'a> {
                     resize,
                     native_aspect,
                     shapes,
-                    dist: Vec::new(),
-                    default: Vec::new(),
-                    alive: Vec::new(),
-                    best: None,
+                    scores: Scores::default(),
                 });
                 tables.len() - 1
             })
@@ -835,10 +825,7 @@ impl<'a> Pool<'a> {
                     };
                     tables.push(RateTable {
                         rates,
-                        dist: Vec::new(),
-                        default: Vec::new(),
-                        alive: Vec::new(),
-                        best: None,
+                        scores: Scores::default(),
                     });
                     tables.len() - 1
                 })
@@ -945,8 +932,16 @@ impl<'a> Pool<'a> {
         let nsets = self.nsets;
         self.narrow(0);
         for k in 1..nsets {
-            let shapes_meet: Vec<bool> = self.shapes.iter().map(|t| t.meets(k, nsets)).collect();
-            let rates_meet: Vec<bool> = self.rates.iter().map(|t| t.meets(k, nsets)).collect();
+            let shapes_meet: Vec<bool> = self
+                .shapes
+                .iter()
+                .map(|t| t.scores.meets(k, nsets))
+                .collect();
+            let rates_meet: Vec<bool> = self
+                .rates
+                .iter()
+                .map(|t| t.scores.meets(k, nsets))
+                .collect();
             let any = self.blocks.iter().enumerate().any(|(bi, b)| {
                 b.alive
                     && self.block_dist[bi * nsets + k].is_finite()
@@ -959,28 +954,36 @@ impl<'a> Pool<'a> {
             self.applied.push(any);
         }
         for b in &mut self.blocks {
-            b.alive &= self.shapes[b.shapes].alive.iter().any(|&a| a)
-                && self.rates[b.rates].alive.iter().any(|&a| a);
+            b.alive &=
+                self.shapes[b.shapes].scores.any_alive() && self.rates[b.rates].scores.any_alive();
         }
         for t in &mut self.shapes {
-            t.best = (0..t.shapes.len())
-                .filter(|&i| t.alive[i])
-                .min_by(|&i, &j| t.order(i, j, nsets));
+            let best = {
+                let t = &*t;
+                (0..t.shapes.len())
+                    .filter(|&i| t.scores.alive[i])
+                    .min_by(|&i, &j| t.order(i, j, nsets))
+            };
+            t.scores.best = best;
         }
         for t in &mut self.rates {
-            t.best = (0..t.rates.len())
-                .filter(|&i| t.alive[i])
-                .min_by(|&i, &j| t.order(i, j, nsets));
+            let best = {
+                let t = &*t;
+                (0..t.rates.len())
+                    .filter(|&i| t.scores.alive[i])
+                    .min_by(|&i, &j| t.order(i, j, nsets))
+            };
+            t.scores.best = best;
         }
     }
 
     fn narrow(&mut self, k: usize) {
         let nsets = self.nsets;
         for t in &mut self.shapes {
-            t.narrow(k, nsets);
+            t.scores.narrow(k, nsets);
         }
         for t in &mut self.rates {
-            t.narrow(k, nsets);
+            t.scores.narrow(k, nsets);
         }
         for (bi, b) in self.blocks.iter_mut().enumerate() {
             b.alive &= self.block_dist[bi * nsets + k].is_finite();
@@ -992,11 +995,11 @@ impl<'a> Pool<'a> {
         let b = &self.blocks[bi];
         let (st, rt, n) = (&self.shapes[b.shapes], &self.rates[b.rates], self.nsets);
         Key {
-            basic: self.block_dist[bi * n] + st.dist[shape * n] + rt.dist[rate * n],
+            basic: self.block_dist[bi * n] + st.scores.dist[shape * n] + rt.scores.dist[rate * n],
             device_rank: b.device_rank,
             resize: (b.resize == ResizeMode::CropAndScale) as u8,
             aspect: st.aspect_deviation(st.shapes[shape]),
-            default: b.default + st.default[shape] + rt.default[rate],
+            default: b.default + st.scores.default[shape] + rt.scores.default[rate],
             size: st.shapes[shape].size(),
             rate: rt.rates[rate],
             native_area: b.native_area,
@@ -1015,8 +1018,8 @@ impl<'a> Pool<'a> {
             .enumerate()
             .filter(|(_, b)| b.alive)
             .filter_map(|(bi, b)| {
-                let s = self.shapes[b.shapes].best?;
-                let r = self.rates[b.rates].best?;
+                let s = self.shapes[b.shapes].scores.best?;
+                let r = self.rates[b.rates].scores.best?;
                 Some((bi, s, r, self.key(bi, s, r)))
             })
     }
@@ -1079,7 +1082,7 @@ impl<'a> Pool<'a> {
                     "settings": self.settings(*bi, *s, *r).to_json(),
                     "distance": finite_or_null(k.basic),
                     "advancedDistances": (1..n)
-                        .map(|i| finite_or_null(self.block_dist[bi * n + i] + st.dist[s * n + i] + rt.dist[r * n + i]))
+                        .map(|i| finite_or_null(self.block_dist[bi * n + i] + st.scores.dist[s * n + i] + rt.scores.dist[r * n + i]))
                         .collect::<Vec<_>>(),
                     "defaultDistance": k.default,
                     "nativeMode": b.device.modes[b.mode_index].to_string(),
@@ -1467,8 +1470,8 @@ pub fn brute_force_best(
     let mut best: Option<(Key, usize, usize, usize)> = None;
     for (bi, b) in pool.blocks.iter().enumerate().filter(|(_, b)| b.alive) {
         let (st, rt) = (&pool.shapes[b.shapes], &pool.rates[b.rates]);
-        for s in (0..st.shapes.len()).filter(|&i| st.alive[i]) {
-            for r in (0..rt.rates.len()).filter(|&i| rt.alive[i]) {
+        for s in (0..st.shapes.len()).filter(|&i| st.scores.alive[i]) {
+            for r in (0..rt.rates.len()).filter(|&i| rt.scores.alive[i]) {
                 let k = pool.key(bi, s, r);
                 if best
                     .as_ref()
