@@ -11,7 +11,7 @@
 //! both filtering and ordering are done per level, without building the
 //! product.
 
-use super::device::{DeviceInfo, DeviceKind, Fraction, IntRange, NativeMode};
+use super::device::{DeviceInfo, DeviceKind, Fraction, IntRange, NativeMode, VideoMode};
 use super::error::ConstraintError;
 use super::parse::{
     Constraint, ConstraintSet, Discrete, Kind, NumberConstraint, Property, TrackConstraints,
@@ -621,6 +621,41 @@ impl RateTable {
     }
 }
 
+/// The settings a native mode offers with a resizeMode: sizes, and frame
+/// rates from `lo` (excluded when `open_low`) to the mode's highest.
+struct Region {
+    w: IntRange,
+    h: IntRange,
+    lo: f64,
+    open_low: bool,
+}
+
+impl Region {
+    fn of(m: &VideoMode, resize: ResizeMode) -> Region {
+        match resize {
+            ResizeMode::None => Region {
+                w: m.width,
+                h: m.height,
+                lo: m.min_rate.to_f64(),
+                open_low: false,
+            },
+            // Downscale, crop and decimate; never upscale.
+            ResizeMode::CropAndScale => Region {
+                w: IntRange {
+                    min: 1,
+                    max: m.width.max,
+                },
+                h: IntRange {
+                    min: 1,
+                    max: m.height.max,
+                },
+                lo: 0.0,
+                open_low: true,
+            },
+        }
+    }
+}
+
 /// One (device, native mode, resizeMode): its candidates are the product of
 /// its shape table's shapes and its rate table's rates.
 struct Block<'a> {
@@ -659,21 +694,7 @@ impl Block<'_> {
     fn extents(&self) -> Extents {
         match &self.device.modes[self.mode_index] {
             NativeMode::Video(m) => {
-                let (w, h, lo, open_low) = match self.resize {
-                    ResizeMode::None => (m.width, m.height, m.min_rate.to_f64(), false),
-                    ResizeMode::CropAndScale => (
-                        IntRange {
-                            min: 1,
-                            max: m.width.max,
-                        },
-                        IntRange {
-                            min: 1,
-                            max: m.height.max,
-                        },
-                        0.0,
-                        true,
-                    ),
-                };
+                let Region { w, h, lo, open_low } = Region::of(m, self.resize);
                 Extents {
                     width: (w.min as f64, w.max as f64),
                     height: (h.min as f64, h.max as f64),
@@ -836,27 +857,13 @@ impl<'a> Pool<'a> {
             for (mi, mode) in device.modes.iter().enumerate() {
                 match (kind, mode) {
                     (Kind::Video, NativeMode::Video(m)) => {
-                        let (fmin, fmax) = (m.min_rate.to_f64(), m.max_rate.to_f64());
+                        let fmax = m.max_rate.to_f64();
                         if fmax <= 0.0 || m.width.max == 0 || m.height.max == 0 {
                             continue;
                         }
                         let native_aspect = m.width.max as f64 / m.height.max as f64;
                         for resize in [ResizeMode::None, ResizeMode::CropAndScale] {
-                            let (w, h, lo, open_low) = match resize {
-                                ResizeMode::None => (m.width, m.height, fmin, false),
-                                ResizeMode::CropAndScale => (
-                                    IntRange {
-                                        min: 1,
-                                        max: m.width.max,
-                                    },
-                                    IntRange {
-                                        min: 1,
-                                        max: m.height.max,
-                                    },
-                                    0.0,
-                                    true,
-                                ),
-                            };
+                            let Region { w, h, lo, open_low } = Region::of(m, resize);
                             let shapes = shape_table(
                                 (w.min, w.max, h.min, h.max, resize),
                                 native_aspect,
