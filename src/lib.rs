@@ -8,10 +8,14 @@
 
 pub mod constraints;
 pub mod devices;
+pub mod fakedeviceprovider;
+pub mod mediastreamfakesrc;
 
 use gst::glib;
 
-fn plugin_init(_plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    mediastreamfakesrc::register(plugin)?;
+    fakedeviceprovider::register(plugin)?;
     Ok(())
 }
 

@@ -1,4 +1,9 @@
-//! The device layer: what getUserMedia selects from. For now the fake-device
-//! file format; the `GstDeviceMonitor` layer and the fake provider build on it.
+//! The device layer: what getUserMedia selects from.
+//!
+//! - [`file`]: the fake-device file format (DESIGN section 3);
+//! - [`fake`]: `GST_MEDIASTREAM_FAKE_DEVICES` and the device-file poller;
+//! - [`monitor`]: MediaDevices over `GstDeviceMonitor` (or the fake provider).
 
+pub mod fake;
 pub mod file;
+pub mod monitor;

@@ -1,0 +1,281 @@
+//! Lock order: the provider's `state` only; it is never held while calling
+//! `device_add` / `device_remove` (they post on the provider's bus).
+
+use crate::constraints::DeviceKind;
+use crate::devices::fake::{self, FakeSource, FileWatcher};
+use crate::devices::file::{DeviceFileError, DeviceSpec};
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use std::sync::{LazyLock, Mutex, OnceLock};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediastreamfakedeviceprovider",
+        gst::DebugColorFlags::empty(),
+        Some("Fake capture devices for gst-mediastream"),
+    )
+});
+
+/// The last error loading the fake devices, for NotFoundError messages.
+pub(crate) static LAST_ERROR: Mutex<Option<String>> = Mutex::new(None);
+
+#[derive(Default)]
+struct State {
+    devices: Vec<super::FakeDevice>,
+    watcher: Option<FileWatcher>,
+}
+
+#[derive(Default)]
+pub struct FakeDeviceProvider {
+    state: Mutex<State>,
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for FakeDeviceProvider {
+    const NAME: &'static str = "GstMediaStreamFakeDeviceProvider";
+    type Type = super::FakeDeviceProvider;
+    type ParentType = gst::DeviceProvider;
+}
+
+impl ObjectImpl for FakeDeviceProvider {}
+impl GstObjectImpl for FakeDeviceProvider {}
+
+impl DeviceProviderImpl for FakeDeviceProvider {
+    fn metadata() -> Option<&'static gst::subclass::DeviceProviderMetadata> {
+        static META: LazyLock<gst::subclass::DeviceProviderMetadata> = LazyLock::new(|| {
+            gst::subclass::DeviceProviderMetadata::new(
+                "MediaStream fake device provider",
+                "Source/Video;Source/Audio;Sink/Audio",
+                "Fake cameras, microphones and speakers from GST_MEDIASTREAM_FAKE_DEVICES (1 for the built-in set, or a device file)",
+                "gst-mediastream developers",
+            )
+        });
+        Some(&*META)
+    }
+
+    fn probe(&self) -> Vec<gst::Device> {
+        match FakeSource::from_env() {
+            None => Vec::new(),
+            Some(source) => load(&source).into_iter().map(|d| d.upcast()).collect(),
+        }
+    }
+
+    fn start(&self) -> Result<(), gst::LoggableError> {
+        let Some(source) = FakeSource::from_env() else {
+            gst::debug!(CAT, imp = self, "{} is not set: no fake devices", fake::ENV);
+            return Ok(());
+        };
+        let devices = load(&source);
+        let watcher = match &source {
+            FakeSource::File(path) => {
+                let weak = self.obj().downgrade();
+                let origin = source.origin();
+                Some(FileWatcher::new(path.clone(), move |result| {
+                    if let Some(obj) = weak.upgrade() {
+                        obj.imp().file_changed(&origin, result);
+                    }
+                }))
+            }
+            FakeSource::Builtin => None,
+        };
+        {
+            let mut state = self.state.lock().unwrap();
+            state.devices = devices.clone();
+            state.watcher = watcher;
+        }
+        for d in &devices {
+            self.obj().device_add(d);
+        }
+        Ok(())
+    }
+
+    fn stop(&self) {
+        let (devices, watcher) = {
+            let mut state = self.state.lock().unwrap();
+            (std::mem::take(&mut state.devices), state.watcher.take())
+        };
+        drop(watcher);
+        for d in &devices {
+            self.obj().device_remove(d);
+        }
+    }
+}
+
+impl FakeDeviceProvider {
+    /// The file changed: remove the devices that left or changed, add the new.
+    fn file_changed(&self, origin: &str, result: Result<Vec<DeviceSpec>, DeviceFileError>) {
+        let specs = match result {
+            Ok(specs) => specs,
+            Err(e) => {
+                gst::error!(CAT, imp = self, "{e}; keeping the devices listed before");
+                *LAST_ERROR.lock().unwrap() = Some(e.to_string());
+                return;
+            }
+        };
+        let new = devices_from(&specs, origin);
+        let (removed, added) = {
+            let mut state = self.state.lock().unwrap();
+            let removed: Vec<_> = state
+                .devices
+                .iter()
+                .filter(|d| !specs.contains(d.imp().spec()))
+                .cloned()
+                .collect();
+            let old: Vec<DeviceSpec> = state
+                .devices
+                .iter()
+                .map(|d| d.imp().spec().clone())
+                .collect();
+            let mut next = Vec::new();
+            let mut added = Vec::new();
+            for d in new {
+                match state
+                    .devices
+                    .iter()
+                    .find(|o| o.imp().spec() == d.imp().spec())
+                {
+                    Some(same) => next.push(same.clone()),
+                    None => {
+                        added.push(d.clone());
+                        next.push(d);
+                    }
+                }
+            }
+            gst::info!(
+                CAT,
+                imp = self,
+                "{origin} changed: {} removed, {} added (had {})",
+                removed.len(),
+                added.len(),
+                old.len()
+            );
+            state.devices = next;
+            (removed, added)
+        };
+        for d in &removed {
+            self.obj().device_remove(d);
+        }
+        for d in &added {
+            self.obj().device_add(d);
+        }
+    }
+}
+
+/// The devices of a source; on error, none (the error is logged and kept).
+fn load(source: &FakeSource) -> Vec<super::FakeDevice> {
+    match source.load() {
+        Ok(specs) => {
+            *LAST_ERROR.lock().unwrap() = None;
+            devices_from(&specs, &source.origin())
+        }
+        Err(e) => {
+            gst::error!(CAT, "{e}");
+            *LAST_ERROR.lock().unwrap() = Some(e.to_string());
+            Vec::new()
+        }
+    }
+}
+
+fn devices_from(specs: &[DeviceSpec], origin: &str) -> Vec<super::FakeDevice> {
+    let file = match FakeSource::from_env() {
+        Some(FakeSource::File(p)) => p.display().to_string(),
+        _ => String::new(),
+    };
+    let mut out = Vec::new();
+    for (index, spec) in specs.iter().enumerate() {
+        match spec.parsed_caps(origin, index) {
+            Ok(caps) => out.push(super::FakeDevice::new(spec, index, caps, &file)),
+            Err(e) => {
+                // One broken device makes the file unusable, as DESIGN says.
+                gst::error!(CAT, "{e}");
+                *LAST_ERROR.lock().unwrap() = Some(e.to_string());
+                return Vec::new();
+            }
+        }
+    }
+    out
+}
+
+impl super::FakeDevice {
+    fn new(spec: &DeviceSpec, index: usize, caps: gst::Caps, file: &str) -> super::FakeDevice {
+        let class = match spec.kind {
+            DeviceKind::VideoInput => "Video/Source",
+            DeviceKind::AudioInput => "Audio/Source",
+            DeviceKind::AudioOutput => "Audio/Sink",
+        };
+        let mut props = gst::Structure::builder("mediastream-fake-device")
+            .field("device.api", super::DEVICE_API)
+            .field("mediastream.device-id", &spec.device_id)
+            .field("mediastream.group-id", &spec.group_id)
+            .field("is-default", spec.is_default)
+            .field("mediastream.latency", spec.latency)
+            .field("mediastream.live", spec.live)
+            .field("mediastream.file", file)
+            .field("mediastream.index", index as u32)
+            .build();
+        if let Some(f) = &spec.facing_mode {
+            props.set("mediastream.facing-mode", f);
+        }
+        let device: super::FakeDevice = glib::Object::builder()
+            .property("display-name", &spec.label)
+            .property("device-class", class)
+            .property("caps", &caps)
+            .property("properties", &props)
+            .build();
+        let _ = device
+            .imp()
+            .spec
+            .set((spec.clone(), index, file.to_owned()));
+        device
+    }
+}
+
+#[derive(Default)]
+pub struct FakeDevice {
+    spec: OnceLock<(DeviceSpec, usize, String)>,
+}
+
+impl FakeDevice {
+    pub(crate) fn spec(&self) -> &DeviceSpec {
+        &self.spec.get().expect("set at construction").0
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for FakeDevice {
+    const NAME: &'static str = "GstMediaStreamFakeDevice";
+    type Type = super::FakeDevice;
+    type ParentType = gst::Device;
+}
+
+impl ObjectImpl for FakeDevice {}
+impl GstObjectImpl for FakeDevice {}
+
+impl DeviceImpl for FakeDevice {
+    fn create_element(&self, name: Option<&str>) -> Result<gst::Element, gst::LoggableError> {
+        let (spec, index, file) = self.spec.get().expect("set at construction");
+        let caps = self.obj().caps().unwrap_or_else(gst::Caps::new_any);
+        let element = match spec.kind {
+            // A fake speaker plays in real time into nothing.
+            DeviceKind::AudioOutput => gst::ElementFactory::make("fakesink")
+                .property("sync", true)
+                .build(),
+            _ => gst::ElementFactory::make("mediastreamfakesrc")
+                .property("caps", &caps)
+                .property("pattern", fake::pattern_for(*index))
+                .property("frequency", fake::frequency_for(*index))
+                .property("is-live", spec.live)
+                .property("device-id", &spec.device_id)
+                .property("file", file)
+                .build(),
+        }
+        .map_err(|e| {
+            gst::loggable_error!(CAT, "cannot create the element of {}: {e}", spec.label)
+        })?;
+        if let Some(name) = name {
+            element.set_property("name", name);
+        }
+        Ok(element)
+    }
+}

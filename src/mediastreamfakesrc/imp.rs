@@ -1,0 +1,365 @@
+//! Lock order: `settings` before `state`; neither is held while posting
+//! messages or changing children's states.
+
+use crate::devices::fake::{self, FakeSource, FileWatcher};
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use std::path::PathBuf;
+use std::sync::{LazyLock, Mutex};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediastreamfakesrc",
+        gst::DebugColorFlags::empty(),
+        Some("Fake capture device source"),
+    )
+});
+
+#[derive(Debug, Clone)]
+struct Settings {
+    /// `None`: looked up by `device-id` among the current fake devices.
+    caps: Option<gst::Caps>,
+    pattern: String,
+    frequency: f64,
+    is_live: bool,
+    device_id: String,
+    file: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            caps: None,
+            pattern: "smpte".into(),
+            frequency: 440.0,
+            is_live: true,
+            device_id: String::new(),
+            file: String::new(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    source: Option<gst::Element>,
+    watcher: Option<FileWatcher>,
+}
+
+pub struct MediaStreamFakeSrc {
+    srcpad: gst::GhostPad,
+    settings: Mutex<Settings>,
+    state: Mutex<State>,
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for MediaStreamFakeSrc {
+    const NAME: &'static str = "GstMediaStreamFakeSrc";
+    type Type = super::MediaStreamFakeSrc;
+    type ParentType = gst::Bin;
+
+    fn with_class(klass: &Self::Class) -> Self {
+        let templ = klass.pad_template("src").unwrap();
+        let srcpad = gst::GhostPad::builder_from_template(&templ).build();
+        MediaStreamFakeSrc {
+            srcpad,
+            settings: Mutex::default(),
+            state: Mutex::default(),
+        }
+    }
+}
+
+impl ObjectImpl for MediaStreamFakeSrc {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPS: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecBoxed::builder::<gst::Caps>("caps")
+                    .nick("Caps")
+                    .blurb("The device's caps: the only caps the source produces (audio/* caps make an audio device; image/jpeg structures are encoded with jpegenc). Unset: taken, with pattern, tone, liveness and file, from the fake device named by device-id")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("pattern")
+                    .nick("Pattern")
+                    .blurb("videotestsrc pattern (nick) of this device, so devices can be told apart")
+                    .default_value(Some("smpte"))
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecDouble::builder("frequency")
+                    .nick("Frequency")
+                    .blurb("audiotestsrc tone of this device, in Hz")
+                    .minimum(0.0)
+                    .maximum(20000.0)
+                    .default_value(440.0)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecBoolean::builder("is-live")
+                    .nick("Is live")
+                    .blurb("Produce in real time like a camera; false produces as fast as downstream takes (benchmarks)")
+                    .default_value(true)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("device-id")
+                    .nick("Device id")
+                    .blurb("deviceId of the fake device this element captures from")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("file")
+                    .nick("Device file")
+                    .blurb("Fake-device file the device comes from; when the device leaves the file, the element fails as an unplugged camera does. Empty for the built-in set")
+                    .mutable_ready()
+                    .build(),
+            ]
+        });
+        PROPS.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut s = self.settings.lock().unwrap();
+        match pspec.name() {
+            "caps" => {
+                s.caps = value.get::<Option<gst::Caps>>().unwrap();
+            }
+            "pattern" => s.pattern = value.get::<Option<String>>().unwrap().unwrap_or_default(),
+            "frequency" => s.frequency = value.get().unwrap(),
+            "is-live" => s.is_live = value.get().unwrap(),
+            "device-id" => s.device_id = value.get::<Option<String>>().unwrap().unwrap_or_default(),
+            "file" => s.file = value.get::<Option<String>>().unwrap().unwrap_or_default(),
+            _ => unimplemented!(),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let s = self.settings.lock().unwrap();
+        match pspec.name() {
+            "caps" => s.caps.to_value(),
+            "pattern" => s.pattern.to_value(),
+            "frequency" => s.frequency.to_value(),
+            "is-live" => s.is_live.to_value(),
+            "device-id" => s.device_id.to_value(),
+            "file" => s.file.to_value(),
+            _ => unimplemented!(),
+        }
+    }
+
+    fn constructed(&self) {
+        self.parent_constructed();
+        self.obj().add_pad(&self.srcpad).unwrap();
+        self.obj()
+            .set_suppressed_flags(gst::ElementFlags::SOURCE | gst::ElementFlags::SINK);
+        self.obj().set_element_flags(gst::ElementFlags::SOURCE);
+    }
+}
+
+impl GstObjectImpl for MediaStreamFakeSrc {}
+
+impl ElementImpl for MediaStreamFakeSrc {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "MediaStream fake device source",
+                "Source/Video;Source/Audio",
+                "The capture element of a fake device (GST_MEDIASTREAM_FAKE_DEVICES): test media with exactly the device's caps",
+                "gst-mediastream developers",
+            )
+        });
+        Some(&*META)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            vec![
+                gst::PadTemplate::new(
+                    "src",
+                    gst::PadDirection::Src,
+                    gst::PadPresence::Always,
+                    &gst::Caps::new_any(),
+                )
+                .unwrap(),
+            ]
+        });
+        TEMPLATES.as_ref()
+    }
+
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        if transition == gst::StateChange::NullToReady {
+            self.build().map_err(|e| {
+                gst::element_imp_error!(self, gst::CoreError::Negotiation, ("{}", e));
+                gst::StateChangeError
+            })?;
+        }
+        let ret = self.parent_change_state(transition)?;
+        if transition == gst::StateChange::ReadyToNull {
+            self.teardown();
+        }
+        Ok(ret)
+    }
+}
+
+impl BinImpl for MediaStreamFakeSrc {}
+
+fn make(factory: &str) -> Result<gst::Element, String> {
+    gst::ElementFactory::make(factory)
+        .build()
+        .map_err(|_| format!("the element '{factory}' is missing (install gst-plugins-base/good)"))
+}
+
+impl MediaStreamFakeSrc {
+    /// The settings, completed from the fake device named by `device-id`
+    /// when no caps were given (`gst-launch-1.0 mediastreamfakesrc device-id=..`).
+    fn resolved_settings(&self) -> Result<(Settings, gst::Caps), String> {
+        let mut settings = self.settings.lock().unwrap().clone();
+        if let Some(caps) = settings.caps.clone() {
+            return Ok((settings, caps));
+        }
+        let source = FakeSource::from_env().ok_or_else(|| {
+            format!(
+                "no caps set, and {} is not set to look up device-id",
+                fake::ENV
+            )
+        })?;
+        let specs = source.load().map_err(|e| e.to_string())?;
+        let (index, spec) = specs
+            .iter()
+            .enumerate()
+            .find(|(_, s)| s.device_id == settings.device_id)
+            .ok_or_else(|| {
+                format!(
+                    "no fake device '{}' in {}",
+                    settings.device_id,
+                    source.origin()
+                )
+            })?;
+        let caps = spec
+            .parsed_caps(&source.origin(), index)
+            .map_err(|e| e.to_string())?;
+        settings.pattern = fake::pattern_for(index).to_owned();
+        settings.frequency = fake::frequency_for(index);
+        settings.is_live = spec.live;
+        if let FakeSource::File(p) = &source {
+            settings.file = p.display().to_string();
+        }
+        Ok((settings, caps))
+    }
+
+    /// Builds the source chain for the caps downstream asked for.
+    fn build(&self) -> Result<(), String> {
+        let (settings, caps) = self.resolved_settings()?;
+        let audio = caps
+            .structure(0)
+            .is_some_and(|s| s.name().starts_with("audio/"));
+        let (raw, encoded) = split(&caps);
+        // Encode only when downstream cannot take a raw mode.
+        let peer = self.srcpad.peer_query_caps(None);
+        let jpeg = !encoded.is_empty() && (raw.is_empty() || !peer.can_intersect(&raw));
+        gst::debug!(
+            CAT,
+            imp = self,
+            "building for {caps} (peer {peer}, jpeg {jpeg})"
+        );
+
+        let source = if audio {
+            let s = make("audiotestsrc")?;
+            s.set_property("freq", settings.frequency);
+            s
+        } else {
+            let s = make("videotestsrc")?;
+            s.set_property_from_str("pattern", &settings.pattern);
+            s
+        };
+        source.set_property("is-live", settings.is_live);
+        let filter = make("capsfilter")?;
+        let mut chain = vec![source.clone(), filter.clone()];
+        if jpeg {
+            filter.set_property("caps", raw_for(&encoded));
+            let enc = make("jpegenc")?;
+            let out = make("capsfilter")?;
+            out.set_property("caps", &encoded);
+            chain.extend([enc, out]);
+        } else {
+            filter.set_property("caps", if raw.is_empty() { &caps } else { &raw });
+        }
+        let obj = self.obj();
+        obj.add_many(&chain).map_err(|e| e.to_string())?;
+        gst::Element::link_many(&chain).map_err(|e| e.to_string())?;
+        let last = chain.last().unwrap().static_pad("src").unwrap();
+        self.srcpad
+            .set_target(Some(&last))
+            .map_err(|e| e.to_string())?;
+
+        let mut state = self.state.lock().unwrap();
+        state.source = Some(source);
+        if !settings.file.is_empty() && !settings.device_id.is_empty() {
+            let weak = obj.downgrade();
+            let id = settings.device_id.clone();
+            state.watcher = Some(FileWatcher::new(PathBuf::from(&settings.file), move |r| {
+                if let (Some(obj), Ok(specs)) = (weak.upgrade(), r)
+                    && !specs.iter().any(|s| s.device_id == id)
+                {
+                    obj.imp().unplugged();
+                }
+            }));
+        }
+        Ok(())
+    }
+
+    fn teardown(&self) {
+        let watcher = self.state.lock().unwrap().watcher.take();
+        drop(watcher);
+        let _ = self.srcpad.set_target(None::<&gst::Pad>);
+        let obj = self.obj();
+        for child in obj.children() {
+            let _ = child.set_state(gst::State::Null);
+            let _ = obj.remove(&child);
+        }
+        self.state.lock().unwrap().source = None;
+    }
+
+    /// The device left its file: fail the way an unplugged camera does.
+    fn unplugged(&self) {
+        let (id, file) = {
+            let s = self.settings.lock().unwrap();
+            (s.device_id.clone(), s.file.clone())
+        };
+        gst::info!(CAT, imp = self, "device {id} was removed from {file}");
+        gst::element_imp_error!(
+            self,
+            gst::ResourceError::NotFound,
+            ("Device '{}' was removed", id),
+            ["{}: the device is no longer in the file", file]
+        );
+        let source = self.state.lock().unwrap().source.clone();
+        if let Some(source) = source {
+            source.send_event(gst::event::Eos::new());
+        }
+    }
+}
+
+/// The raw (`video/x-raw`, `audio/x-raw`) and the encoded structures of caps.
+fn split(caps: &gst::Caps) -> (gst::Caps, gst::Caps) {
+    let mut raw = gst::Caps::new_empty();
+    let mut encoded = gst::Caps::new_empty();
+    for s in caps.iter() {
+        let target = if s.name().ends_with("/x-raw") {
+            &mut raw
+        } else {
+            &mut encoded
+        };
+        target.get_mut().unwrap().append_structure(s.to_owned());
+    }
+    (raw, encoded)
+}
+
+/// I420 at the sizes and rates of encoded structures: what jpegenc is fed.
+fn raw_for(encoded: &gst::Caps) -> gst::Caps {
+    let mut raw = gst::Caps::new_empty();
+    for s in encoded.iter() {
+        let mut r = s.to_owned();
+        r.set_name("video/x-raw");
+        r.set("format", "I420");
+        raw.get_mut().unwrap().append_structure(r);
+    }
+    raw
+}
