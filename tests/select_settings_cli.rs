@@ -4,24 +4,13 @@
 mod common;
 
 use serde_json::Value;
-use std::path::PathBuf;
 use std::process::Command;
 
-fn example() -> PathBuf {
-    // target/<profile>/deps/<this test> -> target/<profile>/examples/
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let path = dir.join("examples").join("select_settings");
-    assert!(
-        path.exists(),
-        "{} is missing: cargo test builds the examples before the tests",
-        path.display()
-    );
-    path
-}
-
 fn run(args: &[&str]) -> (i32, Value, String) {
-    let out = Command::new(example()).args(args).output().unwrap();
+    let out = Command::new(common::example("select_settings"))
+        .args(args)
+        .output()
+        .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let json = serde_json::from_str(&stdout).unwrap_or(Value::Null);
     (

@@ -1,1 +1,435 @@
+//! MediaDevices over `GstDeviceMonitor`: one process-wide device list,
+//! started on first use and kept up to date from the monitor's bus, so a
+//! second getUserMedia does not probe again.
+//!
+//! With `GST_MEDIASTREAM_FAKE_DEVICES` set, the list holds only the fake
+//! devices (from `mediastreamfakedeviceprovider`), so results are
+//! deterministic whatever hardware or daemons the machine has.
+//!
+//! Lock order: `MediaDevices::inner`, then `subscribers`; callbacks run with
+//! neither held.
 
+use crate::constraints::caps::modes_from_caps;
+use crate::constraints::{DeviceInfo, DeviceKind};
+use crate::devices::fake::FakeSource;
+use crate::devices::file::DEFAULT_LATENCY;
+use gst::prelude::*;
+use sha2::{Digest, Sha256};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::time::Duration;
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediastreamdevices",
+        gst::DebugColorFlags::empty(),
+        Some("gst-mediastream device layer"),
+    )
+});
+
+/// `device.api` of the fake provider's devices.
+const FAKE_API: &str = "mediastream-fake";
+const FAKE_PROVIDER: &str = "mediastreamfakedeviceprovider";
+
+/// A MediaDeviceInfo with what the plugin needs to use the device.
+#[derive(Debug, Clone)]
+pub struct MediaDevice {
+    /// Identity, kind, label, caps as native modes: what selection uses.
+    pub info: DeviceInfo,
+    /// The GStreamer device: `create_element` gives its capture element.
+    pub device: gst::Device,
+    /// Position among the fake devices of a file (file order), else `None`.
+    fake_index: Option<u32>,
+}
+
+impl MediaDevice {
+    /// The capture (or, for outputs, rendering) element of the device.
+    pub fn create_element(&self, name: Option<&str>) -> Result<gst::Element, glib::BoolError> {
+        self.device.create_element(name)
+    }
+
+    pub fn is_fake(&self) -> bool {
+        self.fake_index.is_some()
+    }
+}
+
+use gst::glib;
+
+/// A devicechange: a device was plugged in or removed.
+#[derive(Debug, Clone)]
+pub enum DeviceChange {
+    Added(MediaDevice),
+    Removed(MediaDevice),
+}
+
+type Callback = Arc<dyn Fn(&DeviceChange) + Send + Sync>;
+
+struct Inner {
+    devices: Vec<MediaDevice>,
+    /// Keeps the monitor (real devices) or the provider (fake ones) started.
+    _source: gst::Object,
+}
+
+/// The process-wide device list. Get it with [`MediaDevices::get`].
+pub struct MediaDevices {
+    inner: OnceLock<Result<Mutex<Inner>, String>>,
+    subscribers: Mutex<Vec<(u64, Callback)>>,
+    next_id: Mutex<u64>,
+}
+
+/// Unsubscribes when dropped.
+pub struct Subscription {
+    id: u64,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        MediaDevices::get()
+            .subscribers
+            .lock()
+            .unwrap()
+            .retain(|(id, _)| *id != self.id);
+    }
+}
+
+static DEVICES: MediaDevices = MediaDevices {
+    inner: OnceLock::new(),
+    subscribers: Mutex::new(Vec::new()),
+    next_id: Mutex::new(0),
+};
+
+impl MediaDevices {
+    pub fn get() -> &'static MediaDevices {
+        &DEVICES
+    }
+
+    fn inner(&self) -> Result<&Mutex<Inner>, String> {
+        self.inner.get_or_init(start).as_ref().map_err(Clone::clone)
+    }
+
+    /// enumerateDevices(): audioinput, videoinput, audiooutput; within a
+    /// kind the default first, then a stable order (a fake file's order, or
+    /// label and deviceId). Starts the monitor on first use.
+    pub fn devices(&self) -> Result<Vec<MediaDevice>, String> {
+        let inner = self.inner()?.lock().unwrap();
+        let mut devices = inner.devices.clone();
+        drop(inner);
+        sort(&mut devices);
+        Ok(devices)
+    }
+
+    /// The devices as the constraints engine takes them, in enumeration order.
+    pub fn device_infos(&self) -> Result<Vec<DeviceInfo>, String> {
+        Ok(self.devices()?.into_iter().map(|d| d.info).collect())
+    }
+
+    /// The device with this deviceId, if it is plugged in.
+    pub fn find(&self, device_id: &str) -> Option<MediaDevice> {
+        self.devices()
+            .ok()?
+            .into_iter()
+            .find(|d| d.info.device_id == device_id)
+    }
+
+    /// Why the fake devices are missing: the device file's error (file,
+    /// device index and field), for NotFoundError messages.
+    pub fn problem(&self) -> Option<String> {
+        let source = FakeSource::from_env()?;
+        let specs = match source.load() {
+            Ok(specs) => specs,
+            Err(e) => return Some(e.to_string()),
+        };
+        let _ = gst::init();
+        crate::devices::file::device_infos(&specs, &source.origin())
+            .err()
+            .map(|e| e.to_string())
+    }
+
+    /// Calls `f` on every device added or removed until the subscription is
+    /// dropped. Calls come from the device layer's thread.
+    pub fn subscribe(&self, f: impl Fn(&DeviceChange) + Send + Sync + 'static) -> Subscription {
+        let _ = self.inner();
+        let mut next = self.next_id.lock().unwrap();
+        *next += 1;
+        let id = *next;
+        self.subscribers.lock().unwrap().push((id, Arc::new(f)));
+        Subscription { id }
+    }
+
+    fn dispatch(&self, change: DeviceChange) {
+        let subscribers: Vec<Callback> = self
+            .subscribers
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, f)| f.clone())
+            .collect();
+        for f in subscribers {
+            f(&change);
+        }
+    }
+}
+
+/// Registers the plugin's types when no `mediastream` plugin is loaded
+/// (the library used from Rust, not through GST_PLUGIN_PATH).
+fn ensure_plugin() {
+    if gst::Registry::get().find_plugin("mediastream").is_none()
+        && gst::DeviceProviderFactory::find(FAKE_PROVIDER).is_none()
+    {
+        let _ = crate::plugin_register_static();
+    }
+}
+
+fn start() -> Result<Mutex<Inner>, String> {
+    gst::init().map_err(|e| format!("cannot initialize GStreamer: {e}"))?;
+    let (source, bus, devices) = if FakeSource::from_env().is_some() {
+        ensure_plugin();
+        let provider = gst::DeviceProviderFactory::by_name(FAKE_PROVIDER).ok_or_else(|| {
+            format!("{FAKE_PROVIDER} is not available: is the mediastream plugin installed?")
+        })?;
+        provider
+            .start()
+            .map_err(|e| format!("{FAKE_PROVIDER} did not start: {e}"))?;
+        let bus = provider.bus();
+        let devices = provider.devices();
+        (provider.upcast::<gst::Object>(), bus, devices)
+    } else {
+        let monitor = gst::DeviceMonitor::new();
+        for class in ["Video/Source", "Audio/Source", "Audio/Sink"] {
+            monitor.add_filter(Some(class), None);
+        }
+        monitor
+            .start()
+            .map_err(|e| format!("the device monitor did not start: {e}"))?;
+        let bus = monitor.bus();
+        let devices = monitor.devices();
+        (monitor.upcast::<gst::Object>(), bus, devices)
+    };
+    let devices: Vec<MediaDevice> = devices.iter().filter_map(media_device).collect();
+    gst::debug!(CAT, "{} devices at start", devices.len());
+    std::thread::Builder::new()
+        .name("mediastream-devices".into())
+        .spawn(move || watch(bus))
+        .map_err(|e| format!("cannot start the device thread: {e}"))?;
+    Ok(Mutex::new(Inner {
+        devices,
+        _source: source,
+    }))
+}
+
+/// Follows device-added / device-removed for the life of the process.
+fn watch(bus: gst::Bus) {
+    let this = MediaDevices::get();
+    loop {
+        let Some(msg) = bus.timed_pop_filtered(
+            gst::ClockTime::from_mseconds(Duration::from_millis(200).as_millis() as u64),
+            &[
+                gst::MessageType::DeviceAdded,
+                gst::MessageType::DeviceRemoved,
+            ],
+        ) else {
+            continue;
+        };
+        let change = match msg.view() {
+            gst::MessageView::DeviceAdded(m) => {
+                let Some(d) = media_device(&m.device()) else {
+                    continue;
+                };
+                let Ok(inner) = this.inner() else { return };
+                let mut inner = inner.lock().unwrap();
+                if inner.devices.iter().any(|x| x.device == d.device) {
+                    continue;
+                }
+                inner.devices.push(d.clone());
+                DeviceChange::Added(d)
+            }
+            gst::MessageView::DeviceRemoved(m) => {
+                let device = m.device();
+                let Ok(inner) = this.inner() else { return };
+                let mut inner = inner.lock().unwrap();
+                let Some(pos) = inner.devices.iter().position(|x| x.device == device) else {
+                    continue;
+                };
+                DeviceChange::Removed(inner.devices.remove(pos))
+            }
+            _ => continue,
+        };
+        gst::info!(CAT, "{change:?}");
+        this.dispatch(change);
+    }
+}
+
+fn sort(devices: &mut [MediaDevice]) {
+    let kind_rank = |k: DeviceKind| match k {
+        DeviceKind::AudioInput => 0,
+        DeviceKind::VideoInput => 1,
+        DeviceKind::AudioOutput => 2,
+    };
+    devices.sort_by(|a, b| {
+        kind_rank(a.info.kind)
+            .cmp(&kind_rank(b.info.kind))
+            .then(b.info.is_default.cmp(&a.info.is_default))
+            .then(a.fake_index.cmp(&b.fake_index))
+            .then(a.info.label.cmp(&b.info.label))
+            .then(a.info.device_id.cmp(&b.info.device_id))
+    });
+}
+
+/// A fixed-length id from a persistent identity (64 hex digits).
+pub fn hashed_id(namespace: &str, identity: &str) -> String {
+    let digest = Sha256::digest(format!("gst-mediastream:{namespace}:{identity}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn prop_str(props: Option<&gst::StructureRef>, key: &str) -> Option<String> {
+    let v = props?.value(key).ok()?;
+    v.get::<String>()
+        .ok()
+        .or_else(|| v.serialize().ok().map(|s| s.to_string()))
+        .filter(|s| !s.is_empty())
+}
+
+/// The provider's persistent identity of a device (DESIGN section 3).
+fn identity(device: &gst::Device, props: Option<&gst::StructureRef>) -> String {
+    // Pulse devices name their source/sink in a GObject property.
+    if device.find_property("internal-name").is_some()
+        && let Some(name) = device.property::<Option<String>>("internal-name")
+        && !name.is_empty()
+    {
+        return format!("pulse:{name}");
+    }
+    for key in [
+        "object.path",
+        "api.v4l2.path",
+        "device.path",
+        "api.alsa.path",
+    ] {
+        if let Some(v) = prop_str(props, key) {
+            return format!("{key}={v}");
+        }
+    }
+    if let Some(name) = prop_str(props, "node.name") {
+        let desc = prop_str(props, "node.description").unwrap_or_default();
+        return format!("node={name}|{desc}");
+    }
+    if let Some(v) = prop_str(props, "device.string") {
+        return format!("device.string={v}");
+    }
+    format!("name={}", device.display_name())
+}
+
+/// What the parts of one physical product share (bus path, card, serial).
+fn group_identity(props: Option<&gst::StructureRef>) -> Option<String> {
+    [
+        "device.bus-path",
+        "device.bus_path",
+        "api.v4l2.cap.bus_info",
+        "api.alsa.card",
+        "alsa.card",
+        "device.serial",
+    ]
+    .iter()
+    .find_map(|k| prop_str(props, k).map(|v| format!("{k}={v}")))
+}
+
+fn facing_mode(props: Option<&gst::StructureRef>) -> Option<String> {
+    let location = [
+        "api.libcamera.location",
+        "camera.location",
+        "device.location",
+    ]
+    .iter()
+    .find_map(|k| prop_str(props, k))?;
+    match location.as_str() {
+        "front" => Some("user".into()),
+        "back" => Some("environment".into()),
+        _ => None,
+    }
+}
+
+fn is_monitor_source(props: Option<&gst::StructureRef>) -> bool {
+    prop_str(props, "device.class").as_deref() == Some("monitor")
+        || prop_str(props, "node.name").is_some_and(|n| n.ends_with(".monitor"))
+}
+
+/// A GStreamer device as a MediaDevice; `None` for what is not a camera,
+/// microphone or speaker (and for monitors of speakers).
+pub fn media_device(device: &gst::Device) -> Option<MediaDevice> {
+    let class = device.device_class();
+    let kind = if class.contains("Video/Source") {
+        DeviceKind::VideoInput
+    } else if class.contains("Audio/Source") {
+        DeviceKind::AudioInput
+    } else if class.contains("Audio/Sink") {
+        DeviceKind::AudioOutput
+    } else {
+        return None;
+    };
+    let props = device.properties();
+    let props = props.as_deref();
+    let modes = device
+        .caps()
+        .map(|c| modes_from_caps(&c))
+        .unwrap_or_default();
+    let is_default = props
+        .and_then(|p| p.get::<bool>("is-default").ok())
+        .unwrap_or(false);
+    let label = device.display_name().to_string();
+
+    if prop_str(props, "device.api").as_deref() == Some(FAKE_API) {
+        let p = props?;
+        return Some(MediaDevice {
+            info: DeviceInfo {
+                kind,
+                label,
+                device_id: p.get::<String>("mediastream.device-id").ok()?,
+                group_id: p.get::<String>("mediastream.group-id").ok()?,
+                facing_mode: p.get::<String>("mediastream.facing-mode").ok(),
+                is_default,
+                latency: p
+                    .get::<f64>("mediastream.latency")
+                    .unwrap_or(DEFAULT_LATENCY),
+                modes,
+            },
+            device: device.clone(),
+            fake_index: p.get::<u32>("mediastream.index").ok(),
+        });
+    }
+    if kind == DeviceKind::AudioInput && is_monitor_source(props) {
+        return None;
+    }
+    let identity = identity(device, props);
+    let group = group_identity(props).unwrap_or_else(|| identity.clone());
+    Some(MediaDevice {
+        info: DeviceInfo {
+            kind,
+            label,
+            device_id: hashed_id(kind.as_str(), &identity),
+            group_id: hashed_id("group", &group),
+            facing_mode: facing_mode(props),
+            is_default,
+            latency: DEFAULT_LATENCY,
+            modes,
+        },
+        device: device.clone(),
+        fake_index: None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_fixed_length_hex_and_stable() {
+        let a = hashed_id("videoinput", "object.path=v4l2:/dev/video0");
+        assert_eq!(a.len(), 64);
+        assert!(a.chars().all(|c| c.is_ascii_hexdigit()));
+        assert_eq!(a, hashed_id("videoinput", "object.path=v4l2:/dev/video0"));
+        assert_ne!(a, hashed_id("audioinput", "object.path=v4l2:/dev/video0"));
+        // Pinned: a change of hashing would change every user's deviceIds.
+        assert_eq!(
+            hashed_id("videoinput", "x"),
+            "c5caca2db60e921e213b128b9bd9b43116569b775ab5c4234ec3050fe7b78598"
+        );
+    }
+}

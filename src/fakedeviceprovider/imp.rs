@@ -17,9 +17,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
-/// The last error loading the fake devices, for NotFoundError messages.
-pub(crate) static LAST_ERROR: Mutex<Option<String>> = Mutex::new(None);
-
 #[derive(Default)]
 struct State {
     devices: Vec<super::FakeDevice>,
@@ -46,7 +43,7 @@ impl DeviceProviderImpl for FakeDeviceProvider {
         static META: LazyLock<gst::subclass::DeviceProviderMetadata> = LazyLock::new(|| {
             gst::subclass::DeviceProviderMetadata::new(
                 "MediaStream fake device provider",
-                "Source/Video;Source/Audio;Sink/Audio",
+                "Source/Sink/Video/Audio",
                 "Fake cameras, microphones and speakers from GST_MEDIASTREAM_FAKE_DEVICES (1 for the built-in set, or a device file)",
                 "gst-mediastream developers",
             )
@@ -109,7 +106,6 @@ impl FakeDeviceProvider {
             Ok(specs) => specs,
             Err(e) => {
                 gst::error!(CAT, imp = self, "{e}; keeping the devices listed before");
-                *LAST_ERROR.lock().unwrap() = Some(e.to_string());
                 return;
             }
         };
@@ -165,13 +161,9 @@ impl FakeDeviceProvider {
 /// The devices of a source; on error, none (the error is logged and kept).
 fn load(source: &FakeSource) -> Vec<super::FakeDevice> {
     match source.load() {
-        Ok(specs) => {
-            *LAST_ERROR.lock().unwrap() = None;
-            devices_from(&specs, &source.origin())
-        }
+        Ok(specs) => devices_from(&specs, &source.origin()),
         Err(e) => {
             gst::error!(CAT, "{e}");
-            *LAST_ERROR.lock().unwrap() = Some(e.to_string());
             Vec::new()
         }
     }
@@ -189,7 +181,6 @@ fn devices_from(specs: &[DeviceSpec], origin: &str) -> Vec<super::FakeDevice> {
             Err(e) => {
                 // One broken device makes the file unusable, as DESIGN says.
                 gst::error!(CAT, "{e}");
-                *LAST_ERROR.lock().unwrap() = Some(e.to_string());
                 return Vec::new();
             }
         }

@@ -71,3 +71,52 @@ pub fn check(actual: &Value, expect: &Value) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The path of a built example (cargo test builds them before the tests).
+pub fn example(name: &str) -> PathBuf {
+    // target/<profile>/deps/<this test> -> target/<profile>/examples/
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let path = dir.join("examples").join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: cargo test builds the examples before the tests",
+        path.display()
+    );
+    path
+}
+
+/// target/<profile>, where `cargo build` puts libgstmediastream.so.
+pub fn plugin_dir() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    assert!(
+        dir.join("libgstmediastream.so").exists(),
+        "{}/libgstmediastream.so is missing: run `cargo build` first (scripts/test does)",
+        dir.display()
+    );
+    dir
+}
+
+/// A scratch folder for one test, removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(tag: &str) -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("gst-mediastream-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}

@@ -1,0 +1,98 @@
+//! enumerateDevices() on this machine.
+//!
+//! ```text
+//! enumerate_devices [--watch]
+//! ```
+//!
+//! Prints the devices as a JSON array in the spec's order (audioinput,
+//! videoinput, audiooutput; the default first within each kind), each with
+//! deviceId, kind, label, groupId and, for inputs, capabilities. With
+//! `--watch` it then prints one JSON line per devicechange until interrupted.
+//! `GST_MEDIASTREAM_FAKE_DEVICES=1` lists the built-in fake devices instead.
+
+use gstmediastream::constraints::{DeviceKind, capabilities};
+use gstmediastream::devices::monitor::{DeviceChange, MediaDevice, MediaDevices};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::process::ExitCode;
+
+fn describe(d: &MediaDevice, audio_processing: bool) -> Value {
+    let i = &d.info;
+    let mut v = json!({
+        "deviceId": i.device_id,
+        "kind": i.kind.as_str(),
+        "label": i.label,
+        "groupId": i.group_id,
+    });
+    if i.kind != DeviceKind::AudioOutput {
+        v["capabilities"] = capabilities(i, audio_processing);
+    }
+    v
+}
+
+/// Writes a line; false when stdout is gone (`| head`), which ends the run.
+fn emit(text: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").and_then(|_| out.flush()).is_ok()
+}
+
+fn main() -> ExitCode {
+    let mut watch = false;
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--watch" => watch = true,
+            "-h" | "--help" => {
+                println!("usage: enumerate_devices [--watch]");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!(
+                    "enumerate_devices: unknown argument '{other}'\nusage: enumerate_devices [--watch]"
+                );
+                return ExitCode::from(2);
+            }
+        }
+    }
+    if let Err(e) = gst::init() {
+        eprintln!("enumerate_devices: cannot initialize GStreamer: {e}");
+        return ExitCode::from(1);
+    }
+    let processing = gst::ElementFactory::find("webrtcdsp").is_some();
+    let media = MediaDevices::get();
+    let devices = match media.devices() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("enumerate_devices: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let list: Vec<Value> = devices.iter().map(|d| describe(d, processing)).collect();
+    if !emit(&serde_json::to_string_pretty(&Value::Array(list)).expect("JSON")) {
+        return ExitCode::SUCCESS;
+    }
+    if let Some(problem) = media.problem() {
+        eprintln!("enumerate_devices: {problem}");
+        if !watch {
+            return ExitCode::from(1);
+        }
+    }
+    if !watch {
+        return ExitCode::SUCCESS;
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let _subscription = media.subscribe(move |change| {
+        let (what, d) = match change {
+            DeviceChange::Added(d) => ("added", d),
+            DeviceChange::Removed(d) => ("removed", d),
+        };
+        let line =
+            json!({ "event": "devicechange", "change": what, "device": describe(d, processing) });
+        let _ = tx.send(line.to_string());
+    });
+    for line in rx {
+        if !emit(&line) {
+            break;
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,342 @@
+//! The fake devices: enumeration in the spec's order, gst-device-monitor-1.0,
+//! devicechange when the device file changes, and a removed device's element
+//! failing like an unplugged camera. Processes get their own environment, so
+//! the variable never leaks between tests.
+
+mod common;
+
+use common::TempDir;
+use gst::prelude::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const ENV: &str = "GST_MEDIASTREAM_FAKE_DEVICES";
+
+fn enumerate(fake: &str) -> (i32, Value, String) {
+    let out = Command::new(common::example("enumerate_devices"))
+        .env(ENV, fake)
+        .env_remove("GST_PLUGIN_PATH")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn ids(list: &Value) -> Vec<String> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["deviceId"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn builtin_devices_in_spec_order_with_capabilities() {
+    let (code, list, stderr) = enumerate("1");
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        ids(&list),
+        [
+            "fake-microphone",
+            "fake-camera-front",
+            "fake-camera-back",
+            "fake-speaker"
+        ]
+    );
+    let front = &list[1];
+    assert_eq!(front["kind"], "videoinput");
+    assert_eq!(front["label"], "Fake front camera");
+    assert_eq!(front["groupId"], "fake-group-front");
+    assert_eq!(
+        front["capabilities"]["width"],
+        serde_json::json!({"min": 1, "max": 1920})
+    );
+    assert_eq!(
+        front["capabilities"]["facingMode"],
+        serde_json::json!(["user"])
+    );
+    assert_eq!(
+        list[0]["capabilities"]["sampleRate"],
+        serde_json::json!({"min": 48000, "max": 48000})
+    );
+    assert!(
+        list[3].get("capabilities").is_none(),
+        "outputs have no capabilities"
+    );
+    // "default" is an alias of 1.
+    assert_eq!(ids(&enumerate("default").1), ids(&list));
+}
+
+#[test]
+fn a_device_file_default_first_then_file_order() {
+    let dir = TempDir::new("file-order");
+    let path = dir.join("devices.json");
+    std::fs::write(
+        &path,
+        r#"{"devices": [
+          {"kind": "videoinput", "label": "B", "deviceId": "b", "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1"},
+          {"kind": "videoinput", "label": "A", "deviceId": "a", "default": true, "caps": "video/x-raw,format=I420,width=640,height=480,framerate=30/1"},
+          {"kind": "videoinput", "label": "C", "deviceId": "c", "caps": "video/x-raw,format=I420"},
+          {"kind": "audioinput", "label": "M", "deviceId": "m", "caps": "audio/x-raw,format=S16LE,rate=16000,channels=1"}
+        ]}"#,
+    )
+    .unwrap();
+    let (code, list, stderr) = enumerate(path.to_str().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(ids(&list), ["m", "a", "b", "c"]);
+    // A device without a usable mode is listed, without numeric capabilities.
+    assert!(list[3]["capabilities"].get("width").is_none());
+    assert_eq!(
+        list[3]["capabilities"]["resizeMode"],
+        serde_json::json!(["none", "crop-and-scale"])
+    );
+}
+
+#[test]
+fn broken_device_files_list_nothing_and_say_where() {
+    let dir = TempDir::new("broken");
+    let cases = [
+        (
+            "no-caps.json",
+            r#"{"devices": [{"kind": "videoinput", "label": "x", "deviceId": "x"}]}"#,
+            "device 0: field \"caps\": missing",
+        ),
+        (
+            "bad-caps.json",
+            r#"{"devices": [{"kind": "videoinput", "label": "x", "deviceId": "x", "caps": "video/x-raw,width=(int)wide"}]}"#,
+            "device 0: field \"caps\"",
+        ),
+        (
+            "bad-json.json",
+            "{\"devices\": [",
+            "not valid JSON at line 1",
+        ),
+    ];
+    for (name, text, want) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let (code, list, stderr) = enumerate(path.to_str().unwrap());
+        assert_eq!(code, 1, "{name}: {stderr}");
+        assert_eq!(list, serde_json::json!([]), "{name}");
+        assert!(
+            stderr.contains(name) && stderr.contains(want),
+            "{name}: {stderr}"
+        );
+    }
+    let (code, _, stderr) = enumerate(dir.join("missing.json").to_str().unwrap());
+    assert_eq!(code, 1);
+    assert!(stderr.contains("cannot read the file"), "{stderr}");
+}
+
+#[test]
+fn gst_device_monitor_lists_fake_devices() {
+    let plugins = common::plugin_dir();
+    let dir = TempDir::new("monitor");
+    let out = Command::new("gst-device-monitor-1.0")
+        .arg("Video/Source")
+        .env(ENV, common::data("devices/two-cameras.json"))
+        .env("GST_PLUGIN_PATH", &plugins)
+        .env("GST_REGISTRY", dir.join("registry.bin"))
+        .output()
+        .expect("gst-device-monitor-1.0 (gstreamer1.0-plugins-base-apps) is installed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("name  : VGA camera"), "{text}");
+    assert!(text.contains("name  : HD camera"), "{text}");
+    assert!(text.contains("mediastream.device-id = hd"), "{text}");
+    assert!(text.contains("width=1280, height=720"), "{text}");
+}
+
+fn write_devices(path: &std::path::Path, ids: &[&str]) {
+    let devices: Vec<String> = ids
+        .iter()
+        .map(|id| {
+            format!(
+                r#"{{"kind": "videoinput", "label": "Camera {id}", "deviceId": "{id}", "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1"}}"#
+            )
+        })
+        .collect();
+    // Write then rename, as an editor does, so no half-written file is read.
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, format!(r#"{{"devices": [{}]}}"#, devices.join(","))).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+#[test]
+fn watch_prints_devicechange_when_the_file_changes() {
+    let dir = TempDir::new("watch");
+    let path = dir.join("devices.json");
+    write_devices(&path, &["one", "two"]);
+    let mut child = Command::new(common::example("enumerate_devices"))
+        .arg("--watch")
+        .env(ENV, &path)
+        .env_remove("GST_PLUGIN_PATH")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || {
+        rx.recv_timeout(Duration::from_secs(10))
+            .expect("a line within 10 s")
+    };
+    // The initial list is pretty-printed: read up to its closing bracket.
+    let mut initial = String::new();
+    loop {
+        let line = next();
+        initial.push_str(&line);
+        if line == "]" {
+            break;
+        }
+    }
+    assert_eq!(
+        ids(&serde_json::from_str(&initial).unwrap()),
+        ["one", "two"]
+    );
+
+    write_devices(&path, &["one", "three"]);
+    let mut changes: Vec<(String, String)> = (0..2)
+        .map(|_| {
+            let v: Value = serde_json::from_str(&next()).unwrap();
+            assert_eq!(v["event"], "devicechange");
+            (
+                v["change"].as_str().unwrap().to_owned(),
+                v["device"]["deviceId"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    changes.sort();
+    assert_eq!(
+        changes,
+        [
+            ("added".to_owned(), "three".to_owned()),
+            ("removed".to_owned(), "two".to_owned())
+        ]
+    );
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+fn init() {
+    gst::init().unwrap();
+    if gst::ElementFactory::find("mediastreamfakesrc").is_none() {
+        gstmediastream::plugin_register_static().unwrap();
+    }
+}
+
+fn fake_source(caps: &str) -> gst::Element {
+    gst::ElementFactory::make("mediastreamfakesrc")
+        .property("caps", caps.parse::<gst::Caps>().unwrap())
+        .property("is-live", false)
+        .build()
+        .unwrap()
+}
+
+/// Runs `src ! capsfilter(downstream) ! appsink` for one buffer: its caps.
+fn first_caps(src: gst::Element, downstream: &str) -> gst::Caps {
+    let pipeline = gst::Pipeline::new();
+    let filter = gst::ElementFactory::make("capsfilter")
+        .property("caps", downstream.parse::<gst::Caps>().unwrap())
+        .build()
+        .unwrap();
+    let sink = gst::ElementFactory::make("appsink")
+        .property("sync", false)
+        .build()
+        .unwrap();
+    pipeline.add_many([&src, &filter, &sink]).unwrap();
+    gst::Element::link_many([&src, &filter, &sink]).unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let sample = sink
+        .emit_by_name::<Option<gst::Sample>>(
+            "try-pull-sample",
+            &[&gst::ClockTime::from_seconds(10)],
+        )
+        .expect("a buffer within 10 s");
+    pipeline.set_state(gst::State::Null).unwrap();
+    sample.caps().unwrap().to_owned()
+}
+
+#[test]
+fn fake_source_produces_the_declared_modes() {
+    init();
+    let front = "video/x-raw,format=I420,width=640,height=480,framerate=[5/1,30/1]; image/jpeg,width=1920,height=1080,framerate=30/1";
+    let raw = first_caps(fake_source(front), "video/x-raw");
+    let s = raw.structure(0).unwrap();
+    assert_eq!(
+        (
+            s.get::<i32>("width").unwrap(),
+            s.get::<&str>("format").unwrap()
+        ),
+        (640, "I420")
+    );
+    let jpeg = first_caps(fake_source(front), "image/jpeg");
+    let s = jpeg.structure(0).unwrap();
+    assert_eq!(
+        (s.name().as_str(), s.get::<i32>("width").unwrap()),
+        ("image/jpeg", 1920)
+    );
+    let audio = first_caps(
+        fake_source("audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1"),
+        "audio/x-raw",
+    );
+    assert_eq!(
+        audio.structure(0).unwrap().get::<i32>("rate").unwrap(),
+        48000
+    );
+}
+
+#[test]
+fn removed_device_fails_like_an_unplugged_camera() {
+    init();
+    let dir = TempDir::new("unplug");
+    let path = dir.join("devices.json");
+    write_devices(&path, &["cam", "other"]);
+    let src = gst::ElementFactory::make("mediastreamfakesrc")
+        .property(
+            "caps",
+            "video/x-raw,format=I420,width=320,height=240,framerate=30/1"
+                .parse::<gst::Caps>()
+                .unwrap(),
+        )
+        .property("device-id", "cam")
+        .property("file", path.to_str().unwrap())
+        .build()
+        .unwrap();
+    let pipeline = gst::Pipeline::new();
+    let sink = gst::ElementFactory::make("fakesink").build().unwrap();
+    pipeline.add_many([&src, &sink]).unwrap();
+    src.link(&sink).unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    // Flowing, and a change that keeps the device does nothing.
+    std::thread::sleep(Duration::from_millis(300));
+    write_devices(&path, &["cam"]);
+    let quiet = bus.timed_pop_filtered(
+        gst::ClockTime::from_mseconds(500),
+        &[gst::MessageType::Error],
+    );
+    assert!(quiet.is_none(), "{quiet:?}");
+
+    write_devices(&path, &["other"]);
+    let msg = bus
+        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
+        .expect("an error within 5 s of the device leaving the file");
+    let gst::MessageView::Error(err) = msg.view() else {
+        unreachable!()
+    };
+    assert!(err.error().matches(gst::ResourceError::NotFound), "{err:?}");
+    assert_eq!(err.error().message(), "Device 'cam' was removed");
+    pipeline.set_state(gst::State::Null).unwrap();
+}
