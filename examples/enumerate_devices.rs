@@ -59,7 +59,18 @@ fn main() -> ExitCode {
     }
     let processing = gst::ElementFactory::find("webrtcdsp").is_some();
     let media = MediaDevices::get();
-    let devices = match media.devices() {
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    // Subscribed with the listing, so no change falls between the two.
+    let (devices, _subscription) = media.devices_and_subscribe(move |change| {
+        let (what, d) = match change {
+            DeviceChange::Added(d) => ("added", d),
+            DeviceChange::Removed(d) => ("removed", d),
+        };
+        let line =
+            json!({ "event": "devicechange", "change": what, "device": describe(d, processing) });
+        let _ = tx.send(line.to_string());
+    });
+    let devices = match devices {
         Ok(d) => d,
         Err(e) => {
             eprintln!("enumerate_devices: {e}");
@@ -79,16 +90,6 @@ fn main() -> ExitCode {
     if !watch {
         return ExitCode::SUCCESS;
     }
-    let (tx, rx) = std::sync::mpsc::channel::<String>();
-    let _subscription = media.subscribe(move |change| {
-        let (what, d) = match change {
-            DeviceChange::Added(d) => ("added", d),
-            DeviceChange::Removed(d) => ("removed", d),
-        };
-        let line =
-            json!({ "event": "devicechange", "change": what, "device": describe(d, processing) });
-        let _ = tx.send(line.to_string());
-    });
     for line in rx {
         if !emit(&line) {
             break;

@@ -147,25 +147,39 @@ impl MediaDevices {
     /// Calls `f` on every device added or removed until the subscription is
     /// dropped. Calls come from the device layer's thread.
     pub fn subscribe(&self, f: impl Fn(&DeviceChange) + Send + Sync + 'static) -> Subscription {
-        let _ = self.inner();
+        self.devices_and_subscribe(f).1
+    }
+
+    /// The devices now and a subscription to what changes after: no change
+    /// falls between the two, and none is in both.
+    pub fn devices_and_subscribe(
+        &self,
+        f: impl Fn(&DeviceChange) + Send + Sync + 'static,
+    ) -> (Result<Vec<MediaDevice>, String>, Subscription) {
         let mut next = self.next_id.lock().unwrap();
         *next += 1;
         let id = *next;
-        self.subscribers.lock().unwrap().push((id, Arc::new(f)));
-        Subscription { id }
+        drop(next);
+        let devices = self.inner().map(|inner| {
+            let inner = inner.lock().unwrap();
+            self.subscribers.lock().unwrap().push((id, Arc::new(f)));
+            let mut devices = inner.devices.clone();
+            drop(inner);
+            sort(&mut devices);
+            devices
+        });
+        (devices, Subscription { id })
     }
 
-    fn dispatch(&self, change: DeviceChange) {
-        let subscribers: Vec<Callback> = self
-            .subscribers
+    /// The callbacks to call for a change; taken under the `inner` lock, so
+    /// a subscription sees a change exactly when its device list did not.
+    fn subscribers(&self) -> Vec<Callback> {
+        self.subscribers
             .lock()
             .unwrap()
             .iter()
             .map(|(_, f)| f.clone())
-            .collect();
-        for f in subscribers {
-            f(&change);
-        }
+            .collect()
     }
 }
 
@@ -229,7 +243,7 @@ fn watch(bus: gst::Bus) {
         ) else {
             continue;
         };
-        let change = match msg.view() {
+        let (change, subscribers) = match msg.view() {
             gst::MessageView::DeviceAdded(m) => {
                 let Some(d) = media_device(&m.device()) else {
                     continue;
@@ -240,7 +254,7 @@ fn watch(bus: gst::Bus) {
                     continue;
                 }
                 inner.devices.push(d.clone());
-                DeviceChange::Added(d)
+                (DeviceChange::Added(d), this.subscribers())
             }
             gst::MessageView::DeviceRemoved(m) => {
                 let device = m.device();
@@ -249,12 +263,17 @@ fn watch(bus: gst::Bus) {
                 let Some(pos) = inner.devices.iter().position(|x| x.device == device) else {
                     continue;
                 };
-                DeviceChange::Removed(inner.devices.remove(pos))
+                (
+                    DeviceChange::Removed(inner.devices.remove(pos)),
+                    this.subscribers(),
+                )
             }
             _ => continue,
         };
         gst::info!(CAT, "{change:?}");
-        this.dispatch(change);
+        for f in subscribers {
+            f(&change);
+        }
     }
 }
 

@@ -1,0 +1,218 @@
+//! Real device providers: PipeWire (a virtual camera) and PulseAudio (a
+//! microphone and a speaker) started by `scripts/media-daemons`, as
+//! `scripts/test` does. Without them these tests fail when `CI` is set and
+//! skip with a message otherwise.
+
+mod common;
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+fn daemons_running() -> bool {
+    if std::env::var_os("MEDIASTREAM_TEST_DAEMONS").is_some() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set but PipeWire and PulseAudio are not running: run the tests through \
+         scripts/media-daemons (scripts/test does)"
+    );
+    eprintln!(
+        "SKIPPED: PipeWire and PulseAudio are not running; run \
+         `scripts/media-daemons cargo test --test real_devices`"
+    );
+    false
+}
+
+fn enumerate() -> Value {
+    let out = Command::new(common::example("enumerate_devices"))
+        .env_remove("GST_MEDIASTREAM_FAKE_DEVICES")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn by_label<'a>(list: &'a Value, label: &str) -> Option<&'a Value> {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["label"] == label)
+}
+
+#[test]
+fn virtual_camera_microphone_and_speaker_are_listed() {
+    if !daemons_running() {
+        return;
+    }
+    let list = enumerate();
+    let camera = by_label(&list, "TestCamera").unwrap_or_else(|| panic!("no TestCamera in {list}"));
+    assert_eq!(camera["kind"], "videoinput");
+    let caps = &camera["capabilities"];
+    assert_eq!(caps["width"], serde_json::json!({"min": 1, "max": 640}));
+    assert_eq!(caps["height"], serde_json::json!({"min": 1, "max": 480}));
+    assert_eq!(
+        caps["frameRate"],
+        serde_json::json!({"min": 0.0, "max": 30.0})
+    );
+    let id = camera["deviceId"].as_str().unwrap();
+    assert!(
+        id.len() == 64 && id.chars().all(|c| c.is_ascii_hexdigit()),
+        "{id}"
+    );
+
+    let mic = by_label(&list, "PipeMic").unwrap_or_else(|| panic!("no PipeMic in {list}"));
+    assert_eq!(mic["kind"], "audioinput");
+    // Pulse offers the source at any rate and channel count.
+    assert_eq!(
+        mic["capabilities"]["sampleRate"],
+        serde_json::json!({"min": 1, "max": 384000})
+    );
+    assert_eq!(
+        mic["capabilities"]["channelCount"],
+        serde_json::json!({"min": 1, "max": 32})
+    );
+
+    let speaker =
+        by_label(&list, "NullSpeaker").unwrap_or_else(|| panic!("no NullSpeaker in {list}"));
+    assert_eq!(speaker["kind"], "audiooutput");
+    // The speaker's monitor is an Audio/Source, but not a microphone.
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|d| !d["label"].as_str().unwrap().starts_with("Monitor of")),
+        "{list}"
+    );
+    // Spec order: audioinput, videoinput, audiooutput.
+    let kinds: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["kind"].as_str().unwrap())
+        .collect();
+    let mut sorted = kinds.clone();
+    sorted.sort_by_key(|k| {
+        ["audioinput", "videoinput", "audiooutput"]
+            .iter()
+            .position(|x| x == k)
+    });
+    assert_eq!(kinds, sorted);
+}
+
+#[test]
+fn device_ids_are_the_same_in_two_processes() {
+    if !daemons_running() {
+        return;
+    }
+    let ids = |list: &Value| -> Vec<(String, String, String)> {
+        let mut v: Vec<_> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| {
+                ["TestCamera", "PipeMic", "NullSpeaker"].contains(&d["label"].as_str().unwrap())
+            })
+            .map(|d| {
+                (
+                    d["label"].as_str().unwrap().to_owned(),
+                    d["deviceId"].as_str().unwrap().to_owned(),
+                    d["groupId"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        v.sort();
+        v
+    };
+    // The daemons' devices (another test plugs a camera in and out).
+    let first = ids(&enumerate());
+    assert_eq!(first.len(), 3, "{first:?}");
+    assert_eq!(first, ids(&enumerate()));
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn killing_a_camera_process_is_a_removal() {
+    if !daemons_running() {
+        return;
+    }
+    let camera = Killed(
+        Command::new("gst-launch-1.0")
+            .args([
+                "-q",
+                "videotestsrc",
+                "is-live=true",
+                "!",
+                "video/x-raw,format=YUY2,width=320,height=240,framerate=15/1",
+                "!",
+                "pipewiresink",
+                "mode=provide",
+                "stream-properties=props,media.class=Video/Source,node.description=SecondCamera",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut watch = Killed(
+        Command::new(common::example("enumerate_devices"))
+            .arg("--watch")
+            .env_remove("GST_MEDIASTREAM_FAKE_DEVICES")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let (tx, rx) = mpsc::channel();
+    let stdout = watch.0.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let next = || {
+        rx.recv_timeout(Duration::from_secs(15))
+            .expect("a line within 15 s")
+    };
+    let mut initial = String::new();
+    loop {
+        let line = next();
+        initial.push_str(&line);
+        if line == "]" {
+            break;
+        }
+    }
+    let initial: Value = serde_json::from_str(&initial).unwrap();
+    if by_label(&initial, "SecondCamera").is_none() {
+        loop {
+            let v: Value = serde_json::from_str(&next()).unwrap();
+            if v["change"] == "added" && v["device"]["label"] == "SecondCamera" {
+                break;
+            }
+        }
+    }
+    drop(camera);
+    loop {
+        let v: Value = serde_json::from_str(&next()).unwrap();
+        if v["change"] == "removed" {
+            assert_eq!(v["device"]["label"], "SecondCamera", "{v}");
+            assert_eq!(v["device"]["kind"], "videoinput");
+            break;
+        }
+    }
+}
