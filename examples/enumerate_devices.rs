@@ -8,6 +8,7 @@
 //! videoinput, audiooutput; the default first within each kind), each with
 //! deviceId, kind, label, groupId and, for inputs, capabilities. With
 //! `--watch` it then prints one JSON line per devicechange until interrupted.
+//! `--timing` prints how long the first and a cached enumeration take.
 //! `GST_MEDIASTREAM_FAKE_DEVICES=1` lists the built-in fake devices instead.
 
 use gstmediastream::constraints::{DeviceKind, capabilities};
@@ -38,16 +39,18 @@ fn emit(text: &str) -> bool {
 
 fn main() -> ExitCode {
     let mut watch = false;
+    let mut timing = false;
     for arg in std::env::args().skip(1) {
         match arg.as_str() {
             "--watch" => watch = true,
+            "--timing" => timing = true,
             "-h" | "--help" => {
-                println!("usage: enumerate_devices [--watch]");
+                println!("usage: enumerate_devices [--watch | --timing]");
                 return ExitCode::SUCCESS;
             }
             other => {
                 eprintln!(
-                    "enumerate_devices: unknown argument '{other}'\nusage: enumerate_devices [--watch]"
+                    "enumerate_devices: unknown argument '{other}'\nusage: enumerate_devices [--watch | --timing]"
                 );
                 return ExitCode::from(2);
             }
@@ -59,6 +62,32 @@ fn main() -> ExitCode {
     }
     let processing = gst::ElementFactory::find("webrtcdsp").is_some();
     let media = MediaDevices::get();
+    if timing {
+        // The first enumeration starts the monitor and probes; later ones
+        // read the kept list.
+        let t = std::time::Instant::now();
+        let n = media.devices().map(|d| d.len()).unwrap_or(0);
+        let first = t.elapsed();
+        let t = std::time::Instant::now();
+        const ROUNDS: u32 = 1000;
+        for _ in 0..ROUNDS {
+            let _ = media.devices();
+        }
+        let cached = t.elapsed() / ROUNDS;
+        let ok = emit(
+            &json!({
+                "devices": n,
+                "firstMs": first.as_secs_f64() * 1e3,
+                "cachedUs": cached.as_secs_f64() * 1e6,
+            })
+            .to_string(),
+        );
+        return if ok {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+    }
     let (tx, rx) = std::sync::mpsc::channel::<String>();
     // Subscribed with the listing, so no change falls between the two.
     let (devices, _subscription) = media.devices_and_subscribe(move |change| {

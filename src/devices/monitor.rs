@@ -10,7 +10,10 @@
 //! neither held.
 
 use crate::constraints::caps::modes_from_caps;
-use crate::constraints::{DeviceInfo, DeviceKind};
+use crate::constraints::{
+    ConstraintError, DeviceInfo, DeviceKind, ErrorName, SelectOptions, StreamConstraints,
+    StreamSelection, select_stream,
+};
 use crate::devices::fake::FakeSource;
 use crate::devices::file::DEFAULT_LATENCY;
 use gst::prelude::*;
@@ -128,6 +131,26 @@ impl MediaDevices {
             .ok()?
             .into_iter()
             .find(|d| d.info.device_id == device_id)
+    }
+
+    /// getUserMedia's selection over the current devices. When there is no
+    /// device because the fake-device file is broken, the NotFoundError
+    /// carries the file's error.
+    pub fn select_stream(
+        &self,
+        constraints: &StreamConstraints,
+        opts: &SelectOptions,
+    ) -> Result<(StreamSelection, Vec<MediaDevice>), ConstraintError> {
+        let devices = self.devices().map_err(ConstraintError::not_readable)?;
+        let infos: Vec<DeviceInfo> = devices.iter().map(|d| d.info.clone()).collect();
+        match select_stream(constraints, &infos, opts) {
+            Ok(sel) => Ok((sel, devices)),
+            Err(e) if e.error_name() == ErrorName::NotFoundError => match self.problem() {
+                Some(p) => Err(ConstraintError::not_found(format!("{}: {p}", e.message()))),
+                None => Err(e),
+            },
+            Err(e) => Err(e),
+        }
     }
 
     /// Why the fake devices are missing: the device file's error (file,
