@@ -285,6 +285,11 @@ impl<'a> SetPlan<'a> {
     }
 }
 
+/// Every constraint set of the kind split by level, basic first.
+fn plans(constraints: &TrackConstraints, kind: Kind) -> Vec<SetPlan<'_>> {
+    constraints.sets().map(|s| SetPlan::new(s, kind)).collect()
+}
+
 /// Every numeric value the constraints name, per property.
 #[derive(Default)]
 struct Values {
@@ -468,12 +473,13 @@ fn cmp_f(a: f64, b: f64) -> Ordering {
     a.partial_cmp(&b).unwrap_or(Ordering::Equal)
 }
 
-/// Per entry of a table (a shape or a rate): its distance to each constraint
-/// set and to the defaults, and what steps 1 and 2 left of the entries.
+/// Per entry of a table (a shape or a rate): its distance to the basic set
+/// and to the defaults, and what steps 1 and 2 left of the entries.
+/// Advanced sets are checked one at a time, so memory stays one row per
+/// entry whatever their number.
 #[derive(Default)]
 struct Scores {
-    /// entries x sets, row-major by entry.
-    dist: Vec<f64>,
+    basic: Vec<f64>,
     default: Vec<f64>,
     alive: Vec<bool>,
     /// The alive entry that orders first, once steps 1 and 2 are done.
@@ -483,26 +489,18 @@ struct Scores {
 type Members<'a> = [(Property, &'a Constraint)];
 
 impl Scores {
-    /// `distance(entry, members)` is the summed fitness distance of an entry;
-    /// `level` picks the table's members out of a set.
-    fn new<T: Copy>(
-        entries: &[T],
-        plans: &[SetPlan],
-        defaults: &SetPlan,
-        level: for<'p> fn(&'p SetPlan<'p>) -> &'p Members<'p>,
-        distance: impl Fn(T, &Members) -> f64,
+    /// `distance(entry, members)` is the summed fitness distance of an entry.
+    fn new(
+        n: usize,
+        basic: &Members,
+        defaults: &Members,
+        distance: impl Fn(usize, &Members) -> f64,
     ) -> Scores {
-        let mut dist = Vec::with_capacity(entries.len() * plans.len());
-        for &e in entries {
-            dist.extend(plans.iter().map(|p| distance(e, level(p))));
-        }
+        let basic: Vec<f64> = (0..n).map(|i| distance(i, basic)).collect();
         Scores {
-            dist,
-            default: entries
-                .iter()
-                .map(|&e| distance(e, level(defaults)))
-                .collect(),
-            alive: vec![true; entries.len()],
+            alive: basic.iter().map(|d| d.is_finite()).collect(),
+            basic,
+            default: (0..n).map(|i| distance(i, defaults)).collect(),
             best: None,
         }
     }
@@ -511,16 +509,11 @@ impl Scores {
         self.alive.iter().any(|&a| a)
     }
 
-    /// Whether some alive entry has a finite distance to set `k`.
-    fn meets(&self, k: usize, nsets: usize) -> bool {
-        (0..self.alive.len()).any(|i| self.alive[i] && self.dist[i * nsets + k].is_finite())
-    }
-
-    /// Keeps the entries with a finite distance to set `k`.
-    fn narrow(&mut self, k: usize, nsets: usize) {
-        for i in 0..self.alive.len() {
-            self.alive[i] &= self.dist[i * nsets + k].is_finite();
-        }
+    /// The alive entries that also meet `members` (an advanced set).
+    fn meeting(&self, members: &Members, distance: impl Fn(usize, &Members) -> f64) -> Vec<bool> {
+        (0..self.alive.len())
+            .map(|i| self.alive[i] && distance(i, members).is_finite())
+            .collect()
     }
 }
 
@@ -582,19 +575,20 @@ impl ShapeTable {
         }
     }
 
-    fn evaluate(&mut self, plans: &[SetPlan], defaults: &SetPlan) {
-        self.scores = Scores::new(
-            &self.shapes,
-            plans,
-            defaults,
-            |p| &p.shape,
-            |s, members| sum(members.iter().map(|(p, c)| distance(c, self.actual(s, *p)))),
-        );
+    fn distance(&self, i: usize, members: &Members) -> f64 {
+        let s = self.shapes[i];
+        sum(members.iter().map(|(p, c)| distance(c, self.actual(s, *p))))
     }
 
-    fn order(&self, i: usize, j: usize, nsets: usize) -> Ordering {
+    fn evaluate(&mut self, basic: &SetPlan, defaults: &SetPlan) {
+        self.scores = Scores::new(self.shapes.len(), &basic.shape, &defaults.shape, |i, m| {
+            self.distance(i, m)
+        });
+    }
+
+    fn order(&self, i: usize, j: usize) -> Ordering {
         let (si, sj, sc) = (self.shapes[i], self.shapes[j], &self.scores);
-        cmp_f(sc.dist[i * nsets], sc.dist[j * nsets])
+        cmp_f(sc.basic[i], sc.basic[j])
             .then(cmp_f(self.aspect_deviation(si), self.aspect_deviation(sj)))
             .then(cmp_f(sc.default[i], sc.default[j]))
             .then(sj.size().cmp(&si.size()))
@@ -603,19 +597,20 @@ impl ShapeTable {
 }
 
 impl RateTable {
-    fn evaluate(&mut self, plans: &[SetPlan], defaults: &SetPlan) {
-        self.scores = Scores::new(
-            &self.rates,
-            plans,
-            defaults,
-            |p| &p.rate,
-            |r, members| sum(members.iter().map(|(_, c)| distance(c, Actual::Num(r)))),
-        );
+    fn distance(&self, i: usize, members: &Members) -> f64 {
+        let r = self.rates[i];
+        sum(members.iter().map(|(_, c)| distance(c, Actual::Num(r))))
     }
 
-    fn order(&self, i: usize, j: usize, nsets: usize) -> Ordering {
+    fn evaluate(&mut self, basic: &SetPlan, defaults: &SetPlan) {
+        self.scores = Scores::new(self.rates.len(), &basic.rate, &defaults.rate, |i, m| {
+            self.distance(i, m)
+        });
+    }
+
+    fn order(&self, i: usize, j: usize) -> Ordering {
         let sc = &self.scores;
-        cmp_f(sc.dist[i * nsets], sc.dist[j * nsets])
+        cmp_f(sc.basic[i], sc.basic[j])
             .then(cmp_f(sc.default[i], sc.default[j]))
             .then(cmp_f(self.rates[j], self.rates[i]))
     }
@@ -672,6 +667,8 @@ struct Block<'a> {
     rate_fractions: (Fraction, Fraction),
     shapes: usize,
     rates: usize,
+    /// Block-level distance to the basic set and to the defaults.
+    basic: f64,
     default: f64,
     alive: bool,
 }
@@ -739,9 +736,6 @@ struct Pool<'a> {
     blocks: Vec<Block<'a>>,
     shapes: Vec<ShapeTable>,
     rates: Vec<RateTable>,
-    /// blocks.len() x sets: the block-level distances, row-major by block.
-    block_dist: Vec<f64>,
-    nsets: usize,
     /// Which advanced sets step 2 applied.
     applied: Vec<bool>,
 }
@@ -750,10 +744,12 @@ type ShapeKey = (u32, u32, u32, u32, ResizeMode);
 type RateKey = (u64, u64, bool);
 
 impl<'a> Pool<'a> {
-    /// Builds the candidates and runs steps 1 and 2.
+    /// Builds the candidates and runs steps 1 and 2 with `plans`, the
+    /// constraint sets split by level (basic first).
     fn new(
         kind: Kind,
         constraints: &TrackConstraints,
+        plans: &[SetPlan],
         devices: &'a [DeviceInfo],
         order: &[usize],
         opts: &SelectOptions,
@@ -762,28 +758,24 @@ impl<'a> Pool<'a> {
             blocks: Vec::new(),
             shapes: Vec::new(),
             rates: Vec::new(),
-            block_dist: Vec::new(),
-            nsets: 0,
             applied: Vec::new(),
         };
         pool.build(kind, constraints, devices, order, opts);
-        let plans: Vec<SetPlan> = constraints.sets().map(|s| SetPlan::new(s, kind)).collect();
         let defaults_set = default_set(kind);
         let defaults = SetPlan::new(&defaults_set, kind);
-        pool.nsets = plans.len();
+        let basic = &plans[0];
         for t in &mut pool.shapes {
-            t.evaluate(&plans, &defaults);
+            t.evaluate(basic, &defaults);
         }
         for t in &mut pool.rates {
-            t.evaluate(&plans, &defaults);
+            t.evaluate(basic, &defaults);
         }
-        pool.block_dist.reserve(pool.blocks.len() * pool.nsets);
         for b in &mut pool.blocks {
-            pool.block_dist
-                .extend(plans.iter().map(|p| b.distance_to(&p.block)));
+            b.basic = b.distance_to(&basic.block);
             b.default = b.distance_to(&defaults.block);
+            b.alive = b.basic.is_finite();
         }
-        pool.filter();
+        pool.filter(&plans[1..]);
         pool
     }
 
@@ -888,6 +880,7 @@ impl<'a> Pool<'a> {
                                 rate_fractions: (m.min_rate, m.max_rate),
                                 shapes,
                                 rates,
+                                basic: 0.0,
                                 default: 0.0,
                                 alive: true,
                             });
@@ -922,6 +915,7 @@ impl<'a> Pool<'a> {
                             rate_fractions: (Fraction::new(0, 1), Fraction::new(0, 1)),
                             shapes,
                             rates,
+                            basic: 0.0,
                             default: 0.0,
                             alive: true,
                         });
@@ -932,31 +926,39 @@ impl<'a> Pool<'a> {
         }
     }
 
-    /// Steps 1 and 2: keep what the basic set allows, then narrow by each
-    /// advanced set that some kept candidate satisfies. A shape or rate
-    /// meets a set whatever its block, so tables narrow once for all blocks.
-    fn filter(&mut self) {
-        let nsets = self.nsets;
-        self.narrow(0);
-        for k in 1..nsets {
-            let shapes_meet: Vec<bool> = self
+    /// Step 2 (step 1 is done by the evaluation): narrow by each advanced
+    /// set that some kept candidate satisfies. A shape or rate meets a set
+    /// whatever its block, so tables narrow once for all blocks.
+    fn filter(&mut self, advanced: &[SetPlan]) {
+        for plan in advanced {
+            let shapes: Vec<Vec<bool>> = self
                 .shapes
                 .iter()
-                .map(|t| t.scores.meets(k, nsets))
+                .map(|t| t.scores.meeting(&plan.shape, |i, m| t.distance(i, m)))
                 .collect();
-            let rates_meet: Vec<bool> = self
+            let rates: Vec<Vec<bool>> = self
                 .rates
                 .iter()
-                .map(|t| t.scores.meets(k, nsets))
+                .map(|t| t.scores.meeting(&plan.rate, |i, m| t.distance(i, m)))
                 .collect();
-            let any = self.blocks.iter().enumerate().any(|(bi, b)| {
-                b.alive
-                    && self.block_dist[bi * nsets + k].is_finite()
-                    && shapes_meet[b.shapes]
-                    && rates_meet[b.rates]
+            let blocks: Vec<bool> = self
+                .blocks
+                .iter()
+                .map(|b| b.alive && b.distance_to(&plan.block).is_finite())
+                .collect();
+            let any = self.blocks.iter().zip(&blocks).any(|(b, &ok)| {
+                ok && shapes[b.shapes].iter().any(|&a| a) && rates[b.rates].iter().any(|&a| a)
             });
             if any {
-                self.narrow(k);
+                for (t, alive) in self.shapes.iter_mut().zip(shapes) {
+                    t.scores.alive = alive;
+                }
+                for (t, alive) in self.rates.iter_mut().zip(rates) {
+                    t.scores.alive = alive;
+                }
+                for (b, ok) in self.blocks.iter_mut().zip(blocks) {
+                    b.alive = ok;
+                }
             }
             self.applied.push(any);
         }
@@ -969,7 +971,7 @@ impl<'a> Pool<'a> {
                 let t = &*t;
                 (0..t.shapes.len())
                     .filter(|&i| t.scores.alive[i])
-                    .min_by(|&i, &j| t.order(i, j, nsets))
+                    .min_by(|&i, &j| t.order(i, j))
             };
             t.scores.best = best;
         }
@@ -978,31 +980,18 @@ impl<'a> Pool<'a> {
                 let t = &*t;
                 (0..t.rates.len())
                     .filter(|&i| t.scores.alive[i])
-                    .min_by(|&i, &j| t.order(i, j, nsets))
+                    .min_by(|&i, &j| t.order(i, j))
             };
             t.scores.best = best;
-        }
-    }
-
-    fn narrow(&mut self, k: usize) {
-        let nsets = self.nsets;
-        for t in &mut self.shapes {
-            t.scores.narrow(k, nsets);
-        }
-        for t in &mut self.rates {
-            t.scores.narrow(k, nsets);
-        }
-        for (bi, b) in self.blocks.iter_mut().enumerate() {
-            b.alive &= self.block_dist[bi * nsets + k].is_finite();
         }
     }
 
     /// The ordering key of a candidate.
     fn key(&self, bi: usize, shape: usize, rate: usize) -> Key {
         let b = &self.blocks[bi];
-        let (st, rt, n) = (&self.shapes[b.shapes], &self.rates[b.rates], self.nsets);
+        let (st, rt) = (&self.shapes[b.shapes], &self.rates[b.rates]);
         Key {
-            basic: self.block_dist[bi * n] + st.scores.dist[shape * n] + rt.scores.dist[rate * n],
+            basic: b.basic + st.scores.basic[shape] + rt.scores.basic[rate],
             device_rank: b.device_rank,
             resize: (b.resize == ResizeMode::CropAndScale) as u8,
             aspect: st.aspect_deviation(st.shapes[shape]),
@@ -1076,9 +1065,8 @@ impl<'a> Pool<'a> {
         }
     }
 
-    fn explain(&self, ranked: &[(usize, usize, usize, Key)]) -> Value {
+    fn explain(&self, ranked: &[(usize, usize, usize, Key)], advanced: &[SetPlan]) -> Value {
         const SHOWN: usize = 5;
-        let n = self.nsets;
         let candidates: Vec<Value> = ranked
             .iter()
             .take(SHOWN)
@@ -1088,8 +1076,11 @@ impl<'a> Pool<'a> {
                 json!({
                     "settings": self.settings(*bi, *s, *r).to_json(),
                     "distance": finite_or_null(k.basic),
-                    "advancedDistances": (1..n)
-                        .map(|i| finite_or_null(self.block_dist[bi * n + i] + st.scores.dist[s * n + i] + rt.scores.dist[r * n + i]))
+                    "advancedDistances": advanced
+                        .iter()
+                        .map(|p| finite_or_null(
+                            b.distance_to(&p.block) + st.distance(*s, &p.shape) + rt.distance(*r, &p.rate)
+                        ))
                         .collect::<Vec<_>>(),
                     "defaultDistance": k.default,
                     "nativeMode": b.device.modes[b.mode_index].to_string(),
@@ -1121,7 +1112,8 @@ fn run(
     scope: Scope,
     opts: &SelectOptions,
 ) -> Result<Selection, ConstraintError> {
-    let pool = Pool::new(kind, constraints, devices, order, opts);
+    let plans = plans(constraints, kind);
+    let pool = Pool::new(kind, constraints, &plans, devices, order, opts);
     let usable = pool
         .blocks
         .iter()
@@ -1138,7 +1130,10 @@ fn run(
     let (explain, best) = if opts.explain {
         let mut ranked: Vec<_> = pool.ranked().collect();
         ranked.sort_by(|a, b| a.3.compare(&b.3).0);
-        (Some(pool.explain(&ranked)), ranked.into_iter().next())
+        (
+            Some(pool.explain(&ranked, &plans[1..])),
+            ranked.into_iter().next(),
+        )
     } else {
         (None, pool.ranked().min_by(|a, b| a.3.compare(&b.3).0))
     };
@@ -1473,7 +1468,8 @@ pub fn brute_force_best(
     opts: &SelectOptions,
 ) -> Option<(Settings, f64)> {
     let order = device_order(kind, devices);
-    let pool = Pool::new(kind, constraints, devices, &order, opts);
+    let plans = plans(constraints, kind);
+    let pool = Pool::new(kind, constraints, &plans, devices, &order, opts);
     let mut best: Option<(Key, usize, usize, usize)> = None;
     for (bi, b) in pool.blocks.iter().enumerate().filter(|(_, b)| b.alive) {
         let (st, rt) = (&pool.shapes[b.shapes], &pool.rates[b.rates]);
