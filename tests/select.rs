@@ -289,3 +289,21 @@ fn builtin_set_matches_the_shared_copy() {
             .unwrap();
     assert_eq!(embedded, copy);
 }
+
+#[test]
+fn capabilities_structure_of_one_value_ranges_and_empty_lists() {
+    use gstmediastream::constraints::caps::capabilities_structure;
+    let devs = common::devices("builtin");
+    let mic = capabilities_structure(&gstmediastream::constraints::capabilities(&devs[2], true));
+    // GStreamer ranges need min < max: a single value stays a value.
+    assert_eq!(mic.get::<i32>("sampleRate").unwrap(), 48000);
+    assert_eq!(mic.get::<i32>("channelCount").unwrap(), 1);
+    assert_eq!(mic.get::<f64>("latency").unwrap(), 0.01);
+    let chrome = common::devices("chrome-fake");
+    let cam = capabilities_structure(&gstmediastream::constraints::capabilities(&chrome[0], true));
+    assert!(!cam.has_field("facingMode"), "{cam}");
+    assert_eq!(
+        cam.get::<gst::IntRange<i32>>("width").unwrap(),
+        gst::IntRange::new(1, 3840)
+    );
+}

@@ -129,16 +129,22 @@ fn json_to_value(name: &str, v: &Value) -> Option<glib::SendValue> {
         Value::Bool(b) => b.to_send_value(),
         Value::String(s) => s.to_send_value(),
         Value::Number(n) => json_number(name, n),
+        // A list of nothing (no facingMode) says nothing: leave the field out.
+        Value::Array(items) if items.is_empty() => return None,
         Value::Array(items) => {
             gst::List::new(items.iter().filter_map(|i| json_to_value(name, i))).to_send_value()
         }
         Value::Object(m) => {
             let (min, max) = (m.get("min")?, m.get("max")?);
-            match (
-                json_number(name, min.as_number()?).get::<i32>(),
-                json_number(name, max.as_number()?).get::<i32>(),
-            ) {
-                (Ok(a), Ok(b)) => gst::IntRange::new(a, b).to_send_value(),
+            let (a, b) = (
+                json_number(name, min.as_number()?),
+                json_number(name, max.as_number()?),
+            );
+            // GStreamer ranges need min < max: a one-value range is the value.
+            match (a.get::<i32>(), b.get::<i32>()) {
+                (Ok(x), Ok(y)) if x == y => a,
+                (Ok(x), Ok(y)) => gst::IntRange::new(x, y).to_send_value(),
+                _ if min.as_f64()? == max.as_f64()? => min.as_f64()?.to_send_value(),
                 _ => double_range(min.as_f64()?, max.as_f64()?),
             }
         }

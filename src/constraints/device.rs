@@ -95,6 +95,11 @@ impl Fraction {
             }
             x = 1.0 / frac;
         }
+        if h1 == 0 {
+            // Below 1/i32::MAX fps: the smallest rate caps can carry, not
+            // 0/1 (which means "variable").
+            return Fraction::new(1, i32::MAX);
+        }
         Fraction::new(h1 as i32, k1 as i32)
     }
 }
@@ -247,6 +252,7 @@ mod tests {
         );
         assert_eq!(Fraction::approximate(0.5), Fraction::new(1, 2));
         assert_eq!(Fraction::approximate(0.0), Fraction::new(0, 1));
+        assert_eq!(Fraction::approximate(1e-10), Fraction::new(1, i32::MAX));
     }
 
     #[test]

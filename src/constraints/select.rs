@@ -304,9 +304,18 @@ struct Values {
 impl Values {
     fn collect(constraints: &TrackConstraints, kind: Kind) -> Values {
         let mut v = Values::default();
-        for set in constraints.sets() {
+        for (index, set) in constraints.sets().enumerate() {
             for (p, c) in set.for_kind(kind) {
                 let Constraint::Number(n) = c else { continue };
+                // An advanced set only filters: its ideal cannot matter.
+                let n = if index == 0 {
+                    n.clone()
+                } else {
+                    NumberConstraint {
+                        ideal: None,
+                        ..n.clone()
+                    }
+                };
                 let slot = match p {
                     Property::Width => &mut v.width,
                     Property::Height => &mut v.height,
@@ -354,18 +363,20 @@ fn video_shapes(values: &Values, w: IntRange, h: IntRange, native_aspect: f64) -
         .copied()
         .chain(std::iter::once(native_aspect))
         .filter(|a| a.is_finite() && *a > 0.0);
+    // A derived dimension is an integer on either side of the exact value:
+    // which one is best depends on the other constraints.
+    let near = |v: f64, r: IntRange| {
+        [v.floor(), v.ceil()]
+            .into_iter()
+            .filter(move |x| *x >= r.min as f64 && *x <= r.max as f64)
+            .map(|x| x as u32)
+    };
     for a in aspects {
         for &x in &ws {
-            let y = (x as f64 / a).round();
-            if y >= h.min as f64 && y <= h.max as f64 {
-                shapes.push((x, y as u32));
-            }
+            shapes.extend(near(x as f64 / a, h).map(|y| (x, y)));
         }
         for &y in &hs {
-            let x = (y as f64 * a).round();
-            if x >= w.min as f64 && x <= w.max as f64 {
-                shapes.push((x as u32, y));
-            }
+            shapes.extend(near(y as f64 * a, w).map(|x| (x, y)));
         }
     }
     shapes.sort_unstable();
@@ -376,18 +387,19 @@ fn video_shapes(values: &Values, w: IntRange, h: IntRange, native_aspect: f64) -
         .collect()
 }
 
-/// Frame rates of `[lo, hi]` (or `(0, hi]` when `open_low`).
+/// Frame rates of `[lo, hi]` (or `(lo, hi]` when `open_low`); never 0 or less.
 fn rate_points(values: &[f64], lo: f64, hi: f64, open_low: bool) -> Vec<f64> {
     let mut out = vec![hi];
     if !open_low {
         out.push(lo);
     }
     for &v in values {
-        if open_low && v <= 0.0 {
+        if open_low && v <= lo {
             continue;
         }
         out.push(v.clamp(lo, hi));
     }
+    out.retain(|&r| r > 0.0);
     out.sort_by(f64::total_cmp);
     out.dedup();
     out
@@ -399,7 +411,17 @@ fn audio_shapes(
     channels: IntRange,
     processing: bool,
 ) -> Vec<Shape> {
-    let rates = int_points(&values.sample_rate, rate);
+    let mut rates = int_points(&values.sample_rate, rate);
+    if processing {
+        // Processing can be on only at these rates: each is a candidate.
+        rates.extend(
+            PROCESSING_RATES
+                .iter()
+                .filter(|r| (rate.min..=rate.max).contains(*r)),
+        );
+        rates.sort_unstable();
+        rates.dedup();
+    }
     let chans = int_points(&values.channels, channels);
     let mut shapes = Vec::new();
     for &r in &rates {
@@ -628,11 +650,12 @@ struct Region {
 impl Region {
     fn of(m: &VideoMode, resize: ResizeMode) -> Region {
         match resize {
+            // A variable-rate mode (`[0/1, F]`) cannot give 0 fps either.
             ResizeMode::None => Region {
                 w: m.width,
                 h: m.height,
-                lo: m.min_rate.to_f64(),
-                open_low: false,
+                lo: m.min_rate.to_f64().max(0.0),
+                open_low: m.min_rate.to_f64() <= 0.0,
             },
             // Downscale, crop and decimate; never upscale.
             ResizeMode::CropAndScale => Region {
@@ -1345,6 +1368,9 @@ impl Key {
 }
 
 fn fmt_num(v: f64) -> String {
+    if v.abs() >= 1e15 || !v.is_finite() {
+        return format!("{v:e}");
+    }
     let r = round10(v);
     if r == r.trunc() && r.abs() < 1e15 {
         format!("{}", r as i64)
