@@ -330,3 +330,210 @@ proptest! {
         check_selection(Kind::Audio, &devs, &c)?;
     }
 }
+
+/// An independent, dense oracle for sizes: every integer width x height a
+/// small camera can give (native or cropped), ordered straight from DESIGN
+/// section 5. The engine keeps only a few points per range; this checks that
+/// those points hold the optimum.
+mod dense {
+    use super::*;
+    use std::cmp::Ordering;
+
+    fn rel(a: f64, i: f64) -> f64 {
+        if a == i {
+            0.0
+        } else {
+            (a - i).abs() / a.abs().max(i.abs())
+        }
+    }
+
+    fn eq(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+    }
+
+    fn cmp(a: f64, b: f64) -> Ordering {
+        if eq(a, b) {
+            Ordering::Equal
+        } else {
+            a.partial_cmp(&b).unwrap()
+        }
+    }
+
+    #[derive(Debug, Clone, Copy)]
+    pub struct Num {
+        pub min: Option<f64>,
+        pub max: Option<f64>,
+        pub exact: Option<f64>,
+        pub ideal: Option<f64>,
+    }
+
+    impl Num {
+        fn distance(&self, v: f64) -> f64 {
+            // Required values hold up to rounding noise, as in the engine.
+            let bad = self.min.is_some_and(|m| v < m && !eq(v, m))
+                || self.max.is_some_and(|m| v > m && !eq(v, m))
+                || self.exact.is_some_and(|e| !eq(v, e));
+            if bad {
+                f64::INFINITY
+            } else {
+                self.ideal.map_or(0.0, |i| rel(v, i))
+            }
+        }
+
+        pub fn json(&self) -> Value {
+            let mut m = serde_json::Map::new();
+            for (k, v) in [
+                ("min", self.min),
+                ("max", self.max),
+                ("exact", self.exact),
+                ("ideal", self.ideal),
+            ] {
+                if let Some(v) = v {
+                    m.insert(k.into(), json!(v));
+                }
+            }
+            Value::Object(m)
+        }
+    }
+
+    /// (width, height, crop, device, mode) of the best candidate, if any.
+    pub fn best(
+        cams: &[Vec<(u32, u32)>],
+        w: Num,
+        h: Num,
+        aspect: Num,
+    ) -> Option<(u32, u32, bool, usize)> {
+        struct C {
+            w: u32,
+            h: u32,
+            crop: bool,
+            dev: usize,
+            basic: f64,
+            aspect: f64,
+            default: f64,
+            native_area: u64,
+            mode: usize,
+        }
+        let mut all = Vec::new();
+        for (dev, modes) in cams.iter().enumerate() {
+            for (mode, &(mw, mh)) in modes.iter().enumerate() {
+                let native = mw as f64 / mh as f64;
+                let mut push = |x: u32, y: u32, crop: bool| {
+                    let ar = x as f64 / y as f64;
+                    let basic = w.distance(x as f64) + h.distance(y as f64) + aspect.distance(ar);
+                    if basic.is_finite() {
+                        all.push(C {
+                            w: x,
+                            h: y,
+                            crop,
+                            dev,
+                            basic,
+                            aspect: if crop {
+                                (ar - native).abs() / ar.max(native)
+                            } else {
+                                0.0
+                            },
+                            default: rel(x as f64, 640.0) + rel(y as f64, 480.0),
+                            native_area: if crop { mw as u64 * mh as u64 } else { 0 },
+                            mode,
+                        });
+                    }
+                };
+                push(mw, mh, false);
+                for x in 1..=mw {
+                    for y in 1..=mh {
+                        push(x, y, true);
+                    }
+                }
+            }
+        }
+        all.into_iter()
+            .min_by(|a, b| {
+                cmp(a.basic, b.basic)
+                    .then(a.dev.cmp(&b.dev))
+                    .then(a.crop.cmp(&b.crop))
+                    .then(cmp(a.aspect, b.aspect))
+                    .then(cmp(a.default, b.default))
+                    .then((b.w as u64 * b.h as u64).cmp(&(a.w as u64 * a.h as u64)))
+                    .then(a.native_area.cmp(&b.native_area))
+                    .then(a.mode.cmp(&b.mode))
+                    .then(b.w.cmp(&a.w))
+            })
+            .map(|c| (c.w, c.h, c.crop, c.dev))
+    }
+}
+
+fn small_num(lo: f64, hi: f64) -> impl Strategy<Value = dense::Num> {
+    (
+        prop::option::weighted(0.3, lo..hi),
+        prop::option::weighted(0.3, lo..hi),
+        prop::option::weighted(0.15, lo..hi),
+        prop::option::weighted(0.6, lo..hi),
+    )
+        .prop_map(|(min, max, exact, ideal)| dense::Num {
+            min: min.map(f64::round),
+            max: max.map(f64::round),
+            exact: exact.map(f64::round),
+            ideal: ideal.map(f64::round),
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(150))]
+
+    #[test]
+    fn sizes_match_a_dense_search(
+        cams in prop::collection::vec(prop::collection::vec((2u32..48, 2u32..40), 1..3), 1..3),
+        w in small_num(1.0, 60.0),
+        h in small_num(1.0, 50.0),
+        aspect in (
+            prop::option::weighted(0.2, prop::sample::select(&[0.5, 1.0, 1.25, 1.5, 2.0][..])),
+            prop::option::weighted(0.2, prop::sample::select(&[1.0, 1.3333333333, 1.5, 2.4][..])),
+            prop::option::weighted(0.15, prop::sample::select(&[0.75, 1.3333333333, 1.7777777778, 2.0][..])),
+            prop::option::weighted(0.5, prop::sample::select(&[0.5, 1.0, 1.25, 1.5, 1.7777777778, 3.0][..])),
+        ).prop_map(|(min, max, exact, ideal)| dense::Num { min, max, exact, ideal }),
+    ) {
+        let devices: Vec<DeviceInfo> = cams
+            .iter()
+            .enumerate()
+            .map(|(i, modes)| DeviceInfo {
+                kind: DeviceKind::VideoInput,
+                label: format!("cam {i}"),
+                device_id: format!("cam{i}"),
+                group_id: format!("g{i}"),
+                facing_mode: None,
+                is_default: i == 0,
+                latency: 0.0,
+                modes: modes
+                    .iter()
+                    .enumerate()
+                    .map(|(s, &(mw, mh))| NativeMode::Video(VideoMode {
+                        width: IntRange::fixed(mw),
+                        height: IntRange::fixed(mh),
+                        min_rate: Fraction::new(30, 1),
+                        max_rate: Fraction::new(30, 1),
+                        media_type: "video/x-raw".into(),
+                        formats: vec![],
+                        structure_index: s,
+                    }))
+                    .collect(),
+            })
+            .collect();
+        let c = json!({"width": w.json(), "height": h.json(), "aspectRatio": aspect.json()});
+        let constraints = TrackConstraints::parse(&c.to_string()).unwrap();
+        let got = select_track(Kind::Video, &constraints, &devices, &SelectOptions::default());
+        let want = dense::best(&cams, w, h, aspect);
+        match (got, want) {
+            (Ok(sel), Some((ww, wh, crop, dev))) => {
+                let gstmediastream::constraints::Settings::Video(v) = sel.settings else { unreachable!() };
+                prop_assert_eq!(
+                    (v.width, v.height, v.resize_mode.as_str() == "crop-and-scale", sel.device_index),
+                    (ww, wh, crop, dev),
+                    "constraints {}", c
+                );
+            }
+            (Err(e), None) => prop_assert_eq!(e.name(), "OverconstrainedError"),
+            (got, want) => prop_assert!(false, "engine {:?}, dense search {:?}, constraints {}", got.map(|s| s.settings), want, c),
+        }
+    }
+}

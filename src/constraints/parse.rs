@@ -134,31 +134,13 @@ impl NumberConstraint {
         self.min.is_some() || self.max.is_some() || self.exact.is_some()
     }
 
-    /// Whether `v` meets min/max/exact (ideal is not a requirement).
+    /// Whether `v` meets min/max/exact (ideal is not a requirement), up to
+    /// rounding noise (1e-9 relative): 16/9 written as 1.7777777778 is 16/9.
     pub fn satisfied_by(&self, v: f64) -> bool {
-        self.satisfied_by_interval(v, v)
-    }
-
-    /// Whether some value in `[lo, hi]` meets min/max/exact; used where the
-    /// actual value is only known to half a pixel (a rounded dimension).
-    pub fn satisfied_by_interval(&self, lo: f64, hi: f64) -> bool {
         let eps = |x: f64| 1e-9 * x.abs().max(1.0);
-        if let Some(min) = self.min
-            && hi < min - eps(min)
-        {
-            return false;
-        }
-        if let Some(max) = self.max
-            && lo > max + eps(max)
-        {
-            return false;
-        }
-        if let Some(exact) = self.exact
-            && (hi < exact - eps(exact) || lo > exact + eps(exact))
-        {
-            return false;
-        }
-        true
+        self.min.is_none_or(|min| v >= min - eps(min))
+            && self.max.is_none_or(|max| v <= max + eps(max))
+            && self.exact.is_none_or(|e| (v - e).abs() <= eps(e))
     }
 
     /// The values named in the constraint, for the candidate points.

@@ -146,13 +146,6 @@ enum Scope {
 #[derive(Clone, Copy)]
 enum Actual<'a> {
     Num(f64),
-    /// A value known to lie in `[lo, hi]` (an aspect ratio of rounded
-    /// dimensions); `v` is the value itself.
-    Approx {
-        v: f64,
-        lo: f64,
-        hi: f64,
-    },
     Str(&'a str),
     Bool(bool),
     Missing,
@@ -167,12 +160,10 @@ fn relative(actual: f64, ideal: f64) -> f64 {
 }
 
 fn number_distance(c: &NumberConstraint, a: Actual) -> f64 {
-    let (v, lo, hi) = match a {
-        Actual::Num(v) => (v, v, v),
-        Actual::Approx { v, lo, hi } => (v, lo, hi),
-        _ => return if c.is_required() { f64::INFINITY } else { 1.0 },
+    let Actual::Num(v) = a else {
+        return if c.is_required() { f64::INFINITY } else { 1.0 };
     };
-    if !c.satisfied_by_interval(lo, hi) {
+    if !c.satisfied_by(v) {
         return f64::INFINITY;
     }
     c.ideal.map_or(0.0, |i| relative(v, i))
@@ -371,12 +362,32 @@ fn video_shapes(values: &Values, w: IntRange, h: IntRange, native_aspect: f64) -
             .filter(move |x| *x >= r.min as f64 && *x <= r.max as f64)
             .map(|x| x as u32)
     };
+    let in_box = |x: u64, y: u64| {
+        (w.min as u64..=w.max as u64).contains(&x) && (h.min as u64..=h.max as u64).contains(&y)
+    };
     for a in aspects {
         for &x in &ws {
             shapes.extend(near(x as f64 / a, h).map(|y| (x, y)));
         }
         for &y in &hs {
             shapes.extend(near(y as f64 * a, w).map(|x| (x, y)));
+        }
+        // The sizes whose ratio is closest to `a` lie on the lattices of its
+        // best rational approximations p/q: take the multiples of each
+        // nearest to every width and height value.
+        for (p, q) in convergents(a, w.max as u64, h.max as u64) {
+            let ks = ws
+                .iter()
+                .flat_map(|&x| [x as u64 / p, (x as u64).div_ceil(p)])
+                .chain(
+                    hs.iter()
+                        .flat_map(|&y| [y as u64 / q, (y as u64).div_ceil(q)]),
+                );
+            for k in ks.filter(|&k| k > 0) {
+                if in_box(k * p, k * q) {
+                    shapes.push(((k * p) as u32, (k * q) as u32));
+                }
+            }
         }
     }
     shapes.sort_unstable();
@@ -385,6 +396,38 @@ fn video_shapes(values: &Values, w: IntRange, h: IntRange, native_aspect: f64) -
         .into_iter()
         .map(|(width, height)| Shape::Video { width, height })
         .collect()
+}
+
+/// The best rational approximations p/q of `a` with p <= `pmax` and
+/// q <= `qmax`: its continued-fraction convergents and the semiconvergents
+/// between them (at most 16 per term).
+fn convergents(a: f64, pmax: u64, qmax: u64) -> Vec<(u64, u64)> {
+    let (mut p0, mut p1, mut q0, mut q1) = (0u64, 1u64, 1u64, 0u64);
+    let mut x = a;
+    let mut out = Vec::new();
+    for _ in 0..40 {
+        if !x.is_finite() || x > u32::MAX as f64 {
+            break;
+        }
+        let t = x.floor() as u64;
+        for k in (t / 2).max(t.saturating_sub(16)).max(1)..=t {
+            let (p, q) = (k * p1 + p0, k * q1 + q0);
+            if p > 0 && p <= pmax && q <= qmax && q > 0 {
+                out.push((p, q));
+            }
+        }
+        let (p2, q2) = (t * p1 + p0, t * q1 + q0);
+        if p2 > pmax || q2 > qmax {
+            break;
+        }
+        (p0, p1, q0, q1) = (p1, p2, q1, q2);
+        let frac = x - x.floor();
+        if frac < 1e-12 {
+            break;
+        }
+        x = 1.0 / frac;
+    }
+    out
 }
 
 /// Frame rates of `[lo, hi]` (or `(lo, hi]` when `open_low`); never 0 or less.
@@ -563,18 +606,7 @@ impl ShapeTable {
             (Shape::Video { width, .. }, Property::Width) => Actual::Num(width as f64),
             (Shape::Video { height, .. }, Property::Height) => Actual::Num(height as f64),
             (Shape::Video { width, height }, Property::AspectRatio) => {
-                let (w, h) = (width as f64, height as f64);
-                if self.resize == ResizeMode::CropAndScale {
-                    // One dimension was derived from the other and rounded:
-                    // the ratio is known to half a pixel of either.
-                    Actual::Approx {
-                        v: w / h,
-                        lo: ((w - 0.5) / h).min(w / (h + 0.5)),
-                        hi: ((w + 0.5) / h).max(w / (h - 0.5).max(0.5)),
-                    }
-                } else {
-                    Actual::Num(w / h)
-                }
+                Actual::Num(width as f64 / height as f64)
             }
             (Shape::Audio { rate, .. }, Property::SampleRate) => Actual::Num(rate as f64),
             (Shape::Audio { channels, .. }, Property::ChannelCount) => Actual::Num(channels as f64),
