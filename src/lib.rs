@@ -10,12 +10,14 @@ pub mod constraints;
 pub mod devices;
 pub mod fakedeviceprovider;
 pub mod mediastreamfakesrc;
+pub mod mediastreamsrc;
 
 use gst::glib;
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     mediastreamfakesrc::register(plugin)?;
     fakedeviceprovider::register(plugin)?;
+    mediastreamsrc::register(plugin)?;
     Ok(())
 }
 

@@ -11,8 +11,8 @@
 
 use crate::constraints::caps::modes_from_caps;
 use crate::constraints::{
-    ConstraintError, DeviceInfo, DeviceKind, ErrorName, SelectOptions, StreamConstraints,
-    StreamSelection, select_stream,
+    ConstraintError, DeviceInfo, DeviceKind, ErrorName, Kind, SelectOptions, Selection,
+    StreamConstraints, StreamSelection, TrackConstraints, select_stream, select_track,
 };
 use crate::devices::fake::FakeSource;
 use crate::devices::file::DEFAULT_LATENCY;
@@ -143,13 +143,33 @@ impl MediaDevices {
     ) -> Result<(StreamSelection, Vec<MediaDevice>), ConstraintError> {
         let devices = self.devices().map_err(ConstraintError::not_readable)?;
         let infos: Vec<DeviceInfo> = devices.iter().map(|d| d.info.clone()).collect();
-        match select_stream(constraints, &infos, opts) {
-            Ok(sel) => Ok((sel, devices)),
-            Err(e) if e.error_name() == ErrorName::NotFoundError => match self.problem() {
-                Some(p) => Err(ConstraintError::not_found(format!("{}: {p}", e.message()))),
-                None => Err(e),
-            },
-            Err(e) => Err(e),
+        let sel = select_stream(constraints, &infos, opts).map_err(|e| self.explained(e))?;
+        Ok((sel, devices))
+    }
+
+    /// One track's selection (a `mediastreamsrc`): the selection and the
+    /// device it chose.
+    pub fn select_track(
+        &self,
+        kind: Kind,
+        constraints: &TrackConstraints,
+        opts: &SelectOptions,
+    ) -> Result<(Selection, MediaDevice), ConstraintError> {
+        let devices = self.devices().map_err(ConstraintError::not_readable)?;
+        let infos: Vec<DeviceInfo> = devices.iter().map(|d| d.info.clone()).collect();
+        let sel = select_track(kind, constraints, &infos, opts).map_err(|e| self.explained(e))?;
+        let device = devices[sel.device_index].clone();
+        Ok((sel, device))
+    }
+
+    /// A NotFoundError with the fake-device file's error, when there is one.
+    fn explained(&self, e: ConstraintError) -> ConstraintError {
+        if e.error_name() != ErrorName::NotFoundError {
+            return e;
+        }
+        match self.problem() {
+            Some(p) => ConstraintError::not_found(format!("{}: {p}", e.message())),
+            None => e,
         }
     }
 

@@ -270,6 +270,9 @@ impl MediaStreamFakeSrc {
             s
         };
         source.set_property("is-live", settings.is_live);
+        // Stamp with the clock, as capture drivers do, so a source restarted
+        // in a running pipeline (applyConstraints) continues in time.
+        source.set_property("do-timestamp", settings.is_live);
         let filter = make("capsfilter")?;
         let mut chain = vec![source.clone(), filter.clone()];
         if jpeg {

@@ -1,0 +1,1086 @@
+//! `mediastreamsrc`: a bin holding the device's element and only the
+//! elements the chosen settings need, behind one always `src` ghost pad.
+//!
+//! Lock order: `settings` before `state`. No lock is held while posting a
+//! message, emitting a signal, or changing a child's state.
+
+use super::{ReadyState, TrackKind};
+use crate::constraints::caps::{capabilities_structure, settings_structure};
+use crate::constraints::{
+    ConstraintError, ErrorName, Kind, NativeMode, ResizeMode, SelectOptions, Settings,
+    TrackConstraints, capabilities, select_on_device, supported_constraints,
+};
+use crate::devices::monitor::{DeviceChange, MediaDevice, MediaDevices, Subscription};
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediastreamsrc",
+        gst::DebugColorFlags::empty(),
+        Some("MediaStreamTrack source"),
+    )
+});
+
+/// Name of the sticky event and of the structure that carries track state.
+pub const TRACK_STATE: &str = "mediastream-track-state";
+const DEFAULT_MUTE_TIMEOUT_MS: u32 = 1000;
+
+#[derive(Debug, Clone)]
+struct Settings_ {
+    kind: TrackKind,
+    constraints: String,
+    enabled: bool,
+    mute_timeout_ms: u32,
+}
+
+impl Default for Settings_ {
+    fn default() -> Self {
+        Settings_ {
+            kind: TrackKind::Video,
+            constraints: "{}".into(),
+            enabled: true,
+            mute_timeout_ms: DEFAULT_MUTE_TIMEOUT_MS,
+        }
+    }
+}
+
+/// What the track uses while it exists past NULL.
+#[derive(Default)]
+struct State {
+    device: Option<MediaDevice>,
+    constraints: TrackConstraints,
+    settings: Option<Settings>,
+    /// The device's element and what follows it, in order.
+    chain: Vec<gst::Element>,
+    ready_state: ReadyState,
+    muted: bool,
+    /// The settings event must be (re)sent before the next buffer.
+    state_dirty: bool,
+    stream: Option<gst::Stream>,
+    group_id: Option<gst::GroupId>,
+    /// The black frame or silence of the negotiated caps, made once.
+    blank: Option<gst::Buffer>,
+    caps: Option<gst::Caps>,
+    last_media: Option<Instant>,
+    last_end: Option<gst::ClockTime>,
+    subscription: Option<Subscription>,
+    watchdog: Option<Watchdog>,
+    /// Stopped or ended: buffers from the device are dropped.
+    finished: bool,
+}
+
+struct Watchdog {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Release);
+        if let Some(t) = self.thread.take()
+            && t.thread().id() != std::thread::current().id()
+        {
+            let _ = t.join();
+        }
+    }
+}
+
+pub struct MediaStreamSrc {
+    srcpad: gst::GhostPad,
+    track_id: String,
+    settings: Mutex<Settings_>,
+    state: Mutex<State>,
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for MediaStreamSrc {
+    const NAME: &'static str = "GstMediaStreamSrc";
+    type Type = super::MediaStreamSrc;
+    type ParentType = gst::Bin;
+
+    fn with_class(klass: &Self::Class) -> Self {
+        let templ = klass.pad_template("src").unwrap();
+        let srcpad = gst::GhostPad::builder_from_template(&templ).build();
+        MediaStreamSrc {
+            srcpad,
+            track_id: uuid::Uuid::new_v4().to_string(),
+            settings: Mutex::default(),
+            state: Mutex::default(),
+        }
+    }
+}
+
+impl ObjectImpl for MediaStreamSrc {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPS: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecEnum::builder_with_default("kind", TrackKind::Video)
+                    .nick("Kind")
+                    .blurb("MediaStreamTrack.kind: capture a camera (video) or a microphone (audio)")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("constraints")
+                    .nick("Constraints")
+                    .blurb("MediaTrackConstraints as JSON, e.g. {\"width\": {\"ideal\": 1280}, \"frameRate\": 30}. The device and settings are selected on NULL->READY (getUserMedia); set while playing it is applyConstraints")
+                    .default_value(Some("{}"))
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecString::builder("track-id")
+                    .nick("Track id")
+                    .blurb("MediaStreamTrack.id: a UUID made at construction; also the stream-id of the track's stream-start")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecString::builder("device-id")
+                    .nick("Device id")
+                    .blurb("deviceId of the device the track captures from (after selection)")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecString::builder("label")
+                    .nick("Label")
+                    .blurb("MediaStreamTrack.label: the device's name (after selection)")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecBoolean::builder("enabled")
+                    .nick("Enabled")
+                    .blurb("MediaStreamTrack.enabled: when false the track keeps its timing and caps but carries black frames or silence")
+                    .default_value(true)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("muted")
+                    .nick("Muted")
+                    .blurb("MediaStreamTrack.muted: the device delivered nothing for mute-timeout")
+                    .default_value(false)
+                    .read_only()
+                    .build(),
+                glib::ParamSpecEnum::builder_with_default("ready-state", ReadyState::Live)
+                    .nick("Ready state")
+                    .blurb("MediaStreamTrack.readyState")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecBoxed::builder::<gst::Structure>("settings")
+                    .nick("Settings")
+                    .blurb("MediaStreamTrack.getSettings() as a MediaTrackSettings structure (width, height, frameRate, deviceId, ...): what flows on src")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecBoxed::builder::<gst::Structure>("capabilities")
+                    .nick("Capabilities")
+                    .blurb("MediaStreamTrack.getCapabilities() of the track's device as a MediaTrackCapabilities structure")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecBoxed::builder::<gst::Structure>("supported-constraints")
+                    .nick("Supported constraints")
+                    .blurb("MediaDevices.getSupportedConstraints(): the constraint names this element understands")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecUInt::builder("mute-timeout")
+                    .nick("Mute timeout")
+                    .blurb("Milliseconds a live device may deliver nothing before the track is muted")
+                    .minimum(1)
+                    .default_value(DEFAULT_MUTE_TIMEOUT_MS)
+                    .mutable_playing()
+                    .build(),
+            ]
+        });
+        PROPS.as_ref()
+    }
+
+    fn signals() -> &'static [glib::subclass::Signal] {
+        static SIGNALS: LazyLock<Vec<glib::subclass::Signal>> = LazyLock::new(|| {
+            vec![
+                // The device delivered nothing for mute-timeout.
+                glib::subclass::Signal::builder("mute").build(),
+                // Media flows again after a mute.
+                glib::subclass::Signal::builder("unmute").build(),
+                // The device is gone or failed: EOS follows (not after `stop`).
+                glib::subclass::Signal::builder("ended").build(),
+                // applyConstraints failed: (constraint, message).
+                glib::subclass::Signal::builder("overconstrained")
+                    .param_types([String::static_type(), String::static_type()])
+                    .build(),
+                // Action: MediaStreamTrack.stop().
+                glib::subclass::Signal::builder("stop")
+                    .action()
+                    .class_handler(|args| {
+                        let obj = args[0].get::<super::MediaStreamSrc>().unwrap();
+                        obj.imp().stop();
+                        None
+                    })
+                    .build(),
+                // Action: applyConstraints(JSON) -> result structure
+                // (`mediastream-apply-result`: success, and on failure the
+                // error's name, constraint and message).
+                glib::subclass::Signal::builder("apply-constraints")
+                    .action()
+                    .param_types([String::static_type()])
+                    .return_type::<gst::Structure>()
+                    .class_handler(|args| {
+                        let obj = args[0].get::<super::MediaStreamSrc>().unwrap();
+                        let json = args[1].get::<String>().unwrap_or_default();
+                        Some(obj.imp().apply_constraints_result(&json).to_value())
+                    })
+                    .build(),
+            ]
+        });
+        SIGNALS.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        match pspec.name() {
+            "kind" => self.settings.lock().unwrap().kind = value.get().unwrap(),
+            "constraints" => {
+                let json = value
+                    .get::<Option<String>>()
+                    .unwrap()
+                    .unwrap_or_else(|| "{}".into());
+                let live = self.state.lock().unwrap().device.is_some();
+                if live {
+                    // applyConstraints: failures are reported by signal and message.
+                    let _ = self.apply_constraints(&json);
+                } else {
+                    self.settings.lock().unwrap().constraints = json;
+                }
+            }
+            "enabled" => {
+                let enabled = value.get().unwrap();
+                let changed = {
+                    let mut s = self.settings.lock().unwrap();
+                    std::mem::replace(&mut s.enabled, enabled) != enabled
+                };
+                if changed {
+                    self.state.lock().unwrap().state_dirty = true;
+                }
+            }
+            "mute-timeout" => self.settings.lock().unwrap().mute_timeout_ms = value.get().unwrap(),
+            _ => unimplemented!(),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        match pspec.name() {
+            "kind" => self.settings.lock().unwrap().kind.to_value(),
+            "constraints" => self.settings.lock().unwrap().constraints.to_value(),
+            "track-id" => self.track_id.to_value(),
+            "device-id" => self
+                .state
+                .lock()
+                .unwrap()
+                .device
+                .as_ref()
+                .map(|d| d.info.device_id.clone())
+                .to_value(),
+            "label" => self
+                .state
+                .lock()
+                .unwrap()
+                .device
+                .as_ref()
+                .map(|d| d.info.label.clone())
+                .to_value(),
+            "enabled" => self.settings.lock().unwrap().enabled.to_value(),
+            "muted" => self.state.lock().unwrap().muted.to_value(),
+            "ready-state" => self.state.lock().unwrap().ready_state.to_value(),
+            "settings" => self
+                .state
+                .lock()
+                .unwrap()
+                .settings
+                .as_ref()
+                .map(settings_structure)
+                .to_value(),
+            "capabilities" => self
+                .state
+                .lock()
+                .unwrap()
+                .device
+                .as_ref()
+                .map(|d| capabilities_structure(&capabilities(&d.info, audio_processing())))
+                .to_value(),
+            "supported-constraints" => crate::constraints::caps::json_to_structure(
+                "MediaTrackSupportedConstraints",
+                &supported_constraints(),
+            )
+            .to_value(),
+            "mute-timeout" => self.settings.lock().unwrap().mute_timeout_ms.to_value(),
+            _ => unimplemented!(),
+        }
+    }
+
+    fn constructed(&self) {
+        self.parent_constructed();
+        let obj = self.obj();
+        obj.add_pad(&self.srcpad).unwrap();
+        obj.set_suppressed_flags(gst::ElementFlags::SOURCE | gst::ElementFlags::SINK);
+        obj.set_element_flags(gst::ElementFlags::SOURCE);
+    }
+}
+
+impl GstObjectImpl for MediaStreamSrc {}
+
+impl ElementImpl for MediaStreamSrc {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "MediaStreamTrack source",
+                "Source/Video;Source/Audio",
+                "A live MediaStreamTrack from the capture device that W3C constraints select (getUserMedia for one track)",
+                "gst-mediastream developers",
+            )
+        });
+        Some(&*META)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let caps = gst::Caps::builder_full()
+                .structure(gst::Structure::new_empty("video/x-raw"))
+                .structure(gst::Structure::new_empty("audio/x-raw"))
+                .build();
+            vec![
+                gst::PadTemplate::new(
+                    "src",
+                    gst::PadDirection::Src,
+                    gst::PadPresence::Always,
+                    &caps,
+                )
+                .unwrap(),
+            ]
+        });
+        TEMPLATES.as_ref()
+    }
+
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        match transition {
+            gst::StateChange::NullToReady => self.start()?,
+            gst::StateChange::ReadyToPaused => self.start_watchdog(),
+            _ => {}
+        }
+        let ret = self.parent_change_state(transition);
+        match transition {
+            gst::StateChange::PausedToReady => {
+                let w = self.state.lock().unwrap().watchdog.take();
+                drop(w);
+            }
+            gst::StateChange::ReadyToNull => self.teardown(),
+            _ => {}
+        }
+        let ret = ret?;
+        // A live source does not preroll.
+        if matches!(
+            transition,
+            gst::StateChange::ReadyToPaused | gst::StateChange::PlayingToPaused
+        ) {
+            return Ok(gst::StateChangeSuccess::NoPreroll);
+        }
+        Ok(ret)
+    }
+}
+
+impl BinImpl for MediaStreamSrc {
+    fn handle_message(&self, msg: gst::Message) {
+        // A failing or ending device ends the track; it is not the
+        // pipeline's error (DESIGN section 6: muxers must finish their files).
+        if let gst::MessageView::Error(e) = msg.view() {
+            let from_chain = msg.src().is_some_and(|src| {
+                self.state.lock().unwrap().chain.first().is_some_and(|dev| {
+                    src == dev.upcast_ref::<gst::Object>() || src.has_as_ancestor(dev)
+                })
+            });
+            if from_chain {
+                gst::warning!(
+                    CAT,
+                    imp = self,
+                    "device failed: {} ({:?})",
+                    e.error(),
+                    e.debug()
+                );
+                self.end(&format!("the device failed: {}", e.error()));
+                return;
+            }
+        }
+        self.parent_handle_message(msg)
+    }
+}
+
+fn audio_processing() -> bool {
+    gst::ElementFactory::find("webrtcdsp").is_some()
+}
+
+fn error_details(e: &ConstraintError) -> gst::Structure {
+    let mut s = gst::Structure::builder("mediastream-error")
+        .field("name", e.name())
+        .field("message", e.message())
+        .build();
+    if let Some(c) = e.constraint() {
+        s.set("constraint", c);
+    }
+    s
+}
+
+fn make(factory: &str) -> Result<gst::Element, ConstraintError> {
+    gst::ElementFactory::make(factory).build().map_err(|_| {
+        ConstraintError::not_readable(format!(
+            "the element '{factory}' is missing: install the GStreamer plugin that provides it"
+        ))
+    })
+}
+
+/// The caps that fix the chosen settings, formats left open among the mode's.
+fn settings_caps(settings: &Settings, mode: &NativeMode) -> gst::Caps {
+    match (settings, mode) {
+        (Settings::Video(v), NativeMode::Video(m)) => {
+            let mut b = gst::Structure::builder("video/x-raw")
+                .field("width", v.width as i32)
+                .field("height", v.height as i32)
+                .field(
+                    "framerate",
+                    gst::Fraction::new(v.frame_rate_fraction.num, v.frame_rate_fraction.den),
+                );
+            if v.resize_mode == ResizeMode::None && !m.is_encoded() && !m.formats.is_empty() {
+                b = b.field(
+                    "format",
+                    gst::List::new(m.formats.iter().map(|f| f.as_str())),
+                );
+            }
+            gst::Caps::builder_full().structure(b.build()).build()
+        }
+        (Settings::Audio(a), NativeMode::Audio(m)) => {
+            let format = if a.needs_processing() {
+                "S16LE"
+            } else {
+                m.format.as_str()
+            };
+            gst::Caps::builder("audio/x-raw")
+                .field("rate", a.sample_rate as i32)
+                .field("channels", a.channel_count as i32)
+                .field("format", format)
+                .build()
+        }
+        _ => gst::Caps::new_any(),
+    }
+}
+
+/// The elements after the device's for the settings: nothing on the native
+/// path but a capsfilter.
+fn chain_for(settings: &Settings, mode: &NativeMode) -> Result<Vec<gst::Element>, ConstraintError> {
+    let mut chain = Vec::new();
+    match (settings, mode) {
+        (Settings::Video(v), NativeMode::Video(m)) => {
+            if m.is_encoded() {
+                chain.push(make(if m.media_type == "image/jpeg" {
+                    "jpegdec"
+                } else {
+                    "decodebin"
+                })?);
+            }
+            if v.resize_mode == ResizeMode::CropAndScale {
+                let (nw, nh) = (m.width.max as u64, m.height.max as u64);
+                if nw * v.height as u64 != nh * v.width as u64 {
+                    // Crop to the target's aspect ratio, then scale: never letterbox.
+                    let crop = make("aspectratiocrop")?;
+                    crop.set_property(
+                        "aspect-ratio",
+                        gst::Fraction::new(v.width as i32, v.height as i32),
+                    );
+                    chain.push(crop);
+                }
+                chain.push(make("videoconvertscale")?);
+                if v.frame_rate < m.max_rate.to_f64() - 1e-9 {
+                    chain.push(make("videorate")?);
+                }
+            }
+        }
+        (Settings::Audio(a), NativeMode::Audio(_)) => {
+            if a.needs_processing() {
+                chain.push(make("audioconvert")?);
+                let dsp = make("webrtcdsp")?;
+                dsp.set_property("echo-cancel", a.echo_cancellation);
+                dsp.set_property("gain-control", a.auto_gain_control);
+                dsp.set_property("noise-suppression", a.noise_suppression);
+                chain.push(dsp);
+            }
+        }
+        _ => {}
+    }
+    let filter = make("capsfilter")?;
+    filter.set_property("caps", settings_caps(settings, mode));
+    chain.push(filter);
+    Ok(chain)
+}
+
+impl MediaStreamSrc {
+    fn kind(&self) -> Kind {
+        match self.settings.lock().unwrap().kind {
+            TrackKind::Audio => Kind::Audio,
+            TrackKind::Video => Kind::Video,
+        }
+    }
+
+    fn post_error(&self, e: &ConstraintError) {
+        let domain = match e.error_name() {
+            ErrorName::NotFoundError => gst::ResourceError::NotFound,
+            ErrorName::NotReadableError => gst::ResourceError::OpenRead,
+            _ => gst::ResourceError::Settings,
+        };
+        gst::element_imp_error!(self, domain, ("{}", e), details: error_details(e));
+    }
+
+    /// NULL -> READY: getUserMedia for one track.
+    fn start(&self) -> Result<(), gst::StateChangeError> {
+        let json = self.settings.lock().unwrap().constraints.clone();
+        let kind = self.kind();
+        let result = TrackConstraints::parse(&json).and_then(|c| {
+            let opts = SelectOptions {
+                audio_processing: audio_processing(),
+                explain: false,
+            };
+            let (sel, device) = MediaDevices::get().select_track(kind, &c, &opts)?;
+            Ok((c, sel, device))
+        });
+        let (constraints, sel, device) = result.map_err(|e| {
+            self.post_error(&e);
+            gst::StateChangeError
+        })?;
+        gst::info!(
+            CAT,
+            imp = self,
+            "selected {} on '{}'",
+            sel.settings.to_json(),
+            device.info.label
+        );
+        {
+            let mut state = self.state.lock().unwrap();
+            state.constraints = constraints;
+            state.ready_state = ReadyState::Live;
+            state.finished = false;
+        }
+        self.build(&device, &sel.settings, sel.mode_index)
+            .map_err(|e| {
+                self.post_error(&e);
+                gst::StateChangeError
+            })?;
+        let weak = self.obj().downgrade();
+        let id = device.info.device_id.clone();
+        let subscription = MediaDevices::get().subscribe(move |change| {
+            if let (DeviceChange::Removed(d), Some(obj)) = (change, weak.upgrade())
+                && d.info.device_id == id
+            {
+                obj.imp().end("the device was removed");
+            }
+        });
+        self.state.lock().unwrap().subscription = Some(subscription);
+        self.obj().notify("device-id");
+        self.obj().notify("label");
+        self.obj().notify("settings");
+        Ok(())
+    }
+
+    /// Builds device element + chain, links it to `src`.
+    fn build(
+        &self,
+        device: &MediaDevice,
+        settings: &Settings,
+        mode: usize,
+    ) -> Result<(), ConstraintError> {
+        let element = device.create_element(None).map_err(|e| {
+            ConstraintError::not_readable(format!("cannot open '{}': {e}", device.info.label))
+        })?;
+        let mut chain = vec![element];
+        chain.extend(chain_for(settings, &device.info.modes[mode])?);
+        let obj = self.obj();
+        obj.add_many(&chain)
+            .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
+        gst::Element::link_many(&chain).map_err(|e| {
+            ConstraintError::not_readable(format!(
+                "cannot link the elements of '{}': {e}",
+                device.info.label
+            ))
+        })?;
+        let last = chain.last().unwrap().static_pad("src").unwrap();
+        self.install_probe(&last);
+        self.srcpad
+            .set_target(Some(&last))
+            .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
+        let mut state = self.state.lock().unwrap();
+        state.device = Some(device.clone());
+        state.settings = Some(settings.clone());
+        state.chain = chain;
+        state.state_dirty = true;
+        state.blank = None;
+        Ok(())
+    }
+
+    /// Removes the chain (device released).
+    fn unbuild(&self) {
+        let chain = std::mem::take(&mut self.state.lock().unwrap().chain);
+        let _ = self.srcpad.set_target(None::<&gst::Pad>);
+        let obj = self.obj();
+        for e in chain.iter().rev() {
+            let _ = e.set_state(gst::State::Null);
+            let _ = obj.remove(e);
+        }
+    }
+
+    fn teardown(&self) {
+        let (sub, watchdog) = {
+            let mut state = self.state.lock().unwrap();
+            (state.subscription.take(), state.watchdog.take())
+        };
+        drop(sub);
+        drop(watchdog);
+        self.unbuild();
+        let mut state = self.state.lock().unwrap();
+        state.device = None;
+        state.settings = None;
+        state.stream = None;
+        state.caps = None;
+        state.muted = false;
+    }
+
+    fn install_probe(&self, pad: &gst::Pad) {
+        let weak = self.obj().downgrade();
+        pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+            move |pad, info| match weak.upgrade() {
+                Some(obj) => obj.imp().probe(pad, info),
+                None => gst::PadProbeReturn::Ok,
+            },
+        );
+    }
+
+    /// The structure of the sticky state event and of the messages.
+    fn track_state(&self) -> gst::Structure {
+        let enabled = self.settings.lock().unwrap().enabled;
+        let state = self.state.lock().unwrap();
+        let kind = match &state.settings {
+            Some(Settings::Audio(_)) => "audio",
+            _ => "video",
+        };
+        let mut s = gst::Structure::builder(TRACK_STATE)
+            .field("track-id", &self.track_id)
+            .field("kind", kind)
+            .field(
+                "label",
+                state
+                    .device
+                    .as_ref()
+                    .map(|d| d.info.label.clone())
+                    .unwrap_or_default(),
+            )
+            .field("enabled", enabled)
+            .field("muted", state.muted)
+            .field(
+                "ready-state",
+                if state.ready_state == ReadyState::Live {
+                    "live"
+                } else {
+                    "ended"
+                },
+            )
+            .field(
+                "device-id",
+                state
+                    .device
+                    .as_ref()
+                    .map(|d| d.info.device_id.clone())
+                    .unwrap_or_default(),
+            )
+            .build();
+        if let Some(settings) = &state.settings {
+            s.set("settings", settings_structure(settings));
+        }
+        s
+    }
+
+    fn probe(&self, pad: &gst::Pad, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
+        match &mut info.data {
+            Some(gst::PadProbeData::Event(ev)) => self.on_event(ev),
+            Some(gst::PadProbeData::Buffer(buf)) => self.on_buffer(pad, buf),
+            _ => gst::PadProbeReturn::Ok,
+        }
+    }
+
+    fn on_event(&self, ev: &mut gst::Event) -> gst::PadProbeReturn {
+        match ev.view() {
+            gst::EventView::StreamStart(s) => {
+                // The track's identity: stream-id = track id, one GstStream.
+                let mut state = self.state.lock().unwrap();
+                let group = *state
+                    .group_id
+                    .get_or_insert_with(|| s.group_id().unwrap_or_else(gst::GroupId::next));
+                if state.stream.is_none() {
+                    let stream_type = match &state.settings {
+                        Some(Settings::Audio(_)) => gst::StreamType::AUDIO,
+                        _ => gst::StreamType::VIDEO,
+                    };
+                    let stream = gst::Stream::new(
+                        Some(&self.track_id),
+                        None,
+                        stream_type,
+                        gst::StreamFlags::empty(),
+                    );
+                    let label = state
+                        .device
+                        .as_ref()
+                        .map(|d| d.info.label.clone())
+                        .unwrap_or_default();
+                    let mut tags = gst::TagList::new();
+                    tags.get_mut()
+                        .unwrap()
+                        .add::<gst::tags::Title>(&label.as_str(), gst::TagMergeMode::Replace);
+                    stream.set_tags(Some(&tags));
+                    state.stream = Some(stream);
+                }
+                let stream = state.stream.clone().unwrap();
+                drop(state);
+                *ev = gst::event::StreamStart::builder(&self.track_id)
+                    .group_id(group)
+                    .stream(stream)
+                    .build();
+                gst::PadProbeReturn::Ok
+            }
+            gst::EventView::Caps(c) => {
+                let caps = c.caps_owned();
+                let mut state = self.state.lock().unwrap();
+                if let Some(stream) = &state.stream {
+                    stream.set_caps(Some(&caps));
+                }
+                // The settings describe what flows (e.g. the negotiated rate).
+                if let (Some(Settings::Video(v)), Some(s)) =
+                    (state.settings.as_mut(), caps.structure(0))
+                {
+                    if let Ok(w) = s.get::<i32>("width") {
+                        v.width = w as u32;
+                    }
+                    if let Ok(h) = s.get::<i32>("height") {
+                        v.height = h as u32;
+                    }
+                    if let Ok(f) = s.get::<gst::Fraction>("framerate") {
+                        v.frame_rate = f.numer() as f64 / f.denom().max(1) as f64;
+                    }
+                }
+                state.caps = Some(caps);
+                state.blank = None;
+                state.state_dirty = true;
+                gst::PadProbeReturn::Ok
+            }
+            gst::EventView::Eos(_) => {
+                let stopped = self.state.lock().unwrap().finished;
+                if !stopped {
+                    // The device ended on its own: the track ends.
+                    self.mark_ended(true);
+                }
+                gst::PadProbeReturn::Ok
+            }
+            _ => gst::PadProbeReturn::Ok,
+        }
+    }
+
+    fn on_buffer(&self, pad: &gst::Pad, buf: &mut gst::Buffer) -> gst::PadProbeReturn {
+        let enabled = self.settings.lock().unwrap().enabled;
+        let (dirty, unmuted, finished) = {
+            let mut state = self.state.lock().unwrap();
+            if state.finished {
+                return gst::PadProbeReturn::Drop;
+            }
+            state.last_media = Some(Instant::now());
+            if let (Some(pts), Some(d)) = (buf.pts(), buf.duration()) {
+                state.last_end = Some(pts + d);
+            }
+            let unmuted = std::mem::replace(&mut state.muted, false);
+            let dirty = std::mem::replace(&mut state.state_dirty, false) || unmuted;
+            (dirty, unmuted, state.finished)
+        };
+        if finished {
+            return gst::PadProbeReturn::Drop;
+        }
+        if unmuted {
+            self.notify_mute(false);
+        }
+        if dirty {
+            let _ = pad.push_event(gst::event::CustomDownstreamSticky::new(self.track_state()));
+        }
+        if !enabled {
+            self.blank_out(buf);
+        }
+        gst::PadProbeReturn::Ok
+    }
+
+    /// Replaces the device's media with black or silence of the same caps
+    /// and timing; the blank memory is made once and shared.
+    fn blank_out(&self, buf: &mut gst::Buffer) {
+        let mut state = self.state.lock().unwrap();
+        let size = buf.size();
+        let reusable = state.blank.as_ref().is_some_and(|b| b.size() == size);
+        if !reusable {
+            let Some(caps) = state.caps.clone() else {
+                return;
+            };
+            state.blank = make_blank(&caps, size);
+        }
+        let Some(blank) = state.blank.as_ref() else {
+            return;
+        };
+        let mut out = gst::Buffer::new();
+        {
+            let out = out.get_mut().unwrap();
+            for mem in blank.iter_memories() {
+                out.append_memory(mem.to_owned());
+            }
+            let _ = buf.copy_into(
+                out,
+                gst::BufferCopyFlags::FLAGS
+                    | gst::BufferCopyFlags::TIMESTAMPS
+                    | gst::BufferCopyFlags::META,
+                ..,
+            );
+        }
+        *buf = out;
+    }
+
+    fn notify_mute(&self, muted: bool) {
+        let obj = self.obj();
+        let name = if muted { "mute" } else { "unmute" };
+        obj.notify("muted");
+        obj.emit_by_name::<()>(name, &[]);
+        let s = gst::Structure::builder(format!("mediastream-track-{name}"))
+            .field("track-id", &self.track_id)
+            .build();
+        let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+    }
+
+    fn start_watchdog(&self) {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let weak = self.obj().downgrade();
+        let thread = std::thread::Builder::new()
+            .name("mediastreamsrc-mute".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Acquire) {
+                    std::thread::sleep(Duration::from_millis(20));
+                    let Some(obj) = weak.upgrade() else { return };
+                    obj.imp().check_mute();
+                }
+            })
+            .ok();
+        let mut state = self.state.lock().unwrap();
+        state.last_media = None;
+        state.watchdog = Some(Watchdog { stop, thread });
+    }
+
+    /// Mutes a track whose live device delivered nothing for mute-timeout,
+    /// and keeps downstream moving with GAP events while it is muted.
+    fn check_mute(&self) {
+        let timeout = Duration::from_millis(self.settings.lock().unwrap().mute_timeout_ms as u64);
+        let playing = self.obj().current_state() == gst::State::Playing;
+        let (newly, gap_at) = {
+            let mut state = self.state.lock().unwrap();
+            if !playing || state.finished || state.ready_state == ReadyState::Ended {
+                return;
+            }
+            let Some(last) = state.last_media else { return };
+            if last.elapsed() < timeout {
+                return;
+            }
+            let newly = !state.muted;
+            state.muted = true;
+            state.state_dirty = true;
+            state.last_media = Some(Instant::now());
+            (newly, state.last_end)
+        };
+        if newly {
+            gst::info!(CAT, imp = self, "no media for {timeout:?}: muted");
+            self.notify_mute(true);
+            let _ = self
+                .srcpad
+                .push_event(gst::event::CustomDownstreamSticky::new(self.track_state()));
+        }
+        if let Some(pos) = gap_at {
+            let gap = gst::event::Gap::builder(pos)
+                .duration(gst::ClockTime::from_nseconds(timeout.as_nanos() as u64))
+                .build();
+            let _ = self.srcpad.push_event(gap);
+            self.state.lock().unwrap().last_end =
+                Some(pos + gst::ClockTime::from_nseconds(timeout.as_nanos() as u64));
+        }
+    }
+
+    /// ready-state -> ended; with `lost`, the `ended` signal and message.
+    fn mark_ended(&self, lost: bool) -> bool {
+        {
+            let mut state = self.state.lock().unwrap();
+            if state.ready_state == ReadyState::Ended {
+                return false;
+            }
+            state.ready_state = ReadyState::Ended;
+            state.finished = true;
+            state.muted = false;
+        }
+        let obj = self.obj();
+        obj.notify("ready-state");
+        if lost {
+            obj.emit_by_name::<()>("ended", &[]);
+            let s = gst::Structure::builder("mediastream-track-ended")
+                .field("track-id", &self.track_id)
+                .build();
+            let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+        }
+        true
+    }
+
+    /// The device is gone or failed: `ended`, EOS downstream, device released.
+    fn end(&self, why: &str) {
+        gst::info!(CAT, imp = self, "track ended: {why}");
+        if self.mark_ended(true) {
+            self.finish();
+        }
+    }
+
+    /// MediaStreamTrack.stop(): EOS, the device released at once, no `ended`.
+    fn stop(&self) {
+        if self.mark_ended(false) {
+            self.finish();
+        }
+    }
+
+    fn finish(&self) {
+        let _ = self
+            .srcpad
+            .push_event(gst::event::CustomDownstreamSticky::new(self.track_state()));
+        let _ = self.srcpad.push_event(gst::event::Eos::new());
+        // Release the device off the streaming thread: set to NULL from a
+        // thread that is not the device's own.
+        let chain: Vec<gst::Element> = self.state.lock().unwrap().chain.clone();
+        if let Some(dev) = chain.first().cloned() {
+            let release = move || {
+                let _ = dev.set_locked_state(true);
+                let _ = dev.set_state(gst::State::Null);
+            };
+            let _ = std::thread::Builder::new()
+                .name("mediastreamsrc-release".into())
+                .spawn(release);
+        }
+    }
+
+    /// applyConstraints: reselect on the track's own device.
+    fn apply_constraints(&self, json: &str) -> Result<(), ConstraintError> {
+        let result = self.try_apply(json);
+        if let Err(e) = &result {
+            let constraint = e.constraint().unwrap_or_default().to_owned();
+            let obj = self.obj();
+            obj.emit_by_name::<()>("overconstrained", &[&constraint, &e.message().to_owned()]);
+            let s = gst::Structure::builder("mediastream-track-overconstrained")
+                .field("track-id", &self.track_id)
+                .field("name", e.name())
+                .field("constraint", constraint)
+                .field("message", e.message())
+                .build();
+            let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+        }
+        result
+    }
+
+    fn try_apply(&self, json: &str) -> Result<(), ConstraintError> {
+        let constraints = TrackConstraints::parse(json)?;
+        let device = self.state.lock().unwrap().device.clone().ok_or_else(|| {
+            ConstraintError::not_found("the track has no device (it is not started)")
+        })?;
+        let opts = SelectOptions {
+            audio_processing: audio_processing(),
+            explain: false,
+        };
+        let sel = select_on_device(self.kind(), &constraints, &device.info, &opts)?;
+        let old = self.state.lock().unwrap().settings.clone();
+        self.settings.lock().unwrap().constraints = json.to_owned();
+        self.state.lock().unwrap().constraints = constraints;
+        if old.as_ref() != Some(&sel.settings) {
+            self.switch(&device, &sel.settings, sel.mode_index)?;
+        }
+        let obj = self.obj();
+        obj.notify("constraints");
+        obj.notify("settings");
+        let s = gst::Structure::builder("mediastream-track-settings-changed")
+            .field("track-id", &self.track_id)
+            .field("settings", settings_structure(&sel.settings))
+            .build();
+        let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+        Ok(())
+    }
+
+    /// New settings while running: restart the device element inside the
+    /// bin with the new chain; `src` stays, with the same stream.
+    fn switch(
+        &self,
+        device: &MediaDevice,
+        settings: &Settings,
+        mode: usize,
+    ) -> Result<(), ConstraintError> {
+        let obj = self.obj();
+        let running = obj.current_state() > gst::State::Null;
+        self.unbuild();
+        self.build(device, settings, mode)?;
+        if running {
+            let chain = self.state.lock().unwrap().chain.clone();
+            for e in chain.iter().rev() {
+                e.sync_state_with_parent().map_err(|_| {
+                    ConstraintError::not_readable(format!("cannot restart '{}'", device.info.label))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn apply_constraints_result(&self, json: &str) -> gst::Structure {
+        match self.apply_constraints(json) {
+            Ok(()) => gst::Structure::builder("mediastream-apply-result")
+                .field("success", true)
+                .build(),
+            Err(e) => {
+                let mut s = error_details(&e);
+                s.set_name("mediastream-apply-result");
+                s.set("success", false);
+                s
+            }
+        }
+    }
+}
+
+/// Black (video: all pixels black in RGB, in the negotiated format and
+/// range) or silence (audio) of one buffer's size.
+fn make_blank(caps: &gst::Caps, size: usize) -> Option<gst::Buffer> {
+    let s = caps.structure(0)?;
+    if s.name() == "video/x-raw" {
+        let out_info = gst_video::VideoInfo::from_caps(caps).ok()?;
+        let in_info = gst_video::VideoInfo::builder(
+            gst_video::VideoFormat::Bgrx,
+            out_info.width(),
+            out_info.height(),
+        )
+        .build()
+        .ok()?;
+        let black = gst::Buffer::with_size(in_info.size()).ok()?;
+        let in_frame = gst_video::VideoFrame::from_buffer_readable(black, &in_info).ok()?;
+        let out = gst::Buffer::with_size(out_info.size().max(size)).ok()?;
+        let mut out_frame = gst_video::VideoFrame::from_buffer_writable(out, &out_info).ok()?;
+        let converter = gst_video::VideoConverter::new(&in_info, &out_info, None).ok()?;
+        converter.frame(&in_frame, &mut out_frame);
+        Some(out_frame.into_buffer())
+    } else if s.name() == "audio/x-raw" {
+        let info = gst_audio::AudioInfo::from_caps(caps).ok()?;
+        let mut buf = gst::Buffer::with_size(size).ok()?;
+        {
+            let mut map = buf.get_mut()?.map_writable().ok()?;
+            info.format_info().fill_silence(map.as_mut_slice());
+        }
+        Some(buf)
+    } else {
+        None
+    }
+}
