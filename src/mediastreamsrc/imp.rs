@@ -497,15 +497,13 @@ fn chain_for(settings: &Settings, mode: &NativeMode) -> Result<Vec<gst::Element>
                 }
             }
         }
-        (Settings::Audio(a), NativeMode::Audio(_)) => {
-            if a.needs_processing() {
-                chain.push(make("audioconvert")?);
-                let dsp = make("webrtcdsp")?;
-                dsp.set_property("echo-cancel", a.echo_cancellation);
-                dsp.set_property("gain-control", a.auto_gain_control);
-                dsp.set_property("noise-suppression", a.noise_suppression);
-                chain.push(dsp);
-            }
+        (Settings::Audio(a), NativeMode::Audio(_)) if a.needs_processing() => {
+            chain.push(make("audioconvert")?);
+            let dsp = make("webrtcdsp")?;
+            dsp.set_property("echo-cancel", a.echo_cancellation);
+            dsp.set_property("gain-control", a.auto_gain_control);
+            dsp.set_property("noise-suppression", a.noise_suppression);
+            chain.push(dsp);
         }
         _ => {}
     }
