@@ -57,6 +57,8 @@ struct State {
     settings: Option<Settings>,
     /// The device's element and what follows it, in order.
     chain: Vec<gst::Element>,
+    /// Elements beside the chain (the echo canceller's reference).
+    extras: Vec<gst::Element>,
     ready_state: ReadyState,
     muted: bool,
     /// The settings event must be (re)sent before the next buffer.
@@ -482,13 +484,22 @@ fn chain_for(settings: &Settings, mode: &NativeMode) -> Result<Vec<gst::Element>
             }
             if v.resize_mode == ResizeMode::CropAndScale {
                 let (nw, nh) = (m.width.max as u64, m.height.max as u64);
-                if nw * v.height as u64 != nh * v.width as u64 {
-                    // Crop to the target's aspect ratio, then scale: never letterbox.
-                    let crop = make("aspectratiocrop")?;
-                    crop.set_property(
-                        "aspect-ratio",
-                        gst::Fraction::new(v.width as i32, v.height as i32),
-                    );
+                let (w, h) = (v.width as u64, v.height as u64);
+                if nw * h != nh * w {
+                    // Crop the middle to the target's aspect ratio, then
+                    // scale: never letterbox, never stretch.
+                    let crop = make("videocrop")?;
+                    if nw * h > nh * w {
+                        let keep = (nh * w + h / 2) / h;
+                        let left = (nw - keep) / 2;
+                        crop.set_property("left", left as i32);
+                        crop.set_property("right", (nw - keep - left) as i32);
+                    } else {
+                        let keep = (nw * h + w / 2) / w;
+                        let top = (nh - keep) / 2;
+                        crop.set_property("top", top as i32);
+                        crop.set_property("bottom", (nh - keep - top) as i32);
+                    }
                     chain.push(crop);
                 }
                 chain.push(make("videoconvertscale")?);
@@ -601,6 +612,7 @@ impl MediaStreamSrc {
                 device.info.label
             ))
         })?;
+        let extras = self.echo_reference(&chain, settings)?;
         let last = chain.last().unwrap().static_pad("src").unwrap();
         self.install_probe(&last);
         self.srcpad
@@ -610,14 +622,77 @@ impl MediaStreamSrc {
         state.device = Some(device.clone());
         state.settings = Some(settings.clone());
         state.chain = chain;
+        state.extras = extras;
         state.state_dirty = true;
         state.blank = None;
         Ok(())
     }
 
+    /// The echo canceller needs the audio played out as its reference: a
+    /// `webrtcechoprobe` where the far end plays. Until a sink in the
+    /// process provides one, the track gives it a silent reference of its
+    /// own, so noise suppression and gain control work and cancellation has
+    /// nothing to remove.
+    fn echo_reference(
+        &self,
+        chain: &[gst::Element],
+        settings: &Settings,
+    ) -> Result<Vec<gst::Element>, ConstraintError> {
+        let Settings::Audio(a) = settings else {
+            return Ok(Vec::new());
+        };
+        let Some(dsp) = chain
+            .iter()
+            .find(|e| e.factory().is_some_and(|f| f.name() == "webrtcdsp"))
+        else {
+            return Ok(Vec::new());
+        };
+        if !a.echo_cancellation {
+            return Ok(Vec::new());
+        }
+        let name = format!("mediastream-echo-reference-{}", self.track_id);
+        let src = make("audiotestsrc")?;
+        src.set_property_from_str("wave", "silence");
+        src.set_property("is-live", true);
+        let caps = make("capsfilter")?;
+        caps.set_property(
+            "caps",
+            gst::Caps::builder("audio/x-raw")
+                .field("format", "S16LE")
+                .field("layout", "interleaved")
+                .field("rate", a.sample_rate as i32)
+                .field("channels", a.channel_count as i32)
+                .build(),
+        );
+        let probe = make("webrtcechoprobe")?;
+        probe.set_property("name", &name);
+        let sink = make("fakesink")?;
+        sink.set_property("sync", true);
+        sink.set_property("async", false);
+        let extras = vec![src, caps, probe, sink];
+        self.obj()
+            .add_many(&extras)
+            .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
+        gst::Element::link_many(&extras)
+            .map_err(|e| ConstraintError::not_readable(format!("echo reference: {e}")))?;
+        dsp.set_property("probe", &name);
+        Ok(extras)
+    }
+
     /// Removes the chain (device released).
     fn unbuild(&self) {
-        let chain = std::mem::take(&mut self.state.lock().unwrap().chain);
+        let (chain, extras) = {
+            let mut state = self.state.lock().unwrap();
+            (
+                std::mem::take(&mut state.chain),
+                std::mem::take(&mut state.extras),
+            )
+        };
+        let obj = self.obj();
+        for e in &extras {
+            let _ = e.set_state(gst::State::Null);
+            let _ = obj.remove(e);
+        }
         let _ = self.srcpad.set_target(None::<&gst::Pad>);
         let obj = self.obj();
         for e in chain.iter().rev() {
@@ -1025,7 +1100,15 @@ impl MediaStreamSrc {
         self.unbuild();
         self.build(device, settings, mode)?;
         if running {
-            let chain = self.state.lock().unwrap().chain.clone();
+            let chain: Vec<gst::Element> = {
+                let state = self.state.lock().unwrap();
+                state
+                    .extras
+                    .iter()
+                    .chain(state.chain.iter())
+                    .cloned()
+                    .collect()
+            };
             for e in chain.iter().rev() {
                 e.sync_state_with_parent().map_err(|_| {
                     ConstraintError::not_readable(format!("cannot restart '{}'", device.info.label))
@@ -1061,9 +1144,13 @@ fn make_blank(caps: &gst::Caps, size: usize) -> Option<gst::Buffer> {
             out_info.width(),
             out_info.height(),
         )
+        .fps(out_info.fps())
+        .par(out_info.par())
         .build()
         .ok()?;
-        let black = gst::Buffer::with_size(in_info.size()).ok()?;
+        // Zeroed BGRx is black; the converter makes it black in the
+        // negotiated format, matrix and range.
+        let black = gst::Buffer::from_mut_slice(vec![0u8; in_info.size()]);
         let in_frame = gst_video::VideoFrame::from_buffer_readable(black, &in_info).ok()?;
         let out = gst::Buffer::with_size(out_info.size().max(size)).ok()?;
         let mut out_frame = gst_video::VideoFrame::from_buffer_writable(out, &out_info).ok()?;
@@ -1080,5 +1167,45 @@ fn make_blank(caps: &gst::Caps, size: usize) -> Option<gst::Buffer> {
         Some(buf)
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn blank_video_is_black_in_every_format() {
+        gst::init().unwrap();
+        for (format, expect) in [
+            ("I420", vec![16u8, 128]),
+            ("RGB", vec![0]),
+            ("BGRx", vec![0]),
+            ("YUY2", vec![16, 128]),
+        ] {
+            let caps = gst::Caps::builder("video/x-raw")
+                .field("format", format)
+                .field("width", 64)
+                .field("height", 48)
+                .field("framerate", gst::Fraction::new(30, 1))
+                .build();
+            let blank = make_blank(&caps, 0).unwrap_or_else(|| panic!("{format}: no blank"));
+            let map = blank.map_readable().unwrap();
+            let mut values: Vec<u8> = map.iter().copied().collect();
+            values.sort_unstable();
+            values.dedup();
+            assert!(
+                values.iter().all(|v| expect.contains(v)),
+                "{format}: {values:?}"
+            );
+        }
+        let caps = gst::Caps::builder("audio/x-raw")
+            .field("format", "U8")
+            .field("rate", 8000)
+            .field("channels", 1)
+            .field("layout", "interleaved")
+            .build();
+        let blank = make_blank(&caps, 100).unwrap();
+        assert!(blank.map_readable().unwrap().iter().all(|&b| b == 128));
     }
 }

@@ -1,0 +1,149 @@
+//! Pipelines around `mediastreamsrc` for the track tests.
+#![allow(dead_code)]
+
+use gst::prelude::*;
+use std::time::Duration;
+
+/// `mediastreamsrc ! DOWNSTREAM ! appsink`.
+pub struct Track {
+    pub pipeline: gst::Pipeline,
+    pub src: gst::Element,
+    pub sink: gst::Element,
+}
+
+pub fn init() {
+    gst::init().unwrap();
+    if gst::ElementFactory::find("mediastreamsrc").is_none() {
+        gstmediastream::plugin_register_static().unwrap();
+    }
+}
+
+pub fn track(kind: &str, constraints: &str, downstream: &str) -> Track {
+    let pipeline = gst::Pipeline::new();
+    let src = gst::ElementFactory::make("mediastreamsrc")
+        .property_from_str("kind", kind)
+        .property("constraints", constraints)
+        .build()
+        .unwrap();
+    let sink = gst::ElementFactory::make("appsink")
+        .property("sync", false)
+        .property("max-buffers", 4u32)
+        .property("drop", true)
+        .build()
+        .unwrap();
+    pipeline.add_many([&src, &sink]).unwrap();
+    if downstream.is_empty() {
+        src.link(&sink).unwrap();
+    } else {
+        let bin = gst::parse::bin_from_description(downstream, true).unwrap();
+        pipeline.add(&bin).unwrap();
+        gst::Element::link_many([&src, bin.upcast_ref(), &sink]).unwrap();
+    }
+    Track {
+        pipeline,
+        src,
+        sink,
+    }
+}
+
+impl Track {
+    pub fn play(&self) -> Result<(), gst::StateChangeError> {
+        self.pipeline.set_state(gst::State::Playing).map(|_| ())
+    }
+
+    pub fn pull(&self) -> Option<gst::Sample> {
+        self.sink.emit_by_name::<Option<gst::Sample>>(
+            "try-pull-sample",
+            &[&gst::ClockTime::from_seconds(10)],
+        )
+    }
+
+    /// The first sample whose caps have `width` (after a renegotiation).
+    pub fn pull_width(&self, width: i32) -> gst::Sample {
+        for _ in 0..200 {
+            let s = self.pull().expect("a sample within 10 s");
+            if s.caps()
+                .unwrap()
+                .structure(0)
+                .unwrap()
+                .get::<i32>("width")
+                .ok()
+                == Some(width)
+            {
+                return s;
+            }
+        }
+        panic!("no {width}-wide sample");
+    }
+
+    pub fn settings(&self) -> gst::Structure {
+        self.src
+            .property::<Option<gst::Structure>>("settings")
+            .expect("settings after selection")
+    }
+
+    /// The device's element inside the track.
+    pub fn device_element(&self) -> gst::Element {
+        let bin = self.src.downcast_ref::<gst::Bin>().unwrap();
+        bin.children()
+            .into_iter()
+            .find(|e| {
+                e.factory()
+                    .is_some_and(|f| f.name() == "mediastreamfakesrc")
+            })
+            .expect("the fake device's element")
+    }
+
+    /// The next element message named `name` on the bus.
+    pub fn wait_message(&self, name: &str, timeout: Duration) -> Option<gst::Structure> {
+        let bus = self.pipeline.bus().unwrap();
+        let deadline = std::time::Instant::now() + timeout;
+        while let Some(left) = deadline.checked_duration_since(std::time::Instant::now()) {
+            let msg = bus.timed_pop_filtered(
+                gst::ClockTime::from_nseconds(left.as_nanos() as u64),
+                &[gst::MessageType::Element, gst::MessageType::Error],
+            )?;
+            if let gst::MessageView::Error(e) = msg.view() {
+                panic!("error on the bus: {} ({:?})", e.error(), e.debug());
+            }
+            if let Some(s) = msg.structure()
+                && s.name() == name
+            {
+                return Some(s.to_owned());
+            }
+        }
+        None
+    }
+}
+
+impl Drop for Track {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+/// The first error message on the bus after a failed state change.
+pub fn error_of(pipeline: &gst::Pipeline) -> gst::glib::Error {
+    let bus = pipeline.bus().unwrap();
+    let msg = bus
+        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
+        .expect("an error message");
+    let gst::MessageView::Error(e) = msg.view() else {
+        unreachable!()
+    };
+    e.error()
+}
+
+pub fn error_details(pipeline: &gst::Pipeline) -> (gst::glib::Error, gst::Structure) {
+    let bus = pipeline.bus().unwrap();
+    let msg = bus
+        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
+        .expect("an error message");
+    let gst::MessageView::Error(e) = msg.view() else {
+        unreachable!()
+    };
+    (
+        e.error(),
+        e.details().expect("a details structure").to_owned(),
+    )
+}

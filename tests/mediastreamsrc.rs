@@ -1,0 +1,547 @@
+//! mediastreamsrc over the built-in fake devices: settings against the caps
+//! that flow, zero-copy, the track's identity and state, enabled, mute,
+//! stop, applyConstraints and the errors.
+
+#[path = "common/track.rs"]
+mod track;
+
+use gst::prelude::*;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+use track::track;
+
+fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: before GStreamer starts any thread; other tests wait here.
+        unsafe { std::env::set_var("GST_MEDIASTREAM_FAKE_DEVICES", "1") };
+        track::init();
+    });
+}
+
+fn caps_of(sample: &gst::Sample) -> gst::Structure {
+    sample.caps().unwrap().structure(0).unwrap().to_owned()
+}
+
+#[test]
+fn settings_match_the_caps_that_flow() {
+    init();
+    let cases = [
+        ("video", "{}", 640, 480, 30.0, "none"),
+        (
+            "video",
+            r#"{"width":{"ideal":1280},"frameRate":30}"#,
+            1280,
+            720,
+            30.0,
+            "none",
+        ),
+        (
+            "video",
+            r#"{"frameRate":{"exact":60}}"#,
+            1920,
+            1080,
+            60.0,
+            "none",
+        ),
+        ("video", r#"{"frameRate":24}"#, 640, 480, 24.0, "none"),
+        (
+            "video",
+            r#"{"width":1000}"#,
+            1000,
+            563,
+            30.0,
+            "crop-and-scale",
+        ),
+        (
+            "video",
+            r#"{"width":{"exact":640},"height":{"exact":480},"frameRate":10,"resizeMode":{"exact":"crop-and-scale"}}"#,
+            640,
+            480,
+            10.0,
+            "crop-and-scale",
+        ),
+        // The front camera's 1920x1080 is MJPEG: decoded inside the track.
+        (
+            "video",
+            r#"{"width":{"exact":1920},"height":{"exact":1080},"resizeMode":{"exact":"none"}}"#,
+            1920,
+            1080,
+            30.0,
+            "none",
+        ),
+    ];
+    for (kind, constraints, w, h, fps, resize) in cases {
+        let t = track(kind, constraints, "");
+        if t.play().is_err() {
+            panic!("{constraints}: {}", track::error_of(&t.pipeline));
+        }
+        let sample = t
+            .pull()
+            .unwrap_or_else(|| panic!("{constraints}: no sample"));
+        let caps = caps_of(&sample);
+        let settings = t.settings();
+        assert_eq!(caps.name(), "video/x-raw", "{constraints}");
+        assert_eq!(
+            (
+                caps.get::<i32>("width").unwrap(),
+                caps.get::<i32>("height").unwrap()
+            ),
+            (w, h),
+            "{constraints}"
+        );
+        let f = caps.get::<gst::Fraction>("framerate").unwrap();
+        assert!(
+            (f.numer() as f64 / f.denom() as f64 - fps).abs() < 1e-9,
+            "{constraints}: {caps}"
+        );
+        assert_eq!(settings.get::<i32>("width").unwrap(), w, "{constraints}");
+        assert_eq!(settings.get::<i32>("height").unwrap(), h, "{constraints}");
+        assert_eq!(
+            settings.get::<f64>("frameRate").unwrap(),
+            fps,
+            "{constraints}"
+        );
+        assert_eq!(
+            settings.get::<&str>("resizeMode").unwrap(),
+            resize,
+            "{constraints}"
+        );
+    }
+    for (constraints, processing) in [
+        ("{}", false),
+        (r#"{"echoCancellation":{"exact":true}}"#, true),
+    ] {
+        let t = track("audio", constraints, "");
+        if t.play().is_err() {
+            panic!("{constraints}: {}", track::error_of(&t.pipeline));
+        }
+        let caps = caps_of(&t.pull().unwrap());
+        let settings = t.settings();
+        assert_eq!(
+            caps.get::<i32>("rate").unwrap(),
+            settings.get::<i32>("sampleRate").unwrap()
+        );
+        assert_eq!(
+            caps.get::<i32>("channels").unwrap(),
+            settings.get::<i32>("channelCount").unwrap()
+        );
+        assert_eq!(
+            settings.get::<bool>("echoCancellation").unwrap(),
+            processing
+        );
+        let bin = t.src.downcast_ref::<gst::Bin>().unwrap();
+        assert_eq!(
+            bin.by_name_recurse_up("webrtcdsp0").is_some()
+                || bin
+                    .children()
+                    .iter()
+                    .any(|e| e.factory().unwrap().name() == "webrtcdsp"),
+            processing
+        );
+    }
+}
+
+#[test]
+fn native_path_is_zero_copy() {
+    init();
+    let t = track("video", "{}", "");
+    let children = t.src.downcast_ref::<gst::Bin>().unwrap().children();
+    // Selection happens on NULL -> READY; before that the bin is empty.
+    assert!(children.is_empty());
+    t.pipeline.set_state(gst::State::Ready).unwrap();
+    let names: Vec<String> = t
+        .src
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .children()
+        .iter()
+        .map(|e| e.factory().unwrap().name().to_string())
+        .collect();
+    let mut sorted = names.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        ["capsfilter", "mediastreamfakesrc"],
+        "the native path adds nothing else"
+    );
+    let produced = Arc::new(Mutex::new(Vec::<usize>::new()));
+    let p = produced.clone();
+    t.device_element().static_pad("src").unwrap().add_probe(
+        gst::PadProbeType::BUFFER,
+        move |_, info| {
+            if let Some(gst::PadProbeData::Buffer(b)) = &info.data {
+                p.lock().unwrap().push(b.peek_memory(0).as_ptr() as usize);
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+    t.play().unwrap();
+    for _ in 0..10 {
+        let sample = t.pull().unwrap();
+        let mem = sample.buffer().unwrap().peek_memory(0).as_ptr() as usize;
+        assert!(
+            produced.lock().unwrap().contains(&mem),
+            "a buffer at src is not the device's"
+        );
+    }
+}
+
+#[test]
+fn identity_and_state_in_the_stream() {
+    init();
+    let t = track("video", r#"{"facingMode":"environment"}"#, "");
+    t.play().unwrap();
+    t.pull().unwrap();
+    let pad = t.sink.static_pad("sink").unwrap();
+    let track_id = t.src.property::<String>("track-id");
+    assert_eq!(track_id.len(), 36);
+    let start = pad.sticky_event::<gst::event::StreamStart>(0).unwrap();
+    assert_eq!(start.stream_id(), track_id);
+    assert!(start.group_id().is_some());
+    let stream = start.stream().unwrap();
+    assert_eq!(stream.stream_type(), gst::StreamType::VIDEO);
+    assert_eq!(
+        stream
+            .tags()
+            .unwrap()
+            .get::<gst::tags::Title>()
+            .unwrap()
+            .get(),
+        "Fake back camera"
+    );
+    let state = pad
+        .sticky_event::<gst::event::CustomDownstreamSticky>(0)
+        .unwrap();
+    let s = state.structure().unwrap();
+    assert_eq!(s.name(), "mediastream-track-state");
+    assert_eq!(s.get::<&str>("track-id").unwrap(), track_id);
+    assert_eq!(s.get::<&str>("kind").unwrap(), "video");
+    assert_eq!(s.get::<&str>("label").unwrap(), "Fake back camera");
+    assert_eq!(s.get::<&str>("device-id").unwrap(), "fake-camera-back");
+    assert_eq!(s.get::<&str>("ready-state").unwrap(), "live");
+    assert!(s.get::<bool>("enabled").unwrap());
+    assert!(!s.get::<bool>("muted").unwrap());
+    assert_eq!(
+        s.get::<gst::Structure>("settings")
+            .unwrap()
+            .get::<i32>("width")
+            .unwrap(),
+        1920
+    );
+    assert_eq!(t.src.property::<String>("label"), "Fake back camera");
+    let caps = t.src.property::<gst::Structure>("capabilities");
+    assert_eq!(
+        caps.get::<gst::IntRange<i32>>("width").unwrap(),
+        gst::IntRange::new(1, 3840)
+    );
+    let supported = t.src.property::<gst::Structure>("supported-constraints");
+    assert!(supported.get::<bool>("resizeMode").unwrap());
+}
+
+fn all_zero(sample: &gst::Sample) -> bool {
+    sample
+        .buffer()
+        .unwrap()
+        .map_readable()
+        .unwrap()
+        .iter()
+        .all(|&b| b == 0)
+}
+
+#[test]
+fn disabled_video_is_black_and_reused() {
+    init();
+    let t = track(
+        "video",
+        "{}",
+        "videoconvert ! capsfilter caps=video/x-raw,format=RGB",
+    );
+    t.src.set_property("enabled", false);
+    let at_src = Arc::new(Mutex::new(Vec::<usize>::new()));
+    let a = at_src.clone();
+    t.pipeline.set_state(gst::State::Ready).unwrap();
+    t.src
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(gst::PadProbeData::Buffer(b)) = &info.data {
+                a.lock().unwrap().push(b.peek_memory(0).as_ptr() as usize);
+            }
+            gst::PadProbeReturn::Ok
+        });
+    t.play().unwrap();
+    for _ in 0..5 {
+        let s = t.pull().unwrap();
+        let m = s.buffer().unwrap().map_readable().unwrap();
+        let nz: Vec<(usize, u8)> = m
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b != 0)
+            .take(8)
+            .map(|(i, b)| (i, *b))
+            .collect();
+        assert!(
+            nz.is_empty(),
+            "black is all zero in RGB: {nz:?} {}",
+            s.caps().unwrap()
+        );
+    }
+    let seen = at_src.lock().unwrap().clone();
+    assert!(seen.len() >= 5);
+    assert!(
+        seen.iter().all(|&m| m == seen[0]),
+        "one black frame, reused"
+    );
+    let state = t
+        .sink
+        .static_pad("sink")
+        .unwrap()
+        .sticky_event::<gst::event::CustomDownstreamSticky>(0)
+        .unwrap();
+    assert!(!state.structure().unwrap().get::<bool>("enabled").unwrap());
+    t.src.set_property("enabled", true);
+    let mut back = false;
+    for _ in 0..10 {
+        if !all_zero(&t.pull().unwrap()) {
+            back = true;
+            break;
+        }
+    }
+    assert!(back, "device frames again after enabled=true");
+}
+
+#[test]
+fn disabled_audio_is_silence() {
+    init();
+    let t = track("audio", "{}", "");
+    t.play().unwrap();
+    assert!(
+        !all_zero(&t.pull().unwrap()),
+        "the fake microphone plays a tone"
+    );
+    t.src.set_property("enabled", false);
+    let mut silent = 0;
+    for _ in 0..20 {
+        if all_zero(&t.pull().unwrap()) {
+            silent += 1;
+        }
+    }
+    assert!(silent >= 15, "silence once disabled ({silent} of 20)");
+}
+
+#[test]
+fn mute_and_unmute() {
+    init();
+    let t = track("video", "{}", "");
+    t.src.set_property("mute-timeout", 200u32);
+    let (tx, rx) = mpsc::channel();
+    for name in ["mute", "unmute"] {
+        let tx = tx.clone();
+        t.src.connect(name, false, move |_| {
+            let _ = tx.send(name);
+            None
+        });
+    }
+    t.play().unwrap();
+    t.pull().unwrap();
+    // The device stalls: nothing leaves its pad.
+    let pad = t.device_element().static_pad("src").unwrap();
+    let block = pad
+        .add_probe(
+            gst::PadProbeType::BLOCK | gst::PadProbeType::BUFFER,
+            |_, _| gst::PadProbeReturn::Ok,
+        )
+        .unwrap();
+    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "mute");
+    assert!(t.src.property::<bool>("muted"));
+    assert!(
+        t.wait_message("mediastream-track-mute", Duration::from_secs(2))
+            .is_some()
+    );
+    pad.remove_probe(block);
+    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "unmute");
+    assert!(!t.src.property::<bool>("muted"));
+}
+
+#[test]
+fn stop_ends_the_track_and_releases_the_device() {
+    init();
+    let t = track("video", "{}", "");
+    let ended = Arc::new(Mutex::new(false));
+    let e = ended.clone();
+    t.src.connect("ended", false, move |_| {
+        *e.lock().unwrap() = true;
+        None
+    });
+    t.play().unwrap();
+    t.pull().unwrap();
+    let device = t.device_element();
+    t.src.emit_by_name::<()>("stop", &[]);
+    let mut eos = false;
+    for _ in 0..50 {
+        if t.pull().is_none() {
+            eos = t.sink.property::<bool>("eos");
+            break;
+        }
+    }
+    assert!(eos, "EOS reaches the sink");
+    let mut released = false;
+    for _ in 0..50 {
+        if device.current_state() == gst::State::Null {
+            released = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(released, "the device element is NULL");
+    assert_eq!(
+        t.src
+            .property_value("ready-state")
+            .get::<gstmediastream::mediastreamsrc::ReadyState>()
+            .unwrap(),
+        gstmediastream::mediastreamsrc::ReadyState::Ended
+    );
+    assert!(!*ended.lock().unwrap(), "stop() fires no ended");
+}
+
+#[test]
+fn apply_constraints_switches_and_switches_back() {
+    init();
+    let t = track(
+        "video",
+        r#"{"width":{"exact":1280},"height":{"exact":720}}"#,
+        "",
+    );
+    t.play().unwrap();
+    t.pull_width(1280);
+    let stream_id = t
+        .sink
+        .static_pad("sink")
+        .unwrap()
+        .sticky_event::<gst::event::StreamStart>(0)
+        .unwrap()
+        .stream_id()
+        .to_owned();
+    let r = t.src.emit_by_name::<gst::Structure>(
+        "apply-constraints",
+        &[&r#"{"width":{"exact":640},"height":{"exact":360}}"#],
+    );
+    assert!(r.get::<bool>("success").unwrap(), "{r}");
+    let s = t.pull_width(640);
+    assert_eq!(caps_of(&s).get::<i32>("height").unwrap(), 360);
+    assert_eq!(
+        t.settings().get::<&str>("resizeMode").unwrap(),
+        "crop-and-scale"
+    );
+    assert!(
+        t.wait_message("mediastream-track-settings-changed", Duration::from_secs(2))
+            .is_some()
+    );
+    // Same stream, no EOS.
+    let again = t
+        .sink
+        .static_pad("sink")
+        .unwrap()
+        .sticky_event::<gst::event::StreamStart>(0)
+        .unwrap();
+    assert_eq!(again.stream_id(), stream_id);
+    assert!(!t.sink.property::<bool>("eos"));
+    // Back through the property.
+    t.src.set_property(
+        "constraints",
+        r#"{"width":{"exact":1280},"height":{"exact":720}}"#,
+    );
+    t.pull_width(1280);
+    assert_eq!(t.settings().get::<&str>("resizeMode").unwrap(), "none");
+}
+
+#[test]
+fn apply_constraints_failure_keeps_the_settings() {
+    init();
+    let t = track("video", r#"{"width":{"exact":1280}}"#, "");
+    let (tx, rx) = mpsc::channel();
+    t.src.connect("overconstrained", false, move |args| {
+        let _ = tx.send((
+            args[1].get::<String>().unwrap(),
+            args[2].get::<String>().unwrap(),
+        ));
+        None
+    });
+    t.play().unwrap();
+    t.pull_width(1280);
+    let r = t
+        .src
+        .emit_by_name::<gst::Structure>("apply-constraints", &[&r#"{"width":{"exact":10000}}"#]);
+    assert!(!r.get::<bool>("success").unwrap());
+    assert_eq!(r.get::<&str>("name").unwrap(), "OverconstrainedError");
+    assert_eq!(r.get::<&str>("constraint").unwrap(), "width");
+    let (constraint, message) = rx.recv_timeout(Duration::from_secs(2)).unwrap();
+    assert_eq!(constraint, "width");
+    assert!(
+        message.contains("cannot deliver width = 10000"),
+        "{message}"
+    );
+    assert_eq!(t.settings().get::<i32>("width").unwrap(), 1280);
+    assert_eq!(
+        t.src.property::<String>("constraints"),
+        r#"{"width":{"exact":1280}}"#
+    );
+    t.pull_width(1280);
+    let r = t
+        .src
+        .emit_by_name::<gst::Structure>("apply-constraints", &[&"{nope"]);
+    assert_eq!(r.get::<&str>("name").unwrap(), "TypeError");
+}
+
+#[test]
+fn selection_errors_fail_the_state_change_with_details() {
+    init();
+    let cases = [
+        (
+            "video",
+            r#"{"width":{"min":100000000}}"#,
+            "OverconstrainedError",
+            Some("width"),
+            "OverconstrainedError: width: no device can deliver width >= 100000000 (largest: 3840)",
+        ),
+        (
+            "video",
+            r#"{"width": 640,}"#,
+            "TypeError",
+            None,
+            "TypeError: malformed JSON at line 1, column 15",
+        ),
+        (
+            "video",
+            r#"{"width":"wide"}"#,
+            "TypeError",
+            None,
+            "TypeError: width: expected a number",
+        ),
+        (
+            "audio",
+            r#"{"deviceId":{"exact":"fake-camera-front"}}"#,
+            "OverconstrainedError",
+            Some("deviceId"),
+            "OverconstrainedError: deviceId: no device can deliver deviceId = \"fake-camera-front\"",
+        ),
+    ];
+    for (kind, constraints, name, constraint, text) in cases {
+        let t = track(kind, constraints, "");
+        assert!(
+            t.pipeline.set_state(gst::State::Ready).is_err(),
+            "{constraints}"
+        );
+        let (err, details) = track::error_details(&t.pipeline);
+        assert!(
+            err.message().starts_with(text),
+            "{constraints}: {}",
+            err.message()
+        );
+        assert_eq!(details.name(), "mediastream-error");
+        assert_eq!(details.get::<&str>("name").unwrap(), name);
+        assert_eq!(details.get::<&str>("constraint").ok(), constraint);
+    }
+}
