@@ -14,6 +14,23 @@ pub mod mediastreamsrc;
 
 use gst::glib;
 
+/// Makes the plugin's elements and device provider available when this
+/// crate is used as a Rust library. Inside the plugin loaded by GStreamer
+/// it does nothing; otherwise it registers this code's own types, so a stale
+/// `mediastream` plugin in the registry cache (an older build on
+/// GST_PLUGIN_PATH) never stands in for it. Needs `gst::init()` first.
+pub fn ensure_registered() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let loaded = gst::Registry::get()
+            .find_plugin("mediastream")
+            .is_some_and(|p| p.is_loaded());
+        if !loaded {
+            let _ = plugin_register_static();
+        }
+    });
+}
+
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     mediastreamfakesrc::register(plugin)?;
     fakedeviceprovider::register(plugin)?;

@@ -172,15 +172,17 @@ fn watch_prints_devicechange_when_the_file_changes() {
     let dir = TempDir::new("watch");
     let path = dir.join("devices.json");
     write_devices(&path, &["one", "two"]);
-    let mut child = Command::new(common::example("enumerate_devices"))
-        .arg("--watch")
-        .env(ENV, &path)
-        .env_remove("GST_PLUGIN_PATH")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = common::Killed(
+        Command::new(common::example("enumerate_devices"))
+            .arg("--watch")
+            .env(ENV, &path)
+            .env_remove("GST_PLUGIN_PATH")
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
     let (tx, rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
+    let stdout = child.0.stdout.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
             if tx.send(line).is_err() {
@@ -225,15 +227,23 @@ fn watch_prints_devicechange_when_the_file_changes() {
             ("removed".to_owned(), "two".to_owned())
         ]
     );
-    let _ = child.kill();
-    let _ = child.wait();
+
+    // A new default is not an unplug: reordering makes "three" the default
+    // and "one" not; the next line is the device added after it.
+    write_devices(&path, &["three", "one"]);
+    std::thread::sleep(Duration::from_millis(500));
+    write_devices(&path, &["three", "one", "four"]);
+    let v: Value = serde_json::from_str(&next()).unwrap();
+    assert_eq!(
+        (v["change"].as_str(), v["device"]["deviceId"].as_str()),
+        (Some("added"), Some("four")),
+        "{v}"
+    );
 }
 
 fn init() {
     gst::init().unwrap();
-    if gst::ElementFactory::find("mediastreamfakesrc").is_none() {
-        gstmediastream::plugin_register_static().unwrap();
-    }
+    gstmediastream::ensure_registered();
 }
 
 fn fake_source(caps: &str) -> gst::Element {

@@ -7,7 +7,7 @@ mod common;
 
 use serde_json::Value;
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -137,14 +137,7 @@ fn device_ids_are_the_same_in_two_processes() {
     assert_eq!(first, ids(&enumerate()));
 }
 
-struct Killed(Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+use common::Killed;
 
 #[test]
 fn killing_a_camera_process_is_a_removal() {
@@ -215,4 +208,90 @@ fn killing_a_camera_process_is_a_removal() {
             break;
         }
     }
+}
+
+#[path = "common/track.rs"]
+mod track;
+
+/// A camera process that dies ends its track (`ended` + EOS), not with an
+/// error: a real provider's device going away mid-capture.
+#[test]
+fn killing_a_camera_process_ends_its_track() {
+    use gst::prelude::*;
+    if !daemons_running() {
+        return;
+    }
+    let camera = Killed(
+        Command::new("gst-launch-1.0")
+            .args([
+                "-q",
+                "videotestsrc",
+                "is-live=true",
+                "!",
+                "video/x-raw,format=YUY2,width=320,height=240,framerate=15/1",
+                "!",
+                "pipewiresink",
+                "mode=provide",
+                "stream-properties=props,media.class=Video/Source,node.description=TrackCamera",
+            ])
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    track::init();
+    let media = gstmediastream::devices::monitor::MediaDevices::get();
+    let mut id = None;
+    for _ in 0..100 {
+        id = media
+            .devices()
+            .unwrap()
+            .into_iter()
+            .find(|d| d.info.label == "TrackCamera")
+            .map(|d| d.info.device_id);
+        if id.is_some() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let id = id.expect("TrackCamera listed within 10 s");
+    let t = track::track(
+        "video",
+        &format!(r#"{{"deviceId":{{"exact":"{id}"}}}}"#),
+        "",
+    );
+    let (tx, rx) = mpsc::channel();
+    t.src.connect("ended", false, move |_| {
+        let _ = tx.send(());
+        None
+    });
+    t.play().unwrap();
+    let first = t.pull().expect("frames from the PipeWire camera");
+    assert_eq!(
+        first
+            .caps()
+            .unwrap()
+            .structure(0)
+            .unwrap()
+            .get::<i32>("width")
+            .unwrap(),
+        320
+    );
+    drop(camera);
+    rx.recv_timeout(Duration::from_secs(10))
+        .expect("ended within 10 s of the kill");
+    let mut eos = false;
+    for _ in 0..200 {
+        if t.pull().is_none() {
+            eos = t.sink.property::<bool>("eos");
+            break;
+        }
+    }
+    assert!(eos, "EOS after the camera died");
+    assert!(
+        t.pipeline
+            .bus()
+            .unwrap()
+            .pop_filtered(&[gst::MessageType::Error])
+            .is_none()
+    );
 }

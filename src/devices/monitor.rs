@@ -19,7 +19,6 @@ use crate::devices::file::DEFAULT_LATENCY;
 use gst::prelude::*;
 use sha2::{Digest, Sha256};
 use std::sync::{Arc, LazyLock, Mutex, OnceLock};
-use std::time::Duration;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -226,20 +225,10 @@ impl MediaDevices {
     }
 }
 
-/// Registers the plugin's types when no `mediastream` plugin is loaded
-/// (the library used from Rust, not through GST_PLUGIN_PATH).
-fn ensure_plugin() {
-    if gst::Registry::get().find_plugin("mediastream").is_none()
-        && gst::DeviceProviderFactory::find(FAKE_PROVIDER).is_none()
-    {
-        let _ = crate::plugin_register_static();
-    }
-}
-
 fn start() -> Result<Mutex<Inner>, String> {
     gst::init().map_err(|e| format!("cannot initialize GStreamer: {e}"))?;
     let (source, bus, devices) = if FakeSource::from_env().is_some() {
-        ensure_plugin();
+        crate::ensure_registered();
         let provider = gst::DeviceProviderFactory::by_name(FAKE_PROVIDER).ok_or_else(|| {
             format!("{FAKE_PROVIDER} is not available: is the mediastream plugin installed?")
         })?;
@@ -278,10 +267,11 @@ fn watch(bus: gst::Bus) {
     let this = MediaDevices::get();
     loop {
         let Some(msg) = bus.timed_pop_filtered(
-            gst::ClockTime::from_mseconds(Duration::from_millis(200).as_millis() as u64),
+            gst::ClockTime::from_mseconds(200),
             &[
                 gst::MessageType::DeviceAdded,
                 gst::MessageType::DeviceRemoved,
+                gst::MessageType::DeviceChanged,
             ],
         ) else {
             continue;
@@ -310,6 +300,19 @@ fn watch(bus: gst::Bus) {
                     DeviceChange::Removed(inner.devices.remove(pos)),
                     this.subscribers(),
                 )
+            }
+            gst::MessageView::DeviceChanged(m) => {
+                // Same device, new details (e.g. now the default): no devicechange.
+                let (new, old) = m.device_changed();
+                let Some(d) = media_device(&new) else {
+                    continue;
+                };
+                let Ok(inner) = this.inner() else { return };
+                let mut inner = inner.lock().unwrap();
+                if let Some(slot) = inner.devices.iter_mut().find(|x| x.device == old) {
+                    *slot = d;
+                }
+                continue;
             }
             _ => continue,
         };

@@ -110,28 +110,36 @@ impl FakeDeviceProvider {
             }
         };
         let new = devices_from(&specs, origin);
-        let (removed, added) = {
+        // The same device whatever it says of being the default: a new
+        // default is a device-changed, not an unplug.
+        let same = |a: &DeviceSpec, b: &DeviceSpec| {
+            DeviceSpec {
+                is_default: b.is_default,
+                ..a.clone()
+            } == *b
+        };
+        let (removed, added, changed) = {
             let mut state = self.state.lock().unwrap();
             let removed: Vec<_> = state
                 .devices
                 .iter()
-                .filter(|d| !specs.contains(d.imp().spec()))
+                .filter(|d| !specs.iter().any(|s| same(s, d.imp().spec())))
                 .cloned()
-                .collect();
-            let old: Vec<DeviceSpec> = state
-                .devices
-                .iter()
-                .map(|d| d.imp().spec().clone())
                 .collect();
             let mut next = Vec::new();
             let mut added = Vec::new();
+            let mut changed = Vec::new();
             for d in new {
                 match state
                     .devices
                     .iter()
-                    .find(|o| o.imp().spec() == d.imp().spec())
+                    .find(|o| same(o.imp().spec(), d.imp().spec()))
                 {
-                    Some(same) => next.push(same.clone()),
+                    Some(old) if old.imp().spec() == d.imp().spec() => next.push(old.clone()),
+                    Some(old) => {
+                        changed.push((d.clone(), old.clone()));
+                        next.push(d);
+                    }
                     None => {
                         added.push(d.clone());
                         next.push(d);
@@ -141,19 +149,22 @@ impl FakeDeviceProvider {
             gst::info!(
                 CAT,
                 imp = self,
-                "{origin} changed: {} removed, {} added (had {})",
+                "{origin} changed: {} removed, {} added, {} changed",
                 removed.len(),
                 added.len(),
-                old.len()
+                changed.len()
             );
             state.devices = next;
-            (removed, added)
+            (removed, added, changed)
         };
         for d in &removed {
             self.obj().device_remove(d);
         }
         for d in &added {
             self.obj().device_add(d);
+        }
+        for (new, old) in &changed {
+            self.obj().device_changed(new, old);
         }
     }
 }

@@ -13,9 +13,7 @@ pub struct Track {
 
 pub fn init() {
     gst::init().unwrap();
-    if gst::ElementFactory::find("mediastreamsrc").is_none() {
-        gstmediastream::plugin_register_static().unwrap();
-    }
+    gstmediastream::ensure_registered();
 }
 
 pub fn track(kind: &str, constraints: &str, downstream: &str) -> Track {
