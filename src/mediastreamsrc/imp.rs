@@ -389,7 +389,11 @@ impl BinImpl for MediaStreamSrc {
     fn handle_message(&self, msg: gst::Message) {
         // A failing or ending device ends the track; it is not the
         // pipeline's error (DESIGN section 6: muxers must finish their files).
-        if let gst::MessageView::Error(e) = msg.view() {
+        if let gst::MessageView::Error(e) = msg.view()
+            && e.error().is::<gst::ResourceError>()
+        {
+            // A resource error is the device failing or gone; a stream
+            // error (negotiation, flow) is the pipeline's and goes up.
             let from_chain = msg.src().is_some_and(|src| {
                 self.state.lock().unwrap().chain.first().is_some_and(|dev| {
                     src == dev.upcast_ref::<gst::Object>() || src.has_as_ancestor(dev)
@@ -774,13 +778,13 @@ impl MediaStreamSrc {
 
     fn probe(&self, pad: &gst::Pad, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
         match &mut info.data {
-            Some(gst::PadProbeData::Event(ev)) => self.on_event(ev),
+            Some(gst::PadProbeData::Event(ev)) => self.on_event(pad, ev),
             Some(gst::PadProbeData::Buffer(buf)) => self.on_buffer(pad, buf),
             _ => gst::PadProbeReturn::Ok,
         }
     }
 
-    fn on_event(&self, ev: &mut gst::Event) -> gst::PadProbeReturn {
+    fn on_event(&self, pad: &gst::Pad, ev: &mut gst::Event) -> gst::PadProbeReturn {
         match ev.view() {
             gst::EventView::StreamStart(s) => {
                 // The track's identity: stream-id = track id, one GstStream.
@@ -842,11 +846,27 @@ impl MediaStreamSrc {
                 state.caps = Some(caps);
                 state.blank = None;
                 state.state_dirty = true;
+                let settings = state.settings.clone();
+                drop(state);
+                // The settings now describe what flows: first negotiation,
+                // or a switch after applyConstraints.
+                if let Some(settings) = settings {
+                    let obj = self.obj();
+                    obj.notify("settings");
+                    let s = gst::Structure::builder("mediastream-track-settings-changed")
+                        .field("track-id", &self.track_id)
+                        .field("settings", settings_structure(&settings))
+                        .build();
+                    let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+                }
                 gst::PadProbeReturn::Ok
             }
             gst::EventView::Eos(_) => {
                 let stopped = self.state.lock().unwrap().finished;
-                if !stopped {
+                // EOS after downstream returned EOS (it asked for the end)
+                // is not the device ending.
+                let asked = pad.last_flow_result() == Err(gst::FlowError::Eos);
+                if !stopped && !asked {
                     // The device ended on its own: the track ends.
                     self.mark_ended(true);
                 }
@@ -1076,14 +1096,8 @@ impl MediaStreamSrc {
         if old.as_ref() != Some(&sel.settings) {
             self.switch(&device, &sel.settings, sel.mode_index)?;
         }
-        let obj = self.obj();
-        obj.notify("constraints");
-        obj.notify("settings");
-        let s = gst::Structure::builder("mediastream-track-settings-changed")
-            .field("track-id", &self.track_id)
-            .field("settings", settings_structure(&sel.settings))
-            .build();
-        let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+        // `mediastream-track-settings-changed` follows with the new caps.
+        self.obj().notify("constraints");
         Ok(())
     }
 
