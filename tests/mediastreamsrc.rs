@@ -344,6 +344,19 @@ fn mute_and_unmute() {
             None
         });
     }
+    let gaps = Arc::new(Mutex::new(0u32));
+    let g = gaps.clone();
+    t.sink.static_pad("sink").unwrap().add_probe(
+        gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |_, info| {
+            if let Some(gst::PadProbeData::Event(e)) = &info.data
+                && e.type_() == gst::EventType::Gap
+            {
+                *g.lock().unwrap() += 1;
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
     t.play().unwrap();
     t.pull().unwrap();
     // The device stalls: nothing leaves its pad.
@@ -359,6 +372,11 @@ fn mute_and_unmute() {
     assert!(
         t.wait_message("mediastream-track-mute", Duration::from_secs(2))
             .is_some()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        *gaps.lock().unwrap() >= 1,
+        "GAP events keep downstream moving while muted"
     );
     pad.remove_probe(block);
     assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "unmute");
