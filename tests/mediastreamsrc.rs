@@ -204,6 +204,16 @@ fn identity_and_state_in_the_stream() {
     assert_eq!(stream.stream_type(), gst::StreamType::VIDEO);
     assert_eq!(
         stream
+            .caps()
+            .unwrap()
+            .structure(0)
+            .unwrap()
+            .get::<i32>("width")
+            .unwrap(),
+        1920
+    );
+    assert_eq!(
+        stream
             .tags()
             .unwrap()
             .get::<gst::tags::Title>()

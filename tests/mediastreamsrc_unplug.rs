@@ -15,7 +15,8 @@ fn write_devices(path: &Path, ids: &[&str]) {
         .iter()
         .map(|id| {
             format!(
-                r#"{{"kind": "videoinput", "label": "Camera {id}", "deviceId": "{id}", "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1"}}"#
+                r#"{{"kind": "videoinput", "label": "Camera {id}", "deviceId": "{id}", "broken": {}, "caps": "video/x-raw,format=I420,width=320,height=240,framerate=30/1"}}"#,
+                *id == "broken"
             )
         })
         .collect();
@@ -29,7 +30,7 @@ fn unplugged_device_ends_its_track_only() {
     let dir = std::env::temp_dir().join(format!("gst-mediastream-unplug-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("devices.json");
-    write_devices(&path, &["a", "b"]);
+    write_devices(&path, &["a", "b", "broken"]);
     // SAFETY: the only test of this binary, before any other thread exists.
     unsafe { std::env::set_var("GST_MEDIASTREAM_FAKE_DEVICES", &path) };
     track::init();
@@ -40,6 +41,17 @@ fn unplugged_device_ends_its_track_only() {
     let (err, details) = track::error_details(&t.pipeline);
     assert!(err.matches(gst::ResourceError::NotFound), "{err}");
     assert_eq!(details.get::<&str>("name").unwrap(), "NotFoundError");
+    drop(t);
+
+    // A device that is listed but cannot be opened.
+    let t = track::track("video", r#"{"deviceId":{"exact":"broken"}}"#, "");
+    assert!(t.pipeline.set_state(gst::State::Ready).is_err());
+    let (err, details) = track::error_details(&t.pipeline);
+    assert_eq!(details.get::<&str>("name").unwrap(), "NotReadableError");
+    assert_eq!(
+        err.message(),
+        "NotReadableError: could not start the device 'Camera broken': Could not open device 'broken': it is busy or broken"
+    );
     drop(t);
 
     let a = track::track("video", r#"{"deviceId":{"exact":"a"}}"#, "");
@@ -54,7 +66,7 @@ fn unplugged_device_ends_its_track_only() {
     a.pull().unwrap();
     b.pull().unwrap();
 
-    write_devices(&path, &["b"]);
+    write_devices(&path, &["b", "broken"]);
     rx.recv_timeout(Duration::from_secs(5))
         .expect("ended within 5 s of the unplug");
     assert!(

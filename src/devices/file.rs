@@ -37,6 +37,9 @@ pub struct DeviceSpec {
     pub caps: String,
     pub latency: f64,
     pub live: bool,
+    /// `"broken": true`: the device is listed but cannot be opened, like a
+    /// camera another program holds (for testing NotReadableError).
+    pub broken: bool,
 }
 
 /// A fake-device file that cannot be used: names the file, the device index
@@ -204,6 +207,7 @@ fn parse_device(
         caps,
         latency,
         live: boolean("live", true)?,
+        broken: boolean("broken", false)?,
     })
 }
 

@@ -268,6 +268,7 @@ impl DeviceImpl for FakeDevice {
                 .property("pattern", fake::pattern_for(*index))
                 .property("frequency", fake::frequency_for(*index))
                 .property("is-live", spec.live)
+                .property("broken", spec.broken)
                 .property("device-id", &spec.device_id)
                 .property("file", file)
                 .build(),

@@ -25,6 +25,7 @@ struct Settings {
     is_live: bool,
     device_id: String,
     file: String,
+    broken: bool,
 }
 
 impl Default for Settings {
@@ -36,6 +37,7 @@ impl Default for Settings {
             is_live: true,
             device_id: String::new(),
             file: String::new(),
+            broken: false,
         }
     }
 }
@@ -103,6 +105,12 @@ impl ObjectImpl for MediaStreamFakeSrc {
                     .blurb("deviceId of the fake device this element captures from")
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecBoolean::builder("broken")
+                    .nick("Broken")
+                    .blurb("Fail to open, like a camera another program holds (a device file's \"broken\": true)")
+                    .default_value(false)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecString::builder("file")
                     .nick("Device file")
                     .blurb("Fake-device file the device comes from; when the device leaves the file, the element fails as an unplugged camera does. Empty for the built-in set")
@@ -124,6 +132,7 @@ impl ObjectImpl for MediaStreamFakeSrc {
             "is-live" => s.is_live = value.get().unwrap(),
             "device-id" => s.device_id = value.get::<Option<String>>().unwrap().unwrap_or_default(),
             "file" => s.file = value.get::<Option<String>>().unwrap().unwrap_or_default(),
+            "broken" => s.broken = value.get().unwrap(),
             _ => unimplemented!(),
         }
     }
@@ -137,6 +146,7 @@ impl ObjectImpl for MediaStreamFakeSrc {
             "is-live" => s.is_live.to_value(),
             "device-id" => s.device_id.to_value(),
             "file" => s.file.to_value(),
+            "broken" => s.broken.to_value(),
             _ => unimplemented!(),
         }
     }
@@ -185,8 +195,11 @@ impl ElementImpl for MediaStreamFakeSrc {
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
         if transition == gst::StateChange::NullToReady {
+            let broken = self.settings.lock().unwrap().broken;
             self.build().map_err(|e| {
-                gst::element_imp_error!(self, gst::CoreError::Negotiation, ("{}", e));
+                if !broken {
+                    gst::element_imp_error!(self, gst::CoreError::Negotiation, ("{}", e));
+                }
                 gst::StateChangeError
             })?;
         }
@@ -238,6 +251,7 @@ impl MediaStreamFakeSrc {
         settings.pattern = fake::pattern_for(index).to_owned();
         settings.frequency = fake::frequency_for(index);
         settings.is_live = spec.live;
+        settings.broken = spec.broken;
         if let FakeSource::File(p) = &source {
             settings.file = p.display().to_string();
         }
@@ -247,6 +261,18 @@ impl MediaStreamFakeSrc {
     /// Builds the source chain for the caps downstream asked for.
     fn build(&self) -> Result<(), String> {
         let (settings, caps) = self.resolved_settings()?;
+        if settings.broken {
+            gst::element_imp_error!(
+                self,
+                gst::ResourceError::OpenRead,
+                (
+                    "Could not open device '{}': it is busy or broken",
+                    settings.device_id
+                ),
+                ["the fake device is marked \"broken\""]
+            );
+            return Err(format!("device '{}' is broken", settings.device_id));
+        }
         let audio = caps
             .structure(0)
             .is_some_and(|s| s.name().starts_with("audio/"));

@@ -74,6 +74,9 @@ struct State {
     watchdog: Option<Watchdog>,
     /// Stopped or ended: buffers from the device are dropped.
     finished: bool,
+    /// The device delivered media: a failure from now on ends the track
+    /// instead of failing getUserMedia with NotReadableError.
+    delivered: bool,
 }
 
 struct Watchdog {
@@ -365,6 +368,10 @@ impl ElementImpl for MediaStreamSrc {
             _ => {}
         }
         let ret = self.parent_change_state(transition);
+        if ret.is_err() && transition == gst::StateChange::NullToReady {
+            // The device could not start: release what selection set up.
+            self.teardown();
+        }
         match transition {
             gst::StateChange::PausedToReady => {
                 let w = self.state.lock().unwrap().watchdog.take();
@@ -407,7 +414,22 @@ impl BinImpl for MediaStreamSrc {
                     e.error(),
                     e.debug()
                 );
-                self.end(&format!("the device failed: {}", e.error()));
+                if self.state.lock().unwrap().delivered {
+                    self.end(&format!("the device failed: {}", e.error()));
+                } else {
+                    let label = self
+                        .state
+                        .lock()
+                        .unwrap()
+                        .device
+                        .as_ref()
+                        .map(|d| d.info.label.clone())
+                        .unwrap_or_default();
+                    self.post_error(&ConstraintError::not_readable(format!(
+                        "could not start the device '{label}': {}",
+                        e.error().message()
+                    )));
+                }
                 return;
             }
         }
@@ -573,6 +595,7 @@ impl MediaStreamSrc {
             state.constraints = constraints;
             state.ready_state = ReadyState::Live;
             state.finished = false;
+            state.delivered = false;
         }
         self.build(&device, &sel.settings, sel.mode_index)
             .map_err(|e| {
@@ -884,6 +907,7 @@ impl MediaStreamSrc {
                 return gst::PadProbeReturn::Drop;
             }
             state.last_media = Some(Instant::now());
+            state.delivered = true;
             if let (Some(pts), Some(d)) = (buf.pts(), buf.duration()) {
                 state.last_end = Some(pts + d);
             }
@@ -986,6 +1010,7 @@ impl MediaStreamSrc {
             state.muted = true;
             state.state_dirty = true;
             state.last_media = Some(Instant::now());
+            state.delivered = true;
             (newly, state.last_end)
         };
         if newly {
