@@ -8,9 +8,7 @@ mod common;
 use common::TempDir;
 use gst::prelude::*;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+use std::process::Command;
 use std::time::Duration;
 
 const ENV: &str = "GST_MEDIASTREAM_FAKE_DEVICES";
@@ -172,51 +170,14 @@ fn watch_prints_devicechange_when_the_file_changes() {
     let dir = TempDir::new("watch");
     let path = dir.join("devices.json");
     write_devices(&path, &["one", "two"]);
-    let mut child = common::Killed(
-        Command::new(common::example("enumerate_devices"))
-            .arg("--watch")
-            .env(ENV, &path)
-            .env_remove("GST_PLUGIN_PATH")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let (tx, rx) = mpsc::channel();
-    let stdout = child.0.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let next = || {
-        rx.recv_timeout(Duration::from_secs(10))
-            .expect("a line within 10 s")
-    };
-    // The initial list is pretty-printed: read up to its closing bracket.
-    let mut initial = String::new();
-    loop {
-        let line = next();
-        initial.push_str(&line);
-        if line == "]" {
-            break;
-        }
-    }
-    assert_eq!(
-        ids(&serde_json::from_str(&initial).unwrap()),
-        ["one", "two"]
-    );
+    let (watch, initial) = common::Watch::spawn(&[(ENV, path.as_os_str())]);
+    assert_eq!(ids(&initial), ["one", "two"]);
 
     write_devices(&path, &["one", "three"]);
     let mut changes: Vec<(String, String)> = (0..2)
         .map(|_| {
-            let v: Value = serde_json::from_str(&next()).unwrap();
-            assert_eq!(v["event"], "devicechange");
-            (
-                v["change"].as_str().unwrap().to_owned(),
-                v["device"]["deviceId"].as_str().unwrap().to_owned(),
-            )
+            let (change, device) = watch.next_change();
+            (change, device["deviceId"].as_str().unwrap().to_owned())
         })
         .collect();
     changes.sort();
@@ -233,11 +194,11 @@ fn watch_prints_devicechange_when_the_file_changes() {
     write_devices(&path, &["three", "one"]);
     std::thread::sleep(Duration::from_millis(500));
     write_devices(&path, &["three", "one", "four"]);
-    let v: Value = serde_json::from_str(&next()).unwrap();
+    let (change, device) = watch.next_change();
     assert_eq!(
-        (v["change"].as_str(), v["device"]["deviceId"].as_str()),
-        (Some("added"), Some("four")),
-        "{v}"
+        (change.as_str(), device["deviceId"].as_str()),
+        ("added", Some("four")),
+        "{device}"
     );
 }
 

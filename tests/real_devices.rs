@@ -6,8 +6,7 @@
 mod common;
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -137,74 +136,27 @@ fn device_ids_are_the_same_in_two_processes() {
     assert_eq!(first, ids(&enumerate()));
 }
 
-use common::Killed;
-
 #[test]
 fn killing_a_camera_process_is_a_removal() {
     if !daemons_running() {
         return;
     }
-    let camera = Killed(
-        Command::new("gst-launch-1.0")
-            .args([
-                "-q",
-                "videotestsrc",
-                "is-live=true",
-                "!",
-                "video/x-raw,format=YUY2,width=320,height=240,framerate=15/1",
-                "!",
-                "pipewiresink",
-                "mode=provide",
-                "stream-properties=props,media.class=Video/Source,node.description=SecondCamera",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut watch = Killed(
-        Command::new(common::example("enumerate_devices"))
-            .arg("--watch")
-            .env_remove("GST_MEDIASTREAM_FAKE_DEVICES")
-            .stdout(Stdio::piped())
-            .spawn()
-            .unwrap(),
-    );
-    let (tx, rx) = mpsc::channel();
-    let stdout = watch.0.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let next = || {
-        rx.recv_timeout(Duration::from_secs(15))
-            .expect("a line within 15 s")
-    };
-    let mut initial = String::new();
-    loop {
-        let line = next();
-        initial.push_str(&line);
-        if line == "]" {
-            break;
-        }
-    }
-    let initial: Value = serde_json::from_str(&initial).unwrap();
+    let camera = common::virtual_camera("SecondCamera");
+    let (watch, initial) = common::Watch::spawn(&[]);
     if by_label(&initial, "SecondCamera").is_none() {
         loop {
-            let v: Value = serde_json::from_str(&next()).unwrap();
-            if v["change"] == "added" && v["device"]["label"] == "SecondCamera" {
+            let (change, device) = watch.next_change();
+            if change == "added" && device["label"] == "SecondCamera" {
                 break;
             }
         }
     }
     drop(camera);
     loop {
-        let v: Value = serde_json::from_str(&next()).unwrap();
-        if v["change"] == "removed" {
-            assert_eq!(v["device"]["label"], "SecondCamera", "{v}");
-            assert_eq!(v["device"]["kind"], "videoinput");
+        let (change, device) = watch.next_change();
+        if change == "removed" {
+            assert_eq!(device["label"], "SecondCamera", "{device}");
+            assert_eq!(device["kind"], "videoinput");
             break;
         }
     }
@@ -221,23 +173,7 @@ fn killing_a_camera_process_ends_its_track() {
     if !daemons_running() {
         return;
     }
-    let camera = Killed(
-        Command::new("gst-launch-1.0")
-            .args([
-                "-q",
-                "videotestsrc",
-                "is-live=true",
-                "!",
-                "video/x-raw,format=YUY2,width=320,height=240,framerate=15/1",
-                "!",
-                "pipewiresink",
-                "mode=provide",
-                "stream-properties=props,media.class=Video/Source,node.description=TrackCamera",
-            ])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
+    let camera = common::virtual_camera("TrackCamera");
     track::init();
     let media = gstmediastream::devices::monitor::MediaDevices::get();
     let mut id = None;

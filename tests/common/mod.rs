@@ -130,3 +130,88 @@ impl Drop for Killed {
         let _ = self.0.wait();
     }
 }
+
+/// `enumerate_devices --watch` with `env`: its initial list, then one
+/// devicechange line at a time.
+pub struct Watch {
+    _child: Killed,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Watch {
+    pub fn spawn(env: &[(&str, &std::ffi::OsStr)]) -> (Watch, serde_json::Value) {
+        use std::io::{BufRead, BufReader};
+        let mut cmd = std::process::Command::new(example("enumerate_devices"));
+        cmd.arg("--watch")
+            .env_remove("GST_PLUGIN_PATH")
+            .env_remove("GST_MEDIASTREAM_FAKE_DEVICES")
+            .stdout(std::process::Stdio::piped());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = Killed(cmd.spawn().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stdout = child.0.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let watch = Watch {
+            _child: child,
+            lines: rx,
+        };
+        // The initial list is pretty-printed: read up to its closing bracket.
+        let mut initial = String::new();
+        loop {
+            let line = watch.next_line();
+            initial.push_str(&line);
+            if line == "]" {
+                break;
+            }
+        }
+        (watch, serde_json::from_str(&initial).unwrap())
+    }
+
+    pub fn next_line(&self) -> String {
+        self.lines
+            .recv_timeout(std::time::Duration::from_secs(15))
+            .expect("a line from enumerate_devices within 15 s")
+    }
+
+    /// The next devicechange, as (change, device).
+    pub fn next_change(&self) -> (String, serde_json::Value) {
+        let v: serde_json::Value = serde_json::from_str(&self.next_line()).unwrap();
+        assert_eq!(v["event"], "devicechange", "{v}");
+        (
+            v["change"].as_str().unwrap().to_owned(),
+            v["device"].clone(),
+        )
+    }
+}
+
+/// A PipeWire virtual camera (`pipewiresink mode=provide`) named `name`,
+/// stopped when dropped.
+pub fn virtual_camera(name: &str) -> Killed {
+    Killed(
+        std::process::Command::new("gst-launch-1.0")
+            .args([
+                "-q",
+                "videotestsrc",
+                "is-live=true",
+                "!",
+                "video/x-raw,format=YUY2,width=320,height=240,framerate=15/1",
+                "!",
+                "pipewiresink",
+                "mode=provide",
+                &format!(
+                    "stream-properties=props,media.class=Video/Source,node.description={name}"
+                ),
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("gst-launch-1.0 runs"),
+    )
+}
