@@ -118,6 +118,10 @@ pub struct IntRange {
 }
 
 impl IntRange {
+    pub const fn new(min: u32, max: u32) -> IntRange {
+        IntRange { min, max }
+    }
+
     pub const fn fixed(v: u32) -> IntRange {
         IntRange { min: v, max: v }
     }

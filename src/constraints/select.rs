@@ -691,14 +691,8 @@ impl Region {
             },
             // Downscale, crop and decimate; never upscale.
             ResizeMode::CropAndScale => Region {
-                w: IntRange {
-                    min: 1,
-                    max: m.width.max,
-                },
-                h: IntRange {
-                    min: 1,
-                    max: m.height.max,
-                },
+                w: IntRange::new(1, m.width.max),
+                h: IntRange::new(1, m.height.max),
                 lo: 0.0,
                 open_low: true,
             },
@@ -851,26 +845,14 @@ impl<'a> Pool<'a> {
                 let shapes = match kind {
                     Kind::Video => video_shapes(
                         &values,
-                        IntRange {
-                            min: wmin,
-                            max: wmax,
-                        },
-                        IntRange {
-                            min: hmin,
-                            max: hmax,
-                        },
+                        IntRange::new(wmin, wmax),
+                        IntRange::new(hmin, hmax),
                         native_aspect,
                     ),
                     Kind::Audio => audio_shapes(
                         &values,
-                        IntRange {
-                            min: wmin,
-                            max: wmax,
-                        },
-                        IntRange {
-                            min: hmin,
-                            max: hmax,
-                        },
+                        IntRange::new(wmin, wmax),
+                        IntRange::new(hmin, hmax),
                         opts.audio_processing,
                     ),
                 };
