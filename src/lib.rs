@@ -11,6 +11,7 @@ pub mod devices;
 pub mod fakedeviceprovider;
 pub mod mediastreamfakesrc;
 pub mod mediastreamsrc;
+pub mod mediastreamtracksink;
 
 use gst::glib;
 
@@ -35,6 +36,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     mediastreamfakesrc::register(plugin)?;
     fakedeviceprovider::register(plugin)?;
     mediastreamsrc::register(plugin)?;
+    mediastreamtracksink::register(plugin)?;
     Ok(())
 }
 

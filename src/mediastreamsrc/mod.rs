@@ -6,6 +6,8 @@ use gst::prelude::*;
 
 mod imp;
 
+pub use imp::TRACK_STATE;
+
 glib::wrapper! {
     pub struct MediaStreamSrc(ObjectSubclass<imp::MediaStreamSrc>)
         @extends gst::Bin, gst::Element, gst::Object,
