@@ -9,6 +9,7 @@
 pub mod constraints;
 pub mod devices;
 pub mod fakedeviceprovider;
+pub mod mediastream;
 pub mod mediastreamfakesrc;
 pub mod mediastreamsrc;
 pub mod mediastreamtracksink;
@@ -37,6 +38,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     fakedeviceprovider::register(plugin)?;
     mediastreamsrc::register(plugin)?;
     mediastreamtracksink::register(plugin)?;
+    mediastream::register(plugin)?;
     Ok(())
 }
 

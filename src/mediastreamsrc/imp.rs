@@ -77,6 +77,22 @@ struct State {
     /// The device delivered media: a failure from now on ends the track
     /// instead of failing getUserMedia with NotReadableError.
     delivered: bool,
+    /// A selection made by a `mediastream` for all its tracks at once.
+    preselected: Option<Preselection>,
+    /// The stream collection to send after the stream-start (`mediastream`).
+    collection: Option<gst::StreamCollection>,
+    collection_sent: bool,
+}
+
+/// What a `mediastream` decided for this track before any device opened.
+pub(crate) struct Preselection {
+    pub device: MediaDevice,
+    pub settings: Settings,
+    pub mode_index: usize,
+    pub constraints_json: String,
+    pub stream: gst::Stream,
+    pub group_id: gst::GroupId,
+    pub collection: gst::StreamCollection,
 }
 
 struct Watchdog {
@@ -568,7 +584,30 @@ impl MediaStreamSrc {
     }
 
     /// NULL -> READY: getUserMedia for one track.
+    /// `mediastream` selects for all tracks before any device opens, then
+    /// hands each track its part.
+    pub(crate) fn preselect(&self, p: Preselection) {
+        self.settings.lock().unwrap().constraints = p.constraints_json.clone();
+        self.state.lock().unwrap().preselected = Some(p);
+    }
+
     fn start(&self) -> Result<(), gst::StateChangeError> {
+        let preselected = self.state.lock().unwrap().preselected.take();
+        if let Some(p) = preselected {
+            let constraints = TrackConstraints::parse(&p.constraints_json).unwrap_or_default();
+            {
+                let mut state = self.state.lock().unwrap();
+                state.constraints = constraints;
+                state.ready_state = ReadyState::Live;
+                state.finished = false;
+                state.delivered = false;
+                state.stream = Some(p.stream);
+                state.group_id = Some(p.group_id);
+                state.collection = Some(p.collection);
+                state.collection_sent = false;
+            }
+            return self.open(&p.device, &p.settings, p.mode_index);
+        }
         let json = self.settings.lock().unwrap().constraints.clone();
         let kind = self.kind();
         let result = TrackConstraints::parse(&json).and_then(|c| {
@@ -597,11 +636,20 @@ impl MediaStreamSrc {
             state.finished = false;
             state.delivered = false;
         }
-        self.build(&device, &sel.settings, sel.mode_index)
-            .map_err(|e| {
-                self.post_error(&e);
-                gst::StateChangeError
-            })?;
+        self.open(&device, &sel.settings, sel.mode_index)
+    }
+
+    /// Builds the chain for the selection and follows the device's removal.
+    fn open(
+        &self,
+        device: &MediaDevice,
+        settings: &Settings,
+        mode: usize,
+    ) -> Result<(), gst::StateChangeError> {
+        self.build(device, settings, mode).map_err(|e| {
+            self.post_error(&e);
+            gst::StateChangeError
+        })?;
         let weak = self.obj().downgrade();
         let id = device.info.device_id.clone();
         let subscription = MediaDevices::get().subscribe(move |change| {
@@ -901,7 +949,7 @@ impl MediaStreamSrc {
 
     fn on_buffer(&self, pad: &gst::Pad, buf: &mut gst::Buffer) -> gst::PadProbeReturn {
         let enabled = self.settings.lock().unwrap().enabled;
-        let (dirty, unmuted, finished) = {
+        let (dirty, unmuted, collection) = {
             let mut state = self.state.lock().unwrap();
             if state.finished {
                 return gst::PadProbeReturn::Drop;
@@ -913,13 +961,21 @@ impl MediaStreamSrc {
             }
             let unmuted = std::mem::replace(&mut state.muted, false);
             let dirty = std::mem::replace(&mut state.state_dirty, false) || unmuted;
-            (dirty, unmuted, state.finished)
+            let collection = if state.collection_sent {
+                None
+            } else {
+                state.collection_sent = true;
+                state.collection.clone()
+            };
+            (dirty, unmuted, collection)
         };
-        if finished {
-            return gst::PadProbeReturn::Drop;
-        }
         if unmuted {
             self.notify_mute(false);
+        }
+        if let Some(collection) = collection {
+            // The stream's collection (a `mediastream`), after stream-start,
+            // caps and segment, as decodebin3 sources send it.
+            let _ = pad.push_event(gst::event::StreamCollection::new(&collection));
         }
         if dirty {
             let _ = pad.push_event(gst::event::CustomDownstreamSticky::new(self.track_state()));

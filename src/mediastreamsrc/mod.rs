@@ -6,6 +6,7 @@ use gst::prelude::*;
 
 mod imp;
 
+pub(crate) use imp::Preselection;
 pub use imp::TRACK_STATE;
 
 glib::wrapper! {

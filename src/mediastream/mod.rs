@@ -1,0 +1,22 @@
+//! `mediastream`: a bin that is a MediaStream; with `constraints` it is
+//! getUserMedia in one element, one track per requested kind.
+
+use gst::glib;
+use gst::prelude::*;
+
+mod imp;
+
+glib::wrapper! {
+    pub struct MediaStream(ObjectSubclass<imp::MediaStream>)
+        @extends gst::Bin, gst::Element, gst::Object,
+        @implements gst::ChildProxy;
+}
+
+pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    gst::Element::register(
+        Some(plugin),
+        "mediastream",
+        gst::Rank::NONE,
+        MediaStream::static_type(),
+    )
+}

@@ -1,0 +1,186 @@
+//! mediastream as getUserMedia in one element: errors, id / active /
+//! track-ids, pads, one group id and a stream collection, inactive when
+//! every track ended.
+
+#[path = "common/track.rs"]
+mod track;
+
+use gst::prelude::*;
+use std::sync::Once;
+use std::time::Duration;
+
+fn init() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: before GStreamer starts any thread; other tests wait here.
+        unsafe { std::env::set_var("GST_MEDIASTREAM_FAKE_DEVICES", "1") };
+        track::init();
+    });
+}
+
+/// `mediastream` with one appsink per pad.
+fn stream(
+    constraints: &str,
+) -> (
+    gst::Pipeline,
+    gst::Element,
+    std::sync::Arc<std::sync::Mutex<Vec<gst::Element>>>,
+) {
+    let p = gst::Pipeline::new();
+    let ms = gst::ElementFactory::make("mediastream")
+        .property("constraints", constraints)
+        .build()
+        .unwrap();
+    p.add(&ms).unwrap();
+    let sinks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s = sinks.clone();
+    let weak = p.downgrade();
+    ms.connect_pad_added(move |_, pad| {
+        let p = weak.upgrade().unwrap();
+        let sink = gst::ElementFactory::make("appsink")
+            .name(format!("sink_{}", pad.name()))
+            .property("sync", false)
+            .property("max-buffers", 2u32)
+            .property("drop", true)
+            .build()
+            .unwrap();
+        p.add(&sink).unwrap();
+        sink.sync_state_with_parent().unwrap();
+        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+        s.lock().unwrap().push(sink);
+    });
+    (p, ms, sinks)
+}
+
+fn pull(sink: &gst::Element) -> Option<gst::Sample> {
+    sink.emit_by_name::<Option<gst::Sample>>(
+        "try-pull-sample",
+        &[&gst::ClockTime::from_seconds(10)],
+    )
+}
+
+#[test]
+fn get_user_media_in_one_element() {
+    init();
+    let (p, ms, sinks) = stream(r#"{"video": {"width": 1280}, "audio": true}"#);
+    let bus = p.bus().unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    let id = ms.property::<String>("id");
+    assert_eq!(id.len(), 36);
+    assert!(ms.property::<bool>("active"));
+    let track_ids: Vec<String> = ms
+        .property::<gst::Array>("track-ids")
+        .iter()
+        .map(|v| v.get::<String>().unwrap())
+        .collect();
+    assert_eq!(track_ids.len(), 2);
+    let pads: Vec<String> = ms.src_pads().iter().map(|p| p.name().to_string()).collect();
+    assert_eq!(pads, ["video_0", "audio_0"]);
+
+    let msg = bus
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(5),
+            &[gst::MessageType::StreamCollection],
+        )
+        .expect("a stream collection");
+    let gst::MessageView::StreamCollection(c) = msg.view() else {
+        unreachable!()
+    };
+    let collection = c.stream_collection();
+    assert_eq!(collection.upstream_id().as_deref(), Some(id.as_str()));
+    let ids: Vec<String> = collection
+        .iter()
+        .map(|s| s.stream_id().unwrap().to_string())
+        .collect();
+    assert_eq!(ids, track_ids);
+
+    let sinks = sinks.lock().unwrap().clone();
+    assert_eq!(sinks.len(), 2);
+    let mut groups = Vec::new();
+    for sink in &sinks {
+        let sample = pull(sink).expect("media on every track");
+        let pad = sink.static_pad("sink").unwrap();
+        let start = pad.sticky_event::<gst::event::StreamStart>(0).unwrap();
+        assert!(track_ids.contains(&start.stream_id().to_owned()));
+        groups.push(start.group_id().unwrap());
+        let ev = pad
+            .sticky_event::<gst::event::StreamCollection>(0)
+            .expect("the collection downstream");
+        assert_eq!(
+            ev.stream_collection().upstream_id().as_deref(),
+            Some(id.as_str())
+        );
+        if sink.name() == "sink_video_0" {
+            assert_eq!(
+                sample
+                    .caps()
+                    .unwrap()
+                    .structure(0)
+                    .unwrap()
+                    .get::<i32>("width")
+                    .unwrap(),
+                1280
+            );
+        }
+    }
+    assert_eq!(groups[0], groups[1], "one group id for the stream");
+
+    // Every track ends: the stream is inactive and every pad had EOS.
+    let srcs: Vec<gst::Element> = ms.downcast_ref::<gst::Bin>().unwrap().children();
+    for src in &srcs {
+        src.emit_by_name::<()>("stop", &[]);
+    }
+    for _ in 0..100 {
+        if !ms.property::<bool>("active") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!ms.property::<bool>("active"));
+    for sink in &sinks {
+        let mut eos = false;
+        for _ in 0..50 {
+            if pull(sink).is_none() {
+                eos = sink.property::<bool>("eos");
+                break;
+            }
+        }
+        assert!(eos, "{} had EOS", sink.name());
+    }
+    p.set_state(gst::State::Null).unwrap();
+}
+
+#[test]
+fn get_user_media_errors() {
+    init();
+    for (constraints, name, text) in [
+        (
+            "{}",
+            "TypeError",
+            "TypeError: constraints: at least one of audio and video must be requested",
+        ),
+        (
+            r#"{"video": {"width": {"min": 100000000}}, "audio": true}"#,
+            "OverconstrainedError",
+            "OverconstrainedError: width: no device can deliver width >= 100000000 (largest: 3840)",
+        ),
+        (
+            r#"{"audio": {"sampleRate": {"exact": 44100}}}"#,
+            "OverconstrainedError",
+            "OverconstrainedError: sampleRate:",
+        ),
+    ] {
+        let (p, ms, _) = stream(constraints);
+        assert!(p.set_state(gst::State::Ready).is_err(), "{constraints}");
+        let (err, details) = track::error_details(&p);
+        assert!(
+            err.message().starts_with(text),
+            "{constraints}: {}",
+            err.message()
+        );
+        assert_eq!(details.get::<&str>("name").unwrap(), name);
+        // Nothing was opened: selection failed before any device.
+        assert!(ms.downcast_ref::<gst::Bin>().unwrap().children().is_empty());
+        assert!(!ms.property::<bool>("active"));
+    }
+}
