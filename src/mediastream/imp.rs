@@ -32,6 +32,10 @@ struct Track {
 struct State {
     tracks: Vec<Track>,
     active: bool,
+    /// The tracks' pads are exposed on READY -> PAUSED, so that elements an
+    /// application links in `pad-added` start with the stream.
+    exposed: bool,
+    collection: Option<gst::StreamCollection>,
 }
 
 pub struct MediaStream {
@@ -164,6 +168,9 @@ impl ElementImpl for MediaStream {
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
         if transition == gst::StateChange::NullToReady {
             self.get_user_media()?;
+        }
+        if transition == gst::StateChange::ReadyToPaused {
+            self.expose().map_err(|_| gst::StateChangeError)?;
         }
         let ret = self.parent_change_state(transition);
         if ret.is_err() && transition == gst::StateChange::NullToReady
@@ -314,24 +321,41 @@ impl MediaStream {
             });
         }
         gst::info!(CAT, imp = self, "getUserMedia: {} tracks", tracks.len());
-        let pads: Vec<gst::GhostPad> = tracks.iter().map(|t| t.pad.clone()).collect();
         {
             let mut state = self.state.lock().unwrap();
+            state.active = !tracks.is_empty();
             state.tracks = tracks;
-            state.active = !pads.is_empty();
+            state.exposed = false;
+            state.collection = Some(collection);
         }
-        for pad in &pads {
-            pad.set_active(true).map_err(|_| gst::StateChangeError)?;
-            obj.add_pad(pad).map_err(|_| gst::StateChangeError)?;
-        }
-        obj.no_more_pads();
         obj.notify("active");
         obj.notify("track-ids");
-        let _ = obj.post_message(
-            gst::message::StreamCollection::builder(&collection)
-                .src(&*obj)
-                .build(),
-        );
+        Ok(())
+    }
+
+    /// Adds the tracks' pads and posts the stream collection.
+    fn expose(&self) -> Result<(), glib::BoolError> {
+        let (pads, collection) = {
+            let mut state = self.state.lock().unwrap();
+            if std::mem::replace(&mut state.exposed, true) {
+                return Ok(());
+            }
+            let pads: Vec<gst::GhostPad> = state.tracks.iter().map(|t| t.pad.clone()).collect();
+            (pads, state.collection.clone())
+        };
+        let obj = self.obj();
+        for pad in &pads {
+            pad.set_active(true)?;
+            obj.add_pad(pad)?;
+        }
+        obj.no_more_pads();
+        if let Some(collection) = collection {
+            let _ = obj.post_message(
+                gst::message::StreamCollection::builder(&collection)
+                    .src(&*obj)
+                    .build(),
+            );
+        }
         Ok(())
     }
 
@@ -357,6 +381,7 @@ impl MediaStream {
             let _ = obj.remove_pad(&t.pad);
             let _ = obj.remove(&t.src);
         }
+        self.state.lock().unwrap().exposed = false;
         let was = std::mem::replace(&mut self.state.lock().unwrap().active, false);
         if was {
             obj.notify("active");

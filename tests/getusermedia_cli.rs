@@ -1,0 +1,66 @@
+//! The getusermedia example over the built-in fake devices.
+
+mod common;
+
+use serde_json::Value;
+use std::process::Command;
+
+fn run(args: &[&str]) -> (i32, Value) {
+    let out = Command::new(common::example("getusermedia"))
+        .args(args)
+        .env("GST_MEDIASTREAM_FAKE_DEVICES", "1")
+        .env_remove("GST_PLUGIN_PATH")
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        serde_json::from_slice(&out.stdout).unwrap_or(Value::Null),
+    )
+}
+
+#[test]
+fn audio_and_video_tracks_with_real_frame_counts() {
+    let dir = common::TempDir::new("gum-snap");
+    let (code, out) = run(&[
+        "--frames",
+        "5",
+        "--snapshot",
+        dir.0.to_str().unwrap(),
+        r#"{"audio":true,"video":{"width":1280}}"#,
+    ]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(out["id"].as_str().unwrap().len(), 36);
+    let tracks = out["tracks"].as_array().unwrap();
+    assert_eq!(tracks.len(), 2);
+    let video = tracks.iter().find(|t| t["kind"] == "video").unwrap();
+    assert_eq!(
+        (
+            video["settings"]["width"].as_i64(),
+            video["settings"]["height"].as_i64()
+        ),
+        (Some(1280), Some(720))
+    );
+    assert!(video["frames"].as_u64().unwrap() >= 5);
+    assert_eq!(video["label"], "Fake front camera");
+    assert_eq!(
+        video["capabilities"]["width"],
+        serde_json::json!({"min": 1, "max": 1920})
+    );
+    assert_eq!(video["constraints"], serde_json::json!({"width": 1280}));
+    let png = std::fs::read(video["snapshot"].as_str().unwrap()).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    let audio = tracks.iter().find(|t| t["kind"] == "audio").unwrap();
+    assert_eq!(audio["settings"]["sampleRate"], 48000);
+    assert!(audio["frames"].as_u64().unwrap() >= 5);
+}
+
+#[test]
+fn errors_are_json_with_status_1() {
+    let (code, out) = run(&[r#"{"video":{"width":{"min":100000000}}}"#]);
+    assert_eq!(code, 1);
+    assert_eq!(out["error"]["name"], "OverconstrainedError");
+    assert_eq!(out["error"]["constraint"], "width");
+    let (code, out) = run(&["{}"]);
+    assert_eq!(code, 1);
+    assert_eq!(out["error"]["name"], "TypeError");
+}
