@@ -573,3 +573,146 @@ fn selection_errors_fail_the_state_change_with_details() {
         assert_eq!(details.get::<&str>("constraint").ok(), constraint);
     }
 }
+
+fn inner_test_source(t: &track::Track) -> gst::Element {
+    t.device_element()
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .children()
+        .into_iter()
+        .find(|e| e.factory().unwrap().name() == "videotestsrc")
+        .unwrap()
+}
+
+fn ready_state(t: &track::Track) -> gstmediastream::mediastreamsrc::ReadyState {
+    t.src.property_value("ready-state").get().unwrap()
+}
+
+#[test]
+fn stop_does_not_block_while_paused() {
+    init();
+    let t = track("video", "{}", "");
+    t.play().unwrap();
+    t.pull().unwrap();
+    t.pipeline.set_state(gst::State::Paused).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let (tx, rx) = mpsc::channel();
+    let src = t.src.clone();
+    std::thread::spawn(move || {
+        src.emit_by_name::<()>("stop", &[]);
+        let _ = tx.send(());
+    });
+    rx.recv_timeout(Duration::from_secs(3))
+        .expect("stop() returns while the pipeline is paused");
+    assert_eq!(
+        ready_state(&t),
+        gstmediastream::mediastreamsrc::ReadyState::Ended
+    );
+}
+
+#[test]
+fn a_device_that_ends_by_itself_ends_the_track() {
+    init();
+    let t = track("video", "{}", "");
+    let (tx, rx) = mpsc::channel();
+    t.src.connect("ended", false, move |_| {
+        let _ = tx.send(());
+        None
+    });
+    t.play().unwrap();
+    t.pull().unwrap();
+    inner_test_source(&t).send_event(gst::event::Eos::new());
+    rx.recv_timeout(Duration::from_secs(5))
+        .expect("ended when the device's stream ends");
+    assert_eq!(
+        ready_state(&t),
+        gstmediastream::mediastreamsrc::ReadyState::Ended
+    );
+}
+
+#[test]
+fn a_failing_device_ends_the_track_without_an_error() {
+    init();
+    let t = track("video", "{}", "");
+    let (tx, rx) = mpsc::channel();
+    t.src.connect("ended", false, move |_| {
+        let _ = tx.send(());
+        None
+    });
+    t.play().unwrap();
+    t.pull().unwrap();
+    // What a capture driver does when the camera is pulled out: a resource
+    // error, then create() fails (basesrc then adds a stream error).
+    let inner = inner_test_source(&t);
+    let weak = inner.downgrade();
+    inner
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(el) = weak.upgrade() {
+                gst::element_error!(el, gst::ResourceError::Read, ["device gone"]);
+            }
+            info.flow_res = Err(gst::FlowError::Error);
+            gst::PadProbeReturn::Handled
+        });
+    rx.recv_timeout(Duration::from_secs(5)).expect("ended");
+    std::thread::sleep(Duration::from_millis(300));
+    let bus = t.pipeline.bus().unwrap();
+    let err = bus.pop_filtered(&[gst::MessageType::Error]);
+    assert!(err.is_none(), "no error reaches the application: {err:?}");
+}
+
+#[test]
+fn apply_constraints_after_stop_does_not_reopen_the_device() {
+    init();
+    let t = track("video", "{}", "");
+    t.play().unwrap();
+    t.pull().unwrap();
+    t.src.emit_by_name::<()>("stop", &[]);
+    std::thread::sleep(Duration::from_millis(200));
+    t.src.emit_by_name::<gst::Structure>(
+        "apply-constraints",
+        &[&r#"{"width":{"exact":1280},"height":{"exact":720}}"#],
+    );
+    std::thread::sleep(Duration::from_millis(200));
+    let playing = t
+        .src
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .children()
+        .iter()
+        .filter(|e| {
+            e.factory().unwrap().name() == "mediastreamfakesrc"
+                && e.current_state() == gst::State::Playing
+        })
+        .count();
+    assert_eq!(playing, 0, "no device reopened on an ended track");
+    assert_eq!(
+        ready_state(&t),
+        gstmediastream::mediastreamsrc::ReadyState::Ended
+    );
+}
+
+#[test]
+fn resuming_from_pause_is_not_a_mute() {
+    init();
+    let t = track("video", "{}", "");
+    t.src.set_property("mute-timeout", 300u32);
+    let (tx, rx) = mpsc::channel();
+    t.src.connect("mute", false, move |_| {
+        let _ = tx.send(());
+        None
+    });
+    t.play().unwrap();
+    t.pull().unwrap();
+    t.pipeline.set_state(gst::State::Paused).unwrap();
+    std::thread::sleep(Duration::from_millis(600));
+    t.play().unwrap();
+    for _ in 0..5 {
+        t.pull().unwrap();
+    }
+    assert!(
+        rx.recv_timeout(Duration::from_millis(400)).is_err(),
+        "no mute after a pause"
+    );
+}

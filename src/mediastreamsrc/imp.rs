@@ -1,8 +1,14 @@
 //! `mediastreamsrc`: a bin holding the device's element and only the
 //! elements the chosen settings need, behind one always `src` ghost pad.
 //!
-//! Lock order: `settings` before `state`. No lock is held while posting a
-//! message, emitting a signal, or changing a child's state.
+//! Lock order: `chain_lock`, then `settings`, then `state`. Only
+//! `chain_lock` is held while changing a child's state (it serializes chain
+//! changes); none is held while posting a message or emitting a signal.
+//!
+//! Threads: `mute`, `unmute`, `ended` and `notify::settings` can be emitted
+//! from the device's streaming thread or the device layer's thread; a
+//! handler must not call `apply-constraints` or change the element's state
+//! from there (do it from the application's thread).
 
 use super::{ReadyState, TrackKind};
 use crate::constraints::caps::{capabilities_structure, settings_structure};
@@ -114,6 +120,9 @@ impl Drop for Watchdog {
 pub struct MediaStreamSrc {
     srcpad: gst::GhostPad,
     track_id: String,
+    /// Serializes changes of the chain (applyConstraints, teardown); taken
+    /// before `settings` and `state`.
+    chain_lock: Mutex<()>,
     settings: Mutex<Settings_>,
     state: Mutex<State>,
 }
@@ -130,6 +139,7 @@ impl ObjectSubclass for MediaStreamSrc {
         MediaStreamSrc {
             srcpad,
             track_id: uuid::Uuid::new_v4().to_string(),
+            chain_lock: Mutex::new(()),
             settings: Mutex::default(),
             state: Mutex::default(),
         }
@@ -381,6 +391,8 @@ impl ElementImpl for MediaStreamSrc {
         match transition {
             gst::StateChange::NullToReady => self.start()?,
             gst::StateChange::ReadyToPaused => self.start_watchdog(),
+            // A paused device delivered nothing: that is not a stall.
+            gst::StateChange::PausedToPlaying => self.state.lock().unwrap().last_media = None,
             _ => {}
         }
         let ret = self.parent_change_state(transition);
@@ -412,6 +424,23 @@ impl BinImpl for MediaStreamSrc {
     fn handle_message(&self, msg: gst::Message) {
         // A failing or ending device ends the track; it is not the
         // pipeline's error (DESIGN section 6: muxers must finish their files).
+        if let gst::MessageView::Error(_) = msg.view() {
+            let (finished, device) = {
+                let state = self.state.lock().unwrap();
+                (state.finished, state.chain.first().cloned())
+            };
+            let from_device = device.is_some_and(|dev| {
+                msg.src().is_some_and(|s| {
+                    s == dev.upcast_ref::<gst::Object>() || s.has_as_ancestor(&dev)
+                })
+            });
+            if finished && from_device {
+                // The track already ended: what the dying device says after
+                // (e.g. "Internal data stream error") is not news.
+                gst::debug!(CAT, imp = self, "ignoring the ended device's error");
+                return;
+            }
+        }
         if let gst::MessageView::Error(e) = msg.view()
             && e.error().is::<gst::ResourceError>()
         {
@@ -768,15 +797,18 @@ impl MediaStreamSrc {
             let _ = e.set_state(gst::State::Null);
             let _ = obj.remove(e);
         }
-        let _ = self.srcpad.set_target(None::<&gst::Pad>);
-        let obj = self.obj();
-        for e in chain.iter().rev() {
+        // Stopped first, so the old device never pushes into an unlinked pad.
+        for e in &chain {
             let _ = e.set_state(gst::State::Null);
+        }
+        let _ = self.srcpad.set_target(None::<&gst::Pad>);
+        for e in chain.iter().rev() {
             let _ = obj.remove(e);
         }
     }
 
     fn teardown(&self) {
+        let _chain = self.chain_lock.lock().unwrap();
         let (sub, watchdog) = {
             let mut state = self.state.lock().unwrap();
             (state.subscription.take(), state.watchdog.take())
@@ -863,29 +895,34 @@ impl MediaStreamSrc {
                 let group = *state
                     .group_id
                     .get_or_insert_with(|| s.group_id().unwrap_or_else(gst::GroupId::next));
-                if state.stream.is_none() {
-                    let stream_type = match &state.settings {
-                        Some(Settings::Audio(_)) => gst::StreamType::AUDIO,
-                        _ => gst::StreamType::VIDEO,
-                    };
+                let needs_stream = state.stream.is_none();
+                let stream_type = match &state.settings {
+                    Some(Settings::Audio(_)) => gst::StreamType::AUDIO,
+                    _ => gst::StreamType::VIDEO,
+                };
+                let label = state
+                    .device
+                    .as_ref()
+                    .map(|d| d.info.label.clone())
+                    .unwrap_or_default();
+                drop(state);
+                if needs_stream {
+                    // Built without our lock: GstStream notifies on set_tags.
                     let stream = gst::Stream::new(
                         Some(&self.track_id),
                         None,
                         stream_type,
                         gst::StreamFlags::empty(),
                     );
-                    let label = state
-                        .device
-                        .as_ref()
-                        .map(|d| d.info.label.clone())
-                        .unwrap_or_default();
                     let mut tags = gst::TagList::new();
                     tags.get_mut()
                         .unwrap()
                         .add::<gst::tags::Title>(&label.as_str(), gst::TagMergeMode::Replace);
                     stream.set_tags(Some(&tags));
-                    state.stream = Some(stream);
+                    let mut state = self.state.lock().unwrap();
+                    state.stream.get_or_insert(stream);
                 }
+                let state = self.state.lock().unwrap();
                 let stream = state.stream.clone().unwrap();
                 drop(state);
                 *ev = gst::event::StreamStart::builder(&self.track_id)
@@ -896,10 +933,12 @@ impl MediaStreamSrc {
             }
             gst::EventView::Caps(c) => {
                 let caps = c.caps_owned();
-                let mut state = self.state.lock().unwrap();
-                if let Some(stream) = &state.stream {
+                // GstStream notifies on set_caps: never under our lock.
+                let stream = self.state.lock().unwrap().stream.clone();
+                if let Some(stream) = stream {
                     stream.set_caps(Some(&caps));
                 }
+                let mut state = self.state.lock().unwrap();
                 // The settings describe what flows (e.g. the negotiated rate).
                 if let (Some(Settings::Video(v)), Some(s)) =
                     (state.settings.as_mut(), caps.structure(0))
@@ -936,7 +975,10 @@ impl MediaStreamSrc {
                 let stopped = self.state.lock().unwrap().finished;
                 // EOS after downstream returned EOS (it asked for the end)
                 // is not the device ending.
-                let asked = pad.last_flow_result() == Err(gst::FlowError::Eos);
+                // (The internal pad already holds EOS here; the ghost pad
+                // still has downstream's last answer.)
+                let _ = pad;
+                let asked = self.srcpad.last_flow_result() == Err(gst::FlowError::Eos);
                 if !stopped && !asked {
                     // The device ended on its own: the track ends.
                     self.mark_ended(true);
@@ -1125,22 +1167,23 @@ impl MediaStreamSrc {
     }
 
     fn finish(&self) {
-        let _ = self
-            .srcpad
-            .push_event(gst::event::CustomDownstreamSticky::new(self.track_state()));
-        let _ = self.srcpad.push_event(gst::event::Eos::new());
-        // Release the device off the streaming thread: set to NULL from a
-        // thread that is not the device's own.
-        let chain: Vec<gst::Element> = self.state.lock().unwrap().chain.clone();
-        if let Some(dev) = chain.first().cloned() {
-            let release = move || {
+        // From a thread of its own: a push can block (a paused sink holds
+        // it in preroll), and the caller may be the application, the device
+        // layer's thread, or the device's streaming thread.
+        let state_event = gst::event::CustomDownstreamSticky::new(self.track_state());
+        let srcpad = self.srcpad.clone();
+        let device: Option<gst::Element> = self.state.lock().unwrap().chain.first().cloned();
+        let release = move || {
+            let _ = srcpad.push_event(state_event);
+            let _ = srcpad.push_event(gst::event::Eos::new());
+            if let Some(dev) = device {
                 let _ = dev.set_locked_state(true);
                 let _ = dev.set_state(gst::State::Null);
-            };
-            let _ = std::thread::Builder::new()
-                .name("mediastreamsrc-release".into())
-                .spawn(release);
-        }
+            }
+        };
+        let _ = std::thread::Builder::new()
+            .name("mediastreamsrc-release".into())
+            .spawn(release);
     }
 
     /// applyConstraints: reselect on the track's own device.
@@ -1171,12 +1214,25 @@ impl MediaStreamSrc {
             explain: false,
         };
         let sel = select_on_device(self.kind(), &constraints, &device.info, &opts)?;
-        let old = self.state.lock().unwrap().settings.clone();
+        let _chain = self.chain_lock.lock().unwrap();
+        let (old, ended) = {
+            let state = self.state.lock().unwrap();
+            (
+                state.settings.clone(),
+                state.ready_state == ReadyState::Ended,
+            )
+        };
+        // An ended track has no device to reconfigure.
+        if !ended
+            && old.as_ref() != Some(&sel.settings)
+            && let Err(e) = self.switch(&device, &sel.settings, sel.mode_index)
+        {
+            drop(_chain);
+            self.end(&format!("the device could not restart: {e}"));
+            return Err(e);
+        }
         self.settings.lock().unwrap().constraints = json.to_owned();
         self.state.lock().unwrap().constraints = constraints;
-        if old.as_ref() != Some(&sel.settings) {
-            self.switch(&device, &sel.settings, sel.mode_index)?;
-        }
         // `mediastream-track-settings-changed` follows with the new caps.
         self.obj().notify("constraints");
         Ok(())
