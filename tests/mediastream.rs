@@ -184,3 +184,54 @@ fn get_user_media_errors() {
         assert!(!ms.property::<bool>("active"));
     }
 }
+
+/// What scripts/demo records: audio and video through `mediastream` into
+/// Matroska (VP8 + Opus), then demuxed with the expected tracks and length.
+#[test]
+fn records_a_playable_matroska_file() {
+    init();
+    let dir = std::env::temp_dir().join(format!("gst-mediastream-rec-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("demo.mkv");
+    let p = gst::parse::launch(&format!(
+        "mediastream name=s constraints={{\\\"video\\\":{{\\\"width\\\":640}},\\\"audio\\\":true}} \
+         matroskamux name=mux ! filesink location={} \
+         s.video_0 ! queue ! videoconvert ! vp8enc deadline=1 cpu-used=8 ! queue ! mux. \
+         s.audio_0 ! queue ! audioconvert ! audioresample ! opusenc ! queue ! mux.",
+        path.display()
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    std::thread::sleep(Duration::from_millis(2000));
+    p.send_event(gst::event::Eos::new());
+    let bus = p.bus().unwrap();
+    let msg = bus
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(10),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
+        .expect("EOS after the recording");
+    assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
+    p.set_state(gst::State::Null).unwrap();
+
+    // What a player sees: gst-discoverer-1.0 (gstreamer1.0-plugins-base-apps).
+    let out = std::process::Command::new("gst-discoverer-1.0")
+        .arg(&path)
+        .output()
+        .expect("gst-discoverer-1.0 runs");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("video #") && text.contains("VP8"), "{text}");
+    assert!(text.contains("audio #") && text.contains("Opus"), "{text}");
+    let duration = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Duration: "))
+        .and_then(|d| d.split(':').next_back().and_then(|s| s.parse::<f64>().ok()))
+        .unwrap_or_else(|| panic!("no duration in {text}"));
+    assert!(
+        (1.5..=3.0).contains(&duration),
+        "duration {duration} s: {text}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -716,3 +716,30 @@ fn resuming_from_pause_is_not_a_mute() {
         "no mute after a pause"
     );
 }
+
+#[test]
+fn an_eos_the_application_sends_is_not_an_ended_device() {
+    init();
+    let t = track("video", "{}", "");
+    let (tx, rx) = mpsc::channel();
+    t.src.connect("ended", false, move |_| {
+        let _ = tx.send(());
+        None
+    });
+    t.play().unwrap();
+    t.pull().unwrap();
+    // gst-launch-1.0 -e: EOS into the pipeline to finish a recording.
+    t.pipeline.send_event(gst::event::Eos::new());
+    let mut eos = false;
+    for _ in 0..50 {
+        if t.pull().is_none() {
+            eos = t.sink.property::<bool>("eos");
+            break;
+        }
+    }
+    assert!(eos);
+    assert!(
+        rx.recv_timeout(Duration::from_millis(300)).is_err(),
+        "no ended signal"
+    );
+}

@@ -85,6 +85,9 @@ struct State {
     delivered: bool,
     /// A selection made by a `mediastream` for all its tracks at once.
     preselected: Option<Preselection>,
+    /// The application sent EOS (e.g. `gst-launch-1.0 -e`): the EOS that
+    /// follows is the end of the recording, not of the device.
+    app_eos: bool,
     /// The stream collection to send after the stream-start (`mediastream`).
     collection: Option<gst::StreamCollection>,
     collection_sent: bool,
@@ -384,6 +387,13 @@ impl ElementImpl for MediaStreamSrc {
         TEMPLATES.as_ref()
     }
 
+    fn send_event(&self, event: gst::Event) -> bool {
+        if event.type_() == gst::EventType::Eos {
+            self.state.lock().unwrap().app_eos = true;
+        }
+        self.parent_send_event(event)
+    }
+
     fn change_state(
         &self,
         transition: gst::StateChange,
@@ -630,6 +640,7 @@ impl MediaStreamSrc {
                 state.ready_state = ReadyState::Live;
                 state.finished = false;
                 state.delivered = false;
+                state.app_eos = false;
                 state.stream = Some(p.stream);
                 state.group_id = Some(p.group_id);
                 state.collection = Some(p.collection);
@@ -664,6 +675,7 @@ impl MediaStreamSrc {
             state.ready_state = ReadyState::Live;
             state.finished = false;
             state.delivered = false;
+            state.app_eos = false;
         }
         self.open(&device, &sel.settings, sel.mode_index)
     }
@@ -972,14 +984,17 @@ impl MediaStreamSrc {
                 gst::PadProbeReturn::Ok
             }
             gst::EventView::Eos(_) => {
-                let stopped = self.state.lock().unwrap().finished;
+                let (stopped, app_eos) = {
+                    let state = self.state.lock().unwrap();
+                    (state.finished, state.app_eos)
+                };
                 // EOS after downstream returned EOS (it asked for the end)
                 // is not the device ending.
                 // (The internal pad already holds EOS here; the ghost pad
                 // still has downstream's last answer.)
                 let _ = pad;
                 let asked = self.srcpad.last_flow_result() == Err(gst::FlowError::Eos);
-                if !stopped && !asked {
+                if !stopped && !asked && !app_eos {
                     // The device ended on its own: the track ends.
                     self.mark_ended(true);
                 }
