@@ -235,3 +235,83 @@ fn records_a_playable_matroska_file() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn mediastream_uris() {
+    init();
+    for (uri, json) in [
+        (
+            "mediastream://?video=true&audio=true",
+            r#"{"video":true,"audio":true}"#,
+        ),
+        (
+            r#"mediastream://?video={"width":1280}"#,
+            r#"{"video":{"width":1280}}"#,
+        ),
+        (
+            "mediastream://?constraints=%7B%22audio%22%3Atrue%7D",
+            r#"{"audio":true}"#,
+        ),
+    ] {
+        let e = gst::Element::make_from_uri(gst::URIType::Src, uri, None).unwrap();
+        assert_eq!(e.factory().unwrap().name(), "mediastream");
+        let got: serde_json::Value =
+            serde_json::from_str(&e.property::<String>("constraints")).unwrap();
+        let want: serde_json::Value = serde_json::from_str(json).unwrap();
+        assert_eq!(got, want, "{uri}");
+        assert_eq!(
+            e.dynamic_cast_ref::<gst::URIHandler>()
+                .unwrap()
+                .uri()
+                .as_deref(),
+            Some(uri)
+        );
+    }
+    for (uri, why) in [
+        ("mediastream://?vidoe=true", "unknown parameter 'vidoe'"),
+        ("mediastream://", "expected ?video="),
+        (
+            "mediastream://?video=yes",
+            "video: 'yes' is not true, false or a JSON object",
+        ),
+        (
+            "mediastream://?audio=false",
+            "at least one of audio and video must be requested",
+        ),
+        (
+            "mediastream://?video=true&constraints=%7B%7D",
+            "either constraints= or video=/audio=",
+        ),
+    ] {
+        let err = gst::Element::make_from_uri(gst::URIType::Src, uri, None).unwrap_err();
+        assert!(err.matches(gst::URIError::BadUri), "{uri}: {err}");
+        assert!(err.message().contains(why), "{uri}: {}", err.message());
+    }
+}
+
+#[test]
+fn playbin_plays_a_mediastream_uri() {
+    init();
+    let playbin = gst::ElementFactory::make("playbin")
+        .property("uri", "mediastream://?video=true&audio=true")
+        .build()
+        .unwrap();
+    let video = gst::ElementFactory::make("appsink")
+        .property("sync", false)
+        .build()
+        .unwrap();
+    let audio = gst::ElementFactory::make("appsink")
+        .property("sync", false)
+        .build()
+        .unwrap();
+    playbin.set_property("video-sink", &video);
+    playbin.set_property("audio-sink", &audio);
+    playbin.set_state(gst::State::Playing).unwrap();
+    for sink in [&video, &audio] {
+        let sample = pull(sink).expect("playbin plays both tracks");
+        assert!(sample.buffer().is_some());
+    }
+    let caps = pull(&video).unwrap().caps().unwrap().to_owned();
+    assert_eq!(caps.structure(0).unwrap().get::<i32>("width").unwrap(), 640);
+    playbin.set_state(gst::State::Null).unwrap();
+}

@@ -41,6 +41,7 @@ struct State {
 pub struct MediaStream {
     id: String,
     constraints: Mutex<Option<String>>,
+    uri: Mutex<Option<String>>,
     state: Mutex<State>,
 }
 
@@ -49,11 +50,13 @@ impl ObjectSubclass for MediaStream {
     const NAME: &'static str = "GstMediaStream";
     type Type = super::MediaStream;
     type ParentType = gst::Bin;
+    type Interfaces = (gst::URIHandler,);
 
     fn new() -> Self {
         MediaStream {
             id: uuid::Uuid::new_v4().to_string(),
             constraints: Mutex::default(),
+            uri: Mutex::default(),
             state: Mutex::default(),
         }
     }
@@ -190,6 +193,73 @@ impl ElementImpl for MediaStream {
 }
 
 impl BinImpl for MediaStream {}
+
+impl URIHandlerImpl for MediaStream {
+    const URI_TYPE: gst::URIType = gst::URIType::Src;
+
+    fn protocols() -> &'static [&'static str] {
+        &["mediastream"]
+    }
+
+    fn uri(&self) -> Option<String> {
+        self.uri.lock().unwrap().clone()
+    }
+
+    /// `mediastream://?video=true&audio=true`, `mediastream://?video={"width":1280}`
+    /// or `mediastream://?constraints=<percent-encoded MediaStreamConstraints>`.
+    fn set_uri(&self, uri: &str) -> Result<(), glib::Error> {
+        let constraints = constraints_from_uri(uri)
+            .map_err(|msg| glib::Error::new(gst::URIError::BadUri, &format!("{uri}: {msg}")))?;
+        *self.uri.lock().unwrap() = Some(uri.to_owned());
+        *self.constraints.lock().unwrap() = Some(constraints);
+        self.obj().notify("constraints");
+        Ok(())
+    }
+}
+
+/// The MediaStreamConstraints JSON a `mediastream://` URI stands for.
+pub fn constraints_from_uri(uri: &str) -> Result<String, String> {
+    let rest = uri
+        .strip_prefix("mediastream://")
+        .ok_or("not a mediastream:// URI")?;
+    let query = rest
+        .strip_prefix('?')
+        .or_else(|| rest.strip_prefix("/?"))
+        .ok_or("expected ?video=..., ?audio=... or ?constraints=... after mediastream://")?;
+    let mut map = serde_json::Map::new();
+    let mut whole = None;
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("'{pair}' has no value"))?;
+        let value = percent_encoding::percent_decode_str(value)
+            .decode_utf8()
+            .map_err(|_| format!("the value of '{key}' is not UTF-8 once decoded"))?;
+        match key {
+            "video" | "audio" => {
+                let v: serde_json::Value = serde_json::from_str(&value).map_err(|e| {
+                    format!("{key}: '{value}' is not true, false or a JSON object ({e})")
+                })?;
+                map.insert(key.to_owned(), v);
+            }
+            "constraints" => whole = Some(value.into_owned()),
+            other => {
+                return Err(format!(
+                    "unknown parameter '{other}' (use video, audio or constraints)"
+                ));
+            }
+        }
+    }
+    let json = match whole {
+        Some(_) if !map.is_empty() => {
+            return Err("use either constraints= or video=/audio=, not both".into());
+        }
+        Some(json) => json,
+        None => serde_json::Value::Object(map).to_string(),
+    };
+    StreamConstraints::parse(&json).map_err(|e| e.to_string())?;
+    Ok(json)
+}
 
 impl MediaStream {
     fn post_error(&self, e: &ConstraintError) {

@@ -9,7 +9,7 @@ mod imp;
 glib::wrapper! {
     pub struct MediaStream(ObjectSubclass<imp::MediaStream>)
         @extends gst::Bin, gst::Element, gst::Object,
-        @implements gst::ChildProxy;
+        @implements gst::ChildProxy, gst::URIHandler;
 }
 
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
