@@ -36,6 +36,9 @@ fn stream(
     let s = sinks.clone();
     let weak = p.downgrade();
     ms.connect_pad_added(move |_, pad| {
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
         let p = weak.upgrade().unwrap();
         let sink = gst::ElementFactory::make("appsink")
             .name(format!("sink_{}", pad.name()))
@@ -314,4 +317,106 @@ fn playbin_plays_a_mediastream_uri() {
     let caps = pull(&video).unwrap().caps().unwrap().to_owned();
     assert_eq!(caps.structure(0).unwrap().get::<i32>("width").unwrap(), 640);
     playbin.set_state(gst::State::Null).unwrap();
+}
+
+#[test]
+fn add_track_and_remove_track() {
+    init();
+    let (p, ms, sinks) = stream(r#"{"video":true}"#);
+    let added = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let removed = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    for (signal, list) in [
+        ("addtrack", added.clone()),
+        ("removetrack", removed.clone()),
+    ] {
+        ms.connect(signal, false, move |args| {
+            let id = args[1].get::<String>().unwrap();
+            let pad = args[2].get::<gst::Pad>().unwrap();
+            list.lock().unwrap().push((id, pad.name().to_string()));
+            None
+        });
+    }
+    // Non-device tracks, as canvas capture or a remote peer give them.
+    let v = gst::ElementFactory::make("videotestsrc")
+        .property("is-live", true)
+        .build()
+        .unwrap();
+    let a = gst::ElementFactory::make("audiotestsrc")
+        .property("is-live", true)
+        .build()
+        .unwrap();
+    p.add_many([&v, &a]).unwrap();
+    let vpad = ms.request_pad_simple("sink_%u").unwrap();
+    let apad = ms.request_pad_simple("sink_%u").unwrap();
+    assert_eq!(
+        (vpad.name().as_str(), apad.name().as_str()),
+        ("sink_0", "sink_1")
+    );
+    v.static_pad("src").unwrap().link(&vpad).unwrap();
+    a.static_pad("src").unwrap().link(&apad).unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+
+    for _ in 0..250 {
+        if added.lock().unwrap().len() == 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut got = added.lock().unwrap().clone();
+    got.sort_by(|x, y| x.1.cmp(&y.1));
+    let pads: Vec<&str> = got.iter().map(|(_, p)| p.as_str()).collect();
+    assert_eq!(
+        pads,
+        ["audio_0", "video_1"],
+        "the device's video is video_0"
+    );
+    // The track id is the upstream stream-id.
+    let vid = &got.iter().find(|(_, p)| p == "video_1").unwrap().0;
+    let upstream = v
+        .static_pad("src")
+        .unwrap()
+        .sticky_event::<gst::event::StreamStart>(0)
+        .unwrap();
+    assert_eq!(vid, upstream.stream_id());
+    let ids: Vec<String> = ms
+        .property::<gst::Array>("track-ids")
+        .iter()
+        .map(|v| v.get::<String>().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    let pad = ms
+        .emit_by_name::<Option<gst::Pad>>("get-track-by-id", &[vid])
+        .unwrap();
+    assert_eq!(pad.name(), "video_1");
+    assert!(
+        ms.emit_by_name::<Option<gst::Pad>>("get-track-by-id", &[&"nope"])
+            .is_none()
+    );
+    // Media flows on the added tracks too.
+    for _ in 0..100 {
+        if sinks.lock().unwrap().len() == 3 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let sinks = sinks.lock().unwrap().clone();
+    for sink in &sinks {
+        assert!(pull(sink).is_some(), "{} gets media", sink.name());
+    }
+
+    // removeTrack by id, and by releasing the request pad.
+    assert!(ms.emit_by_name::<bool>("remove-track", &[vid]));
+    assert!(!ms.emit_by_name::<bool>("remove-track", &[vid]));
+    ms.release_request_pad(&apad);
+    let gone: Vec<String> = removed
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, p)| p.clone())
+        .collect();
+    assert_eq!(gone, ["video_1", "audio_0"]);
+    let left: Vec<String> = ms.src_pads().iter().map(|p| p.name().to_string()).collect();
+    assert_eq!(left, ["video_0"]);
+    assert_eq!(ms.property::<gst::Array>("track-ids").len(), 1);
+    p.set_state(gst::State::Null).unwrap();
 }

@@ -24,8 +24,28 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 
 struct Track {
     id: String,
-    src: MediaStreamSrc,
-    pad: gst::GhostPad,
+    /// The track's element: a `mediastreamsrc` (getUserMedia), or the
+    /// pass-through of a track added on a `sink_%u` pad.
+    element: gst::Element,
+    /// The track's src pad (for an added track: once its caps are known).
+    pad: Option<gst::GhostPad>,
+    /// addTrack: the request pad the track comes in on.
+    sinkpad: Option<gst::GhostPad>,
+    /// An added track is live until EOS.
+    live: bool,
+}
+
+impl Track {
+    fn is_live(&self) -> bool {
+        if self.sinkpad.is_some() {
+            return self.live;
+        }
+        self.element
+            .property_value("ready-state")
+            .get::<ReadyState>()
+            .ok()
+            == Some(ReadyState::Live)
+    }
 }
 
 #[derive(Default)]
@@ -35,6 +55,8 @@ struct State {
     /// The tracks' pads are exposed on READY -> PAUSED, so that elements an
     /// application links in `pad-added` start with the stream.
     exposed: bool,
+    /// `sink_%u` pads handed out, for their names.
+    added_pads: usize,
     collection: Option<gst::StreamCollection>,
 }
 
@@ -93,6 +115,54 @@ impl ObjectImpl for MediaStream {
         PROPS.as_ref()
     }
 
+    fn signals() -> &'static [glib::subclass::Signal] {
+        static SIGNALS: LazyLock<Vec<glib::subclass::Signal>> = LazyLock::new(|| {
+            vec![
+                // A track joined the stream: (track id, its src pad).
+                glib::subclass::Signal::builder("addtrack")
+                    .param_types([String::static_type(), gst::Pad::static_type()])
+                    .build(),
+                // A track left the stream: (track id, its src pad).
+                glib::subclass::Signal::builder("removetrack")
+                    .param_types([String::static_type(), gst::Pad::static_type()])
+                    .build(),
+                // Action: MediaStream.removeTrack(track id) -> whether it was there.
+                glib::subclass::Signal::builder("remove-track")
+                    .action()
+                    .param_types([String::static_type()])
+                    .return_type::<bool>()
+                    .class_handler(|args| {
+                        let obj = args[0].get::<super::MediaStream>().unwrap();
+                        let id = args[1].get::<String>().unwrap_or_default();
+                        Some(obj.imp().remove_track(&id).to_value())
+                    })
+                    .build(),
+                // Action: MediaStream.getTrackById(track id) -> its src pad, or NULL.
+                glib::subclass::Signal::builder("get-track-by-id")
+                    .action()
+                    .param_types([String::static_type()])
+                    .return_type::<Option<gst::Pad>>()
+                    .class_handler(|args| {
+                        let obj = args[0].get::<super::MediaStream>().unwrap();
+                        let id = args[1].get::<String>().unwrap_or_default();
+                        let pad = obj
+                            .imp()
+                            .state
+                            .lock()
+                            .unwrap()
+                            .tracks
+                            .iter()
+                            .find(|t| t.id == id)
+                            .and_then(|t| t.pad.clone())
+                            .map(|p| p.upcast::<gst::Pad>());
+                        Some(pad.to_value())
+                    })
+                    .build(),
+            ]
+        });
+        SIGNALS.as_ref()
+    }
+
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
         match pspec.name() {
             "constraints" => *self.constraints.lock().unwrap() = value.get().unwrap(),
@@ -111,6 +181,7 @@ impl ObjectImpl for MediaStream {
                     .unwrap()
                     .tracks
                     .iter()
+                    .filter(|t| !t.id.is_empty())
                     .map(|t| t.id.clone()),
             )
             .to_value(),
@@ -160,9 +231,47 @@ impl ElementImpl for MediaStream {
                     &audio,
                 )
                 .unwrap(),
+                // addTrack: any upstream branch becomes a track of the stream.
+                gst::PadTemplate::new(
+                    "sink_%u",
+                    gst::PadDirection::Sink,
+                    gst::PadPresence::Request,
+                    &gst::Caps::new_any(),
+                )
+                .unwrap(),
             ]
         });
         TEMPLATES.as_ref()
+    }
+
+    fn request_new_pad(
+        &self,
+        templ: &gst::PadTemplate,
+        _name: Option<&str>,
+        _caps: Option<&gst::Caps>,
+    ) -> Option<gst::Pad> {
+        if templ.name_template() != "sink_%u" {
+            return None;
+        }
+        self.add_track_pad(templ)
+    }
+
+    fn release_pad(&self, pad: &gst::Pad) {
+        let id = self
+            .state
+            .lock()
+            .unwrap()
+            .tracks
+            .iter()
+            .find(|t| {
+                t.sinkpad
+                    .as_ref()
+                    .is_some_and(|s| s.upcast_ref::<gst::Pad>() == pad)
+            })
+            .map(|t| t.id.clone());
+        if let Some(id) = id {
+            self.remove_track(&id);
+        }
     }
 
     fn change_state(
@@ -193,6 +302,171 @@ impl ElementImpl for MediaStream {
 }
 
 impl BinImpl for MediaStream {}
+
+impl MediaStream {
+    /// addTrack: a `sink_%u` pad whose branch becomes a track with its own
+    /// src pad, once its caps say its kind.
+    fn add_track_pad(&self, templ: &gst::PadTemplate) -> Option<gst::Pad> {
+        let obj = self.obj();
+        let pass = gst::ElementFactory::make("identity")
+            .property("silent", true)
+            .build()
+            .ok()?;
+        obj.add(&pass).ok()?;
+        let n = {
+            let mut state = self.state.lock().unwrap();
+            state.added_pads += 1;
+            state.added_pads - 1
+        };
+        let sinkpad =
+            gst::GhostPad::builder_from_template_with_target(templ, &pass.static_pad("sink")?)
+                .ok()?
+                .name(format!("sink_{n}"))
+                .build();
+        let weak = obj.downgrade();
+        let pass_weak = pass.downgrade();
+        // On the way in: the src pad must exist (and be linked by
+        // `pad-added`) before the first buffer leaves.
+        pass.static_pad("sink")?
+            .add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+                if let (Some(obj), Some(pass), Some(gst::PadProbeData::Event(ev))) =
+                    (weak.upgrade(), pass_weak.upgrade(), &info.data)
+                {
+                    obj.imp().on_added_event(&pass, ev);
+                }
+                gst::PadProbeReturn::Ok
+            });
+        self.state.lock().unwrap().tracks.push(Track {
+            id: String::new(),
+            element: pass.clone(),
+            pad: None,
+            sinkpad: Some(sinkpad.clone()),
+            live: true,
+        });
+        let _ = pass.sync_state_with_parent();
+        sinkpad.set_active(true).ok()?;
+        obj.add_pad(&sinkpad).ok()?;
+        Some(sinkpad.upcast())
+    }
+
+    /// An added track's stream-start gives its id; its caps its kind and
+    /// src pad; EOS ends it.
+    fn on_added_event(&self, pass: &gst::Element, ev: &gst::Event) {
+        let obj = self.obj();
+        match ev.view() {
+            gst::EventView::StreamStart(s) => {
+                let mut state = self.state.lock().unwrap();
+                if let Some(t) = state.tracks.iter_mut().find(|t| &t.element == pass) {
+                    t.id = s.stream_id().to_owned();
+                }
+            }
+            gst::EventView::Caps(c) => {
+                let kind = match c.caps().structure(0).map(|s| s.name().to_string()) {
+                    Some(n) if n.starts_with("audio/") => "audio",
+                    _ => "video",
+                };
+                let pad = {
+                    let mut state = self.state.lock().unwrap();
+                    let used = state
+                        .tracks
+                        .iter()
+                        .filter_map(|t| t.pad.as_ref())
+                        .filter(|p| p.name().starts_with(kind))
+                        .count();
+                    let Some(t) = state.tracks.iter_mut().find(|t| &t.element == pass) else {
+                        return;
+                    };
+                    if t.pad.is_some() {
+                        return;
+                    }
+                    let templ = obj.pad_template(&format!("{kind}_%u")).unwrap();
+                    let Some(target) = pass.static_pad("src") else {
+                        return;
+                    };
+                    let Ok(b) = gst::GhostPad::builder_from_template_with_target(&templ, &target)
+                    else {
+                        return;
+                    };
+                    let pad = b.name(format!("{kind}_{}", used)).build();
+                    t.pad = Some(pad.clone());
+                    if t.id.is_empty() {
+                        t.id = pad.name().to_string();
+                    }
+                    let id = t.id.clone();
+                    state.active = true;
+                    (id, pad)
+                };
+                let (id, pad) = pad;
+                let _ = pad.set_active(true);
+                let _ = obj.add_pad(&pad);
+                obj.notify("track-ids");
+                obj.notify("active");
+                self.announce("addtrack", &id, pad.upcast_ref());
+            }
+            gst::EventView::Eos(_) => {
+                if let Some(t) = self
+                    .state
+                    .lock()
+                    .unwrap()
+                    .tracks
+                    .iter_mut()
+                    .find(|t| &t.element == pass)
+                {
+                    t.live = false;
+                }
+                self.update_active();
+            }
+            _ => {}
+        }
+    }
+
+    /// The `addtrack` / `removetrack` signal and message, with no lock held.
+    fn announce(&self, what: &str, id: &str, pad: &gst::Pad) {
+        let obj = self.obj();
+        obj.emit_by_name::<()>(what, &[&id.to_owned(), pad]);
+        let s = gst::Structure::builder(format!("mediastream-{what}"))
+            .field("track-id", id)
+            .field("stream-id", &self.id)
+            .build();
+        let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+    }
+
+    /// removeTrack: an added track loses its pads; a getUserMedia track is
+    /// stopped and its pad removed.
+    fn remove_track(&self, id: &str) -> bool {
+        let track = {
+            let mut state = self.state.lock().unwrap();
+            let Some(i) = state.tracks.iter().position(|t| t.id == id) else {
+                return false;
+            };
+            state.tracks.remove(i)
+        };
+        let obj = self.obj();
+        if track.sinkpad.is_none() {
+            track.element.emit_by_name::<()>("stop", &[]);
+        }
+        if let Some(sinkpad) = &track.sinkpad {
+            let _ = obj.remove_pad(sinkpad);
+        }
+        if let Some(pad) = &track.pad {
+            let _ = obj.remove_pad(pad);
+        }
+        let element = track.element.clone();
+        let _ = element.set_locked_state(true);
+        // Off the caller's thread: the element may be streaming.
+        let bin = obj.clone();
+        std::thread::spawn(move || {
+            let _ = element.set_state(gst::State::Null);
+            let _ = bin.remove(&element);
+        });
+        obj.notify("track-ids");
+        self.update_active();
+        if let Some(pad) = &track.pad {
+            self.announce("removetrack", id, pad.upcast_ref());
+        }
+        true
+    }
+}
 
 impl URIHandlerImpl for MediaStream {
     const URI_TYPE: gst::URIType = gst::URIType::Src;
@@ -367,7 +641,11 @@ impl MediaStream {
             obj.add(&src).map_err(|_| gst::StateChangeError)?;
             let index = tracks
                 .iter()
-                .filter(|t: &&Track| t.pad.name().starts_with(kind.as_str()))
+                .filter(|t: &&Track| {
+                    t.pad
+                        .as_ref()
+                        .is_some_and(|p| p.name().starts_with(kind.as_str()))
+                })
                 .count();
             let name = format!("{}_{index}", kind.as_str());
             let templ = obj.pad_template(&format!("{}_%u", kind.as_str())).unwrap();
@@ -386,15 +664,19 @@ impl MediaStream {
             });
             tracks.push(Track {
                 id: src.property::<String>("track-id"),
-                src,
-                pad,
+                element: src.upcast(),
+                pad: Some(pad),
+                sinkpad: None,
+                live: true,
             });
         }
         gst::info!(CAT, imp = self, "getUserMedia: {} tracks", tracks.len());
         {
             let mut state = self.state.lock().unwrap();
-            state.active = !tracks.is_empty();
-            state.tracks = tracks;
+            state.active = !tracks.is_empty() || state.tracks.iter().any(Track::is_live);
+            // Tracks added on sink pads stay.
+            state.tracks.retain(|t| t.sinkpad.is_some());
+            state.tracks.extend(tracks);
             state.exposed = false;
             state.collection = Some(collection);
         }
@@ -410,7 +692,12 @@ impl MediaStream {
             if std::mem::replace(&mut state.exposed, true) {
                 return Ok(());
             }
-            let pads: Vec<gst::GhostPad> = state.tracks.iter().map(|t| t.pad.clone()).collect();
+            let pads: Vec<gst::GhostPad> = state
+                .tracks
+                .iter()
+                .filter(|t| t.sinkpad.is_none())
+                .filter_map(|t| t.pad.clone())
+                .collect();
             (pads, state.collection.clone())
         };
         let obj = self.obj();
@@ -418,7 +705,11 @@ impl MediaStream {
             pad.set_active(true)?;
             obj.add_pad(pad)?;
         }
-        obj.no_more_pads();
+        // No more getUserMedia pads; a stream without constraints waits for
+        // addTrack, so it does not say so.
+        if !pads.is_empty() {
+            obj.no_more_pads();
+        }
         if let Some(collection) = collection {
             let _ = obj.post_message(
                 gst::message::StreamCollection::builder(&collection)
@@ -432,10 +723,7 @@ impl MediaStream {
     fn update_active(&self) {
         let changed = {
             let mut state = self.state.lock().unwrap();
-            let active = state.tracks.iter().any(|t| {
-                t.src.property_value("ready-state").get::<ReadyState>().ok()
-                    == Some(ReadyState::Live)
-            });
+            let active = state.tracks.iter().any(Track::is_live);
             std::mem::replace(&mut state.active, active) != active
         };
         if changed {
@@ -443,13 +731,23 @@ impl MediaStream {
         }
     }
 
+    /// Removes the getUserMedia tracks (added tracks stay with their pads).
     fn remove_tracks(&self) {
-        let tracks = std::mem::take(&mut self.state.lock().unwrap().tracks);
+        let tracks = {
+            let mut state = self.state.lock().unwrap();
+            let (added, own): (Vec<Track>, Vec<Track>) = std::mem::take(&mut state.tracks)
+                .into_iter()
+                .partition(|t| t.sinkpad.is_some());
+            state.tracks = added;
+            own
+        };
         let obj = self.obj();
         for t in tracks {
-            let _ = t.src.set_state(gst::State::Null);
-            let _ = obj.remove_pad(&t.pad);
-            let _ = obj.remove(&t.src);
+            let _ = t.element.set_state(gst::State::Null);
+            if let Some(pad) = &t.pad {
+                let _ = obj.remove_pad(pad);
+            }
+            let _ = obj.remove(&t.element);
         }
         self.state.lock().unwrap().exposed = false;
         let was = std::mem::replace(&mut self.state.lock().unwrap().active, false);
