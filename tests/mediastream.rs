@@ -418,5 +418,18 @@ fn add_track_and_remove_track() {
     let left: Vec<String> = ms.src_pads().iter().map(|p| p.name().to_string()).collect();
     assert_eq!(left, ["video_0"]);
     assert_eq!(ms.property::<gst::Array>("track-ids").len(), 1);
+    // The collection followed the tracks: 1, then 3 with the added ones,
+    // then 1 again.
+    let bus = p.bus().unwrap();
+    let sizes: Vec<usize> =
+        std::iter::from_fn(|| bus.pop_filtered(&[gst::MessageType::StreamCollection]))
+            .map(|m| match m.view() {
+                gst::MessageView::StreamCollection(c) => c.stream_collection().len(),
+                _ => unreachable!(),
+            })
+            .collect();
+    assert_eq!(sizes.first(), Some(&1), "{sizes:?}");
+    assert!(sizes.contains(&3), "{sizes:?}");
+    assert_eq!(sizes.last(), Some(&1), "{sizes:?}");
     p.set_state(gst::State::Null).unwrap();
 }

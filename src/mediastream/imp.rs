@@ -33,6 +33,8 @@ struct Track {
     sinkpad: Option<gst::GhostPad>,
     /// An added track is live until EOS.
     live: bool,
+    /// The track's stream in the stream's collection.
+    stream: Option<gst::Stream>,
 }
 
 impl Track {
@@ -342,6 +344,7 @@ impl MediaStream {
             pad: None,
             sinkpad: Some(sinkpad.clone()),
             live: true,
+            stream: None,
         });
         let _ = pass.sync_state_with_parent();
         sinkpad.set_active(true).ok()?;
@@ -355,9 +358,12 @@ impl MediaStream {
         let obj = self.obj();
         match ev.view() {
             gst::EventView::StreamStart(s) => {
+                let upstream = s.stream();
+                let id = s.stream_id().to_owned();
                 let mut state = self.state.lock().unwrap();
                 if let Some(t) = state.tracks.iter_mut().find(|t| &t.element == pass) {
-                    t.id = s.stream_id().to_owned();
+                    t.id = id;
+                    t.stream = upstream;
                 }
             }
             gst::EventView::Caps(c) => {
@@ -392,6 +398,20 @@ impl MediaStream {
                     if t.id.is_empty() {
                         t.id = pad.name().to_string();
                     }
+                    if t.stream.is_none() {
+                        let stream_type = if kind == "audio" {
+                            gst::StreamType::AUDIO
+                        } else {
+                            gst::StreamType::VIDEO
+                        };
+                        let stream = gst::Stream::new(
+                            Some(&t.id),
+                            Some(&c.caps_owned()),
+                            stream_type,
+                            gst::StreamFlags::empty(),
+                        );
+                        t.stream = Some(stream);
+                    }
                     let id = t.id.clone();
                     state.active = true;
                     (id, pad)
@@ -402,6 +422,7 @@ impl MediaStream {
                 obj.notify("track-ids");
                 obj.notify("active");
                 self.announce("addtrack", &id, pad.upcast_ref());
+                self.post_collection();
             }
             gst::EventView::Eos(_) => {
                 if let Some(t) = self
@@ -464,7 +485,32 @@ impl MediaStream {
         if let Some(pad) = &track.pad {
             self.announce("removetrack", id, pad.upcast_ref());
         }
+        self.post_collection();
         true
+    }
+
+    /// The stream collection of the tracks now in the stream, posted when
+    /// tracks come and go.
+    fn post_collection(&self) {
+        let streams: Vec<gst::Stream> = self
+            .state
+            .lock()
+            .unwrap()
+            .tracks
+            .iter()
+            .filter(|t| t.pad.is_some())
+            .filter_map(|t| t.stream.clone())
+            .collect();
+        let collection = gst::StreamCollection::builder(Some(&self.id))
+            .streams(streams)
+            .build();
+        self.state.lock().unwrap().collection = Some(collection.clone());
+        let obj = self.obj();
+        let _ = obj.post_message(
+            gst::message::StreamCollection::builder(&collection)
+                .src(&*obj)
+                .build(),
+        );
     }
 }
 
@@ -634,7 +680,7 @@ impl MediaStream {
                 settings: sel.settings.clone(),
                 mode_index: sel.mode_index,
                 constraints_json: track_json,
-                stream,
+                stream: stream.clone(),
                 group_id,
                 collection: collection.clone(),
             });
@@ -668,6 +714,7 @@ impl MediaStream {
                 pad: Some(pad),
                 sinkpad: None,
                 live: true,
+                stream: Some(stream),
             });
         }
         gst::info!(CAT, imp = self, "getUserMedia: {} tracks", tracks.len());
