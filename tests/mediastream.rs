@@ -403,6 +403,19 @@ fn add_track_and_remove_track() {
     for sink in &sinks {
         assert!(pull(sink).is_some(), "{} gets media", sink.name());
     }
+    // Every track of the stream carries the stream's group id.
+    let groups: Vec<gst::GroupId> = sinks
+        .iter()
+        .map(|s| {
+            s.static_pad("sink")
+                .unwrap()
+                .sticky_event::<gst::event::StreamStart>(0)
+                .unwrap()
+                .group_id()
+                .unwrap()
+        })
+        .collect();
+    assert!(groups.iter().all(|g| *g == groups[0]), "{groups:?}");
 
     // removeTrack by id, and by releasing the request pad.
     assert!(ms.emit_by_name::<bool>("remove-track", &[vid]));
@@ -431,5 +444,32 @@ fn add_track_and_remove_track() {
     assert_eq!(sizes.first(), Some(&1), "{sizes:?}");
     assert!(sizes.contains(&3), "{sizes:?}");
     assert_eq!(sizes.last(), Some(&1), "{sizes:?}");
+    p.set_state(gst::State::Null).unwrap();
+}
+
+#[test]
+fn the_gst_launch_pipeline_of_the_readme() {
+    init();
+    let p = gst::parse::launch(
+        r#"mediastream constraints="{\"video\":true,\"audio\":true}" name=s s. ! queue ! mediastreamtracksink name=a sink=fakesink s. ! queue ! mediastreamtracksink name=b sink=fakesink"#,
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    let (a, b) = (p.by_name("a").unwrap(), p.by_name("b").unwrap());
+    for _ in 0..250 {
+        if a.property::<u64>("frames") > 5 && b.property::<u64>("frames") > 5 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let mut kinds = vec![
+        a.property::<Option<String>>("kind"),
+        b.property::<Option<String>>("kind"),
+    ];
+    kinds.sort();
+    assert_eq!(kinds, [Some("audio".to_owned()), Some("video".to_owned())]);
+    assert!(a.property::<u64>("frames") > 5 && b.property::<u64>("frames") > 5);
     p.set_state(gst::State::Null).unwrap();
 }

@@ -60,6 +60,8 @@ struct State {
     /// `sink_%u` pads handed out, for their names.
     added_pads: usize,
     collection: Option<gst::StreamCollection>,
+    /// The stream's group id, shared by every track's stream-start.
+    group_id: Option<gst::GroupId>,
 }
 
 pub struct MediaStream {
@@ -332,8 +334,11 @@ impl MediaStream {
         pass.static_pad("sink")?
             .add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
                 if let (Some(obj), Some(pass), Some(gst::PadProbeData::Event(ev))) =
-                    (weak.upgrade(), pass_weak.upgrade(), &info.data)
+                    (weak.upgrade(), pass_weak.upgrade(), &mut info.data)
                 {
+                    if let Some(start) = obj.imp().restamp(ev) {
+                        *ev = start;
+                    }
                     obj.imp().on_added_event(&pass, ev);
                 }
                 gst::PadProbeReturn::Ok
@@ -350,6 +355,38 @@ impl MediaStream {
         sinkpad.set_active(true).ok()?;
         obj.add_pad(&sinkpad).ok()?;
         Some(sinkpad.upcast())
+    }
+
+    /// An added track's stream-start, with the stream's group id (as every
+    /// track of a stream has) and a GstStream when upstream gave none.
+    fn restamp(&self, ev: &gst::Event) -> Option<gst::Event> {
+        let gst::EventView::StreamStart(s) = ev.view() else {
+            return None;
+        };
+        let group = *self
+            .state
+            .lock()
+            .unwrap()
+            .group_id
+            .get_or_insert_with(gst::GroupId::next);
+        if s.group_id() == Some(group) {
+            return None;
+        }
+        let stream = s.stream().unwrap_or_else(|| {
+            gst::Stream::new(
+                Some(s.stream_id()),
+                None,
+                gst::StreamType::UNKNOWN,
+                gst::StreamFlags::empty(),
+            )
+        });
+        Some(
+            gst::event::StreamStart::builder(s.stream_id())
+                .group_id(group)
+                .stream(stream)
+                .flags(s.stream_flags())
+                .build(),
+        )
     }
 
     /// An added track's stream-start gives its id; its caps its kind and
@@ -616,7 +653,12 @@ impl MediaStream {
             self.post_error(&e);
             gst::StateChangeError
         })?;
-        let group_id = gst::GroupId::next();
+        let group_id = *self
+            .state
+            .lock()
+            .unwrap()
+            .group_id
+            .get_or_insert_with(gst::GroupId::next);
         let mut planned = Vec::new();
         for (kind, sel) in [
             (Kind::Video, &selection.video),
