@@ -416,6 +416,22 @@ fn add_track_and_remove_track() {
         })
         .collect();
     assert!(groups.iter().all(|g| *g == groups[0]), "{groups:?}");
+    // The updated collection went down the tracks too.
+    for sink in &sinks {
+        let mut len = 0;
+        for _ in 0..20 {
+            pull(sink);
+            len = sink
+                .static_pad("sink")
+                .unwrap()
+                .sticky_event::<gst::event::StreamCollection>(0)
+                .map_or(0, |e| e.stream_collection().len());
+            if len == 3 {
+                break;
+            }
+        }
+        assert_eq!(len, 3, "{} has the collection of 3 tracks", sink.name());
+    }
 
     // removeTrack by id, and by releasing the request pad.
     assert!(ms.emit_by_name::<bool>("remove-track", &[vid]));

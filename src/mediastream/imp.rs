@@ -35,6 +35,8 @@ struct Track {
     live: bool,
     /// The track's stream in the stream's collection.
     stream: Option<gst::Stream>,
+    /// An added track: a collection to send before its next buffer.
+    pending_collection: Option<gst::StreamCollection>,
 }
 
 impl Track {
@@ -343,6 +345,26 @@ impl MediaStream {
                 }
                 gst::PadProbeReturn::Ok
             });
+        let weak = obj.downgrade();
+        let pass_weak = pass.downgrade();
+        pass.static_pad("src")?
+            .add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
+                if let (Some(obj), Some(pass)) = (weak.upgrade(), pass_weak.upgrade()) {
+                    let pending = obj
+                        .imp()
+                        .state
+                        .lock()
+                        .unwrap()
+                        .tracks
+                        .iter_mut()
+                        .find(|t| t.element == pass)
+                        .and_then(|t| t.pending_collection.take());
+                    if let Some(collection) = pending {
+                        let _ = pad.push_event(gst::event::StreamCollection::new(&collection));
+                    }
+                }
+                gst::PadProbeReturn::Ok
+            });
         self.state.lock().unwrap().tracks.push(Track {
             id: String::new(),
             element: pass.clone(),
@@ -350,6 +372,7 @@ impl MediaStream {
             sinkpad: Some(sinkpad.clone()),
             live: true,
             stream: None,
+            pending_collection: None,
         });
         let _ = pass.sync_state_with_parent();
         sinkpad.set_active(true).ok()?;
@@ -541,7 +564,22 @@ impl MediaStream {
         let collection = gst::StreamCollection::builder(Some(&self.id))
             .streams(streams)
             .build();
-        self.state.lock().unwrap().collection = Some(collection.clone());
+        let device_tracks: Vec<MediaStreamSrc> = {
+            let mut state = self.state.lock().unwrap();
+            state.collection = Some(collection.clone());
+            for t in state.tracks.iter_mut().filter(|t| t.sinkpad.is_some()) {
+                t.pending_collection = Some(collection.clone());
+            }
+            state
+                .tracks
+                .iter()
+                .filter_map(|t| t.element.downcast_ref::<MediaStreamSrc>().cloned())
+                .collect()
+        };
+        // Downstream too, each track on its own streaming thread.
+        for src in device_tracks {
+            src.imp().update_collection(collection.clone());
+        }
         let obj = self.obj();
         let _ = obj.post_message(
             gst::message::StreamCollection::builder(&collection)
@@ -757,6 +795,7 @@ impl MediaStream {
                 sinkpad: None,
                 live: true,
                 stream: Some(stream),
+                pending_collection: None,
             });
         }
         gst::info!(CAT, imp = self, "getUserMedia: {} tracks", tracks.len());

@@ -630,6 +630,14 @@ impl MediaStreamSrc {
         self.state.lock().unwrap().preselected = Some(p);
     }
 
+    /// A new collection of the track's `mediastream`: sent before the next
+    /// buffer, on the streaming thread.
+    pub(crate) fn update_collection(&self, collection: gst::StreamCollection) {
+        let mut state = self.state.lock().unwrap();
+        state.collection = Some(collection);
+        state.collection_sent = false;
+    }
+
     fn start(&self) -> Result<(), gst::StateChangeError> {
         let preselected = self.state.lock().unwrap().preselected.take();
         if let Some(p) = preselected {
