@@ -167,6 +167,29 @@ pub fn json_to_structure(name: &str, v: &Value) -> gst::Structure {
     s
 }
 
+/// The `mediastream-error` details structure of an element error
+/// (DESIGN section 7): `name`, `constraint` (OverconstrainedError) and
+/// `message`.
+pub fn error_details(e: &super::ConstraintError) -> gst::Structure {
+    let mut s = gst::Structure::builder("mediastream-error")
+        .field("name", e.name())
+        .field("message", e.message())
+        .build();
+    if let Some(c) = e.constraint() {
+        s.set("constraint", c);
+    }
+    s
+}
+
+/// The GStreamer error an element posts for a W3C error.
+pub fn error_domain(e: &super::ConstraintError) -> gst::ResourceError {
+    match e.error_name() {
+        super::ErrorName::NotFoundError => gst::ResourceError::NotFound,
+        super::ErrorName::NotReadableError => gst::ResourceError::OpenRead,
+        _ => gst::ResourceError::Settings,
+    }
+}
+
 /// `MediaTrackSettings` as a structure.
 pub fn settings_structure(settings: &super::Settings) -> gst::Structure {
     json_to_structure("MediaTrackSettings", &settings.to_json())

@@ -6,6 +6,7 @@
 //! Lock order: `settings` before `state`. No lock is held while posting a
 //! message, emitting a signal, notifying or changing a child's state.
 
+use crate::constraints::caps::{error_details, error_domain};
 use crate::constraints::{ConstraintError, Kind, SelectOptions, StreamConstraints};
 use crate::devices::monitor::MediaDevices;
 use crate::mediastreamsrc::{MediaStreamSrc, Preselection, ReadyState};
@@ -658,19 +659,7 @@ pub fn constraints_from_uri(uri: &str) -> Result<String, String> {
 
 impl MediaStream {
     fn post_error(&self, e: &ConstraintError) {
-        let mut details = gst::Structure::builder("mediastream-error")
-            .field("name", e.name())
-            .field("message", e.message())
-            .build();
-        if let Some(c) = e.constraint() {
-            details.set("constraint", c);
-        }
-        let domain = match e.name() {
-            "NotFoundError" => gst::ResourceError::NotFound,
-            "NotReadableError" => gst::ResourceError::OpenRead,
-            _ => gst::ResourceError::Settings,
-        };
-        gst::element_imp_error!(self, domain, ("{}", e), details: details);
+        gst::element_imp_error!(self, error_domain(e), ("{}", e), details: error_details(e));
     }
 
     /// Selection for every requested kind before any device opens, then one

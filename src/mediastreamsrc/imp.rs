@@ -11,10 +11,12 @@
 //! from there (do it from the application's thread).
 
 use super::{ReadyState, TrackKind};
-use crate::constraints::caps::{capabilities_structure, settings_structure};
+use crate::constraints::caps::{
+    capabilities_structure, error_details, error_domain, settings_structure,
+};
 use crate::constraints::{
-    ConstraintError, ErrorName, Kind, NativeMode, ResizeMode, SelectOptions, Settings,
-    TrackConstraints, capabilities, select_on_device, supported_constraints,
+    ConstraintError, Kind, NativeMode, ResizeMode, SelectOptions, Settings, TrackConstraints,
+    capabilities, select_on_device, supported_constraints,
 };
 use crate::devices::monitor::{DeviceChange, MediaDevice, MediaDevices, Subscription};
 use gst::glib;
@@ -307,14 +309,7 @@ impl ObjectImpl for MediaStreamSrc {
                 .as_ref()
                 .map(|d| d.info.device_id.clone())
                 .to_value(),
-            "label" => self
-                .state
-                .lock()
-                .unwrap()
-                .device
-                .as_ref()
-                .map(|d| d.info.label.clone())
-                .to_value(),
+            "label" => self.device_label().to_value(),
             "enabled" => self.settings.lock().unwrap().enabled.to_value(),
             "muted" => self.state.lock().unwrap().muted.to_value(),
             "ready-state" => self.state.lock().unwrap().ready_state.to_value(),
@@ -472,14 +467,7 @@ impl BinImpl for MediaStreamSrc {
                 if self.state.lock().unwrap().delivered {
                     self.end(&format!("the device failed: {}", e.error()));
                 } else {
-                    let label = self
-                        .state
-                        .lock()
-                        .unwrap()
-                        .device
-                        .as_ref()
-                        .map(|d| d.info.label.clone())
-                        .unwrap_or_default();
+                    let label = self.device_label().unwrap_or_default();
                     self.post_error(&ConstraintError::not_readable(format!(
                         "could not start the device '{label}': {}",
                         e.error().message()
@@ -494,17 +482,6 @@ impl BinImpl for MediaStreamSrc {
 
 fn audio_processing() -> bool {
     gst::ElementFactory::find("webrtcdsp").is_some()
-}
-
-fn error_details(e: &ConstraintError) -> gst::Structure {
-    let mut s = gst::Structure::builder("mediastream-error")
-        .field("name", e.name())
-        .field("message", e.message())
-        .build();
-    if let Some(c) = e.constraint() {
-        s.set("constraint", c);
-    }
-    s
 }
 
 fn make(factory: &str) -> Result<gst::Element, ConstraintError> {
@@ -614,15 +591,19 @@ impl MediaStreamSrc {
     }
 
     fn post_error(&self, e: &ConstraintError) {
-        let domain = match e.error_name() {
-            ErrorName::NotFoundError => gst::ResourceError::NotFound,
-            ErrorName::NotReadableError => gst::ResourceError::OpenRead,
-            _ => gst::ResourceError::Settings,
-        };
-        gst::element_imp_error!(self, domain, ("{}", e), details: error_details(e));
+        gst::element_imp_error!(self, error_domain(e), ("{}", e), details: error_details(e));
     }
 
-    /// NULL -> READY: getUserMedia for one track.
+    /// The device's label, once selected.
+    fn device_label(&self) -> Option<String> {
+        self.state
+            .lock()
+            .unwrap()
+            .device
+            .as_ref()
+            .map(|d| d.info.label.clone())
+    }
+
     /// `mediastream` selects for all tracks before any device opens, then
     /// hands each track its part.
     pub(crate) fn preselect(&self, p: Preselection) {
@@ -638,6 +619,8 @@ impl MediaStreamSrc {
         state.collection_sent = false;
     }
 
+    /// NULL -> READY: getUserMedia for one track (or the `mediastream`'s
+    /// preselection).
     fn start(&self) -> Result<(), gst::StateChangeError> {
         let preselected = self.state.lock().unwrap().preselected.take();
         if let Some(p) = preselected {
