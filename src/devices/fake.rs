@@ -3,8 +3,7 @@
 
 use super::file::{BUILTIN_JSON, DeviceFileError, DeviceSpec, load_devices_file, parse_devices};
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -59,7 +58,8 @@ impl FakeSource {
 /// error; the caller keeps the devices it had, since a file caught half
 /// written must not unplug everything. Stops (and joins) when dropped.
 pub struct FileWatcher {
-    stop: Arc<AtomicBool>,
+    /// Dropping it wakes the thread at once (no wait for the next poll).
+    stop: Option<mpsc::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -68,15 +68,13 @@ impl FileWatcher {
         path: PathBuf,
         mut on_change: impl FnMut(Result<Vec<DeviceSpec>, DeviceFileError>) + Send + 'static,
     ) -> FileWatcher {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+        let (stop, wake) = mpsc::channel::<()>();
         let origin = path.display().to_string();
         let mut last = std::fs::read(&path).ok();
         let thread = std::thread::Builder::new()
             .name("mediastream-fake-watch".into())
             .spawn(move || {
-                while !flag.load(Ordering::Acquire) {
-                    std::thread::sleep(POLL_INTERVAL);
+                while let Err(mpsc::RecvTimeoutError::Timeout) = wake.recv_timeout(POLL_INTERVAL) {
                     let now = std::fs::read(&path).ok();
                     if now == last {
                         continue;
@@ -90,13 +88,16 @@ impl FileWatcher {
                 }
             })
             .ok();
-        FileWatcher { stop, thread }
+        FileWatcher {
+            stop: Some(stop),
+            thread,
+        }
     }
 }
 
 impl Drop for FileWatcher {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
+        drop(self.stop.take());
         if let Some(t) = self.thread.take()
             && t.thread().id() != std::thread::current().id()
         {

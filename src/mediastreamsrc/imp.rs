@@ -22,8 +22,7 @@ use crate::devices::monitor::{DeviceChange, MediaDevice, MediaDevices, Subscript
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -107,13 +106,14 @@ pub(crate) struct Preselection {
 }
 
 struct Watchdog {
-    stop: Arc<AtomicBool>,
+    /// Dropping it wakes the thread at once.
+    stop: Option<std::sync::mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Drop for Watchdog {
     fn drop(&mut self) {
-        self.stop.store(true, Ordering::Release);
+        drop(self.stop.take());
         if let Some(t) = self.thread.take()
             && t.thread().id() != std::thread::current().id()
         {
@@ -1078,14 +1078,14 @@ impl MediaStreamSrc {
     }
 
     fn start_watchdog(&self) {
-        let stop = Arc::new(AtomicBool::new(false));
-        let flag = stop.clone();
+        let (stop, wake) = std::sync::mpsc::channel::<()>();
         let weak = self.obj().downgrade();
         let thread = std::thread::Builder::new()
             .name("mediastreamsrc-mute".into())
             .spawn(move || {
-                while !flag.load(Ordering::Acquire) {
-                    std::thread::sleep(Duration::from_millis(20));
+                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
+                    wake.recv_timeout(Duration::from_millis(20))
+                {
                     let Some(obj) = weak.upgrade() else { return };
                     obj.imp().check_mute();
                 }
@@ -1093,7 +1093,10 @@ impl MediaStreamSrc {
             .ok();
         let mut state = self.state.lock().unwrap();
         state.last_media = None;
-        state.watchdog = Some(Watchdog { stop, thread });
+        state.watchdog = Some(Watchdog {
+            stop: Some(stop),
+            thread,
+        });
     }
 
     /// Mutes a track whose live device delivered nothing for mute-timeout,
