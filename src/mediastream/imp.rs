@@ -3,8 +3,9 @@
 //! sometimes pad `video_%u` / `audio_%u`, one group id and one stream
 //! collection for the stream.
 //!
-//! Lock order: `settings` before `state`. No lock is held while posting a
-//! message, emitting a signal, notifying or changing a child's state.
+//! Lock order: `state`, then a track's own state (taken only to hand it a
+//! stream collection). No lock is held while posting a message, emitting a
+//! signal, notifying or changing a child's state.
 
 use crate::constraints::caps::{error_details, error_domain};
 use crate::constraints::{ConstraintError, Kind, SelectOptions, StreamConstraints};
@@ -553,34 +554,29 @@ impl MediaStream {
     /// The stream collection of the tracks now in the stream, posted when
     /// tracks come and go.
     fn post_collection(&self) {
-        let streams: Vec<gst::Stream> = self
-            .state
-            .lock()
-            .unwrap()
-            .tracks
-            .iter()
-            .filter(|t| t.pad.is_some())
-            .filter_map(|t| t.stream.clone())
-            .collect();
-        let collection = gst::StreamCollection::builder(Some(&self.id))
-            .streams(streams)
-            .build();
-        let device_tracks: Vec<MediaStreamSrc> = {
+        // Built and handed to the tracks in one step under the lock, so two
+        // tracks added at once never leave the older collection last.
+        let collection = {
             let mut state = self.state.lock().unwrap();
-            state.collection = Some(collection.clone());
-            for t in state.tracks.iter_mut().filter(|t| t.sinkpad.is_some()) {
-                t.pending_collection = Some(collection.clone());
-            }
-            state
+            let streams: Vec<gst::Stream> = state
                 .tracks
                 .iter()
-                .filter_map(|t| t.element.downcast_ref::<MediaStreamSrc>().cloned())
-                .collect()
+                .filter(|t| t.pad.is_some())
+                .filter_map(|t| t.stream.clone())
+                .collect();
+            let collection = gst::StreamCollection::builder(Some(&self.id))
+                .streams(streams)
+                .build();
+            state.collection = Some(collection.clone());
+            for t in state.tracks.iter_mut() {
+                match t.element.downcast_ref::<MediaStreamSrc>() {
+                    // Downstream too, each track on its own streaming thread.
+                    Some(src) => src.imp().update_collection(collection.clone()),
+                    None => t.pending_collection = Some(collection.clone()),
+                }
+            }
+            collection
         };
-        // Downstream too, each track on its own streaming thread.
-        for src in device_tracks {
-            src.imp().update_collection(collection.clone());
-        }
         let obj = self.obj();
         let _ = obj.post_message(
             gst::message::StreamCollection::builder(&collection)
