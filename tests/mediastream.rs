@@ -6,16 +6,10 @@
 mod track;
 
 use gst::prelude::*;
-use std::sync::Once;
 use std::time::Duration;
 
 fn init() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: before GStreamer starts any thread; other tests wait here.
-        unsafe { std::env::set_var("GST_MEDIASTREAM_FAKE_DEVICES", "1") };
-        track::init();
-    });
+    track::init_builtin();
 }
 
 /// `mediastream` with one appsink per pad.

@@ -7,17 +7,12 @@ mod track;
 
 use gst::prelude::*;
 use std::sync::mpsc;
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use track::track;
 
 fn init() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: before GStreamer starts any thread; other tests wait here.
-        unsafe { std::env::set_var("GST_MEDIASTREAM_FAKE_DEVICES", "1") };
-        track::init();
-    });
+    track::init_builtin();
 }
 
 fn caps_of(sample: &gst::Sample) -> gst::Structure {
@@ -614,11 +609,7 @@ fn stop_does_not_block_while_paused() {
 fn a_device_that_ends_by_itself_ends_the_track() {
     init();
     let t = track("video", "{}", "");
-    let (tx, rx) = mpsc::channel();
-    t.src.connect("ended", false, move |_| {
-        let _ = tx.send(());
-        None
-    });
+    let rx = track::signal_channel(&t.src, "ended");
     t.play().unwrap();
     t.pull().unwrap();
     inner_test_source(&t).send_event(gst::event::Eos::new());
@@ -634,11 +625,7 @@ fn a_device_that_ends_by_itself_ends_the_track() {
 fn a_failing_device_ends_the_track_without_an_error() {
     init();
     let t = track("video", "{}", "");
-    let (tx, rx) = mpsc::channel();
-    t.src.connect("ended", false, move |_| {
-        let _ = tx.send(());
-        None
-    });
+    let rx = track::signal_channel(&t.src, "ended");
     t.play().unwrap();
     t.pull().unwrap();
     // What a capture driver does when the camera is pulled out: a resource
@@ -698,11 +685,7 @@ fn resuming_from_pause_is_not_a_mute() {
     init();
     let t = track("video", "{}", "");
     t.src.set_property("mute-timeout", 300u32);
-    let (tx, rx) = mpsc::channel();
-    t.src.connect("mute", false, move |_| {
-        let _ = tx.send(());
-        None
-    });
+    let rx = track::signal_channel(&t.src, "mute");
     t.play().unwrap();
     t.pull().unwrap();
     t.pipeline.set_state(gst::State::Paused).unwrap();
@@ -721,11 +704,7 @@ fn resuming_from_pause_is_not_a_mute() {
 fn an_eos_the_application_sends_is_not_an_ended_device() {
     init();
     let t = track("video", "{}", "");
-    let (tx, rx) = mpsc::channel();
-    t.src.connect("ended", false, move |_| {
-        let _ = tx.send(());
-        None
-    });
+    let rx = track::signal_channel(&t.src, "ended");
     t.play().unwrap();
     t.pull().unwrap();
     // gst-launch-1.0 -e: EOS into the pipeline to finish a recording.

@@ -7,7 +7,6 @@ mod track;
 
 use gst::prelude::*;
 use std::path::Path;
-use std::sync::mpsc;
 use std::time::Duration;
 
 fn write_devices(path: &Path, ids: &[&str]) {
@@ -56,11 +55,7 @@ fn unplugged_device_ends_its_track_only() {
 
     let a = track::track("video", r#"{"deviceId":{"exact":"a"}}"#, "");
     let b = track::track("video", r#"{"deviceId":{"exact":"b"}}"#, "");
-    let (tx, rx) = mpsc::channel();
-    a.src.connect("ended", false, move |_| {
-        let _ = tx.send(());
-        None
-    });
+    let rx = track::signal_channel(&a.src, "ended");
     a.play().unwrap();
     b.play().unwrap();
     a.pull().unwrap();

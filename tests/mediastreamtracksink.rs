@@ -7,17 +7,11 @@ mod track;
 
 use gst::prelude::*;
 use gstmediastream::mediastreamsrc::ReadyState;
-use std::sync::Once;
 use std::sync::mpsc;
 use std::time::Duration;
 
 fn init() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: before GStreamer starts any thread; other tests wait here.
-        unsafe { std::env::set_var("GST_MEDIASTREAM_FAKE_DEVICES", "1") };
-        track::init();
-    });
+    track::init_builtin();
 }
 
 fn wait_until(what: &str, f: impl Fn() -> bool) {

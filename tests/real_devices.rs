@@ -7,7 +7,6 @@ mod common;
 
 use serde_json::Value;
 use std::process::Command;
-use std::sync::mpsc;
 use std::time::Duration;
 
 fn daemons_running() -> bool {
@@ -195,11 +194,7 @@ fn killing_a_camera_process_ends_its_track() {
         &format!(r#"{{"deviceId":{{"exact":"{id}"}}}}"#),
         "",
     );
-    let (tx, rx) = mpsc::channel();
-    t.src.connect("ended", false, move |_| {
-        let _ = tx.send(());
-        None
-    });
+    let rx = track::signal_channel(&t.src, "ended");
     t.play().unwrap();
     let first = t.pull().expect("frames from the PipeWire camera");
     assert_eq!(

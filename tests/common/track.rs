@@ -16,6 +16,27 @@ pub fn init() {
     gstmediastream::ensure_registered();
 }
 
+/// For a test binary over the built-in fake devices: the variable is set
+/// once, before GStreamer starts any thread; other tests wait here.
+pub fn init_builtin() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: the first thing any test of the binary does.
+        unsafe { std::env::set_var("GST_MEDIASTREAM_FAKE_DEVICES", "1") };
+        init();
+    });
+}
+
+/// A receiver of the emissions of a parameterless signal.
+pub fn signal_channel(element: &gst::Element, name: &str) -> std::sync::mpsc::Receiver<()> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    element.connect(name, false, move |_| {
+        let _ = tx.send(());
+        None
+    });
+    rx
+}
+
 pub fn track(kind: &str, constraints: &str, downstream: &str) -> Track {
     let pipeline = gst::Pipeline::new();
     let src = gst::ElementFactory::make("mediastreamsrc")
