@@ -1,135 +1,366 @@
-//! Timing of a track against the device's own element (for scripts/bench):
-//! time to first frame (getUserMedia latency), cold and with the device
-//! monitor warm, the latency a live pipeline reports, the share of buffers
-//! at the track's pad that are the device's own, and the new memories per
-//! buffer of a disabled track.
+//! Timing and copies of a track against the device's own element, for
+//! scripts/bench:
+//!
+//! - time to first frame (getUserMedia latency): NULL to the first buffer at
+//!   a `mediastreamtracksink` for `{"video":true}`, with the device layer
+//!   cold and warm, against the device's element alone;
+//! - latency: what the pipeline reports, and the frames a track holds back
+//!   (from buffer timestamps) on the native path, under crop-and-scale and
+//!   when decimating;
+//! - applyConstraints: from the call to the first buffer with the new caps,
+//!   against changing a capsfilter after the device's element;
+//! - copies: the share of buffers at the track's pad that are the device's
+//!   own, and the new buffers and memories per buffer of a disabled track.
 //!
 //! ```text
-//! GST_MEDIASTREAM_FAKE_DEVICES=1 track_timing
+//! GST_MEDIASTREAM_FAKE_DEVICES=1 track_timing          # the fake camera
+//! scripts/media-daemons track_timing --real             # a PipeWire camera
 //! ```
 //!
-//! Prints one JSON object; times in milliseconds.
+//! Prints one JSON object; times in milliseconds. With `--real` only the
+//! time to first frame is measured (the virtual camera has one mode).
+
+#[path = "../tests/common/objects.rs"]
+mod objects;
 
 use gst::prelude::*;
 use serde_json::json;
-use std::time::Instant;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
-/// NULL -> first buffer at the sink; and the pipeline's latency once
-/// playing.
-fn first_frame(desc: &str) -> (f64, Option<gst::ClockTime>) {
-    let pipeline = gst::parse::launch(desc)
-        .expect("the pipeline parses")
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-    let sink = pipeline.by_name("sink").expect("a sink named sink");
+const WAIT: Duration = Duration::from_secs(10);
+
+/// The device's own element, as a user would put it in a pipeline by hand.
+fn device_element(real: bool) -> gst::Element {
+    if !real {
+        return gst::ElementFactory::make("mediastreamfakesrc")
+            .property("device-id", "fake-camera-front")
+            .build()
+            .unwrap();
+    }
+    let monitor = gst::DeviceMonitor::new();
+    monitor.add_filter(Some("Video/Source"), None);
+    monitor.start().expect("the device monitor starts");
+    let device = monitor
+        .devices()
+        .into_iter()
+        .next()
+        .expect("a camera (run under scripts/media-daemons)");
+    monitor.stop();
+    device.create_element(None).expect("the camera's element")
+}
+
+/// A channel that gets the time of every buffer at `pad`.
+fn buffer_times(pad: &gst::Pad) -> mpsc::Receiver<Instant> {
+    let (tx, rx) = mpsc::channel();
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+        let _ = tx.send(Instant::now());
+        gst::PadProbeReturn::Ok
+    });
+    rx
+}
+
+fn fakesink() -> gst::Element {
+    gst::ElementFactory::make("fakesink")
+        .property("sync", false)
+        .build()
+        .unwrap()
+}
+
+/// NULL -> first buffer at the sink, and the latency the pipeline reports
+/// once playing.
+fn first_frame(elements: &[gst::Element]) -> (f64, Option<gst::ClockTime>) {
+    let pipeline = gst::Pipeline::new();
+    pipeline.add_many(elements).unwrap();
+    gst::Element::link_many(elements).expect("the elements link");
+    let frames = buffer_times(&elements.last().unwrap().static_pad("sink").unwrap());
     let t0 = Instant::now();
-    pipeline
-        .set_state(gst::State::Playing)
-        .expect("the pipeline plays");
-    let sample = sink.emit_by_name::<Option<gst::Sample>>(
-        "try-pull-sample",
-        &[&gst::ClockTime::from_seconds(10)],
-    );
-    let ms = t0.elapsed().as_secs_f64() * 1e3;
-    assert!(sample.is_some(), "no frame from {desc}");
+    if pipeline.set_state(gst::State::Playing).is_err() {
+        let error = pipeline
+            .bus()
+            .unwrap()
+            .pop_filtered(&[gst::MessageType::Error])
+            .map(|m| format!("{m:?}"));
+        panic!("the plain pipeline does not play: {error:?}");
+    }
+    let first = frames.recv_timeout(WAIT).expect("a first frame");
+    let ms = (first - t0).as_secs_f64() * 1e3;
+    let _ = pipeline.state(gst::ClockTime::from_seconds(10));
     let mut q = gst::query::Latency::new();
     let latency = pipeline.query(&mut q).then(|| q.result().1);
     pipeline.set_state(gst::State::Null).unwrap();
     (ms, latency)
 }
 
-/// Over 100 buffers of a native track: the share whose memory the device
-/// element produced; then, disabled, the new memories per buffer after the
-/// first.
-fn zero_copy() -> (f64, f64) {
-    use std::sync::{Arc, Mutex};
-    let pipeline = gst::parse::launch(r#"mediastreamsrc name=t constraints="{}" ! appsink name=sink sync=false max-buffers=1 drop=true"#)
+fn track(constraints: &str) -> gst::Element {
+    gst::ElementFactory::make("mediastreamsrc")
+        .property("constraints", constraints)
+        .build()
         .unwrap()
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-    let track = pipeline.by_name("t").unwrap();
-    let sink = pipeline.by_name("sink").unwrap();
-    pipeline.set_state(gst::State::Ready).unwrap();
-    let device = track
-        .downcast_ref::<gst::Bin>()
+}
+
+fn tracksink() -> gst::Element {
+    gst::ElementFactory::make("mediastreamtracksink")
+        .build()
         .unwrap()
+}
+
+fn child(bin: &gst::Element, factory: &str) -> Option<gst::Element> {
+    bin.downcast_ref::<gst::Bin>()?
         .children()
         .into_iter()
-        .find(|e| {
-            e.factory()
-                .is_some_and(|f| f.name() == "mediastreamfakesrc")
-        })
-        .expect("a fake device (GST_MEDIASTREAM_FAKE_DEVICES)");
-    let produced = Arc::new(Mutex::new(std::collections::HashSet::<usize>::new()));
-    let p = produced.clone();
+        .find(|e| e.factory().is_some_and(|f| f.name() == factory))
+}
+
+/// Frames the track holds back: for each buffer leaving the track, how
+/// many frame durations the device has pushed past its timestamp (the
+/// largest over 60 buffers).
+fn frames_held(constraints: &str) -> f64 {
+    let pipeline = gst::Pipeline::new();
+    let t = track(constraints);
+    let sink = fakesink();
+    pipeline.add_many([&t, &sink]).unwrap();
+    t.link(&sink).unwrap();
+    pipeline.set_state(gst::State::Ready).unwrap();
+    let device = child(&t, "mediastreamfakesrc").expect("a fake device");
+    let (tx, rx) = mpsc::channel::<(gst::ClockTime, gst::ClockTime)>();
+    let last = std::sync::Arc::new(std::sync::Mutex::new(
+        None::<(gst::ClockTime, gst::ClockTime)>,
+    ));
+    let l = last.clone();
     device
         .static_pad("src")
         .unwrap()
         .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            if let Some(gst::PadProbeData::Buffer(b)) = &info.data {
-                p.lock().unwrap().insert(b.peek_memory(0).as_ptr() as usize);
+            if let Some(gst::PadProbeData::Buffer(b)) = &info.data
+                && let (Some(pts), Some(d)) = (b.pts(), b.duration())
+            {
+                *l.lock().unwrap() = Some((pts, d));
+            }
+            gst::PadProbeReturn::Ok
+        });
+    t.static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let (Some(gst::PadProbeData::Buffer(b)), Some((device_pts, d))) =
+                (&info.data, *last.lock().unwrap())
+                && let Some(pts) = b.pts()
+            {
+                let _ = tx.send((device_pts.saturating_sub(pts), d));
             }
             gst::PadProbeReturn::Ok
         });
     pipeline.set_state(gst::State::Playing).unwrap();
-    let pull = || {
-        sink.emit_by_name::<Option<gst::Sample>>(
-            "try-pull-sample",
-            &[&gst::ClockTime::from_seconds(10)],
-        )
-        .expect("a frame")
-    };
-    let mut own = 0;
-    for _ in 0..100 {
-        let mem = pull().buffer().unwrap().peek_memory(0).as_ptr() as usize;
-        if produced.lock().unwrap().contains(&mem) {
-            own += 1;
-        }
-    }
-    track.set_property("enabled", false);
-    // Let the switch reach the sink, then count memories.
-    for _ in 0..5 {
-        pull();
-    }
-    let mut seen = std::collections::HashSet::new();
-    for _ in 0..100 {
-        let m = pull().buffer().unwrap().peek_memory(0).as_ptr() as usize;
-        seen.insert(m);
+    let mut held: f64 = 0.0;
+    for _ in 0..60 {
+        let (behind, d) = rx.recv_timeout(WAIT).expect("buffers from the track");
+        held = held.max((behind.nseconds() as f64 / d.nseconds() as f64).round());
     }
     pipeline.set_state(gst::State::Null).unwrap();
-    (own as f64 / 100.0, (seen.len() - 1) as f64 / 100.0)
+    held
+}
+
+/// Median over `n` switches (640x480 <-> 320x240, a native mode each) of
+/// the time from `switch(width)` to the first buffer of that width at
+/// `pad`.
+fn switch_times(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    n: usize,
+    switch: impl Fn(i32, i32),
+) -> f64 {
+    let (tx, rx) = mpsc::channel::<(Instant, i32)>();
+    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
+        let width = pad
+            .current_caps()
+            .and_then(|c| c.structure(0).and_then(|s| s.get::<i32>("width").ok()))
+            .unwrap_or(0);
+        let _ = tx.send((Instant::now(), width));
+        gst::PadProbeReturn::Ok
+    });
+    pipeline.set_state(gst::State::Playing).unwrap();
+    for _ in 0..3 {
+        rx.recv_timeout(WAIT).expect("frames before the switch");
+    }
+    let mut times = Vec::new();
+    for i in 0..n {
+        let (w, h) = if i % 2 == 0 { (320, 240) } else { (640, 480) };
+        while rx.try_recv().is_ok() {}
+        let t0 = Instant::now();
+        switch(w, h);
+        loop {
+            let (at, width) = rx.recv_timeout(WAIT).expect("frames after the switch");
+            if width == w {
+                times.push((at - t0).as_secs_f64() * 1e3);
+                break;
+            }
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// applyConstraints on a live track, and a capsfilter changed after the
+/// device's element, each switching between two native modes.
+fn apply_constraints_times(n: usize) -> (f64, f64) {
+    let caps = |w: i32, h: i32| {
+        gst::Caps::builder("video/x-raw")
+            .field("width", w)
+            .field("height", h)
+            .field("framerate", gst::Fraction::new(30, 1))
+            .build()
+    };
+    let pipeline = gst::Pipeline::new();
+    let device = device_element(false);
+    let filter = gst::ElementFactory::make("capsfilter")
+        .property("caps", caps(640, 480))
+        .build()
+        .unwrap();
+    let sink = fakesink();
+    pipeline.add_many([&device, &filter, &sink]).unwrap();
+    gst::Element::link_many([&device, &filter, &sink]).unwrap();
+    let plain = switch_times(&pipeline, &sink.static_pad("sink").unwrap(), n, |w, h| {
+        filter.set_property("caps", caps(w, h))
+    });
+
+    let pipeline = gst::Pipeline::new();
+    let t = track("{}");
+    let sink = fakesink();
+    pipeline.add_many([&t, &sink]).unwrap();
+    t.link(&sink).unwrap();
+    let tracked = switch_times(&pipeline, &sink.static_pad("sink").unwrap(), n, |w, h| {
+        let json = format!(r#"{{"width":{{"exact":{w}}},"height":{{"exact":{h}}}}}"#);
+        let r = t.emit_by_name::<gst::Structure>("apply-constraints", &[&json]);
+        assert!(r.get::<bool>("success").unwrap(), "{r}");
+    });
+    (tracked, plain)
+}
+
+/// Over 100 buffers of a native track: the share that are the buffer the
+/// device was pushing; then, disabled, new buffers and memories per buffer
+/// after the first 10.
+fn copies() -> (f64, f64) {
+    let pipeline = gst::Pipeline::new();
+    let t = track("{}");
+    let sink = fakesink();
+    pipeline.add_many([&t, &sink]).unwrap();
+    t.link(&sink).unwrap();
+    pipeline.set_state(gst::State::Ready).unwrap();
+    let device = child(&t, "mediastreamfakesrc").expect("a fake device");
+    let pad = t.static_pad("src").unwrap();
+    let watch = objects::watch_against(&pad, &device.static_pad("src").unwrap());
+    let frames = buffer_times(&sink.static_pad("sink").unwrap());
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let wait = |n: usize| {
+        for _ in 0..n {
+            frames.recv_timeout(WAIT).expect("frames");
+        }
+    };
+    wait(100);
+    let native = watch.take();
+    t.set_property("enabled", false);
+    wait(10);
+    watch.take();
+    wait(100);
+    let disabled = watch.take();
+    pipeline.set_state(gst::State::Null).unwrap();
+    let own = 1.0 - native.foreign as f64 / native.buffers as f64;
+    let new = (disabled.new_buffers + disabled.new_memories) as f64 / disabled.buffers as f64;
+    (own, new)
 }
 
 fn main() {
     gst::init().unwrap();
     gstmediastream::ensure_registered();
-    let sink = "appsink name=sink sync=false";
+    let real = std::env::args().any(|a| a == "--real");
     // The device's own element, as a user would write it by hand; the first
     // run loads the plugins both pipelines use, so it is not counted.
-    let plain = format!(
-        "mediastreamfakesrc device-id=fake-camera-front ! video/x-raw,width=640,height=480,framerate=30/1 ! {sink}"
-    );
-    first_frame(&plain);
-    let (plain_ms, plain_latency) = first_frame(&plain);
-    let (cold_ms, track_latency) =
-        first_frame(&format!(r#"mediastreamsrc constraints="{{}}" ! {sink}"#));
-    let (warm_ms, _) = first_frame(&format!(r#"mediastreamsrc constraints="{{}}" ! {sink}"#));
-    let (_, crop_latency) = first_frame(&format!(
-        r#"mediastreamsrc constraints="{{\"width\":{{\"exact\":320}},\"height\":{{\"exact\":180}}}}" ! {sink}"#
-    ));
-    let (zero_copy, blank_allocs) = zero_copy();
+    // A capsfilter as the track's: pipewiresrc does not start with ANY
+    // caps downstream.
+    let plain = || {
+        let device = device_element(real);
+        {
+            let filter = gst::ElementFactory::make("capsfilter")
+                .property(
+                    "caps",
+                    gst::Caps::builder("video/x-raw")
+                        .field("width", 640)
+                        .field("height", 480)
+                        .field("framerate", gst::Fraction::new(30, 1))
+                        .build(),
+                )
+                .build()
+                .unwrap();
+            vec![device, filter, fakesink()]
+        }
+    };
+    first_frame(&plain());
+    let (plain_ms, plain_latency) = first_frame(&plain());
+    let video = r#"{"video":true}"#;
+    let gum = || -> Vec<gst::Element> {
+        let ms = gst::ElementFactory::make("mediastream")
+            .property("constraints", video)
+            .build()
+            .unwrap();
+        vec![ms, tracksink()]
+    };
+    let (cold_ms, track_latency) = first_frame_stream(gum());
+    let (warm_ms, _) = first_frame_stream(gum());
     let ns = |l: Option<gst::ClockTime>| l.map(|l| l.nseconds());
-    println!(
-        "{}",
-        json!({
-            "plainFirstFrameMs": plain_ms,
-            "trackFirstFrameMs": cold_ms,
-            "trackFirstFrameWarmMs": warm_ms,
-            "plainLatencyNs": ns(plain_latency),
-            "trackLatencyNs": ns(track_latency),
+    let mut out = json!({
+        "plainFirstFrameMs": plain_ms,
+        "trackFirstFrameMs": cold_ms,
+        "trackFirstFrameWarmMs": warm_ms,
+        "plainLatencyNs": ns(plain_latency),
+        "trackLatencyNs": ns(track_latency),
+    });
+    if !real {
+        let crop = r#"{"width":{"exact":320},"height":{"exact":180}}"#;
+        let (_, crop_latency) = first_frame(&[track(crop), fakesink()]);
+        let (apply_ms, plain_switch_ms) = apply_constraints_times(9);
+        let (own, disabled_new) = copies();
+        let extra = json!({
             "cropLatencyNs": ns(crop_latency),
-            "zeroCopyShare": zero_copy,
-            "disabledNewMemoriesPerBuffer": blank_allocs,
-        })
-    );
+            "nativeFramesHeld": frames_held("{}"),
+            "cropFramesHeld": frames_held(crop),
+            "decimateFramesHeld": frames_held(
+                r#"{"deviceId":{"exact":"fake-camera-back"},"frameRate":{"exact":15}}"#,
+            ),
+            "applyConstraintsMs": apply_ms,
+            "plainCapsSwitchMs": plain_switch_ms,
+            "zeroCopyShare": own,
+            "disabledNewObjectsPerBuffer": disabled_new,
+        });
+        out.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+    }
+    println!("{out}");
+}
+
+/// `first_frame` for `mediastream ! mediastreamtracksink`: the stream's
+/// pad appears on READY -> PAUSED and is linked then.
+fn first_frame_stream(elements: Vec<gst::Element>) -> (f64, Option<gst::ClockTime>) {
+    let [ms, consumer] = <[gst::Element; 2]>::try_from(elements).unwrap();
+    let pipeline = gst::Pipeline::new();
+    pipeline.add_many([&ms, &consumer]).unwrap();
+    let inner = fakesink();
+    consumer.set_property("sink", &inner);
+    let frames = buffer_times(&inner.static_pad("sink").unwrap());
+    let sinkpad = consumer.static_pad("sink").unwrap();
+    ms.connect_pad_added(move |_, pad| {
+        let _ = pad.link(&sinkpad);
+    });
+    let t0 = Instant::now();
+    pipeline
+        .set_state(gst::State::Playing)
+        .expect("getUserMedia succeeds");
+    let first = frames.recv_timeout(WAIT).expect("a first frame");
+    let ms_ = (first - t0).as_secs_f64() * 1e3;
+    let _ = pipeline.state(gst::ClockTime::from_seconds(10));
+    let mut q = gst::query::Latency::new();
+    let latency = pipeline.query(&mut q).then(|| q.result().1);
+    pipeline.set_state(gst::State::Null).unwrap();
+    (ms_, latency)
 }

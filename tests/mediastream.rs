@@ -2,6 +2,8 @@
 //! track-ids, pads, one group id and a stream collection, inactive when
 //! every track ended.
 
+#[path = "common/objects.rs"]
+mod objects;
 #[path = "common/track.rs"]
 mod track;
 
@@ -143,6 +145,63 @@ fn get_user_media_in_one_element() {
             }
         }
         assert!(eos, "{} had EOS", sink.name());
+    }
+    p.set_state(gst::State::Null).unwrap();
+}
+
+/// The buffers leaving the stream's pads are the devices' own.
+#[test]
+fn tracks_are_zero_copy() {
+    init();
+    let (p, ms, sinks) = stream(r#"{"video": true, "audio": true}"#);
+    p.set_state(gst::State::Ready).unwrap();
+    let children = |bin: &gst::Element, factory: &str| -> Vec<gst::Element> {
+        bin.downcast_ref::<gst::Bin>()
+            .unwrap()
+            .children()
+            .into_iter()
+            .filter(|e| e.factory().is_some_and(|f| f.name() == factory))
+            .collect()
+    };
+    let devices: Vec<gst::Pad> = children(&ms, "mediastreamsrc")
+        .iter()
+        .map(|t| {
+            children(t, "mediastreamfakesrc")[0]
+                .static_pad("src")
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(devices.len(), 2);
+    p.set_state(gst::State::Playing).unwrap();
+    let watches: Vec<(String, objects::Watch)> = ms
+        .src_pads()
+        .iter()
+        .map(|pad| {
+            // Each stream pad against each device: one of them is its own.
+            let per_device = devices
+                .iter()
+                .map(|d| objects::watch_against(pad, d))
+                .collect::<Vec<_>>();
+            (pad.name().to_string(), per_device)
+        })
+        .flat_map(|(name, w)| w.into_iter().map(move |w| (name.clone(), w)))
+        .collect();
+    for sink in sinks.lock().unwrap().iter() {
+        for _ in 0..20 {
+            pull(sink).unwrap();
+        }
+    }
+    for pad in ["video_0", "audio_0"] {
+        let counts: Vec<objects::Counts> = watches
+            .iter()
+            .filter(|(n, _)| n == pad)
+            .map(|(_, w)| w.take())
+            .collect();
+        assert!(counts.iter().all(|c| c.buffers >= 20), "{pad}: {counts:?}");
+        assert!(
+            counts.iter().any(|c| c.foreign == 0),
+            "{pad}: every buffer is its device's own: {counts:?}"
+        );
     }
     p.set_state(gst::State::Null).unwrap();
 }

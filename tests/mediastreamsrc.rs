@@ -2,6 +2,8 @@
 //! that flow, zero-copy, the track's identity and state, enabled, mute,
 //! stop, applyConstraints and the errors.
 
+#[path = "common/objects.rs"]
+mod objects;
 #[path = "common/track.rs"]
 mod track;
 
@@ -161,24 +163,55 @@ fn native_path_is_zero_copy() {
         ["capsfilter", "mediastreamfakesrc"],
         "the native path adds nothing else"
     );
-    let produced = Arc::new(Mutex::new(Vec::<usize>::new()));
-    let p = produced.clone();
-    t.device_element().static_pad("src").unwrap().add_probe(
-        gst::PadProbeType::BUFFER,
-        move |_, info| {
-            if let Some(gst::PadProbeData::Buffer(b)) = &info.data {
-                p.lock().unwrap().push(b.peek_memory(0).as_ptr() as usize);
-            }
-            gst::PadProbeReturn::Ok
-        },
+    let at_src = objects::watch_against(
+        &t.src.static_pad("src").unwrap(),
+        &t.device_element().static_pad("src").unwrap(),
     );
     t.play().unwrap();
-    for _ in 0..10 {
-        let sample = t.pull().unwrap();
-        let mem = sample.buffer().unwrap().peek_memory(0).as_ptr() as usize;
-        assert!(
-            produced.lock().unwrap().contains(&mem),
-            "a buffer at src is not the device's"
+    for _ in 0..30 {
+        t.pull().unwrap();
+    }
+    let c = at_src.take();
+    assert!(c.buffers >= 30);
+    assert_eq!(
+        c.foreign, 0,
+        "every buffer at the track's pad is the one the device pushed: {c:?}"
+    );
+}
+
+/// A track disabled while it plays: black frames or silence with no new
+/// buffer or memory per buffer once the first blank ones exist.
+#[test]
+fn disabled_track_allocates_nothing() {
+    init();
+    for kind in ["video", "audio"] {
+        let t = track(kind, "{}", "");
+        t.play().unwrap();
+        t.pull().unwrap();
+        t.src.set_property("enabled", false);
+        let watch = objects::watch(&t.src.static_pad("src").unwrap());
+        // The blank memory and the few buffers that carry it.
+        for _ in 0..10 {
+            t.pull().unwrap();
+        }
+        let first = watch.take();
+        assert!(first.new_memories >= 1, "{kind}: {first:?}");
+        let mut memories = std::collections::HashSet::new();
+        for _ in 0..60 {
+            let s = t.pull().unwrap();
+            memories.insert(s.buffer().unwrap().peek_memory(0).as_ptr() as usize);
+            if kind == "audio" {
+                assert!(all_zero(&s), "silence once disabled");
+            }
+        }
+        // The blank memory lives as long as the track: no recycled address.
+        assert_eq!(memories.len(), 1, "{kind}: one blank memory");
+        let c = watch.take();
+        assert!(c.buffers >= 60, "{kind}: {c:?}");
+        assert_eq!(
+            (c.new_buffers, c.new_memories),
+            (0, 0),
+            "{kind}: a disabled track reuses its blank buffers: {c:?}"
         );
     }
 }

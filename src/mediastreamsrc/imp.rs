@@ -72,8 +72,7 @@ struct State {
     state_dirty: bool,
     stream: Option<gst::Stream>,
     group_id: Option<gst::GroupId>,
-    /// The black frame or silence of the negotiated caps, made once.
-    blank: Option<gst::Buffer>,
+    blank: Blank,
     caps: Option<gst::Caps>,
     last_media: Option<Instant>,
     last_end: Option<gst::ClockTime>,
@@ -93,6 +92,21 @@ struct State {
     collection: Option<gst::StreamCollection>,
     collection_sent: bool,
 }
+
+/// Black frames or silence for a disabled track: one memory of the
+/// negotiated caps, made once, carried by a few buffers that are reused as
+/// soon as downstream lets go of them, so a disabled track allocates
+/// nothing per buffer.
+#[derive(Default)]
+struct Blank {
+    /// Holds the memory (and an audio meta for planar audio).
+    template: Option<gst::Buffer>,
+    shells: Vec<gst::Buffer>,
+}
+
+/// Buffers in flight downstream (queues, sinks holding the last frame)
+/// beyond which a blank buffer is made for one use only.
+const MAX_BLANK_SHELLS: usize = 8;
 
 /// What a `mediastream` decided for this track before any device opened.
 pub(crate) struct Preselection {
@@ -731,7 +745,7 @@ impl MediaStreamSrc {
         state.chain = chain;
         state.extras = extras;
         state.state_dirty = true;
-        state.blank = None;
+        state.blank = Blank::default();
         Ok(())
     }
 
@@ -957,7 +971,7 @@ impl MediaStreamSrc {
                     }
                 }
                 state.caps = Some(caps);
-                state.blank = None;
+                state.blank = Blank::default();
                 state.state_dirty = true;
                 let settings = state.settings.clone();
                 drop(state);
@@ -1035,35 +1049,53 @@ impl MediaStreamSrc {
     }
 
     /// Replaces the device's media with black or silence of the same caps
-    /// and timing; the blank memory is made once and shared.
+    /// and timing (see `Blank`).
     fn blank_out(&self, buf: &mut gst::Buffer) {
-        let mut state = self.state.lock().unwrap();
+        let mut guard = self.state.lock().unwrap();
+        let state = &mut *guard;
         let size = buf.size();
-        let reusable = state.blank.as_ref().is_some_and(|b| b.size() == size);
-        if !reusable {
-            let Some(caps) = state.caps.clone() else {
+        // Video frames have one size (the template may carry padding);
+        // audio buffers must keep their sample count.
+        let fits = |b: &gst::Buffer| match state.settings {
+            Some(Settings::Video(_)) => b.size() >= size,
+            _ => b.size() == size,
+        };
+        if !state.blank.template.as_ref().is_some_and(fits) {
+            let Some(caps) = state.caps.as_ref() else {
                 return;
             };
-            state.blank = make_blank(&caps, size);
+            state.blank = Blank {
+                template: make_blank(caps, size),
+                shells: Vec::new(),
+            };
         }
-        let Some(blank) = state.blank.as_ref() else {
+        let blank = &mut state.blank;
+        let Some(template) = blank.template.as_ref() else {
             return;
         };
-        let mut out = gst::Buffer::new();
-        {
-            let out = out.get_mut().unwrap();
-            for mem in blank.iter_memories() {
-                out.append_memory(mem.to_owned());
+        // A shell only this track holds is free to carry the next frame.
+        let free = blank.shells.iter().position(|b| b.is_writable());
+        let mut transient = None;
+        let shell = match free {
+            Some(i) => &mut blank.shells[i],
+            // Shares the template's memory: no copy of the media.
+            None if blank.shells.len() < MAX_BLANK_SHELLS => {
+                blank.shells.push(template.copy());
+                blank.shells.last_mut().unwrap()
             }
-            let _ = buf.copy_into(
-                out,
-                gst::BufferCopyFlags::FLAGS
-                    | gst::BufferCopyFlags::TIMESTAMPS
-                    | gst::BufferCopyFlags::META,
-                ..,
-            );
+            None => transient.insert(template.copy()),
+        };
+        {
+            let out = shell.make_mut();
+            out.set_pts(buf.pts());
+            out.set_dts(buf.dts());
+            out.set_duration(buf.duration());
+            out.set_offset(buf.offset());
+            out.set_offset_end(buf.offset_end());
+            out.unset_flags(out.flags());
+            out.set_flags(buf.flags() - gst::BufferFlags::TAG_MEMORY);
         }
-        *buf = out;
+        *buf = shell.clone();
     }
 
     fn notify_mute(&self, muted: bool) {
@@ -1323,6 +1355,11 @@ fn make_blank(caps: &gst::Caps, size: usize) -> Option<gst::Buffer> {
         {
             let mut map = buf.get_mut()?.map_writable().ok()?;
             info.format_info().fill_silence(map.as_mut_slice());
+        }
+        if info.layout() == gst_audio::AudioLayout::NonInterleaved && info.bpf() > 0 {
+            // Planar audio must say where each channel's plane is.
+            let samples = size / info.bpf() as usize;
+            gst_audio::AudioMeta::add(buf.get_mut()?, &info, samples, &[]).ok()?;
         }
         Some(buf)
     } else {
