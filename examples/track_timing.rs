@@ -113,8 +113,11 @@ fn child(bin: &gst::Element, factory: &str) -> Option<gst::Element> {
 }
 
 /// Frames the track holds back: for each buffer leaving the track, how
-/// many frame durations the device has pushed past its timestamp (the
-/// largest over 60 buffers).
+/// many frame durations the device has pushed past the capture time of
+/// what it carries (the largest over 60 buffers). A buffer that carries a
+/// device memory (native path, `videorate`, which retimes the frames it
+/// keeps) is dated by the device's timestamp for that memory; a converted
+/// one by its own timestamp.
 fn frames_held(constraints: &str) -> f64 {
     let pipeline = gst::Pipeline::new();
     let t = track(constraints);
@@ -123,11 +126,12 @@ fn frames_held(constraints: &str) -> f64 {
     t.link(&sink).unwrap();
     pipeline.set_state(gst::State::Ready).unwrap();
     let device = child(&t, "mediastreamfakesrc").expect("a fake device");
+    type Pushed = std::collections::VecDeque<(usize, gst::ClockTime, gst::ClockTime)>;
     let (tx, rx) = mpsc::channel::<(gst::ClockTime, gst::ClockTime)>();
-    let last = std::sync::Arc::new(std::sync::Mutex::new(
-        None::<(gst::ClockTime, gst::ClockTime)>,
-    ));
-    let l = last.clone();
+    // The device's last buffers: (memory, timestamp, duration), newest last.
+    let pushed = std::sync::Arc::new(std::sync::Mutex::new(Pushed::new()));
+    let p = pushed.clone();
+    let memory = |b: &gst::BufferRef| b.peek_memory(0).as_ptr() as usize;
     device
         .static_pad("src")
         .unwrap()
@@ -135,18 +139,28 @@ fn frames_held(constraints: &str) -> f64 {
             if let Some(gst::PadProbeData::Buffer(b)) = &info.data
                 && let (Some(pts), Some(d)) = (b.pts(), b.duration())
             {
-                *l.lock().unwrap() = Some((pts, d));
+                let mut p = p.lock().unwrap();
+                if p.len() == 8 {
+                    p.pop_front();
+                }
+                p.push_back((memory(b), pts, d));
             }
             gst::PadProbeReturn::Ok
         });
     t.static_pad("src")
         .unwrap()
         .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            if let (Some(gst::PadProbeData::Buffer(b)), Some((device_pts, d))) =
-                (&info.data, *last.lock().unwrap())
-                && let Some(pts) = b.pts()
+            let pushed = pushed.lock().unwrap();
+            if let (Some(gst::PadProbeData::Buffer(b)), Some(&(_, newest, d))) =
+                (&info.data, pushed.back())
+                && let Some(pts) = pushed
+                    .iter()
+                    .rev()
+                    .find(|(m, ..)| *m == memory(b))
+                    .map(|&(_, pts, _)| pts)
+                    .or(b.pts())
             {
-                let _ = tx.send((device_pts.saturating_sub(pts), d));
+                let _ = tx.send((newest.saturating_sub(pts), d));
             }
             gst::PadProbeReturn::Ok
         });
