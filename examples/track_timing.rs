@@ -74,6 +74,15 @@ fn first_frame(elements: &[gst::Element]) -> (f64, Option<gst::ClockTime>) {
     pipeline.add_many(elements).unwrap();
     gst::Element::link_many(elements).expect("the elements link");
     let frames = buffer_times(&elements.last().unwrap().static_pad("sink").unwrap());
+    play_to_first_frame(&pipeline, &frames)
+}
+
+/// Plays `pipeline` until `frames` has its first buffer, then asks the
+/// latency and stops: (milliseconds, reported latency).
+fn play_to_first_frame(
+    pipeline: &gst::Pipeline,
+    frames: &mpsc::Receiver<Instant>,
+) -> (f64, Option<gst::ClockTime>) {
     let t0 = Instant::now();
     if pipeline.set_state(gst::State::Playing).is_err() {
         let error = pipeline
@@ -81,7 +90,7 @@ fn first_frame(elements: &[gst::Element]) -> (f64, Option<gst::ClockTime>) {
             .unwrap()
             .pop_filtered(&[gst::MessageType::Error])
             .map(|m| format!("{m:?}"));
-        panic!("the plain pipeline does not play: {error:?}");
+        panic!("the pipeline does not play: {error:?}");
     }
     let first = frames.recv_timeout(WAIT).expect("a first frame");
     let ms = (first - t0).as_secs_f64() * 1e3;
@@ -114,10 +123,9 @@ fn child(bin: &gst::Element, factory: &str) -> Option<gst::Element> {
 
 /// Frames the track holds back: for each buffer leaving the track, how
 /// many frame durations the device has pushed past the capture time of
-/// what it carries (the largest over 60 buffers). A buffer that carries a
-/// device memory (native path, `videorate`, which retimes the frames it
-/// keeps) is dated by the device's timestamp for that memory; a converted
-/// one by its own timestamp.
+/// what it carries (the largest over 60 buffers). Each device buffer is
+/// dated with a reference timestamp meta, which elements that copy or
+/// retime frames (`videorate`) carry along.
 fn frames_held(constraints: &str) -> f64 {
     let pipeline = gst::Pipeline::new();
     let t = track(constraints);
@@ -126,41 +134,36 @@ fn frames_held(constraints: &str) -> f64 {
     t.link(&sink).unwrap();
     pipeline.set_state(gst::State::Ready).unwrap();
     let device = child(&t, "mediastreamfakesrc").expect("a fake device");
-    type Pushed = std::collections::VecDeque<(usize, gst::ClockTime, gst::ClockTime)>;
     let (tx, rx) = mpsc::channel::<(gst::ClockTime, gst::ClockTime)>();
-    // The device's last buffers: (memory, timestamp, duration), newest last.
-    let pushed = std::sync::Arc::new(std::sync::Mutex::new(Pushed::new()));
-    let p = pushed.clone();
-    let memory = |b: &gst::BufferRef| b.peek_memory(0).as_ptr() as usize;
+    let dated = gst::Caps::new_empty_simple("timestamp/x-mediastream-capture");
+    // The device's newest buffer: (timestamp, duration).
+    let newest = std::sync::Arc::new(std::sync::Mutex::new(None));
+    let n = newest.clone();
+    let d = dated.clone();
     device
         .static_pad("src")
         .unwrap()
         .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            if let Some(gst::PadProbeData::Buffer(b)) = &info.data
-                && let (Some(pts), Some(d)) = (b.pts(), b.duration())
+            if let Some(b) = info.buffer_mut()
+                && let (Some(pts), Some(duration)) = (b.pts(), b.duration())
             {
-                let mut p = p.lock().unwrap();
-                if p.len() == 8 {
-                    p.pop_front();
-                }
-                p.push_back((memory(b), pts, d));
+                gst::ReferenceTimestampMeta::add(b.make_mut(), &d, pts, None);
+                *n.lock().unwrap() = Some((pts, duration));
             }
             gst::PadProbeReturn::Ok
         });
     t.static_pad("src")
         .unwrap()
         .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            let pushed = pushed.lock().unwrap();
-            if let (Some(gst::PadProbeData::Buffer(b)), Some(&(_, newest, d))) =
-                (&info.data, pushed.back())
-                && let Some(pts) = pushed
-                    .iter()
-                    .rev()
-                    .find(|(m, ..)| *m == memory(b))
-                    .map(|&(_, pts, _)| pts)
+            if let (Some(gst::PadProbeData::Buffer(b)), Some((newest, d))) =
+                (&info.data, *newest.lock().unwrap())
+                && let Some(captured) = b
+                    .iter_meta::<gst::ReferenceTimestampMeta>()
+                    .find(|m| m.reference().is_subset(&dated))
+                    .map(|m| m.timestamp())
                     .or(b.pts())
             {
-                let _ = tx.send((newest.saturating_sub(pts), d));
+                let _ = tx.send((newest.saturating_sub(captured), d));
             }
             gst::PadProbeReturn::Ok
         });
@@ -366,15 +369,5 @@ fn first_frame_stream(elements: Vec<gst::Element>) -> (f64, Option<gst::ClockTim
     ms.connect_pad_added(move |_, pad| {
         let _ = pad.link(&sinkpad);
     });
-    let t0 = Instant::now();
-    pipeline
-        .set_state(gst::State::Playing)
-        .expect("getUserMedia succeeds");
-    let first = frames.recv_timeout(WAIT).expect("a first frame");
-    let ms_ = (first - t0).as_secs_f64() * 1e3;
-    let _ = pipeline.state(gst::ClockTime::from_seconds(10));
-    let mut q = gst::query::Latency::new();
-    let latency = pipeline.query(&mut q).then(|| q.result().1);
-    pipeline.set_state(gst::State::Null).unwrap();
-    (ms_, latency)
+    play_to_first_frame(&pipeline, &frames)
 }
