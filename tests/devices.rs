@@ -99,26 +99,7 @@ fn a_device_file_default_first_then_file_order() {
 #[test]
 fn broken_device_files_list_nothing_and_say_where() {
     let dir = TempDir::new("broken");
-    let cases = [
-        (
-            "no-caps.json",
-            r#"{"devices": [{"kind": "videoinput", "label": "x", "deviceId": "x"}]}"#,
-            "device 0: field \"caps\": missing",
-        ),
-        (
-            "bad-caps.json",
-            r#"{"devices": [{"kind": "videoinput", "label": "x", "deviceId": "x", "caps": "video/x-raw,width=(int)wide"}]}"#,
-            "device 0: field \"caps\"",
-        ),
-        (
-            "bad-json.json",
-            "{\"devices\": [",
-            "not valid JSON at line 1",
-        ),
-    ];
-    for (name, text, want) in cases {
-        let path = dir.join(name);
-        std::fs::write(&path, text).unwrap();
+    for (path, name, want) in common::broken_device_files(&dir) {
         let (code, list, stderr) = enumerate(path.to_str().unwrap());
         assert_eq!(code, 1, "{name}: {stderr}");
         assert_eq!(list, serde_json::json!([]), "{name}");

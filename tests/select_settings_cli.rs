@@ -100,28 +100,8 @@ fn explain_shows_candidates_and_the_deciding_step() {
 
 #[test]
 fn bad_device_files_name_file_device_and_field() {
-    let dir = std::env::temp_dir().join(format!("select-settings-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let cases = [
-        (
-            "missing-caps.json",
-            r#"{"devices": [{"kind": "videoinput", "label": "x", "deviceId": "x"}]}"#,
-            "device 0: field \"caps\": missing",
-        ),
-        (
-            "bad-caps.json",
-            r#"{"devices": [{"kind": "videoinput", "label": "x", "deviceId": "x", "caps": "video/x-raw,width=(int)wide"}]}"#,
-            "device 0: field \"caps\":",
-        ),
-        (
-            "bad-json.json",
-            "{\"devices\": [",
-            "not valid JSON at line 1",
-        ),
-    ];
-    for (name, text, want) in cases {
-        let path = dir.join(name);
-        std::fs::write(&path, text).unwrap();
+    let dir = common::TempDir::new("select-settings");
+    for (path, name, want) in common::broken_device_files(&dir) {
         let (code, out, stderr) = run(&[path.to_str().unwrap(), r#"{"video":true}"#]);
         assert_eq!(code, 1, "{name}");
         let msg = out["error"]["message"].as_str().unwrap();
@@ -139,7 +119,6 @@ fn bad_device_files_name_file_device_and_field() {
             .unwrap()
             .contains("cannot read the file")
     );
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

@@ -99,6 +99,37 @@ pub fn plugin_dir() -> PathBuf {
 }
 
 /// A scratch folder for one test, removed when dropped.
+/// Broken device files: (file name, text, what the error must say).
+pub const BROKEN_DEVICE_FILES: [(&str, &str, &str); 3] = [
+    (
+        "no-caps.json",
+        r#"{"devices": [{"kind": "videoinput", "label": "x", "deviceId": "x"}]}"#,
+        "device 0: field \"caps\": missing",
+    ),
+    (
+        "bad-caps.json",
+        r#"{"devices": [{"kind": "videoinput", "label": "x", "deviceId": "x", "caps": "video/x-raw,width=(int)wide"}]}"#,
+        "device 0: field \"caps\":",
+    ),
+    (
+        "bad-json.json",
+        "{\"devices\": [",
+        "not valid JSON at line 1",
+    ),
+];
+
+/// Writes `BROKEN_DEVICE_FILES` into `dir`: (path, file name, expected).
+pub fn broken_device_files(dir: &TempDir) -> Vec<(PathBuf, &'static str, &'static str)> {
+    BROKEN_DEVICE_FILES
+        .iter()
+        .map(|&(name, text, want)| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            (path, name, want)
+        })
+        .collect()
+}
+
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
