@@ -324,11 +324,15 @@ fn main() {
     };
     let (cold_ms, track_latency) = first_frame_stream(gum());
     let (warm_ms, _) = first_frame_stream(gum());
+    // The plain pipeline again, now that the device layer's monitor runs
+    // in the process (it watches the PipeWire graph the stream joins).
+    let (plain_monitor_ms, _) = first_frame(&plain());
     let ns = |l: Option<gst::ClockTime>| l.map(|l| l.nseconds());
     let mut out = json!({
         "plainFirstFrameMs": plain_ms,
         "trackFirstFrameMs": cold_ms,
         "trackFirstFrameWarmMs": warm_ms,
+        "plainFirstFrameMonitorMs": plain_monitor_ms,
         "plainLatencyNs": ns(plain_latency),
         "trackLatencyNs": ns(track_latency),
     });
