@@ -1085,16 +1085,13 @@ impl MediaStreamSrc {
             }
             None => transient.insert(template.copy()),
         };
-        {
-            let out = shell.make_mut();
-            out.set_pts(buf.pts());
-            out.set_dts(buf.dts());
-            out.set_duration(buf.duration());
-            out.set_offset(buf.offset());
-            out.set_offset_end(buf.offset_end());
-            out.unset_flags(out.flags());
-            out.set_flags(buf.flags() - gst::BufferFlags::TAG_MEMORY);
-        }
+        // Timestamps, offsets and flags; no metas (they would describe the
+        // device's memory, not the blank one).
+        let _ = buf.copy_into(
+            shell.make_mut(),
+            gst::BufferCopyFlags::FLAGS | gst::BufferCopyFlags::TIMESTAMPS,
+            ..,
+        );
         *buf = shell.clone();
     }
 
