@@ -155,37 +155,23 @@ fn tracks_are_zero_copy() {
     init();
     let (p, ms, sinks) = stream(r#"{"video": true, "audio": true}"#);
     p.set_state(gst::State::Ready).unwrap();
-    let children = |bin: &gst::Element, factory: &str| -> Vec<gst::Element> {
-        bin.downcast_ref::<gst::Bin>()
-            .unwrap()
-            .children()
-            .into_iter()
-            .filter(|e| e.factory().is_some_and(|f| f.name() == factory))
-            .collect()
-    };
-    let devices: Vec<gst::Pad> = children(&ms, "mediastreamsrc")
+    let devices: Vec<gst::Pad> = track::children_made_by(&ms, "mediastreamsrc")
         .iter()
         .map(|t| {
-            children(t, "mediastreamfakesrc")[0]
+            track::children_made_by(t, "mediastreamfakesrc")[0]
                 .static_pad("src")
                 .unwrap()
         })
         .collect();
     assert_eq!(devices.len(), 2);
     p.set_state(gst::State::Playing).unwrap();
-    let watches: Vec<(String, objects::Watch)> = ms
-        .src_pads()
-        .iter()
-        .map(|pad| {
-            // Each stream pad against each device: one of them is its own.
-            let per_device = devices
-                .iter()
-                .map(|d| objects::watch_against(pad, d))
-                .collect::<Vec<_>>();
-            (pad.name().to_string(), per_device)
-        })
-        .flat_map(|(name, w)| w.into_iter().map(move |w| (name.clone(), w)))
-        .collect();
+    // Each stream pad against each device: one of them is its own.
+    let mut watches = Vec::new();
+    for pad in ms.src_pads() {
+        for device in &devices {
+            watches.push((pad.name().to_string(), objects::watch_against(&pad, device)));
+        }
+    }
     for sink in sinks.lock().unwrap().iter() {
         for _ in 0..20 {
             pull(sink).unwrap();

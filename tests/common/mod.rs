@@ -98,9 +98,8 @@ pub fn plugin_dir() -> PathBuf {
     dir
 }
 
-/// A scratch folder for one test, removed when dropped.
 /// Broken device files: (file name, text, what the error must say).
-pub const BROKEN_DEVICE_FILES: [(&str, &str, &str); 3] = [
+const BROKEN_DEVICE_FILES: [(&str, &str, &str); 3] = [
     (
         "no-caps.json",
         r#"{"devices": [{"kind": "videoinput", "label": "x", "deviceId": "x"}]}"#,
@@ -130,6 +129,7 @@ pub fn broken_device_files(dir: &TempDir) -> Vec<(PathBuf, &'static str, &'stati
         .collect()
 }
 
+/// A scratch folder for one test, removed when dropped.
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {

@@ -37,6 +37,16 @@ pub fn signal_channel(element: &gst::Element, name: &str) -> std::sync::mpsc::Re
     rx
 }
 
+/// The children of `bin` made by the element factory `factory`.
+pub fn children_made_by(bin: &gst::Element, factory: &str) -> Vec<gst::Element> {
+    bin.downcast_ref::<gst::Bin>()
+        .expect("a bin")
+        .children()
+        .into_iter()
+        .filter(|e| e.factory().is_some_and(|f| f.name() == factory))
+        .collect()
+}
+
 pub fn track(kind: &str, constraints: &str, downstream: &str) -> Track {
     let pipeline = gst::Pipeline::new();
     let src = gst::ElementFactory::make("mediastreamsrc")
@@ -103,13 +113,9 @@ impl Track {
 
     /// The device's element inside the track.
     pub fn device_element(&self) -> gst::Element {
-        let bin = self.src.downcast_ref::<gst::Bin>().unwrap();
-        bin.children()
+        children_made_by(&self.src, "mediastreamfakesrc")
             .into_iter()
-            .find(|e| {
-                e.factory()
-                    .is_some_and(|f| f.name() == "mediastreamfakesrc")
-            })
+            .next()
             .expect("the fake device's element")
     }
 
