@@ -60,6 +60,23 @@ fn buffer_times(pad: &gst::Pad) -> mpsc::Receiver<Instant> {
     rx
 }
 
+/// The fake camera's default mode, and the other one applyConstraints
+/// switches to.
+fn video_caps(width: i32, height: i32) -> gst::Caps {
+    gst::Caps::builder("video/x-raw")
+        .field("width", width)
+        .field("height", height)
+        .field("framerate", gst::Fraction::new(30, 1))
+        .build()
+}
+
+fn capsfilter(caps: gst::Caps) -> gst::Element {
+    gst::ElementFactory::make("capsfilter")
+        .property("caps", caps)
+        .build()
+        .unwrap()
+}
+
 fn fakesink() -> gst::Element {
     gst::ElementFactory::make("fakesink")
         .property("sync", false)
@@ -108,10 +125,16 @@ fn track(constraints: &str) -> gst::Element {
         .unwrap()
 }
 
-fn tracksink() -> gst::Element {
-    gst::ElementFactory::make("mediastreamtracksink")
-        .build()
-        .unwrap()
+/// `mediastreamsrc ! fakesink`, in READY (the device chosen and its
+/// element made): (pipeline, track, sink).
+fn track_pipeline(constraints: &str) -> (gst::Pipeline, gst::Element, gst::Element) {
+    let pipeline = gst::Pipeline::new();
+    let t = track(constraints);
+    let sink = fakesink();
+    pipeline.add_many([&t, &sink]).unwrap();
+    t.link(&sink).unwrap();
+    pipeline.set_state(gst::State::Ready).unwrap();
+    (pipeline, t, sink)
 }
 
 fn child(bin: &gst::Element, factory: &str) -> Option<gst::Element> {
@@ -127,12 +150,7 @@ fn child(bin: &gst::Element, factory: &str) -> Option<gst::Element> {
 /// dated with a reference timestamp meta, which elements that copy or
 /// retime frames (`videorate`) carry along.
 fn frames_held(constraints: &str) -> f64 {
-    let pipeline = gst::Pipeline::new();
-    let t = track(constraints);
-    let sink = fakesink();
-    pipeline.add_many([&t, &sink]).unwrap();
-    t.link(&sink).unwrap();
-    pipeline.set_state(gst::State::Ready).unwrap();
+    let (pipeline, t, _) = track_pipeline(constraints);
     let device = child(&t, "mediastreamfakesrc").expect("a fake device");
     let (tx, rx) = mpsc::channel::<(gst::ClockTime, gst::ClockTime)>();
     let dated = gst::Caps::new_empty_simple("timestamp/x-mediastream-capture");
@@ -221,31 +239,17 @@ fn switch_times(
 /// applyConstraints on a live track, and a capsfilter changed after the
 /// device's element, each switching between two native modes.
 fn apply_constraints_times(n: usize) -> (f64, f64) {
-    let caps = |w: i32, h: i32| {
-        gst::Caps::builder("video/x-raw")
-            .field("width", w)
-            .field("height", h)
-            .field("framerate", gst::Fraction::new(30, 1))
-            .build()
-    };
     let pipeline = gst::Pipeline::new();
     let device = device_element(false);
-    let filter = gst::ElementFactory::make("capsfilter")
-        .property("caps", caps(640, 480))
-        .build()
-        .unwrap();
+    let filter = capsfilter(video_caps(640, 480));
     let sink = fakesink();
     pipeline.add_many([&device, &filter, &sink]).unwrap();
     gst::Element::link_many([&device, &filter, &sink]).unwrap();
     let plain = switch_times(&pipeline, &sink.static_pad("sink").unwrap(), n, |w, h| {
-        filter.set_property("caps", caps(w, h))
+        filter.set_property("caps", video_caps(w, h))
     });
 
-    let pipeline = gst::Pipeline::new();
-    let t = track("{}");
-    let sink = fakesink();
-    pipeline.add_many([&t, &sink]).unwrap();
-    t.link(&sink).unwrap();
+    let (pipeline, t, sink) = track_pipeline("{}");
     let tracked = switch_times(&pipeline, &sink.static_pad("sink").unwrap(), n, |w, h| {
         let json = format!(r#"{{"width":{{"exact":{w}}},"height":{{"exact":{h}}}}}"#);
         let r = t.emit_by_name::<gst::Structure>("apply-constraints", &[&json]);
@@ -258,12 +262,7 @@ fn apply_constraints_times(n: usize) -> (f64, f64) {
 /// device was pushing; then, disabled, new buffers and memories per buffer
 /// after the first 10.
 fn copies() -> (f64, f64) {
-    let pipeline = gst::Pipeline::new();
-    let t = track("{}");
-    let sink = fakesink();
-    pipeline.add_many([&t, &sink]).unwrap();
-    t.link(&sink).unwrap();
-    pipeline.set_state(gst::State::Ready).unwrap();
+    let (pipeline, t, sink) = track_pipeline("{}");
     let device = child(&t, "mediastreamfakesrc").expect("a fake device");
     let pad = t.static_pad("src").unwrap();
     let watch = objects::watch_against(&pad, &device.static_pad("src").unwrap());
@@ -291,39 +290,21 @@ fn main() {
     gst::init().unwrap();
     gstmediastream::ensure_registered();
     let real = std::env::args().any(|a| a == "--real");
-    // The device's own element, as a user would write it by hand; the first
-    // run loads the plugins both pipelines use, so it is not counted.
-    // A capsfilter as the track's: pipewiresrc does not start with ANY
-    // caps downstream.
+    // The device's own element, as a user would write it by hand, with a
+    // capsfilter as the track's (pipewiresrc does not start with ANY caps
+    // downstream); the first run loads the plugins both pipelines use, so
+    // it is not counted.
     let plain = || {
-        let device = device_element(real);
-        {
-            let filter = gst::ElementFactory::make("capsfilter")
-                .property(
-                    "caps",
-                    gst::Caps::builder("video/x-raw")
-                        .field("width", 640)
-                        .field("height", 480)
-                        .field("framerate", gst::Fraction::new(30, 1))
-                        .build(),
-                )
-                .build()
-                .unwrap();
-            vec![device, filter, fakesink()]
-        }
+        vec![
+            device_element(real),
+            capsfilter(video_caps(640, 480)),
+            fakesink(),
+        ]
     };
     first_frame(&plain());
     let (plain_ms, plain_latency) = first_frame(&plain());
-    let video = r#"{"video":true}"#;
-    let gum = || -> Vec<gst::Element> {
-        let ms = gst::ElementFactory::make("mediastream")
-            .property("constraints", video)
-            .build()
-            .unwrap();
-        vec![ms, tracksink()]
-    };
-    let (cold_ms, track_latency) = first_frame_stream(gum());
-    let (warm_ms, _) = first_frame_stream(gum());
+    let (cold_ms, track_latency) = first_frame_stream(r#"{"video":true}"#);
+    let (warm_ms, _) = first_frame_stream(r#"{"video":true}"#);
     // The plain pipeline again, now that the device layer's monitor runs
     // in the process (it watches the PipeWire graph the stream joins).
     let (plain_monitor_ms, _) = first_frame(&plain());
@@ -334,7 +315,7 @@ fn main() {
         "trackFirstFrameWarmMs": warm_ms,
         "plainFirstFrameMonitorMs": plain_monitor_ms,
         "plainLatencyNs": ns(plain_latency),
-        "trackLatencyNs": ns(track_latency),
+        "nativeLatencyNs": ns(track_latency),
     });
     if !real {
         let crop = r#"{"width":{"exact":320},"height":{"exact":180}}"#;
@@ -360,14 +341,20 @@ fn main() {
     println!("{out}");
 }
 
-/// `first_frame` for `mediastream ! mediastreamtracksink`: the stream's
-/// pad appears on READY -> PAUSED and is linked then.
-fn first_frame_stream(elements: Vec<gst::Element>) -> (f64, Option<gst::ClockTime>) {
-    let [ms, consumer] = <[gst::Element; 2]>::try_from(elements).unwrap();
+/// `first_frame` for `mediastream ! mediastreamtracksink` (getUserMedia):
+/// the stream's pad appears on READY -> PAUSED and is linked then.
+fn first_frame_stream(constraints: &str) -> (f64, Option<gst::ClockTime>) {
+    let ms = gst::ElementFactory::make("mediastream")
+        .property("constraints", constraints)
+        .build()
+        .unwrap();
+    let inner = fakesink();
+    let consumer = gst::ElementFactory::make("mediastreamtracksink")
+        .property("sink", &inner)
+        .build()
+        .unwrap();
     let pipeline = gst::Pipeline::new();
     pipeline.add_many([&ms, &consumer]).unwrap();
-    let inner = fakesink();
-    consumer.set_property("sink", &inner);
     let frames = buffer_times(&inner.static_pad("sink").unwrap());
     let sinkpad = consumer.static_pad("sink").unwrap();
     ms.connect_pad_added(move |_, pad| {
