@@ -5,6 +5,8 @@
 use super::device::{AudioMode, Fraction, IntRange, NativeMode, VideoMode, sample_size_of_format};
 use super::parse::{Property, ValueType};
 use gst::glib;
+use gst::glib::translate::ToGlibPtr;
+use gst::prelude::*;
 use serde_json::Value;
 
 /// The alternatives a caps field offers: a single value, or each value of
@@ -35,21 +37,67 @@ fn int_value(v: &glib::SendValue) -> Option<IntRange> {
     if let Ok(i) = v.get::<i32>() {
         return (i > 0).then(|| IntRange::fixed(i as u32));
     }
-    let r = v.get::<gst::IntRange<i32>>().ok()?;
-    (r.max() > 0).then(|| IntRange {
-        min: r.min().max(1) as u32,
-        max: r.max() as u32,
+    let (min, max) = int_range(v)?;
+    (max > 0 && min < max).then(|| IntRange {
+        min: min.max(1) as u32,
+        max: max as u32,
     })
 }
 
-/// A fraction or fraction range, as (min, max).
-fn fraction_value(v: &glib::SendValue) -> Option<(Fraction, Fraction)> {
-    let frac = |f: gst::Fraction| Fraction::new(f.numer(), f.denom());
-    if let Ok(f) = v.get::<gst::Fraction>() {
-        return Some((frac(f), frac(f)));
+// GStreamer's caps parser accepts ranges its own setters reject, such as
+// `[2,2]` or `[30/1,5/1]` (with a critical warning), and the Rust bindings'
+// range readers assert on them. A device's caps must never panic the
+// application, so ranges are read with the C getters and checked here.
+
+fn int_range(v: &glib::SendValue) -> Option<(i32, i32)> {
+    if v.type_() != <gst::IntRange<i32>>::static_type() {
+        return None;
     }
-    let r = v.get::<gst::FractionRange>().ok()?;
-    Some((frac(r.min()), frac(r.max())))
+    let v = v.to_glib_none().0;
+    // SAFETY: `v` is a live GValue holding a GstIntRange (checked above).
+    unsafe {
+        Some((
+            gst::ffi::gst_value_get_int_range_min(v),
+            gst::ffi::gst_value_get_int_range_max(v),
+        ))
+    }
+}
+
+/// A fraction or fraction range, as (min, max); `None` for an empty range
+/// (a valid GStreamer range has min < max)
+/// or a zero denominator.
+fn fraction_value(v: &glib::SendValue) -> Option<(Fraction, Fraction)> {
+    if v.type_() == gst::Fraction::static_type() {
+        let f = fraction_of(v.to_glib_none().0)?;
+        return Some((f, f));
+    }
+    if v.type_() != gst::FractionRange::static_type() {
+        return None;
+    }
+    let v = v.to_glib_none().0;
+    // SAFETY: `v` is a live GValue holding a GstFractionRange, whose ends
+    // are GValues holding fractions.
+    let (min, max) = unsafe {
+        (
+            fraction_of(gst::ffi::gst_value_get_fraction_range_min(v))?,
+            fraction_of(gst::ffi::gst_value_get_fraction_range_max(v))?,
+        )
+    };
+    (min.to_f64() < max.to_f64()).then_some((min, max))
+}
+
+fn fraction_of(v: *const glib::gobject_ffi::GValue) -> Option<Fraction> {
+    if v.is_null() {
+        return None;
+    }
+    // SAFETY: `v` is a live GValue holding a GstFraction.
+    let (n, d) = unsafe {
+        (
+            gst::ffi::gst_value_get_fraction_numerator(v),
+            gst::ffi::gst_value_get_fraction_denominator(v),
+        )
+    };
+    (d > 0 && n >= 0).then(|| Fraction::new(n, d))
 }
 
 fn string_value(v: &glib::SendValue) -> Option<String> {
@@ -240,6 +288,33 @@ mod tests {
         assert_eq!(
             (a.sample_size, a.channels),
             (32, IntRange { min: 1, max: 2 })
+        );
+    }
+
+    /// Found by the device_file fuzz target: GStreamer's parser accepts
+    /// empty ranges such as `[2,2]` (leaving them unset, with a critical
+    /// warning) and the Rust bindings' range readers panicked on them. Such
+    /// a structure offers no mode; the others still count.
+    #[test]
+    fn empty_ranges_and_negative_rates_give_no_mode() {
+        gst::init().unwrap();
+        let caps = gst::Caps::from_str(
+            "audio/x-raw,format=S16LE,rate=[8000,8000],channels=[2,2]; \
+             video/x-raw,format=I420,width=[640,640],height=480,framerate=30/1; \
+             video/x-raw,format=I420,width=640,height=480,framerate=[30/1,5/1]; \
+             video/x-raw,format=I420,width=[800,10],height=480,framerate=30/1; \
+             video/x-raw,format=I420,width=320,height=240,framerate=-30/1; \
+             video/x-raw,format=I420,width=320,height=240,framerate=15/1",
+        )
+        .unwrap();
+        let modes = modes_from_caps(&caps);
+        assert_eq!(modes.len(), 1, "{modes:?}");
+        let NativeMode::Video(v) = &modes[0] else {
+            panic!("{modes:?}")
+        };
+        assert_eq!(
+            (v.width, v.max_rate),
+            (IntRange::fixed(320), Fraction::new(15, 1))
         );
     }
 

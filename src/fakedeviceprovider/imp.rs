@@ -110,14 +110,9 @@ impl FakeDeviceProvider {
             }
         };
         let new = devices_from(&specs, origin);
-        // The same device whatever it says of being the default: a new
-        // default is a device-changed, not an unplug.
-        let same = |a: &DeviceSpec, b: &DeviceSpec| {
-            DeviceSpec {
-                is_default: b.is_default,
-                ..a.clone()
-            } == *b
-        };
+        // A device is its kind and deviceId: a new default, label or set of
+        // caps (a camera switching modes) is a device-changed, not an unplug.
+        let same = |a: &DeviceSpec, b: &DeviceSpec| a.kind == b.kind && a.device_id == b.device_id;
         let (removed, added, changed) = {
             let mut state = self.state.lock().unwrap();
             let removed: Vec<_> = state

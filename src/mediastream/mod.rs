@@ -6,6 +6,8 @@ use gst::prelude::*;
 
 mod imp;
 
+pub use imp::constraints_from_uri;
+
 glib::wrapper! {
     pub struct MediaStream(ObjectSubclass<imp::MediaStream>)
         @extends gst::Bin, gst::Element, gst::Object,

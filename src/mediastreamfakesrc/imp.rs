@@ -46,6 +46,12 @@ impl Default for Settings {
 struct State {
     source: Option<gst::Element>,
     watcher: Option<FileWatcher>,
+    /// The capsfilter that holds the device's raw caps, and those caps.
+    filter: Option<gst::Element>,
+    caps: Option<gst::Caps>,
+    /// Caps the device switched to on its own (its file changed): offered
+    /// whatever downstream says, as a camera that changes mode does.
+    forced: Option<gst::Caps>,
 }
 
 pub struct MediaStreamFakeSrc {
@@ -157,6 +163,14 @@ impl ObjectImpl for MediaStreamFakeSrc {
         self.obj()
             .set_suppressed_flags(gst::ElementFlags::SOURCE | gst::ElementFlags::SINK);
         self.obj().set_element_flags(gst::ElementFlags::SOURCE);
+        // Downstream's caps and accept-caps queries leave through the ghost
+        // pad (also those its proxy makes for a caps event).
+        let weak = self.obj().downgrade();
+        self.srcpad
+            .add_probe(gst::PadProbeType::QUERY_DOWNSTREAM, move |_, info| {
+                weak.upgrade()
+                    .map_or(gst::PadProbeReturn::Ok, |obj| obj.imp().answer_forced(info))
+            });
     }
 }
 
@@ -320,18 +334,80 @@ impl MediaStreamFakeSrc {
 
         let mut state = self.state.lock().unwrap();
         state.source = Some(source);
+        state.filter = (!jpeg).then_some(filter);
+        state.caps = Some(caps);
+        state.forced = None;
         if !settings.file.is_empty() && !settings.device_id.is_empty() {
             let weak = obj.downgrade();
             let id = settings.device_id.clone();
+            let file = settings.file.clone();
             state.watcher = Some(FileWatcher::new(PathBuf::from(&settings.file), move |r| {
-                if let (Some(obj), Ok(specs)) = (weak.upgrade(), r)
-                    && !specs.iter().any(|s| s.device_id == id)
-                {
-                    obj.imp().unplugged();
+                let (Some(obj), Ok(specs)) = (weak.upgrade(), r) else {
+                    return;
+                };
+                match specs.iter().enumerate().find(|(_, s)| s.device_id == id) {
+                    None => obj.imp().unplugged(),
+                    Some((i, spec)) => {
+                        if let Ok(caps) = spec.parsed_caps(&file, i) {
+                            obj.imp().caps_changed(caps);
+                        }
+                    }
                 }
             }));
         }
         Ok(())
+    }
+
+    /// While the device forces its caps, it answers downstream's caps
+    /// queries itself, so the test source switches whatever downstream
+    /// holds (as hardware does; the track then follows).
+    fn answer_forced(&self, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
+        let Some(forced) = self.state.lock().unwrap().forced.clone() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let Some(gst::PadProbeData::Query(q)) = info.data.as_mut() else {
+            return gst::PadProbeReturn::Ok;
+        };
+
+        match q.view_mut() {
+            gst::QueryViewMut::Caps(c) => {
+                let caps = match c.filter() {
+                    Some(f) => f.intersect_with_mode(&forced, gst::CapsIntersectMode::First),
+                    None => forced,
+                };
+                c.set_result(&caps);
+                gst::PadProbeReturn::Handled
+            }
+            gst::QueryViewMut::AcceptCaps(a) => {
+                let ok = a.caps().can_intersect(&forced);
+                a.set_result(ok);
+                gst::PadProbeReturn::Handled
+            }
+            _ => gst::PadProbeReturn::Ok,
+        }
+    }
+
+    /// The device's caps changed in its file: it switches to them on its own.
+    fn caps_changed(&self, caps: gst::Caps) {
+        let (filter, raw) = {
+            let mut state = self.state.lock().unwrap();
+            if state.caps.as_ref() == Some(&caps) {
+                return;
+            }
+            let Some(filter) = state.filter.clone() else {
+                return;
+            };
+            let (raw, _) = split(&caps);
+            if raw.is_empty() {
+                return;
+            }
+            state.caps = Some(caps);
+            state.forced = Some(raw.clone());
+            (filter, raw)
+        };
+        gst::info!(CAT, imp = self, "the device switches to {raw}");
+        // Setting the caps makes the source renegotiate.
+        filter.set_property("caps", &raw);
     }
 
     fn teardown(&self) {
@@ -343,7 +419,9 @@ impl MediaStreamFakeSrc {
             let _ = child.set_state(gst::State::Null);
             let _ = obj.remove(&child);
         }
-        self.state.lock().unwrap().source = None;
+        let mut state = self.state.lock().unwrap();
+        state.source = None;
+        state.filter = None;
     }
 
     /// The device left its file: fail the way an unplugged camera does.

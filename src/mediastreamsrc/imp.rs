@@ -506,6 +506,33 @@ fn make(factory: &str) -> Result<gst::Element, ConstraintError> {
     })
 }
 
+/// On the native path (the device, then the settings' capsfilter), caps
+/// the device switches to on its own pass: the track follows the device
+/// and its settings become what flows, instead of failing negotiation.
+fn follow_device_caps(device: &gst::Element, filter: &gst::Element) {
+    let Some(pad) = device.static_pad("src") else {
+        return;
+    };
+    let filter = filter.downgrade();
+    pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+        if let (Some(gst::PadProbeData::Event(ev)), Some(filter)) = (&info.data, filter.upgrade())
+            && let gst::EventView::Caps(c) = ev.view()
+        {
+            let held = filter.property::<Option<gst::Caps>>("caps");
+            if held.is_some_and(|held| !c.caps().can_intersect(&held)) {
+                gst::info!(
+                    CAT,
+                    obj = filter,
+                    "the device switched to {}: following",
+                    c.caps()
+                );
+                filter.set_property("caps", c.caps_owned());
+            }
+        }
+        gst::PadProbeReturn::Ok
+    });
+}
+
 /// The caps that fix the chosen settings, formats left open among the mode's.
 fn settings_caps(settings: &Settings, mode: &NativeMode) -> gst::Caps {
     match (settings, mode) {
@@ -734,6 +761,9 @@ impl MediaStreamSrc {
             ))
         })?;
         let extras = self.echo_reference(&chain, settings)?;
+        if let [device, filter] = &chain[..] {
+            follow_device_caps(device, filter);
+        }
         let last = chain.last().unwrap().static_pad("src").unwrap();
         self.install_probe(&last);
         self.srcpad
@@ -957,18 +987,29 @@ impl MediaStreamSrc {
                 }
                 let mut state = self.state.lock().unwrap();
                 // The settings describe what flows (e.g. the negotiated rate).
-                if let (Some(Settings::Video(v)), Some(s)) =
-                    (state.settings.as_mut(), caps.structure(0))
-                {
-                    if let Ok(w) = s.get::<i32>("width") {
-                        v.width = w as u32;
+                match (state.settings.as_mut(), caps.structure(0)) {
+                    (Some(Settings::Video(v)), Some(s)) => {
+                        if let Ok(w) = s.get::<i32>("width") {
+                            v.width = w as u32;
+                        }
+                        if let Ok(h) = s.get::<i32>("height") {
+                            v.height = h as u32;
+                        }
+                        if let Ok(f) = s.get::<gst::Fraction>("framerate") {
+                            v.frame_rate = f.numer() as f64 / f.denom().max(1) as f64;
+                            v.frame_rate_fraction =
+                                crate::constraints::Fraction::new(f.numer(), f.denom());
+                        }
                     }
-                    if let Ok(h) = s.get::<i32>("height") {
-                        v.height = h as u32;
+                    (Some(Settings::Audio(a)), Some(s)) => {
+                        if let Ok(r) = s.get::<i32>("rate") {
+                            a.sample_rate = r as u32;
+                        }
+                        if let Ok(c) = s.get::<i32>("channels") {
+                            a.channel_count = c as u32;
+                        }
                     }
-                    if let Ok(f) = s.get::<gst::Fraction>("framerate") {
-                        v.frame_rate = f.numer() as f64 / f.denom().max(1) as f64;
-                    }
+                    _ => {}
                 }
                 state.caps = Some(caps);
                 state.blank = Blank::default();
