@@ -9,6 +9,7 @@
 pub mod constraints;
 pub mod devices;
 pub mod fakedeviceprovider;
+pub mod fault;
 pub mod mediastream;
 pub mod mediastreamfakesrc;
 pub mod mediastreamsrc;

@@ -84,7 +84,12 @@ impl FileWatcher {
                         Some(bytes) => parse_devices(&String::from_utf8_lossy(bytes), &origin),
                         None => load_devices_file(&path),
                     };
-                    on_change(result);
+                    let call = std::panic::AssertUnwindSafe(|| on_change(result));
+                    if std::panic::catch_unwind(call).is_err() {
+                        // The handler reported it (its element's error);
+                        // watching on would only repeat it.
+                        return;
+                    }
                 }
             })
             .ok();

@@ -318,7 +318,12 @@ fn watch(bus: gst::Bus) {
         };
         gst::info!(CAT, "{change:?}");
         for f in subscribers {
-            f(&change);
+            // One subscriber's panic must not stop the others' news, nor
+            // this thread.
+            let f = std::panic::AssertUnwindSafe(|| f(&change));
+            if std::panic::catch_unwind(f).is_err() {
+                gst::error!(CAT, "a devicechange subscriber panicked on {change:?}");
+            }
         }
     }
 }

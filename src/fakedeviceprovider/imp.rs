@@ -70,7 +70,17 @@ impl DeviceProviderImpl for FakeDeviceProvider {
                 let origin = source.origin();
                 Some(FileWatcher::new(path.clone(), move |result| {
                     if let Some(obj) = weak.upgrade() {
-                        obj.imp().file_changed(&origin, result);
+                        let call = std::panic::AssertUnwindSafe(|| {
+                            crate::fault::point("fakedeviceprovider:file-changed");
+                            obj.imp().file_changed(&origin, result)
+                        });
+                        if std::panic::catch_unwind(call).is_err() {
+                            gst::error!(
+                                CAT,
+                                obj = obj,
+                                "{origin}: reading the changed file panicked"
+                            );
+                        }
                     }
                 }))
             }

@@ -10,6 +10,7 @@
 use crate::constraints::caps::{error_details, error_domain};
 use crate::constraints::{ConstraintError, Kind, SelectOptions, StreamConstraints};
 use crate::devices::monitor::MediaDevices;
+use crate::fault::Guarded;
 use crate::mediastreamsrc::{MediaStreamSrc, Preselection, ReadyState};
 use gst::glib;
 use gst::prelude::*;
@@ -69,6 +70,8 @@ struct State {
 }
 
 pub struct MediaStream {
+    /// A panic happened (crate::fault): no more data until NULL.
+    failed: std::sync::atomic::AtomicBool,
     id: String,
     constraints: Mutex<Option<String>>,
     uri: Mutex<Option<String>>,
@@ -87,6 +90,7 @@ impl ObjectSubclass for MediaStream {
             id: uuid::Uuid::new_v4().to_string(),
             constraints: Mutex::default(),
             uri: Mutex::default(),
+            failed: Default::default(),
             state: Mutex::default(),
         }
     }
@@ -142,7 +146,14 @@ impl ObjectImpl for MediaStream {
                     .class_handler(|args| {
                         let obj = args[0].get::<super::MediaStream>().unwrap();
                         let id = args[1].get::<String>().unwrap_or_default();
-                        Some(obj.imp().remove_track(&id).to_value())
+                        let removed = obj.imp().guard(
+                            || false,
+                            |imp| {
+                                crate::fault::point("mediastream:remove-track");
+                                imp.remove_track(&id)
+                            },
+                        );
+                        Some(removed.to_value())
                     })
                     .build(),
                 // Action: MediaStream.getTrackById(track id) -> its src pad, or NULL.
@@ -153,16 +164,19 @@ impl ObjectImpl for MediaStream {
                     .class_handler(|args| {
                         let obj = args[0].get::<super::MediaStream>().unwrap();
                         let id = args[1].get::<String>().unwrap_or_default();
-                        let pad = obj
-                            .imp()
-                            .state
-                            .lock()
-                            .unwrap()
-                            .tracks
-                            .iter()
-                            .find(|t| t.id == id)
-                            .and_then(|t| t.pad.clone())
-                            .map(|p| p.upcast::<gst::Pad>());
+                        let pad = obj.imp().guard(
+                            || None,
+                            |imp| {
+                                imp.state
+                                    .lock()
+                                    .unwrap()
+                                    .tracks
+                                    .iter()
+                                    .find(|t| t.id == id)
+                                    .and_then(|t| t.pad.clone())
+                                    .map(|p| p.upcast::<gst::Pad>())
+                            },
+                        );
                         Some(pad.to_value())
                     })
                     .build(),
@@ -172,29 +186,41 @@ impl ObjectImpl for MediaStream {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        match pspec.name() {
-            "constraints" => *self.constraints.lock().unwrap() = value.get().unwrap(),
-            _ => unimplemented!(),
-        }
+        self.guard(
+            || (),
+            |_| {
+                crate::fault::point("mediastream:set-property");
+                match pspec.name() {
+                    "constraints" => *self.constraints.lock().unwrap() = value.get().unwrap(),
+                    _ => unimplemented!(),
+                }
+            },
+        )
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        match pspec.name() {
-            "constraints" => self.constraints.lock().unwrap().to_value(),
-            "id" => self.id.to_value(),
-            "active" => self.state.lock().unwrap().active.to_value(),
-            "track-ids" => gst::Array::new(
-                self.state
-                    .lock()
-                    .unwrap()
-                    .tracks
-                    .iter()
-                    .filter(|t| !t.id.is_empty())
-                    .map(|t| t.id.clone()),
-            )
-            .to_value(),
-            _ => unimplemented!(),
-        }
+        self.guard(
+            || pspec.default_value().clone(),
+            |_| {
+                crate::fault::point("mediastream:property");
+                match pspec.name() {
+                    "constraints" => self.constraints.lock().unwrap().to_value(),
+                    "id" => self.id.to_value(),
+                    "active" => self.state.lock().unwrap().active.to_value(),
+                    "track-ids" => gst::Array::new(
+                        self.state
+                            .lock()
+                            .unwrap()
+                            .tracks
+                            .iter()
+                            .filter(|t| !t.id.is_empty())
+                            .map(|t| t.id.clone()),
+                    )
+                    .to_value(),
+                    _ => unimplemented!(),
+                }
+            },
+        )
     }
 
     fn constructed(&self) {
@@ -286,6 +312,9 @@ impl ElementImpl for MediaStream {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        if transition == gst::StateChange::ReadyToNull {
+            self.reset_failed();
+        }
         if transition == gst::StateChange::NullToReady {
             self.get_user_media()?;
         }
@@ -340,29 +369,49 @@ impl MediaStream {
                 if let (Some(obj), Some(pass), Some(gst::PadProbeData::Event(ev))) =
                     (weak.upgrade(), pass_weak.upgrade(), &mut info.data)
                 {
-                    if let Some(start) = obj.imp().restamp(ev) {
-                        *ev = start;
+                    let passed = obj.imp().guard(
+                        || false,
+                        |imp| {
+                            crate::fault::point("mediastream:added-track-event");
+                            if let Some(start) = imp.restamp(ev) {
+                                *ev = start;
+                            }
+                            imp.on_added_event(&pass, ev);
+                            true
+                        },
+                    );
+                    if !passed {
+                        return crate::fault::drop_item(info);
                     }
-                    obj.imp().on_added_event(&pass, ev);
                 }
                 gst::PadProbeReturn::Ok
             });
         let weak = obj.downgrade();
         let pass_weak = pass.downgrade();
         pass.static_pad("src")?
-            .add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
+            .add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
                 if let (Some(obj), Some(pass)) = (weak.upgrade(), pass_weak.upgrade()) {
-                    let pending = obj
-                        .imp()
-                        .state
-                        .lock()
-                        .unwrap()
-                        .tracks
-                        .iter_mut()
-                        .find(|t| t.element == pass)
-                        .and_then(|t| t.pending_collection.take());
-                    if let Some(collection) = pending {
-                        let _ = pad.push_event(gst::event::StreamCollection::new(&collection));
+                    let passed = obj.imp().guard(
+                        || false,
+                        |imp| {
+                            crate::fault::point("mediastream:added-track-buffer");
+                            let pending = imp
+                                .state
+                                .lock()
+                                .unwrap()
+                                .tracks
+                                .iter_mut()
+                                .find(|t| t.element == pass)
+                                .and_then(|t| t.pending_collection.take());
+                            if let Some(collection) = pending {
+                                let _ =
+                                    pad.push_event(gst::event::StreamCollection::new(&collection));
+                            }
+                            true
+                        },
+                    );
+                    if !passed {
+                        return crate::fault::drop_item(info);
                     }
                 }
                 gst::PadProbeReturn::Ok
@@ -770,7 +819,7 @@ impl MediaStream {
             let weak = obj.downgrade();
             src.connect_notify(Some("ready-state"), move |_, _| {
                 if let Some(obj) = weak.upgrade() {
-                    obj.imp().update_active();
+                    obj.imp().guard(|| (), |imp| imp.update_active());
                 }
             });
             tracks.push(Track {
@@ -867,5 +916,11 @@ impl MediaStream {
         if was {
             obj.notify("active");
         }
+    }
+}
+
+impl Guarded for MediaStream {
+    fn failed(&self) -> &std::sync::atomic::AtomicBool {
+        &self.failed
     }
 }

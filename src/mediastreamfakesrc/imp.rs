@@ -2,6 +2,7 @@
 //! messages or changing children's states.
 
 use crate::devices::fake::{self, FakeSource, FileWatcher};
+use crate::fault::Guarded;
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -55,6 +56,8 @@ struct State {
 }
 
 pub struct MediaStreamFakeSrc {
+    /// A panic happened (crate::fault): no more data until NULL.
+    failed: std::sync::atomic::AtomicBool,
     srcpad: gst::GhostPad,
     settings: Mutex<Settings>,
     state: Mutex<State>,
@@ -72,6 +75,7 @@ impl ObjectSubclass for MediaStreamFakeSrc {
         MediaStreamFakeSrc {
             srcpad,
             settings: Mutex::default(),
+            failed: Default::default(),
             state: Mutex::default(),
         }
     }
@@ -128,33 +132,49 @@ impl ObjectImpl for MediaStreamFakeSrc {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap();
-        match pspec.name() {
-            "caps" => {
-                s.caps = value.get::<Option<gst::Caps>>().unwrap();
-            }
-            "pattern" => s.pattern = value.get::<Option<String>>().unwrap().unwrap_or_default(),
-            "frequency" => s.frequency = value.get().unwrap(),
-            "is-live" => s.is_live = value.get().unwrap(),
-            "device-id" => s.device_id = value.get::<Option<String>>().unwrap().unwrap_or_default(),
-            "file" => s.file = value.get::<Option<String>>().unwrap().unwrap_or_default(),
-            "broken" => s.broken = value.get().unwrap(),
-            _ => unimplemented!(),
-        }
+        self.guard(
+            || (),
+            |_| {
+                crate::fault::point("mediastreamfakesrc:set-property");
+                let mut s = self.settings.lock().unwrap();
+                match pspec.name() {
+                    "caps" => {
+                        s.caps = value.get::<Option<gst::Caps>>().unwrap();
+                    }
+                    "pattern" => {
+                        s.pattern = value.get::<Option<String>>().unwrap().unwrap_or_default()
+                    }
+                    "frequency" => s.frequency = value.get().unwrap(),
+                    "is-live" => s.is_live = value.get().unwrap(),
+                    "device-id" => {
+                        s.device_id = value.get::<Option<String>>().unwrap().unwrap_or_default()
+                    }
+                    "file" => s.file = value.get::<Option<String>>().unwrap().unwrap_or_default(),
+                    "broken" => s.broken = value.get().unwrap(),
+                    _ => unimplemented!(),
+                }
+            },
+        )
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        let s = self.settings.lock().unwrap();
-        match pspec.name() {
-            "caps" => s.caps.to_value(),
-            "pattern" => s.pattern.to_value(),
-            "frequency" => s.frequency.to_value(),
-            "is-live" => s.is_live.to_value(),
-            "device-id" => s.device_id.to_value(),
-            "file" => s.file.to_value(),
-            "broken" => s.broken.to_value(),
-            _ => unimplemented!(),
-        }
+        self.guard(
+            || pspec.default_value().clone(),
+            |_| {
+                crate::fault::point("mediastreamfakesrc:property");
+                let s = self.settings.lock().unwrap();
+                match pspec.name() {
+                    "caps" => s.caps.to_value(),
+                    "pattern" => s.pattern.to_value(),
+                    "frequency" => s.frequency.to_value(),
+                    "is-live" => s.is_live.to_value(),
+                    "device-id" => s.device_id.to_value(),
+                    "file" => s.file.to_value(),
+                    "broken" => s.broken.to_value(),
+                    _ => unimplemented!(),
+                }
+            },
+        )
     }
 
     fn constructed(&self) {
@@ -168,8 +188,16 @@ impl ObjectImpl for MediaStreamFakeSrc {
         let weak = self.obj().downgrade();
         self.srcpad
             .add_probe(gst::PadProbeType::QUERY_DOWNSTREAM, move |_, info| {
-                weak.upgrade()
-                    .map_or(gst::PadProbeReturn::Ok, |obj| obj.imp().answer_forced(info))
+                let Some(obj) = weak.upgrade() else {
+                    return gst::PadProbeReturn::Ok;
+                };
+                match obj
+                    .imp()
+                    .guard(|| None, |imp| Some(imp.answer_forced(info)))
+                {
+                    Some(ret) => ret,
+                    None => crate::fault::drop_item(info),
+                }
             });
     }
 }
@@ -208,6 +236,9 @@ impl ElementImpl for MediaStreamFakeSrc {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        if transition == gst::StateChange::ReadyToNull {
+            self.reset_failed();
+        }
         if transition == gst::StateChange::NullToReady {
             let broken = self.settings.lock().unwrap().broken;
             self.build().map_err(|e| {
@@ -345,14 +376,20 @@ impl MediaStreamFakeSrc {
                 let (Some(obj), Ok(specs)) = (weak.upgrade(), r) else {
                     return;
                 };
-                match specs.iter().enumerate().find(|(_, s)| s.device_id == id) {
-                    None => obj.imp().unplugged(),
-                    Some((i, spec)) => {
-                        if let Ok(caps) = spec.parsed_caps(&file, i) {
-                            obj.imp().caps_changed(caps);
+                obj.imp().guard(
+                    || (),
+                    |imp| {
+                        crate::fault::point("mediastreamfakesrc:file-changed");
+                        match specs.iter().enumerate().find(|(_, s)| s.device_id == id) {
+                            None => imp.unplugged(),
+                            Some((i, spec)) => {
+                                if let Ok(caps) = spec.parsed_caps(&file, i) {
+                                    imp.caps_changed(caps);
+                                }
+                            }
                         }
-                    }
-                }
+                    },
+                );
             }));
         }
         Ok(())
@@ -469,4 +506,10 @@ fn raw_for(encoded: &gst::Caps) -> gst::Caps {
         raw.get_mut().unwrap().append_structure(r);
     }
     raw
+}
+
+impl Guarded for MediaStreamFakeSrc {
+    fn failed(&self) -> &std::sync::atomic::AtomicBool {
+        &self.failed
+    }
 }

@@ -19,6 +19,7 @@ use crate::constraints::{
     capabilities, select_on_device, supported_constraints,
 };
 use crate::devices::monitor::{DeviceChange, MediaDevice, MediaDevices, Subscription};
+use crate::fault::Guarded;
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -137,6 +138,8 @@ impl Drop for Watchdog {
 }
 
 pub struct MediaStreamSrc {
+    /// A panic happened (crate::fault): no more data until NULL.
+    failed: std::sync::atomic::AtomicBool,
     srcpad: gst::GhostPad,
     track_id: String,
     /// Serializes changes of the chain (applyConstraints, teardown); taken
@@ -160,6 +163,7 @@ impl ObjectSubclass for MediaStreamSrc {
             track_id: uuid::Uuid::new_v4().to_string(),
             chain_lock: Mutex::new(()),
             settings: Mutex::default(),
+            failed: Default::default(),
             state: Mutex::default(),
         }
     }
@@ -257,7 +261,13 @@ impl ObjectImpl for MediaStreamSrc {
                     .action()
                     .class_handler(|args| {
                         let obj = args[0].get::<super::MediaStreamSrc>().unwrap();
-                        obj.imp().stop();
+                        obj.imp().guard(
+                            || (),
+                            |imp| {
+                                crate::fault::point("mediastreamsrc:stop");
+                                imp.stop()
+                            },
+                        );
                         None
                     })
                     .build(),
@@ -271,7 +281,11 @@ impl ObjectImpl for MediaStreamSrc {
                     .class_handler(|args| {
                         let obj = args[0].get::<super::MediaStreamSrc>().unwrap();
                         let json = args[1].get::<String>().unwrap_or_default();
-                        Some(obj.imp().apply_constraints_result(&json).to_value())
+                        let result = obj.imp().guard(panicked_result, |imp| {
+                            crate::fault::point("mediastreamsrc:apply-constraints");
+                            imp.apply_constraints_result(&json)
+                        });
+                        Some(result.to_value())
                     })
                     .build(),
             ]
@@ -280,77 +294,91 @@ impl ObjectImpl for MediaStreamSrc {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        match pspec.name() {
-            "kind" => self.settings.lock().unwrap().kind = value.get().unwrap(),
-            "constraints" => {
-                let json = value
-                    .get::<Option<String>>()
-                    .unwrap()
-                    .unwrap_or_else(|| "{}".into());
-                let live = self.state.lock().unwrap().device.is_some();
-                if live {
-                    // applyConstraints: failures are reported by signal and message.
-                    let _ = self.apply_constraints(&json);
-                } else {
-                    self.settings.lock().unwrap().constraints = json;
+        self.guard(
+            || (),
+            |_| {
+                crate::fault::point("mediastreamsrc:set-property");
+                match pspec.name() {
+                    "kind" => self.settings.lock().unwrap().kind = value.get().unwrap(),
+                    "constraints" => {
+                        let json = value
+                            .get::<Option<String>>()
+                            .unwrap()
+                            .unwrap_or_else(|| "{}".into());
+                        let live = self.state.lock().unwrap().device.is_some();
+                        if live {
+                            // applyConstraints: failures are reported by signal and message.
+                            let _ = self.apply_constraints(&json);
+                        } else {
+                            self.settings.lock().unwrap().constraints = json;
+                        }
+                    }
+                    "enabled" => {
+                        let enabled = value.get().unwrap();
+                        let changed = {
+                            let mut s = self.settings.lock().unwrap();
+                            std::mem::replace(&mut s.enabled, enabled) != enabled
+                        };
+                        if changed {
+                            self.state.lock().unwrap().state_dirty = true;
+                        }
+                    }
+                    "mute-timeout" => {
+                        self.settings.lock().unwrap().mute_timeout_ms = value.get().unwrap()
+                    }
+                    _ => unimplemented!(),
                 }
-            }
-            "enabled" => {
-                let enabled = value.get().unwrap();
-                let changed = {
-                    let mut s = self.settings.lock().unwrap();
-                    std::mem::replace(&mut s.enabled, enabled) != enabled
-                };
-                if changed {
-                    self.state.lock().unwrap().state_dirty = true;
-                }
-            }
-            "mute-timeout" => self.settings.lock().unwrap().mute_timeout_ms = value.get().unwrap(),
-            _ => unimplemented!(),
-        }
+            },
+        )
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        match pspec.name() {
-            "kind" => self.settings.lock().unwrap().kind.to_value(),
-            "constraints" => self.settings.lock().unwrap().constraints.to_value(),
-            "track-id" => self.track_id.to_value(),
-            "device-id" => self
-                .state
-                .lock()
-                .unwrap()
-                .device
-                .as_ref()
-                .map(|d| d.info.device_id.clone())
-                .to_value(),
-            "label" => self.device_label().to_value(),
-            "enabled" => self.settings.lock().unwrap().enabled.to_value(),
-            "muted" => self.state.lock().unwrap().muted.to_value(),
-            "ready-state" => self.state.lock().unwrap().ready_state.to_value(),
-            "settings" => self
-                .state
-                .lock()
-                .unwrap()
-                .settings
-                .as_ref()
-                .map(settings_structure)
-                .to_value(),
-            "capabilities" => self
-                .state
-                .lock()
-                .unwrap()
-                .device
-                .as_ref()
-                .map(|d| capabilities_structure(&capabilities(&d.info, audio_processing())))
-                .to_value(),
-            "supported-constraints" => crate::constraints::caps::json_to_structure(
-                "MediaTrackSupportedConstraints",
-                &supported_constraints(),
-            )
-            .to_value(),
-            "mute-timeout" => self.settings.lock().unwrap().mute_timeout_ms.to_value(),
-            _ => unimplemented!(),
-        }
+        self.guard(
+            || pspec.default_value().clone(),
+            |_| {
+                crate::fault::point("mediastreamsrc:property");
+                match pspec.name() {
+                    "kind" => self.settings.lock().unwrap().kind.to_value(),
+                    "constraints" => self.settings.lock().unwrap().constraints.to_value(),
+                    "track-id" => self.track_id.to_value(),
+                    "device-id" => self
+                        .state
+                        .lock()
+                        .unwrap()
+                        .device
+                        .as_ref()
+                        .map(|d| d.info.device_id.clone())
+                        .to_value(),
+                    "label" => self.device_label().to_value(),
+                    "enabled" => self.settings.lock().unwrap().enabled.to_value(),
+                    "muted" => self.state.lock().unwrap().muted.to_value(),
+                    "ready-state" => self.state.lock().unwrap().ready_state.to_value(),
+                    "settings" => self
+                        .state
+                        .lock()
+                        .unwrap()
+                        .settings
+                        .as_ref()
+                        .map(settings_structure)
+                        .to_value(),
+                    "capabilities" => self
+                        .state
+                        .lock()
+                        .unwrap()
+                        .device
+                        .as_ref()
+                        .map(|d| capabilities_structure(&capabilities(&d.info, audio_processing())))
+                        .to_value(),
+                    "supported-constraints" => crate::constraints::caps::json_to_structure(
+                        "MediaTrackSupportedConstraints",
+                        &supported_constraints(),
+                    )
+                    .to_value(),
+                    "mute-timeout" => self.settings.lock().unwrap().mute_timeout_ms.to_value(),
+                    _ => unimplemented!(),
+                }
+            },
+        )
     }
 
     fn constructed(&self) {
@@ -407,6 +435,9 @@ impl ElementImpl for MediaStreamSrc {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        if transition == gst::StateChange::ReadyToNull {
+            self.reset_failed();
+        }
         match transition {
             gst::StateChange::NullToReady => self.start()?,
             gst::StateChange::ReadyToPaused => self.start_watchdog(),
@@ -509,12 +540,25 @@ fn make(factory: &str) -> Result<gst::Element, ConstraintError> {
 /// On the native path (the device, then the settings' capsfilter), caps
 /// the device switches to on its own pass: the track follows the device
 /// and its settings become what flows, instead of failing negotiation.
-fn follow_device_caps(device: &gst::Element, filter: &gst::Element) {
+fn follow_device_caps(track: &MediaStreamSrc, device: &gst::Element, filter: &gst::Element) {
     let Some(pad) = device.static_pad("src") else {
         return;
     };
     let filter = filter.downgrade();
+    let track = track.obj().downgrade();
     pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+        let Some(track) = track.upgrade() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        match track.imp().guard(|| None, |_| Some(follow(&filter, info))) {
+            Some(ret) => ret,
+            None => crate::fault::drop_item(info),
+        }
+    });
+}
+
+fn follow(filter: &glib::WeakRef<gst::Element>, info: &gst::PadProbeInfo) -> gst::PadProbeReturn {
+    {
         if let (Some(gst::PadProbeData::Event(ev)), Some(filter)) = (&info.data, filter.upgrade())
             && let gst::EventView::Caps(c) = ev.view()
         {
@@ -530,7 +574,7 @@ fn follow_device_caps(device: &gst::Element, filter: &gst::Element) {
             }
         }
         gst::PadProbeReturn::Ok
-    });
+    }
 }
 
 /// The caps that fix the chosen settings, formats left open among the mode's.
@@ -729,7 +773,8 @@ impl MediaStreamSrc {
             if let (DeviceChange::Removed(d), Some(obj)) = (change, weak.upgrade())
                 && d.info.device_id == id
             {
-                obj.imp().end("the device was removed");
+                obj.imp()
+                    .guard(|| (), |imp| imp.end("the device was removed"));
             }
         });
         self.state.lock().unwrap().subscription = Some(subscription);
@@ -762,7 +807,7 @@ impl MediaStreamSrc {
         })?;
         let extras = self.echo_reference(&chain, settings)?;
         if let [device, filter] = &chain[..] {
-            follow_device_caps(device, filter);
+            follow_device_caps(self, device, filter);
         }
         let last = chain.last().unwrap().static_pad("src").unwrap();
         self.install_probe(&last);
@@ -876,7 +921,21 @@ impl MediaStreamSrc {
         pad.add_probe(
             gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
             move |pad, info| match weak.upgrade() {
-                Some(obj) => obj.imp().probe(pad, info),
+                // After a panic nothing passes: a disabled track must never
+                // leak the device's frames.
+                Some(obj) => {
+                    let ret = obj.imp().guard(
+                        || None,
+                        |imp| {
+                            crate::fault::point("mediastreamsrc:probe");
+                            Some(imp.probe(pad, info))
+                        },
+                    );
+                    match ret {
+                        Some(gst::PadProbeReturn::Drop) | None => crate::fault::drop_item(info),
+                        Some(ret) => ret,
+                    }
+                }
                 None => gst::PadProbeReturn::Ok,
             },
         );
@@ -1157,7 +1216,13 @@ impl MediaStreamSrc {
                     wake.recv_timeout(Duration::from_millis(20))
                 {
                     let Some(obj) = weak.upgrade() else { return };
-                    obj.imp().check_mute();
+                    obj.imp().guard(
+                        || (),
+                        |imp| {
+                            crate::fault::point("mediastreamsrc:watchdog");
+                            imp.check_mute()
+                        },
+                    );
                 }
             })
             .ok();
@@ -1365,6 +1430,18 @@ impl MediaStreamSrc {
 
 /// Black (video: all pixels black in RGB, in the negotiated format and
 /// range) or silence (audio) of one buffer's size.
+/// What `apply-constraints` returns once the element has panicked.
+fn panicked_result() -> gst::Structure {
+    gst::Structure::builder("mediastream-apply-result")
+        .field("success", false)
+        .field("name", "NotReadableError")
+        .field(
+            "message",
+            "the track failed with an internal error (see the Panicked error on the bus)",
+        )
+        .build()
+}
+
 fn make_blank(caps: &gst::Caps, size: usize) -> Option<gst::Buffer> {
     let s = caps.structure(0)?;
     if s.name() == "video/x-raw" {
@@ -1442,5 +1519,11 @@ mod tests {
             .build();
         let blank = make_blank(&caps, 100).unwrap();
         assert!(blank.map_readable().unwrap().iter().all(|&b| b == 128));
+    }
+}
+
+impl Guarded for MediaStreamSrc {
+    fn failed(&self) -> &std::sync::atomic::AtomicBool {
+        &self.failed
     }
 }

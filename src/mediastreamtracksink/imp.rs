@@ -6,6 +6,7 @@
 //! message, emitting a signal or notifying.
 
 use crate::devices::monitor::MediaDevices;
+use crate::fault::Guarded;
 use crate::mediastreamsrc::ReadyState;
 use gst::glib;
 use gst::prelude::*;
@@ -47,6 +48,8 @@ struct State {
 }
 
 pub struct MediaStreamTrackSink {
+    /// A panic happened (crate::fault): no more data until NULL.
+    failed: std::sync::atomic::AtomicBool,
     sinkpad: gst::GhostPad,
     settings: Mutex<Settings>,
     state: Mutex<State>,
@@ -64,6 +67,7 @@ impl ObjectSubclass for MediaStreamTrackSink {
         MediaStreamTrackSink {
             sinkpad,
             settings: Mutex::default(),
+            failed: Default::default(),
             state: Mutex::new(State {
                 track: TrackState {
                     enabled: true,
@@ -151,39 +155,51 @@ impl ObjectImpl for MediaStreamTrackSink {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut s = self.settings.lock().unwrap();
-        match pspec.name() {
-            "sink" => s.sink = value.get().unwrap(),
-            "sink-id" => s.sink_id = value.get().unwrap(),
-            _ => unimplemented!(),
-        }
+        self.guard(
+            || (),
+            |_| {
+                crate::fault::point("mediastreamtracksink:set-property");
+                let mut s = self.settings.lock().unwrap();
+                match pspec.name() {
+                    "sink" => s.sink = value.get().unwrap(),
+                    "sink-id" => s.sink_id = value.get().unwrap(),
+                    _ => unimplemented!(),
+                }
+            },
+        )
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        match pspec.name() {
-            "sink" => {
-                let configured = self.settings.lock().unwrap().sink.clone();
-                configured
-                    .or_else(|| self.state.lock().unwrap().renderer.clone())
-                    .to_value()
-            }
-            "sink-id" => self.settings.lock().unwrap().sink_id.to_value(),
-            name => {
-                let state = self.state.lock().unwrap();
-                let t = &state.track;
-                match name {
-                    "track-id" => t.track_id.to_value(),
-                    "kind" => t.kind.to_value(),
-                    "label" => t.label.to_value(),
-                    "enabled" => t.enabled.to_value(),
-                    "muted" => t.muted.to_value(),
-                    "ready-state" => t.ready_state.to_value(),
-                    "settings" => t.settings.to_value(),
-                    "frames" => state.frames.to_value(),
-                    _ => unimplemented!(),
+        self.guard(
+            || pspec.default_value().clone(),
+            |_| {
+                crate::fault::point("mediastreamtracksink:property");
+                match pspec.name() {
+                    "sink" => {
+                        let configured = self.settings.lock().unwrap().sink.clone();
+                        configured
+                            .or_else(|| self.state.lock().unwrap().renderer.clone())
+                            .to_value()
+                    }
+                    "sink-id" => self.settings.lock().unwrap().sink_id.to_value(),
+                    name => {
+                        let state = self.state.lock().unwrap();
+                        let t = &state.track;
+                        match name {
+                            "track-id" => t.track_id.to_value(),
+                            "kind" => t.kind.to_value(),
+                            "label" => t.label.to_value(),
+                            "enabled" => t.enabled.to_value(),
+                            "muted" => t.muted.to_value(),
+                            "ready-state" => t.ready_state.to_value(),
+                            "settings" => t.settings.to_value(),
+                            "frames" => state.frames.to_value(),
+                            _ => unimplemented!(),
+                        }
+                    }
                 }
-            }
-        }
+            },
+        )
     }
 
     fn constructed(&self) {
@@ -198,10 +214,22 @@ impl ObjectImpl for MediaStreamTrackSink {
                 | gst::PadProbeType::BUFFER_LIST
                 | gst::PadProbeType::EVENT_DOWNSTREAM,
             move |_, info| {
-                if let Some(obj) = weak.upgrade() {
-                    obj.imp().probe(info);
+                let Some(obj) = weak.upgrade() else {
+                    return gst::PadProbeReturn::Ok;
+                };
+                let passed = obj.imp().guard(
+                    || false,
+                    |imp| {
+                        crate::fault::point("mediastreamtracksink:probe");
+                        imp.probe(info);
+                        true
+                    },
+                );
+                if passed {
+                    gst::PadProbeReturn::Ok
+                } else {
+                    crate::fault::drop_item(info)
                 }
-                gst::PadProbeReturn::Ok
             },
         );
     }
@@ -241,6 +269,9 @@ impl ElementImpl for MediaStreamTrackSink {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        if transition == gst::StateChange::ReadyToNull {
+            self.reset_failed();
+        }
         if transition == gst::StateChange::NullToReady {
             self.setup().map_err(|msg| {
                 gst::element_imp_error!(self, gst::CoreError::MissingPlugin, ("{}", msg));
@@ -439,4 +470,10 @@ fn settings_from_caps(s: &gst::StructureRef) -> gst::Structure {
         }
     }
     out
+}
+
+impl Guarded for MediaStreamTrackSink {
+    fn failed(&self) -> &std::sync::atomic::AtomicBool {
+        &self.failed
+    }
 }

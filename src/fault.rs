@@ -1,0 +1,103 @@
+//! Panics never cross into C. Every pad probe, signal handler, property
+//! accessor and thread body of the plugin's elements runs inside
+//! [`Guarded::guard`]: a panic becomes a `Panicked: ...` element error
+//! (GST_LIBRARY_ERROR_FAILED) on the bus, the element passes no more data
+//! and answers with defaults until it is set to NULL, and the application
+//! goes on.
+//!
+//! Not gstreamer-rs' `catch_panic`: its flag makes the framework's own
+//! entry points post the error again for ever, even while the bin is
+//! disposed (which deadlocked in g_error_free), and is never cleared.
+//!
+//! [`point`] marks those places so a test can prove it: [`inject_panic`]
+//! arms one site, the next pass through it panics. Disarmed, a site costs
+//! one relaxed atomic load.
+
+use gst::subclass::prelude::*;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// An element whose entry points are guarded against panics.
+pub(crate) trait Guarded: ElementImpl {
+    /// Set by a panic, cleared when the element goes to NULL.
+    fn failed(&self) -> &AtomicBool;
+
+    /// Runs `f`; after a panic (this one or an earlier one), `fallback`.
+    fn guard<R>(&self, fallback: impl FnOnce() -> R, f: impl FnOnce(&Self) -> R) -> R {
+        if self.failed().load(Ordering::Acquire) {
+            return fallback();
+        }
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(self))) {
+            Ok(r) => r,
+            Err(panic) => {
+                let cause = panic
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| panic.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "unknown cause".into());
+                // Only the first panic is news.
+                if !self.failed().swap(true, Ordering::AcqRel) {
+                    gst::element_imp_error!(
+                        self,
+                        gst::LibraryError::Failed,
+                        ("Panicked: {}", cause),
+                        [
+                            "an internal error; the element passes no more data until it is set to NULL"
+                        ]
+                    );
+                }
+                fallback()
+            }
+        }
+    }
+
+    /// Call on the way to NULL: the element may be used again.
+    fn reset_failed(&self) {
+        self.failed().store(false, Ordering::Release);
+    }
+}
+
+static ARMED: AtomicBool = AtomicBool::new(false);
+static SITE: Mutex<Option<String>> = Mutex::new(None);
+
+/// Test hook: the next pass through the fault point `site` (e.g.
+/// `"mediastreamsrc:set-property"`) panics, once. Not for applications.
+#[doc(hidden)]
+pub fn inject_panic(site: &str) {
+    *SITE.lock().unwrap_or_else(|e| e.into_inner()) = Some(site.to_owned());
+    ARMED.store(true, Ordering::SeqCst);
+}
+
+/// A place where a test may inject a panic.
+#[inline]
+pub(crate) fn point(site: &str) {
+    if ARMED.load(Ordering::Relaxed) {
+        fire(site);
+    }
+}
+
+#[cold]
+fn fire(site: &str) {
+    let mut armed = SITE.lock().unwrap_or_else(|e| e.into_inner());
+    if armed.as_deref() == Some(site) {
+        *armed = None;
+        ARMED.store(false, Ordering::SeqCst);
+        drop(armed);
+        panic!("panic injected at {site}");
+    }
+}
+
+/// Drops the item of a pad probe: what a probe returns for an item that
+/// must not pass, and for everything once its element panicked. Buffers and
+/// events are consumed here: returning `Drop` with the item still attached
+/// makes GStreamer unref it a second time (a CRITICAL). Queries fail.
+pub(crate) fn drop_item(info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
+    match info.data.take() {
+        Some(gst::PadProbeData::Query(q)) => {
+            info.data = Some(gst::PadProbeData::Query(q));
+            gst::PadProbeReturn::Drop
+        }
+        None => gst::PadProbeReturn::Drop,
+        Some(_) => gst::PadProbeReturn::Handled,
+    }
+}
