@@ -67,6 +67,10 @@ struct State {
     collection: Option<gst::StreamCollection>,
     /// The stream's group id, shared by every track's stream-start.
     group_id: Option<gst::GroupId>,
+    /// Request pads of added tracks that `remove-track` took out of the
+    /// stream: they keep taking (and discarding) data, so the application's
+    /// source never sees not-linked, until the application releases them.
+    detached: Vec<(gst::GhostPad, gst::Element)>,
 }
 
 pub struct MediaStream {
@@ -150,7 +154,7 @@ impl ObjectImpl for MediaStream {
                             || false,
                             |imp| {
                                 crate::fault::point("mediastream:remove-track");
-                                imp.remove_track(&id)
+                                imp.remove_track(&id, false)
                             },
                         );
                         Some(removed.to_value())
@@ -304,7 +308,26 @@ impl ElementImpl for MediaStream {
             })
             .map(|t| t.id.clone());
         if let Some(id) = id {
-            self.remove_track(&id);
+            self.remove_track(&id, true);
+            return;
+        }
+        let detached = {
+            let mut state = self.state.lock().unwrap();
+            let i = state
+                .detached
+                .iter()
+                .position(|(s, _)| s.upcast_ref::<gst::Pad>() == pad);
+            i.map(|i| state.detached.remove(i))
+        };
+        if let Some((sinkpad, element)) = detached {
+            let obj = self.obj();
+            let _ = obj.remove_pad(&sinkpad);
+            let _ = element.set_locked_state(true);
+            let bin = obj.clone();
+            std::thread::spawn(move || {
+                let _ = element.set_state(gst::State::Null);
+                let _ = bin.remove(&element);
+            });
         }
     }
 
@@ -565,7 +588,9 @@ impl MediaStream {
 
     /// removeTrack: an added track loses its pads; a getUserMedia track is
     /// stopped and its pad removed.
-    fn remove_track(&self, id: &str) -> bool {
+    /// MediaStream.removeTrack; `release`: the application released the
+    /// track's request pad (else the pad stays, see `State::detached`).
+    fn remove_track(&self, id: &str, release: bool) -> bool {
         let track = {
             let mut state = self.state.lock().unwrap();
             let Some(i) = state.tracks.iter().position(|t| t.id == id) else {
@@ -577,20 +602,40 @@ impl MediaStream {
         if track.sinkpad.is_none() {
             track.element.emit_by_name::<()>("stop", &[]);
         }
-        if let Some(sinkpad) = &track.sinkpad {
-            let _ = obj.remove_pad(sinkpad);
+        match &track.sinkpad {
+            Some(sinkpad) if !release => {
+                // The pass-through element drops what still comes; under its
+                // stream lock, so no buffer is on its way to the pad removed.
+                let input = track.element.static_pad("sink").unwrap();
+                let stream_lock = input.stream_lock();
+                track.element.set_property("drop-probability", 1.0f32);
+                if let Some(pad) = &track.pad {
+                    let _ = obj.remove_pad(pad);
+                }
+                drop(stream_lock);
+                self.state
+                    .lock()
+                    .unwrap()
+                    .detached
+                    .push((sinkpad.clone(), track.element.clone()));
+            }
+            _ => {
+                if let Some(pad) = &track.pad {
+                    let _ = obj.remove_pad(pad);
+                }
+                if let Some(sinkpad) = &track.sinkpad {
+                    let _ = obj.remove_pad(sinkpad);
+                }
+                let element = track.element.clone();
+                let _ = element.set_locked_state(true);
+                // Off the caller's thread: the element may be streaming.
+                let bin = obj.clone();
+                std::thread::spawn(move || {
+                    let _ = element.set_state(gst::State::Null);
+                    let _ = bin.remove(&element);
+                });
+            }
         }
-        if let Some(pad) = &track.pad {
-            let _ = obj.remove_pad(pad);
-        }
-        let element = track.element.clone();
-        let _ = element.set_locked_state(true);
-        // Off the caller's thread: the element may be streaming.
-        let bin = obj.clone();
-        std::thread::spawn(move || {
-            let _ = element.set_state(gst::State::Null);
-            let _ = bin.remove(&element);
-        });
         obj.notify("track-ids");
         self.update_active();
         if let Some(pad) = &track.pad {

@@ -796,6 +796,12 @@ impl MediaStreamSrc {
         })?;
         let mut chain = vec![element];
         chain.extend(chain_for(settings, &device.info.modes[mode])?);
+        // Locked until linked: the pipeline may be changing state in
+        // another thread (a sink added, lost state), and a device started
+        // before it is linked fails with not-linked.
+        for e in &chain {
+            e.set_locked_state(true);
+        }
         let obj = self.obj();
         obj.add_many(&chain)
             .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
@@ -821,6 +827,11 @@ impl MediaStreamSrc {
         state.extras = extras;
         state.state_dirty = true;
         state.blank = Blank::default();
+        let chain = state.chain.clone();
+        drop(state);
+        for e in &chain {
+            e.set_locked_state(false);
+        }
         Ok(())
     }
 
@@ -866,11 +877,18 @@ impl MediaStreamSrc {
         sink.set_property("sync", true);
         sink.set_property("async", false);
         let extras = vec![src, caps, probe, sink];
+        // Locked until linked, as the chain (see `build`).
+        for e in &extras {
+            e.set_locked_state(true);
+        }
         self.obj()
             .add_many(&extras)
             .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
         gst::Element::link_many(&extras)
             .map_err(|e| ConstraintError::not_readable(format!("echo reference: {e}")))?;
+        for e in &extras {
+            e.set_locked_state(false);
+        }
         dsp.set_property("probe", &name);
         Ok(extras)
     }
@@ -885,6 +903,11 @@ impl MediaStreamSrc {
             )
         };
         let obj = self.obj();
+        // Locked, so a state change of the pipeline in another thread
+        // cannot restart them while they are taken apart.
+        for e in extras.iter().chain(&chain) {
+            e.set_locked_state(true);
+        }
         for e in &extras {
             let _ = e.set_state(gst::State::Null);
             let _ = obj.remove(e);
