@@ -1505,6 +1505,12 @@ fn make_blank(caps: &gst::Caps, size: usize) -> Option<gst::Buffer> {
     }
 }
 
+impl Guarded for MediaStreamSrc {
+    fn failed(&self) -> &std::sync::atomic::AtomicBool {
+        &self.failed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1542,11 +1548,5 @@ mod tests {
             .build();
         let blank = make_blank(&caps, 100).unwrap();
         assert!(blank.map_readable().unwrap().iter().all(|&b| b == 128));
-    }
-}
-
-impl Guarded for MediaStreamSrc {
-    fn failed(&self) -> &std::sync::atomic::AtomicBool {
-        &self.failed
     }
 }
