@@ -161,8 +161,75 @@ fn killing_a_camera_process_is_a_removal() {
     }
 }
 
+#[path = "common/recording.rs"]
+mod recording;
 #[path = "common/track.rs"]
 mod track;
+
+/// The device id of the PipeWire camera labelled `label`, once listed.
+fn camera_id(label: &str) -> String {
+    let media = gstmediastream::devices::monitor::MediaDevices::get();
+    for _ in 0..100 {
+        if let Some(d) = media
+            .devices()
+            .unwrap()
+            .into_iter()
+            .find(|d| d.info.label == label)
+        {
+            return d.info.device_id;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{label} not listed within 10 s");
+}
+
+/// The PipeWire camera's process killed in the middle of a Matroska and an
+/// MP4 recording: the video track ends, the microphone goes on until the
+/// recording stops, and the file holds every frame the muxer got.
+#[test]
+fn killing_the_camera_mid_recording_loses_nothing() {
+    use recording::{Container, demuxed, record};
+    if !daemons_running() {
+        return;
+    }
+    track::init();
+    let dir = common::TempDir::new("pw-record");
+    for container in Container::ALL {
+        let label = format!("RecordedCamera{}", container.extension());
+        let camera = common::virtual_camera(&label);
+        let id = camera_id(&label);
+        let path = dir.join(&format!("kill.{}", container.extension()));
+        let rec = record(
+            &format!(r#"{{"video":{{"deviceId":{{"exact":"{id}"}}}},"audio":true}}"#),
+            container,
+            &path,
+        );
+        rec.wait_muxed("video", 10);
+        rec.wait_muxed("audio", 10);
+        drop(camera);
+        let ended = rec.wait_message("mediastream-track-ended");
+        assert_eq!(
+            ended.get::<String>("track-id").unwrap(),
+            rec.stream_id("video"),
+            "{ended}"
+        );
+        rec.wait_eos("video");
+        let audio = rec.muxed("audio");
+        rec.wait_muxed("audio", audio + 25);
+        assert!(
+            !rec.has_eos("audio"),
+            "{container:?}: the microphone ended too"
+        );
+        let (muxed, messages) = rec.finish();
+        let errors: Vec<_> = messages
+            .iter()
+            .filter(|m| m.type_() == gst::MessageType::Error)
+            .collect();
+        assert!(errors.is_empty(), "{container:?}: {errors:?}");
+        assert_eq!(demuxed(&path, container), muxed, "{container:?}");
+        eprintln!("{container:?}: {muxed:?} muxed and stored");
+    }
+}
 
 /// A camera process that dies ends its track (`ended` + EOS), not with an
 /// error: a real provider's device going away mid-capture.

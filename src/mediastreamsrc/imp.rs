@@ -426,7 +426,14 @@ impl ElementImpl for MediaStreamSrc {
 
     fn send_event(&self, event: gst::Event) -> bool {
         if event.type_() == gst::EventType::Eos {
-            self.state.lock().unwrap().app_eos = true;
+            let mut state = self.state.lock().unwrap();
+            state.app_eos = true;
+            if state.finished {
+                // The track already sent its EOS when it ended; its device
+                // is stopped or gone, and a dead pipewiresrc crashes on an
+                // event.
+                return true;
+            }
         }
         self.parent_send_event(event)
     }
@@ -794,6 +801,13 @@ impl MediaStreamSrc {
         let element = device.create_element(None).map_err(|e| {
             ConstraintError::not_readable(format!("cannot open '{}': {e}", device.info.label))
         })?;
+        // A capture frame without a timestamp (pipewiresrc leaves all but
+        // the first without one) cannot be recorded or synced: the device's
+        // source stamps those with the clock when they are captured, as
+        // browsers do. Timestamps the driver set are kept.
+        if element.is::<gst_base::BaseSrc>() && element.find_property("do-timestamp").is_some() {
+            element.set_property("do-timestamp", true);
+        }
         let mut chain = vec![element];
         chain.extend(chain_for(settings, &device.info.modes[mode])?);
         // Locked until linked: the pipeline may be changing state in
