@@ -610,7 +610,7 @@ impl MediaStream {
                 let stream_lock = input.stream_lock();
                 track.element.set_property("drop-probability", 1.0f32);
                 if let Some(pad) = &track.pad {
-                    let _ = obj.remove_pad(pad);
+                    remove_own_pad(&obj, pad);
                 }
                 drop(stream_lock);
                 self.state
@@ -621,7 +621,7 @@ impl MediaStream {
             }
             _ => {
                 if let Some(pad) = &track.pad {
-                    let _ = obj.remove_pad(pad);
+                    remove_own_pad(&obj, pad);
                 }
                 if let Some(sinkpad) = &track.sinkpad {
                     let _ = obj.remove_pad(sinkpad);
@@ -952,7 +952,7 @@ impl MediaStream {
         for t in tracks {
             let _ = t.element.set_state(gst::State::Null);
             if let Some(pad) = &t.pad {
-                let _ = obj.remove_pad(pad);
+                remove_own_pad(&obj, pad);
             }
             let _ = obj.remove(&t.element);
         }
@@ -961,6 +961,18 @@ impl MediaStream {
         if was {
             obj.notify("active");
         }
+    }
+}
+
+/// Removes a track's pad if it was exposed (a getUserMedia that failed
+/// before READY -> PAUSED never added it: removing it is a CRITICAL).
+fn remove_own_pad(obj: &super::MediaStream, pad: &impl IsA<gst::Pad>) {
+    let pad = pad.upcast_ref::<gst::Pad>();
+    if pad
+        .parent()
+        .is_some_and(|p| &p == obj.upcast_ref::<gst::Object>())
+    {
+        let _ = obj.remove_pad(pad);
     }
 }
 

@@ -1,0 +1,100 @@
+//! The errors of docs/errors.md that no other test produces, and the check
+//! that every error the document lists names a test that exists.
+
+mod common;
+#[path = "common/track.rs"]
+mod track;
+
+use gst::prelude::*;
+use serde_json::Value;
+use std::process::Command;
+
+/// A machine with none of GStreamer's own plugins: only ours, from the
+/// build, in a registry of its own.
+fn without_system_plugins(cmd: &mut Command, dir: &common::TempDir) {
+    let empty = dir.join("no-plugins");
+    std::fs::create_dir_all(&empty).unwrap();
+    cmd.env("GST_PLUGIN_SYSTEM_PATH_1_0", &empty)
+        .env("GST_PLUGIN_SYSTEM_PATH", &empty)
+        .env("GST_REGISTRY", dir.join("registry.bin"))
+        .env("GST_MEDIASTREAM_FAKE_DEVICES", "1");
+}
+
+#[test]
+fn a_missing_gstreamer_plugin_is_named() {
+    let dir = common::TempDir::new("errors-missing");
+    let mut cmd = Command::new(common::example("getusermedia"));
+    without_system_plugins(&mut cmd, &dir);
+    let out = cmd.arg(r#"{"video":true}"#).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["error"]["name"], "NotReadableError", "{json}");
+    assert_eq!(
+        json["error"]["message"],
+        "the element 'capsfilter' is missing: install the GStreamer plugin that provides it"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("CRITICAL"), "{stderr}");
+}
+
+#[test]
+fn a_track_sink_without_a_renderer_says_which() {
+    let dir = common::TempDir::new("errors-renderer");
+    let mut cmd = Command::new("gst-launch-1.0");
+    without_system_plugins(&mut cmd, &dir);
+    // Sinks start first: the renderer is looked for before the track opens.
+    let out = cmd
+        .env("GST_PLUGIN_PATH", common::plugin_dir())
+        .args(["mediastreamsrc", "!", "mediastreamtracksink"])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+    assert!(
+        text.contains("the element 'autovideosink' is missing"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_fake_source_without_its_device_says_which() {
+    track::init_builtin();
+    let pipeline = gst::parse::launch("mediastreamfakesrc device-id=nope ! fakesink")
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    assert!(pipeline.set_state(gst::State::Playing).is_err());
+    let err = track::error_of(&pipeline);
+    assert!(err.matches(gst::CoreError::Negotiation), "{err:?}");
+    assert_eq!(
+        err.message(),
+        "no fake device 'nope' in built-in fake devices"
+    );
+    pipeline.set_state(gst::State::Null).unwrap();
+}
+
+/// Each `tests/FILE.rs::FN` of docs/errors.md is a test that exists.
+#[test]
+fn every_documented_error_has_its_test() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/errors.md")).unwrap();
+    let mut refs = 0;
+    for part in doc.split("tests/").skip(1) {
+        let Some((file, rest)) = part.split_once(".rs::") else {
+            continue;
+        };
+        let name: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let path = root.join(format!("tests/{file}.rs"));
+        let source = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("docs/errors.md names {}: {e}", path.display()));
+        assert!(
+            source.contains(&format!("fn {name}(")),
+            "docs/errors.md names {file}.rs::{name}, which does not exist"
+        );
+        refs += 1;
+    }
+    assert!(refs >= 15, "only {refs} test references in docs/errors.md");
+}
