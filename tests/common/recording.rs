@@ -212,6 +212,43 @@ impl Recording {
     pub fn container(&self) -> Container {
         self.container
     }
+
+    /// After the camera went away: the video track ended (its message, its
+    /// EOS at the muxer) and the microphone goes on.
+    pub fn expect_video_ended_audio_going_on(&self) {
+        let ended = self.wait_message("mediastream-track-ended");
+        assert_eq!(
+            ended.get::<String>("track-id").unwrap(),
+            self.stream_id("video"),
+            "the camera's track ended: {ended}"
+        );
+        self.wait_eos("video");
+        let audio = self.muxed("audio");
+        self.wait_muxed("audio", audio + 25);
+        assert!(
+            !self.has_eos("audio"),
+            "{:?}: the microphone ended too",
+            self.container
+        );
+    }
+
+    /// Stops the recording; no error on the bus, and the file holds every
+    /// frame that reached the muxer.
+    pub fn finish_losing_nothing(self) {
+        let (path, container) = (self.path.clone(), self.container);
+        let (muxed, messages) = self.finish();
+        let errors: Vec<_> = messages
+            .iter()
+            .filter(|m| m.type_() == gst::MessageType::Error)
+            .collect();
+        assert!(errors.is_empty(), "{container:?}: {errors:?}");
+        assert_eq!(
+            demuxed(&path, container),
+            muxed,
+            "{container:?}: in the file vs at the muxer"
+        );
+        eprintln!("{container:?}: {muxed:?} muxed and stored");
+    }
 }
 
 /// Buffers per kind in a recorded file, read back with the container's
