@@ -502,6 +502,63 @@ fn add_track_and_remove_track() {
     p.set_state(gst::State::Null).unwrap();
 }
 
+/// Paused, a sink holds the added track's last buffer until PLAYING:
+/// removeTrack returns at once and the pad goes when the buffer has passed.
+#[test]
+fn remove_track_while_paused_does_not_wait_for_playing() {
+    init();
+    let p = gst::Pipeline::new();
+    let ms = gst::ElementFactory::make("mediastream").build().unwrap();
+    let v = gst::ElementFactory::make("videotestsrc").build().unwrap();
+    let sink = gst::ElementFactory::make("fakesink")
+        .property("sync", true)
+        .build()
+        .unwrap();
+    p.add_many([&ms, &v, &sink]).unwrap();
+    let linked = sink.static_pad("sink").unwrap();
+    ms.connect_pad_added(move |_, pad| {
+        if pad.direction() == gst::PadDirection::Src {
+            pad.link(&linked).unwrap();
+        }
+    });
+    let input = ms.request_pad_simple("sink_%u").unwrap();
+    v.static_pad("src").unwrap().link(&input).unwrap();
+    p.set_state(gst::State::Paused).unwrap();
+    // The sink prerolled: it holds a buffer and the track's thread.
+    assert_eq!(
+        sink.state(gst::ClockTime::from_seconds(5)).0,
+        Ok(gst::StateChangeSuccess::Success)
+    );
+    let ids = ms.property::<gst::Array>("track-ids");
+    let id = ids
+        .first()
+        .expect("the added track")
+        .get::<String>()
+        .unwrap();
+    let stream = ms.clone();
+    let removed = track::within(Duration::from_secs(5), move || {
+        stream.emit_by_name::<bool>("remove-track", &[&id])
+    });
+    assert_eq!(
+        removed,
+        Some(true),
+        "remove-track returns while the pipeline is paused"
+    );
+    assert_eq!(ms.property::<gst::Array>("track-ids").len(), 0);
+    p.set_state(gst::State::Playing).unwrap();
+    for _ in 0..250 {
+        if ms.src_pads().is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(ms.src_pads().is_empty(), "the track's pad is gone");
+    // The application's source never saw not-linked.
+    let bus = p.bus().unwrap();
+    assert!(bus.pop_filtered(&[gst::MessageType::Error]).is_none());
+    p.set_state(gst::State::Null).unwrap();
+}
+
 #[test]
 fn the_gst_launch_pipeline_of_the_readme() {
     init();

@@ -513,6 +513,51 @@ fn apply_constraints_switches_and_switches_back() {
     assert_eq!(t.settings().get::<&str>("resizeMode").unwrap(), "none");
 }
 
+/// Paused, the device's last frame waits in the sink for PLAYING (the
+/// device's thread with it): applyConstraints must not wait as long.
+#[test]
+fn apply_constraints_while_paused_does_not_wait_for_playing() {
+    init();
+    let t = track(
+        "video",
+        r#"{"width":{"exact":1280},"height":{"exact":720}}"#,
+        "",
+    );
+    // In sync, the device's thread spends its time in the sink, waiting
+    // for each frame's time: pausing then leaves a frame in preroll.
+    t.sink.set_property("sync", true);
+    let mut prerolled = false;
+    for _ in 0..10 {
+        t.play().unwrap();
+        t.pull_width(1280);
+        t.pipeline.set_state(gst::State::Paused).unwrap();
+        // The sink prerolled: it holds a frame and the device's thread.
+        prerolled =
+            t.sink.state(gst::ClockTime::from_seconds(1)).0 == Ok(gst::StateChangeSuccess::Success);
+        if prerolled {
+            break;
+        }
+    }
+    assert!(prerolled, "the sink holds a frame in preroll");
+    let src = t.src.clone();
+    let r = track::within(Duration::from_secs(5), move || {
+        src.emit_by_name::<gst::Structure>(
+            "apply-constraints",
+            &[&r#"{"width":{"exact":640},"height":{"exact":360}}"#],
+        )
+    })
+    .expect("apply-constraints returns while the pipeline is paused");
+    assert!(r.get::<bool>("success").unwrap(), "{r}");
+    // Decided at once, applied when the pipeline plays.
+    assert_eq!(t.settings().get::<i32>("width").unwrap(), 640);
+    t.play().unwrap();
+    let s = t.pull_width(640);
+    assert_eq!(caps_of(&s).get::<i32>("height").unwrap(), 360);
+    assert_eq!(t.settings().get::<i32>("height").unwrap(), 360);
+    assert!(!t.sink.property::<bool>("eos"));
+    t.pipeline.set_state(gst::State::Null).unwrap();
+}
+
 #[test]
 fn apply_constraints_failure_keeps_the_settings() {
     init();

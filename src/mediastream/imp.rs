@@ -16,6 +16,7 @@ use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 use std::sync::{LazyLock, Mutex};
+use std::time::Duration;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -604,15 +605,25 @@ impl MediaStream {
         }
         match &track.sinkpad {
             Some(sinkpad) if !release => {
-                // The pass-through element drops what still comes; under its
-                // stream lock, so no buffer is on its way to the pad removed.
-                let input = track.element.static_pad("sink").unwrap();
-                let stream_lock = input.stream_lock();
+                // The pass-through element drops what still comes, and the
+                // pad goes once no buffer is on its way to it (else the
+                // application's source gets not-linked). Usually at once; a
+                // sink holding the last buffer while paused delays it, and
+                // the caller must not wait for PLAYING.
                 track.element.set_property("drop-probability", 1.0f32);
-                if let Some(pad) = &track.pad {
-                    remove_own_pad(&obj, pad);
+                if let Some(pad) = track.pad.clone() {
+                    let (done, removed) = std::sync::mpsc::channel();
+                    let bin = obj.downgrade();
+                    let output = track.element.static_pad("src").unwrap();
+                    output.add_probe(gst::PadProbeType::IDLE, move |_, _| {
+                        if let Some(bin) = bin.upgrade() {
+                            remove_own_pad(&bin, &pad);
+                        }
+                        let _ = done.send(());
+                        gst::PadProbeReturn::Remove
+                    });
+                    let _ = removed.recv_timeout(Duration::from_millis(100));
                 }
-                drop(stream_lock);
                 self.state
                     .lock()
                     .unwrap()

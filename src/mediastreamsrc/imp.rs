@@ -92,6 +92,11 @@ struct State {
     /// The stream collection to send after the stream-start (`mediastream`).
     collection: Option<gst::StreamCollection>,
     collection_sent: bool,
+    /// Between PAUSED->PLAYING and PLAYING->PAUSED.
+    playing: bool,
+    /// Settings applied while paused: the device restarts with them when
+    /// the pipeline plays (see `try_apply`).
+    pending_switch: Option<(Settings, usize)>,
 }
 
 /// Black frames or silence for a disabled track: one memory of the
@@ -450,6 +455,7 @@ impl ElementImpl for MediaStreamSrc {
             gst::StateChange::ReadyToPaused => self.start_watchdog(),
             // A paused device delivered nothing: that is not a stall.
             gst::StateChange::PausedToPlaying => self.state.lock().unwrap().last_media = None,
+            gst::StateChange::PlayingToPaused => self.state.lock().unwrap().playing = false,
             _ => {}
         }
         let ret = self.parent_change_state(transition);
@@ -458,6 +464,7 @@ impl ElementImpl for MediaStreamSrc {
             self.teardown();
         }
         match transition {
+            gst::StateChange::PausedToPlaying if ret.is_ok() => self.play_pending_switch(),
             gst::StateChange::PausedToReady => {
                 let w = self.state.lock().unwrap().watchdog.take();
                 drop(w);
@@ -819,21 +826,26 @@ impl MediaStreamSrc {
         let obj = self.obj();
         obj.add_many(&chain)
             .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
-        gst::Element::link_many(&chain).map_err(|e| {
-            ConstraintError::not_readable(format!(
-                "cannot link the elements of '{}': {e}",
-                device.info.label
-            ))
-        })?;
-        let extras = self.echo_reference(&chain, settings)?;
+        let linked = (|| {
+            gst::Element::link_many(&chain).map_err(|e| {
+                ConstraintError::not_readable(format!(
+                    "cannot link the elements of '{}': {e}",
+                    device.info.label
+                ))
+            })?;
+            let extras = self.echo_reference(&chain, settings)?;
+            let last = chain.last().unwrap().static_pad("src").unwrap();
+            if let Err(e) = self.srcpad.set_target(Some(&last)) {
+                self.remove_elements(&extras);
+                return Err(ConstraintError::not_readable(e.to_string()));
+            }
+            Ok((extras, last))
+        })();
+        let (extras, last) = linked.inspect_err(|_| self.remove_elements(&chain))?;
         if let [device, filter] = &chain[..] {
             follow_device_caps(self, device, filter);
         }
-        let last = chain.last().unwrap().static_pad("src").unwrap();
         self.install_probe(&last);
-        self.srcpad
-            .set_target(Some(&last))
-            .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
         let mut state = self.state.lock().unwrap();
         state.device = Some(device.clone());
         state.settings = Some(settings.clone());
@@ -898,13 +910,27 @@ impl MediaStreamSrc {
         self.obj()
             .add_many(&extras)
             .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
-        gst::Element::link_many(&extras)
-            .map_err(|e| ConstraintError::not_readable(format!("echo reference: {e}")))?;
+        if let Err(e) = gst::Element::link_many(&extras) {
+            self.remove_elements(&extras);
+            return Err(ConstraintError::not_readable(format!(
+                "echo reference: {e}"
+            )));
+        }
         for e in &extras {
             e.set_locked_state(false);
         }
         dsp.set_property("probe", &name);
         Ok(extras)
+    }
+
+    /// Elements of a chain that could not be built: never started (they
+    /// are locked), taken out of the bin.
+    fn remove_elements(&self, elements: &[gst::Element]) {
+        let obj = self.obj();
+        for e in elements {
+            let _ = e.set_state(gst::State::Null);
+            let _ = obj.remove(e);
+        }
     }
 
     /// Removes the chain (device released).
@@ -951,6 +977,7 @@ impl MediaStreamSrc {
         state.stream = None;
         state.caps = None;
         state.muted = false;
+        state.pending_switch = None;
     }
 
     fn install_probe(&self, pad: &gst::Pad) {
@@ -1396,15 +1423,25 @@ impl MediaStreamSrc {
         };
         let sel = select_on_device(self.kind(), &constraints, &device.info, &opts)?;
         let _chain = self.chain_lock.lock().unwrap();
-        let (old, ended) = {
-            let state = self.state.lock().unwrap();
-            (
-                state.settings.clone(),
-                state.ready_state == ReadyState::Ended,
-            )
+        let paused = self.obj().current_state() == gst::State::Paused;
+        let (old, ended, deferred) = {
+            let mut state = self.state.lock().unwrap();
+            let old = state.settings.clone();
+            let ended = state.ready_state == ReadyState::Ended;
+            // Paused, the device's last frame may sit in a sink waiting for
+            // PLAYING with its stream lock held: stopping the device now
+            // would wait as long, and a camera cannot open twice. The
+            // settings are decided now; the device restarts on PLAYING.
+            let deferred = paused && !state.playing && !ended;
+            if deferred && (state.pending_switch.is_some() || old.as_ref() != Some(&sel.settings)) {
+                state.pending_switch = Some((sel.settings.clone(), sel.mode_index));
+                state.settings = Some(sel.settings.clone());
+            }
+            (old, ended, deferred)
         };
         // An ended track has no device to reconfigure.
         if !ended
+            && !deferred
             && old.as_ref() != Some(&sel.settings)
             && let Err(e) = self.switch(&device, &sel.settings, sel.mode_index)
         {
@@ -1448,6 +1485,42 @@ impl MediaStreamSrc {
             }
         }
         Ok(())
+    }
+
+    /// PAUSED -> PLAYING: the settings applied while paused. From a thread
+    /// of its own, as an application's applyConstraints: the state change
+    /// does not wait for the device.
+    fn play_pending_switch(&self) {
+        let pending = {
+            let mut state = self.state.lock().unwrap();
+            state.playing = true;
+            state.pending_switch.take()
+        };
+        let Some((settings, mode)) = pending else {
+            return;
+        };
+        let obj = self.obj().clone();
+        let _ = std::thread::Builder::new()
+            .name("mediastreamsrc-switch".into())
+            .spawn(move || {
+                obj.imp().guard(
+                    || (),
+                    |imp| {
+                        let chain = imp.chain_lock.lock().unwrap();
+                        let (device, ended) = {
+                            let state = imp.state.lock().unwrap();
+                            (state.device.clone(), state.ready_state == ReadyState::Ended)
+                        };
+                        let Some(device) = device.filter(|_| !ended) else {
+                            return;
+                        };
+                        if let Err(e) = imp.switch(&device, &settings, mode) {
+                            drop(chain);
+                            imp.end(&format!("the device could not restart: {e}"));
+                        }
+                    },
+                )
+            });
     }
 
     fn apply_constraints_result(&self, json: &str) -> gst::Structure {

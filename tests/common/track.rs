@@ -172,3 +172,16 @@ pub fn error_details(pipeline: &gst::Pipeline) -> (gst::glib::Error, gst::Struct
         e.details().expect("a details structure").to_owned(),
     )
 }
+
+/// `f` on a thread of its own: its result, or None if it did not return
+/// within `timeout` (the call hangs; the thread is left behind).
+pub fn within<T: Send + 'static>(
+    timeout: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(timeout).ok()
+}
