@@ -502,6 +502,36 @@ fn add_track_and_remove_track() {
     p.set_state(gst::State::Null).unwrap();
 }
 
+/// Releasing a request pad removes its own track, not the first one with
+/// the same id (every added track's id is empty before stream-start).
+#[test]
+fn releasing_a_pad_removes_its_own_track() {
+    init();
+    let ms = gst::ElementFactory::make("mediastream").build().unwrap();
+    let first = ms.request_pad_simple("sink_%u").unwrap();
+    let second = ms.request_pad_simple("sink_%u").unwrap();
+    ms.release_request_pad(&second);
+    let left: Vec<String> = ms
+        .sink_pads()
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
+    assert_eq!(left, [first.name().to_string()]);
+    assert!(second.parent().is_none());
+    // Its pass-through leaves the bin from a thread of its own.
+    for _ in 0..250 {
+        if track::children_made_by(&ms, "identity").len() == 1 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(track::children_made_by(&ms, "identity").len(), 1);
+    // An empty id is no track's.
+    assert!(!ms.emit_by_name::<bool>("remove-track", &[&""]));
+    ms.release_request_pad(&first);
+    assert!(ms.sink_pads().is_empty());
+}
+
 /// Paused, a sink holds the added track's last buffer until PLAYING:
 /// removeTrack returns at once and the pad goes when the buffer has passed.
 #[test]
@@ -536,14 +566,12 @@ fn remove_track_while_paused_does_not_wait_for_playing() {
         .get::<String>()
         .unwrap();
     let stream = ms.clone();
-    let removed = track::within(Duration::from_secs(5), move || {
-        stream.emit_by_name::<bool>("remove-track", &[&id])
-    });
-    assert_eq!(
-        removed,
-        Some(true),
-        "remove-track returns while the pipeline is paused"
+    let removed = track::within(
+        "remove-track while paused",
+        Duration::from_secs(5),
+        move || stream.emit_by_name::<bool>("remove-track", &[&id]),
     );
+    assert!(removed);
     assert_eq!(ms.property::<gst::Array>("track-ids").len(), 0);
     p.set_state(gst::State::Playing).unwrap();
     for _ in 0..250 {

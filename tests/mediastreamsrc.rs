@@ -540,13 +540,16 @@ fn apply_constraints_while_paused_does_not_wait_for_playing() {
     }
     assert!(prerolled, "the sink holds a frame in preroll");
     let src = t.src.clone();
-    let r = track::within(Duration::from_secs(5), move || {
-        src.emit_by_name::<gst::Structure>(
-            "apply-constraints",
-            &[&r#"{"width":{"exact":640},"height":{"exact":360}}"#],
-        )
-    })
-    .expect("apply-constraints returns while the pipeline is paused");
+    let r = track::within(
+        "apply-constraints while paused",
+        Duration::from_secs(5),
+        move || {
+            src.emit_by_name::<gst::Structure>(
+                "apply-constraints",
+                &[&r#"{"width":{"exact":640},"height":{"exact":360}}"#],
+            )
+        },
+    );
     assert!(r.get::<bool>("success").unwrap(), "{r}");
     // Decided at once, applied when the pipeline plays.
     assert_eq!(t.settings().get::<i32>("width").unwrap(), 640);
@@ -555,6 +558,62 @@ fn apply_constraints_while_paused_does_not_wait_for_playing() {
     assert_eq!(caps_of(&s).get::<i32>("height").unwrap(), 360);
     assert_eq!(t.settings().get::<i32>("height").unwrap(), 360);
     assert!(!t.sink.property::<bool>("eos"));
+    t.pipeline.set_state(gst::State::Null).unwrap();
+}
+
+/// The application drains a one-buffer appsink from the thread that calls
+/// applyConstraints: the device's thread waits in the full appsink, so
+/// stopping the device there would wait for the caller.
+#[test]
+fn apply_constraints_never_waits_for_downstream() {
+    init();
+    let t = track(
+        "video",
+        r#"{"width":{"exact":1280},"height":{"exact":720}}"#,
+        "",
+    );
+    t.sink.set_property("max-buffers", 1u32);
+    t.sink.set_property("drop", false);
+    t.play().unwrap();
+    t.pull_width(1280);
+    // The appsink fills up and holds the device's thread.
+    std::thread::sleep(Duration::from_millis(300));
+    let src = t.src.clone();
+    let r = track::within(
+        "apply-constraints while downstream is full",
+        Duration::from_secs(5),
+        move || {
+            src.emit_by_name::<gst::Structure>(
+                "apply-constraints",
+                &[&r#"{"width":{"exact":640},"height":{"exact":360}}"#],
+            )
+        },
+    );
+    assert!(r.get::<bool>("success").unwrap(), "{r}");
+    assert_eq!(t.settings().get::<i32>("width").unwrap(), 640);
+    t.pull_width(640);
+
+    // A handler of the track's own notify may apply constraints again.
+    let again = Arc::new(Mutex::new(None));
+    let result = again.clone();
+    t.src.connect_notify(Some("constraints"), move |src, _| {
+        let mut result = result.lock().unwrap();
+        if result.is_none() {
+            *result = Some(src.emit_by_name::<gst::Structure>(
+                "apply-constraints",
+                &[&r#"{"width":{"exact":1280},"height":{"exact":720}}"#],
+            ));
+        }
+    });
+    let src = t.src.clone();
+    track::within(
+        "applyConstraints from a notify::constraints handler",
+        Duration::from_secs(5),
+        move || src.set_property("constraints", r#"{"width":{"exact":320}}"#),
+    );
+    let r = again.lock().unwrap().clone().unwrap();
+    assert!(r.get::<bool>("success").unwrap(), "{r}");
+    t.pull_width(1280);
     t.pipeline.set_state(gst::State::Null).unwrap();
 }
 

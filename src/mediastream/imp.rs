@@ -155,7 +155,8 @@ impl ObjectImpl for MediaStream {
                             || false,
                             |imp| {
                                 crate::fault::point("mediastream:remove-track");
-                                imp.remove_track(&id, false)
+                                // A track has its id once its stream starts.
+                                !id.is_empty() && imp.remove_track(|t| t.id == id, false)
                             },
                         );
                         Some(removed.to_value())
@@ -296,20 +297,14 @@ impl ElementImpl for MediaStream {
     }
 
     fn release_pad(&self, pad: &gst::Pad) {
-        let id = self
-            .state
-            .lock()
-            .unwrap()
-            .tracks
-            .iter()
-            .find(|t| {
-                t.sinkpad
-                    .as_ref()
-                    .is_some_and(|s| s.upcast_ref::<gst::Pad>() == pad)
-            })
-            .map(|t| t.id.clone());
-        if let Some(id) = id {
-            self.remove_track(&id, true);
+        // By its pad: ids are not unique before stream-start (empty), nor
+        // across tracks teed from one source.
+        let ours = |t: &Track| {
+            t.sinkpad
+                .as_ref()
+                .is_some_and(|s| s.upcast_ref::<gst::Pad>() == pad)
+        };
+        if self.remove_track(ours, true) {
             return;
         }
         let detached = {
@@ -591,14 +586,15 @@ impl MediaStream {
     /// stopped and its pad removed.
     /// MediaStream.removeTrack; `release`: the application released the
     /// track's request pad (else the pad stays, see `State::detached`).
-    fn remove_track(&self, id: &str, release: bool) -> bool {
+    fn remove_track(&self, which: impl Fn(&Track) -> bool, release: bool) -> bool {
         let track = {
             let mut state = self.state.lock().unwrap();
-            let Some(i) = state.tracks.iter().position(|t| t.id == id) else {
+            let Some(i) = state.tracks.iter().position(which) else {
                 return false;
             };
             state.tracks.remove(i)
         };
+        let id = track.id.as_str();
         let obj = self.obj();
         if track.sinkpad.is_none() {
             track.element.emit_by_name::<()>("stop", &[]);

@@ -23,6 +23,7 @@ use crate::fault::Guarded;
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
+use std::sync::atomic::Ordering;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
@@ -94,9 +95,11 @@ struct State {
     collection_sent: bool,
     /// Between PAUSED->PLAYING and PLAYING->PAUSED.
     playing: bool,
-    /// Settings applied while paused: the device restarts with them when
-    /// the pipeline plays (see `try_apply`).
+    /// Settings applied and not yet running: the switcher (or the next
+    /// state change up) restarts the device with them (see `try_apply`).
     pending_switch: Option<(Settings, usize)>,
+    /// A switcher thread is running.
+    switching: bool,
 }
 
 /// Black frames or silence for a disabled track: one memory of the
@@ -452,7 +455,10 @@ impl ElementImpl for MediaStreamSrc {
         }
         match transition {
             gst::StateChange::NullToReady => self.start()?,
-            gst::StateChange::ReadyToPaused => self.start_watchdog(),
+            gst::StateChange::ReadyToPaused => {
+                self.take_pending_switch(transition);
+                self.start_watchdog()
+            }
             // A paused device delivered nothing: that is not a stall.
             gst::StateChange::PausedToPlaying => self.state.lock().unwrap().last_media = None,
             gst::StateChange::PlayingToPaused => self.state.lock().unwrap().playing = false,
@@ -464,7 +470,9 @@ impl ElementImpl for MediaStreamSrc {
             self.teardown();
         }
         match transition {
-            gst::StateChange::PausedToPlaying if ret.is_ok() => self.play_pending_switch(),
+            gst::StateChange::PausedToPlaying if ret.is_ok() => {
+                self.take_pending_switch(transition)
+            }
             gst::StateChange::PausedToReady => {
                 let w = self.state.lock().unwrap().watchdog.take();
                 drop(w);
@@ -777,10 +785,13 @@ impl MediaStreamSrc {
         settings: &Settings,
         mode: usize,
     ) -> Result<(), gst::StateChangeError> {
+        // A switcher of an earlier run may still be on its way out.
+        let chain = self.chain_lock.lock().unwrap();
         self.build(device, settings, mode).map_err(|e| {
             self.post_error(&e);
             gst::StateChangeError
         })?;
+        drop(chain);
         let weak = self.obj().downgrade();
         let id = device.info.device_id.clone();
         let subscription = MediaDevices::get().subscribe(move |change| {
@@ -1290,22 +1301,27 @@ impl MediaStreamSrc {
                 }
             })
             .ok();
-        let mut state = self.state.lock().unwrap();
-        state.last_media = None;
-        state.watchdog = Some(Watchdog {
-            stop: Some(stop),
-            thread,
-        });
+        let old = {
+            let mut state = self.state.lock().unwrap();
+            state.last_media = None;
+            state.watchdog.replace(Watchdog {
+                stop: Some(stop),
+                thread,
+            })
+        };
+        // Joined outside the lock its thread takes (a READY -> PAUSED that
+        // failed left it running).
+        drop(old);
     }
 
     /// Mutes a track whose live device delivered nothing for mute-timeout,
     /// and keeps downstream moving with GAP events while it is muted.
     fn check_mute(&self) {
         let timeout = Duration::from_millis(self.settings.lock().unwrap().mute_timeout_ms as u64);
-        let playing = self.obj().current_state() == gst::State::Playing;
         let (newly, gap_at) = {
             let mut state = self.state.lock().unwrap();
-            if !playing || state.finished || state.ready_state == ReadyState::Ended {
+            // Not while pausing either: a paused sink would hold the GAP.
+            if !state.playing || state.finished || state.ready_state == ReadyState::Ended {
                 return;
             }
             let Some(last) = state.last_media else { return };
@@ -1422,37 +1438,35 @@ impl MediaStreamSrc {
             explain: false,
         };
         let sel = select_on_device(self.kind(), &constraints, &device.info, &opts)?;
-        let _chain = self.chain_lock.lock().unwrap();
-        let paused = self.obj().current_state() == gst::State::Paused;
-        let (old, ended, deferred) = {
+        // Decided here, applied by `run_switches`: restarting the device
+        // waits for its streaming thread, which a paused sink, a full
+        // appsink the caller itself drains, or the caller being that
+        // thread can hold; and a camera cannot be opened twice to start the
+        // new one first.
+        let (changed, spawn) = {
             let mut state = self.state.lock().unwrap();
-            let old = state.settings.clone();
-            let ended = state.ready_state == ReadyState::Ended;
-            // Paused, the device's last frame may sit in a sink waiting for
-            // PLAYING with its stream lock held: stopping the device now
-            // would wait as long, and a camera cannot open twice. The
-            // settings are decided now; the device restarts on PLAYING.
-            let deferred = paused && !state.playing && !ended;
-            if deferred && (state.pending_switch.is_some() || old.as_ref() != Some(&sel.settings)) {
+            // An ended track has no device to reconfigure.
+            let changed = state.ready_state != ReadyState::Ended
+                && (state.pending_switch.is_some()
+                    || state.settings.as_ref() != Some(&sel.settings));
+            if changed {
                 state.pending_switch = Some((sel.settings.clone(), sel.mode_index));
                 state.settings = Some(sel.settings.clone());
             }
-            (old, ended, deferred)
+            state.constraints = constraints;
+            let spawn = changed && state.playing && !std::mem::replace(&mut state.switching, true);
+            (changed, spawn)
         };
-        // An ended track has no device to reconfigure.
-        if !ended
-            && !deferred
-            && old.as_ref() != Some(&sel.settings)
-            && let Err(e) = self.switch(&device, &sel.settings, sel.mode_index)
-        {
-            drop(_chain);
-            self.end(&format!("the device could not restart: {e}"));
-            return Err(e);
-        }
         self.settings.lock().unwrap().constraints = json.to_owned();
-        self.state.lock().unwrap().constraints = constraints;
-        // `mediastream-track-settings-changed` follows with the new caps.
-        self.obj().notify("constraints");
+        if spawn {
+            self.spawn_switcher();
+        }
+        let obj = self.obj();
+        obj.notify("constraints");
+        if changed {
+            // `mediastream-track-settings-changed` follows with the new caps.
+            obj.notify("settings");
+        }
         Ok(())
     }
 
@@ -1487,40 +1501,87 @@ impl MediaStreamSrc {
         Ok(())
     }
 
-    /// PAUSED -> PLAYING: the settings applied while paused. From a thread
-    /// of its own, as an application's applyConstraints: the state change
-    /// does not wait for the device.
-    fn play_pending_switch(&self) {
-        let pending = {
+    /// The settings applied while the track was not playing. READY ->
+    /// PAUSED: at once (nothing streams yet); PAUSED -> PLAYING: by the
+    /// switcher, so the state change does not wait for the device.
+    fn take_pending_switch(&self, transition: gst::StateChange) {
+        if transition == gst::StateChange::ReadyToPaused {
+            let _chain = self.chain_lock.lock().unwrap();
+            let next = self.next_switch(false);
+            if let Some((device, settings, mode)) = next
+                && let Err(e) = self.switch(&device, &settings, mode)
+            {
+                drop(_chain);
+                self.end(&format!("the device could not restart: {e}"));
+            }
+            return;
+        }
+        let spawn = {
             let mut state = self.state.lock().unwrap();
             state.playing = true;
-            state.pending_switch.take()
+            state.pending_switch.is_some() && !std::mem::replace(&mut state.switching, true)
         };
-        let Some((settings, mode)) = pending else {
-            return;
-        };
+        if spawn {
+            self.spawn_switcher();
+        }
+    }
+
+    /// The next settings to switch to, with the track's device; None when
+    /// there are none, the track ended, or (`playing_only`) it is paused.
+    fn next_switch(&self, playing_only: bool) -> Option<(MediaDevice, Settings, usize)> {
+        let mut state = self.state.lock().unwrap();
+        if playing_only && !state.playing {
+            // Paused: PAUSED -> PLAYING takes it up.
+            return None;
+        }
+        let (settings, mode) = state.pending_switch.take()?;
+        let device = state.device.clone()?;
+        (state.ready_state != ReadyState::Ended).then_some((device, settings, mode))
+    }
+
+    fn spawn_switcher(&self) {
         let obj = self.obj().clone();
-        let _ = std::thread::Builder::new()
+        let spawned = std::thread::Builder::new()
             .name("mediastreamsrc-switch".into())
-            .spawn(move || {
-                obj.imp().guard(
-                    || (),
-                    |imp| {
-                        let chain = imp.chain_lock.lock().unwrap();
-                        let (device, ended) = {
-                            let state = imp.state.lock().unwrap();
-                            (state.device.clone(), state.ready_state == ReadyState::Ended)
-                        };
-                        let Some(device) = device.filter(|_| !ended) else {
-                            return;
-                        };
-                        if let Err(e) = imp.switch(&device, &settings, mode) {
-                            drop(chain);
-                            imp.end(&format!("the device could not restart: {e}"));
-                        }
-                    },
-                )
-            });
+            .spawn(move || obj.imp().run_switches());
+        if spawned.is_err() {
+            self.state.lock().unwrap().switching = false;
+        }
+    }
+
+    /// The switcher: applies the newest pending settings until there are
+    /// none left, or the track is paused, ended or torn down.
+    fn run_switches(&self) {
+        loop {
+            let again = self.guard(
+                || false,
+                |imp| {
+                    let chain = imp.chain_lock.lock().unwrap();
+                    let Some((device, settings, mode)) = imp.next_switch(true) else {
+                        return false;
+                    };
+                    if let Err(e) = imp.switch(&device, &settings, mode) {
+                        drop(chain);
+                        imp.end(&format!("the device could not restart: {e}"));
+                        return false;
+                    }
+                    true
+                },
+            );
+            if again {
+                continue;
+            }
+            // Done only if nothing came in meanwhile (checked under the
+            // lock `try_apply` sets it under).
+            let mut state = self.state.lock().unwrap();
+            if state.pending_switch.is_none()
+                || !state.playing
+                || self.failed.load(Ordering::Acquire)
+            {
+                state.switching = false;
+                return;
+            }
+        }
     }
 
     fn apply_constraints_result(&self, json: &str) -> gst::Structure {

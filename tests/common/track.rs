@@ -173,15 +173,25 @@ pub fn error_details(pipeline: &gst::Pipeline) -> (gst::glib::Error, gst::Struct
     )
 }
 
-/// `f` on a thread of its own: its result, or None if it did not return
-/// within `timeout` (the call hangs; the thread is left behind).
+/// `f` on a thread of its own, and its result. If it does not return
+/// within `timeout`, the call hangs: the test binary fails at once, naming
+/// `what` (unwinding would only hang again, in the pipeline's teardown).
 pub fn within<T: Send + 'static>(
+    what: &str,
     timeout: Duration,
     f: impl FnOnce() -> T + Send + 'static,
-) -> Option<T> {
+) -> T {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let _ = tx.send(f());
     });
-    rx.recv_timeout(timeout).ok()
+    rx.recv_timeout(timeout).unwrap_or_else(|_| {
+        // Straight to stderr: the harness' capture dies with the process.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "HANG: {what} did not return within {timeout:?}"
+        );
+        std::process::exit(101)
+    })
 }
