@@ -57,6 +57,31 @@ fn a_track_sink_without_a_renderer_says_which() {
 }
 
 #[test]
+fn a_track_sink_whose_sink_has_no_sink_pad_says_which() {
+    track::init_builtin();
+    let not_a_sink = gst::ElementFactory::make("videotestsrc")
+        .name("not-a-sink")
+        .build()
+        .unwrap();
+    let sink = gst::ElementFactory::make("mediastreamtracksink")
+        .property("sink", &not_a_sink)
+        .build()
+        .unwrap();
+    let pipeline = gst::Pipeline::new();
+    pipeline.add(&sink).unwrap();
+    // Twice: a retry finds the bin as empty as the first time.
+    for _ in 0..2 {
+        assert!(pipeline.set_state(gst::State::Ready).is_err());
+        let err = track::error_of(&pipeline);
+        assert!(err.matches(gst::CoreError::MissingPlugin), "{err:?}");
+        assert_eq!(err.message(), "the sink 'not-a-sink' has no sink pad");
+        let left = sink.downcast_ref::<gst::Bin>().unwrap().children();
+        assert!(left.is_empty(), "left in the bin: {left:?}");
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+}
+
+#[test]
 fn a_fake_source_without_its_device_says_which() {
     track::init_builtin();
     let pipeline = gst::parse::launch("mediastreamfakesrc device-id=nope ! fakesink")

@@ -519,6 +519,9 @@ impl MediaStream {
                     let Some(target) = pass.static_pad("src") else {
                         return;
                     };
+                    // Under the lock, so two tracks never take one name.
+                    // Linking it posts a structure-change, which this bin
+                    // passes up without locking.
                     let Ok(b) = gst::GhostPad::builder_from_template_with_target(&templ, &target)
                     else {
                         return;

@@ -357,11 +357,21 @@ impl MediaStreamFakeSrc {
         }
         let obj = self.obj();
         obj.add_many(&chain).map_err(|e| e.to_string())?;
-        gst::Element::link_many(&chain).map_err(|e| e.to_string())?;
         let last = chain.last().unwrap().static_pad("src").unwrap();
-        self.srcpad
-            .set_target(Some(&last))
-            .map_err(|e| e.to_string())?;
+        let linked = gst::Element::link_many(&chain)
+            .map_err(|e| e.to_string())
+            .and_then(|()| {
+                self.srcpad
+                    .set_target(Some(&last))
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = linked {
+            // Not left in the bin to pile up with each retry.
+            for e in &chain {
+                let _ = obj.remove(e);
+            }
+            return Err(e);
+        }
 
         let mut state = self.state.lock().unwrap();
         state.source = Some(source);

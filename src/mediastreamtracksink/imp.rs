@@ -333,15 +333,25 @@ impl MediaStreamTrackSink {
         };
         gst::debug!(CAT, imp = self, "rendering with {}", renderer.name());
         let obj = self.obj();
-        if renderer.parent().is_none() {
+        let added = renderer.parent().is_none();
+        if added {
             obj.add(&renderer).map_err(|e| e.to_string())?;
         }
-        let pad = renderer
+        let target = renderer
             .static_pad("sink")
-            .ok_or("the sink has no sink pad")?;
-        self.sinkpad
-            .set_target(Some(&pad))
-            .map_err(|e| e.to_string())?;
+            .ok_or_else(|| format!("the sink '{}' has no sink pad", renderer.name()))
+            .and_then(|pad| {
+                self.sinkpad
+                    .set_target(Some(&pad))
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = target {
+            // Not left in the bin to pile up with each retry.
+            if added {
+                let _ = obj.remove(&renderer);
+            }
+            return Err(e);
+        }
         self.state.lock().unwrap().renderer = Some(renderer);
         Ok(())
     }
