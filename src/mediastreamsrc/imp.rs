@@ -3,12 +3,15 @@
 //!
 //! Lock order: `chain_lock`, then `settings`, then `state`. Only
 //! `chain_lock` is held while changing a child's state (it serializes chain
-//! changes); none is held while posting a message or emitting a signal.
+//! changes: start, the switcher, teardown; never taken by an application's
+//! call); no lock is held while posting a message or emitting a signal of
+//! ours (the bin's own `element-added` / `-removed` come under
+//! `chain_lock`).
 //!
 //! Threads: `mute`, `unmute`, `ended` and `notify::settings` can be emitted
 //! from the device's streaming thread or the device layer's thread; a
-//! handler must not call `apply-constraints` or change the element's state
-//! from there (do it from the application's thread).
+//! handler may call `apply-constraints` or `stop` (neither waits for the
+//! streaming thread), but must not change the element's state from there.
 
 use super::{ReadyState, TrackKind};
 use crate::constraints::caps::{
@@ -150,8 +153,8 @@ pub struct MediaStreamSrc {
     failed: std::sync::atomic::AtomicBool,
     srcpad: gst::GhostPad,
     track_id: String,
-    /// Serializes changes of the chain (applyConstraints, teardown); taken
-    /// before `settings` and `state`.
+    /// Serializes changes of the chain (start, the switcher, teardown);
+    /// taken before `settings` and `state`.
     chain_lock: Mutex<()>,
     settings: Mutex<Settings_>,
     state: Mutex<State>,
