@@ -595,7 +595,14 @@ impl MediaStream {
             let Some(i) = state.tracks.iter().position(which) else {
                 return false;
             };
-            state.tracks.remove(i)
+            let track = state.tracks.remove(i);
+            // Listed at once, so a release of its pad meanwhile finds it.
+            if let (Some(sinkpad), false) = (&track.sinkpad, release) {
+                state
+                    .detached
+                    .push((sinkpad.clone(), track.element.clone()));
+            }
+            track
         };
         let id = track.id.as_str();
         let obj = self.obj();
@@ -603,17 +610,21 @@ impl MediaStream {
             track.element.emit_by_name::<()>("stop", &[]);
         }
         match &track.sinkpad {
-            Some(sinkpad) if !release => {
-                // The pass-through element drops what still comes, and the
-                // pad goes once no buffer is on its way to it (else the
-                // application's source gets not-linked). Usually at once; a
+            Some(_) if !release => {
+                // The pass-through's output drops what still comes (in the
+                // push, so also a buffer already through the element), and
+                // the pad goes once no buffer is on its way to it: else the
+                // application's source gets not-linked. Usually at once; a
                 // sink holding the last buffer while paused delays it, and
                 // the caller must not wait for PLAYING.
-                track.element.set_property("drop-probability", 1.0f32);
+                let output = track.element.static_pad("src").unwrap();
+                output.add_probe(
+                    gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+                    |_, info| crate::fault::drop_item(info),
+                );
                 if let Some(pad) = track.pad.clone() {
                     let (done, removed) = std::sync::mpsc::channel();
                     let bin = obj.downgrade();
-                    let output = track.element.static_pad("src").unwrap();
                     output.add_probe(gst::PadProbeType::IDLE, move |_, _| {
                         if let Some(bin) = bin.upgrade() {
                             remove_own_pad(&bin, &pad);
@@ -623,11 +634,6 @@ impl MediaStream {
                     });
                     let _ = removed.recv_timeout(Duration::from_millis(100));
                 }
-                self.state
-                    .lock()
-                    .unwrap()
-                    .detached
-                    .push((sinkpad.clone(), track.element.clone()));
             }
             _ => {
                 if let Some(pad) = &track.pad {

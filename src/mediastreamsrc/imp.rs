@@ -732,7 +732,12 @@ impl MediaStreamSrc {
     /// NULL -> READY: getUserMedia for one track (or the `mediastream`'s
     /// preselection).
     fn start(&self) -> Result<(), gst::StateChangeError> {
-        let preselected = self.state.lock().unwrap().preselected.take();
+        let preselected = {
+            let mut state = self.state.lock().unwrap();
+            // Decided for the previous run's device.
+            state.pending_switch = None;
+            state.preselected.take()
+        };
         if let Some(p) = preselected {
             let constraints = TrackConstraints::parse(&p.constraints_json).unwrap_or_default();
             {
@@ -1448,6 +1453,13 @@ impl MediaStreamSrc {
         // new one first.
         let (changed, spawn) = {
             let mut state = self.state.lock().unwrap();
+            // Torn down or restarted meanwhile: the selection was for a
+            // device (and its mode list) the track no longer has.
+            if state.device.as_ref().map(|d| &d.info.device_id) != Some(&device.info.device_id) {
+                return Err(ConstraintError::not_found(
+                    "the track stopped or restarted during applyConstraints",
+                ));
+            }
             // An ended track has no device to reconfigure.
             let changed = state.ready_state != ReadyState::Ended
                 && (state.pending_switch.is_some()
