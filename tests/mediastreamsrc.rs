@@ -513,6 +513,16 @@ fn apply_constraints_switches_and_switches_back() {
     assert_eq!(t.settings().get::<&str>("resizeMode").unwrap(), "none");
 }
 
+const SMALL: &str = r#"{"width":{"exact":640},"height":{"exact":360}}"#;
+
+/// `apply-constraints` on the track, failing the test binary if it hangs.
+fn apply_within(t: &track::Track, what: &str, json: &'static str) -> gst::Structure {
+    let src = t.src.clone();
+    track::within(what, Duration::from_secs(5), move || {
+        src.emit_by_name::<gst::Structure>("apply-constraints", &[&json])
+    })
+}
+
 /// Paused, the device's last frame waits in the sink for PLAYING (the
 /// device's thread with it): applyConstraints must not wait as long.
 #[test]
@@ -539,17 +549,7 @@ fn apply_constraints_while_paused_does_not_wait_for_playing() {
         }
     }
     assert!(prerolled, "the sink holds a frame in preroll");
-    let src = t.src.clone();
-    let r = track::within(
-        "apply-constraints while paused",
-        Duration::from_secs(5),
-        move || {
-            src.emit_by_name::<gst::Structure>(
-                "apply-constraints",
-                &[&r#"{"width":{"exact":640},"height":{"exact":360}}"#],
-            )
-        },
-    );
+    let r = apply_within(&t, "apply-constraints while paused", SMALL);
     assert!(r.get::<bool>("success").unwrap(), "{r}");
     // Decided at once, applied when the pipeline plays.
     assert_eq!(t.settings().get::<i32>("width").unwrap(), 640);
@@ -578,17 +578,7 @@ fn apply_constraints_never_waits_for_downstream() {
     t.pull_width(1280);
     // The appsink fills up and holds the device's thread.
     std::thread::sleep(Duration::from_millis(300));
-    let src = t.src.clone();
-    let r = track::within(
-        "apply-constraints while downstream is full",
-        Duration::from_secs(5),
-        move || {
-            src.emit_by_name::<gst::Structure>(
-                "apply-constraints",
-                &[&r#"{"width":{"exact":640},"height":{"exact":360}}"#],
-            )
-        },
-    );
+    let r = apply_within(&t, "apply-constraints while downstream is full", SMALL);
     assert!(r.get::<bool>("success").unwrap(), "{r}");
     assert_eq!(t.settings().get::<i32>("width").unwrap(), 640);
     t.pull_width(640);

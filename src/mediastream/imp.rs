@@ -318,12 +318,7 @@ impl ElementImpl for MediaStream {
         if let Some((sinkpad, element)) = detached {
             let obj = self.obj();
             let _ = obj.remove_pad(&sinkpad);
-            let _ = element.set_locked_state(true);
-            let bin = obj.clone();
-            std::thread::spawn(move || {
-                let _ = element.set_state(gst::State::Null);
-                let _ = bin.remove(&element);
-            });
+            retire(&obj, element);
         }
     }
 
@@ -642,14 +637,7 @@ impl MediaStream {
                 if let Some(sinkpad) = &track.sinkpad {
                     let _ = obj.remove_pad(sinkpad);
                 }
-                let element = track.element.clone();
-                let _ = element.set_locked_state(true);
-                // Off the caller's thread: the element may be streaming.
-                let bin = obj.clone();
-                std::thread::spawn(move || {
-                    let _ = element.set_state(gst::State::Null);
-                    let _ = bin.remove(&element);
-                });
+                retire(&obj, track.element.clone());
             }
         }
         obj.notify("track-ids");
@@ -978,6 +966,17 @@ impl MediaStream {
             obj.notify("active");
         }
     }
+}
+
+/// Stops a track's element and takes it out of the bin, off the caller's
+/// thread: the element may be streaming.
+fn retire(obj: &super::MediaStream, element: gst::Element) {
+    let _ = element.set_locked_state(true);
+    let bin = obj.clone();
+    std::thread::spawn(move || {
+        let _ = element.set_state(gst::State::Null);
+        let _ = bin.remove(&element);
+    });
 }
 
 /// Removes a track's pad if it was exposed (a getUserMedia that failed

@@ -105,6 +105,16 @@ struct State {
     switching: bool,
 }
 
+impl State {
+    /// Whether a switcher thread must start for the pending settings: the
+    /// track plays and none runs (it is then marked running).
+    fn claim_switcher(&mut self) -> bool {
+        self.pending_switch.is_some()
+            && self.playing
+            && !std::mem::replace(&mut self.switching, true)
+    }
+}
+
 /// Black frames or silence for a disabled track: one memory of the
 /// negotiated caps, made once, carried by a few buffers that are reused as
 /// soon as downstream lets go of them, so a disabled track allocates
@@ -459,7 +469,8 @@ impl ElementImpl for MediaStreamSrc {
         match transition {
             gst::StateChange::NullToReady => self.start()?,
             gst::StateChange::ReadyToPaused => {
-                self.take_pending_switch(transition);
+                // Settings applied in READY: at once, nothing streams yet.
+                self.apply_next_switch(false);
                 self.start_watchdog()
             }
             // A paused device delivered nothing: that is not a stall.
@@ -473,9 +484,7 @@ impl ElementImpl for MediaStreamSrc {
             self.teardown();
         }
         match transition {
-            gst::StateChange::PausedToPlaying if ret.is_ok() => {
-                self.take_pending_switch(transition)
-            }
+            gst::StateChange::PausedToPlaying if ret.is_ok() => self.resume_switches(),
             gst::StateChange::PausedToReady => {
                 let w = self.state.lock().unwrap().watchdog.take();
                 drop(w);
@@ -942,8 +951,7 @@ impl MediaStreamSrc {
         Ok(extras)
     }
 
-    /// Elements of a chain that could not be built: never started (they
-    /// are locked), taken out of the bin.
+    /// Elements stopped and taken out of the bin.
     fn remove_elements(&self, elements: &[gst::Element]) {
         let obj = self.obj();
         for e in elements {
@@ -967,10 +975,7 @@ impl MediaStreamSrc {
         for e in extras.iter().chain(&chain) {
             e.set_locked_state(true);
         }
-        for e in &extras {
-            let _ = e.set_state(gst::State::Null);
-            let _ = obj.remove(e);
-        }
+        self.remove_elements(&extras);
         // Stopped first, so the old device never pushes into an unlinked pad.
         for e in &chain {
             let _ = e.set_state(gst::State::Null);
@@ -1469,8 +1474,7 @@ impl MediaStreamSrc {
                 state.settings = Some(sel.settings.clone());
             }
             state.constraints = constraints;
-            let spawn = changed && state.playing && !std::mem::replace(&mut state.switching, true);
-            (changed, spawn)
+            (changed, state.claim_switcher())
         };
         self.settings.lock().unwrap().constraints = json.to_owned();
         if spawn {
@@ -1516,42 +1520,46 @@ impl MediaStreamSrc {
         Ok(())
     }
 
-    /// The settings applied while the track was not playing. READY ->
-    /// PAUSED: at once (nothing streams yet); PAUSED -> PLAYING: by the
+    /// PAUSED -> PLAYING: settings applied while paused go to the
     /// switcher, so the state change does not wait for the device.
-    fn take_pending_switch(&self, transition: gst::StateChange) {
-        if transition == gst::StateChange::ReadyToPaused {
-            let _chain = self.chain_lock.lock().unwrap();
-            let next = self.next_switch(false);
-            if let Some((device, settings, mode)) = next
-                && let Err(e) = self.switch(&device, &settings, mode)
-            {
-                drop(_chain);
-                self.end(&format!("the device could not restart: {e}"));
-            }
-            return;
-        }
+    fn resume_switches(&self) {
         let spawn = {
             let mut state = self.state.lock().unwrap();
             state.playing = true;
-            state.pending_switch.is_some() && !std::mem::replace(&mut state.switching, true)
+            state.claim_switcher()
         };
         if spawn {
             self.spawn_switcher();
         }
     }
 
-    /// The next settings to switch to, with the track's device; None when
-    /// there are none, the track ended, or (`playing_only`) it is paused.
-    fn next_switch(&self, playing_only: bool) -> Option<(MediaDevice, Settings, usize)> {
-        let mut state = self.state.lock().unwrap();
-        if playing_only && !state.playing {
-            // Paused: PAUSED -> PLAYING takes it up.
-            return None;
+    /// Restarts the device with the pending settings, if there are any and
+    /// the track has not ended (and, with `playing_only`, is playing: else
+    /// PAUSED -> PLAYING takes them up). Whether it switched.
+    fn apply_next_switch(&self, playing_only: bool) -> bool {
+        let chain = self.chain_lock.lock().unwrap();
+        let next = {
+            let mut state = self.state.lock().unwrap();
+            if playing_only && !state.playing {
+                return false;
+            }
+            let Some((settings, mode)) = state.pending_switch.take() else {
+                return false;
+            };
+            let Some(device) = state.device.clone() else {
+                return false;
+            };
+            (state.ready_state != ReadyState::Ended).then_some((device, settings, mode))
+        };
+        let Some((device, settings, mode)) = next else {
+            return false;
+        };
+        if let Err(e) = self.switch(&device, &settings, mode) {
+            drop(chain);
+            self.end(&format!("the device could not restart: {e}"));
+            return false;
         }
-        let (settings, mode) = state.pending_switch.take()?;
-        let device = state.device.clone()?;
-        (state.ready_state != ReadyState::Ended).then_some((device, settings, mode))
+        true
     }
 
     fn spawn_switcher(&self) {
@@ -1568,22 +1576,7 @@ impl MediaStreamSrc {
     /// none left, or the track is paused, ended or torn down.
     fn run_switches(&self) {
         loop {
-            let again = self.guard(
-                || false,
-                |imp| {
-                    let chain = imp.chain_lock.lock().unwrap();
-                    let Some((device, settings, mode)) = imp.next_switch(true) else {
-                        return false;
-                    };
-                    if let Err(e) = imp.switch(&device, &settings, mode) {
-                        drop(chain);
-                        imp.end(&format!("the device could not restart: {e}"));
-                        return false;
-                    }
-                    true
-                },
-            );
-            if again {
+            if self.guard(|| false, |imp| imp.apply_next_switch(true)) {
                 continue;
             }
             // Done only if nothing came in meanwhile (checked under the
