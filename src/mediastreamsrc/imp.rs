@@ -18,8 +18,9 @@ use crate::constraints::caps::{
     capabilities_structure, error_details, error_domain, settings_structure,
 };
 use crate::constraints::{
-    ConstraintError, Kind, NativeMode, ResizeMode, SelectOptions, Settings, TrackConstraints,
-    capabilities, select_on_device, supported_constraints,
+    ConstraintError, Fraction, Kind, NativeMode, ResizeMode, SelectOptions, Settings,
+    TrackConstraints, VideoMode, VideoSettings, capabilities, select_on_device,
+    supported_constraints,
 };
 use crate::devices::monitor::{DeviceChange, MediaDevice, MediaDevices, Subscription};
 use crate::fault::Guarded;
@@ -628,6 +629,11 @@ fn settings_caps(settings: &Settings, mode: &NativeMode) -> gst::Caps {
                     gst::List::new(m.formats.iter().map(|f| f.as_str())),
                 );
             }
+            if v.resize_mode == ResizeMode::CropAndScale {
+                // The crop already has the target's shape: the scaler must
+                // not make up the rounding with non-square pixels.
+                b = b.field("pixel-aspect-ratio", gst::Fraction::new(1, 1));
+            }
             gst::Caps::builder_full().structure(b.build()).build()
         }
         (Settings::Audio(a), NativeMode::Audio(m)) => {
@@ -646,10 +652,59 @@ fn settings_caps(settings: &Settings, mode: &NativeMode) -> gst::Caps {
     }
 }
 
+/// The rate the device runs for video settings from mode `m`: the chosen
+/// one where the mode offers it, else the mode's highest (then decimated).
+fn device_rate(v: &VideoSettings, m: &VideoMode) -> Fraction {
+    let rate = v.frame_rate_fraction;
+    let offered =
+        m.min_rate.to_f64() - 1e-9 <= rate.to_f64() && rate.to_f64() <= m.max_rate.to_f64() + 1e-9;
+    if v.resize_mode == ResizeMode::None || offered {
+        rate
+    } else {
+        m.max_rate
+    }
+}
+
+/// The caps that pin the device to the native mode the selection chose,
+/// where the settings' own caps do not: an encoded mode (the decoder's
+/// output says nothing of its input) and crop-and-scale (the scaler would
+/// otherwise let the device run any mode, such as its first, and stretch
+/// it). `None` on the native raw path, which the settings' caps pin.
+pub(crate) fn device_caps(settings: &Settings, mode: &NativeMode) -> Option<gst::Caps> {
+    let (Settings::Video(v), NativeMode::Video(m)) = (settings, mode) else {
+        return None;
+    };
+    if v.resize_mode == ResizeMode::None && !m.is_encoded() {
+        return None;
+    }
+    let (width, height) = match v.resize_mode {
+        ResizeMode::None => (v.width, v.height),
+        ResizeMode::CropAndScale => (m.width.max, m.height.max),
+    };
+    let rate = device_rate(v, m);
+    let mut b = gst::Structure::builder(m.media_type.as_str())
+        .field("width", width as i32)
+        .field("height", height as i32)
+        .field("framerate", gst::Fraction::new(rate.num, rate.den));
+    if !m.is_encoded() && !m.formats.is_empty() {
+        b = b.field(
+            "format",
+            gst::List::new(m.formats.iter().map(|f| f.as_str())),
+        );
+    }
+    Some(gst::Caps::builder_full().structure(b.build()).build())
+}
+
 /// The elements after the device's for the settings: nothing on the native
-/// path but a capsfilter.
+/// path but a capsfilter. Crop-and-scale is a centred crop of the chosen
+/// mode to the target's aspect ratio, then a scale (docs/mediastreamsrc.md).
 fn chain_for(settings: &Settings, mode: &NativeMode) -> Result<Vec<gst::Element>, ConstraintError> {
     let mut chain = Vec::new();
+    if let Some(caps) = device_caps(settings, mode) {
+        let pin = make("capsfilter")?;
+        pin.set_property("caps", caps);
+        chain.push(pin);
+    }
     match (settings, mode) {
         (Settings::Video(v), NativeMode::Video(m)) => {
             if m.is_encoded() {
@@ -680,7 +735,8 @@ fn chain_for(settings: &Settings, mode: &NativeMode) -> Result<Vec<gst::Element>
                     chain.push(crop);
                 }
                 chain.push(make("videoconvertscale")?);
-                if v.frame_rate < m.max_rate.to_f64() - 1e-9 {
+                let rate = device_rate(v, m);
+                if v.frame_rate < rate.to_f64() - 1e-9 {
                     chain.push(make("videorate")?);
                 }
             }
