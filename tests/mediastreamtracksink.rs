@@ -11,6 +11,13 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 fn init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // autovideosink tries dfbvideosink, which crashes in its own thread
+        // on a machine without a display (DirectFB, not this plugin).
+        // SAFETY: before GStreamer starts; other tests wait on the Once.
+        unsafe { std::env::set_var("GST_PLUGIN_FEATURE_RANK", "dfbvideosink:NONE") };
+    });
     track::init_builtin();
 }
 
@@ -166,4 +173,98 @@ fn plays_on_the_output_device_of_sink_id() {
             .contains("no audiooutput device with deviceId 'no-such-speaker'"),
         "{err}"
     );
+}
+
+/// The factory of the renderer `t` chose, once it rendered some frames.
+fn renderer_after_frames(p: &gst::Pipeline, t: &gst::Element) -> String {
+    p.set_state(gst::State::Playing).unwrap();
+    wait_until("frames rendered", || t.property::<u64>("frames") >= 3);
+    let sink = t.property::<gst::Element>("sink");
+    let name = sink.factory().unwrap().name().to_string();
+    p.set_state(gst::State::Null).unwrap();
+    name
+}
+
+#[test]
+fn renders_by_the_kind_that_arrives() {
+    init();
+    // Linked to a started track (its caps query says audio), behind a queue
+    // (known only from the first caps), and both kinds of a mediastream.
+    for (desc, want) in [
+        (
+            "mediastreamsrc kind=audio ! mediastreamtracksink name=t",
+            "autoaudiosink",
+        ),
+        (
+            "mediastreamsrc kind=audio ! queue ! mediastreamtracksink name=t",
+            "autoaudiosink",
+        ),
+        (
+            "mediastreamsrc kind=video ! queue ! mediastreamtracksink name=t",
+            "autovideosink",
+        ),
+    ] {
+        let (p, t) = pipeline(desc);
+        assert_eq!(renderer_after_frames(&p, &t), want, "{desc}");
+    }
+    let (p, _) = pipeline(
+        r#"mediastream name=s constraints={"video":true,"audio":true} s. ! queue ! mediastreamtracksink name=t s. ! queue ! mediastreamtracksink name=u"#,
+    );
+    let (t, u) = (p.by_name("t").unwrap(), p.by_name("u").unwrap());
+    p.set_state(gst::State::Playing).unwrap();
+    wait_until("frames on both tracks", || {
+        t.property::<u64>("frames") >= 3 && u.property::<u64>("frames") >= 3
+    });
+    let mut renderers: Vec<(String, String)> = [t, u]
+        .iter()
+        .map(|s| {
+            (
+                s.property::<Option<String>>("kind").unwrap(),
+                s.property::<gst::Element>("sink")
+                    .factory()
+                    .unwrap()
+                    .name()
+                    .to_string(),
+            )
+        })
+        .collect();
+    renderers.sort();
+    assert_eq!(
+        renderers,
+        [
+            ("audio".to_owned(), "autoaudiosink".to_owned()),
+            ("video".to_owned(), "autovideosink".to_owned())
+        ]
+    );
+    p.set_state(gst::State::Null).unwrap();
+}
+
+#[test]
+fn a_sink_that_cannot_render_the_track_is_named() {
+    init();
+    for (desc, want) in [
+        (
+            "mediastreamsrc kind=audio ! mediastreamtracksink name=t sink=\"appsink caps=video/x-raw\"",
+            "the sink 'appsink0' cannot render this audio track",
+        ),
+        (
+            "mediastreamsrc kind=audio ! queue ! mediastreamtracksink name=t sink=\"appsink name=a caps=video/x-raw\"",
+            "the sink 'a' cannot render this audio track",
+        ),
+        (
+            "mediastreamsrc ! mediastreamtracksink name=t sink-id=fake-speaker",
+            "a video track cannot play on the audio output 'fake-speaker'",
+        ),
+        (
+            "mediastreamsrc ! queue ! mediastreamtracksink name=t sink-id=fake-speaker",
+            "a video track cannot play on the audio output 'fake-speaker'",
+        ),
+    ] {
+        let (p, _) = pipeline(desc);
+        let _ = p.set_state(gst::State::Playing);
+        let err = track::error_of(&p);
+        assert!(err.message().contains(want), "{desc}: {err}");
+        assert!(err.matches(gst::StreamError::WrongType), "{err}");
+        p.set_state(gst::State::Null).unwrap();
+    }
 }

@@ -45,6 +45,37 @@ pub enum ReadyState {
     Ended = 1,
 }
 
+impl TrackKind {
+    /// `audio` or `video`, as MediaStreamTrack.kind.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrackKind::Audio => "audio",
+            TrackKind::Video => "video",
+        }
+    }
+
+    /// The kind every structure of `caps` is of; `None` for ANY, empty or
+    /// mixed caps.
+    pub fn of_caps(caps: &gst::CapsRef) -> Option<TrackKind> {
+        let kind_of = |s: &gst::StructureRef| {
+            let name = s.name();
+            if name.starts_with("audio/") {
+                Some(TrackKind::Audio)
+            } else if name.starts_with("video/") || name.starts_with("image/") {
+                Some(TrackKind::Video)
+            } else {
+                None
+            }
+        };
+        if caps.is_any() {
+            return None;
+        }
+        let mut kinds = caps.iter().map(kind_of);
+        let first = kinds.next()??;
+        kinds.all(|k| k == Some(first)).then_some(first)
+    }
+}
+
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     gst::Element::register(
         Some(plugin),

@@ -1,13 +1,14 @@
 //! `mediastreamtracksink`: a bin around the element that renders (by
-//! default `autovideosink` or `autoaudiosink`, chosen from the caps), with
-//! the track's state read from the stream.
+//! default `autovideosink` or `autoaudiosink`, chosen by the kind upstream
+//! sends: from its caps query once it is started, else from the first
+//! caps), with the track's state read from the stream.
 //!
 //! Lock order: `settings` before `state`. No lock is held while posting a
 //! message, emitting a signal or notifying.
 
 use crate::devices::monitor::MediaDevices;
 use crate::fault::Guarded;
-use crate::mediastreamsrc::ReadyState;
+use crate::mediastreamsrc::{ReadyState, TrackKind};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -218,17 +219,17 @@ impl ObjectImpl for MediaStreamTrackSink {
                     return gst::PadProbeReturn::Ok;
                 };
                 let passed = obj.imp().guard(
-                    || false,
+                    || None,
                     |imp| {
                         crate::fault::point("mediastreamtracksink:probe");
-                        imp.probe(info);
-                        true
+                        Some(imp.probe(info))
                     },
                 );
-                if passed {
-                    gst::PadProbeReturn::Ok
-                } else {
-                    crate::fault::drop_item(info)
+                match passed {
+                    Some(true) => gst::PadProbeReturn::Ok,
+                    // Refused caps (the error is posted: upstream's push
+                    // fails as not-negotiated), or a panic.
+                    _ => crate::fault::drop_item(info),
                 }
             },
         );
@@ -272,11 +273,16 @@ impl ElementImpl for MediaStreamTrackSink {
         if transition == gst::StateChange::ReadyToNull {
             self.reset_failed();
         }
-        if transition == gst::StateChange::NullToReady {
-            self.setup().map_err(|msg| {
-                gst::element_imp_error!(self, gst::CoreError::MissingPlugin, ("{}", msg));
-                gst::StateChangeError
-            })?;
+        let setup = match transition {
+            gst::StateChange::NullToReady => Some(self.setup()),
+            // Upstream's devices start on NULL -> READY: by now a track
+            // usually says its kind.
+            gst::StateChange::ReadyToPaused => Some(self.setup_by_peer()),
+            _ => None,
+        };
+        if let Some(Err(e)) = setup {
+            self.post_error_message(e);
+            return Err(gst::StateChangeError);
         }
         let ret = self.parent_change_state(transition)?;
         if transition == gst::StateChange::ReadyToNull {
@@ -293,16 +299,37 @@ impl ElementImpl for MediaStreamTrackSink {
 
 impl BinImpl for MediaStreamTrackSink {}
 
+/// A renderer that cannot be made or added.
+fn missing(msg: String) -> gst::ErrorMessage {
+    gst::error_msg!(gst::CoreError::MissingPlugin, ("{}", msg))
+}
+
+/// A renderer that cannot render the track's kind.
+fn wrong_type(msg: String) -> gst::ErrorMessage {
+    gst::error_msg!(gst::StreamError::WrongType, ("{}", msg))
+}
+
+/// The auto sink for a kind.
+fn auto_sink(kind: TrackKind) -> Result<gst::Element, String> {
+    let factory = match kind {
+        TrackKind::Audio => "autoaudiosink",
+        TrackKind::Video => "autovideosink",
+    };
+    gst::ElementFactory::make(factory)
+        .build()
+        .map_err(|_| format!("the element '{factory}' is missing"))
+}
+
 impl MediaStreamTrackSink {
-    /// Picks and adds the renderer: the `sink` property, the `sink-id`
-    /// output device, or an auto sink for the kind upstream offers.
-    fn setup(&self) -> Result<(), String> {
+    /// The renderer the settings name: the `sink` property, or the
+    /// `sink-id` output device. `None`: chosen by the track's kind.
+    fn configured_renderer(&self) -> Result<Option<gst::Element>, String> {
         let (sink, sink_id) = {
             let s = self.settings.lock().unwrap();
             (s.sink.clone(), s.sink_id.clone())
         };
-        let renderer = match (sink, sink_id) {
-            (Some(sink), _) => sink,
+        match (sink, sink_id) {
+            (Some(sink), _) => Ok(Some(sink)),
             (None, Some(id)) if !id.is_empty() => {
                 let device = MediaDevices::get()
                     .devices()?
@@ -314,23 +341,55 @@ impl MediaStreamTrackSink {
                     .ok_or_else(|| {
                         format!("NotFoundError: no audiooutput device with deviceId '{id}'")
                     })?;
-                device
+                let element = device
                     .create_element(None)
-                    .map_err(|e| format!("cannot open '{}': {e}", device.info.label))?
+                    .map_err(|e| format!("cannot open '{}': {e}", device.info.label))?;
+                Ok(Some(element))
             }
-            _ => {
-                let peer = self.sinkpad.peer_query_caps(None);
-                let audio = !peer.is_any() && peer.iter().all(|s| s.name().starts_with("audio/"));
-                let factory = if audio {
-                    "autoaudiosink"
-                } else {
-                    "autovideosink"
-                };
-                gst::ElementFactory::make(factory)
-                    .build()
-                    .map_err(|_| format!("the element '{factory}' is missing"))?
-            }
+            _ => Ok(None),
+        }
+    }
+
+    /// NULL -> READY: the configured renderer, if any. Otherwise the
+    /// choice waits for upstream to say its kind (READY -> PAUSED, or the
+    /// first caps).
+    fn setup(&self) -> Result<(), gst::ErrorMessage> {
+        match self.configured_renderer().map_err(missing)? {
+            Some(renderer) => self.install(renderer, false).map_err(missing),
+            None => Ok(()),
+        }
+    }
+
+    /// READY -> PAUSED: with no renderer yet, the auto sink for the kind
+    /// upstream's caps query names, if it names one kind only (a source
+    /// not yet started answers anything); with one, a check that it can
+    /// render that kind.
+    fn setup_by_peer(&self) -> Result<(), gst::ErrorMessage> {
+        let peer = self.sinkpad.peer_query_caps(None);
+        let Some(kind) = TrackKind::of_caps(&peer) else {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "upstream offers {peer}: kind not known yet"
+            );
+            return Ok(());
         };
+        gst::debug!(CAT, imp = self, "upstream sends {}", kind.as_str());
+        let renderer = self.state.lock().unwrap().renderer.clone();
+        match renderer {
+            Some(renderer) => self
+                .check_renderer(&renderer, kind, &peer)
+                .map_err(wrong_type),
+            None => auto_sink(kind)
+                .and_then(|sink| self.install(sink, false))
+                .map_err(missing),
+        }
+    }
+
+    /// Adds `renderer` (unless it is in the bin already) and targets the
+    /// sink pad at it; `sync` brings it to the bin's state (added while
+    /// running).
+    fn install(&self, renderer: gst::Element, sync: bool) -> Result<(), String> {
         gst::debug!(CAT, imp = self, "rendering with {}", renderer.name());
         let obj = self.obj();
         let added = renderer.parent().is_none();
@@ -352,11 +411,85 @@ impl MediaStreamTrackSink {
             }
             return Err(e);
         }
+        if sync && renderer.sync_state_with_parent().is_err() {
+            return Err(format!("the sink '{}' failed to start", renderer.name()));
+        }
         self.state.lock().unwrap().renderer = Some(renderer);
         Ok(())
     }
 
-    fn probe(&self, info: &gst::PadProbeInfo) {
+    /// Caps arrive: the renderer is chosen now if it was not, else checked
+    /// against the track's kind. Whether the caps may go on.
+    fn on_caps(&self, caps: &gst::CapsRef) -> bool {
+        let Some(kind) = TrackKind::of_caps(caps) else {
+            return true;
+        };
+        let renderer = self.state.lock().unwrap().renderer.clone();
+        let result = match renderer {
+            None => auto_sink(kind)
+                .and_then(|sink| self.install(sink, true))
+                .map_err(missing),
+            Some(renderer) => self
+                .check_renderer(&renderer, kind, caps)
+                .map_err(wrong_type),
+        };
+        match result {
+            Ok(()) => true,
+            Err(e) => {
+                self.post_error_message(e);
+                false
+            }
+        }
+    }
+
+    /// A configured renderer that cannot take the track is an error that
+    /// names both, before negotiation fails with a bare not-negotiated.
+    fn check_renderer(
+        &self,
+        renderer: &gst::Element,
+        kind: TrackKind,
+        caps: &gst::CapsRef,
+    ) -> Result<(), String> {
+        let name = renderer.name();
+        let (sink, sink_id) = {
+            let s = self.settings.lock().unwrap();
+            (s.sink.clone(), s.sink_id.clone())
+        };
+        if let Some(id) = sink_id.filter(|id| !id.is_empty())
+            && sink.is_none()
+        {
+            return match kind {
+                TrackKind::Audio => Ok(()),
+                TrackKind::Video => Err(format!(
+                    "a video track cannot play on the audio output '{id}' (sink-id is for audio tracks): unset sink-id, or set sink to a video sink"
+                )),
+            };
+        }
+        let accepts = renderer
+            .static_pad("sink")
+            .is_some_and(|pad| pad.query_caps(None).can_intersect(caps));
+        if accepts {
+            return Ok(());
+        }
+        gst::debug!(CAT, imp = self, "{name} refuses {caps}");
+        Err(format!(
+            "the sink '{name}' cannot render this {kind} track ({caps}): give {article} {kind} sink, or leave sink unset to pick one by the caps",
+            kind = kind.as_str(),
+            article = match kind {
+                TrackKind::Audio => "an",
+                TrackKind::Video => "a",
+            },
+        ))
+    }
+
+    /// Whether the item may go on.
+    fn probe(&self, info: &gst::PadProbeInfo) -> bool {
+        if let Some(gst::PadProbeData::Event(ev)) = &info.data
+            && let gst::EventView::Caps(c) = ev.view()
+            && !self.on_caps(c.caps())
+        {
+            return false;
+        }
         match &info.data {
             Some(gst::PadProbeData::Buffer(_)) => self.state.lock().unwrap().frames += 1,
             Some(gst::PadProbeData::BufferList(l)) => {
@@ -365,6 +498,7 @@ impl MediaStreamTrackSink {
             Some(gst::PadProbeData::Event(ev)) => self.on_event(ev),
             _ => {}
         }
+        true
     }
 
     fn on_event(&self, ev: &gst::Event) {
