@@ -5,7 +5,7 @@
 //! select_settings --list DEVICES.json
 //! ```
 //!
-//! Reads a fake-device file (DESIGN section 3) and a MediaStreamConstraints
+//! Reads a fake-device file (docs/devices.md) and a MediaStreamConstraints
 //! JSON, and prints `{"audio": {..}, "video": {..}}` (the kinds asked for),
 //! exit status 0, or `{"error": {"name", "constraint", "message"}}`, exit
 //! status 1. `--explain` adds, per kind, the best candidates with their

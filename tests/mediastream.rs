@@ -613,3 +613,40 @@ fn the_gst_launch_pipeline_of_the_readme() {
     assert!(a.property::<u64>("frames") > 5 && b.property::<u64>("frames") > 5);
     p.set_state(gst::State::Null).unwrap();
 }
+
+#[test]
+fn constraints_changed_in_ready_select_again_and_are_refused_once_playing() {
+    init();
+    let (p, ms, sinks) = stream(r#"{"video":{"width":320}}"#);
+    p.set_state(gst::State::Ready).unwrap();
+    ms.set_property("constraints", r#"{"video":{"width":1280},"audio":true}"#);
+    p.set_state(gst::State::Playing).unwrap();
+    let mut got: Vec<String> = {
+        let sinks = sinks.lock().unwrap().clone();
+        sinks
+            .iter()
+            .map(|s| {
+                let sample = pull(s).expect("a sample on every pad");
+                let caps = sample.caps().unwrap().structure(0).unwrap().to_owned();
+                match caps.get::<i32>("width") {
+                    Ok(w) => format!("video {w}"),
+                    Err(_) => "audio".to_owned(),
+                }
+            })
+            .collect()
+    };
+    got.sort();
+    assert_eq!(
+        got,
+        ["audio", "video 1280"],
+        "the stream of the new constraints"
+    );
+    // Playing: the pads are out, the value is refused and reads back as it was.
+    ms.set_property("constraints", r#"{"video":{"width":320}}"#);
+    assert_eq!(
+        ms.property::<Option<String>>("constraints").as_deref(),
+        Some(r#"{"video":{"width":1280},"audio":true}"#)
+    );
+    assert_eq!(sinks.lock().unwrap().len(), 2);
+    p.set_state(gst::State::Null).unwrap();
+}

@@ -849,3 +849,109 @@ fn an_eos_the_application_sends_is_not_an_ended_device() {
         "no ended signal"
     );
 }
+
+#[test]
+fn only_an_overconstrained_error_is_overconstrained() {
+    init();
+    let t = track("video", r#"{"width":{"exact":1280}}"#, "");
+    let (tx, rx) = mpsc::channel();
+    for signal in ["overconstrained", "apply-constraints-error"] {
+        let tx = tx.clone();
+        t.src.connect(signal, false, move |args| {
+            let strings: Vec<String> = args[1..]
+                .iter()
+                .map(|a| a.get::<String>().unwrap())
+                .collect();
+            let _ = tx.send((signal, strings));
+            None
+        });
+    }
+    let next = || rx.recv_timeout(Duration::from_secs(2)).unwrap();
+    // Not started: an InvalidStateError, no overconstrained.
+    let r = t
+        .src
+        .emit_by_name::<gst::Structure>("apply-constraints", &[&"{}"]);
+    assert_eq!(r.get::<&str>("name").unwrap(), "InvalidStateError", "{r}");
+    let (signal, args) = next();
+    assert_eq!(signal, "apply-constraints-error");
+    assert_eq!(args[0], "InvalidStateError");
+    assert_eq!(args[1], "");
+    assert!(args[2].contains("not started"), "{args:?}");
+
+    t.play().unwrap();
+    t.pull_width(1280);
+    // Malformed: a TypeError, no overconstrained.
+    t.src
+        .emit_by_name::<gst::Structure>("apply-constraints", &[&"{nope"]);
+    let (signal, args) = next();
+    assert_eq!(
+        (signal, args[0].as_str()),
+        ("apply-constraints-error", "TypeError")
+    );
+    assert!(args[2].contains("line 1"), "{args:?}");
+    for name in ["InvalidStateError", "TypeError"] {
+        let msg = t
+            .wait_message(
+                "mediastream-track-apply-constraints-error",
+                Duration::from_secs(2),
+            )
+            .expect("a message for each failure");
+        assert_eq!(msg.get::<&str>("name").unwrap(), name, "{msg}");
+    }
+    // Overconstrained: both, the rejection first.
+    t.src
+        .emit_by_name::<gst::Structure>("apply-constraints", &[&r#"{"width":{"exact":10000}}"#]);
+    let (signal, args) = next();
+    assert_eq!(
+        (signal, args[0].as_str(), args[1].as_str()),
+        ("apply-constraints-error", "OverconstrainedError", "width")
+    );
+    let (signal, args) = next();
+    assert_eq!((signal, args[0].as_str()), ("overconstrained", "width"));
+    let msg = t
+        .wait_message("mediastream-track-overconstrained", Duration::from_secs(2))
+        .expect("the overconstrained message");
+    assert_eq!(msg.get::<&str>("name").unwrap(), "OverconstrainedError");
+    // Stopped: an InvalidStateError.
+    t.src.emit_by_name::<()>("stop", &[]);
+    let r = t
+        .src
+        .emit_by_name::<gst::Structure>("apply-constraints", &[&"{}"]);
+    assert_eq!(r.get::<&str>("name").unwrap(), "InvalidStateError", "{r}");
+    let (signal, args) = next();
+    assert_eq!(
+        (signal, args[0].as_str()),
+        ("apply-constraints-error", "InvalidStateError")
+    );
+    assert!(args[2].contains("has ended"), "{args:?}");
+    assert!(rx.try_recv().is_err(), "no overconstrained for the others");
+}
+
+#[test]
+fn kind_is_refused_once_a_device_is_selected() {
+    init();
+    let t = track("video", "{}", "");
+    t.src.set_property_from_str("kind", "audio");
+    t.src.set_property_from_str("kind", "video");
+    t.play().unwrap();
+    t.pull_width(640);
+    t.src.set_property_from_str("kind", "audio");
+    assert_eq!(
+        t.src
+            .property::<gstmediastream::mediastreamsrc::TrackKind>("kind"),
+        gstmediastream::mediastreamsrc::TrackKind::Video
+    );
+    let r = t
+        .src
+        .emit_by_name::<gst::Structure>("apply-constraints", &[&r#"{"width":320}"#]);
+    assert!(r.get::<bool>("success").unwrap(), "{r}");
+    t.pull_width(320);
+    t.pipeline.set_state(gst::State::Null).unwrap();
+    // Back in NULL the track is new again: the kind may change.
+    t.src.set_property_from_str("kind", "audio");
+    assert_eq!(
+        t.src
+            .property::<gstmediastream::mediastreamsrc::TrackKind>("kind"),
+        gstmediastream::mediastreamsrc::TrackKind::Audio
+    );
+}

@@ -1,6 +1,7 @@
-//! The shared constraint vectors (tests/data/vectors/constraints.json, a
-//! copy of ../shared/vectors) and the project's own cases (own.json), which
-//! cover every step of DESIGN section 5 and every error class.
+//! The shared constraint vectors (tests/data/vectors/constraints.json, the
+//! cases every implementation of this model is checked against) and the
+//! project's own cases (own.json), which cover every step of the selection
+//! order (docs/constraints.md) and every error class.
 
 mod common;
 

@@ -10,6 +10,8 @@ pub enum ErrorName {
     NotFoundError,
     OverconstrainedError,
     NotReadableError,
+    /// applyConstraints on a track that is not started or has ended.
+    InvalidStateError,
 }
 
 impl ErrorName {
@@ -19,6 +21,7 @@ impl ErrorName {
             ErrorName::NotFoundError => "NotFoundError",
             ErrorName::OverconstrainedError => "OverconstrainedError",
             ErrorName::NotReadableError => "NotReadableError",
+            ErrorName::InvalidStateError => "InvalidStateError",
         }
     }
 }
@@ -44,6 +47,14 @@ impl ConstraintError {
     pub fn not_found(message: impl Into<String>) -> Self {
         ConstraintError {
             name: ErrorName::NotFoundError,
+            constraint: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn invalid_state(message: impl Into<String>) -> Self {
+        ConstraintError {
+            name: ErrorName::InvalidStateError,
             constraint: None,
             message: message.into(),
         }

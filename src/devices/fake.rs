@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-/// The variable that turns fake devices on (DESIGN section 3).
+/// The variable that turns fake devices on (docs/devices.md).
 pub const ENV: &str = "GST_MEDIASTREAM_FAKE_DEVICES";
 
 /// How often a device file is read for changes.

@@ -1,4 +1,4 @@
-//! The fake-device file format (DESIGN section 3).
+//! The fake-device file format (docs/devices.md, "The device file").
 //!
 //! ```json
 //! {"devices": [{"kind": "videoinput", "label": "Cam", "deviceId": "cam",

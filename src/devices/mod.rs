@@ -1,6 +1,6 @@
 //! The device layer: what getUserMedia selects from.
 //!
-//! - [`file`]: the fake-device file format (DESIGN section 3);
+//! - [`file`]: the fake-device file format (docs/devices.md);
 //! - [`fake`]: `GST_MEDIASTREAM_FAKE_DEVICES` and the device-file poller;
 //! - [`monitor`]: MediaDevices over `GstDeviceMonitor` (or the fake provider).
 

@@ -358,7 +358,7 @@ fn prop_str(props: Option<&gst::StructureRef>, key: &str) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// The provider's persistent identity of a device (DESIGN section 3).
+/// The provider's persistent identity of a device (docs/devices.md, Identity).
 fn identity(device: &gst::Device, props: Option<&gst::StructureRef>) -> String {
     // Pulse devices name their source/sink in a GObject property.
     if device.find_property("internal-name").is_some()

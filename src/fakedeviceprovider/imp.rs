@@ -195,7 +195,7 @@ fn devices_from(specs: &[DeviceSpec], origin: &str) -> Vec<super::FakeDevice> {
         match spec.parsed_caps(origin, index) {
             Ok(caps) => out.push(super::FakeDevice::new(spec, index, caps, &file)),
             Err(e) => {
-                // One broken device makes the file unusable, as DESIGN says.
+                // One broken device makes the file unusable, as docs/devices.md says.
                 gst::error!(CAT, "{e}");
                 return Vec::new();
             }

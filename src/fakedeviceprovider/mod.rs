@@ -1,4 +1,4 @@
-//! `mediastreamfakedeviceprovider`: the fake devices of DESIGN section 3 as a
+//! `mediastreamfakedeviceprovider`: the fake devices (docs/devices.md) as a
 //! `GstDeviceProvider`, so `GstDeviceMonitor` and `gst-device-monitor-1.0`
 //! list them like any camera or microphone. Off unless
 //! `GST_MEDIASTREAM_FAKE_DEVICES` is set.

@@ -197,7 +197,7 @@ impl ObjectImpl for MediaStream {
             |_| {
                 crate::fault::point("mediastream:set-property");
                 match pspec.name() {
-                    "constraints" => *self.constraints.lock().unwrap() = value.get().unwrap(),
+                    "constraints" => self.set_constraints(value.get().unwrap()),
                     _ => unimplemented!(),
                 }
             },
@@ -754,6 +754,42 @@ pub fn constraints_from_uri(uri: &str) -> Result<String, String> {
 impl MediaStream {
     fn post_error(&self, e: &ConstraintError) {
         gst::element_imp_error!(self, error_domain(e), ("{}", e), details: error_details(e));
+    }
+
+    /// `constraints`: read by getUserMedia on NULL -> READY. In READY the
+    /// tracks are selected but their pads not yet exposed, so the stream
+    /// selects again; from PAUSED on the pads are out and the value is
+    /// refused (apply-constraints on a track changes its settings).
+    fn set_constraints(&self, json: Option<String>) {
+        let obj = self.obj();
+        let state = obj.current_state().max(obj.pending_state());
+        if state > gst::State::Ready {
+            gst::warning!(CAT, imp = self, "constraints refused in {state:?}");
+            glib::g_warning!(
+                "mediastream",
+                "{}: constraints cannot change in {state:?}: the stream's tracks are out; set them in NULL or READY, or use apply-constraints on a track",
+                obj.name()
+            );
+            return;
+        }
+        *self.constraints.lock().unwrap() = json;
+        if state == gst::State::Ready {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "constraints changed in READY: selecting again"
+            );
+            self.remove_tracks();
+            if self.get_user_media().is_ok() {
+                let tracks: Vec<gst::Element> = {
+                    let state = self.state.lock().unwrap();
+                    state.tracks.iter().map(|t| t.element.clone()).collect()
+                };
+                for t in tracks {
+                    let _ = t.sync_state_with_parent();
+                }
+            }
+        }
     }
 
     /// Selection for every requested kind before any device opens, then one

@@ -18,7 +18,7 @@ use crate::constraints::caps::{
     capabilities_structure, error_details, error_domain, settings_structure,
 };
 use crate::constraints::{
-    ConstraintError, Fraction, Kind, NativeMode, ResizeMode, SelectOptions, Settings,
+    ConstraintError, ErrorName, Fraction, Kind, NativeMode, ResizeMode, SelectOptions, Settings,
     TrackConstraints, VideoMode, VideoSettings, capabilities, select_on_device,
     supported_constraints,
 };
@@ -274,9 +274,22 @@ impl ObjectImpl for MediaStreamSrc {
                 glib::subclass::Signal::builder("unmute").build(),
                 // The device is gone or failed: EOS follows (not after `stop`).
                 glib::subclass::Signal::builder("ended").build(),
-                // applyConstraints failed: (constraint, message).
+                // applyConstraints failed with an OverconstrainedError:
+                // (constraint, message). Other failures are only
+                // `apply-constraints-error`.
                 glib::subclass::Signal::builder("overconstrained")
                     .param_types([String::static_type(), String::static_type()])
+                    .build(),
+                // applyConstraints failed, for any reason (the rejected
+                // promise): (error name: OverconstrainedError, TypeError or
+                // InvalidStateError; constraint, empty unless
+                // OverconstrainedError; message).
+                glib::subclass::Signal::builder("apply-constraints-error")
+                    .param_types([
+                        String::static_type(),
+                        String::static_type(),
+                        String::static_type(),
+                    ])
                     .build(),
                 // Action: MediaStreamTrack.stop().
                 glib::subclass::Signal::builder("stop")
@@ -321,7 +334,7 @@ impl ObjectImpl for MediaStreamSrc {
             |_| {
                 crate::fault::point("mediastreamsrc:set-property");
                 match pspec.name() {
-                    "kind" => self.settings.lock().unwrap().kind = value.get().unwrap(),
+                    "kind" => self.set_kind(value.get().unwrap()),
                     "constraints" => {
                         let json = value
                             .get::<Option<String>>()
@@ -508,7 +521,7 @@ impl ElementImpl for MediaStreamSrc {
 impl BinImpl for MediaStreamSrc {
     fn handle_message(&self, msg: gst::Message) {
         // A failing or ending device ends the track; it is not the
-        // pipeline's error (DESIGN section 6: muxers must finish their files).
+        // pipeline's error (docs/overview.md, ended: muxers must finish their files).
         if let gst::MessageView::Error(_) = msg.view() {
             let (finished, device) = {
                 let state = self.state.lock().unwrap();
@@ -767,6 +780,33 @@ impl MediaStreamSrc {
 
     fn post_error(&self, e: &ConstraintError) {
         gst::element_imp_error!(self, error_domain(e), ("{}", e), details: error_details(e));
+    }
+
+    /// `kind` chooses the device class: once a device is selected it is
+    /// what the track is, and a new value is refused.
+    fn set_kind(&self, kind: TrackKind) {
+        let selected = {
+            let state = self.state.lock().unwrap();
+            state.device.is_some() || state.preselected.is_some()
+        };
+        let mut settings = self.settings.lock().unwrap();
+        if selected && settings.kind != kind {
+            let current = settings.kind;
+            drop(settings);
+            gst::warning!(
+                CAT,
+                imp = self,
+                "kind refused: a {current:?} device is selected"
+            );
+            glib::g_warning!(
+                "mediastreamsrc",
+                "{}: kind cannot change once a device is selected (the track is {}): set it in NULL state, before the track starts",
+                self.obj().name(),
+                current.as_str()
+            );
+            return;
+        }
+        settings.kind = kind;
     }
 
     /// The device's label, once selected.
@@ -1480,27 +1520,52 @@ impl MediaStreamSrc {
     }
 
     /// applyConstraints: reselect on the track's own device.
+    /// Every failure is `apply-constraints-error` (the rejected promise,
+    /// with the error's name); an OverconstrainedError is also the
+    /// `overconstrained` event. Each with its bus message.
     fn apply_constraints(&self, json: &str) -> Result<(), ConstraintError> {
         let result = self.try_apply(json);
         if let Err(e) = &result {
+            gst::debug!(CAT, imp = self, "applyConstraints failed: {e}");
             let constraint = e.constraint().unwrap_or_default().to_owned();
             let obj = self.obj();
-            obj.emit_by_name::<()>("overconstrained", &[&constraint, &e.message().to_owned()]);
-            let s = gst::Structure::builder("mediastream-track-overconstrained")
-                .field("track-id", &self.track_id)
-                .field("name", e.name())
-                .field("constraint", constraint)
-                .field("message", e.message())
-                .build();
-            let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+            let message = |name: &str| {
+                let s = gst::Structure::builder(name)
+                    .field("track-id", &self.track_id)
+                    .field("name", e.name())
+                    .field("constraint", &constraint)
+                    .field("message", e.message())
+                    .build();
+                gst::message::Element::builder(s).src(&*obj).build()
+            };
+            obj.emit_by_name::<()>(
+                "apply-constraints-error",
+                &[&e.name(), &constraint, &e.message()],
+            );
+            let _ = obj.post_message(message("mediastream-track-apply-constraints-error"));
+            if e.error_name() == ErrorName::OverconstrainedError {
+                obj.emit_by_name::<()>("overconstrained", &[&constraint, &e.message()]);
+                let _ = obj.post_message(message("mediastream-track-overconstrained"));
+            }
         }
         result
     }
 
     fn try_apply(&self, json: &str) -> Result<(), ConstraintError> {
         let constraints = TrackConstraints::parse(json)?;
-        let device = self.state.lock().unwrap().device.clone().ok_or_else(|| {
-            ConstraintError::not_found("the track has no device (it is not started)")
+        let (device, ended) = {
+            let state = self.state.lock().unwrap();
+            (state.device.clone(), state.ready_state == ReadyState::Ended)
+        };
+        if ended {
+            return Err(ConstraintError::invalid_state(
+                "the track has ended (stopped, or its device is gone): it has no device to reconfigure",
+            ));
+        }
+        let device = device.ok_or_else(|| {
+            ConstraintError::invalid_state(
+                "the track is not started: set the constraints property, or apply once it is READY or above",
+            )
         })?;
         let opts = SelectOptions {
             audio_processing: audio_processing(),

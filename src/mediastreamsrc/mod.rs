@@ -1,5 +1,5 @@
 //! `mediastreamsrc`: one live MediaStreamTrack from a capture device chosen
-//! by W3C constraints (DESIGN sections 4 to 8).
+//! by W3C constraints (docs/overview.md, docs/mediastreamsrc.md).
 
 use gst::glib;
 use gst::prelude::*;
