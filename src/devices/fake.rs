@@ -127,6 +127,14 @@ pub fn pattern_for(index: usize) -> &'static str {
     PATTERNS[index % PATTERNS.len()]
 }
 
+/// The pattern a fake camera shows: its file's `"pattern"`, else its own
+/// from its index ([`pattern_for`]).
+pub fn pattern_of(spec: &DeviceSpec, index: usize) -> String {
+    spec.pattern
+        .clone()
+        .unwrap_or_else(|| pattern_for(index).to_owned())
+}
+
 /// The audiotestsrc tone of the `index`th device, in Hz.
 pub fn frequency_for(index: usize) -> f64 {
     440.0 + 110.0 * (index % 16) as f64

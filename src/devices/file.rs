@@ -40,6 +40,10 @@ pub struct DeviceSpec {
     /// `"broken": true`: the device is listed but cannot be opened, like a
     /// camera another program holds (for testing NotReadableError).
     pub broken: bool,
+    /// `"pattern"`: what a camera shows (a videotestsrc pattern nick, or
+    /// `square`); `None`: a pattern of its own from its index
+    /// ([`super::fake::pattern_for`]).
+    pub pattern: Option<String>,
 }
 
 /// A fake-device file that cannot be used: names the file, the device index
@@ -186,6 +190,7 @@ fn parse_device(
     let caps = string("caps", true)?.unwrap_or_default();
     let group_id = string("groupId", false)?.unwrap_or_else(|| device_id.clone());
     let facing_mode = string("facingMode", false)?;
+    let pattern = string("pattern", false)?;
     let latency = match m.get("latency") {
         None => DEFAULT_LATENCY,
         Some(v) => v.as_f64().filter(|l| *l >= 0.0).ok_or_else(|| {
@@ -208,6 +213,7 @@ fn parse_device(
         latency,
         live: boolean("live", true)?,
         broken: boolean("broken", false)?,
+        pattern,
     })
 }
 
@@ -324,6 +330,24 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!((e.device, e.field.as_deref()), (Some(1), Some("deviceId")));
+        let e = parse_devices(
+            r#"{"devices": [{"kind": "videoinput", "label": "c", "deviceId": "c", "caps": "x", "pattern": 3}]}"#,
+            "f.json",
+        )
+        .unwrap_err();
+        assert_eq!((e.device, e.field.as_deref()), (Some(0), Some("pattern")));
+    }
+
+    #[test]
+    fn pattern_from_the_file_else_by_index() {
+        let specs = parse_devices(
+            r#"{"devices": [{"kind": "videoinput", "label": "a", "deviceId": "a", "caps": "x", "pattern": "square"},
+                            {"kind": "videoinput", "label": "b", "deviceId": "b", "caps": "x"}]}"#,
+            "f.json",
+        )
+        .unwrap();
+        assert_eq!(super::super::fake::pattern_of(&specs[0], 0), "square");
+        assert_eq!(super::super::fake::pattern_of(&specs[1], 1), "ball");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Lock order: `settings` before `state`; neither is held while posting
 //! messages or changing children's states.
 
+use super::square;
 use crate::devices::fake::{self, FakeSource, FileWatcher};
 use crate::fault::Guarded;
 use gst::glib;
@@ -23,7 +24,11 @@ struct Settings {
     caps: Option<gst::Caps>,
     pattern: String,
     frequency: f64,
+    /// Set by the application: kept when the rest comes from the device.
+    pattern_set: bool,
+    frequency_set: bool,
     is_live: bool,
+    num_buffers: i32,
     device_id: String,
     file: String,
     broken: bool,
@@ -35,7 +40,10 @@ impl Default for Settings {
             caps: None,
             pattern: "smpte".into(),
             frequency: 440.0,
+            pattern_set: false,
+            frequency_set: false,
             is_live: true,
+            num_buffers: -1,
             device_id: String::new(),
             file: String::new(),
             broken: false,
@@ -92,13 +100,13 @@ impl ObjectImpl for MediaStreamFakeSrc {
                     .build(),
                 glib::ParamSpecString::builder("pattern")
                     .nick("Pattern")
-                    .blurb("videotestsrc pattern (nick) of this device, so devices can be told apart")
+                    .blurb("What the camera shows: a videotestsrc pattern nick (smpte, ball, ...) or \"square\" (a white square, side half the frame height, centred on black, drawn in any raw format: known geometry for measuring crop-and-scale). Unset with device-id: the device's own (its file's \"pattern\", else one per device so devices can be told apart)")
                     .default_value(Some("smpte"))
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecDouble::builder("frequency")
                     .nick("Frequency")
-                    .blurb("audiotestsrc tone of this device, in Hz")
+                    .blurb("audiotestsrc tone of this device, in Hz. Unset with device-id: the device's own (one per device)")
                     .minimum(0.0)
                     .maximum(20000.0)
                     .default_value(440.0)
@@ -108,6 +116,13 @@ impl ObjectImpl for MediaStreamFakeSrc {
                     .nick("Is live")
                     .blurb("Produce in real time like a camera; false produces as fast as downstream takes (benchmarks)")
                     .default_value(true)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecInt::builder("num-buffers")
+                    .nick("Number of buffers")
+                    .blurb("Buffers to produce before EOS, counted from each start (READY->PAUSED), as basesrc's num-buffers; -1 = unlimited")
+                    .minimum(-1)
+                    .default_value(-1)
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("device-id")
@@ -142,10 +157,15 @@ impl ObjectImpl for MediaStreamFakeSrc {
                         s.caps = value.get::<Option<gst::Caps>>().unwrap();
                     }
                     "pattern" => {
-                        s.pattern = value.get::<Option<String>>().unwrap().unwrap_or_default()
+                        s.pattern = value.get::<Option<String>>().unwrap().unwrap_or_default();
+                        s.pattern_set = true;
                     }
-                    "frequency" => s.frequency = value.get().unwrap(),
+                    "frequency" => {
+                        s.frequency = value.get().unwrap();
+                        s.frequency_set = true;
+                    }
                     "is-live" => s.is_live = value.get().unwrap(),
+                    "num-buffers" => s.num_buffers = value.get().unwrap(),
                     "device-id" => {
                         s.device_id = value.get::<Option<String>>().unwrap().unwrap_or_default()
                     }
@@ -168,6 +188,7 @@ impl ObjectImpl for MediaStreamFakeSrc {
                     "pattern" => s.pattern.to_value(),
                     "frequency" => s.frequency.to_value(),
                     "is-live" => s.is_live.to_value(),
+                    "num-buffers" => s.num_buffers.to_value(),
                     "device-id" => s.device_id.to_value(),
                     "file" => s.file.to_value(),
                     "broken" => s.broken.to_value(),
@@ -293,8 +314,12 @@ impl MediaStreamFakeSrc {
         let caps = spec
             .parsed_caps(&source.origin(), index)
             .map_err(|e| e.to_string())?;
-        settings.pattern = fake::pattern_for(index).to_owned();
-        settings.frequency = fake::frequency_for(index);
+        if !settings.pattern_set {
+            settings.pattern = fake::pattern_of(spec, index);
+        }
+        if !settings.frequency_set {
+            settings.frequency = fake::frequency_for(index);
+        }
         settings.is_live = spec.live;
         settings.broken = spec.broken;
         if let FakeSource::File(p) = &source {
@@ -337,10 +362,11 @@ impl MediaStreamFakeSrc {
             s
         } else {
             let s = make("videotestsrc")?;
-            s.set_property_from_str("pattern", &settings.pattern);
+            self.set_pattern(&s, &settings.pattern)?;
             s
         };
         source.set_property("is-live", settings.is_live);
+        source.set_property("num-buffers", settings.num_buffers);
         // Stamp with the clock, as capture drivers do, so a source restarted
         // in a running pipeline (applyConstraints) continues in time.
         source.set_property("do-timestamp", settings.is_live);
@@ -401,6 +427,53 @@ impl MediaStreamFakeSrc {
                     },
                 );
             }));
+        }
+        Ok(())
+    }
+
+    /// Sets videotestsrc's pattern; `square` is its black plus the square
+    /// drawn in a probe. Other patterns push videotestsrc's own buffers.
+    fn set_pattern(&self, source: &gst::Element, pattern: &str) -> Result<(), String> {
+        let nick = if pattern == square::NAME {
+            "black"
+        } else {
+            pattern
+        };
+        let value = source
+            .find_property("pattern")
+            .and_then(|p| glib::EnumClass::with_type(p.value_type()))
+            .and_then(|c| c.to_value_by_nick(nick))
+            .ok_or_else(|| {
+                format!(
+                    "pattern '{pattern}' is neither a videotestsrc pattern (gst-inspect-1.0 videotestsrc) nor '{}'",
+                    square::NAME
+                )
+            })?;
+        source.set_property_from_value("pattern", &value);
+        gst::debug!(CAT, imp = self, "pattern {pattern}");
+        if pattern == square::NAME {
+            let weak = self.obj().downgrade();
+            let painter = square::Painter::default();
+            let pad = source.static_pad("src").unwrap();
+            pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+                let Some(obj) = weak.upgrade() else {
+                    return gst::PadProbeReturn::Ok;
+                };
+                let painted = obj.imp().guard(
+                    || None,
+                    |imp| {
+                        crate::fault::point("mediastreamfakesrc:square");
+                        if let Some(e) = painter.paint(pad, info) {
+                            gst::element_imp_warning!(imp, gst::StreamError::Format, ("{}", e));
+                        }
+                        Some(())
+                    },
+                );
+                match painted {
+                    Some(()) => gst::PadProbeReturn::Ok,
+                    None => crate::fault::drop_item(info),
+                }
+            });
         }
         Ok(())
     }

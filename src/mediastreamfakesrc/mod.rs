@@ -2,11 +2,13 @@
 //! `videotestsrc` / `audiotestsrc` limited to the device's declared caps
 //! (an `image/jpeg` mode is encoded with `jpegenc`), which fails like an
 //! unplugged camera when its device disappears from the device file.
+//! Pattern `square` ([`square`]) draws a shape of known geometry.
 
 use gst::glib;
 use gst::prelude::*;
 
 mod imp;
+pub mod square;
 
 glib::wrapper! {
     pub struct MediaStreamFakeSrc(ObjectSubclass<imp::MediaStreamFakeSrc>)
