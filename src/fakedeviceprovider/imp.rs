@@ -260,22 +260,20 @@ impl ObjectImpl for FakeDevice {}
 impl GstObjectImpl for FakeDevice {}
 
 impl DeviceImpl for FakeDevice {
+    /// A camera or microphone is `mediastreamfakesrc device-id=ID` alone:
+    /// the element looks the rest (caps, pattern or tone, liveness, file)
+    /// up among the current fake devices, so the line gst-device-monitor-1.0
+    /// prints from it sets nothing that does not apply to the device.
     fn create_element(&self, name: Option<&str>) -> Result<gst::Element, gst::LoggableError> {
-        let (spec, index, file) = self.spec.get().expect("set at construction");
-        let caps = self.obj().caps().unwrap_or_else(gst::Caps::new_any);
+        let spec = &self.spec.get().expect("set at construction").0;
+        gst::debug!(CAT, imp = self, "element for {} ({:?})", spec.device_id, spec.kind);
         let element = match spec.kind {
             // A fake speaker plays in real time into nothing.
             DeviceKind::AudioOutput => gst::ElementFactory::make("fakesink")
                 .property("sync", true)
                 .build(),
             _ => gst::ElementFactory::make("mediastreamfakesrc")
-                .property("caps", &caps)
-                .property("pattern", fake::pattern_for(*index))
-                .property("frequency", fake::frequency_for(*index))
-                .property("is-live", spec.live)
-                .property("broken", spec.broken)
                 .property("device-id", &spec.device_id)
-                .property("file", file)
                 .build(),
         }
         .map_err(|e| {
