@@ -68,6 +68,21 @@ fn structure_json(s: &gst::StructureRef) -> Value {
     Value::Object(s.iter().map(|(k, v)| (k.to_string(), value(v))).collect())
 }
 
+/// A `MediaTrackCapabilities` structure as a browser's getCapabilities()
+/// returns it: every numeric member `{min, max}`. The structure holds a
+/// one-value range as the plain value (GStreamer ranges need min < max).
+fn capabilities_json(s: &gst::StructureRef) -> Value {
+    let mut v = structure_json(s);
+    if let Value::Object(m) = &mut v {
+        for x in m.values_mut() {
+            if x.is_number() {
+                *x = json!({ "min": x.clone(), "max": x.clone() });
+            }
+        }
+    }
+    v
+}
+
 use gst::glib;
 
 fn main() -> ExitCode {
@@ -236,7 +251,7 @@ fn main() -> ExitCode {
             "id": id,
             "label": track.property::<Option<String>>("label"),
             "settings": settings,
-            "capabilities": src.as_ref().and_then(|s| s.property::<Option<gst::Structure>>("capabilities")).map(|s| structure_json(&s)),
+            "capabilities": src.as_ref().and_then(|s| s.property::<Option<gst::Structure>>("capabilities")).map(|s| capabilities_json(&s)),
             "constraints": src.as_ref().map(|s| serde_json::from_str::<Value>(&s.property::<String>("constraints")).unwrap_or(Value::Null)),
             "frames": track.property::<u64>("frames"),
         });

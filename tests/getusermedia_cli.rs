@@ -64,3 +64,37 @@ fn errors_are_json_with_status_1() {
     assert_eq!(code, 1);
     assert_eq!(out["error"]["name"], "TypeError");
 }
+
+/// One shape: a track's capabilities in getusermedia's output are those
+/// enumerate_devices prints for its device, every numeric member
+/// `{min, max}` as a browser's getCapabilities() (the microphone's one rate
+/// too, which its GstStructure holds as a plain value).
+#[test]
+fn capabilities_have_the_shape_enumerate_devices_prints() {
+    let (code, out) = run(&["--frames", "2", r#"{"audio":true,"video":true}"#]);
+    assert_eq!(code, 0, "{out}");
+    let listed = Command::new(common::example("enumerate_devices"))
+        .env("GST_MEDIASTREAM_FAKE_DEVICES", "1")
+        .env_remove("GST_PLUGIN_PATH")
+        .output()
+        .unwrap();
+    let listed: Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let of_device = |id: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["deviceId"] == id)
+            .unwrap_or_else(|| panic!("{id} in {listed}"))["capabilities"]
+            .clone()
+    };
+    let tracks = out["tracks"].as_array().unwrap();
+    let audio = &tracks.iter().find(|t| t["kind"] == "audio").unwrap()["capabilities"];
+    assert_eq!(
+        audio["sampleRate"],
+        serde_json::json!({"min": 48000, "max": 48000})
+    );
+    assert_eq!(audio, &of_device("fake-microphone"));
+    let video = &tracks.iter().find(|t| t["kind"] == "video").unwrap()["capabilities"];
+    assert_eq!(video, &of_device("fake-camera-front"));
+}
