@@ -67,8 +67,12 @@ fn builtin_devices_in_spec_order_with_capabilities() {
         list[3].get("capabilities").is_none(),
         "outputs have no capabilities"
     );
-    // "default" is an alias of 1.
-    assert_eq!(ids(&enumerate("default").1), ids(&list));
+    // "default" is an alias of 1, and so are the words for "on" (not file
+    // paths: "true" was once read as one).
+    for alias in ["default", "true", "yes", "on", "TRUE"] {
+        let (code, aliased, stderr) = enumerate(alias);
+        assert_eq!((code, ids(&aliased)), (0, ids(&list)), "{alias}: {stderr}");
+    }
 }
 
 #[test]
@@ -291,4 +295,70 @@ fn removed_device_fails_like_an_unplugged_camera() {
     assert!(err.error().matches(gst::ResourceError::NotFound), "{err:?}");
     assert_eq!(err.error().message(), "Device 'cam' was removed");
     pipeline.set_state(gst::State::Null).unwrap();
+}
+
+/// gst-device-monitor-1.0 suggests for each camera and microphone
+/// `mediastreamfakesrc device-id=ID` alone (the element looks the rest up),
+/// never a pattern on a microphone or a tone on a camera, and the line runs.
+#[test]
+fn gst_device_monitor_suggests_only_the_device_id() {
+    let plugins = common::plugin_dir();
+    let dir = TempDir::new("monitor-lines");
+    let run = |args: &[&str]| {
+        Command::new(args[0])
+            .args(&args[1..])
+            .env(ENV, "1")
+            .env("GST_PLUGIN_PATH", &plugins)
+            .env("GST_REGISTRY", dir.join("registry.bin"))
+            .output()
+            .unwrap()
+    };
+    let out = run(&["gst-device-monitor-1.0"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("gst-launch-1.0"))
+        .collect();
+    let mut sources: Vec<&str> = lines
+        .iter()
+        .filter(|l| l.contains("mediastreamfakesrc"))
+        .copied()
+        .collect();
+    sources.sort();
+    assert_eq!(
+        sources,
+        [
+            "gst-launch-1.0 mediastreamfakesrc device-id=fake-camera-back ! ...",
+            "gst-launch-1.0 mediastreamfakesrc device-id=fake-camera-front ! ...",
+            "gst-launch-1.0 mediastreamfakesrc device-id=fake-microphone ! ...",
+        ],
+        "{text}"
+    );
+    assert!(
+        lines.contains(&"gst-launch-1.0 ... ! fakesink sync=true"),
+        "{text}"
+    );
+    // The suggested element, as written, captures the device it names.
+    for (id, caps) in [
+        ("fake-camera-back", "video/x-raw,width=1920,height=1080"),
+        ("fake-microphone", "audio/x-raw,rate=48000,channels=1"),
+    ] {
+        let out = run(&[
+            "gst-launch-1.0",
+            "-q",
+            "mediastreamfakesrc",
+            &format!("device-id={id}"),
+            "num-buffers=3",
+            "!",
+            caps,
+            "!",
+            "fakesink",
+        ]);
+        assert!(
+            out.status.success(),
+            "{id}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -16,7 +16,7 @@ pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 /// Where the fake devices come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FakeSource {
-    /// The built-in set (`1` or `default`).
+    /// The built-in set (`1`, `true`, `yes`, `on` or `default`).
     Builtin,
     /// A device file.
     File(PathBuf),
@@ -24,16 +24,23 @@ pub enum FakeSource {
 
 impl FakeSource {
     /// What `GST_MEDIASTREAM_FAKE_DEVICES` selects; `None` (fake devices off)
-    /// when it is unset, empty or `0`.
+    /// when it is unset, empty, `0`, `false`, `no` or `off`.
     pub fn from_env() -> Option<FakeSource> {
         Self::from_value(&std::env::var_os(ENV)?.to_string_lossy())
     }
 
+    /// The boolean words are read in any case, as GLib's and GStreamer's
+    /// own variables are; anything else is a device file's path (a file
+    /// named like one of the words is `./true`).
     pub fn from_value(v: &str) -> Option<FakeSource> {
-        match v.trim() {
-            "" | "0" => None,
-            "1" | "default" => Some(FakeSource::Builtin),
-            path => Some(FakeSource::File(PathBuf::from(path))),
+        let v = v.trim();
+        let is = |words: &[&str]| words.iter().any(|w| v.eq_ignore_ascii_case(w));
+        if is(&["", "0", "false", "no", "off"]) {
+            None
+        } else if is(&["1", "true", "yes", "on", "default"]) {
+            Some(FakeSource::Builtin)
+        } else {
+            Some(FakeSource::File(PathBuf::from(v)))
         }
     }
 
@@ -150,6 +157,20 @@ mod tests {
         assert_eq!(FakeSource::from_value("0"), None);
         assert_eq!(FakeSource::from_value("1"), Some(FakeSource::Builtin));
         assert_eq!(FakeSource::from_value("default"), Some(FakeSource::Builtin));
+        for on in ["true", "yes", "on", "TRUE", "Yes", " on "] {
+            assert_eq!(
+                FakeSource::from_value(on),
+                Some(FakeSource::Builtin),
+                "{on}"
+            );
+        }
+        for off in ["false", "no", "off", "FALSE", "Off"] {
+            assert_eq!(FakeSource::from_value(off), None, "{off}");
+        }
+        assert_eq!(
+            FakeSource::from_value("./true"),
+            Some(FakeSource::File("./true".into()))
+        );
         assert_eq!(
             FakeSource::from_value("/tmp/x.json"),
             Some(FakeSource::File("/tmp/x.json".into()))

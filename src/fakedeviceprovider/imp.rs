@@ -266,7 +266,13 @@ impl DeviceImpl for FakeDevice {
     /// prints from it sets nothing that does not apply to the device.
     fn create_element(&self, name: Option<&str>) -> Result<gst::Element, gst::LoggableError> {
         let spec = &self.spec.get().expect("set at construction").0;
-        gst::debug!(CAT, imp = self, "element for {} ({:?})", spec.device_id, spec.kind);
+        gst::debug!(
+            CAT,
+            imp = self,
+            "element for {} ({:?})",
+            spec.device_id,
+            spec.kind
+        );
         let element = match spec.kind {
             // A fake speaker plays in real time into nothing.
             DeviceKind::AudioOutput => gst::ElementFactory::make("fakesink")
