@@ -152,20 +152,12 @@ fn four_threads_against_a_playing_stream() {
             .build()
             .unwrap();
             p.add(&src).unwrap();
-            let before: Vec<String> = m
-                .property::<gst::Array>("track-ids")
-                .iter()
-                .map(|v| v.get().unwrap())
-                .collect();
+            let before: Vec<String> = m.property::<Vec<String>>("track-ids");
             let pad = m.request_pad_simple("sink_%u").unwrap();
             src.static_pad("src").unwrap().link(&pad).unwrap();
             src.sync_state_with_parent().unwrap();
             std::thread::sleep(Duration::from_millis(50));
-            let after: Vec<String> = m
-                .property::<gst::Array>("track-ids")
-                .iter()
-                .map(|v| v.get().unwrap())
-                .collect();
+            let after: Vec<String> = m.property::<Vec<String>>("track-ids");
             let new = after.iter().find(|id| !before.contains(id)).cloned();
             // removeTrack by id, or by releasing the pad; the application
             // stops its own source before it lets go of the pad.

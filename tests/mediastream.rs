@@ -67,11 +67,7 @@ fn get_user_media_in_one_element() {
     let id = ms.property::<String>("id");
     assert_eq!(id.len(), 36);
     assert!(ms.property::<bool>("active"));
-    let track_ids: Vec<String> = ms
-        .property::<gst::Array>("track-ids")
-        .iter()
-        .map(|v| v.get::<String>().unwrap())
-        .collect();
+    let track_ids: Vec<String> = ms.property::<Vec<String>>("track-ids");
     assert_eq!(track_ids.len(), 2);
     let pads: Vec<String> = ms.src_pads().iter().map(|p| p.name().to_string()).collect();
     assert_eq!(pads, ["video_0", "audio_0"]);
@@ -294,6 +290,9 @@ fn mediastream_uris() {
             "mediastream://?constraints=%7B%22audio%22%3Atrue%7D",
             r#"{"audio":true}"#,
         ),
+        // URI schemes are case-insensitive.
+        ("MEDIASTREAM://?video=true", r#"{"video":true}"#),
+        ("MediaStream://?audio=true", r#"{"audio":true}"#),
     ] {
         let e = gst::Element::make_from_uri(gst::URIType::Src, uri, None).unwrap();
         assert_eq!(e.factory().unwrap().name(), "mediastream");
@@ -323,6 +322,15 @@ fn mediastream_uris() {
         (
             "mediastream://?video=true&constraints=%7B%7D",
             "either constraints= or video=/audio=",
+        ),
+        // A repeated key is an error naming it, not "the last one wins".
+        (
+            "mediastream://?video=true&video=false&audio=true",
+            "'video' is given twice",
+        ),
+        (
+            "mediastream://?constraints=%7B%7D&constraints=%7B%22audio%22%3Atrue%7D",
+            "'constraints' is given twice",
         ),
     ] {
         let err = gst::Element::make_from_uri(gst::URIType::Src, uri, None).unwrap_err();
@@ -417,11 +425,7 @@ fn add_track_and_remove_track() {
         .sticky_event::<gst::event::StreamStart>(0)
         .unwrap();
     assert_eq!(vid, upstream.stream_id());
-    let ids: Vec<String> = ms
-        .property::<gst::Array>("track-ids")
-        .iter()
-        .map(|v| v.get::<String>().unwrap())
-        .collect();
+    let ids: Vec<String> = ms.property::<Vec<String>>("track-ids");
     assert_eq!(ids.len(), 3);
     let pad = ms
         .emit_by_name::<Option<gst::Pad>>("get-track-by-id", &[vid])
@@ -485,7 +489,7 @@ fn add_track_and_remove_track() {
     assert_eq!(gone, ["video_1", "audio_0"]);
     let left: Vec<String> = ms.src_pads().iter().map(|p| p.name().to_string()).collect();
     assert_eq!(left, ["video_0"]);
-    assert_eq!(ms.property::<gst::Array>("track-ids").len(), 1);
+    assert_eq!(ms.property::<Vec<String>>("track-ids").len(), 1);
     // The collection followed the tracks: 1, then 3 with the added ones,
     // then 1 again.
     let bus = p.bus().unwrap();
@@ -559,12 +563,8 @@ fn remove_track_while_paused_does_not_wait_for_playing() {
         sink.state(gst::ClockTime::from_seconds(5)).0,
         Ok(gst::StateChangeSuccess::Success)
     );
-    let ids = ms.property::<gst::Array>("track-ids");
-    let id = ids
-        .first()
-        .expect("the added track")
-        .get::<String>()
-        .unwrap();
+    let ids = ms.property::<Vec<String>>("track-ids");
+    let id = ids.first().expect("the added track").clone();
     let stream = ms.clone();
     let removed = track::within(
         "remove-track while paused",
@@ -572,7 +572,7 @@ fn remove_track_while_paused_does_not_wait_for_playing() {
         move || stream.emit_by_name::<bool>("remove-track", &[&id]),
     );
     assert!(removed);
-    assert_eq!(ms.property::<gst::Array>("track-ids").len(), 0);
+    assert_eq!(ms.property::<Vec<String>>("track-ids").len(), 0);
     p.set_state(gst::State::Playing).unwrap();
     for _ in 0..250 {
         if ms.src_pads().is_empty() {

@@ -44,6 +44,17 @@ fn python_application_gets_user_media() {
         (Some(1280), Some(720))
     );
     assert!(video["frames"].as_u64().unwrap() >= 10);
+    // track-ids reads as a list of str in PyGObject (no gst-python needed).
+    let mut listed: Vec<&str> = out["trackIds"]
+        .as_array()
+        .unwrap_or_else(|| panic!("trackIds is a list: {out}"))
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let mut ids: Vec<&str> = tracks.iter().map(|t| t["id"].as_str().unwrap()).collect();
+    listed.sort();
+    ids.sort();
+    assert_eq!(listed, ids);
     assert!(
         tracks
             .iter()
@@ -54,4 +65,43 @@ fn python_application_gets_user_media() {
     assert_eq!(code, 1);
     assert_eq!(out["error"]["name"], "OverconstrainedError");
     assert_eq!(out["error"]["constraint"], "width");
+}
+
+/// What a Python program sees of the plugin's enums and string arrays:
+/// enum values carry a short machine nick (`value_nick`) and a descriptive
+/// name (what `repr` prints), can be set by nick, and `track-ids` is a list
+/// of str.
+#[test]
+fn python_reads_enums_by_nick_and_track_ids_as_a_list() {
+    let dir = common::TempDir::new("python-types");
+    let script = r#"
+import json, gi
+gi.require_version("Gst", "1.0")
+from gi.repository import Gst
+Gst.init(None)
+src = Gst.ElementFactory.make("mediastreamsrc")
+out = {"kind": src.get_property("kind").value_nick,
+       "readyState": src.get_property("ready-state").value_nick,
+       "kindName": src.get_property("kind").value_name}
+src.set_property("kind", "audio")
+out["kindSet"] = src.get_property("kind").value_nick
+stream = Gst.ElementFactory.make("mediastream")
+ids = stream.get_property("track-ids")
+out["trackIds"] = [type(ids).__name__, ids]
+print(json.dumps(out))
+"#;
+    let out = Command::new("/usr/bin/python3")
+        .args(["-c", script])
+        .env("GST_PLUGIN_PATH", common::plugin_dir())
+        .env("GST_REGISTRY", dir.join("registry.bin"))
+        .output()
+        .expect("/usr/bin/python3 (python3-gi) runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["kind"], "video", "{v}");
+    assert_eq!(v["readyState"], "live", "{v}");
+    assert_eq!(v["kindName"], "Video: a camera track", "{v}");
+    assert_eq!(v["kindSet"], "audio", "{v}");
+    assert_eq!(v["trackIds"], serde_json::json!(["list", []]), "{v}");
 }

@@ -5,8 +5,9 @@
 
 Opens a `mediastream` with the MediaStreamConstraints, lets N buffers
 (default 10) flow on every track into `mediastreamtracksink`s, and prints
-{"id": ..., "tracks": [{"kind", "id", "label", "settings", "frames"}]} as
-JSON; on failure {"error": {"name", "constraint", "message"}} and exit 1.
+{"id": ..., "trackIds": [...], "tracks": [{"kind", "id", "label", "settings",
+"frames"}]} as JSON (trackIds: the stream's `track-ids`, a string array that
+PyGObject reads as a list of str); on failure {"error": {"name", "constraint", "message"}} and exit 1.
 Uses the installed plugin, or the one on GST_PLUGIN_PATH; the fake devices
 when GST_MEDIASTREAM_FAKE_DEVICES is set.
 """
@@ -95,7 +96,11 @@ def main(argv):
             pipeline.set_state(Gst.State.NULL)
             return fail("NotReadableError", None, f"fewer than {frames} buffers in 30 s")
 
-    result = {"id": stream.get_property("id"), "tracks": []}
+    result = {
+        "id": stream.get_property("id"),
+        "trackIds": list(stream.get_property("track-ids")),
+        "tracks": [],
+    }
     for pad, sink in tracks:
         settings = structure_to_dict(sink.get_property("settings")) or {}
         caps = pad.get_current_caps()

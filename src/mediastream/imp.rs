@@ -121,10 +121,9 @@ impl ObjectImpl for MediaStream {
                     .default_value(false)
                     .read_only()
                     .build(),
-                gst::ParamSpecArray::builder("track-ids")
+                glib::ParamSpecBoxed::builder::<glib::StrV>("track-ids")
                     .nick("Track ids")
-                    .blurb("The ids of the stream's tracks, in pad order")
-                    .element_spec(&glib::ParamSpecString::builder("track-id").build())
+                    .blurb("The ids of the stream's tracks, in pad order (a string array, GStrv: a list of str in Python); notified when a track is added or removed")
                     .read_only()
                     .build(),
             ]
@@ -213,16 +212,16 @@ impl ObjectImpl for MediaStream {
                     "constraints" => self.constraints.lock().unwrap().to_value(),
                     "id" => self.id.to_value(),
                     "active" => self.state.lock().unwrap().active.to_value(),
-                    "track-ids" => gst::Array::new(
-                        self.state
-                            .lock()
-                            .unwrap()
-                            .tracks
-                            .iter()
-                            .filter(|t| !t.id.is_empty())
-                            .map(|t| t.id.clone()),
-                    )
-                    .to_value(),
+                    "track-ids" => self
+                        .state
+                        .lock()
+                        .unwrap()
+                        .tracks
+                        .iter()
+                        .filter(|t| !t.id.is_empty())
+                        .map(|t| t.id.clone())
+                        .collect::<Vec<String>>()
+                        .to_value(),
                     _ => unimplemented!(),
                 }
             },
@@ -707,10 +706,15 @@ impl URIHandlerImpl for MediaStream {
     }
 }
 
-/// The MediaStreamConstraints JSON a `mediastream://` URI stands for.
+/// The MediaStreamConstraints JSON a `mediastream://` URI stands for. The
+/// scheme is read in any case (`MEDIASTREAM://`, as URI schemes are); each
+/// query key may be given once.
 pub fn constraints_from_uri(uri: &str) -> Result<String, String> {
+    const SCHEME: &str = "mediastream://";
     let rest = uri
-        .strip_prefix("mediastream://")
+        .get(..SCHEME.len())
+        .filter(|scheme| scheme.eq_ignore_ascii_case(SCHEME))
+        .map(|_| &uri[SCHEME.len()..])
         .ok_or("not a mediastream:// URI")?;
     let query = rest
         .strip_prefix('?')
@@ -718,10 +722,17 @@ pub fn constraints_from_uri(uri: &str) -> Result<String, String> {
         .ok_or("expected ?video=..., ?audio=... or ?constraints=... after mediastream://")?;
     let mut map = serde_json::Map::new();
     let mut whole = None;
+    let mut seen = Vec::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair
             .split_once('=')
             .ok_or_else(|| format!("'{pair}' has no value"))?;
+        if seen.contains(&key) {
+            return Err(format!(
+                "'{key}' is given twice: give each of video, audio and constraints once"
+            ));
+        }
+        seen.push(key);
         let value = percent_encoding::percent_decode_str(value)
             .decode_utf8()
             .map_err(|_| format!("the value of '{key}' is not UTF-8 once decoded"))?;
