@@ -282,3 +282,38 @@ fn num_buffers_then_eos() {
         assert!(rig.pull().is_some(), "unlimited by default");
     }
 }
+
+#[test]
+fn square_on_a_format_it_cannot_draw_warns_once() {
+    init();
+    let src = fake("video/x-raw,format=v210,width=64,height=48,framerate=30/1");
+    src.set_property("pattern", "square");
+    src.set_property("num-buffers", 3i32);
+    let pipeline = gst::Pipeline::new();
+    let sink = gst::ElementFactory::make("fakesink").build().unwrap();
+    pipeline.add_many([&src, &sink]).unwrap();
+    src.link(&sink).unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    let mut warnings = Vec::new();
+    while let Some(msg) = bus.timed_pop_filtered(
+        gst::ClockTime::from_seconds(10),
+        &[
+            gst::MessageType::Warning,
+            gst::MessageType::Eos,
+            gst::MessageType::Error,
+        ],
+    ) {
+        match msg.view() {
+            gst::MessageView::Warning(w) => warnings.push(w.error().to_string()),
+            gst::MessageView::Eos(_) => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("pattern 'square' cannot draw v210"),
+        "{warnings:?}"
+    );
+}
