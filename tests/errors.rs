@@ -39,21 +39,38 @@ fn a_missing_gstreamer_plugin_is_named() {
 
 #[test]
 fn a_track_sink_without_a_renderer_says_which() {
+    gst::init().unwrap();
     let dir = common::TempDir::new("errors-renderer");
-    let mut cmd = Command::new("gst-launch-1.0");
-    without_system_plugins(&mut cmd, &dir);
-    // Sinks start first: the renderer is looked for before the track opens.
-    let out = cmd
-        .env("GST_PLUGIN_PATH", common::plugin_dir())
-        .args(["mediastreamsrc", "!", "mediastreamtracksink"])
-        .output()
-        .unwrap();
-    assert_ne!(out.status.code(), Some(0));
-    let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
-    assert!(
-        text.contains("the element 'autovideosink' is missing"),
-        "{text}"
-    );
+    // Only the test sources (and the plugin): no auto sinks.
+    let some = dir.join("some-plugins");
+    std::fs::create_dir_all(&some).unwrap();
+    for plugin in ["coreelements", "videotestsrc", "audiotestsrc"] {
+        let file = gst::Registry::get()
+            .find_plugin(plugin)
+            .and_then(|p| p.filename())
+            .unwrap_or_else(|| panic!("the {plugin} plugin is installed"));
+        std::os::unix::fs::symlink(&file, some.join(file.file_name().unwrap())).unwrap();
+    }
+    for (source, sink) in [
+        ("videotestsrc", "autovideosink"),
+        ("audiotestsrc", "autoaudiosink"),
+    ] {
+        let mut cmd = Command::new("gst-launch-1.0");
+        without_system_plugins(&mut cmd, &dir);
+        let out = cmd
+            .env("GST_PLUGIN_SYSTEM_PATH_1_0", &some)
+            .env("GST_PLUGIN_SYSTEM_PATH", &some)
+            .env("GST_PLUGIN_PATH", common::plugin_dir())
+            .args([source, "num-buffers=1", "!", "mediastreamtracksink"])
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(0));
+        let text = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
+        assert!(
+            text.contains(&format!("the element '{sink}' is missing")),
+            "{text}"
+        );
+    }
 }
 
 #[test]
