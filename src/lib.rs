@@ -14,6 +14,7 @@ pub mod mediastream;
 pub mod mediastreamfakesrc;
 pub mod mediastreamsrc;
 pub mod mediastreamtracksink;
+pub mod track;
 
 use gst::glib;
 

@@ -240,7 +240,10 @@ fn check_case(devices: &std::path::Path, constraints: &str) -> Result<(), String
                 .unwrap()
                 .children()
                 .into_iter()
-                .find(|e| e.factory().is_some_and(|f| f.name() == "mediastreamfakesrc"))
+                .find(|e| {
+                    e.factory()
+                        .is_some_and(|f| f.name() == "mediastreamfakesrc")
+                })
                 .ok_or("no device element")?;
             let device_caps = device
                 .static_pad("src")

@@ -132,7 +132,11 @@ impl Rig {
 
     /// The caps on the track's own pad (before the test's conversion).
     fn track_caps(&self) -> gst::Caps {
-        self.track.static_pad("src").unwrap().current_caps().unwrap()
+        self.track
+            .static_pad("src")
+            .unwrap()
+            .current_caps()
+            .unwrap()
     }
 
     /// The caps the device element runs.
@@ -143,7 +147,10 @@ impl Rig {
             .unwrap()
             .children()
             .into_iter()
-            .find(|e| e.factory().is_some_and(|f| f.name() == "mediastreamfakesrc"))
+            .find(|e| {
+                e.factory()
+                    .is_some_and(|f| f.name() == "mediastreamfakesrc")
+            })
             .expect("the device element");
         let caps = device.static_pad("src").unwrap().current_caps().unwrap();
         caps.structure(0).unwrap().to_owned()
@@ -251,7 +258,10 @@ const CASES: [(&str, Option<(i32, i32)>); 7] = [
 ];
 
 fn size_of(s: &gst::StructureRef) -> (i32, i32) {
-    (s.get::<i32>("width").unwrap(), s.get::<i32>("height").unwrap())
+    (
+        s.get::<i32>("width").unwrap(),
+        s.get::<i32>("height").unwrap(),
+    )
 }
 
 /// What the engine selects for video constraints on this file's devices:

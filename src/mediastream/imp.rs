@@ -7,11 +7,11 @@
 //! stream collection). No lock is held while posting a message, emitting a
 //! signal, notifying or changing a child's state.
 
-use crate::constraints::caps::{error_details, error_domain};
 use crate::constraints::{ConstraintError, Kind, SelectOptions, StreamConstraints};
 use crate::devices::monitor::MediaDevices;
 use crate::fault::Guarded;
-use crate::mediastreamsrc::{MediaStreamSrc, Preselection, ReadyState};
+use crate::mediastreamsrc::{MediaStreamSrc, Preselection, ReadyState, TrackKind};
+use crate::track;
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -459,14 +459,9 @@ impl MediaStream {
         if s.group_id() == Some(group) {
             return None;
         }
-        let stream = s.stream().unwrap_or_else(|| {
-            gst::Stream::new(
-                Some(s.stream_id()),
-                None,
-                gst::StreamType::UNKNOWN,
-                gst::StreamFlags::empty(),
-            )
-        });
+        let stream = s
+            .stream()
+            .unwrap_or_else(|| track::new_stream(s.stream_id(), None, None, None));
         Some(
             gst::event::StreamStart::builder(s.stream_id())
                 .group_id(group)
@@ -491,10 +486,9 @@ impl MediaStream {
                 }
             }
             gst::EventView::Caps(c) => {
-                let kind = match c.caps().structure(0).map(|s| s.name().to_string()) {
-                    Some(n) if n.starts_with("audio/") => "audio",
-                    _ => "video",
-                };
+                let kind = TrackKind::of_caps(c.caps())
+                    .unwrap_or(TrackKind::Video)
+                    .as_str();
                 let pad = {
                     let mut state = self.state.lock().unwrap();
                     let used = state
@@ -526,18 +520,9 @@ impl MediaStream {
                         t.id = pad.name().to_string();
                     }
                     if t.stream.is_none() {
-                        let stream_type = if kind == "audio" {
-                            gst::StreamType::AUDIO
-                        } else {
-                            gst::StreamType::VIDEO
-                        };
-                        let stream = gst::Stream::new(
-                            Some(&t.id),
-                            Some(&c.caps_owned()),
-                            stream_type,
-                            gst::StreamFlags::empty(),
-                        );
-                        t.stream = Some(stream);
+                        let kind = TrackKind::of_caps(c.caps());
+                        let caps = c.caps_owned();
+                        t.stream = Some(track::new_stream(&t.id, kind, Some(&caps), None));
                     }
                     let id = t.id.clone();
                     state.active = true;
@@ -576,7 +561,7 @@ impl MediaStream {
             .field("track-id", id)
             .field("stream-id", &self.id)
             .build();
-        let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+        track::post(&*obj, s);
     }
 
     /// removeTrack: an added track loses its pads; a getUserMedia track is
@@ -764,7 +749,7 @@ pub fn constraints_from_uri(uri: &str) -> Result<String, String> {
 
 impl MediaStream {
     fn post_error(&self, e: &ConstraintError) {
-        gst::element_imp_error!(self, error_domain(e), ("{}", e), details: error_details(e));
+        track::post_error(&*self.obj(), e);
     }
 
     /// `constraints`: read by getUserMedia on NULL -> READY. In READY the
@@ -812,7 +797,7 @@ impl MediaStream {
             return Ok(());
         };
         let opts = SelectOptions {
-            audio_processing: gst::ElementFactory::find("webrtcdsp").is_some(),
+            audio_processing: track::audio_processing(),
             explain: false,
         };
         let selected = StreamConstraints::parse(&json)
@@ -860,20 +845,8 @@ impl MediaStream {
             .iter()
             .zip(&srcs)
             .map(|((kind, _, device, _), src)| {
-                let stream_type = match kind {
-                    Kind::Video => gst::StreamType::VIDEO,
-                    Kind::Audio => gst::StreamType::AUDIO,
-                };
                 let id = src.property::<String>("track-id");
-                let stream =
-                    gst::Stream::new(Some(&id), None, stream_type, gst::StreamFlags::empty());
-                let mut tags = gst::TagList::new();
-                tags.get_mut().unwrap().add::<gst::tags::Title>(
-                    &device.info.label.as_str(),
-                    gst::TagMergeMode::Replace,
-                );
-                stream.set_tags(Some(&tags));
-                stream
+                track::new_stream(&id, Some((*kind).into()), None, Some(&device.info.label))
             })
             .collect();
         let collection = gst::StreamCollection::builder(Some(&self.id))

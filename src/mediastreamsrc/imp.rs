@@ -14,9 +14,7 @@
 //! streaming thread), but must not change the element's state from there.
 
 use super::{ReadyState, TrackKind};
-use crate::constraints::caps::{
-    capabilities_structure, error_details, error_domain, settings_structure,
-};
+use crate::constraints::caps::{capabilities_structure, error_details, settings_structure};
 use crate::constraints::{
     ConstraintError, ErrorName, Fraction, Kind, NativeMode, ResizeMode, SelectOptions, Settings,
     TrackConstraints, VideoMode, VideoSettings, capabilities, select_on_device,
@@ -24,6 +22,7 @@ use crate::constraints::{
 };
 use crate::devices::monitor::{DeviceChange, MediaDevice, MediaDevices, Subscription};
 use crate::fault::Guarded;
+use crate::track::{self, TrackState, audio_processing, track_message};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -39,8 +38,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
-/// Name of the sticky event and of the structure that carries track state.
-pub const TRACK_STATE: &str = "mediastream-track-state";
 const DEFAULT_MUTE_TIMEOUT_MS: u32 = 1000;
 
 #[derive(Debug, Clone)]
@@ -573,10 +570,6 @@ impl BinImpl for MediaStreamSrc {
     }
 }
 
-fn audio_processing() -> bool {
-    gst::ElementFactory::find("webrtcdsp").is_some()
-}
-
 fn make(factory: &str) -> Result<gst::Element, ConstraintError> {
     gst::ElementFactory::make(factory).build().map_err(|_| {
         ConstraintError::not_readable(format!(
@@ -779,7 +772,7 @@ impl MediaStreamSrc {
     }
 
     fn post_error(&self, e: &ConstraintError) {
-        gst::element_imp_error!(self, error_domain(e), ("{}", e), details: error_details(e));
+        track::post_error(&*self.obj(), e);
     }
 
     /// `kind` chooses the device class: once a device is selected it is
@@ -1125,48 +1118,24 @@ impl MediaStreamSrc {
         );
     }
 
-    /// The structure of the sticky state event and of the messages.
-    fn track_state(&self) -> gst::Structure {
+    /// What the sticky state event says now.
+    fn track_state(&self) -> TrackState {
         let enabled = self.settings.lock().unwrap().enabled;
         let state = self.state.lock().unwrap();
-        let kind = match &state.settings {
-            Some(Settings::Audio(_)) => "audio",
-            _ => "video",
-        };
-        let mut s = gst::Structure::builder(TRACK_STATE)
-            .field("track-id", &self.track_id)
-            .field("kind", kind)
-            .field(
-                "label",
-                state
-                    .device
-                    .as_ref()
-                    .map(|d| d.info.label.clone())
-                    .unwrap_or_default(),
-            )
-            .field("enabled", enabled)
-            .field("muted", state.muted)
-            .field(
-                "ready-state",
-                if state.ready_state == ReadyState::Live {
-                    "live"
-                } else {
-                    "ended"
-                },
-            )
-            .field(
-                "device-id",
-                state
-                    .device
-                    .as_ref()
-                    .map(|d| d.info.device_id.clone())
-                    .unwrap_or_default(),
-            )
-            .build();
-        if let Some(settings) = &state.settings {
-            s.set("settings", settings_structure(settings));
+        let device = state.device.as_ref().map(|d| &d.info);
+        TrackState {
+            track_id: self.track_id.clone(),
+            kind: match &state.settings {
+                Some(Settings::Audio(_)) => TrackKind::Audio,
+                _ => TrackKind::Video,
+            },
+            label: device.map(|d| d.label.clone()).unwrap_or_default(),
+            enabled,
+            muted: state.muted,
+            ready_state: state.ready_state,
+            settings: state.settings.as_ref().map(settings_structure),
+            device_id: device.map(|d| d.device_id.clone()).unwrap_or_default(),
         }
-        s
     }
 
     fn probe(&self, pad: &gst::Pad, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
@@ -1186,9 +1155,9 @@ impl MediaStreamSrc {
                     .group_id
                     .get_or_insert_with(|| s.group_id().unwrap_or_else(gst::GroupId::next));
                 let needs_stream = state.stream.is_none();
-                let stream_type = match &state.settings {
-                    Some(Settings::Audio(_)) => gst::StreamType::AUDIO,
-                    _ => gst::StreamType::VIDEO,
+                let kind = match &state.settings {
+                    Some(Settings::Audio(_)) => TrackKind::Audio,
+                    _ => TrackKind::Video,
                 };
                 let label = state
                     .device
@@ -1198,17 +1167,7 @@ impl MediaStreamSrc {
                 drop(state);
                 if needs_stream {
                     // Built without our lock: GstStream notifies on set_tags.
-                    let stream = gst::Stream::new(
-                        Some(&self.track_id),
-                        None,
-                        stream_type,
-                        gst::StreamFlags::empty(),
-                    );
-                    let mut tags = gst::TagList::new();
-                    tags.get_mut()
-                        .unwrap()
-                        .add::<gst::tags::Title>(&label.as_str(), gst::TagMergeMode::Replace);
-                    stream.set_tags(Some(&tags));
+                    let stream = track::new_stream(&self.track_id, Some(kind), None, Some(&label));
                     let mut state = self.state.lock().unwrap();
                     state.stream.get_or_insert(stream);
                 }
@@ -1264,11 +1223,10 @@ impl MediaStreamSrc {
                 if let Some(settings) = settings {
                     let obj = self.obj();
                     obj.notify("settings");
-                    let s = gst::Structure::builder("mediastream-track-settings-changed")
-                        .field("track-id", &self.track_id)
+                    let s = track_message("settings-changed", &self.track_id)
                         .field("settings", settings_structure(&settings))
                         .build();
-                    let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+                    track::post(&*obj, s);
                 }
                 gst::PadProbeReturn::Ok
             }
@@ -1324,7 +1282,7 @@ impl MediaStreamSrc {
             let _ = pad.push_event(gst::event::StreamCollection::new(&collection));
         }
         if dirty {
-            let _ = pad.push_event(gst::event::CustomDownstreamSticky::new(self.track_state()));
+            let _ = pad.push_event(self.track_state().to_event());
         }
         if !enabled {
             self.blank_out(buf);
@@ -1384,10 +1342,7 @@ impl MediaStreamSrc {
         let name = if muted { "mute" } else { "unmute" };
         obj.notify("muted");
         obj.emit_by_name::<()>(name, &[]);
-        let s = gst::Structure::builder(format!("mediastream-track-{name}"))
-            .field("track-id", &self.track_id)
-            .build();
-        let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+        track::post(&*obj, track_message(name, &self.track_id).build());
     }
 
     fn start_watchdog(&self) {
@@ -1447,9 +1402,7 @@ impl MediaStreamSrc {
         if newly {
             gst::info!(CAT, imp = self, "no media for {timeout:?}: muted");
             self.notify_mute(true);
-            let _ = self
-                .srcpad
-                .push_event(gst::event::CustomDownstreamSticky::new(self.track_state()));
+            let _ = self.srcpad.push_event(self.track_state().to_event());
         }
         if let Some(pos) = gap_at {
             let gap = gst::event::Gap::builder(pos)
@@ -1476,10 +1429,7 @@ impl MediaStreamSrc {
         obj.notify("ready-state");
         if lost {
             obj.emit_by_name::<()>("ended", &[]);
-            let s = gst::Structure::builder("mediastream-track-ended")
-                .field("track-id", &self.track_id)
-                .build();
-            let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+            track::post(&*obj, track_message("ended", &self.track_id).build());
         }
         true
     }
@@ -1503,7 +1453,7 @@ impl MediaStreamSrc {
         // From a thread of its own: a push can block (a paused sink holds
         // it in preroll), and the caller may be the application, the device
         // layer's thread, or the device's streaming thread.
-        let state_event = gst::event::CustomDownstreamSticky::new(self.track_state());
+        let state_event = self.track_state().to_event();
         let srcpad = self.srcpad.clone();
         let device: Option<gst::Element> = self.state.lock().unwrap().chain.first().cloned();
         let release = move || {
@@ -1529,23 +1479,21 @@ impl MediaStreamSrc {
             gst::debug!(CAT, imp = self, "applyConstraints failed: {e}");
             let constraint = e.constraint().unwrap_or_default().to_owned();
             let obj = self.obj();
-            let message = |name: &str| {
-                let s = gst::Structure::builder(name)
-                    .field("track-id", &self.track_id)
+            let message = |event: &str| {
+                track_message(event, &self.track_id)
                     .field("name", e.name())
                     .field("constraint", &constraint)
                     .field("message", e.message())
-                    .build();
-                gst::message::Element::builder(s).src(&*obj).build()
+                    .build()
             };
             obj.emit_by_name::<()>(
                 "apply-constraints-error",
                 &[&e.name(), &constraint, &e.message()],
             );
-            let _ = obj.post_message(message("mediastream-track-apply-constraints-error"));
+            track::post(&*obj, message("apply-constraints-error"));
             if e.error_name() == ErrorName::OverconstrainedError {
                 obj.emit_by_name::<()>("overconstrained", &[&constraint, &e.message()]);
-                let _ = obj.post_message(message("mediastream-track-overconstrained"));
+                track::post(&*obj, message("overconstrained"));
             }
         }
         result

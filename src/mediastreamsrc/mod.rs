@@ -6,8 +6,8 @@ use gst::prelude::*;
 
 mod imp;
 
+pub use crate::track::TRACK_STATE;
 pub(crate) use imp::Preselection;
-pub use imp::TRACK_STATE;
 
 glib::wrapper! {
     pub struct MediaStreamSrc(ObjectSubclass<imp::MediaStreamSrc>)
@@ -43,6 +43,42 @@ pub enum ReadyState {
         nick = "ended"
     )]
     Ended = 1,
+}
+
+impl From<crate::constraints::Kind> for TrackKind {
+    fn from(kind: crate::constraints::Kind) -> TrackKind {
+        match kind {
+            crate::constraints::Kind::Audio => TrackKind::Audio,
+            crate::constraints::Kind::Video => TrackKind::Video,
+        }
+    }
+}
+
+impl From<TrackKind> for crate::constraints::Kind {
+    fn from(kind: TrackKind) -> crate::constraints::Kind {
+        match kind {
+            TrackKind::Audio => crate::constraints::Kind::Audio,
+            TrackKind::Video => crate::constraints::Kind::Video,
+        }
+    }
+}
+
+impl ReadyState {
+    /// `live` or `ended`, as MediaStreamTrack.readyState.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReadyState::Live => "live",
+            ReadyState::Ended => "ended",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<ReadyState> {
+        match s {
+            "live" => Some(ReadyState::Live),
+            "ended" => Some(ReadyState::Ended),
+            _ => None,
+        }
+    }
 }
 
 impl TrackKind {

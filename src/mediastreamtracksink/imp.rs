@@ -9,6 +9,7 @@
 use crate::devices::monitor::MediaDevices;
 use crate::fault::Guarded;
 use crate::mediastreamsrc::{ReadyState, TrackKind};
+use crate::track::{self, track_message};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -506,25 +507,19 @@ impl MediaStreamTrackSink {
             let mut state = self.state.lock().unwrap();
             let before = state.track.clone();
             match ev.view() {
-                gst::EventView::CustomDownstreamSticky(e) => {
-                    let Some(s) = e
-                        .structure()
-                        .filter(|s| s.name() == crate::mediastreamsrc::TRACK_STATE)
-                    else {
+                gst::EventView::CustomDownstreamSticky(_) => {
+                    let Some(track) = track::TrackState::from_event(ev) else {
                         return;
                     };
                     state.from_track_event = true;
                     let t = &mut state.track;
-                    t.track_id = s.get("track-id").ok();
-                    t.kind = s.get("kind").ok();
-                    t.label = s.get("label").ok();
-                    t.enabled = s.get("enabled").unwrap_or(true);
-                    t.muted = s.get("muted").unwrap_or(false);
-                    t.ready_state = match s.get::<&str>("ready-state") {
-                        Ok("ended") => ReadyState::Ended,
-                        _ => ReadyState::Live,
-                    };
-                    t.settings = s.get("settings").ok();
+                    t.track_id = Some(track.track_id);
+                    t.kind = Some(track.kind.as_str().to_owned());
+                    t.label = Some(track.label);
+                    t.enabled = track.enabled;
+                    t.muted = track.muted;
+                    t.ready_state = track.ready_state;
+                    t.settings = track.settings;
                 }
                 gst::EventView::StreamStart(e) if !state.from_track_event => {
                     state.track.track_id = Some(e.stream_id().to_owned());
@@ -545,7 +540,7 @@ impl MediaStreamTrackSink {
                             "video"
                         };
                         state.track.kind = Some(kind.to_owned());
-                        state.track.settings = Some(settings_from_caps(s));
+                        state.track.settings = Some(track::settings_from_caps(s));
                     }
                 }
                 gst::EventView::Eos(_) => state.track.ready_state = ReadyState::Ended,
@@ -581,39 +576,10 @@ impl MediaStreamTrackSink {
         }
         for name in events {
             obj.emit_by_name::<()>(name, &[]);
-            let s = gst::Structure::builder(format!("mediastream-track-{name}"))
-                .field("track-id", after.track_id.clone().unwrap_or_default())
-                .build();
-            let _ = obj.post_message(gst::message::Element::builder(s).src(&*obj).build());
+            let id = after.track_id.clone().unwrap_or_default();
+            track::post(&*obj, track_message(name, &id).build());
         }
     }
-}
-
-/// MediaTrackSettings from caps, for a track that is not a mediastreamsrc.
-fn settings_from_caps(s: &gst::StructureRef) -> gst::Structure {
-    let mut out = gst::Structure::new_empty("MediaTrackSettings");
-    if s.name().starts_with("audio/") {
-        if let Ok(r) = s.get::<i32>("rate") {
-            out.set("sampleRate", r);
-        }
-        if let Ok(c) = s.get::<i32>("channels") {
-            out.set("channelCount", c);
-        }
-    } else {
-        let w = s.get::<i32>("width").ok();
-        let h = s.get::<i32>("height").ok();
-        if let (Some(w), Some(h)) = (w, h) {
-            out.set("width", w);
-            out.set("height", h);
-            if h > 0 {
-                out.set("aspectRatio", (w as f64 / h as f64 * 1e10).round() / 1e10);
-            }
-        }
-        if let Ok(f) = s.get::<gst::Fraction>("framerate") {
-            out.set("frameRate", f.numer() as f64 / f.denom().max(1) as f64);
-        }
-    }
-    out
 }
 
 impl Guarded for MediaStreamTrackSink {

@@ -1,0 +1,205 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! The track protocol the elements share: the sticky
+//! `mediastream-track-state` event (written by `mediastreamsrc`, read by
+//! `mediastreamtracksink` and anything downstream), the `mediastream-*`
+//! element messages, a track's `GstStream`, settings read from caps, and
+//! W3C errors as element errors. docs/overview.md describes the protocol.
+
+use crate::constraints::ConstraintError;
+use crate::constraints::caps::{error_details, error_domain};
+use crate::mediastreamsrc::{ReadyState, TrackKind};
+use gst::prelude::*;
+
+/// Name of the sticky event and of the structure that carries track state.
+pub const TRACK_STATE: &str = "mediastream-track-state";
+
+/// What a track tells downstream about itself: MediaStreamTrack's
+/// attributes and its settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TrackState {
+    pub track_id: String,
+    pub kind: TrackKind,
+    pub label: String,
+    pub enabled: bool,
+    pub muted: bool,
+    pub ready_state: ReadyState,
+    /// The MediaTrackSettings structure, once selected.
+    pub settings: Option<gst::Structure>,
+    pub device_id: String,
+}
+
+impl TrackState {
+    /// The `mediastream-track-state` structure.
+    pub fn to_structure(&self) -> gst::Structure {
+        let mut s = gst::Structure::builder(TRACK_STATE)
+            .field("track-id", &self.track_id)
+            .field("kind", self.kind.as_str())
+            .field("label", &self.label)
+            .field("enabled", self.enabled)
+            .field("muted", self.muted)
+            .field("ready-state", self.ready_state.as_str())
+            .field("device-id", &self.device_id)
+            .build();
+        if let Some(settings) = &self.settings {
+            s.set("settings", settings);
+        }
+        s
+    }
+
+    /// The sticky event that carries it downstream.
+    pub fn to_event(&self) -> gst::Event {
+        gst::event::CustomDownstreamSticky::new(self.to_structure())
+    }
+
+    /// Reads a `mediastream-track-state` structure; `None` for any other.
+    /// Fields a writer left out take the values of a live, enabled track.
+    pub fn from_structure(s: &gst::StructureRef) -> Option<TrackState> {
+        if s.name() != TRACK_STATE {
+            return None;
+        }
+        let string = |field: &str| s.get::<String>(field).unwrap_or_default();
+        Some(TrackState {
+            track_id: string("track-id"),
+            kind: match s.get::<&str>("kind") {
+                Ok("audio") => TrackKind::Audio,
+                _ => TrackKind::Video,
+            },
+            label: string("label"),
+            enabled: s.get("enabled").unwrap_or(true),
+            muted: s.get("muted").unwrap_or(false),
+            ready_state: s
+                .get::<&str>("ready-state")
+                .ok()
+                .and_then(ReadyState::from_name)
+                .unwrap_or_default(),
+            settings: s.get("settings").ok(),
+            device_id: string("device-id"),
+        })
+    }
+
+    /// The state a `mediastream-track-state` event carries; `None` for any
+    /// other event.
+    pub fn from_event(ev: &gst::EventRef) -> Option<TrackState> {
+        match ev.view() {
+            gst::EventView::CustomDownstreamSticky(e) => {
+                e.structure().and_then(TrackState::from_structure)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A `mediastream-track-EVENT` message structure for `track_id`; the
+/// caller adds its own fields.
+pub fn track_message(event: &str, track_id: &str) -> gst::structure::Builder {
+    gst::Structure::builder(format!("mediastream-track-{event}")).field("track-id", track_id)
+}
+
+/// Posts `s` as an element message of `element` (no lock may be held).
+pub fn post(element: &impl IsA<gst::Element>, s: gst::Structure) {
+    let element = element.upcast_ref::<gst::Element>();
+    // Fails only without a bus (an element outside any pipeline): nobody
+    // would read it.
+    let _ = element.post_message(gst::message::Element::builder(s).src(element).build());
+}
+
+/// A track's `GstStream`: its id, type and, when known, caps and the
+/// device's label as the title tag.
+pub fn new_stream(
+    track_id: &str,
+    kind: Option<TrackKind>,
+    caps: Option<&gst::Caps>,
+    label: Option<&str>,
+) -> gst::Stream {
+    let stream_type = match kind {
+        Some(TrackKind::Audio) => gst::StreamType::AUDIO,
+        Some(TrackKind::Video) => gst::StreamType::VIDEO,
+        None => gst::StreamType::UNKNOWN,
+    };
+    let stream = gst::Stream::new(Some(track_id), caps, stream_type, gst::StreamFlags::empty());
+    if let Some(label) = label {
+        let mut tags = gst::TagList::new();
+        tags.get_mut()
+            .unwrap()
+            .add::<gst::tags::Title>(&label, gst::TagMergeMode::Replace);
+        stream.set_tags(Some(&tags));
+    }
+    stream
+}
+
+/// MediaTrackSettings from caps, for a track that is not a
+/// `mediastreamsrc` (no state event to read them from).
+pub fn settings_from_caps(s: &gst::StructureRef) -> gst::Structure {
+    let mut out = gst::Structure::new_empty("MediaTrackSettings");
+    if s.name().starts_with("audio/") {
+        if let Ok(r) = s.get::<i32>("rate") {
+            out.set("sampleRate", r);
+        }
+        if let Ok(c) = s.get::<i32>("channels") {
+            out.set("channelCount", c);
+        }
+    } else {
+        let w = s.get::<i32>("width").ok();
+        let h = s.get::<i32>("height").ok();
+        if let (Some(w), Some(h)) = (w, h) {
+            out.set("width", w);
+            out.set("height", h);
+            if h > 0 {
+                out.set("aspectRatio", (w as f64 / h as f64 * 1e10).round() / 1e10);
+            }
+        }
+        if let Ok(f) = s.get::<gst::Fraction>("framerate") {
+            out.set("frameRate", f.numer() as f64 / f.denom().max(1) as f64);
+        }
+    }
+    out
+}
+
+/// Whether audio processing (`webrtcdsp`) is installed: it decides the
+/// processing flags' capabilities and candidates.
+pub fn audio_processing() -> bool {
+    gst::ElementFactory::find("webrtcdsp").is_some()
+}
+
+/// Posts a W3C error as the element's error: its domain, `NAME: message`,
+/// and the `mediastream-error` details (docs/errors.md).
+pub fn post_error(element: &impl IsA<gst::Element>, e: &ConstraintError) {
+    gst::element_error!(
+        element.upcast_ref::<gst::Element>(),
+        error_domain(e),
+        ("{}", e),
+        details: error_details(e)
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_structure_reads_back() {
+        gst::init().unwrap();
+        let state = TrackState {
+            track_id: "t".into(),
+            kind: TrackKind::Audio,
+            label: "Mic".into(),
+            enabled: false,
+            muted: true,
+            ready_state: ReadyState::Ended,
+            settings: Some(
+                gst::Structure::builder("MediaTrackSettings")
+                    .field("sampleRate", 48000)
+                    .build(),
+            ),
+            device_id: "mic".into(),
+        };
+        let s = state.to_structure();
+        assert_eq!(s.get::<&str>("ready-state").unwrap(), "ended");
+        assert_eq!(s.get::<&str>("kind").unwrap(), "audio");
+        assert_eq!(TrackState::from_structure(&s), Some(state.clone()));
+        assert_eq!(TrackState::from_event(&state.to_event()), Some(state));
+        let other = gst::Structure::new_empty("something-else");
+        assert_eq!(TrackState::from_structure(&other), None);
+    }
+}
