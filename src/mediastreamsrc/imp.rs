@@ -13,12 +13,14 @@
 //! handler may call `apply-constraints` or `stop` (neither waits for the
 //! streaming thread), but must not change the element's state from there.
 
+use super::blank::Blank;
+use super::chain::make;
 use super::{ReadyState, TrackKind};
+use super::{capture, chain};
 use crate::constraints::caps::{capabilities_structure, error_details, settings_structure};
 use crate::constraints::{
-    ConstraintError, ErrorName, Fraction, Kind, NativeMode, ResizeMode, SelectOptions, Settings,
-    TrackConstraints, VideoMode, VideoSettings, capabilities, select_on_device,
-    supported_constraints,
+    ConstraintError, ErrorName, Kind, SelectOptions, Settings, TrackConstraints, capabilities,
+    select_on_device, supported_constraints,
 };
 use crate::devices::monitor::{DeviceChange, MediaDevice, MediaDevices, Subscription};
 use crate::fault::Guarded;
@@ -30,7 +32,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{LazyLock, Mutex};
 use std::time::{Duration, Instant};
 
-static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
         "mediastreamsrc",
         gst::DebugColorFlags::empty(),
@@ -112,21 +114,6 @@ impl State {
             && !std::mem::replace(&mut self.switching, true)
     }
 }
-
-/// Black frames or silence for a disabled track: one memory of the
-/// negotiated caps, made once, carried by a few buffers that are reused as
-/// soon as downstream lets go of them, so a disabled track allocates
-/// nothing per buffer.
-#[derive(Default)]
-struct Blank {
-    /// Holds the memory (and an audio meta for planar audio).
-    template: Option<gst::Buffer>,
-    shells: Vec<gst::Buffer>,
-}
-
-/// Buffers in flight downstream (queues, sinks holding the last frame)
-/// beyond which a blank buffer is made for one use only.
-const MAX_BLANK_SHELLS: usize = 8;
 
 /// What a `mediastream` decided for this track before any device opened.
 pub(crate) struct Preselection {
@@ -570,199 +557,6 @@ impl BinImpl for MediaStreamSrc {
     }
 }
 
-fn make(factory: &str) -> Result<gst::Element, ConstraintError> {
-    gst::ElementFactory::make(factory).build().map_err(|_| {
-        ConstraintError::not_readable(format!(
-            "the element '{factory}' is missing: install the GStreamer plugin that provides it"
-        ))
-    })
-}
-
-/// On the native path (the device, then the settings' capsfilter), caps
-/// the device switches to on its own pass: the track follows the device
-/// and its settings become what flows, instead of failing negotiation.
-fn follow_device_caps(track: &MediaStreamSrc, device: &gst::Element, filter: &gst::Element) {
-    let Some(pad) = device.static_pad("src") else {
-        return;
-    };
-    let filter = filter.downgrade();
-    let track = track.obj().downgrade();
-    pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-        let Some(track) = track.upgrade() else {
-            return gst::PadProbeReturn::Ok;
-        };
-        match track.imp().guard(|| None, |_| Some(follow(&filter, info))) {
-            Some(ret) => ret,
-            None => crate::fault::drop_item(info),
-        }
-    });
-}
-
-fn follow(filter: &glib::WeakRef<gst::Element>, info: &gst::PadProbeInfo) -> gst::PadProbeReturn {
-    {
-        if let (Some(gst::PadProbeData::Event(ev)), Some(filter)) = (&info.data, filter.upgrade())
-            && let gst::EventView::Caps(c) = ev.view()
-        {
-            let held = filter.property::<Option<gst::Caps>>("caps");
-            if held.is_some_and(|held| !c.caps().can_intersect(&held)) {
-                gst::info!(
-                    CAT,
-                    obj = filter,
-                    "the device switched to {}: following",
-                    c.caps()
-                );
-                filter.set_property("caps", c.caps_owned());
-            }
-        }
-        gst::PadProbeReturn::Ok
-    }
-}
-
-/// The caps that fix the chosen settings, formats left open among the mode's.
-fn settings_caps(settings: &Settings, mode: &NativeMode) -> gst::Caps {
-    match (settings, mode) {
-        (Settings::Video(v), NativeMode::Video(m)) => {
-            let mut b = gst::Structure::builder("video/x-raw")
-                .field("width", v.width as i32)
-                .field("height", v.height as i32)
-                .field(
-                    "framerate",
-                    gst::Fraction::new(v.frame_rate_fraction.num, v.frame_rate_fraction.den),
-                );
-            if v.resize_mode == ResizeMode::None && !m.is_encoded() && !m.formats.is_empty() {
-                b = b.field(
-                    "format",
-                    gst::List::new(m.formats.iter().map(|f| f.as_str())),
-                );
-            }
-            if v.resize_mode == ResizeMode::CropAndScale {
-                // The crop already has the target's shape: the scaler must
-                // not make up the rounding with non-square pixels.
-                b = b.field("pixel-aspect-ratio", gst::Fraction::new(1, 1));
-            }
-            gst::Caps::builder_full().structure(b.build()).build()
-        }
-        (Settings::Audio(a), NativeMode::Audio(m)) => {
-            let format = if a.needs_processing() {
-                "S16LE"
-            } else {
-                m.format.as_str()
-            };
-            gst::Caps::builder("audio/x-raw")
-                .field("rate", a.sample_rate as i32)
-                .field("channels", a.channel_count as i32)
-                .field("format", format)
-                .build()
-        }
-        _ => gst::Caps::new_any(),
-    }
-}
-
-/// The rate the device runs for video settings from mode `m`: the chosen
-/// one where the mode offers it, else the mode's highest (then decimated).
-fn device_rate(v: &VideoSettings, m: &VideoMode) -> Fraction {
-    let rate = v.frame_rate_fraction;
-    let offered =
-        m.min_rate.to_f64() - 1e-9 <= rate.to_f64() && rate.to_f64() <= m.max_rate.to_f64() + 1e-9;
-    if v.resize_mode == ResizeMode::None || offered {
-        rate
-    } else {
-        m.max_rate
-    }
-}
-
-/// The caps that pin the device to the native mode the selection chose,
-/// where the settings' own caps do not: an encoded mode (the decoder's
-/// output says nothing of its input) and crop-and-scale (the scaler would
-/// otherwise let the device run any mode, such as its first, and stretch
-/// it). `None` on the native raw path, which the settings' caps pin.
-pub(crate) fn device_caps(settings: &Settings, mode: &NativeMode) -> Option<gst::Caps> {
-    let (Settings::Video(v), NativeMode::Video(m)) = (settings, mode) else {
-        return None;
-    };
-    if v.resize_mode == ResizeMode::None && !m.is_encoded() {
-        return None;
-    }
-    let (width, height) = match v.resize_mode {
-        ResizeMode::None => (v.width, v.height),
-        ResizeMode::CropAndScale => (m.width.max, m.height.max),
-    };
-    let rate = device_rate(v, m);
-    let mut b = gst::Structure::builder(m.media_type.as_str())
-        .field("width", width as i32)
-        .field("height", height as i32)
-        .field("framerate", gst::Fraction::new(rate.num, rate.den));
-    if !m.is_encoded() && !m.formats.is_empty() {
-        b = b.field(
-            "format",
-            gst::List::new(m.formats.iter().map(|f| f.as_str())),
-        );
-    }
-    Some(gst::Caps::builder_full().structure(b.build()).build())
-}
-
-/// The elements after the device's for the settings: nothing on the native
-/// path but a capsfilter. Crop-and-scale is a centred crop of the chosen
-/// mode to the target's aspect ratio, then a scale (docs/mediastreamsrc.md).
-fn chain_for(settings: &Settings, mode: &NativeMode) -> Result<Vec<gst::Element>, ConstraintError> {
-    let mut chain = Vec::new();
-    if let Some(caps) = device_caps(settings, mode) {
-        let pin = make("capsfilter")?;
-        pin.set_property("caps", caps);
-        chain.push(pin);
-    }
-    match (settings, mode) {
-        (Settings::Video(v), NativeMode::Video(m)) => {
-            if m.is_encoded() {
-                chain.push(make(if m.media_type == "image/jpeg" {
-                    "jpegdec"
-                } else {
-                    "decodebin"
-                })?);
-            }
-            if v.resize_mode == ResizeMode::CropAndScale {
-                let (nw, nh) = (m.width.max as u64, m.height.max as u64);
-                let (w, h) = (v.width as u64, v.height as u64);
-                if nw * h != nh * w {
-                    // Crop the middle to the target's aspect ratio, then
-                    // scale: never letterbox, never stretch.
-                    let crop = make("videocrop")?;
-                    if nw * h > nh * w {
-                        let keep = (nh * w + h / 2) / h;
-                        let left = (nw - keep) / 2;
-                        crop.set_property("left", left as i32);
-                        crop.set_property("right", (nw - keep - left) as i32);
-                    } else {
-                        let keep = (nw * h + w / 2) / w;
-                        let top = (nh - keep) / 2;
-                        crop.set_property("top", top as i32);
-                        crop.set_property("bottom", (nh - keep - top) as i32);
-                    }
-                    chain.push(crop);
-                }
-                chain.push(make("videoconvertscale")?);
-                let rate = device_rate(v, m);
-                if v.frame_rate < rate.to_f64() - 1e-9 {
-                    chain.push(make("videorate")?);
-                }
-            }
-        }
-        (Settings::Audio(a), NativeMode::Audio(_)) if a.needs_processing() => {
-            chain.push(make("audioconvert")?);
-            let dsp = make("webrtcdsp")?;
-            dsp.set_property("echo-cancel", a.echo_cancellation);
-            dsp.set_property("gain-control", a.auto_gain_control);
-            dsp.set_property("noise-suppression", a.noise_suppression);
-            chain.push(dsp);
-        }
-        _ => {}
-    }
-    let filter = make("capsfilter")?;
-    filter.set_property("caps", settings_caps(settings, mode));
-    chain.push(filter);
-    Ok(chain)
-}
-
 impl MediaStreamSrc {
     fn kind(&self) -> Kind {
         match self.settings.lock().unwrap().kind {
@@ -922,18 +716,9 @@ impl MediaStreamSrc {
         settings: &Settings,
         mode: usize,
     ) -> Result<(), ConstraintError> {
-        let element = device.create_element(None).map_err(|e| {
-            ConstraintError::not_readable(format!("cannot open '{}': {e}", device.info.label))
-        })?;
-        // A capture frame without a timestamp (pipewiresrc leaves all but
-        // the first without one) cannot be recorded or synced: the device's
-        // source stamps those with the clock when they are captured, as
-        // browsers do. Timestamps the driver set are kept.
-        if element.is::<gst_base::BaseSrc>() && element.find_property("do-timestamp").is_some() {
-            element.set_property("do-timestamp", true);
-        }
-        let mut chain = vec![element];
-        chain.extend(chain_for(settings, &device.info.modes[mode])?);
+        let native = &device.info.modes[mode];
+        let mut chain = capture::elements(device, settings, native)?;
+        chain.extend(chain::elements(settings, native)?);
         // Locked until linked: the pipeline may be changing state in
         // another thread (a sink added, lost state), and a device started
         // before it is linked fails with not-linked.
@@ -960,7 +745,7 @@ impl MediaStreamSrc {
         })();
         let (extras, last) = linked.inspect_err(|_| self.remove_elements(&chain))?;
         if let [device, filter] = &chain[..] {
-            follow_device_caps(self, device, filter);
+            capture::follow_device_caps(self, device, filter);
         }
         self.install_probe(&last);
         let mut state = self.state.lock().unwrap();
@@ -1291,50 +1076,14 @@ impl MediaStreamSrc {
     }
 
     /// Replaces the device's media with black or silence of the same caps
-    /// and timing (see `Blank`).
+    /// and timing.
     fn blank_out(&self, buf: &mut gst::Buffer) {
         let mut guard = self.state.lock().unwrap();
         let state = &mut *guard;
-        let size = buf.size();
-        // Video frames have one size (the template may carry padding);
-        // audio buffers must keep their sample count.
-        let fits = |b: &gst::Buffer| match state.settings {
-            Some(Settings::Video(_)) => b.size() >= size,
-            _ => b.size() == size,
-        };
-        if !state.blank.template.as_ref().is_some_and(fits) {
-            let Some(caps) = state.caps.as_ref() else {
-                return;
-            };
-            state.blank = Blank {
-                template: make_blank(caps, size),
-                shells: Vec::new(),
-            };
+        let video = matches!(state.settings, Some(Settings::Video(_)));
+        if let Some(caps) = state.caps.as_ref() {
+            state.blank.fill(buf, caps, video);
         }
-        let blank = &mut state.blank;
-        let Some(template) = blank.template.as_ref() else {
-            return;
-        };
-        // A shell only this track holds is free to carry the next frame.
-        let free = blank.shells.iter().position(|b| b.is_writable());
-        let mut transient = None;
-        let shell = match free {
-            Some(i) => &mut blank.shells[i],
-            // Shares the template's memory: no copy of the media.
-            None if blank.shells.len() < MAX_BLANK_SHELLS => {
-                blank.shells.push(template.copy());
-                blank.shells.last_mut().unwrap()
-            }
-            None => transient.insert(template.copy()),
-        };
-        // Timestamps, offsets and flags; no metas (they would describe the
-        // device's memory, not the blank one).
-        let _ = buf.copy_into(
-            shell.make_mut(),
-            gst::BufferCopyFlags::FLAGS | gst::BufferCopyFlags::TIMESTAMPS,
-            ..,
-        );
-        *buf = shell.clone();
     }
 
     fn notify_mute(&self, muted: bool) {
@@ -1676,8 +1425,6 @@ impl MediaStreamSrc {
     }
 }
 
-/// Black (video: all pixels black in RGB, in the negotiated format and
-/// range) or silence (audio) of one buffer's size.
 /// What `apply-constraints` returns once the element has panicked.
 fn panicked_result() -> gst::Structure {
     gst::Structure::builder("mediastream-apply-result")
@@ -1690,88 +1437,8 @@ fn panicked_result() -> gst::Structure {
         .build()
 }
 
-fn make_blank(caps: &gst::Caps, size: usize) -> Option<gst::Buffer> {
-    let s = caps.structure(0)?;
-    if s.name() == "video/x-raw" {
-        let out_info = gst_video::VideoInfo::from_caps(caps).ok()?;
-        let in_info = gst_video::VideoInfo::builder(
-            gst_video::VideoFormat::Bgrx,
-            out_info.width(),
-            out_info.height(),
-        )
-        .fps(out_info.fps())
-        .par(out_info.par())
-        .build()
-        .ok()?;
-        // Zeroed BGRx is black; the converter makes it black in the
-        // negotiated format, matrix and range.
-        let black = gst::Buffer::from_mut_slice(vec![0u8; in_info.size()]);
-        let in_frame = gst_video::VideoFrame::from_buffer_readable(black, &in_info).ok()?;
-        let out = gst::Buffer::with_size(out_info.size().max(size)).ok()?;
-        let mut out_frame = gst_video::VideoFrame::from_buffer_writable(out, &out_info).ok()?;
-        let converter = gst_video::VideoConverter::new(&in_info, &out_info, None).ok()?;
-        converter.frame(&in_frame, &mut out_frame);
-        Some(out_frame.into_buffer())
-    } else if s.name() == "audio/x-raw" {
-        let info = gst_audio::AudioInfo::from_caps(caps).ok()?;
-        let mut buf = gst::Buffer::with_size(size).ok()?;
-        {
-            let mut map = buf.get_mut()?.map_writable().ok()?;
-            info.format_info().fill_silence(map.as_mut_slice());
-        }
-        if info.layout() == gst_audio::AudioLayout::NonInterleaved && info.bpf() > 0 {
-            // Planar audio must say where each channel's plane is.
-            let samples = size / info.bpf() as usize;
-            gst_audio::AudioMeta::add(buf.get_mut()?, &info, samples, &[]).ok()?;
-        }
-        Some(buf)
-    } else {
-        None
-    }
-}
-
 impl Guarded for MediaStreamSrc {
     fn failed(&self) -> &std::sync::atomic::AtomicBool {
         &self.failed
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn blank_video_is_black_in_every_format() {
-        gst::init().unwrap();
-        for (format, expect) in [
-            ("I420", vec![16u8, 128]),
-            ("RGB", vec![0]),
-            ("BGRx", vec![0]),
-            ("YUY2", vec![16, 128]),
-        ] {
-            let caps = gst::Caps::builder("video/x-raw")
-                .field("format", format)
-                .field("width", 64)
-                .field("height", 48)
-                .field("framerate", gst::Fraction::new(30, 1))
-                .build();
-            let blank = make_blank(&caps, 0).unwrap_or_else(|| panic!("{format}: no blank"));
-            let map = blank.map_readable().unwrap();
-            let mut values: Vec<u8> = map.iter().copied().collect();
-            values.sort_unstable();
-            values.dedup();
-            assert!(
-                values.iter().all(|v| expect.contains(v)),
-                "{format}: {values:?}"
-            );
-        }
-        let caps = gst::Caps::builder("audio/x-raw")
-            .field("format", "U8")
-            .field("rate", 8000)
-            .field("channels", 1)
-            .field("layout", "interleaved")
-            .build();
-        let blank = make_blank(&caps, 100).unwrap();
-        assert!(blank.map_readable().unwrap().iter().all(|&b| b == 128));
     }
 }

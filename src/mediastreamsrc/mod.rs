@@ -4,6 +4,9 @@
 use gst::glib;
 use gst::prelude::*;
 
+mod blank;
+mod capture;
+mod chain;
 mod imp;
 
 pub use crate::track::TRACK_STATE;

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! The device capture: the device's element and what it needs to reach the
+//! native mode the selection chose (a capsfilter that pins the mode, a
+//! decoder for an encoded one).
+
+use super::chain::make;
+use super::imp::CAT;
+use crate::constraints::{
+    ConstraintError, Fraction, NativeMode, ResizeMode, Settings, VideoMode, VideoSettings,
+};
+use crate::devices::monitor::MediaDevice;
+use crate::fault::Guarded;
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+
+/// The device's element, then what pins and decodes its mode, in order.
+pub(super) fn elements(
+    device: &MediaDevice,
+    settings: &Settings,
+    mode: &NativeMode,
+) -> Result<Vec<gst::Element>, ConstraintError> {
+    let element = device.create_element(None).map_err(|e| {
+        ConstraintError::not_readable(format!("cannot open '{}': {e}", device.info.label))
+    })?;
+    // A capture frame without a timestamp (pipewiresrc leaves all but
+    // the first without one) cannot be recorded or synced: the device's
+    // source stamps those with the clock when they are captured, as
+    // browsers do. Timestamps the driver set are kept.
+    if element.is::<gst_base::BaseSrc>() && element.find_property("do-timestamp").is_some() {
+        element.set_property("do-timestamp", true);
+    }
+    let mut elements = vec![element];
+    if let Some(caps) = device_caps(settings, mode) {
+        let pin = make("capsfilter")?;
+        pin.set_property("caps", caps);
+        elements.push(pin);
+    }
+    if let NativeMode::Video(m) = mode
+        && m.is_encoded()
+    {
+        elements.push(make(if m.media_type == "image/jpeg" {
+            "jpegdec"
+        } else {
+            "decodebin"
+        })?);
+    }
+    Ok(elements)
+}
+
+/// The rate the device runs for video settings from mode `m`: the chosen
+/// one where the mode offers it, else the mode's highest (then decimated).
+pub(super) fn device_rate(v: &VideoSettings, m: &VideoMode) -> Fraction {
+    let rate = v.frame_rate_fraction;
+    let offered =
+        m.min_rate.to_f64() - 1e-9 <= rate.to_f64() && rate.to_f64() <= m.max_rate.to_f64() + 1e-9;
+    if v.resize_mode == ResizeMode::None || offered {
+        rate
+    } else {
+        m.max_rate
+    }
+}
+
+/// The caps that pin the device to the native mode the selection chose,
+/// where the settings' own caps do not: an encoded mode (the decoder's
+/// output says nothing of its input) and crop-and-scale (the scaler would
+/// otherwise let the device run any mode, such as its first, and stretch
+/// it). `None` on the native raw path, which the settings' caps pin.
+fn device_caps(settings: &Settings, mode: &NativeMode) -> Option<gst::Caps> {
+    let (Settings::Video(v), NativeMode::Video(m)) = (settings, mode) else {
+        return None;
+    };
+    if v.resize_mode == ResizeMode::None && !m.is_encoded() {
+        return None;
+    }
+    let (width, height) = match v.resize_mode {
+        ResizeMode::None => (v.width, v.height),
+        ResizeMode::CropAndScale => (m.width.max, m.height.max),
+    };
+    let rate = device_rate(v, m);
+    let mut b = gst::Structure::builder(m.media_type.as_str())
+        .field("width", width as i32)
+        .field("height", height as i32)
+        .field("framerate", gst::Fraction::new(rate.num, rate.den));
+    if !m.is_encoded() && !m.formats.is_empty() {
+        b = b.field(
+            "format",
+            gst::List::new(m.formats.iter().map(|f| f.as_str())),
+        );
+    }
+    Some(gst::Caps::builder_full().structure(b.build()).build())
+}
+
+/// On the native path (the device, then the settings' capsfilter), caps
+/// the device switches to on its own pass: the track follows the device
+/// and its settings become what flows, instead of failing negotiation.
+pub(super) fn follow_device_caps(
+    track: &super::imp::MediaStreamSrc,
+    device: &gst::Element,
+    filter: &gst::Element,
+) {
+    let Some(pad) = device.static_pad("src") else {
+        return;
+    };
+    let filter = filter.downgrade();
+    let track = track.obj().downgrade();
+    pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+        let Some(track) = track.upgrade() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        match track.imp().guard(|| None, |_| Some(follow(&filter, info))) {
+            Some(ret) => ret,
+            None => crate::fault::drop_item(info),
+        }
+    });
+}
+
+fn follow(filter: &glib::WeakRef<gst::Element>, info: &gst::PadProbeInfo) -> gst::PadProbeReturn {
+    {
+        if let (Some(gst::PadProbeData::Event(ev)), Some(filter)) = (&info.data, filter.upgrade())
+            && let gst::EventView::Caps(c) = ev.view()
+        {
+            let held = filter.property::<Option<gst::Caps>>("caps");
+            if held.is_some_and(|held| !c.caps().can_intersect(&held)) {
+                gst::info!(
+                    CAT,
+                    obj = filter,
+                    "the device switched to {}: following",
+                    c.caps()
+                );
+                filter.set_property("caps", c.caps_owned());
+            }
+        }
+        gst::PadProbeReturn::Ok
+    }
+}
