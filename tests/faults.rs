@@ -15,6 +15,7 @@ mod track;
 use gst::prelude::*;
 use recording::{Container, record};
 use std::path::PathBuf;
+use std::str::FromStr;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -55,18 +56,23 @@ fn devices() -> MutexGuard<'static, Devices> {
 }
 
 impl Devices {
-    /// Both devices in the file, once the device monitor lists them again.
+    /// Both devices in the file, once the device monitor lists them again
+    /// as written (a test before may have changed the camera's caps: a
+    /// track selected on the stale list would not negotiate).
     fn replug(&self) {
         self.write(&[CAM, MIC]);
         let media = gstmediastream::devices::monitor::MediaDevices::get();
+        let cam_modes = gstmediastream::constraints::caps::modes_from_caps(
+            &gst::Caps::from_str("video/x-raw,format=I420,width=320,height=240,framerate=30/1")
+                .unwrap(),
+        );
         for _ in 0..100 {
-            let ids: Vec<_> = media
-                .devices()
-                .unwrap()
-                .into_iter()
-                .map(|d| d.info.device_id)
-                .collect();
-            if ids.iter().any(|i| i == "cam") && ids.iter().any(|i| i == "mic") {
+            let devices = media.devices().unwrap();
+            let cam = devices
+                .iter()
+                .any(|d| d.info.device_id == "cam" && d.info.modes == cam_modes);
+            let mic = devices.iter().any(|d| d.info.device_id == "mic");
+            if cam && mic {
                 return;
             }
             std::thread::sleep(Duration::from_millis(50));

@@ -372,7 +372,11 @@ fn disabled_audio_is_silence() {
 #[test]
 fn mute_and_unmute() {
     init();
+    // Mute detection runs on the pipeline clock: a test clock drives it,
+    // nothing here waits for real time to pass.
+    let clock = gst_check::TestClock::new();
     let t = track("video", "{}", "");
+    t.pipeline.use_clock(Some(&clock));
     t.src.set_property("mute-timeout", 200u32);
     let (tx, rx) = mpsc::channel();
     for name in ["mute", "unmute"] {
@@ -382,22 +386,31 @@ fn mute_and_unmute() {
             None
         });
     }
-    let gaps = Arc::new(Mutex::new(0u32));
+    let gaps = Arc::new(Mutex::new(Vec::new()));
     let g = gaps.clone();
     t.sink.static_pad("sink").unwrap().add_probe(
         gst::PadProbeType::EVENT_DOWNSTREAM,
         move |_, info| {
             if let Some(gst::PadProbeData::Event(e)) = &info.data
-                && e.type_() == gst::EventType::Gap
+                && let gst::EventView::Gap(gap) = e.view()
             {
-                *g.lock().unwrap() += 1;
+                g.lock().unwrap().push(gap.get());
             }
             gst::PadProbeReturn::Ok
         },
     );
     t.play().unwrap();
-    t.pull().unwrap();
-    // The device stalls: nothing leaves its pad.
+    // The device's frames come as the clock reaches their times.
+    let first = std::thread::scope(|s| {
+        let pulled = s.spawn(|| t.pull());
+        while !pulled.is_finished() {
+            clock.crank();
+        }
+        pulled.join().unwrap()
+    });
+    assert!(first.is_some(), "a first frame");
+    // The device stalls: nothing leaves its pad, and no frame of its
+    // waits on the clock any more.
     let pad = t.device_element().static_pad("src").unwrap();
     let block = pad
         .add_probe(
@@ -405,19 +418,52 @@ fn mute_and_unmute() {
             |_, _| gst::PadProbeReturn::Ok,
         )
         .unwrap();
-    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "mute");
+    let stalled_at = clock.time();
+    let mut muted_at = None;
+    for _ in 0..50 {
+        clock.crank();
+        if let Ok(name) = rx.try_recv() {
+            assert_eq!(name, "mute");
+            muted_at = Some(clock.time());
+            break;
+        }
+    }
+    let muted_at = muted_at.expect("muted within 50 clock waits");
+    let stalled = muted_at - stalled_at;
+    assert!(
+        stalled >= gst::ClockTime::from_mseconds(200)
+            && stalled <= gst::ClockTime::from_mseconds(200 + 34),
+        "muted {stalled} after the stall (mute-timeout 200 ms, one frame 33 ms)"
+    );
     assert!(t.src.property::<bool>("muted"));
     assert!(
         t.wait_message("mediastream-track-mute", Duration::from_secs(2))
             .is_some()
     );
-    std::thread::sleep(Duration::from_millis(300));
-    assert!(
-        *gaps.lock().unwrap() >= 1,
-        "GAP events keep downstream moving while muted"
-    );
+    // While muted, a GAP each mute-timeout keeps downstream moving.
+    for _ in 0..3 {
+        clock.crank();
+    }
+    let gaps = gaps.lock().unwrap().clone();
+    assert!(gaps.len() >= 3, "GAP events while muted: {gaps:?}");
+    for pair in gaps.windows(2) {
+        let ((a, da), (b, _)) = (pair[0], pair[1]);
+        assert_eq!(da, Some(gst::ClockTime::from_mseconds(200)), "{gaps:?}");
+        assert_eq!(
+            a + gst::ClockTime::from_mseconds(200),
+            b,
+            "contiguous: {gaps:?}"
+        );
+    }
     pad.remove_probe(block);
-    assert_eq!(rx.recv_timeout(Duration::from_secs(5)).unwrap(), "unmute");
+    let unmuted = std::thread::scope(|s| {
+        let got = s.spawn(move || rx.recv_timeout(Duration::from_secs(5)));
+        while !got.is_finished() {
+            clock.crank();
+        }
+        got.join().unwrap()
+    });
+    assert_eq!(unmuted.unwrap(), "unmute");
     assert!(!t.src.property::<bool>("muted"));
 }
 

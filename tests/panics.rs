@@ -1,6 +1,6 @@
 //! No panic crosses into C: a panic injected at each kind of entry point
 //! (property setter and getter, action signal, pad probe, the mute
-//! watchdog's thread) becomes a `Panicked` element error on the bus, the
+//! mute check on the clock thread) becomes a `Panicked` element error on the bus, the
 //! element stops passing data, and the pipeline still goes to NULL.
 //!
 //! One test: an injected panic is process-wide.
@@ -105,11 +105,11 @@ fn a_panic_becomes_an_element_error() {
     assert!(t.pull().is_some(), "no frames after a restart");
     stops(&t);
 
-    // The mute watchdog's own thread.
+    // The mute check, on the clock's thread.
     let t = track::track("video", "{}", "");
     t.play().unwrap();
-    inject_panic("mediastreamsrc:watchdog");
-    expect_panic_error(&t.pipeline, &t.src, "mediastreamsrc:watchdog");
+    inject_panic("mediastreamsrc:mute");
+    expect_panic_error(&t.pipeline, &t.src, "mediastreamsrc:mute");
     stops(&t);
 
     // A track sink's probe.

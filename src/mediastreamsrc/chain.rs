@@ -67,32 +67,30 @@ pub(super) fn elements(
 ) -> Result<Vec<gst::Element>, ConstraintError> {
     let mut chain = Vec::new();
     match (settings, mode) {
-        (Settings::Video(v), NativeMode::Video(m)) => {
-            if v.resize_mode == ResizeMode::CropAndScale {
-                let (nw, nh) = (m.width.max as u64, m.height.max as u64);
-                let (w, h) = (v.width as u64, v.height as u64);
-                if nw * h != nh * w {
-                    // Crop the middle to the target's aspect ratio, then
-                    // scale: never letterbox, never stretch.
-                    let crop = make("videocrop")?;
-                    if nw * h > nh * w {
-                        let keep = (nh * w + h / 2) / h;
-                        let left = (nw - keep) / 2;
-                        crop.set_property("left", left as i32);
-                        crop.set_property("right", (nw - keep - left) as i32);
-                    } else {
-                        let keep = (nw * h + w / 2) / w;
-                        let top = (nh - keep) / 2;
-                        crop.set_property("top", top as i32);
-                        crop.set_property("bottom", (nh - keep - top) as i32);
-                    }
-                    chain.push(crop);
+        (Settings::Video(v), NativeMode::Video(m)) if v.resize_mode == ResizeMode::CropAndScale => {
+            let (nw, nh) = (m.width.max as u64, m.height.max as u64);
+            let (w, h) = (v.width as u64, v.height as u64);
+            if nw * h != nh * w {
+                // Crop the middle to the target's aspect ratio, then
+                // scale: never letterbox, never stretch.
+                let crop = make("videocrop")?;
+                if nw * h > nh * w {
+                    let keep = (nh * w + h / 2) / h;
+                    let left = (nw - keep) / 2;
+                    crop.set_property("left", left as i32);
+                    crop.set_property("right", (nw - keep - left) as i32);
+                } else {
+                    let keep = (nw * h + w / 2) / w;
+                    let top = (nh - keep) / 2;
+                    crop.set_property("top", top as i32);
+                    crop.set_property("bottom", (nh - keep - top) as i32);
                 }
-                chain.push(make("videoconvertscale")?);
-                let rate = device_rate(v, m);
-                if v.frame_rate < rate.to_f64() - 1e-9 {
-                    chain.push(make("videorate")?);
-                }
+                chain.push(crop);
+            }
+            chain.push(make("videoconvertscale")?);
+            let rate = device_rate(v, m);
+            if v.frame_rate < rate.to_f64() - 1e-9 {
+                chain.push(make("videorate")?);
             }
         }
         (Settings::Audio(a), NativeMode::Audio(_)) if a.needs_processing() => {

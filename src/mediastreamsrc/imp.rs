@@ -15,6 +15,7 @@
 
 use super::blank::Blank;
 use super::chain::make;
+use super::mute::MuteClock;
 use super::{ReadyState, TrackKind};
 use super::{capture, chain};
 use crate::constraints::caps::{capabilities_structure, error_details, settings_structure};
@@ -30,7 +31,6 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use std::sync::atomic::Ordering;
 use std::sync::{LazyLock, Mutex};
-use std::time::{Duration, Instant};
 
 pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -79,10 +79,12 @@ struct State {
     group_id: Option<gst::GroupId>,
     blank: Blank,
     caps: Option<gst::Caps>,
-    last_media: Option<Instant>,
+    /// Clock time of the last media from the device, while playing.
+    last_media: Option<gst::ClockTime>,
     last_end: Option<gst::ClockTime>,
     subscription: Option<Subscription>,
-    watchdog: Option<Watchdog>,
+    /// The pipeline clock's mute check, while playing.
+    mute: Option<MuteClock>,
     /// Stopped or ended: buffers from the device are dropped.
     finished: bool,
     /// The device delivered media: a failure from now on ends the track
@@ -124,23 +126,6 @@ pub(crate) struct Preselection {
     pub stream: gst::Stream,
     pub group_id: gst::GroupId,
     pub collection: gst::StreamCollection,
-}
-
-struct Watchdog {
-    /// Dropping it wakes the thread at once.
-    stop: Option<std::sync::mpsc::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
-
-impl Drop for Watchdog {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(t) = self.thread.take()
-            && t.thread().id() != std::thread::current().id()
-        {
-            let _ = t.join();
-        }
-    }
 }
 
 pub struct MediaStreamSrc {
@@ -469,11 +454,13 @@ impl ElementImpl for MediaStreamSrc {
             gst::StateChange::ReadyToPaused => {
                 // Settings applied in READY: at once, nothing streams yet.
                 self.apply_next_switch(false);
-                self.start_watchdog()
             }
-            // A paused device delivered nothing: that is not a stall.
-            gst::StateChange::PausedToPlaying => self.state.lock().unwrap().last_media = None,
-            gst::StateChange::PlayingToPaused => self.state.lock().unwrap().playing = false,
+            gst::StateChange::PlayingToPaused => {
+                // A paused device delivers nothing: that is not a stall.
+                let mut state = self.state.lock().unwrap();
+                state.playing = false;
+                state.mute = None;
+            }
             _ => {}
         }
         let ret = self.parent_change_state(transition);
@@ -482,10 +469,9 @@ impl ElementImpl for MediaStreamSrc {
             self.teardown();
         }
         match transition {
-            gst::StateChange::PausedToPlaying if ret.is_ok() => self.resume_switches(),
-            gst::StateChange::PausedToReady => {
-                let w = self.state.lock().unwrap().watchdog.take();
-                drop(w);
+            gst::StateChange::PausedToPlaying if ret.is_ok() => {
+                self.start_mute_checks();
+                self.resume_switches()
             }
             gst::StateChange::ReadyToNull => self.teardown(),
             _ => {}
@@ -862,12 +848,12 @@ impl MediaStreamSrc {
 
     fn teardown(&self) {
         let _chain = self.chain_lock.lock().unwrap();
-        let (sub, watchdog) = {
+        let sub = {
             let mut state = self.state.lock().unwrap();
-            (state.subscription.take(), state.watchdog.take())
+            state.mute = None;
+            state.subscription.take()
         };
         drop(sub);
-        drop(watchdog);
         self.unbuild();
         let mut state = self.state.lock().unwrap();
         state.device = None;
@@ -1043,7 +1029,7 @@ impl MediaStreamSrc {
             if state.finished {
                 return gst::PadProbeReturn::Drop;
             }
-            state.last_media = Some(Instant::now());
+            state.last_media = state.mute.as_ref().map(MuteClock::now);
             state.delivered = true;
             if let (Some(pts), Some(d)) = (buf.pts(), buf.duration()) {
                 state.last_end = Some(pts + d);
@@ -1094,72 +1080,68 @@ impl MediaStreamSrc {
         track::post(&*obj, track_message(name, &self.track_id).build());
     }
 
-    fn start_watchdog(&self) {
-        let (stop, wake) = std::sync::mpsc::channel::<()>();
-        let weak = self.obj().downgrade();
-        let thread = std::thread::Builder::new()
-            .name("mediastreamsrc-mute".into())
-            .spawn(move || {
-                while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) =
-                    wake.recv_timeout(Duration::from_millis(20))
-                {
-                    let Some(obj) = weak.upgrade() else { return };
-                    obj.imp().guard(
-                        || (),
-                        |imp| {
-                            crate::fault::point("mediastreamsrc:watchdog");
-                            imp.check_mute()
-                        },
-                    );
-                }
-            })
-            .ok();
-        let old = {
-            let mut state = self.state.lock().unwrap();
-            state.last_media = None;
-            state.watchdog.replace(Watchdog {
-                stop: Some(stop),
-                thread,
-            })
+    /// PAUSED -> PLAYING: mute checks on the pipeline clock, the first
+    /// one mute-timeout from now.
+    fn start_mute_checks(&self) {
+        let obj = self.obj();
+        let Some(clock) = obj.clock() else {
+            gst::warning!(CAT, imp = self, "no clock: the track cannot detect a stall");
+            return;
         };
-        // Joined outside the lock its thread takes (a READY -> PAUSED that
-        // failed left it running).
-        drop(old);
+        let timeout = self.mute_timeout();
+        let mut state = self.state.lock().unwrap();
+        let mut mute = MuteClock::new(clock);
+        mute.check_at(mute.now() + timeout, &obj);
+        state.last_media = None;
+        state.mute = Some(mute);
+        gst::debug!(CAT, imp = self, "mute checks every {timeout} without media");
     }
 
-    /// Mutes a track whose live device delivered nothing for mute-timeout,
-    /// and keeps downstream moving with GAP events while it is muted.
-    fn check_mute(&self) {
-        let timeout = Duration::from_millis(self.settings.lock().unwrap().mute_timeout_ms as u64);
+    fn mute_timeout(&self) -> gst::ClockTime {
+        gst::ClockTime::from_mseconds(self.settings.lock().unwrap().mute_timeout_ms as u64)
+    }
+
+    /// On the clock's thread: mutes a track whose live device delivered
+    /// nothing for mute-timeout, and keeps downstream moving with GAP
+    /// events while it is muted.
+    pub(super) fn check_mute(&self) {
+        let timeout = self.mute_timeout();
+        let obj = self.obj();
         let (newly, gap_at) = {
-            let mut state = self.state.lock().unwrap();
+            let mut guard = self.state.lock().unwrap();
+            let state = &mut *guard;
             // Not while pausing either: a paused sink would hold the GAP.
             if !state.playing || state.finished || state.ready_state == ReadyState::Ended {
                 return;
             }
-            let Some(last) = state.last_media else { return };
-            if last.elapsed() < timeout {
+            let Some(mute) = state.mute.as_mut() else {
+                return;
+            };
+            let now = mute.now();
+            let due = state.last_media.map(|last| last + timeout);
+            if due.is_none_or(|due| now < due) {
+                // Nothing yet, or media since: check again when it would be due.
+                mute.check_at(due.filter(|d| *d > now).unwrap_or(now + timeout), &obj);
                 return;
             }
+            mute.check_at(now + timeout, &obj);
             let newly = !state.muted;
             state.muted = true;
             state.state_dirty = true;
-            state.last_media = Some(Instant::now());
+            state.last_media = Some(now);
             state.delivered = true;
             (newly, state.last_end)
         };
         if newly {
-            gst::info!(CAT, imp = self, "no media for {timeout:?}: muted");
+            gst::info!(CAT, imp = self, "no media for {timeout}: muted");
             self.notify_mute(true);
             let _ = self.srcpad.push_event(self.track_state().to_event());
         }
         if let Some(pos) = gap_at {
-            let gap = gst::event::Gap::builder(pos)
-                .duration(gst::ClockTime::from_nseconds(timeout.as_nanos() as u64))
-                .build();
+            gst::log!(CAT, imp = self, "muted: GAP at {pos}");
+            let gap = gst::event::Gap::builder(pos).duration(timeout).build();
             let _ = self.srcpad.push_event(gap);
-            self.state.lock().unwrap().last_end =
-                Some(pos + gst::ClockTime::from_nseconds(timeout.as_nanos() as u64));
+            self.state.lock().unwrap().last_end = Some(pos + timeout);
         }
     }
 

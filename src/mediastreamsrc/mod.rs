@@ -8,6 +8,7 @@ mod blank;
 mod capture;
 mod chain;
 mod imp;
+mod mute;
 
 pub use crate::track::TRACK_STATE;
 pub(crate) use imp::Preselection;
