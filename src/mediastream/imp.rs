@@ -991,11 +991,20 @@ impl MediaStream {
 /// Stops a track's element and takes it out of the bin, off the caller's
 /// thread: the element may be streaming.
 fn retire(obj: &super::MediaStream, element: gst::Element) {
-    let _ = element.set_locked_state(true);
-    let bin = obj.clone();
-    std::thread::spawn(move || {
-        let _ = element.set_state(gst::State::Null);
-        let _ = bin.remove(&element);
+    element.set_locked_state(true);
+    gst::debug!(
+        CAT,
+        obj = obj,
+        "retiring {} on the async pool",
+        element.name()
+    );
+    obj.call_async(move |bin| {
+        if element.set_state(gst::State::Null).is_err() {
+            gst::warning!(CAT, obj = bin, "{} did not stop cleanly", element.name());
+        }
+        if bin.remove(&element).is_err() {
+            gst::debug!(CAT, obj = bin, "{} was removed already", element.name());
+        }
     });
 }
 

@@ -1181,23 +1181,29 @@ impl MediaStreamSrc {
     }
 
     fn finish(&self) {
-        // From a thread of its own: a push can block (a paused sink holds
-        // it in preroll), and the caller may be the application, the device
-        // layer's thread, or the device's streaming thread.
+        // Off the caller's thread (GStreamer's async pool): a push can block
+        // (a paused sink holds it in preroll), and the caller may be the
+        // application, the device layer's thread, or the device's streaming
+        // thread.
         let state_event = self.track_state().to_event();
-        let srcpad = self.srcpad.clone();
         let device: Option<gst::Element> = self.state.lock().unwrap().chain.first().cloned();
-        let release = move || {
-            let _ = srcpad.push_event(state_event);
-            let _ = srcpad.push_event(gst::event::Eos::new());
+        gst::debug!(CAT, imp = self, "ending: EOS, then the device released");
+        self.obj().call_async(move |obj| {
+            let imp = obj.imp();
+            let pushed =
+                imp.srcpad.push_event(state_event) && imp.srcpad.push_event(gst::event::Eos::new());
+            gst::debug!(CAT, obj = obj, "EOS sent downstream: {pushed}");
             if let Some(dev) = device {
-                let _ = dev.set_locked_state(true);
-                let _ = dev.set_state(gst::State::Null);
+                // Serialized with the chain's other changes (teardown may
+                // have removed it meanwhile: then this does nothing new).
+                let _chain = imp.chain_lock.lock().unwrap();
+                dev.set_locked_state(true);
+                if dev.set_state(gst::State::Null).is_err() {
+                    gst::warning!(CAT, obj = obj, "the device did not stop cleanly");
+                }
+                gst::debug!(CAT, obj = obj, "device released");
             }
-        };
-        let _ = std::thread::Builder::new()
-            .name("mediastreamsrc-release".into())
-            .spawn(release);
+        });
     }
 
     /// applyConstraints: reselect on the track's own device.
@@ -1362,14 +1368,11 @@ impl MediaStreamSrc {
         true
     }
 
+    /// The switcher runs on GStreamer's async pool: restarting the device
+    /// waits for its streaming thread, which the caller may be.
     fn spawn_switcher(&self) {
-        let obj = self.obj().clone();
-        let spawned = std::thread::Builder::new()
-            .name("mediastreamsrc-switch".into())
-            .spawn(move || obj.imp().run_switches());
-        if spawned.is_err() {
-            self.state.lock().unwrap().switching = false;
-        }
+        gst::debug!(CAT, imp = self, "switching the device on the async pool");
+        self.obj().call_async(|obj| obj.imp().run_switches());
     }
 
     /// The switcher: applies the newest pending settings until there are
