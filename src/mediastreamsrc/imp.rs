@@ -1,17 +1,25 @@
-//! `mediastreamsrc`: a bin holding the device's element and only the
-//! elements the chosen settings need, behind one always `src` ghost pad.
+// SPDX-License-Identifier: MPL-2.0
+
+//! `mediastreamsrc`'s GObject glue and state machine. Its parts, each in a
+//! file of its own: `capture` (the device element and what reaches the
+//! chosen native mode), `chain` (crop, scale, rate, processing), `blank`
+//! (a disabled track's frames), `mute` (stall detection on the pipeline
+//! clock); the track protocol is `crate::track`.
 //!
 //! Lock order: `chain_lock`, then `settings`, then `state`. Only
 //! `chain_lock` is held while changing a child's state (it serializes chain
-//! changes: start, the switcher, teardown; never taken by an application's
-//! call); no lock is held while posting a message or emitting a signal of
-//! ours (the bin's own `element-added` / `-removed` come under
-//! `chain_lock`).
+//! changes: start, the switcher, the release of an ended track, teardown;
+//! never taken by an application's call); no lock is held while posting a
+//! message or emitting a signal of ours (the bin's own `element-added` /
+//! `-removed` come under `chain_lock`).
 //!
-//! Threads: `mute`, `unmute`, `ended` and `notify::settings` can be emitted
-//! from the device's streaming thread or the device layer's thread; a
-//! handler may call `apply-constraints` or `stop` (neither waits for the
-//! streaming thread), but must not change the element's state from there.
+//! Threads: `mute` and `unmute` are emitted from the pipeline clock's
+//! thread (mute) or the device's streaming thread (unmute), `ended` and
+//! `notify::settings` from the streaming thread or the device layer's
+//! thread; the release of an ended track and the applyConstraints switch
+//! run on GStreamer's async pool (`call_async`). A handler may call
+//! `apply-constraints` or `stop` (neither waits for the streaming thread),
+//! but must not change the element's state from there.
 
 use super::blank::Blank;
 use super::chain::make;
