@@ -14,7 +14,7 @@
 //! one relaxed atomic load.
 
 use gst::subclass::prelude::*;
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// An element whose entry points are guarded against panics.
@@ -64,7 +64,7 @@ static SITE: Mutex<Option<String>> = Mutex::new(None);
 /// `"mediastreamsrc:set-property"`) panics, once. Not for applications.
 #[doc(hidden)]
 pub fn inject_panic(site: &str) {
-    *SITE.lock().unwrap_or_else(|e| e.into_inner()) = Some(site.to_owned());
+    *SITE.lock() = Some(site.to_owned());
     ARMED.store(true, Ordering::SeqCst);
 }
 
@@ -78,7 +78,7 @@ pub(crate) fn point(site: &str) {
 
 #[cold]
 fn fire(site: &str) {
-    let mut armed = SITE.lock().unwrap_or_else(|e| e.into_inner());
+    let mut armed = SITE.lock();
     if armed.as_deref() == Some(site) {
         *armed = None;
         ARMED.store(false, Ordering::SeqCst);

@@ -1,6 +1,6 @@
 //! No panic crosses into C: a panic injected at each kind of entry point
 //! (property setter and getter, action signal, pad probe, the mute
-//! mute check on the clock thread) becomes a `Panicked` element error on the bus, the
+//! check on the clock thread, a locked section) becomes a `Panicked` element error on the bus, the
 //! element stops passing data, and the pipeline still goes to NULL.
 //!
 //! One test: an injected panic is process-wide.
@@ -110,6 +110,24 @@ fn a_panic_becomes_an_element_error() {
     t.play().unwrap();
     inject_panic("mediastreamsrc:mute");
     expect_panic_error(&t.pipeline, &t.src, "mediastreamsrc:mute");
+    stops(&t);
+
+    // A panic while the track's state lock is held: the lock survives
+    // it (parking_lot does not poison), so after NULL the same element
+    // plays again instead of panicking at every later lock.
+    let t = track::track("video", "{}", "");
+    t.play().unwrap();
+    t.pull().unwrap();
+    inject_panic("mediastreamsrc:buffer-locked");
+    expect_panic_error(&t.pipeline, &t.src, "mediastreamsrc:buffer-locked");
+    stops(&t);
+    assert!(t.src.property::<Option<String>>("device-id").is_none());
+    t.play().unwrap();
+    assert!(t.pull().is_some(), "no frames after a restart");
+    assert_eq!(
+        t.src.property::<Option<String>>("device-id").as_deref(),
+        Some("fake-camera-front")
+    );
     stops(&t);
 
     // A track sink's probe.

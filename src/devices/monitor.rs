@@ -17,8 +17,9 @@ use crate::constraints::{
 use crate::devices::fake::FakeSource;
 use crate::devices::file::DEFAULT_LATENCY;
 use gst::prelude::*;
+use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
-use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -88,7 +89,6 @@ impl Drop for Subscription {
         MediaDevices::get()
             .subscribers
             .lock()
-            .unwrap()
             .retain(|(id, _)| *id != self.id);
     }
 }
@@ -112,7 +112,7 @@ impl MediaDevices {
     /// kind the default first, then a stable order (a fake file's order, or
     /// label and deviceId). Starts the monitor on first use.
     pub fn devices(&self) -> Result<Vec<MediaDevice>, String> {
-        let inner = self.inner()?.lock().unwrap();
+        let inner = self.inner()?.lock();
         let mut devices = inner.devices.clone();
         drop(inner);
         sort(&mut devices);
@@ -198,13 +198,13 @@ impl MediaDevices {
         &self,
         f: impl Fn(&DeviceChange) + Send + Sync + 'static,
     ) -> (Result<Vec<MediaDevice>, String>, Subscription) {
-        let mut next = self.next_id.lock().unwrap();
+        let mut next = self.next_id.lock();
         *next += 1;
         let id = *next;
         drop(next);
         let devices = self.inner().map(|inner| {
-            let inner = inner.lock().unwrap();
-            self.subscribers.lock().unwrap().push((id, Arc::new(f)));
+            let inner = inner.lock();
+            self.subscribers.lock().push((id, Arc::new(f)));
             let mut devices = inner.devices.clone();
             drop(inner);
             sort(&mut devices);
@@ -218,7 +218,6 @@ impl MediaDevices {
     fn subscribers(&self) -> Vec<Callback> {
         self.subscribers
             .lock()
-            .unwrap()
             .iter()
             .map(|(_, f)| f.clone())
             .collect()
@@ -282,7 +281,7 @@ fn watch(bus: gst::Bus) {
                     continue;
                 };
                 let Ok(inner) = this.inner() else { return };
-                let mut inner = inner.lock().unwrap();
+                let mut inner = inner.lock();
                 if inner.devices.iter().any(|x| x.device == d.device) {
                     continue;
                 }
@@ -292,7 +291,7 @@ fn watch(bus: gst::Bus) {
             gst::MessageView::DeviceRemoved(m) => {
                 let device = m.device();
                 let Ok(inner) = this.inner() else { return };
-                let mut inner = inner.lock().unwrap();
+                let mut inner = inner.lock();
                 let Some(pos) = inner.devices.iter().position(|x| x.device == device) else {
                     continue;
                 };
@@ -308,7 +307,7 @@ fn watch(bus: gst::Bus) {
                     continue;
                 };
                 let Ok(inner) = this.inner() else { return };
-                let mut inner = inner.lock().unwrap();
+                let mut inner = inner.lock();
                 if let Some(slot) = inner.devices.iter_mut().find(|x| x.device == old) {
                     *slot = d;
                 }

@@ -7,7 +7,8 @@ use crate::devices::file::{DeviceFileError, DeviceSpec};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use std::sync::{LazyLock, Mutex, OnceLock};
+use parking_lot::Mutex;
+use std::sync::{LazyLock, OnceLock};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -87,7 +88,7 @@ impl DeviceProviderImpl for FakeDeviceProvider {
             FakeSource::Builtin => None,
         };
         {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             state.devices = devices.clone();
             state.watcher = watcher;
         }
@@ -99,7 +100,7 @@ impl DeviceProviderImpl for FakeDeviceProvider {
 
     fn stop(&self) {
         let (devices, watcher) = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             (std::mem::take(&mut state.devices), state.watcher.take())
         };
         drop(watcher);
@@ -124,7 +125,7 @@ impl FakeDeviceProvider {
         // caps (a camera switching modes) is a device-changed, not an unplug.
         let same = |a: &DeviceSpec, b: &DeviceSpec| a.kind == b.kind && a.device_id == b.device_id;
         let (removed, added, changed) = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             let removed: Vec<_> = state
                 .devices
                 .iter()

@@ -15,7 +15,8 @@ use crate::track;
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use std::sync::{LazyLock, Mutex};
+use parking_lot::Mutex;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -174,7 +175,6 @@ impl ObjectImpl for MediaStream {
                             |imp| {
                                 imp.state
                                     .lock()
-                                    .unwrap()
                                     .tracks
                                     .iter()
                                     .find(|t| t.id == id)
@@ -209,13 +209,12 @@ impl ObjectImpl for MediaStream {
             |_| {
                 crate::fault::point("mediastream:property");
                 match pspec.name() {
-                    "constraints" => self.constraints.lock().unwrap().to_value(),
+                    "constraints" => self.constraints.lock().to_value(),
                     "id" => self.id.to_value(),
-                    "active" => self.state.lock().unwrap().active.to_value(),
+                    "active" => self.state.lock().active.to_value(),
                     "track-ids" => self
                         .state
                         .lock()
-                        .unwrap()
                         .tracks
                         .iter()
                         .filter(|t| !t.id.is_empty())
@@ -307,7 +306,7 @@ impl ElementImpl for MediaStream {
             return;
         }
         let detached = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             let i = state
                 .detached
                 .iter()
@@ -364,7 +363,7 @@ impl MediaStream {
             .ok()?;
         obj.add(&pass).ok()?;
         let n = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             state.added_pads += 1;
             state.added_pads - 1
         };
@@ -411,7 +410,6 @@ impl MediaStream {
                             let pending = imp
                                 .state
                                 .lock()
-                                .unwrap()
                                 .tracks
                                 .iter_mut()
                                 .find(|t| t.element == pass)
@@ -429,7 +427,7 @@ impl MediaStream {
                 }
                 gst::PadProbeReturn::Ok
             });
-        self.state.lock().unwrap().tracks.push(Track {
+        self.state.lock().tracks.push(Track {
             id: String::new(),
             element: pass.clone(),
             pad: None,
@@ -453,7 +451,6 @@ impl MediaStream {
         let group = *self
             .state
             .lock()
-            .unwrap()
             .group_id
             .get_or_insert_with(gst::GroupId::next);
         if s.group_id() == Some(group) {
@@ -479,7 +476,7 @@ impl MediaStream {
             gst::EventView::StreamStart(s) => {
                 let upstream = s.stream();
                 let id = s.stream_id().to_owned();
-                let mut state = self.state.lock().unwrap();
+                let mut state = self.state.lock();
                 if let Some(t) = state.tracks.iter_mut().find(|t| &t.element == pass) {
                     t.id = id;
                     t.stream = upstream;
@@ -490,7 +487,7 @@ impl MediaStream {
                     .unwrap_or(TrackKind::Video)
                     .as_str();
                 let pad = {
-                    let mut state = self.state.lock().unwrap();
+                    let mut state = self.state.lock();
                     let used = state
                         .tracks
                         .iter()
@@ -540,7 +537,6 @@ impl MediaStream {
                 if let Some(t) = self
                     .state
                     .lock()
-                    .unwrap()
                     .tracks
                     .iter_mut()
                     .find(|t| &t.element == pass)
@@ -570,7 +566,7 @@ impl MediaStream {
     /// track's request pad (else the pad stays, see `State::detached`).
     fn remove_track(&self, which: impl Fn(&Track) -> bool, release: bool) -> bool {
         let track = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             let Some(i) = state.tracks.iter().position(which) else {
                 return false;
             };
@@ -639,7 +635,7 @@ impl MediaStream {
         // Built and handed to the tracks in one step under the lock, so two
         // tracks added at once never leave the older collection last.
         let collection = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             let streams: Vec<gst::Stream> = state
                 .tracks
                 .iter()
@@ -676,7 +672,7 @@ impl URIHandlerImpl for MediaStream {
     }
 
     fn uri(&self) -> Option<String> {
-        self.uri.lock().unwrap().clone()
+        self.uri.lock().clone()
     }
 
     /// `mediastream://?video=true&audio=true`, `mediastream://?video={"width":1280}`
@@ -684,8 +680,8 @@ impl URIHandlerImpl for MediaStream {
     fn set_uri(&self, uri: &str) -> Result<(), glib::Error> {
         let constraints = constraints_from_uri(uri)
             .map_err(|msg| glib::Error::new(gst::URIError::BadUri, &format!("{uri}: {msg}")))?;
-        *self.uri.lock().unwrap() = Some(uri.to_owned());
-        *self.constraints.lock().unwrap() = Some(constraints);
+        *self.uri.lock() = Some(uri.to_owned());
+        *self.constraints.lock() = Some(constraints);
         self.obj().notify("constraints");
         Ok(())
     }
@@ -768,7 +764,7 @@ impl MediaStream {
             );
             return;
         }
-        *self.constraints.lock().unwrap() = json;
+        *self.constraints.lock() = json;
         if state == gst::State::Ready {
             gst::debug!(
                 CAT,
@@ -778,7 +774,7 @@ impl MediaStream {
             self.remove_tracks();
             if self.get_user_media().is_ok() {
                 let tracks: Vec<gst::Element> = {
-                    let state = self.state.lock().unwrap();
+                    let state = self.state.lock();
                     state.tracks.iter().map(|t| t.element.clone()).collect()
                 };
                 for t in tracks {
@@ -791,7 +787,7 @@ impl MediaStream {
     /// Selection for every requested kind before any device opens, then one
     /// track per kind.
     fn get_user_media(&self) -> Result<(), gst::StateChangeError> {
-        let json = self.constraints.lock().unwrap().clone();
+        let json = self.constraints.lock().clone();
         let Some(json) = json else {
             // A stream without constraints starts empty (tracks come by addTrack).
             return Ok(());
@@ -809,7 +805,6 @@ impl MediaStream {
         let group_id = *self
             .state
             .lock()
-            .unwrap()
             .group_id
             .get_or_insert_with(gst::GroupId::next);
         let mut planned = Vec::new();
@@ -903,7 +898,7 @@ impl MediaStream {
         }
         gst::info!(CAT, imp = self, "getUserMedia: {} tracks", tracks.len());
         {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             state.active = !tracks.is_empty() || state.tracks.iter().any(Track::is_live);
             // Tracks added on sink pads stay.
             state.tracks.retain(|t| t.sinkpad.is_some());
@@ -919,7 +914,7 @@ impl MediaStream {
     /// Adds the tracks' pads and posts the stream collection.
     fn expose(&self) -> Result<(), glib::BoolError> {
         let (pads, collection) = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             if std::mem::replace(&mut state.exposed, true) {
                 return Ok(());
             }
@@ -953,7 +948,7 @@ impl MediaStream {
 
     fn update_active(&self) {
         let changed = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             let active = state.tracks.iter().any(Track::is_live);
             std::mem::replace(&mut state.active, active) != active
         };
@@ -965,7 +960,7 @@ impl MediaStream {
     /// Removes the getUserMedia tracks (added tracks stay with their pads).
     fn remove_tracks(&self) {
         let tracks = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             let (added, own): (Vec<Track>, Vec<Track>) = std::mem::take(&mut state.tracks)
                 .into_iter()
                 .partition(|t| t.sinkpad.is_some());
@@ -980,8 +975,8 @@ impl MediaStream {
             }
             let _ = obj.remove(&t.element);
         }
-        self.state.lock().unwrap().exposed = false;
-        let was = std::mem::replace(&mut self.state.lock().unwrap().active, false);
+        self.state.lock().exposed = false;
+        let was = std::mem::replace(&mut self.state.lock().active, false);
         if was {
             obj.notify("active");
         }

@@ -7,8 +7,9 @@ use crate::fault::Guarded;
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
+use parking_lot::Mutex;
 use std::path::PathBuf;
-use std::sync::{LazyLock, Mutex};
+use std::sync::LazyLock;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -151,7 +152,7 @@ impl ObjectImpl for MediaStreamFakeSrc {
             || (),
             |_| {
                 crate::fault::point("mediastreamfakesrc:set-property");
-                let mut s = self.settings.lock().unwrap();
+                let mut s = self.settings.lock();
                 match pspec.name() {
                     "caps" => {
                         s.caps = value.get::<Option<gst::Caps>>().unwrap();
@@ -182,7 +183,7 @@ impl ObjectImpl for MediaStreamFakeSrc {
             || pspec.default_value().clone(),
             |_| {
                 crate::fault::point("mediastreamfakesrc:property");
-                let s = self.settings.lock().unwrap();
+                let s = self.settings.lock();
                 match pspec.name() {
                     "caps" => s.caps.to_value(),
                     "pattern" => s.pattern.to_value(),
@@ -261,7 +262,7 @@ impl ElementImpl for MediaStreamFakeSrc {
             self.reset_failed();
         }
         if transition == gst::StateChange::NullToReady {
-            let broken = self.settings.lock().unwrap().broken;
+            let broken = self.settings.lock().broken;
             self.build().map_err(|e| {
                 if !broken {
                     gst::element_imp_error!(self, gst::CoreError::Negotiation, ("{}", e));
@@ -289,7 +290,7 @@ impl MediaStreamFakeSrc {
     /// The settings, completed from the fake device named by `device-id`
     /// when no caps were given (`gst-launch-1.0 mediastreamfakesrc device-id=..`).
     fn resolved_settings(&self) -> Result<(Settings, gst::Caps), String> {
-        let mut settings = self.settings.lock().unwrap().clone();
+        let mut settings = self.settings.lock().clone();
         if let Some(caps) = settings.caps.clone() {
             return Ok((settings, caps));
         }
@@ -399,7 +400,7 @@ impl MediaStreamFakeSrc {
             return Err(e);
         }
 
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state.lock();
         state.source = Some(source);
         state.filter = (!jpeg).then_some(filter);
         state.caps = Some(caps);
@@ -482,7 +483,7 @@ impl MediaStreamFakeSrc {
     /// queries itself, so the test source switches whatever downstream
     /// holds (as hardware does; the track then follows).
     fn answer_forced(&self, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
-        let Some(forced) = self.state.lock().unwrap().forced.clone() else {
+        let Some(forced) = self.state.lock().forced.clone() else {
             return gst::PadProbeReturn::Ok;
         };
         let Some(gst::PadProbeData::Query(q)) = info.data.as_mut() else {
@@ -510,7 +511,7 @@ impl MediaStreamFakeSrc {
     /// The device's caps changed in its file: it switches to them on its own.
     fn caps_changed(&self, caps: gst::Caps) {
         let (filter, raw) = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             if state.caps.as_ref() == Some(&caps) {
                 return;
             }
@@ -531,7 +532,7 @@ impl MediaStreamFakeSrc {
     }
 
     fn teardown(&self) {
-        let watcher = self.state.lock().unwrap().watcher.take();
+        let watcher = self.state.lock().watcher.take();
         drop(watcher);
         let _ = self.srcpad.set_target(None::<&gst::Pad>);
         let obj = self.obj();
@@ -539,7 +540,7 @@ impl MediaStreamFakeSrc {
             let _ = child.set_state(gst::State::Null);
             let _ = obj.remove(&child);
         }
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state.lock();
         state.source = None;
         state.filter = None;
     }
@@ -547,7 +548,7 @@ impl MediaStreamFakeSrc {
     /// The device left its file: fail the way an unplugged camera does.
     fn unplugged(&self) {
         let (id, file) = {
-            let s = self.settings.lock().unwrap();
+            let s = self.settings.lock();
             (s.device_id.clone(), s.file.clone())
         };
         gst::info!(CAT, imp = self, "device {id} was removed from {file}");
@@ -557,7 +558,7 @@ impl MediaStreamFakeSrc {
             ("Device '{}' was removed", id),
             ["{}: the device is no longer in the file", file]
         );
-        let source = self.state.lock().unwrap().source.clone();
+        let source = self.state.lock().source.clone();
         if let Some(source) = source {
             source.send_event(gst::event::Eos::new());
         }

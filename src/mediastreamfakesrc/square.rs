@@ -16,7 +16,7 @@
 use gst::prelude::*;
 use gst_video::prelude::*;
 use gst_video::{VideoColorRange, VideoFrameRef, VideoInfo};
-use std::sync::Mutex;
+use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The pattern name.
@@ -50,7 +50,7 @@ impl Painter {
     /// cannot draw, once (the frames then stay black).
     pub fn paint(&self, pad: &gst::Pad, probe: &mut gst::PadProbeInfo) -> Option<String> {
         let caps = pad.current_caps()?;
-        let mut cache = self.info.lock().unwrap();
+        let mut cache = self.info.lock();
         if cache.as_ref().is_none_or(|(c, _)| *c != caps) {
             let video = VideoInfo::from_caps(&caps).ok();
             *cache = Some((caps, video));

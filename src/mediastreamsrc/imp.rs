@@ -37,8 +37,9 @@ use crate::track::{self, TrackState, audio_processing, track_message};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
+use parking_lot::Mutex;
+use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
-use std::sync::{LazyLock, Mutex};
 
 pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -317,27 +318,25 @@ impl ObjectImpl for MediaStreamSrc {
                             .get::<Option<String>>()
                             .unwrap()
                             .unwrap_or_else(|| "{}".into());
-                        let live = self.state.lock().unwrap().device.is_some();
+                        let live = self.state.lock().device.is_some();
                         if live {
                             // applyConstraints: failures are reported by signal and message.
                             let _ = self.apply_constraints(&json);
                         } else {
-                            self.settings.lock().unwrap().constraints = json;
+                            self.settings.lock().constraints = json;
                         }
                     }
                     "enabled" => {
                         let enabled = value.get().unwrap();
                         let changed = {
-                            let mut s = self.settings.lock().unwrap();
+                            let mut s = self.settings.lock();
                             std::mem::replace(&mut s.enabled, enabled) != enabled
                         };
                         if changed {
-                            self.state.lock().unwrap().state_dirty = true;
+                            self.state.lock().state_dirty = true;
                         }
                     }
-                    "mute-timeout" => {
-                        self.settings.lock().unwrap().mute_timeout_ms = value.get().unwrap()
-                    }
+                    "mute-timeout" => self.settings.lock().mute_timeout_ms = value.get().unwrap(),
                     _ => unimplemented!(),
                 }
             },
@@ -350,25 +349,23 @@ impl ObjectImpl for MediaStreamSrc {
             |_| {
                 crate::fault::point("mediastreamsrc:property");
                 match pspec.name() {
-                    "kind" => self.settings.lock().unwrap().kind.to_value(),
-                    "constraints" => self.settings.lock().unwrap().constraints.to_value(),
+                    "kind" => self.settings.lock().kind.to_value(),
+                    "constraints" => self.settings.lock().constraints.to_value(),
                     "track-id" => self.track_id.to_value(),
                     "device-id" => self
                         .state
                         .lock()
-                        .unwrap()
                         .device
                         .as_ref()
                         .map(|d| d.info.device_id.clone())
                         .to_value(),
                     "label" => self.device_label().to_value(),
-                    "enabled" => self.settings.lock().unwrap().enabled.to_value(),
-                    "muted" => self.state.lock().unwrap().muted.to_value(),
-                    "ready-state" => self.state.lock().unwrap().ready_state.to_value(),
+                    "enabled" => self.settings.lock().enabled.to_value(),
+                    "muted" => self.state.lock().muted.to_value(),
+                    "ready-state" => self.state.lock().ready_state.to_value(),
                     "settings" => self
                         .state
                         .lock()
-                        .unwrap()
                         .settings
                         .as_ref()
                         .map(settings_structure)
@@ -376,7 +373,6 @@ impl ObjectImpl for MediaStreamSrc {
                     "capabilities" => self
                         .state
                         .lock()
-                        .unwrap()
                         .device
                         .as_ref()
                         .map(|d| capabilities_structure(&capabilities(&d.info, audio_processing())))
@@ -386,7 +382,7 @@ impl ObjectImpl for MediaStreamSrc {
                         &supported_constraints(),
                     )
                     .to_value(),
-                    "mute-timeout" => self.settings.lock().unwrap().mute_timeout_ms.to_value(),
+                    "mute-timeout" => self.settings.lock().mute_timeout_ms.to_value(),
                     _ => unimplemented!(),
                 }
             },
@@ -438,7 +434,7 @@ impl ElementImpl for MediaStreamSrc {
 
     fn send_event(&self, event: gst::Event) -> bool {
         if event.type_() == gst::EventType::Eos {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             state.app_eos = true;
             if state.finished {
                 // The track already sent its EOS when it ended; its device
@@ -465,7 +461,7 @@ impl ElementImpl for MediaStreamSrc {
             }
             gst::StateChange::PlayingToPaused => {
                 // A paused device delivers nothing: that is not a stall.
-                let mut state = self.state.lock().unwrap();
+                let mut state = self.state.lock();
                 state.playing = false;
                 state.mute = None;
             }
@@ -502,7 +498,7 @@ impl BinImpl for MediaStreamSrc {
         // pipeline's error (docs/overview.md, ended: muxers must finish their files).
         if let gst::MessageView::Error(_) = msg.view() {
             let (finished, device) = {
-                let state = self.state.lock().unwrap();
+                let state = self.state.lock();
                 (state.finished, state.chain.first().cloned())
             };
             let from_device = device.is_some_and(|dev| {
@@ -523,7 +519,7 @@ impl BinImpl for MediaStreamSrc {
             // A resource error is the device failing or gone; a stream
             // error (negotiation, flow) is the pipeline's and goes up.
             let from_chain = msg.src().is_some_and(|src| {
-                self.state.lock().unwrap().chain.first().is_some_and(|dev| {
+                self.state.lock().chain.first().is_some_and(|dev| {
                     src == dev.upcast_ref::<gst::Object>() || src.has_as_ancestor(dev)
                 })
             });
@@ -535,7 +531,7 @@ impl BinImpl for MediaStreamSrc {
                     e.error(),
                     e.debug()
                 );
-                if self.state.lock().unwrap().delivered {
+                if self.state.lock().delivered {
                     self.end(&format!("the device failed: {}", e.error()));
                 } else {
                     let label = self.device_label().unwrap_or_default();
@@ -553,7 +549,7 @@ impl BinImpl for MediaStreamSrc {
 
 impl MediaStreamSrc {
     fn kind(&self) -> Kind {
-        match self.settings.lock().unwrap().kind {
+        match self.settings.lock().kind {
             TrackKind::Audio => Kind::Audio,
             TrackKind::Video => Kind::Video,
         }
@@ -567,10 +563,10 @@ impl MediaStreamSrc {
     /// what the track is, and a new value is refused.
     fn set_kind(&self, kind: TrackKind) {
         let selected = {
-            let state = self.state.lock().unwrap();
+            let state = self.state.lock();
             state.device.is_some() || state.preselected.is_some()
         };
-        let mut settings = self.settings.lock().unwrap();
+        let mut settings = self.settings.lock();
         if selected && settings.kind != kind {
             let current = settings.kind;
             drop(settings);
@@ -594,7 +590,6 @@ impl MediaStreamSrc {
     fn device_label(&self) -> Option<String> {
         self.state
             .lock()
-            .unwrap()
             .device
             .as_ref()
             .map(|d| d.info.label.clone())
@@ -603,14 +598,14 @@ impl MediaStreamSrc {
     /// `mediastream` selects for all tracks before any device opens, then
     /// hands each track its part.
     pub(crate) fn preselect(&self, p: Preselection) {
-        self.settings.lock().unwrap().constraints = p.constraints_json.clone();
-        self.state.lock().unwrap().preselected = Some(p);
+        self.settings.lock().constraints = p.constraints_json.clone();
+        self.state.lock().preselected = Some(p);
     }
 
     /// A new collection of the track's `mediastream`: sent before the next
     /// buffer, on the streaming thread.
     pub(crate) fn update_collection(&self, collection: gst::StreamCollection) {
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state.lock();
         state.collection = Some(collection);
         state.collection_sent = false;
     }
@@ -619,7 +614,7 @@ impl MediaStreamSrc {
     /// preselection).
     fn start(&self) -> Result<(), gst::StateChangeError> {
         let preselected = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             // Decided for the previous run's device.
             state.pending_switch = None;
             state.preselected.take()
@@ -627,7 +622,7 @@ impl MediaStreamSrc {
         if let Some(p) = preselected {
             let constraints = TrackConstraints::parse(&p.constraints_json).unwrap_or_default();
             {
-                let mut state = self.state.lock().unwrap();
+                let mut state = self.state.lock();
                 state.constraints = constraints;
                 state.ready_state = ReadyState::Live;
                 state.finished = false;
@@ -640,7 +635,7 @@ impl MediaStreamSrc {
             }
             return self.open(&p.device, &p.settings, p.mode_index);
         }
-        let json = self.settings.lock().unwrap().constraints.clone();
+        let json = self.settings.lock().constraints.clone();
         let kind = self.kind();
         let result = TrackConstraints::parse(&json).and_then(|c| {
             let opts = SelectOptions {
@@ -662,7 +657,7 @@ impl MediaStreamSrc {
             device.info.label
         );
         {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             state.constraints = constraints;
             state.ready_state = ReadyState::Live;
             state.finished = false;
@@ -680,7 +675,7 @@ impl MediaStreamSrc {
         mode: usize,
     ) -> Result<(), gst::StateChangeError> {
         // A switcher of an earlier run may still be on its way out.
-        let chain = self.chain_lock.lock().unwrap();
+        let chain = self.chain_lock.lock();
         self.build(device, settings, mode).map_err(|e| {
             self.post_error(&e);
             gst::StateChangeError
@@ -696,7 +691,7 @@ impl MediaStreamSrc {
                     .guard(|| (), |imp| imp.end("the device was removed"));
             }
         });
-        self.state.lock().unwrap().subscription = Some(subscription);
+        self.state.lock().subscription = Some(subscription);
         self.obj().notify("device-id");
         self.obj().notify("label");
         self.obj().notify("settings");
@@ -742,7 +737,7 @@ impl MediaStreamSrc {
             capture::follow_device_caps(self, device, filter);
         }
         self.install_probe(&last);
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state.lock();
         state.device = Some(device.clone());
         state.settings = Some(settings.clone());
         state.chain = chain;
@@ -831,7 +826,7 @@ impl MediaStreamSrc {
     /// Removes the chain (device released).
     fn unbuild(&self) {
         let (chain, extras) = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             (
                 std::mem::take(&mut state.chain),
                 std::mem::take(&mut state.extras),
@@ -855,15 +850,15 @@ impl MediaStreamSrc {
     }
 
     fn teardown(&self) {
-        let _chain = self.chain_lock.lock().unwrap();
+        let _chain = self.chain_lock.lock();
         let sub = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             state.mute = None;
             state.subscription.take()
         };
         drop(sub);
         self.unbuild();
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state.lock();
         state.device = None;
         state.settings = None;
         state.stream = None;
@@ -899,8 +894,8 @@ impl MediaStreamSrc {
 
     /// What the sticky state event says now.
     fn track_state(&self) -> TrackState {
-        let enabled = self.settings.lock().unwrap().enabled;
-        let state = self.state.lock().unwrap();
+        let enabled = self.settings.lock().enabled;
+        let state = self.state.lock();
         let device = state.device.as_ref().map(|d| &d.info);
         TrackState {
             track_id: self.track_id.clone(),
@@ -929,7 +924,7 @@ impl MediaStreamSrc {
         match ev.view() {
             gst::EventView::StreamStart(s) => {
                 // The track's identity: stream-id = track id, one GstStream.
-                let mut state = self.state.lock().unwrap();
+                let mut state = self.state.lock();
                 let group = *state
                     .group_id
                     .get_or_insert_with(|| s.group_id().unwrap_or_else(gst::GroupId::next));
@@ -947,10 +942,10 @@ impl MediaStreamSrc {
                 if needs_stream {
                     // Built without our lock: GstStream notifies on set_tags.
                     let stream = track::new_stream(&self.track_id, Some(kind), None, Some(&label));
-                    let mut state = self.state.lock().unwrap();
+                    let mut state = self.state.lock();
                     state.stream.get_or_insert(stream);
                 }
-                let state = self.state.lock().unwrap();
+                let state = self.state.lock();
                 let stream = state.stream.clone().unwrap();
                 drop(state);
                 *ev = gst::event::StreamStart::builder(&self.track_id)
@@ -962,11 +957,11 @@ impl MediaStreamSrc {
             gst::EventView::Caps(c) => {
                 let caps = c.caps_owned();
                 // GstStream notifies on set_caps: never under our lock.
-                let stream = self.state.lock().unwrap().stream.clone();
+                let stream = self.state.lock().stream.clone();
                 if let Some(stream) = stream {
                     stream.set_caps(Some(&caps));
                 }
-                let mut state = self.state.lock().unwrap();
+                let mut state = self.state.lock();
                 // The settings describe what flows (e.g. the negotiated rate).
                 match (state.settings.as_mut(), caps.structure(0)) {
                     (Some(Settings::Video(v)), Some(s)) => {
@@ -1011,7 +1006,7 @@ impl MediaStreamSrc {
             }
             gst::EventView::Eos(_) => {
                 let (stopped, app_eos) = {
-                    let state = self.state.lock().unwrap();
+                    let state = self.state.lock();
                     (state.finished, state.app_eos)
                 };
                 // EOS after downstream returned EOS (it asked for the end)
@@ -1031,9 +1026,11 @@ impl MediaStreamSrc {
     }
 
     fn on_buffer(&self, pad: &gst::Pad, buf: &mut gst::Buffer) -> gst::PadProbeReturn {
-        let enabled = self.settings.lock().unwrap().enabled;
+        let enabled = self.settings.lock().enabled;
         let (dirty, unmuted, collection) = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
+            // A panic here unwinds with the state lock held.
+            crate::fault::point("mediastreamsrc:buffer-locked");
             if state.finished {
                 return gst::PadProbeReturn::Drop;
             }
@@ -1072,7 +1069,7 @@ impl MediaStreamSrc {
     /// Replaces the device's media with black or silence of the same caps
     /// and timing.
     fn blank_out(&self, buf: &mut gst::Buffer) {
-        let mut guard = self.state.lock().unwrap();
+        let mut guard = self.state.lock();
         let state = &mut *guard;
         let video = matches!(state.settings, Some(Settings::Video(_)));
         if let Some(caps) = state.caps.as_ref() {
@@ -1097,7 +1094,7 @@ impl MediaStreamSrc {
             return;
         };
         let timeout = self.mute_timeout();
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state.lock();
         let mut mute = MuteClock::new(clock);
         mute.check_at(mute.now() + timeout, &obj);
         state.last_media = None;
@@ -1106,7 +1103,7 @@ impl MediaStreamSrc {
     }
 
     fn mute_timeout(&self) -> gst::ClockTime {
-        gst::ClockTime::from_mseconds(self.settings.lock().unwrap().mute_timeout_ms as u64)
+        gst::ClockTime::from_mseconds(self.settings.lock().mute_timeout_ms as u64)
     }
 
     /// On the clock's thread: mutes a track whose live device delivered
@@ -1116,7 +1113,7 @@ impl MediaStreamSrc {
         let timeout = self.mute_timeout();
         let obj = self.obj();
         let (newly, gap_at) = {
-            let mut guard = self.state.lock().unwrap();
+            let mut guard = self.state.lock();
             let state = &mut *guard;
             // Not while pausing either: a paused sink would hold the GAP.
             if !state.playing || state.finished || state.ready_state == ReadyState::Ended {
@@ -1149,14 +1146,14 @@ impl MediaStreamSrc {
             gst::log!(CAT, imp = self, "muted: GAP at {pos}");
             let gap = gst::event::Gap::builder(pos).duration(timeout).build();
             let _ = self.srcpad.push_event(gap);
-            self.state.lock().unwrap().last_end = Some(pos + timeout);
+            self.state.lock().last_end = Some(pos + timeout);
         }
     }
 
     /// ready-state -> ended; with `lost`, the `ended` signal and message.
     fn mark_ended(&self, lost: bool) -> bool {
         {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             if state.ready_state == ReadyState::Ended {
                 return false;
             }
@@ -1194,7 +1191,7 @@ impl MediaStreamSrc {
         // application, the device layer's thread, or the device's streaming
         // thread.
         let state_event = self.track_state().to_event();
-        let device: Option<gst::Element> = self.state.lock().unwrap().chain.first().cloned();
+        let device: Option<gst::Element> = self.state.lock().chain.first().cloned();
         gst::debug!(CAT, imp = self, "ending: EOS, then the device released");
         self.obj().call_async(move |obj| {
             let imp = obj.imp();
@@ -1204,7 +1201,7 @@ impl MediaStreamSrc {
             if let Some(dev) = device {
                 // Serialized with the chain's other changes (teardown may
                 // have removed it meanwhile: then this does nothing new).
-                let _chain = imp.chain_lock.lock().unwrap();
+                let _chain = imp.chain_lock.lock();
                 dev.set_locked_state(true);
                 if dev.set_state(gst::State::Null).is_err() {
                     gst::warning!(CAT, obj = obj, "the device did not stop cleanly");
@@ -1247,7 +1244,7 @@ impl MediaStreamSrc {
     fn try_apply(&self, json: &str) -> Result<(), ConstraintError> {
         let constraints = TrackConstraints::parse(json)?;
         let (device, ended) = {
-            let state = self.state.lock().unwrap();
+            let state = self.state.lock();
             (state.device.clone(), state.ready_state == ReadyState::Ended)
         };
         if ended {
@@ -1271,7 +1268,7 @@ impl MediaStreamSrc {
         // thread can hold; and a camera cannot be opened twice to start the
         // new one first.
         let (changed, spawn) = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             // Torn down or restarted meanwhile: the selection was for a
             // device (and its mode list) the track no longer has.
             if state.device.as_ref().map(|d| &d.info.device_id) != Some(&device.info.device_id) {
@@ -1290,7 +1287,7 @@ impl MediaStreamSrc {
             state.constraints = constraints;
             (changed, state.claim_switcher())
         };
-        self.settings.lock().unwrap().constraints = json.to_owned();
+        self.settings.lock().constraints = json.to_owned();
         if spawn {
             self.spawn_switcher();
         }
@@ -1317,7 +1314,7 @@ impl MediaStreamSrc {
         self.build(device, settings, mode)?;
         if running {
             let chain: Vec<gst::Element> = {
-                let state = self.state.lock().unwrap();
+                let state = self.state.lock();
                 state
                     .extras
                     .iter()
@@ -1338,7 +1335,7 @@ impl MediaStreamSrc {
     /// switcher, so the state change does not wait for the device.
     fn resume_switches(&self) {
         let spawn = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             state.playing = true;
             state.claim_switcher()
         };
@@ -1351,9 +1348,9 @@ impl MediaStreamSrc {
     /// the track has not ended (and, with `playing_only`, is playing: else
     /// PAUSED -> PLAYING takes them up). Whether it switched.
     fn apply_next_switch(&self, playing_only: bool) -> bool {
-        let chain = self.chain_lock.lock().unwrap();
+        let chain = self.chain_lock.lock();
         let next = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             if playing_only && !state.playing {
                 return false;
             }
@@ -1392,7 +1389,7 @@ impl MediaStreamSrc {
             }
             // Done only if nothing came in meanwhile (checked under the
             // lock `try_apply` sets it under).
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             if state.pending_switch.is_none()
                 || !state.playing
                 || self.failed.load(Ordering::Acquire)

@@ -13,7 +13,8 @@ use crate::track::{self, track_message};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use std::sync::{LazyLock, Mutex};
+use parking_lot::Mutex;
+use std::sync::LazyLock;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -161,7 +162,7 @@ impl ObjectImpl for MediaStreamTrackSink {
             || (),
             |_| {
                 crate::fault::point("mediastreamtracksink:set-property");
-                let mut s = self.settings.lock().unwrap();
+                let mut s = self.settings.lock();
                 match pspec.name() {
                     "sink" => s.sink = value.get().unwrap(),
                     "sink-id" => s.sink_id = value.get().unwrap(),
@@ -178,14 +179,14 @@ impl ObjectImpl for MediaStreamTrackSink {
                 crate::fault::point("mediastreamtracksink:property");
                 match pspec.name() {
                     "sink" => {
-                        let configured = self.settings.lock().unwrap().sink.clone();
+                        let configured = self.settings.lock().sink.clone();
                         configured
-                            .or_else(|| self.state.lock().unwrap().renderer.clone())
+                            .or_else(|| self.state.lock().renderer.clone())
                             .to_value()
                     }
-                    "sink-id" => self.settings.lock().unwrap().sink_id.to_value(),
+                    "sink-id" => self.settings.lock().sink_id.to_value(),
                     name => {
-                        let state = self.state.lock().unwrap();
+                        let state = self.state.lock();
                         let t = &state.track;
                         match name {
                             "track-id" => t.track_id.to_value(),
@@ -287,7 +288,7 @@ impl ElementImpl for MediaStreamTrackSink {
         }
         let ret = self.parent_change_state(transition)?;
         if transition == gst::StateChange::ReadyToNull {
-            let renderer = self.state.lock().unwrap().renderer.take();
+            let renderer = self.state.lock().renderer.take();
             let _ = self.sinkpad.set_target(None::<&gst::Pad>);
             if let Some(r) = renderer {
                 let _ = r.set_state(gst::State::Null);
@@ -326,7 +327,7 @@ impl MediaStreamTrackSink {
     /// `sink-id` output device. `None`: chosen by the track's kind.
     fn configured_renderer(&self) -> Result<Option<gst::Element>, String> {
         let (sink, sink_id) = {
-            let s = self.settings.lock().unwrap();
+            let s = self.settings.lock();
             (s.sink.clone(), s.sink_id.clone())
         };
         match (sink, sink_id) {
@@ -376,7 +377,7 @@ impl MediaStreamTrackSink {
             return Ok(());
         };
         gst::debug!(CAT, imp = self, "upstream sends {}", kind.as_str());
-        let renderer = self.state.lock().unwrap().renderer.clone();
+        let renderer = self.state.lock().renderer.clone();
         match renderer {
             Some(renderer) => self
                 .check_renderer(&renderer, kind, &peer)
@@ -415,7 +416,7 @@ impl MediaStreamTrackSink {
         if sync && renderer.sync_state_with_parent().is_err() {
             return Err(format!("the sink '{}' failed to start", renderer.name()));
         }
-        self.state.lock().unwrap().renderer = Some(renderer);
+        self.state.lock().renderer = Some(renderer);
         Ok(())
     }
 
@@ -425,7 +426,7 @@ impl MediaStreamTrackSink {
         let Some(kind) = TrackKind::of_caps(caps) else {
             return true;
         };
-        let renderer = self.state.lock().unwrap().renderer.clone();
+        let renderer = self.state.lock().renderer.clone();
         let result = match renderer {
             None => auto_sink(kind)
                 .and_then(|sink| self.install(sink, true))
@@ -453,7 +454,7 @@ impl MediaStreamTrackSink {
     ) -> Result<(), String> {
         let name = renderer.name();
         let (sink, sink_id) = {
-            let s = self.settings.lock().unwrap();
+            let s = self.settings.lock();
             (s.sink.clone(), s.sink_id.clone())
         };
         if let Some(id) = sink_id.filter(|id| !id.is_empty())
@@ -492,10 +493,8 @@ impl MediaStreamTrackSink {
             return false;
         }
         match &info.data {
-            Some(gst::PadProbeData::Buffer(_)) => self.state.lock().unwrap().frames += 1,
-            Some(gst::PadProbeData::BufferList(l)) => {
-                self.state.lock().unwrap().frames += l.len() as u64
-            }
+            Some(gst::PadProbeData::Buffer(_)) => self.state.lock().frames += 1,
+            Some(gst::PadProbeData::BufferList(l)) => self.state.lock().frames += l.len() as u64,
             Some(gst::PadProbeData::Event(ev)) => self.on_event(ev),
             _ => {}
         }
@@ -504,7 +503,7 @@ impl MediaStreamTrackSink {
 
     fn on_event(&self, ev: &gst::Event) {
         let (before, after) = {
-            let mut state = self.state.lock().unwrap();
+            let mut state = self.state.lock();
             let before = state.track.clone();
             match ev.view() {
                 gst::EventView::CustomDownstreamSticky(_) => {
