@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Panics never cross into C. Every pad probe, signal handler, property
 //! accessor and thread body of the plugin's elements runs inside
 //! [`Guarded::guard`]: a panic becomes a `Panicked: ...` element error
@@ -9,12 +11,12 @@
 //! entry points post the error again for ever, even while the bin is
 //! disposed (which deadlocked in g_error_free), and is never cleared.
 //!
-//! [`point`] marks those places so a test can prove it: [`inject_panic`]
-//! arms one site, the next pass through it panics. Disarmed, a site costs
-//! one relaxed atomic load.
+//! [`point`] marks those places so a test can prove it: `inject_panic`
+//! arms one site, the next pass through it panics. Only with the
+//! `fault-injection` feature, which the tests turn on: in any other build
+//! a site is nothing at all.
 
 use gst::subclass::prelude::*;
-use parking_lot::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// An element whose entry points are guarded against panics.
@@ -57,11 +59,14 @@ pub(crate) trait Guarded: ElementImpl {
     }
 }
 
+#[cfg(feature = "fault-injection")]
 static ARMED: AtomicBool = AtomicBool::new(false);
-static SITE: Mutex<Option<String>> = Mutex::new(None);
+#[cfg(feature = "fault-injection")]
+static SITE: parking_lot::Mutex<Option<String>> = parking_lot::Mutex::new(None);
 
 /// Test hook: the next pass through the fault point `site` (e.g.
 /// `"mediastreamsrc:set-property"`) panics, once. Not for applications.
+#[cfg(feature = "fault-injection")]
 #[doc(hidden)]
 pub fn inject_panic(site: &str) {
     *SITE.lock() = Some(site.to_owned());
@@ -70,12 +75,14 @@ pub fn inject_panic(site: &str) {
 
 /// A place where a test may inject a panic.
 #[inline]
-pub(crate) fn point(site: &str) {
+pub(crate) fn point(_site: &str) {
+    #[cfg(feature = "fault-injection")]
     if ARMED.load(Ordering::Relaxed) {
-        fire(site);
+        fire(_site);
     }
 }
 
+#[cfg(feature = "fault-injection")]
 #[cold]
 fn fire(site: &str) {
     let mut armed = SITE.lock();
