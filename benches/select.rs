@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! SelectSettings over many devices: 10, 100 and 1000 cameras of 50 native
 //! modes each (fixed sizes and rates, rate ranges, size ranges), with a basic
 //! set and three advanced sets.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Stress: NULL→PLAYING→NULL cycles of one `mediastream` with an audio and a
 //! video track.
 //!

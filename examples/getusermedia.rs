@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! getUserMedia from the command line.
 //!
 //! ```text

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Timing and copies of a track against the device's own element, for
 //! scripts/bench:
 //!

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! getCapabilities and getSupportedConstraints (DESIGN section 4), as JSON
 //! shaped the way a browser returns them.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The GStreamer edge of the constraints engine: native modes from
 //! `gst::Caps`, and settings / capabilities as `gst::Structure`s.
 //! Everything else in [`super`] is plain Rust.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! What the constraints engine knows of a device: its identity and its native
 //! modes (one per caps structure, lists expanded). Built from `gst::Caps` by
 //! [`super::caps`], or directly in tests.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The errors of getUserMedia and applyConstraints (DESIGN section 7).
 
 use serde_json::json;

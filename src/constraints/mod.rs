@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The W3C constraints engine: MediaStreamConstraints parsing, native modes,
 //! SelectSettings with the fitness distance, capabilities and settings
 //! (DESIGN sections 2, 4 and 5).

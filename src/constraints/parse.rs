@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! MediaStreamConstraints / MediaTrackConstraints as JSON (DESIGN section 2).
 //!
 //! Parsing follows WebIDL where it matters to a web developer: a bare value is

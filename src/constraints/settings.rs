@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! MediaTrackSettings: what a selection chose (DESIGN section 4).
 
 use super::device::Fraction;

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Fake devices: which set `GST_MEDIASTREAM_FAKE_DEVICES` selects, and a
 //! poller that notices when a device file changes on disk.
 

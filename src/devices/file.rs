@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The fake-device file format (docs/devices.md, "The device file").
 //!
 //! ```json

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The device layer: what getUserMedia selects from.
 //!
 //! - [`file`]: the fake-device file format (docs/devices.md);

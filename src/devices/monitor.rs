@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! MediaDevices over `GstDeviceMonitor`: one process-wide device list,
 //! started on first use and kept up to date from the monitor's bus, so a
 //! second getUserMedia does not probe again.

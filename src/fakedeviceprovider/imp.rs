@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Lock order: the provider's `state` only; it is never held while calling
 //! `device_add` / `device_remove` (they post on the provider's bus).
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! `mediastreamfakedeviceprovider`: the fake devices (docs/devices.md) as a
 //! `GstDeviceProvider`, so `GstDeviceMonitor` and `gst-device-monitor-1.0`
 //! list them like any camera or microphone. Off unless

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! `mediastream`: getUserMedia for all requested kinds at once (selection
 //! before any device opens), one `mediastreamsrc` per track behind a
 //! sometimes pad `video_%u` / `audio_%u`, one group id and one stream

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! `mediastream`: a bin that is a MediaStream; with `constraints` it is
 //! getUserMedia in one element, one track per requested kind.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Lock order: `settings` before `state`; neither is held while posting
 //! messages or changing children's states.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! `mediastreamfakesrc`: the capture element of a fake device. A live
 //! `videotestsrc` / `audiotestsrc` limited to the device's declared caps
 //! (an `image/jpeg` mode is encoded with `jpegenc`), which fails like an

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The `square` pattern: a white square whose side is half the frame's
 //! height, centred on black, at whatever raw size and format the device
 //! negotiates. Known geometry, for tests that measure where pixels land

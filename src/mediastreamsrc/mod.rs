@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! `mediastreamsrc`: one live MediaStreamTrack from a capture device chosen
 //! by W3C constraints (docs/overview.md, docs/mediastreamsrc.md).
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! `mediastreamtracksink`: a bin around the element that renders (by
 //! default `autovideosink` or `autoaudiosink`, chosen by the kind upstream
 //! sends: from its caps query once it is started, else from the first

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! `mediastreamtracksink`: the consumer of one track, as a `<video>` or
 //! `<audio>` element is in a browser: renders it and exposes its state.
 
