@@ -252,6 +252,29 @@ pub fn capabilities_structure(capabilities: &Value) -> gst::Structure {
 
 use gst::prelude::ToSendValue;
 
+impl super::Kind {
+    /// The kind every structure of `caps` is of; `None` for ANY, empty or
+    /// mixed caps.
+    pub fn of_caps(caps: &gst::CapsRef) -> Option<super::Kind> {
+        let kind_of = |s: &gst::StructureRef| {
+            let name = s.name();
+            if name.starts_with("audio/") {
+                Some(super::Kind::Audio)
+            } else if name.starts_with("video/") || name.starts_with("image/") {
+                Some(super::Kind::Video)
+            } else {
+                None
+            }
+        };
+        if caps.is_any() {
+            return None;
+        }
+        let mut kinds = caps.iter().map(kind_of);
+        let first = kinds.next()??;
+        kinds.all(|k| k == Some(first)).then_some(first)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

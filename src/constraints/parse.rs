@@ -9,14 +9,21 @@
 //! selection only looks at the keys of its own kind.
 
 use super::error::ConstraintError;
+use gst::glib;
 use serde_json::{Map, Value};
 use std::fmt;
 
-/// The kind of a track.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The kind of a track (MediaStreamTrack.kind); also the GObject enum of
+/// `mediastreamsrc`'s `kind` property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstMediaStreamTrackKind")]
 pub enum Kind {
-    Audio,
-    Video,
+    #[enum_value(name = "Audio: a microphone track", nick = "audio")]
+    Audio = 0,
+    #[default]
+    #[enum_value(name = "Video: a camera track", nick = "video")]
+    Video = 1,
 }
 
 impl Kind {

@@ -834,7 +834,7 @@ impl MediaStream {
             .iter()
             .map(|(kind, ..)| {
                 let src = glib::Object::new::<MediaStreamSrc>();
-                src.set_property_from_str("kind", kind.as_str());
+                src.set_property("kind", *kind);
                 src
             })
             .collect();
@@ -843,7 +843,7 @@ impl MediaStream {
             .zip(&srcs)
             .map(|((kind, _, device, _), src)| {
                 let id = src.property::<String>("track-id");
-                track::new_stream(&id, Some((*kind).into()), None, Some(&device.info.label))
+                track::new_stream(&id, Some(*kind), None, Some(&device.info.label))
             })
             .collect();
         let collection = gst::StreamCollection::builder(Some(&self.id))

@@ -549,10 +549,7 @@ impl BinImpl for MediaStreamSrc {
 
 impl MediaStreamSrc {
     fn kind(&self) -> Kind {
-        match self.settings.lock().kind {
-            TrackKind::Audio => Kind::Audio,
-            TrackKind::Video => Kind::Video,
-        }
+        self.settings.lock().kind
     }
 
     fn post_error(&self, e: &ConstraintError) {

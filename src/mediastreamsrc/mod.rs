@@ -21,17 +21,8 @@ glib::wrapper! {
         @implements gst::ChildProxy;
 }
 
-/// MediaStreamTrack.kind.
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum, Default)]
-#[repr(u32)]
-#[enum_type(name = "GstMediaStreamTrackKind")]
-pub enum TrackKind {
-    #[enum_value(name = "Audio: a microphone track", nick = "audio")]
-    Audio = 0,
-    #[default]
-    #[enum_value(name = "Video: a camera track", nick = "video")]
-    Video = 1,
-}
+/// MediaStreamTrack.kind: the constraints engine's own kind.
+pub use crate::constraints::Kind as TrackKind;
 
 /// MediaStreamTrack.readyState.
 #[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, glib::Enum, Default)]
@@ -51,24 +42,6 @@ pub enum ReadyState {
     Ended = 1,
 }
 
-impl From<crate::constraints::Kind> for TrackKind {
-    fn from(kind: crate::constraints::Kind) -> TrackKind {
-        match kind {
-            crate::constraints::Kind::Audio => TrackKind::Audio,
-            crate::constraints::Kind::Video => TrackKind::Video,
-        }
-    }
-}
-
-impl From<TrackKind> for crate::constraints::Kind {
-    fn from(kind: TrackKind) -> crate::constraints::Kind {
-        match kind {
-            TrackKind::Audio => crate::constraints::Kind::Audio,
-            TrackKind::Video => crate::constraints::Kind::Video,
-        }
-    }
-}
-
 impl ReadyState {
     /// `live` or `ended`, as MediaStreamTrack.readyState.
     pub fn as_str(self) -> &'static str {
@@ -84,37 +57,6 @@ impl ReadyState {
             "ended" => Some(ReadyState::Ended),
             _ => None,
         }
-    }
-}
-
-impl TrackKind {
-    /// `audio` or `video`, as MediaStreamTrack.kind.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            TrackKind::Audio => "audio",
-            TrackKind::Video => "video",
-        }
-    }
-
-    /// The kind every structure of `caps` is of; `None` for ANY, empty or
-    /// mixed caps.
-    pub fn of_caps(caps: &gst::CapsRef) -> Option<TrackKind> {
-        let kind_of = |s: &gst::StructureRef| {
-            let name = s.name();
-            if name.starts_with("audio/") {
-                Some(TrackKind::Audio)
-            } else if name.starts_with("video/") || name.starts_with("image/") {
-                Some(TrackKind::Video)
-            } else {
-                None
-            }
-        };
-        if caps.is_any() {
-            return None;
-        }
-        let mut kinds = caps.iter().map(kind_of);
-        let first = kinds.next()??;
-        kinds.all(|k| k == Some(first)).then_some(first)
     }
 }
 
