@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Which settings would getUserMedia pick?
 //!
 //! ```text
@@ -9,8 +11,9 @@
 //! JSON, and prints `{"audio": {..}, "video": {..}}` (the kinds asked for),
 //! exit status 0, or `{"error": {"name", "constraint", "message"}}`, exit
 //! status 1. `--explain` adds, per kind, the best candidates with their
-//! distances and the ordering step that decided the winner. `--list` prints
-//! the file's devices with their capabilities instead.
+//! distances, the step 4 value of a crop-and-scale size (`aspectFit`) and
+//! the ordering step that decided the winner (docs/constraints.md). `--list`
+//! prints the file's devices with their capabilities instead.
 
 use gstmediastream::constraints::{
     ConstraintError, DeviceKind, SelectOptions, StreamConstraints, capabilities, select_stream,

@@ -332,11 +332,11 @@ proptest! {
 }
 
 /// An independent, dense oracle for sizes: every integer width x height a
-/// small camera can give (native or cropped), ordered straight from DESIGN
-/// section 5. The engine keeps only a few points per range (DESIGN: "the
-/// optimum over a range always lies at one of a few points"); this checks
-/// that they hold the optimum of steps 1 to 3 (fitness distance, device,
-/// resizeMode). Where an ideal aspect ratio scores a size, the best integer
+/// small camera can give (native or cropped), ordered straight from the
+/// selection rules of docs/constraints.md, step 4 in whole pixels. The
+/// engine keeps only a few points per range (the optimum over a range lies
+/// at one of a few points); this checks that they hold the whole ordering's
+/// optimum. Where an ideal aspect ratio scores a size, the best integer
 /// ratio in a window of sizes can lie between those points; there the
 /// engine's distance may exceed the optimum by at most the lattice's grain
 /// (2 / height: nothing at real sizes, visible at these tiny ones), and the
@@ -402,6 +402,30 @@ mod dense {
         }
     }
 
+    /// `v * num / den` rounded, halves away from zero (exact for these
+    /// small integers: a quotient k + 1/2 is a float).
+    pub fn partner(v: u32, num: u32, den: u32) -> u32 {
+        ((v * num) as f64 / den as f64).round() as u32
+    }
+
+    /// Step 4 of a size cut from a `mw` x `mh` mode: (sides that are not
+    /// the other's rounded native-ratio partner, ratio deviation, 0 when
+    /// none is) in whole pixels; else (0, ratio deviation).
+    pub fn aspect_fit(x: u32, y: u32, mw: u32, mh: u32, whole_pixels: bool) -> (u8, f64) {
+        let off = if whole_pixels {
+            (x != partner(y, mw, mh)) as u8 + (y != partner(x, mh, mw)) as u8
+        } else {
+            0
+        };
+        let (ar, native) = (x as f64 / y as f64, mw as f64 / mh as f64);
+        let deviation = if whole_pixels && off == 0 {
+            0.0
+        } else {
+            (ar - native).abs() / ar.max(native)
+        };
+        (off, deviation)
+    }
+
     /// The basic-set distance of a size, as the oracle scores it.
     pub fn score(w: Num, h: Num, aspect: Num, x: u32, y: u32) -> f64 {
         w.distance(x as f64) + h.distance(y as f64) + aspect.distance(x as f64 / y as f64)
@@ -420,17 +444,17 @@ mod dense {
             crop: bool,
             dev: usize,
             basic: f64,
-            aspect: f64,
+            aspect: (u8, f64),
             default: f64,
             native_area: u64,
             mode: usize,
         }
+        // Step 4 counts in whole pixels unless an aspect ratio is asked for.
+        let whole_pixels = aspect.json().as_object().is_some_and(|m| m.is_empty());
         let mut all = Vec::new();
         for (dev, modes) in cams.iter().enumerate() {
             for (mode, &(mw, mh)) in modes.iter().enumerate() {
-                let native = mw as f64 / mh as f64;
                 let mut push = |x: u32, y: u32, crop: bool| {
-                    let ar = x as f64 / y as f64;
                     let basic = score(w, h, aspect, x, y);
                     if basic.is_finite() {
                         all.push(C {
@@ -440,9 +464,9 @@ mod dense {
                             dev,
                             basic,
                             aspect: if crop {
-                                (ar - native).abs() / ar.max(native)
+                                aspect_fit(x, y, mw, mh, whole_pixels)
                             } else {
-                                0.0
+                                (0, 0.0)
                             },
                             default: rel(x as f64, 640.0) + rel(y as f64, 480.0),
                             native_area: if crop { mw as u64 * mh as u64 } else { 0 },
@@ -463,7 +487,8 @@ mod dense {
                 cmp(a.basic, b.basic)
                     .then(a.dev.cmp(&b.dev))
                     .then(a.crop.cmp(&b.crop))
-                    .then(cmp(a.aspect, b.aspect))
+                    .then(a.aspect.0.cmp(&b.aspect.0))
+                    .then(cmp(a.aspect.1, b.aspect.1))
                     .then(cmp(a.default, b.default))
                     .then((b.w as u64 * b.h as u64).cmp(&(a.w as u64 * a.h as u64)))
                     .then(a.native_area.cmp(&b.native_area))
@@ -541,7 +566,11 @@ proptest! {
                 let engine_crop = v.resize_mode.as_str() == "crop-and-scale";
                 if aspect.ideal.is_none() {
                     prop_assert!((got - best).abs() <= 1e-9, "distance {} vs {} for {}x{} vs {}x{}, constraints {}", got, best, v.width, v.height, ww, wh, c);
-                    prop_assert_eq!((sel.device_index, engine_crop), (dev, crop), "constraints {}", c);
+                    prop_assert_eq!(
+                        (sel.device_index, engine_crop, v.width, v.height),
+                        (dev, crop, ww, wh),
+                        "constraints {}", c
+                    );
                 } else {
                     // A ratio of integers is within about 1/height of any
                     // target: the granularity of the lattice of sizes.
@@ -551,6 +580,121 @@ proptest! {
             }
             (Err(e), None) => prop_assert_eq!(e.name(), "OverconstrainedError"),
             (got, want) => prop_assert!(false, "engine {:?}, dense search {:?}, constraints {}", got.map(|s| s.settings), want, c),
+        }
+    }
+}
+
+/// `v * num / den` rounded, halves away from zero.
+fn rounded(v: u32, num: u32, den: u32) -> u32 {
+    (v as f64 * num as f64 / den as f64).round() as u32
+}
+
+/// One dimension pinned by the constraints (exact, min = max, a bare ideal,
+/// or a bound the winner ends at), the other only bounded, no aspect ratio;
+/// cameras of every shape.
+fn pinned_case() -> impl Strategy<Value = (Vec<DeviceInfo>, Value, bool, u32)> {
+    let mode = (16u32..4000, 16u32..3000, 1i32..61, 0usize..3).prop_map(|(w, h, f, idx)| {
+        NativeMode::Video(VideoMode {
+            width: IntRange::fixed(w),
+            height: IntRange::fixed(h),
+            min_rate: Fraction::new(f, 1),
+            max_rate: Fraction::new(f, 1),
+            media_type: "video/x-raw".into(),
+            formats: vec![],
+            structure_index: idx,
+        })
+    });
+    let cams = prop::collection::vec(prop::collection::vec(mode, 1..4), 1..3).prop_map(|cams| {
+        cams.into_iter()
+            .enumerate()
+            .map(|(i, modes)| DeviceInfo {
+                kind: DeviceKind::VideoInput,
+                label: format!("cam {i}"),
+                device_id: format!("cam{i}"),
+                group_id: format!("g{i}"),
+                facing_mode: None,
+                is_default: i == 0,
+                latency: 0.0,
+                modes,
+            })
+            .collect::<Vec<_>>()
+    });
+    (
+        cams,
+        any::<bool>(),
+        1u32..4000,
+        0usize..5,
+        prop::option::of(1u32..3000),
+        prop::option::of(1u32..3000),
+        prop::option::of(1u32..61),
+        any::<bool>(),
+    )
+        .prop_map(|(cams, width_pinned, v, form, lo, hi, rate, crop)| {
+            let (pinned, other) = if width_pinned {
+                ("width", "height")
+            } else {
+                ("height", "width")
+            };
+            let mut c = serde_json::Map::new();
+            c.insert(
+                pinned.into(),
+                match form {
+                    0 => json!({ "exact": v }),
+                    1 => json!({ "min": v, "max": v }),
+                    2 => json!({ "max": v }),
+                    3 => json!({ "min": v }),
+                    _ => json!(v),
+                },
+            );
+            let mut bounds = serde_json::Map::new();
+            if let Some(lo) = lo {
+                bounds.insert("min".into(), json!(lo));
+            }
+            if let Some(hi) = hi {
+                bounds.insert("max".into(), json!(hi));
+            }
+            c.insert(other.into(), Value::Object(bounds));
+            if let Some(rate) = rate {
+                c.insert("frameRate".into(), json!({ "max": rate }));
+            }
+            if crop {
+                c.insert("resizeMode".into(), json!("crop-and-scale"));
+            }
+            (cams, Value::Object(c), width_pinned, v)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// With no aspect-ratio constraint, a crop-and-scale winner whose pinned
+    /// dimension is the asked value (`{height: {max: 106}}` and 106) has, as
+    /// its other dimension, that value times (or divided by) its native
+    /// mode's ratio, rounded halves away from zero (188), whenever that
+    /// size meets the constraints.
+    #[test]
+    fn crop_partner_is_the_rounded_native_ratio((devs, c, width_pinned, v) in pinned_case()) {
+        let constraints = TrackConstraints::parse(&c.to_string()).unwrap();
+        let Ok(sel) = select_track(Kind::Video, &constraints, &devs, &SelectOptions::default()) else {
+            return Ok(());
+        };
+        let gstmediastream::constraints::Settings::Video(s) = &sel.settings else { unreachable!() };
+        let NativeMode::Video(m) = &devs[sel.device_index].modes[sel.mode_index] else { unreachable!() };
+        let (nw, nh) = (m.width.max, m.height.max);
+        let (fixed, got, partner, limit) = if width_pinned {
+            (s.width, s.height, rounded(v, nh, nw), nh)
+        } else {
+            (s.height, s.width, rounded(v, nw, nh), nw)
+        };
+        if s.resize_mode.as_str() != "crop-and-scale" || fixed != v {
+            return Ok(());
+        }
+        let other = &c[if width_pinned { "height" } else { "width" }];
+        let meets = (1..=limit).contains(&partner)
+            && other["min"].as_u64().is_none_or(|lo| partner as u64 >= lo)
+            && other["max"].as_u64().is_none_or(|hi| partner as u64 <= hi);
+        if meets {
+            prop_assert_eq!(got, partner, "{}x{} from {}x{}, constraints {}", s.width, s.height, nw, nh, c);
         }
     }
 }

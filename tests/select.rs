@@ -70,6 +70,80 @@ fn step7_smaller_native_mode_for_crop() {
     assert_eq!((v.width, v.height), (1000, 563));
 }
 
+fn size(devices: &[DeviceInfo], json: &str) -> (u32, u32, String) {
+    let (d, m, s) = video(devices, json);
+    let Settings::Video(v) = s else { panic!() };
+    (v.width, v.height, mode(devices, d, m))
+}
+
+const HD: &str = "video/x-raw 1280x720 [5/1,30/1] (structure 0)";
+const VGA: &str = "video/x-raw 640x480 [5/1,30/1] (structure 1)";
+
+#[test]
+fn step4_counts_in_whole_pixels() {
+    let devs = common::devices("builtin");
+    // 106 * 16/9 = 188.4: the rounded 16:9 width, not 176x99 (exact 16:9).
+    assert_eq!(
+        size(&devs, r#"{"height": {"max": 106}}"#),
+        (188, 106, HD.into())
+    );
+    // 1000 * 9/16 = 562.5, rounded up; 563 * 16/9 rounds to 1001, so a
+    // free width takes 1001 (both sides rounded partners), a pinned one 1000.
+    assert_eq!(
+        size(&devs, r#"{"width": {"exact": 1000}}"#),
+        (1000, 563, HD.into())
+    );
+    assert_eq!(
+        size(
+            &devs,
+            r#"{"width": {"min": 1000}, "resizeMode": "crop-and-scale"}"#
+        ),
+        (1001, 563, HD.into())
+    );
+    // Across native modes the shape still counts: 640x360 is cut from the
+    // 16:9 mode, not cropped out of 4:3 (step 7 would take the smaller).
+    assert_eq!(
+        size(
+            &devs,
+            r#"{"width": {"exact": 640}, "height": {"exact": 360}}"#
+        ),
+        (640, 360, HD.into())
+    );
+    assert_eq!(
+        size(&devs, r#"{"width": {"exact": 480}}"#),
+        (480, 360, VGA.into())
+    );
+}
+
+#[test]
+fn step4_takes_the_exact_ratio_under_an_aspect_constraint() {
+    // A rounded native shape can be an accident of scale (3x2 is 4:3 in
+    // whole pixels, 356x200 is 16:9): under an aspectRatio constraint the
+    // ratio is compared exactly, so the size is not lost to it.
+    let devs = common::devices("builtin");
+    assert_eq!(
+        size(&devs, r#"{"aspectRatio": {"exact": 1.5}}"#),
+        (639, 426, VGA.into())
+    );
+    assert_eq!(
+        size(&devs, r#"{"aspectRatio": 1.78}"#),
+        (801, 450, HD.into())
+    );
+    assert_eq!(
+        size(&devs, r#"{"aspectRatio": {"min": 1.78}}"#),
+        (801, 450, HD.into())
+    );
+    // An advanced set that applies counts too.
+    assert_eq!(
+        size(
+            &devs,
+            r#"{"height": {"max": 106}, "advanced": [{"aspectRatio": {"min": 1.5}}]}"#
+        )
+        .0,
+        176
+    );
+}
+
 #[test]
 fn device_order_beats_raw_mode() {
     // The front camera's 1920x1080 is MJPEG only; it is still the default
@@ -237,6 +311,37 @@ fn explain_names_the_deciding_step() {
         e["decidedBy"],
         "step 2: earlier device (default first, then listed order)"
     );
+    // Step 4's value: sides that are rounded native-ratio partners, and the
+    // deviation; only the deviation under an aspectRatio constraint.
+    let explain = |json: &str| {
+        let c = StreamConstraints::parse(json).unwrap();
+        select_stream(&c, &common::devices("builtin"), &opts)
+            .unwrap()
+            .video
+            .unwrap()
+            .explain
+            .unwrap()
+    };
+    let close = |v: &serde_json::Value, want: f64| (v.as_f64().unwrap() - want).abs() < 1e-12;
+    let e = explain(r#"{"video": {"width": {"exact": 1000}}}"#);
+    let fit = &e["best"][0]["aspectFit"];
+    assert_eq!(e["best"][0]["settings"]["height"], 563);
+    assert_eq!(fit["matchedSides"], 1);
+    assert!(
+        close(&fit["deviation"], 1.0 - (1000.0 / 563.0) / (16.0 / 9.0)),
+        "{fit}"
+    );
+    let e = explain(r#"{"video": {"height": {"max": 106}}}"#);
+    assert_eq!(
+        e["best"][0]["aspectFit"],
+        serde_json::json!({"matchedSides": 2, "deviation": 0.0})
+    );
+    let e = explain(r#"{"video": {"aspectRatio": {"exact": 1.5}}}"#);
+    let fit = &e["best"][0]["aspectFit"];
+    assert_eq!(fit.as_object().unwrap().len(), 1, "{fit}");
+    assert!(close(&fit["deviation"], (1.5 - 4.0 / 3.0) / 1.5), "{fit}");
+    let e = explain(r#"{"video": {"deviceId": "fake-camera-back", "width": 1920}}"#);
+    assert!(e["best"][0]["aspectFit"].is_null(), "{e}");
 }
 
 #[test]

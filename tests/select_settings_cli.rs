@@ -99,6 +99,30 @@ fn explain_shows_candidates_and_the_deciding_step() {
 }
 
 #[test]
+fn explain_shows_the_step4_value() {
+    // The whole-pixel rule: 188x106 has both sides at the rounded 16:9
+    // partner of the other, so it deviates by 0.
+    let (code, out, _) = run(&[
+        "--explain",
+        &builtin(),
+        r#"{"video":{"height":{"max":106}}}"#,
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        (&out["video"]["width"], &out["video"]["height"]),
+        (&188.into(), &106.into())
+    );
+    let best = &out["explain"]["video"]["best"][0];
+    assert_eq!(
+        best["aspectFit"],
+        serde_json::json!({"matchedSides": 2, "deviation": 0.0})
+    );
+    // A native size is not cut: step 4 does not apply.
+    let (_, out, _) = run(&["--explain", &builtin(), r#"{"video":true}"#]);
+    assert!(out["explain"]["video"]["best"][0]["aspectFit"].is_null());
+}
+
+#[test]
 fn bad_device_files_name_file_device_and_field() {
     let dir = common::TempDir::new("select-settings");
     for (path, name, want) in common::broken_device_files(&dir) {

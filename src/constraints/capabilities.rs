@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 
-//! getCapabilities and getSupportedConstraints (DESIGN section 4), as JSON
+//! getCapabilities and getSupportedConstraints (docs/constraints.md), as JSON
 //! shaped the way a browser returns them.
 
 use super::device::{DeviceInfo, DeviceKind};

@@ -218,7 +218,7 @@ pub fn json_to_structure(name: &str, v: &Value) -> gst::Structure {
 }
 
 /// The `mediastream-error` details structure of an element error
-/// (DESIGN section 7): `name`, `constraint` (OverconstrainedError) and
+/// (docs/errors.md): `name`, `constraint` (OverconstrainedError) and
 /// `message`.
 pub fn error_details(e: &super::ConstraintError) -> gst::Structure {
     let mut s = gst::Structure::builder("mediastream-error")

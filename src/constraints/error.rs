@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 
-//! The errors of getUserMedia and applyConstraints (DESIGN section 7).
+//! The errors of getUserMedia and applyConstraints (docs/errors.md).
 
 use serde_json::json;
 use std::fmt;

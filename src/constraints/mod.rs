@@ -2,7 +2,7 @@
 
 //! The W3C constraints engine: MediaStreamConstraints parsing, native modes,
 //! SelectSettings with the fitness distance, capabilities and settings
-//! (DESIGN sections 2, 4 and 5).
+//! (docs/constraints.md).
 //!
 //! Everything here is plain Rust except [`caps`], the edge that turns
 //! `gst::Caps` into native modes and settings into `gst::Structure`s.

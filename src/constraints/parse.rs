@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 
-//! MediaStreamConstraints / MediaTrackConstraints as JSON (DESIGN section 2).
+//! MediaStreamConstraints / MediaTrackConstraints as JSON (docs/constraints.md).
 //!
 //! Parsing follows WebIDL where it matters to a web developer: a bare value is
 //! `ideal` in the basic set and `exact` in an `advanced` set, unknown keys and

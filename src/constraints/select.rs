@@ -1,15 +1,19 @@
-//! SelectSettings with the fitness distance (DESIGN section 5).
+// SPDX-License-Identifier: MPL-2.0
+
+//! SelectSettings with the fitness distance (docs/constraints.md,
+//! "Selection").
 //!
 //! The pool of candidates is the W3C one, kept finite: over a range the
 //! optimum of every ordering step lies at a few points (the range ends, the
-//! constraint and default values clamped into it, and the values derived from
-//! an aspect ratio), so each (device, native mode, resizeMode) becomes a
-//! *block* with a few shape points (video: width x height; audio: rate,
-//! channels and processing flags) and a few frame rates. Every constraint
-//! member looks at one of three levels only (the block, the shape or the
-//! rate), so a block's candidates are the product of its shapes and rates and
-//! both filtering and ordering are done per level, without building the
-//! product.
+//! constraint and default values clamped into it, and the values derived
+//! from an aspect ratio or the native shape, such as the rounded
+//! native-ratio partner of a width or height), so each (device, native mode,
+//! resizeMode) becomes a *block* with a few shape points (video: width x
+//! height; audio: rate, channels and processing flags) and a few frame
+//! rates. Every constraint member looks at one of three levels only (the
+//! block, the shape or the rate), so a block's candidates are the product of
+//! its shapes and rates and both filtering and ordering are done per level,
+//! without building the product.
 
 use super::device::{DeviceInfo, DeviceKind, Fraction, IntRange, NativeMode, VideoMode};
 use super::error::ConstraintError;
@@ -290,6 +294,10 @@ struct Values {
     rate: Vec<f64>,
     sample_rate: Vec<f64>,
     channels: Vec<f64>,
+    /// Whether the basic set, or an advanced one, asks for an aspect ratio
+    /// (step 4 then compares exact ratios, see [`AspectFit`]).
+    aspect_basic: bool,
+    aspect_advanced: bool,
 }
 
 impl Values {
@@ -307,6 +315,13 @@ impl Values {
                         ..n.clone()
                     }
                 };
+                if *p == Property::AspectRatio && n.values().next().is_some() {
+                    if index == 0 {
+                        v.aspect_basic = true;
+                    } else {
+                        v.aspect_advanced = true;
+                    }
+                }
                 let slot = match p {
                     Property::Width => &mut v.width,
                     Property::Height => &mut v.height,
@@ -339,7 +354,7 @@ fn int_points(values: &[f64], r: IntRange) -> Vec<u32> {
     out
 }
 
-fn video_shapes(values: &Values, w: IntRange, h: IntRange, native_aspect: f64) -> Vec<Shape> {
+fn video_shapes(values: &Values, w: IntRange, h: IntRange, native: (u32, u32)) -> Vec<Shape> {
     let ws = int_points(&values.width, w);
     let hs = int_points(&values.height, h);
     let mut shapes = Vec::with_capacity(ws.len() * hs.len() + 8);
@@ -348,12 +363,34 @@ fn video_shapes(values: &Values, w: IntRange, h: IntRange, native_aspect: f64) -
             shapes.push((x, y));
         }
     }
-    let aspects = values
-        .aspect
-        .iter()
-        .copied()
-        .chain(std::iter::once(native_aspect))
-        .filter(|a| a.is_finite() && *a > 0.0);
+    let in_box = |x: u64, y: u64| {
+        (w.min as u64..=w.max as u64).contains(&x) && (h.min as u64..=h.max as u64).contains(&y)
+    };
+    // Step 4: the best sizes are a width or height point with the integers
+    // on either side of its native-ratio partner, and in whole pixels the
+    // rounded native shapes on either side of each point (the width 1000
+    // has none on 16:9: 562 gives 999, 563 gives 1001).
+    let (nw, nh) = native;
+    let native = (nw > 0 && nh > 0).then(|| nw as f64 / nh as f64);
+    if native.is_some() {
+        let mut add = |x: u64, y: u64| {
+            if in_box(x, y) {
+                shapes.push((x as u32, y as u32));
+            }
+        };
+        for &x in &ws {
+            for y in around(x, nh, nw) {
+                add(x as u64, y as u64);
+                add(rounded_ratio(y, nw, nh), y as u64);
+            }
+        }
+        for &y in &hs {
+            for x in around(y, nw, nh) {
+                add(x as u64, y as u64);
+                add(x as u64, rounded_ratio(x, nh, nw));
+            }
+        }
+    }
     // A derived dimension is an integer on either side of the exact value:
     // which one is best depends on the other constraints.
     let near = |v: f64, r: IntRange| {
@@ -362,40 +399,77 @@ fn video_shapes(values: &Values, w: IntRange, h: IntRange, native_aspect: f64) -
             .filter(move |x| *x >= r.min as f64 && *x <= r.max as f64)
             .map(|x| x as u32)
     };
-    let in_box = |x: u64, y: u64| {
-        (w.min as u64..=w.max as u64).contains(&x) && (h.min as u64..=h.max as u64).contains(&y)
-    };
-    for a in aspects {
+    let aspects = values.aspect.iter().filter(|a| a.is_finite() && **a > 0.0);
+    for &a in aspects.clone() {
+        // Along a ratio bound the best integer size can be the other
+        // dimension's neighbour derived back (38x16 under a 2.4 bound, when
+        // the width 39 wants a height of 16.25): derive both ways.
         for &x in &ws {
-            shapes.extend(near(x as f64 / a, h).map(|y| (x, y)));
+            for y in near(x as f64 / a, h) {
+                shapes.push((x, y));
+                shapes.extend(near(y as f64 * a, w).map(|x| (x, y)));
+            }
         }
         for &y in &hs {
-            shapes.extend(near(y as f64 * a, w).map(|x| (x, y)));
-        }
-        // The sizes whose ratio is closest to `a` lie on the lattices of its
-        // best rational approximations p/q: take the multiples of each
-        // nearest to every width and height value.
-        for (p, q) in convergents(a, w.max as u64, h.max as u64) {
-            let ks = ws
-                .iter()
-                .flat_map(|&x| [x as u64 / p, (x as u64).div_ceil(p)])
-                .chain(
-                    hs.iter()
-                        .flat_map(|&y| [y as u64 / q, (y as u64).div_ceil(q)]),
-                );
-            for k in ks.filter(|&k| k > 0) {
-                if in_box(k * p, k * q) {
-                    shapes.push(((k * p) as u32, (k * q) as u32));
-                }
+            for x in near(y as f64 * a, w) {
+                shapes.push((x, y));
+                shapes.extend(near(x as f64 / a, h).map(|y| (x, y)));
             }
         }
     }
-    shapes.sort_unstable();
-    shapes.dedup();
-    shapes
+    // Under an aspectRatio constraint step 4 compares the exact native
+    // ratio: its sizes and best approximations are points too.
+    let exact_native = native.filter(|_| values.aspect_basic || values.aspect_advanced);
+    for a in aspects.copied().chain(exact_native) {
+        // The sizes whose ratio is closest to `a` lie on the lattices of its
+        // best rational approximations p/q: take the multiples of each
+        // nearest to every width and height value.
+        let mut ks = Vec::with_capacity(2 * (ws.len() + hs.len()));
+        for (p, q) in convergents(a, w.max as u64, h.max as u64) {
+            ks.clear();
+            ks.extend(
+                ws.iter()
+                    .flat_map(|&x| [x as u64 / p, (x as u64).div_ceil(p)])
+                    .chain(
+                        hs.iter()
+                            .flat_map(|&y| [y as u64 / q, (y as u64).div_ceil(q)]),
+                    )
+                    .filter(|&k| k > 0 && in_box(k * p, k * q)),
+            );
+            // Neighbouring points often give the same multiple.
+            ks.sort_unstable();
+            ks.dedup();
+            shapes.extend(ks.iter().map(|&k| ((k * p) as u32, (k * q) as u32)));
+        }
+    }
+    // Many points coincide; one integer per size sorts faster than pairs.
+    let mut keys: Vec<u64> = shapes
         .into_iter()
-        .map(|(width, height)| Shape::Video { width, height })
+        .map(|(x, y)| (x as u64) << 32 | y as u64)
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys.into_iter()
+        .map(|k| Shape::Video {
+            width: (k >> 32) as u32,
+            height: k as u32,
+        })
         .collect()
+}
+
+/// `v * num / den` rounded, halves away from zero, in exact integers (a
+/// float ratio such as 1280/720 is not exact and can round a half the wrong
+/// way).
+fn rounded_ratio(v: u32, num: u32, den: u32) -> u64 {
+    let (v, num, den) = (v as u128, num as u128, den as u128);
+    ((2 * v * num + den) / (2 * den)) as u64
+}
+
+/// The integers on either side of `v * num / den`.
+fn around(v: u32, num: u32, den: u32) -> [u32; 2] {
+    let (p, d) = (v as u64 * num as u64, den as u64);
+    let clamp = |x: u64| x.min(u32::MAX as u64) as u32;
+    [clamp(p / d), clamp(p.div_ceil(d))]
 }
 
 /// The best rational approximations p/q of `a` with p <= `pmax` and
@@ -588,10 +662,12 @@ impl Scores {
 /// is evaluated once.
 struct ShapeTable {
     resize: ResizeMode,
-    /// Native aspect ratio (crop-and-scale: ordering step 4).
-    native_aspect: f64,
+    /// Native width and height (crop-and-scale: ordering step 4).
+    native: (u32, u32),
     shapes: Vec<Shape>,
     scores: Scores,
+    /// Ordering step 4 of each shape, once steps 1 and 2 are done.
+    fits: Vec<AspectFit>,
 }
 
 /// The frame rates of one rate range (audio: a single placeholder).
@@ -617,21 +693,26 @@ impl ShapeTable {
         }
     }
 
-    /// Ordering step 4: how far a crop-and-scale shape is from the native
-    /// aspect ratio.
-    fn aspect_deviation(&self, s: Shape) -> f64 {
-        match (self.resize, s) {
-            (ResizeMode::CropAndScale, Shape::Video { width, height }) => {
-                let ar = width as f64 / height as f64;
-                (ar - self.native_aspect).abs() / ar.max(self.native_aspect)
-            }
-            _ => 0.0,
-        }
-    }
-
     fn distance(&self, i: usize, members: &Members) -> f64 {
         let s = self.shapes[i];
         sum(members.iter().map(|(p, c)| distance(c, self.actual(s, *p))))
+    }
+
+    /// Ordering step 4 of every alive shape (the others are never
+    /// compared), counted in whole pixels or not.
+    fn fit(&mut self, whole_pixels: bool) {
+        let fits = self
+            .shapes
+            .iter()
+            .zip(&self.scores.alive)
+            .map(|(&s, &alive)| match (self.resize, s) {
+                (ResizeMode::CropAndScale, Shape::Video { width, height }) if alive => {
+                    AspectFit::of(width, height, self.native, whole_pixels)
+                }
+                _ => AspectFit::NATIVE,
+            })
+            .collect();
+        self.fits = fits;
     }
 
     fn evaluate(&mut self, basic: &SetPlan, defaults: &SetPlan) {
@@ -643,7 +724,7 @@ impl ShapeTable {
     fn order(&self, i: usize, j: usize) -> Ordering {
         let (si, sj, sc) = (self.shapes[i], self.shapes[j], &self.scores);
         cmp_f(sc.basic[i], sc.basic[j])
-            .then(cmp_f(self.aspect_deviation(si), self.aspect_deviation(sj)))
+            .then(self.fits[i].compare(&self.fits[j]))
             .then(cmp_f(sc.default[i], sc.default[j]))
             .then(sj.size().cmp(&si.size()))
             .then(si.cmp(&sj))
@@ -824,7 +905,7 @@ impl<'a> Pool<'a> {
             b.default = b.distance_to(&defaults.block);
             b.alive = b.basic.is_finite();
         }
-        pool.filter(&plans[1..]);
+        pool.filter(basic, &plans[1..]);
         pool
     }
 
@@ -839,7 +920,7 @@ impl<'a> Pool<'a> {
         let values = Values::collect(constraints, kind);
         let mut shape_index: HashMap<ShapeKey, usize> = HashMap::default();
         let mut rate_index: HashMap<RateKey, usize> = HashMap::default();
-        let mut shape_table = |key: ShapeKey, native_aspect: f64, tables: &mut Vec<ShapeTable>| {
+        let mut shape_table = |key: ShapeKey, native: (u32, u32), tables: &mut Vec<ShapeTable>| {
             *shape_index.entry(key).or_insert_with(|| {
                 let (wmin, wmax, hmin, hmax, resize) = key;
                 let shapes = match kind {
@@ -847,7 +928,7 @@ impl<'a> Pool<'a> {
                         &values,
                         IntRange::new(wmin, wmax),
                         IntRange::new(hmin, hmax),
-                        native_aspect,
+                        native,
                     ),
                     Kind::Audio => audio_shapes(
                         &values,
@@ -858,9 +939,10 @@ impl<'a> Pool<'a> {
                 };
                 tables.push(ShapeTable {
                     resize,
-                    native_aspect,
+                    native,
                     shapes,
                     scores: Scores::default(),
+                    fits: Vec::new(),
                 });
                 tables.len() - 1
             })
@@ -890,12 +972,12 @@ impl<'a> Pool<'a> {
                         if fmax <= 0.0 || m.width.max == 0 || m.height.max == 0 {
                             continue;
                         }
-                        let native_aspect = m.width.max as f64 / m.height.max as f64;
+                        let native = (m.width.max, m.height.max);
                         for resize in [ResizeMode::None, ResizeMode::CropAndScale] {
                             let Region { w, h, lo, open_low } = Region::of(m, resize);
                             let shapes = shape_table(
                                 (w.min, w.max, h.min, h.max, resize),
-                                native_aspect,
+                                native,
                                 &mut self.shapes,
                             );
                             let rates = rate_table(lo, fmax, open_low, &mut self.rates);
@@ -935,7 +1017,7 @@ impl<'a> Pool<'a> {
                                 m.channels.max,
                                 ResizeMode::None,
                             ),
-                            0.0,
+                            (0, 0),
                             &mut self.shapes,
                         );
                         let rates = rate_table(0.0, 0.0, false, &mut self.rates);
@@ -966,7 +1048,7 @@ impl<'a> Pool<'a> {
     /// Step 2 (step 1 is done by the evaluation): narrow by each advanced
     /// set that some kept candidate satisfies. A shape or rate meets a set
     /// whatever its block, so tables narrow once for all blocks.
-    fn filter(&mut self, advanced: &[SetPlan]) {
+    fn filter(&mut self, basic: &SetPlan, advanced: &[SetPlan]) {
         for plan in advanced {
             let shapes: Vec<Vec<bool>> = self
                 .shapes
@@ -1003,7 +1085,24 @@ impl<'a> Pool<'a> {
             b.alive &=
                 self.shapes[b.shapes].scores.any_alive() && self.rates[b.rates].scores.any_alive();
         }
+        // Whole pixels only where the ratio is free: under an aspectRatio
+        // constraint a size can be a rounded native shape by accident of
+        // scale (3x2 is 4:3 in whole pixels), and would beat every larger
+        // size of the asked ratio.
+        let asks_aspect = |plan: &SetPlan, ideal_counts: bool| {
+            plan.shape.iter().any(|(p, c)| {
+                *p == Property::AspectRatio
+                    && matches!(c, Constraint::Number(n)
+                        if n.is_required() || ideal_counts && n.ideal.is_some())
+            })
+        };
+        let whole_pixels = !asks_aspect(basic, true)
+            && !advanced
+                .iter()
+                .zip(&self.applied)
+                .any(|(p, applied)| *applied && asks_aspect(p, false));
         for t in &mut self.shapes {
+            t.fit(whole_pixels);
             let best = {
                 let t = &*t;
                 (0..t.shapes.len())
@@ -1031,7 +1130,7 @@ impl<'a> Pool<'a> {
             basic: b.basic + st.scores.basic[shape] + rt.scores.basic[rate],
             device_rank: b.device_rank,
             resize: (b.resize == ResizeMode::CropAndScale) as u8,
-            aspect: st.aspect_deviation(st.shapes[shape]),
+            aspect: st.fits[shape],
             default: b.default + st.scores.default[shape] + rt.scores.default[rate],
             size: st.shapes[shape].size(),
             rate: rt.rates[rate],
@@ -1119,6 +1218,8 @@ impl<'a> Pool<'a> {
                             b.distance_to(&p.block) + st.distance(*s, &p.shape) + rt.distance(*r, &p.rate)
                         ))
                         .collect::<Vec<_>>(),
+                    "aspectFit": (b.resize == ResizeMode::CropAndScale)
+                        .then(|| k.aspect.to_json()),
                     "defaultDistance": k.default,
                     "nativeMode": b.device.modes[b.mode_index].to_string(),
                 })
@@ -1186,7 +1287,8 @@ fn run(
     })
 }
 
-/// Step 4: which required constraint to name, and why.
+/// OverconstrainedError: which required constraint to name, and why
+/// (docs/constraints.md, "Errors").
 fn overconstrained(
     kind: Kind,
     constraints: &TrackConstraints,
@@ -1329,13 +1431,79 @@ impl Masks {
     }
 }
 
+/// Ordering step 4 for one size cut from a native mode W x H. In whole
+/// pixels, each side has a *partner*: the other side times the native
+/// ratio, rounded halves away from zero (`round(height * W / H)` for the
+/// width, `round(width * H / W)` for the height). A size whose two sides are
+/// their partners deviates by 0 (188x106 from 1280x720, not 176x99 for an
+/// exact 16:9); one side matching comes next (1000x563: 1000 gives 563, but
+/// 563 gives 1001), then the rest; within those, the ratio's relative
+/// deviation `|ar - native| / max(ar, native)`. Not in whole pixels (an
+/// aspectRatio constraint in play), every size has that deviation.
+#[derive(Debug, Clone, Copy)]
+struct AspectFit {
+    /// How many sides equal their partner: 2, 1 or 0; 2 for every size
+    /// when not counted in whole pixels.
+    matched: u8,
+    /// `|ar - native| / max(ar, native)`; 0 when both sides match in whole
+    /// pixels.
+    deviation: f64,
+    whole_pixels: bool,
+}
+
+impl AspectFit {
+    /// What a size that is not cut (resizeMode "none") counts as.
+    const NATIVE: AspectFit = AspectFit {
+        matched: 2,
+        deviation: 0.0,
+        whole_pixels: false,
+    };
+
+    fn of(width: u32, height: u32, (nw, nh): (u32, u32), whole_pixels: bool) -> AspectFit {
+        let matched = if whole_pixels {
+            (width as u64 == rounded_ratio(height, nw, nh)) as u8
+                + (height as u64 == rounded_ratio(width, nh, nw)) as u8
+        } else {
+            2
+        };
+        let deviation = if whole_pixels && matched == 2 {
+            0.0
+        } else {
+            let (ar, native) = (width as f64 / height as f64, nw as f64 / nh as f64);
+            (ar - native).abs() / ar.max(native)
+        };
+        AspectFit {
+            matched,
+            deviation,
+            whole_pixels,
+        }
+    }
+
+    /// More matched sides first, then the smaller deviation.
+    fn compare(&self, o: &AspectFit) -> Ordering {
+        o.matched
+            .cmp(&self.matched)
+            .then(cmp_f(self.deviation, o.deviation))
+    }
+
+    /// For explain: the deviation, and in whole pixels how many sides
+    /// matched their partner.
+    fn to_json(self) -> Value {
+        if self.whole_pixels {
+            json!({ "matchedSides": self.matched, "deviation": self.deviation })
+        } else {
+            json!({ "deviation": self.deviation })
+        }
+    }
+}
+
 /// The ordering key of step 3; smaller is better.
 #[derive(Debug, Clone)]
 struct Key {
     basic: f64,
     device_rank: usize,
     resize: u8,
-    aspect: f64,
+    aspect: AspectFit,
     default: f64,
     size: (u64, u64),
     rate: f64,
@@ -1364,7 +1532,7 @@ impl Key {
             cmp_f(self.basic, o.basic),
             self.device_rank.cmp(&o.device_rank),
             self.resize.cmp(&o.resize),
-            cmp_f(self.aspect, o.aspect),
+            self.aspect.compare(&o.aspect),
             cmp_f(self.default, o.default),
             o.size.cmp(&self.size).then(cmp_f(o.rate, self.rate)),
             self.native_area.cmp(&o.native_area),

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MPL-2.0
 
-//! MediaTrackSettings: what a selection chose (DESIGN section 4).
+//! MediaTrackSettings: what a selection chose (docs/constraints.md).
 
 use super::device::Fraction;
 use serde_json::{Map, Value, json};
@@ -42,7 +42,7 @@ pub struct VideoSettings {
 }
 
 impl VideoSettings {
-    /// width/height rounded to 10 decimals, as DESIGN section 4 says.
+    /// width/height rounded to 10 decimals, as a browser reports it.
     pub fn aspect_ratio(&self) -> f64 {
         round10(self.width as f64 / self.height as f64)
     }
