@@ -162,20 +162,54 @@ pub fn audio_processing() -> bool {
     gst::ElementFactory::find("webrtcdsp").is_some()
 }
 
-/// Posts a W3C error as the element's error: its domain, `NAME: message`,
-/// and the `mediastream-error` details (docs/errors.md).
+/// Posts a W3C error as the element's error: `NAME: message` and the
+/// `mediastream-error` details (docs/errors.md), in the resource domain of
+/// its name, or `CORE_ERROR_MISSING_PLUGIN` for an element not installed.
 pub fn post_error(element: &impl IsA<gst::Element>, e: &ConstraintError) {
-    gst::element_error!(
-        element.upcast_ref::<gst::Element>(),
-        error_domain(e),
-        ("{}", e),
-        details: error_details(e)
-    );
+    let element = element.upcast_ref::<gst::Element>();
+    if e.missing().is_some() {
+        gst::element_error!(
+            element,
+            gst::CoreError::MissingPlugin,
+            ("{}", e),
+            details: error_details(e)
+        );
+    } else {
+        gst::element_error!(element, error_domain(e), ("{}", e), details: error_details(e));
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_element_is_a_missing_plugin_with_its_w3c_name() {
+        gst::init().unwrap();
+        let pipeline = gst::Pipeline::new();
+        let element = gst::Bin::new().upcast::<gst::Element>();
+        pipeline.add(&element).unwrap();
+        let bus = pipeline.bus().unwrap();
+        for (e, missing) in [
+            (ConstraintError::missing_element("jpegdec"), true),
+            (ConstraintError::not_readable("busy"), false),
+        ] {
+            post_error(&element, &e);
+            let msg = bus.pop_filtered(&[gst::MessageType::Error]).unwrap();
+            let gst::MessageView::Error(err) = msg.view() else {
+                unreachable!()
+            };
+            assert_eq!(
+                err.error().matches(gst::CoreError::MissingPlugin),
+                missing,
+                "{:?}",
+                err.error()
+            );
+            assert_eq!(err.error().matches(gst::ResourceError::OpenRead), !missing);
+            let details = err.details().unwrap();
+            assert_eq!(details.get::<&str>("name").unwrap(), "NotReadableError");
+        }
+    }
 
     #[test]
     fn the_state_structure_reads_back() {

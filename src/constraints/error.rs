@@ -35,6 +35,8 @@ pub struct ConstraintError {
     name: ErrorName,
     constraint: Option<String>,
     message: String,
+    /// The GStreamer element a track needs and that is not installed.
+    missing_element: Option<String>,
 }
 
 impl ConstraintError {
@@ -43,6 +45,7 @@ impl ConstraintError {
             name: ErrorName::TypeError,
             constraint: None,
             message: message.into(),
+            missing_element: None,
         }
     }
 
@@ -51,6 +54,7 @@ impl ConstraintError {
             name: ErrorName::NotFoundError,
             constraint: None,
             message: message.into(),
+            missing_element: None,
         }
     }
 
@@ -59,6 +63,7 @@ impl ConstraintError {
             name: ErrorName::InvalidStateError,
             constraint: None,
             message: message.into(),
+            missing_element: None,
         }
     }
 
@@ -67,6 +72,7 @@ impl ConstraintError {
             name: ErrorName::NotReadableError,
             constraint: None,
             message: message.into(),
+            missing_element: None,
         }
     }
 
@@ -76,7 +82,25 @@ impl ConstraintError {
             name: ErrorName::OverconstrainedError,
             constraint: Some(constraint.to_owned()),
             message: format!("{constraint}: {}", message.as_ref()),
+            missing_element: None,
         }
+    }
+
+    /// A track cannot start because the GStreamer element `factory` is not
+    /// installed: a NotReadableError for the W3C side, a missing plugin for
+    /// GStreamer's (`CORE_ERROR_MISSING_PLUGIN`).
+    pub fn missing_element(factory: &str) -> Self {
+        ConstraintError {
+            missing_element: Some(factory.to_owned()),
+            ..ConstraintError::not_readable(format!(
+                "the element '{factory}' is missing: install the GStreamer plugin that provides it"
+            ))
+        }
+    }
+
+    /// The element a [`ConstraintError::missing_element`] names.
+    pub fn missing(&self) -> Option<&str> {
+        self.missing_element.as_deref()
     }
 
     pub fn error_name(&self) -> ErrorName {

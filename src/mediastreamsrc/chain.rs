@@ -10,11 +10,9 @@ use gst::prelude::*;
 
 /// A GStreamer element the track needs; missing, it names the factory.
 pub(super) fn make(factory: &str) -> Result<gst::Element, ConstraintError> {
-    gst::ElementFactory::make(factory).build().map_err(|_| {
-        ConstraintError::not_readable(format!(
-            "the element '{factory}' is missing: install the GStreamer plugin that provides it"
-        ))
-    })
+    gst::ElementFactory::make(factory)
+        .build()
+        .map_err(|_| ConstraintError::missing_element(factory))
 }
 
 /// The caps that fix the chosen settings, formats left open among the mode's.
