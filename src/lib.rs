@@ -14,9 +14,11 @@ pub mod fakedeviceprovider;
 pub mod fault;
 pub mod mediastream;
 pub mod mediastreamfakesrc;
+pub mod mediastreamrtpenc;
 pub mod mediastreamsrc;
 pub mod mediastreamtracksink;
 pub mod track;
+pub mod webrtc;
 
 use gst::glib;
 
@@ -43,6 +45,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     mediastreamsrc::register(plugin)?;
     mediastreamtracksink::register(plugin)?;
     mediastream::register(plugin)?;
+    mediastreamrtpenc::register(plugin)?;
     Ok(())
 }
 

@@ -1,0 +1,494 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! `mediastreamrtpenc`: a bin that encodes one track for `webrtcbin`
+//! (VP8, or H.264 with `openh264enc`, for video; Opus for audio) and gives
+//! the `webrtcbin` sink pad it feeds the track's MediaStream identity
+//! (crate::webrtc::set_sender_identity): the stream id from the stream
+//! collection `mediastream` sends down its pads, the track id from
+//! stream-start.
+//!
+//! The chain is built on the first caps (the kind is the caps' media
+//! type): `videoconvert ! vp8enc ! rtpvp8pay` and the like, no queue. While
+//! the `webrtcbin` it feeds is not connected, encoded frames are dropped
+//! before the payloader, so nothing captured before the connection reaches
+//! the peer and the track's thread never waits in webrtcbin's transport;
+//! once it is connected, the encoder is asked for a key frame and video
+//! flows from that key frame on.
+//!
+//! Lock order: `settings` before `state`; no lock is held while calling
+//! into webrtcbin, the encoder or the pads.
+
+use crate::webrtc;
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use parking_lot::Mutex;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediastreamrtpenc",
+        gst::DebugColorFlags::empty(),
+        Some("MediaStreamTrack encoder for webrtcbin"),
+    )
+});
+
+const DEFAULT_VIDEO_BITRATE: u32 = 1_500_000;
+
+#[derive(Debug, Clone)]
+struct Settings {
+    video_codec: String,
+    video_bitrate: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            video_codec: "vp8".into(),
+            video_bitrate: DEFAULT_VIDEO_BITRATE,
+        }
+    }
+}
+
+#[derive(Default)]
+struct State {
+    stream_id: Option<String>,
+    track_id: Option<String>,
+    video: bool,
+    /// The payloader's sink pad: frames are dropped there until connected.
+    pay_sink: Option<gst::Pad>,
+    /// The webrtcbin fed and our handler of its `notify::connection-state`.
+    webrtc: Option<(gst::Element, glib::SignalHandlerId)>,
+}
+
+pub struct MediaStreamRtpEnc {
+    sinkpad: gst::GhostPad,
+    srcpad: gst::GhostPad,
+    settings: Mutex<Settings>,
+    state: Mutex<State>,
+    /// Frames may go out: the webrtcbin fed is connected (or we feed
+    /// something else).
+    connected: AtomicBool,
+    /// Video waits for a key frame (after connecting).
+    need_key: AtomicBool,
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for MediaStreamRtpEnc {
+    const NAME: &'static str = "GstMediaStreamRtpEnc";
+    type Type = super::MediaStreamRtpEnc;
+    type ParentType = gst::Bin;
+
+    fn with_class(klass: &Self::Class) -> Self {
+        let sinkpad = gst::GhostPad::builder_from_template(&klass.pad_template("sink").unwrap())
+            .event_function(|pad, parent, event| {
+                MediaStreamRtpEnc::catch_panic_pad_function(
+                    parent,
+                    || false,
+                    |imp| imp.sink_event(pad, event),
+                )
+            })
+            .build();
+        let srcpad =
+            gst::GhostPad::builder_from_template(&klass.pad_template("src").unwrap()).build();
+        MediaStreamRtpEnc {
+            sinkpad,
+            srcpad,
+            settings: Mutex::default(),
+            state: Mutex::default(),
+            connected: AtomicBool::new(true),
+            need_key: AtomicBool::new(false),
+        }
+    }
+}
+
+impl ObjectImpl for MediaStreamRtpEnc {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPS: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecString::builder("video-codec")
+                    .nick("Video codec")
+                    .blurb("Codec of a video track: vp8 (vp8enc) or h264 (openh264enc, constrained baseline); audio is always Opus")
+                    .default_value(Some("vp8"))
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt::builder("video-bitrate")
+                    .nick("Video bitrate")
+                    .blurb("Target bitrate of a video track's encoder, in bits per second")
+                    .minimum(10_000)
+                    .default_value(DEFAULT_VIDEO_BITRATE)
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("stream-id")
+                    .nick("Stream id")
+                    .blurb("MediaStream.id the peer sees (webrtcbin's msid): from the stream collection upstream (mediastream's id)")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecString::builder("track-id")
+                    .nick("Track id")
+                    .blurb("MediaStreamTrack.id the peer sees: the upstream stream-id (the track's id)")
+                    .read_only()
+                    .build(),
+            ]
+        });
+        PROPS.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        let mut settings = self.settings.lock();
+        match pspec.name() {
+            "video-codec" => {
+                let codec: Option<String> = value.get().unwrap();
+                let codec = codec.unwrap_or_else(|| "vp8".into()).to_ascii_lowercase();
+                if codec == "vp8" || codec == "h264" {
+                    settings.video_codec = codec;
+                } else {
+                    gst::warning!(CAT, imp = self, "unknown video-codec '{codec}' (vp8, h264)");
+                }
+            }
+            "video-bitrate" => settings.video_bitrate = value.get().unwrap(),
+            _ => unimplemented!(),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        match pspec.name() {
+            "video-codec" => self.settings.lock().video_codec.to_value(),
+            "video-bitrate" => self.settings.lock().video_bitrate.to_value(),
+            "stream-id" => self.state.lock().stream_id.to_value(),
+            "track-id" => self.state.lock().track_id.to_value(),
+            _ => unimplemented!(),
+        }
+    }
+
+    fn constructed(&self) {
+        self.parent_constructed();
+        let obj = self.obj();
+        obj.add_pad(&self.sinkpad).unwrap();
+        obj.add_pad(&self.srcpad).unwrap();
+        let weak = obj.downgrade();
+        self.srcpad.connect_linked(move |_, peer| {
+            if let Some(obj) = weak.upgrade() {
+                obj.imp().linked(Some(peer));
+            }
+        });
+        let weak = obj.downgrade();
+        self.srcpad.connect_unlinked(move |_, _| {
+            if let Some(obj) = weak.upgrade() {
+                obj.imp().linked(None);
+            }
+        });
+    }
+
+    fn dispose(&self) {
+        self.watch(None);
+    }
+}
+
+impl GstObjectImpl for MediaStreamRtpEnc {}
+
+impl ElementImpl for MediaStreamRtpEnc {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "MediaStreamTrack RTP encoder for webrtcbin",
+                "Codec/Encoder/Network/WebRTC",
+                "Encodes a track (VP8 or H.264 video, Opus audio) for webrtcbin and gives the webrtcbin sink pad it feeds the track's MediaStream id and track id, so the peer's ontrack sees them; drops frames until the connection is up",
+                "gst-mediastream developers",
+            )
+        });
+        Some(&*META)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let raw = gst::Caps::builder_full()
+                .structure(gst::Structure::new_empty("video/x-raw"))
+                .structure(gst::Structure::new_empty("audio/x-raw"))
+                .build();
+            vec![
+                gst::PadTemplate::new(
+                    "sink",
+                    gst::PadDirection::Sink,
+                    gst::PadPresence::Always,
+                    &raw,
+                )
+                .unwrap(),
+                gst::PadTemplate::new(
+                    "src",
+                    gst::PadDirection::Src,
+                    gst::PadPresence::Always,
+                    &gst::Caps::new_empty_simple("application/x-rtp"),
+                )
+                .unwrap(),
+            ]
+        });
+        TEMPLATES.as_ref()
+    }
+
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        let ret = self.parent_change_state(transition)?;
+        if transition == gst::StateChange::ReadyToNull {
+            self.teardown();
+        }
+        Ok(ret)
+    }
+}
+
+impl BinImpl for MediaStreamRtpEnc {}
+
+impl MediaStreamRtpEnc {
+    fn sink_event(&self, pad: &gst::GhostPad, event: gst::Event) -> bool {
+        match event.view() {
+            gst::EventView::StreamStart(s) => {
+                self.state.lock().track_id = Some(s.stream_id().to_string());
+                self.obj().notify("track-id");
+                self.apply_identity();
+            }
+            gst::EventView::StreamCollection(c) => {
+                let id = c.stream_collection().upstream_id().map(|s| s.to_string());
+                if id.is_some() {
+                    self.state.lock().stream_id = id;
+                    self.obj().notify("stream-id");
+                    self.apply_identity();
+                }
+            }
+            gst::EventView::Caps(c) if self.state.lock().pay_sink.is_none() => {
+                if let Err(e) = self.build(c.caps()) {
+                    gst::element_imp_error!(self, gst::CoreError::MissingPlugin, ("{e}"));
+                    return false;
+                }
+                // The events stored before the chain existed (stream-start,
+                // the track's state) go to it first, in order.
+                let internal = pad.internal().unwrap();
+                pad.sticky_events_foreach(|ev| {
+                    if ev.type_() != gst::EventType::Caps {
+                        let _ = internal.push_event(ev.clone());
+                    }
+                    std::ops::ControlFlow::Continue(gst::EventForeachAction::Keep)
+                });
+            }
+            _ => {}
+        }
+        if self.state.lock().pay_sink.is_none() && event.is_sticky() {
+            // Kept on the pad until the chain exists.
+            return true;
+        }
+        gst::Pad::event_default(pad, Some(&*self.obj()), event)
+    }
+
+    /// The encoding chain for `caps`' kind, linked between the ghost pads.
+    fn build(&self, caps: &gst::CapsRef) -> Result<(), String> {
+        let settings = self.settings.lock().clone();
+        let media = caps
+            .structure(0)
+            .map(|s| s.name().to_string())
+            .unwrap_or_default();
+        let video = media.starts_with("video/");
+        let make = |factory: &str| {
+            gst::ElementFactory::make(factory)
+                .build()
+                .map_err(|_| format!("mediastreamrtpenc needs the GStreamer element '{factory}'"))
+        };
+        let elements: Vec<gst::Element> = if video && settings.video_codec == "h264" {
+            let enc = make("openh264enc")?;
+            enc.set_property_from_str("usage-type", "camera");
+            enc.set_property_from_str("complexity", "low");
+            enc.set_property("bitrate", settings.video_bitrate);
+            enc.set_property("gop-size", 3000u32);
+            let pay = make("rtph264pay")?;
+            pay.set_property("config-interval", -1i32);
+            pay.set_property_from_str("aggregate-mode", "zero-latency");
+            let filter = make("capsfilter")?;
+            filter.set_property(
+                "caps",
+                gst::Caps::builder("video/x-h264")
+                    .field("profile", "constrained-baseline")
+                    .build(),
+            );
+            vec![make("videoconvert")?, enc, filter, make("h264parse")?, pay]
+        } else if video {
+            let enc = make("vp8enc")?;
+            enc.set_property("deadline", 1i64);
+            enc.set_property("cpu-used", -6i32);
+            enc.set_property("target-bitrate", settings.video_bitrate as i32);
+            enc.set_property_from_str("end-usage", "cbr");
+            enc.set_property("keyframe-max-dist", 3000i32);
+            enc.set_property_from_str("error-resilient", "default");
+            enc.set_property("lag-in-frames", 0i32);
+            let pay = make("rtpvp8pay")?;
+            pay.set_property_from_str("picture-id-mode", "15-bit");
+            vec![make("videoconvert")?, enc, pay]
+        } else if media.starts_with("audio/") {
+            vec![
+                make("audioconvert")?,
+                make("audioresample")?,
+                make("opusenc")?,
+                make("rtpopuspay")?,
+            ]
+        } else {
+            return Err(format!(
+                "mediastreamrtpenc takes raw video or audio, not {media}"
+            ));
+        };
+        let obj = self.obj();
+        obj.add_many(&elements).map_err(|e| e.to_string())?;
+        gst::Element::link_many(&elements).map_err(|e| e.to_string())?;
+        let first = elements.first().unwrap();
+        let pay = elements.last().unwrap();
+        let pay_sink = pay.static_pad("sink").unwrap();
+        let weak = obj.downgrade();
+        pay_sink.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            move |_, info| match weak.upgrade() {
+                Some(obj) => obj.imp().gate(info),
+                None => gst::PadProbeReturn::Ok,
+            },
+        );
+        self.srcpad
+            .set_target(Some(&pay.static_pad("src").unwrap()))
+            .map_err(|e| e.to_string())?;
+        self.sinkpad
+            .set_target(Some(&first.static_pad("sink").unwrap()))
+            .map_err(|e| e.to_string())?;
+        for e in &elements {
+            e.sync_state_with_parent().map_err(|e| e.to_string())?;
+        }
+        {
+            let mut state = self.state.lock();
+            state.video = video;
+            state.pay_sink = Some(pay_sink);
+        }
+        gst::debug!(
+            CAT,
+            imp = self,
+            "built {} chain for {media}",
+            if video { "video" } else { "audio" }
+        );
+        Ok(())
+    }
+
+    /// The pay sink probe: nothing before the connection; video from a key
+    /// frame on.
+    fn gate(&self, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
+        // Dropped by taking the data and answering Handled (Drop made
+        // gst_pad_push unref a NULL buffer under gstreamer-rs 0.25).
+        let drop = |info: &mut gst::PadProbeInfo| {
+            info.data.take();
+            gst::PadProbeReturn::Handled
+        };
+        if !self.connected.load(Ordering::Acquire) {
+            return drop(info);
+        }
+        if self.need_key.load(Ordering::Acquire) {
+            let delta = match &info.data {
+                Some(gst::PadProbeData::Buffer(b)) => {
+                    b.flags().contains(gst::BufferFlags::DELTA_UNIT)
+                }
+                Some(gst::PadProbeData::BufferList(l)) => l
+                    .get(0)
+                    .is_some_and(|b| b.flags().contains(gst::BufferFlags::DELTA_UNIT)),
+                _ => false,
+            };
+            if delta {
+                return drop(info);
+            }
+            self.need_key.store(false, Ordering::Release);
+            gst::debug!(CAT, imp = self, "first key frame after connecting");
+        }
+        gst::PadProbeReturn::Ok
+    }
+
+    fn linked(&self, peer: Option<&gst::Pad>) {
+        let webrtc = peer.and_then(webrtc::webrtcbin_of);
+        self.watch(webrtc);
+        self.apply_identity();
+    }
+
+    /// Follows `webrtc`'s connection state (or none: frames pass).
+    fn watch(&self, webrtc: Option<gst::Element>) {
+        let old = self.state.lock().webrtc.take();
+        if let Some((element, id)) = old {
+            element.disconnect(id);
+        }
+        let Some(webrtc) = webrtc else {
+            self.connected.store(true, Ordering::Release);
+            return;
+        };
+        let weak = self.obj().downgrade();
+        let id = webrtc.connect_notify(Some("connection-state"), move |webrtc, _| {
+            if let Some(obj) = weak.upgrade() {
+                obj.imp().connection_changed(webrtc);
+            }
+        });
+        self.state.lock().webrtc = Some((webrtc.clone(), id));
+        self.connection_changed(&webrtc);
+    }
+
+    fn connection_changed(&self, webrtc: &gst::Element) {
+        let state = webrtc.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
+        let connected = state == gst_webrtc::WebRTCPeerConnectionState::Connected;
+        let was = self.connected.swap(connected, Ordering::AcqRel);
+        gst::debug!(CAT, imp = self, "webrtcbin connection-state {state:?}");
+        if connected && !was {
+            let (video, pay_sink) = {
+                let state = self.state.lock();
+                (state.video, state.pay_sink.clone())
+            };
+            if video {
+                self.need_key.store(true, Ordering::Release);
+                if let Some(pad) = pay_sink {
+                    let ev = gst_video::UpstreamForceKeyUnitEvent::builder()
+                        .all_headers(true)
+                        .build();
+                    pad.push_event(ev);
+                }
+            }
+        }
+    }
+
+    /// Gives the webrtcbin sink pad fed its identity, once both ids are
+    /// known.
+    fn apply_identity(&self) {
+        let (stream, track) = {
+            let state = self.state.lock();
+            (state.stream_id.clone(), state.track_id.clone())
+        };
+        let Some(peer) = self.srcpad.peer() else {
+            return;
+        };
+        if !webrtc::is_webrtcbin_sink_pad(&peer) {
+            return;
+        }
+        if let (Some(stream), Some(track)) = (stream, track)
+            && !webrtc::set_sender_identity(&peer, &stream, &track)
+        {
+            gst::element_imp_warning!(
+                self,
+                gst::CoreError::Negotiation,
+                (
+                    "could not give webrtcbin's pad {} the track id {track}",
+                    peer.name()
+                )
+            );
+        }
+    }
+
+    fn teardown(&self) {
+        let pay_sink = self.state.lock().pay_sink.take();
+        if pay_sink.is_none() {
+            return;
+        }
+        let _ = self.sinkpad.set_target(None::<&gst::Pad>);
+        let _ = self.srcpad.set_target(None::<&gst::Pad>);
+        let obj = self.obj();
+        for e in obj.children() {
+            let _ = e.set_state(gst::State::Null);
+            let _ = obj.remove(&e);
+        }
+    }
+}

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! MediaStream identity over `webrtcbin` (docs/webrtc.md).
+//!
+//! A browser's `ontrack` reads a track's stream id and track id from the
+//! SDP's msid. GStreamer 1.22's `webrtcbin` writes no `a=msid` line; for
+//! each sending media it writes only
+//! `a=ssrc:N msid:<sink pad's msid property, else the cname> <transceiver name>`
+//! (and only once caps with an `ssrc` reached the sink pad). So the one
+//! place that gives a sender its identity, [`set_sender_identity`], sets the
+//! sink pad's `msid` to the MediaStream's id and names the pad's transceiver
+//! after the track id. Renaming a transceiver leans on how webrtcbin builds
+//! that line; `tests/webrtc_sdp.rs` checks the SDP webrtcbin writes, so a
+//! GStreamer that changes it fails the tests instead of the browser.
+
+use gst::prelude::*;
+use std::sync::LazyLock;
+
+pub(crate) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediastreamwebrtc",
+        gst::DebugColorFlags::empty(),
+        Some("MediaStream identity over webrtcbin"),
+    )
+});
+
+/// Whether `pad` is a sink pad of a `webrtcbin`.
+pub fn is_webrtcbin_sink_pad(pad: &gst::Pad) -> bool {
+    pad.direction() == gst::PadDirection::Sink
+        && pad
+            .parent_element()
+            .and_then(|e| e.factory())
+            .is_some_and(|f| f.name() == "webrtcbin")
+}
+
+/// The `webrtcbin` whose sink pad `pad` is.
+pub fn webrtcbin_of(pad: &gst::Pad) -> Option<gst::Element> {
+    is_webrtcbin_sink_pad(pad)
+        .then(|| pad.parent_element())
+        .flatten()
+}
+
+/// Gives the track sent through `pad` (a `webrtcbin` sink pad) its
+/// MediaStream identity, so that the remote peer's `ontrack` sees
+/// `event.streams[0].id == stream_id` and `event.track.id == track_id`:
+/// the pad's `msid` is the stream id, its transceiver is named after the
+/// track id. Call it before the offer or answer is created. Returns false
+/// (and logs why) when `pad` is not a `webrtcbin` sink pad or its
+/// transceiver cannot be renamed.
+pub fn set_sender_identity(pad: &gst::Pad, stream_id: &str, track_id: &str) -> bool {
+    if !is_webrtcbin_sink_pad(pad) {
+        gst::warning!(CAT, obj = pad, "not a webrtcbin sink pad: identity not set");
+        return false;
+    }
+    if pad.find_property("msid").is_some() && !stream_id.is_empty() {
+        pad.set_property("msid", stream_id);
+    }
+    if track_id.is_empty() {
+        return true;
+    }
+    let Some(trans) = pad.property::<Option<gst::Object>>("transceiver") else {
+        gst::warning!(CAT, obj = pad, "the pad has no transceiver yet");
+        return false;
+    };
+    if trans.name() == track_id {
+        return true;
+    }
+    // A GstObject cannot be renamed while it has a parent: take it out of
+    // webrtcbin (holding our own reference), rename it, put it back.
+    // webrtcbin keeps its transceivers in its own list, so nothing else
+    // sees the object without a parent.
+    let parent = trans.parent();
+    if let Some(parent) = &parent {
+        trans.unparent();
+        trans.set_property("name", track_id);
+        // SAFETY: `trans` is alive (we hold a reference) and gets back the
+        // parent it had a moment ago, which webrtcbin set at its creation.
+        match unsafe { trans.set_parent(parent) } {
+            // The reference set_parent took is the parent's, as before:
+            // not ours to drop.
+            Ok(parents) => std::mem::forget(parents),
+            Err(_) => {
+                gst::error!(
+                    CAT,
+                    obj = pad,
+                    "could not give the transceiver back to webrtcbin"
+                );
+                return false;
+            }
+        }
+    } else {
+        trans.set_property("name", track_id);
+    }
+    gst::debug!(
+        CAT,
+        obj = pad,
+        "msid {stream_id}, transceiver named {track_id}"
+    );
+    trans.name() == track_id
+}
+
+/// The `(stream id, track id)` pairs of an SDP media section as a
+/// browser reads them: `a=msid:` when present, else the ssrc-level
+/// `a=ssrc:N msid:` (what webrtcbin 1.22 writes).
+pub fn media_msids(media: &gst_sdp::SDPMediaRef) -> Vec<(String, String)> {
+    let split = |v: &str| {
+        let mut it = v.split_whitespace();
+        let stream = it.next()?.to_string();
+        let track = it.next().unwrap_or_default().to_string();
+        Some((stream, track))
+    };
+    let direct: Vec<_> = media
+        .attributes()
+        .filter(|a| a.key() == "msid")
+        .filter_map(|a| a.value().and_then(split))
+        .collect();
+    if !direct.is_empty() {
+        return direct;
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for a in media.attributes().filter(|a| a.key() == "ssrc") {
+        let Some(v) = a.value() else { continue };
+        let Some((_ssrc, rest)) = v.split_once(' ') else {
+            continue;
+        };
+        if let Some(msid) = rest.strip_prefix("msid:")
+            && let Some(pair) = split(msid)
+            && !out.contains(&pair)
+        {
+            out.push(pair);
+        }
+    }
+    out
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: MPL-2.0
+"""Headless Chromium for the WebRTC tests, driven by selenium.
+
+Serves this folder on 127.0.0.1 (a secure context for getUserMedia), opens
+peer.html, prints {"ready": true}, then reads one JSON request a line on
+stdin: {"call": NAME, "args": [...]} runs the async function peer[NAME] in
+the page and prints {"result": ...} or {"error": "..."}; {"quit": true}
+ends. Run it inside the test's own network namespace (tests/webrtc.rs):
+Chromium and chromedriver then reach only that namespace.
+"""
+import functools
+import http.server
+import json
+import sys
+import threading
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+
+HERE = __file__.rsplit("/", 1)[0]
+
+
+def main():
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=HERE)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/lib/chromium/chromium"
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--use-fake-ui-for-media-stream",
+        "--autoplay-policy=no-user-gesture-required",
+        "--disable-features=WebRtcHideLocalIpsWithMdns",
+    ):
+        options.add_argument(flag)
+    if "--fake-devices" in sys.argv:
+        options.add_argument("--use-fake-device-for-media-stream")
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        driver.set_script_timeout(60)
+        driver.get(f"http://127.0.0.1:{server.server_address[1]}/peer.html")
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            req = json.loads(line)
+            if req.get("quit"):
+                break
+            try:
+                reply = driver.execute_async_script(
+                    "const done = arguments[arguments.length - 1];"
+                    "peer[arguments[0]](...arguments[1]).then("
+                    "  r => done({result: r === undefined ? null : r}),"
+                    "  e => done({error: String(e && e.stack || e)}));",
+                    req["call"],
+                    req.get("args", []),
+                )
+            except Exception as e:  # selenium's own errors: report, go on
+                reply = {"error": f"{type(e).__name__}: {e}"}
+            print(json.dumps(reply), flush=True)
+    finally:
+        driver.quit()
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,342 @@
+//! Helpers of the WebRTC tests (tests/webrtc*.rs): prerequisites, the
+//! private network namespace, a sending pipeline, and headless Chromium
+//! driven through tests/webrtc/browser.py.
+#![allow(dead_code)]
+
+use gst::prelude::*;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+pub const CHROMIUM: &str = "/usr/lib/chromium/chromium";
+pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+pub const PYTHON: &str = "/usr/bin/python3";
+/// Set inside the namespace the test re-runs itself in.
+const NETNS_ENV: &str = "MEDIASTREAM_TEST_NETNS";
+
+pub fn init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: the first thing any test of the binary does.
+        unsafe { std::env::set_var("GST_MEDIASTREAM_FAKE_DEVICES", "1") };
+        gst::init().unwrap();
+        gstmediastream::ensure_registered();
+    });
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What is missing for webrtcbin itself (GStreamer elements).
+pub fn missing_gstreamer() -> Option<String> {
+    init();
+    for (factory, package) in [
+        ("webrtcbin", "gstreamer1.0-plugins-bad"),
+        ("nicesrc", "gstreamer1.0-nice"),
+        ("vp8enc", "gstreamer1.0-plugins-good"),
+        ("opusenc", "gstreamer1.0-plugins-base"),
+    ] {
+        if gst::ElementFactory::find(factory).is_none() {
+            return Some(format!(
+                "the GStreamer element {factory} is missing (package {package}; scripts/setup installs it)"
+            ));
+        }
+    }
+    None
+}
+
+/// What is missing to run Chromium in a private network namespace.
+pub fn missing_browser() -> Option<String> {
+    if let Some(m) = missing_gstreamer() {
+        return Some(m);
+    }
+    for (path, package) in [
+        (CHROMIUM, "chromium"),
+        (CHROMEDRIVER, "chromium-driver"),
+        (PYTHON, "python3"),
+    ] {
+        if !Path::new(path).exists() {
+            return Some(format!(
+                "{path} is missing (package {package}; scripts/setup installs it)"
+            ));
+        }
+    }
+    let selenium = Command::new(PYTHON)
+        .args(["-c", "import selenium"])
+        .output();
+    if !selenium.is_ok_and(|o| o.status.success()) {
+        return Some(
+            "python3 cannot import selenium (package python3-selenium; scripts/setup installs it)"
+                .into(),
+        );
+    }
+    if std::env::var_os(NETNS_ENV).is_none() {
+        // Permission for a network namespace of our own (root, or
+        // CAP_SYS_ADMIN): the tests' traffic stays inside it.
+        let probe = Command::new("unshare")
+            .args(["--net", "ip", "link", "set", "lo", "up"])
+            .output();
+        match probe {
+            Err(e) => return Some(format!("cannot run unshare (package util-linux): {e}")),
+            Ok(o) if !o.status.success() => {
+                return Some(format!(
+                    "cannot create a network namespace (unshare --net needs root or CAP_SYS_ADMIN): {}",
+                    String::from_utf8_lossy(&o.stderr).trim()
+                ));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether the test may run: with `missing` something, it fails under CI
+/// (CI=true: the prerequisites must be there) and skips, saying why,
+/// elsewhere.
+pub fn runnable(missing: Option<String>) -> bool {
+    let Some(why) = missing else { return true };
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "CI is set but this WebRTC test cannot run: {why}"
+    );
+    eprintln!("SKIPPED: {why}");
+    false
+}
+
+/// Runs the test `name` of this binary again inside a network namespace
+/// of its own (loopback and a veth pair with 10.77.0.1/24: libnice gathers
+/// no candidate on loopback alone), so that every packet of the test stays
+/// inside it. Returns true in the namespace (the caller goes on with the
+/// test), false outside, after the inner run passed.
+pub fn in_private_network(name: &str) -> bool {
+    if std::env::var_os(NETNS_ENV).is_some() {
+        return true;
+    }
+    let exe = std::env::current_exe().unwrap();
+    let out = Command::new("unshare")
+        .args([
+            "--net",
+            "sh",
+            "-c",
+            "set -e; ip link set lo up; ip link add v0 type veth peer name v1; \
+             ip addr add 10.77.0.1/24 dev v0; ip link set v0 up; ip link set v1 up; exec \"$@\"",
+            "netns",
+        ])
+        .arg(exe)
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(NETNS_ENV, "1")
+        .output()
+        .expect("unshare runs");
+    // The inner run's report, indented: its own `test result:` line must
+    // not count as a second test in scripts/test's summary.
+    for line in String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .chain(String::from_utf8_lossy(&out.stderr).lines())
+    {
+        eprintln!("    [netns] {line}");
+    }
+    assert!(
+        out.status.success(),
+        "{name} failed inside its network namespace (its output is above)"
+    );
+    false
+}
+
+/// `mediastream` (getUserMedia with `constraints`, fake devices) ->
+/// `mediastreamrtpenc` per track -> `webrtcbin`.
+pub fn sender(constraints: &str) -> (gst::Pipeline, gst::Element, gst::Element) {
+    init();
+    let p = gst::Pipeline::new();
+    let ms = gst::ElementFactory::make("mediastream")
+        .property("constraints", constraints)
+        .build()
+        .unwrap();
+    let webrtc = gst::ElementFactory::make("webrtcbin")
+        .property_from_str("bundle-policy", "max-bundle")
+        .build()
+        .unwrap();
+    p.add_many([&ms, &webrtc]).unwrap();
+    let weak = p.downgrade();
+    let w = webrtc.clone();
+    ms.connect_pad_added(move |_, pad| {
+        let p = weak.upgrade().unwrap();
+        let enc = gst::ElementFactory::make("mediastreamrtpenc")
+            .build()
+            .unwrap();
+        p.add(&enc).unwrap();
+        pad.link(&enc.static_pad("sink").unwrap()).unwrap();
+        enc.link(&w).unwrap();
+        enc.sync_state_with_parent().unwrap();
+    });
+    (p, ms, webrtc)
+}
+
+/// Waits until every sink pad of `webrtc` has caps (webrtcbin 1.22 writes
+/// a sender's ssrc and msid only then).
+pub fn wait_for_sink_caps(webrtc: &gst::Element, pads: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let sinks = webrtc.sink_pads();
+        if sinks.len() >= pads && sinks.iter().all(|p| p.current_caps().is_some()) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "webrtcbin's sink pads got no caps"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn promise_reply(call: impl FnOnce(gst::Promise)) -> gst::Structure {
+    let (tx, rx) = mpsc::channel();
+    let promise = gst::Promise::with_change_func(move |reply| {
+        let _ = tx.send(reply.ok().flatten().map(|s| s.to_owned()));
+    });
+    call(promise);
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("webrtcbin answers the promise")
+        .unwrap_or_else(|| gst::Structure::new_empty("empty"))
+}
+
+/// webrtcbin's offer.
+pub fn create_offer(webrtc: &gst::Element) -> gst_webrtc::WebRTCSessionDescription {
+    let reply = promise_reply(|p| {
+        webrtc.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &p])
+    });
+    reply
+        .get::<gst_webrtc::WebRTCSessionDescription>("offer")
+        .unwrap_or_else(|_| panic!("no offer in {reply}"))
+}
+
+/// webrtcbin's answer.
+pub fn create_answer(webrtc: &gst::Element) -> gst_webrtc::WebRTCSessionDescription {
+    let reply = promise_reply(|p| {
+        webrtc.emit_by_name::<()>("create-answer", &[&None::<gst::Structure>, &p])
+    });
+    reply
+        .get::<gst_webrtc::WebRTCSessionDescription>("answer")
+        .unwrap_or_else(|_| panic!("no answer in {reply}"))
+}
+
+pub fn set_description(
+    webrtc: &gst::Element,
+    local: bool,
+    desc: &gst_webrtc::WebRTCSessionDescription,
+) {
+    let signal = if local {
+        "set-local-description"
+    } else {
+        "set-remote-description"
+    };
+    let reply = promise_reply(|p| webrtc.emit_by_name::<()>(signal, &[desc, &p]));
+    assert!(!reply.has_field("error"), "{signal} failed: {reply}");
+}
+
+/// Waits until webrtcbin gathered all its ICE candidates (they then travel
+/// inside its local description).
+pub fn wait_gathered(webrtc: &gst::Element) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while webrtc.property::<gst_webrtc::WebRTCICEGatheringState>("ice-gathering-state")
+        != gst_webrtc::WebRTCICEGatheringState::Complete
+    {
+        assert!(Instant::now() < deadline, "ICE gathering did not complete");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+pub fn local_sdp(webrtc: &gst::Element) -> String {
+    webrtc
+        .property::<gst_webrtc::WebRTCSessionDescription>("local-description")
+        .sdp()
+        .as_text()
+        .unwrap()
+}
+
+pub fn sdp_desc(
+    kind: gst_webrtc::WebRTCSDPType,
+    text: &str,
+) -> gst_webrtc::WebRTCSessionDescription {
+    let sdp = gst_sdp::SDPMessage::parse_buffer(text.as_bytes()).expect("valid SDP");
+    gst_webrtc::WebRTCSessionDescription::new(kind, sdp)
+}
+
+/// Headless Chromium under selenium (tests/webrtc/browser.py): each call
+/// runs an async function of tests/webrtc/peer.js with JSON arguments and
+/// returns its JSON result.
+pub struct Browser {
+    child: Child,
+    stdin: ChildStdin,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Browser {
+    pub fn start(fake_devices: bool) -> Browser {
+        let mut cmd = Command::new(PYTHON);
+        cmd.arg(root().join("tests/webrtc/browser.py"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped());
+        if fake_devices {
+            cmd.arg("--fake-devices");
+        }
+        let mut child = cmd.spawn().expect("tests/webrtc/browser.py starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut b = Browser {
+            child,
+            stdin,
+            lines: rx,
+        };
+        let ready = b.read(Duration::from_secs(60));
+        assert_eq!(ready["ready"], true, "browser.py: {ready}");
+        b
+    }
+
+    fn read(&mut self, timeout: Duration) -> Value {
+        let line = self
+            .lines
+            .recv_timeout(timeout)
+            .expect("browser.py answers in time");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("browser.py said {line}: {e}"))
+    }
+
+    /// `peer[function](...args)` in the page; its result.
+    pub fn call(&mut self, function: &str, args: Value) -> Value {
+        let msg = serde_json::json!({"call": function, "args": args});
+        writeln!(self.stdin, "{msg}").unwrap();
+        self.stdin.flush().unwrap();
+        let reply = self.read(Duration::from_secs(60));
+        if let Some(e) = reply.get("error") {
+            panic!("peer.{function} failed in Chromium: {e}");
+        }
+        reply["result"].clone()
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = writeln!(self.stdin, "{{\"quit\": true}}");
+        let _ = self.stdin.flush();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
