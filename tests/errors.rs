@@ -90,7 +90,7 @@ fn a_track_sink_whose_sink_has_no_sink_pad_says_which() {
     for _ in 0..2 {
         assert!(pipeline.set_state(gst::State::Ready).is_err());
         let err = track::error_of(&pipeline);
-        assert!(err.matches(gst::CoreError::MissingPlugin), "{err:?}");
+        assert!(err.matches(gst::ResourceError::Settings), "{err:?}");
         assert_eq!(err.message(), "the sink 'not-a-sink' has no sink pad");
         let left = sink.downcast_ref::<gst::Bin>().unwrap().children();
         assert!(left.is_empty(), "left in the bin: {left:?}");

@@ -21,8 +21,10 @@ fn init() {
     track::init_builtin();
 }
 
+/// Polls `f` for up to 15 s (auto sinks probe the machine's outputs
+/// first; a loaded CI machine takes its time).
 fn wait_until(what: &str, f: impl Fn() -> bool) {
-    for _ in 0..250 {
+    for _ in 0..750 {
         if f() {
             return;
         }
@@ -167,12 +169,13 @@ fn plays_on_the_output_device_of_sink_id() {
     let (p, _) =
         pipeline("mediastreamsrc kind=audio ! mediastreamtracksink name=t sink-id=no-such-speaker");
     assert!(p.set_state(gst::State::Playing).is_err());
-    let err = track::error_of(&p);
-    assert!(
-        err.message()
-            .contains("no audiooutput device with deviceId 'no-such-speaker'"),
-        "{err}"
+    let (err, details) = track::error_details(&p);
+    assert_eq!(
+        err.message(),
+        "NotFoundError: no audiooutput device with deviceId 'no-such-speaker'"
     );
+    assert!(err.matches(gst::ResourceError::NotFound), "{err:?}");
+    assert_eq!(details.get::<&str>("name").unwrap(), "NotFoundError");
 }
 
 /// The factory of the renderer `t` chose, once it rendered some frames.

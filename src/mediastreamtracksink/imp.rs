@@ -8,6 +8,7 @@
 //! Lock order: `settings` before `state`. No lock is held while posting a
 //! message, emitting a signal or notifying.
 
+use crate::constraints::ConstraintError;
 use crate::devices::monitor::MediaDevices;
 use crate::fault::Guarded;
 use crate::mediastreamsrc::{ReadyState, TrackKind};
@@ -284,8 +285,8 @@ impl ElementImpl for MediaStreamTrackSink {
             gst::StateChange::ReadyToPaused => Some(self.setup_by_peer()),
             _ => None,
         };
-        if let Some(Err(e)) = setup {
-            self.post_error_message(e);
+        if let Some(Err(failure)) = setup {
+            self.post_failure(failure);
             return Err(gst::StateChangeError);
         }
         let ret = self.parent_change_state(transition)?;
@@ -303,31 +304,36 @@ impl ElementImpl for MediaStreamTrackSink {
 
 impl BinImpl for MediaStreamTrackSink {}
 
-/// A renderer that cannot be made or added.
-fn missing(msg: String) -> gst::ErrorMessage {
-    gst::error_msg!(gst::CoreError::MissingPlugin, ("{}", msg))
+/// Why the renderer cannot be set up: a W3C error (sink-id), posted with
+/// its details, or a GStreamer one.
+enum Failure {
+    W3c(ConstraintError),
+    Gst(gst::ErrorMessage),
 }
 
 /// A renderer that cannot render the track's kind.
-fn wrong_type(msg: String) -> gst::ErrorMessage {
-    gst::error_msg!(gst::StreamError::WrongType, ("{}", msg))
+fn wrong_type(msg: String) -> Failure {
+    Failure::Gst(gst::error_msg!(gst::StreamError::WrongType, ("{}", msg)))
 }
 
 /// The auto sink for a kind.
-fn auto_sink(kind: TrackKind) -> Result<gst::Element, String> {
+fn auto_sink(kind: TrackKind) -> Result<gst::Element, Failure> {
     let factory = match kind {
         TrackKind::Audio => "autoaudiosink",
         TrackKind::Video => "autovideosink",
     };
-    gst::ElementFactory::make(factory)
-        .build()
-        .map_err(|_| format!("the element '{factory}' is missing"))
+    gst::ElementFactory::make(factory).build().map_err(|_| {
+        Failure::Gst(gst::error_msg!(
+            gst::CoreError::MissingPlugin,
+            ("the element '{factory}' is missing")
+        ))
+    })
 }
 
 impl MediaStreamTrackSink {
     /// The renderer the settings name: the `sink` property, or the
     /// `sink-id` output device. `None`: chosen by the track's kind.
-    fn configured_renderer(&self) -> Result<Option<gst::Element>, String> {
+    fn configured_renderer(&self) -> Result<Option<gst::Element>, Failure> {
         let (sink, sink_id) = {
             let s = self.settings.lock();
             (s.sink.clone(), s.sink_id.clone())
@@ -336,18 +342,25 @@ impl MediaStreamTrackSink {
             (Some(sink), _) => Ok(Some(sink)),
             (None, Some(id)) if !id.is_empty() => {
                 let device = MediaDevices::get()
-                    .devices()?
+                    .devices()
+                    .map_err(|e| Failure::W3c(ConstraintError::not_found(e)))?
                     .into_iter()
                     .find(|d| {
                         d.info.device_id == id
                             && d.info.kind == crate::constraints::DeviceKind::AudioOutput
                     })
                     .ok_or_else(|| {
-                        format!("NotFoundError: no audiooutput device with deviceId '{id}'")
+                        Failure::W3c(ConstraintError::not_found(format!(
+                            "no audiooutput device with deviceId '{id}'"
+                        )))
                     })?;
-                let element = device
-                    .create_element(None)
-                    .map_err(|e| format!("cannot open '{}': {e}", device.info.label))?;
+                gst::debug!(CAT, imp = self, "sink-id {id}: '{}'", device.info.label);
+                let element = device.create_element(None).map_err(|e| {
+                    Failure::W3c(ConstraintError::not_readable(format!(
+                        "cannot open '{}': {e}",
+                        device.info.label
+                    )))
+                })?;
                 Ok(Some(element))
             }
             _ => Ok(None),
@@ -357,9 +370,9 @@ impl MediaStreamTrackSink {
     /// NULL -> READY: the configured renderer, if any. Otherwise the
     /// choice waits for upstream to say its kind (READY -> PAUSED, or the
     /// first caps).
-    fn setup(&self) -> Result<(), gst::ErrorMessage> {
-        match self.configured_renderer().map_err(missing)? {
-            Some(renderer) => self.install(renderer, false).map_err(missing),
+    fn setup(&self) -> Result<(), Failure> {
+        match self.configured_renderer()? {
+            Some(renderer) => self.install(renderer, false),
             None => Ok(()),
         }
     }
@@ -368,7 +381,7 @@ impl MediaStreamTrackSink {
     /// upstream's caps query names, if it names one kind only (a source
     /// not yet started answers anything); with one, a check that it can
     /// render that kind.
-    fn setup_by_peer(&self) -> Result<(), gst::ErrorMessage> {
+    fn setup_by_peer(&self) -> Result<(), Failure> {
         let peer = self.sinkpad.peer_query_caps(None);
         let Some(kind) = TrackKind::of_caps(&peer) else {
             gst::debug!(
@@ -381,45 +394,63 @@ impl MediaStreamTrackSink {
         gst::debug!(CAT, imp = self, "upstream sends {}", kind.as_str());
         let renderer = self.state.lock().renderer.clone();
         match renderer {
-            Some(renderer) => self
-                .check_renderer(&renderer, kind, &peer)
-                .map_err(wrong_type),
-            None => auto_sink(kind)
-                .and_then(|sink| self.install(sink, false))
-                .map_err(missing),
+            Some(renderer) => self.check_renderer(&renderer, kind, &peer),
+            None => self.install(auto_sink(kind)?, false),
         }
     }
 
     /// Adds `renderer` (unless it is in the bin already) and targets the
     /// sink pad at it; `sync` brings it to the bin's state (added while
     /// running).
-    fn install(&self, renderer: gst::Element, sync: bool) -> Result<(), String> {
+    fn install(&self, renderer: gst::Element, sync: bool) -> Result<(), Failure> {
         gst::debug!(CAT, imp = self, "rendering with {}", renderer.name());
         let obj = self.obj();
+        let name = renderer.name();
         let added = renderer.parent().is_none();
         if added {
-            obj.add(&renderer).map_err(|e| e.to_string())?;
+            obj.add(&renderer).map_err(|e| {
+                Failure::Gst(gst::error_msg!(
+                    gst::CoreError::Failed,
+                    ("cannot add the sink '{name}': {e}")
+                ))
+            })?;
         }
-        let target = renderer
-            .static_pad("sink")
-            .ok_or_else(|| format!("the sink '{}' has no sink pad", renderer.name()))
-            .and_then(|pad| {
-                self.sinkpad
-                    .set_target(Some(&pad))
-                    .map_err(|e| e.to_string())
-            });
+        let target = match renderer.static_pad("sink") {
+            // A property value the element cannot use.
+            None => Err(gst::error_msg!(
+                gst::ResourceError::Settings,
+                ("the sink '{name}' has no sink pad")
+            )),
+            Some(pad) => self.sinkpad.set_target(Some(&pad)).map_err(|e| {
+                gst::error_msg!(
+                    gst::CoreError::Pad,
+                    ("cannot link to the sink '{name}': {e}")
+                )
+            }),
+        };
         if let Err(e) = target {
             // Not left in the bin to pile up with each retry.
             if added {
                 let _ = obj.remove(&renderer);
             }
-            return Err(e);
+            return Err(Failure::Gst(e));
         }
         if sync && renderer.sync_state_with_parent().is_err() {
-            return Err(format!("the sink '{}' failed to start", renderer.name()));
+            return Err(Failure::Gst(gst::error_msg!(
+                gst::CoreError::StateChange,
+                ("the sink '{name}' failed to start")
+            )));
         }
         self.state.lock().renderer = Some(renderer);
         Ok(())
+    }
+
+    /// Posts a failure: a W3C error with its details, else as it is.
+    fn post_failure(&self, failure: Failure) {
+        match failure {
+            Failure::W3c(e) => track::post_error(&*self.obj(), &e),
+            Failure::Gst(m) => self.post_error_message(m),
+        }
     }
 
     /// Caps arrive: the renderer is chosen now if it was not, else checked
@@ -430,17 +461,13 @@ impl MediaStreamTrackSink {
         };
         let renderer = self.state.lock().renderer.clone();
         let result = match renderer {
-            None => auto_sink(kind)
-                .and_then(|sink| self.install(sink, true))
-                .map_err(missing),
-            Some(renderer) => self
-                .check_renderer(&renderer, kind, caps)
-                .map_err(wrong_type),
+            None => auto_sink(kind).and_then(|sink| self.install(sink, true)),
+            Some(renderer) => self.check_renderer(&renderer, kind, caps),
         };
         match result {
             Ok(()) => true,
-            Err(e) => {
-                self.post_error_message(e);
+            Err(failure) => {
+                self.post_failure(failure);
                 false
             }
         }
@@ -453,7 +480,7 @@ impl MediaStreamTrackSink {
         renderer: &gst::Element,
         kind: TrackKind,
         caps: &gst::CapsRef,
-    ) -> Result<(), String> {
+    ) -> Result<(), Failure> {
         let name = renderer.name();
         let (sink, sink_id) = {
             let s = self.settings.lock();
@@ -464,9 +491,9 @@ impl MediaStreamTrackSink {
         {
             return match kind {
                 TrackKind::Audio => Ok(()),
-                TrackKind::Video => Err(format!(
+                TrackKind::Video => Err(wrong_type(format!(
                     "a video track cannot play on the audio output '{id}' (sink-id is for audio tracks): unset sink-id, or set sink to a video sink"
-                )),
+                ))),
             };
         }
         let accepts = renderer
@@ -476,14 +503,14 @@ impl MediaStreamTrackSink {
             return Ok(());
         }
         gst::debug!(CAT, imp = self, "{name} refuses {caps}");
-        Err(format!(
+        Err(wrong_type(format!(
             "the sink '{name}' cannot render this {kind} track ({caps}): give {article} {kind} sink, or leave sink unset to pick one by the caps",
             kind = kind.as_str(),
             article = match kind {
                 TrackKind::Audio => "an",
                 TrackKind::Video => "a",
             },
-        ))
+        )))
     }
 
     /// Whether the item may go on.
