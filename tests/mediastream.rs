@@ -650,3 +650,96 @@ fn constraints_changed_in_ready_select_again_and_are_refused_once_playing() {
     assert_eq!(sinks.lock().unwrap().len(), 2);
     p.set_state(gst::State::Null).unwrap();
 }
+
+#[test]
+fn a_new_track_never_takes_the_name_of_a_pad_still_there() {
+    init();
+    // Three added video tracks: the first is removed while the second
+    // stays, then a third comes.
+    let p = gst::Pipeline::new();
+    let ms = gst::ElementFactory::make("mediastream").build().unwrap();
+    p.add(&ms).unwrap();
+    // Buffers seen at each src pad of the stream, by pad name.
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(std::collections::HashMap::<
+        String,
+        u32,
+    >::new()));
+    let weak = p.downgrade();
+    let s = seen.clone();
+    ms.connect_pad_added(move |_, pad| {
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
+        let p = weak.upgrade().unwrap();
+        let sink = gst::ElementFactory::make("fakesink")
+            .property("sync", false)
+            .build()
+            .unwrap();
+        p.add(&sink).unwrap();
+        sink.sync_state_with_parent().unwrap();
+        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+        let s = s.clone();
+        pad.add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
+            *s.lock().unwrap().entry(pad.name().to_string()).or_default() += 1;
+            gst::PadProbeReturn::Ok
+        });
+    });
+    let added = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let list = added.clone();
+    ms.connect("addtrack", false, move |args| {
+        let id = args[1].get::<String>().unwrap();
+        let pad = args[2].get::<gst::Pad>().unwrap();
+        list.lock().unwrap().push((id, pad.name().to_string()));
+        None
+    });
+    p.set_state(gst::State::Playing).unwrap();
+    let add = |n: usize| {
+        let src = gst::ElementFactory::make("videotestsrc")
+            .property("is-live", true)
+            .build()
+            .unwrap();
+        p.add(&src).unwrap();
+        let pad = ms.request_pad_simple("sink_%u").unwrap();
+        src.static_pad("src").unwrap().link(&pad).unwrap();
+        src.sync_state_with_parent().unwrap();
+        for _ in 0..250 {
+            if added.lock().unwrap().len() == n {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let (id, name) = added.lock().unwrap().last().cloned().expect("addtrack");
+        (src, id, name)
+    };
+    let (_a, a_id, _) = add(1);
+    let (_b, _, b_pad) = add(2);
+    assert!(ms.emit_by_name::<bool>("remove-track", &[&a_id]));
+    let (_c, _, c_pad) = add(3);
+    assert_ne!(c_pad, b_pad, "the third track took the second's pad name");
+    assert!(
+        ms.static_pad(&c_pad).is_some(),
+        "{c_pad} is a pad of the stream"
+    );
+    // Both remaining tracks flow, and nothing failed.
+    let before = seen.lock().unwrap().clone();
+    for _ in 0..250 {
+        let now = seen.lock().unwrap().clone();
+        let grew = |name: &str| {
+            now.get(name).copied().unwrap_or(0) > before.get(name).copied().unwrap_or(0)
+        };
+        if grew(&b_pad) && grew(&c_pad) {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let now = seen.lock().unwrap().clone();
+    assert!(
+        now.get(&c_pad).copied().unwrap_or(0) > before.get(&c_pad).copied().unwrap_or(0)
+            && now.get(&b_pad).copied().unwrap_or(0) > before.get(&b_pad).copied().unwrap_or(0),
+        "frames on {b_pad} and {c_pad}: before {before:?}, now {now:?}"
+    );
+    if let Some(msg) = p.bus().unwrap().pop_filtered(&[gst::MessageType::Error]) {
+        panic!("error on the bus: {msg:?}");
+    }
+    p.set_state(gst::State::Null).unwrap();
+}

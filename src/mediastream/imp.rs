@@ -80,7 +80,9 @@ struct State {
 pub struct MediaStream {
     /// A panic happened (crate::fault): no more data until NULL.
     failed: std::sync::atomic::AtomicBool,
-    id: String,
+    /// MediaStream.id: a UUID, or given at construction (a remote stream
+    /// takes its sender's id, crate::webrtc).
+    id: Mutex<String>,
     constraints: Mutex<Option<String>>,
     uri: Mutex<Option<String>>,
     state: Mutex<State>,
@@ -95,7 +97,7 @@ impl ObjectSubclass for MediaStream {
 
     fn new() -> Self {
         MediaStream {
-            id: uuid::Uuid::new_v4().to_string(),
+            id: Mutex::new(uuid::Uuid::new_v4().to_string()),
             constraints: Mutex::default(),
             uri: Mutex::default(),
             failed: Default::default(),
@@ -115,8 +117,8 @@ impl ObjectImpl for MediaStream {
                     .build(),
                 glib::ParamSpecString::builder("id")
                     .nick("Id")
-                    .blurb("MediaStream.id: a UUID made at construction; also the stream collection's upstream id")
-                    .read_only()
+                    .blurb("MediaStream.id: a UUID made at construction, or the id given at construction (a remote stream's: the sender's stream id); also the stream collection's upstream id")
+                    .construct_only()
                     .build(),
                 glib::ParamSpecBoolean::builder("active")
                     .nick("Active")
@@ -199,6 +201,13 @@ impl ObjectImpl for MediaStream {
                 crate::fault::point("mediastream:set-property");
                 match pspec.name() {
                     "constraints" => self.set_constraints(value.get().unwrap()),
+                    "id" => {
+                        if let Some(id) = value.get::<Option<String>>().unwrap()
+                            && !id.is_empty()
+                        {
+                            *self.id.lock() = id;
+                        }
+                    }
                     _ => unimplemented!(),
                 }
             },
@@ -212,7 +221,7 @@ impl ObjectImpl for MediaStream {
                 crate::fault::point("mediastream:property");
                 match pspec.name() {
                     "constraints" => self.constraints.lock().to_value(),
-                    "id" => self.id.to_value(),
+                    "id" => self.id.lock().to_value(),
                     "active" => self.state.lock().active.to_value(),
                     "track-ids" => self
                         .state
@@ -490,12 +499,7 @@ impl MediaStream {
                     .as_str();
                 let pad = {
                     let mut state = self.state.lock();
-                    let used = state
-                        .tracks
-                        .iter()
-                        .filter_map(|t| t.pad.as_ref())
-                        .filter(|p| p.name().starts_with(kind))
-                        .count();
+                    let name = free_pad_name(&obj, state.tracks.iter(), kind);
                     let Some(t) = state.tracks.iter_mut().find(|t| &t.element == pass) else {
                         return;
                     };
@@ -513,7 +517,7 @@ impl MediaStream {
                     else {
                         return;
                     };
-                    let pad = b.name(format!("{kind}_{}", used)).build();
+                    let pad = b.name(name).build();
                     t.pad = Some(pad.clone());
                     if t.id.is_empty() {
                         t.id = pad.name().to_string();
@@ -529,7 +533,9 @@ impl MediaStream {
                 };
                 let (id, pad) = pad;
                 let _ = pad.set_active(true);
-                let _ = obj.add_pad(&pad);
+                if let Err(e) = obj.add_pad(&pad) {
+                    gst::error!(CAT, imp = self, "cannot add {}: {e}", pad.name());
+                }
                 obj.notify("track-ids");
                 obj.notify("active");
                 self.announce("addtrack", &id, pad.upcast_ref());
@@ -557,7 +563,7 @@ impl MediaStream {
         obj.emit_by_name::<()>(what, &[&id.to_owned(), pad]);
         let s = gst::Structure::builder(format!("mediastream-{what}"))
             .field("track-id", id)
-            .field("stream-id", &self.id)
+            .field("stream-id", &*self.id.lock())
             .build();
         track::post(&*obj, s);
     }
@@ -644,7 +650,7 @@ impl MediaStream {
                 .filter(|t| t.pad.is_some())
                 .filter_map(|t| t.stream.clone())
                 .collect();
-            let collection = gst::StreamCollection::builder(Some(&self.id))
+            let collection = gst::StreamCollection::builder(Some(&self.id.lock().clone()))
                 .streams(streams)
                 .build();
             state.collection = Some(collection.clone());
@@ -846,7 +852,7 @@ impl MediaStream {
                 track::new_stream(&id, Some(*kind), None, Some(&device.info.label))
             })
             .collect();
-        let collection = gst::StreamCollection::builder(Some(&self.id))
+        let collection = gst::StreamCollection::builder(Some(&self.id.lock().clone()))
             .streams(streams.iter().cloned())
             .build();
 
@@ -865,15 +871,14 @@ impl MediaStream {
                 collection: collection.clone(),
             });
             obj.add(&src).map_err(|_| gst::StateChangeError)?;
-            let index = tracks
-                .iter()
-                .filter(|t: &&Track| {
-                    t.pad
-                        .as_ref()
-                        .is_some_and(|p| p.name().starts_with(kind.as_str()))
-                })
-                .count();
-            let name = format!("{}_{index}", kind.as_str());
+            let name = {
+                let state = self.state.lock();
+                free_pad_name(
+                    &obj,
+                    tracks.iter().chain(state.tracks.iter()),
+                    kind.as_str(),
+                )
+            };
             let templ = obj.pad_template(&format!("{}_%u", kind.as_str())).unwrap();
             let pad = gst::GhostPad::builder_from_template_with_target(
                 &templ,
@@ -1003,6 +1008,26 @@ fn retire(obj: &super::MediaStream, element: gst::Element) {
             gst::debug!(CAT, obj = bin, "{} was removed already", element.name());
         }
     });
+}
+
+/// The first `KIND_N` that names neither a pad of the bin (a removed
+/// track's pad stays until no buffer is on its way to it) nor a track's pad
+/// about to be added: counting tracks would reuse a name still taken.
+fn free_pad_name<'a>(
+    obj: &super::MediaStream,
+    tracks: impl Iterator<Item = &'a Track> + Clone,
+    kind: &str,
+) -> String {
+    (0..)
+        .map(|i| format!("{kind}_{i}"))
+        .find(|name| {
+            obj.static_pad(name).is_none()
+                && !tracks
+                    .clone()
+                    .filter_map(|t| t.pad.as_ref())
+                    .any(|p| p.name() == name.as_str())
+        })
+        .unwrap()
 }
 
 /// Removes a track's pad if it was exposed (a getUserMedia that failed
