@@ -14,6 +14,7 @@ pub mod fakedeviceprovider;
 pub mod fault;
 pub mod mediastream;
 pub mod mediastreamfakesrc;
+pub mod mediastreamrtpdec;
 pub mod mediastreamrtpenc;
 pub mod mediastreamsrc;
 pub mod mediastreamtracksink;
@@ -46,6 +47,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     mediastreamtracksink::register(plugin)?;
     mediastream::register(plugin)?;
     mediastreamrtpenc::register(plugin)?;
+    mediastreamrtpdec::register(plugin)?;
     Ok(())
 }
 

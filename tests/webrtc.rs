@@ -103,3 +103,159 @@ fn gstreamer_to_chromium() {
     browser.call("close", json!([]));
     p.set_state(gst::State::Null).unwrap();
 }
+
+fn wait_for(secs: u64, what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "GStreamer: {what} did not happen"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// GStreamer answers Chromium's offer `sdp`; returns the answer's SDP.
+fn answer(webrtc: &gst::Element, sdp: &str) -> String {
+    let offer = wc::sdp_desc(gst_webrtc::WebRTCSDPType::Offer, sdp);
+    wc::set_description(webrtc, false, &offer);
+    let answer = wc::create_answer(webrtc);
+    wc::set_description(webrtc, true, &answer);
+    wc::wait_gathered(webrtc);
+    wc::local_sdp(webrtc)
+}
+
+#[test]
+fn chromium_to_gstreamer() {
+    if !wc::runnable(wc::missing_browser()) || !wc::in_private_network("chromium_to_gstreamer") {
+        return;
+    }
+    wc::init();
+    let mut browser = wc::Browser::start(true);
+    let p = gst::Pipeline::new();
+    let webrtc = gst::ElementFactory::make("webrtcbin")
+        .property_from_str("bundle-policy", "max-bundle")
+        .build()
+        .unwrap();
+    p.add(&webrtc).unwrap();
+    type Shared<T> = std::sync::Arc<std::sync::Mutex<Vec<T>>>;
+    let streams: Shared<gst::Element> = Default::default();
+    let sinks: Shared<gst::Element> = Default::default();
+    let (s, k) = (streams.clone(), sinks.clone());
+    let weak = p.downgrade();
+    gstmediastream::webrtc::receive_streams(&webrtc, move |ms| {
+        s.lock().unwrap().push(ms.clone());
+        let (k, weak) = (k.clone(), weak.clone());
+        ms.connect_pad_added(move |_, pad| {
+            if pad.direction() != gst::PadDirection::Src {
+                return;
+            }
+            let p = weak.upgrade().unwrap();
+            let sink = gst::ElementFactory::make("mediastreamtracksink")
+                .property(
+                    "sink",
+                    gst::ElementFactory::make("fakesink")
+                        .property("sync", false)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap();
+            p.add(&sink).unwrap();
+            pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+            sink.sync_state_with_parent().unwrap();
+            k.lock().unwrap().push(sink);
+        });
+    });
+    p.set_state(gst::State::Playing).unwrap();
+
+    let sent = browser.call(
+        "send",
+        json!([{"video": {"width": 320, "height": 240}, "audio": true}]),
+    );
+    let ans = answer(&webrtc, sent["sdp"].as_str().unwrap());
+    browser.call("accept", json!([ans]));
+
+    wait_for(30, "two remote tracks with frames", || {
+        let sinks = sinks.lock().unwrap();
+        sinks.len() == 2 && sinks.iter().all(|s| s.property::<u64>("frames") >= 10)
+    });
+    let ms = streams.lock().unwrap()[0].clone();
+    assert_eq!(streams.lock().unwrap().len(), 1, "one remote stream");
+    assert_eq!(
+        ms.property::<String>("id"),
+        sent["streamId"].as_str().unwrap()
+    );
+    let mut ids = ms.property::<Vec<String>>("track-ids");
+    ids.sort();
+    let tracks = sent["tracks"].as_array().unwrap();
+    let mut want: Vec<String> = tracks
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_string())
+        .collect();
+    want.sort();
+    assert_eq!(ids, want, "remote track ids = Chromium's track ids");
+
+    // Frames at Chromium's settings.
+    let vsettings = &tracks.iter().find(|t| t["kind"] == "video").unwrap()["settings"];
+    let video_sink = sinks
+        .lock()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s.property::<String>("track-id")
+                == tracks.iter().find(|t| t["kind"] == "video").unwrap()["id"]
+                    .as_str()
+                    .unwrap()
+        })
+        .cloned()
+        .expect("the video track's sink has the track's id");
+    let settings = video_sink.property::<gst::Structure>("settings");
+    assert_eq!(
+        settings.get::<i32>("width").unwrap() as i64,
+        vsettings["width"].as_i64().unwrap(),
+        "{settings}"
+    );
+    assert_eq!(
+        settings.get::<i32>("height").unwrap() as i64,
+        vsettings["height"].as_i64().unwrap(),
+        "{settings}"
+    );
+
+    // replaceTrack(null): muted; the track back: unmuted.
+    let dec = p
+        .children()
+        .into_iter()
+        .find(|e| {
+            e.factory().is_some_and(|f| f.name() == "mediastreamrtpdec")
+                && e.property::<Option<String>>("track-id").as_deref()
+                    == video_sink.property::<Option<String>>("track-id").as_deref()
+        })
+        .expect("the video track's mediastreamrtpdec");
+    browser.call("replace", json!(["video", false]));
+    wait_for(10, "mute", || {
+        dec.property::<bool>("muted") && video_sink.property::<bool>("muted")
+    });
+    browser.call("replace", json!(["video", true]));
+    wait_for(10, "unmute", || {
+        !dec.property::<bool>("muted") && !video_sink.property::<bool>("muted")
+    });
+
+    // removeTrack + renegotiation: ended and EOS.
+    let offer = browser.call("removeTrack", json!(["video"]));
+    let ans = answer(&webrtc, offer["sdp"].as_str().unwrap());
+    browser.call("accept", json!([ans]));
+    wait_for(10, "ended", || {
+        dec.property::<gstmediastream::mediastreamsrc::ReadyState>("ready-state")
+            == gstmediastream::mediastreamsrc::ReadyState::Ended
+            && video_sink.property::<gstmediastream::mediastreamsrc::ReadyState>("ready-state")
+                == gstmediastream::mediastreamsrc::ReadyState::Ended
+    });
+    // No error on the bus.
+    let bus = p.bus().unwrap();
+    if let Some(msg) = bus.pop_filtered(&[gst::MessageType::Error]) {
+        panic!("error on the bus: {msg:?}");
+    }
+    browser.call("close", json!([]));
+    p.set_state(gst::State::Null).unwrap();
+}

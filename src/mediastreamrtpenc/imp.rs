@@ -245,8 +245,19 @@ impl MediaStreamRtpEnc {
     fn sink_event(&self, pad: &gst::GhostPad, event: gst::Event) -> bool {
         match event.view() {
             gst::EventView::StreamStart(s) => {
-                self.state.lock().track_id = Some(s.stream_id().to_string());
+                // The stream id is needed before caps reach webrtcbin (an
+                // encoder may send its caps before the stream collection
+                // comes): the mediastream upstream has it already.
+                let upstream = upstream_stream_id(pad.upcast_ref());
+                {
+                    let mut state = self.state.lock();
+                    state.track_id = Some(s.stream_id().to_string());
+                    if upstream.is_some() {
+                        state.stream_id = upstream;
+                    }
+                }
                 self.obj().notify("track-id");
+                self.obj().notify("stream-id");
                 self.apply_identity();
             }
             gst::EventView::StreamCollection(c) => {
@@ -491,4 +502,22 @@ impl MediaStreamRtpEnc {
             let _ = obj.remove(&e);
         }
     }
+}
+
+/// The `id` of the `mediastream` upstream of `pad`, through elements with
+/// one sink pad (a queue, a tee).
+fn upstream_stream_id(pad: &gst::Pad) -> Option<String> {
+    let mut pad = pad.peer()?;
+    for _ in 0..32 {
+        let element = pad.parent_element()?;
+        if element.factory().is_some_and(|f| f.name() == "mediastream") {
+            return Some(element.property::<String>("id"));
+        }
+        let sinks = element.sink_pads();
+        let [sink] = sinks.as_slice() else {
+            return None;
+        };
+        pad = sink.peer()?;
+    }
+    None
 }

@@ -132,3 +132,84 @@ pub fn media_msids(media: &gst_sdp::SDPMediaRef) -> Vec<(String, String)> {
     }
     out
 }
+
+/// The media section of `sdp` whose `a=mid` is `mid`.
+pub fn media_by_mid<'a>(
+    sdp: &'a gst_sdp::SDPMessageRef,
+    mid: &str,
+) -> Option<&'a gst_sdp::SDPMediaRef> {
+    sdp.medias().find(|m| m.attribute_val("mid") == Some(mid))
+}
+
+/// Receives the peer's MediaStreams: each `webrtcbin` src pad becomes a
+/// track (`mediastreamrtpdec`: decoded, the sender's track id, muted while
+/// no packets arrive, ended with EOS when removed) of a remote
+/// `mediastream` whose `id` is the sender's stream id (the pad's `msid`),
+/// one `mediastream` per remote stream, added to `webrtc`'s bin.
+/// `on_stream` is called with each new `mediastream` before it starts,
+/// where an application connects its `pad-added` (the tracks' pads
+/// `video_%u` / `audio_%u` come as on any `mediastream`).
+pub fn receive_streams<F>(webrtc: &gst::Element, on_stream: F)
+where
+    F: Fn(&gst::Element) + Send + Sync + 'static,
+{
+    let streams: parking_lot::Mutex<Vec<gst::Element>> = Default::default();
+    webrtc.connect_pad_added(move |webrtc, pad| {
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
+        let Some(bin) = webrtc.parent().and_downcast::<gst::Bin>() else {
+            gst::warning!(
+                CAT,
+                obj = webrtc,
+                "webrtcbin is in no bin: no remote stream"
+            );
+            return;
+        };
+        let msid = pad
+            .find_property("msid")
+            .and_then(|_| pad.property::<Option<String>>("msid"))
+            .unwrap_or_default();
+        let found = streams
+            .lock()
+            .iter()
+            .find(|s| s.property::<String>("id") == msid)
+            .cloned();
+        let (stream, new) = match found {
+            Some(s) => (s, false),
+            None => {
+                let mut b = gst::ElementFactory::make("mediastream");
+                if !msid.is_empty() {
+                    b = b.property("id", &msid);
+                }
+                let Ok(s) = b.build() else {
+                    gst::error!(CAT, obj = webrtc, "no mediastream element");
+                    return;
+                };
+                streams.lock().push(s.clone());
+                (s, true)
+            }
+        };
+        let Ok(dec) = gst::ElementFactory::make("mediastreamrtpdec").build() else {
+            gst::error!(CAT, obj = webrtc, "no mediastreamrtpdec element");
+            return;
+        };
+        if new {
+            let _ = bin.add(&stream);
+            on_stream(&stream);
+        }
+        let _ = bin.add(&dec);
+        let linked = pad.link(&dec.static_pad("sink").unwrap()).is_ok()
+            && stream
+                .request_pad_simple("sink_%u")
+                .is_some_and(|sink| dec.static_pad("src").unwrap().link(&sink).is_ok());
+        if !linked {
+            gst::error!(CAT, obj = pad, "could not link the remote track");
+        }
+        if new {
+            let _ = stream.sync_state_with_parent();
+        }
+        let _ = dec.sync_state_with_parent();
+        gst::debug!(CAT, obj = pad, "remote track of stream {msid}");
+    });
+}

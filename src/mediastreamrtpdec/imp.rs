@@ -1,0 +1,610 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! `mediastreamrtpdec`: a bin that decodes one track `webrtcbin` receives
+//! (VP8, VP9, H.264, Opus) and makes it a remote MediaStreamTrack: its
+//! stream-start carries the sender's track id (from the remote
+//! description's msid of the pad's media), the `mediastream-track-state`
+//! event its state, and
+//! - `muted` while no RTP packet arrived for `mute-timeout` ms of the
+//!   element's clock (`mute` / `unmute` signals and messages), checked by
+//!   a periodic clock id while PLAYING;
+//! - `ended` (signal, message, state event, then EOS: no error) when the
+//!   sender stops sending this media in a new remote description
+//!   (removeTrack) or the connection closes or fails.
+//!
+//! Lock order: `state` only; no lock is held while emitting, posting or
+//! pushing.
+
+use crate::mediastreamsrc::{ReadyState, TrackKind};
+use crate::track::{self, TrackState};
+use crate::webrtc;
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use parking_lot::Mutex;
+use std::sync::LazyLock;
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediastreamrtpdec",
+        gst::DebugColorFlags::empty(),
+        Some("Remote MediaStreamTrack from webrtcbin"),
+    )
+});
+
+const DEFAULT_MUTE_TIMEOUT_MS: u32 = 1000;
+const CHECK_INTERVAL: gst::ClockTime = gst::ClockTime::from_mseconds(100);
+
+#[derive(Default)]
+struct State {
+    stream_id: Option<String>,
+    track_id: Option<String>,
+    mid: Option<String>,
+    kind: Option<TrackKind>,
+    built: bool,
+    muted: bool,
+    ended: bool,
+    /// The state event must go out before the next buffer.
+    dirty: bool,
+    settings: Option<gst::Structure>,
+    /// Running time of the last RTP packet, on the element's clock.
+    last_packet: Option<gst::ClockTime>,
+    check: Option<gst::PeriodicClockId>,
+    webrtc: Option<(gst::Element, Vec<glib::SignalHandlerId>)>,
+}
+
+pub struct MediaStreamRtpDec {
+    sinkpad: gst::GhostPad,
+    srcpad: gst::GhostPad,
+    mute_timeout: Mutex<u32>,
+    state: Mutex<State>,
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for MediaStreamRtpDec {
+    const NAME: &'static str = "GstMediaStreamRtpDec";
+    type Type = super::MediaStreamRtpDec;
+    type ParentType = gst::Bin;
+
+    fn with_class(klass: &Self::Class) -> Self {
+        let sinkpad = gst::GhostPad::builder_from_template(&klass.pad_template("sink").unwrap())
+            .event_function(|pad, parent, event| {
+                MediaStreamRtpDec::catch_panic_pad_function(
+                    parent,
+                    || false,
+                    |imp| imp.sink_event(pad, event),
+                )
+            })
+            .build();
+        let srcpad =
+            gst::GhostPad::builder_from_template(&klass.pad_template("src").unwrap()).build();
+        MediaStreamRtpDec {
+            sinkpad,
+            srcpad,
+            mute_timeout: Mutex::new(DEFAULT_MUTE_TIMEOUT_MS),
+            state: Mutex::default(),
+        }
+    }
+}
+
+impl ObjectImpl for MediaStreamRtpDec {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPS: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecString::builder("stream-id")
+                    .nick("Stream id")
+                    .blurb("The sender's MediaStream.id (the webrtcbin src pad's msid)")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecString::builder("track-id")
+                    .nick("Track id")
+                    .blurb("The sender's MediaStreamTrack.id, from the remote description's msid of this pad's media; also the stream-id of the decoded stream")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecBoolean::builder("muted")
+                    .nick("Muted")
+                    .blurb("No RTP packet arrived for mute-timeout ms (notified; mute/unmute signals)")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecEnum::builder::<ReadyState>("ready-state")
+                    .nick("Ready state")
+                    .blurb("ended once the sender removed the track or the connection closed (then EOS)")
+                    .read_only()
+                    .build(),
+                glib::ParamSpecUInt::builder("mute-timeout")
+                    .nick("Mute timeout")
+                    .blurb("Milliseconds without an RTP packet after which the track is muted")
+                    .minimum(10)
+                    .default_value(DEFAULT_MUTE_TIMEOUT_MS)
+                    .mutable_playing()
+                    .build(),
+            ]
+        });
+        PROPS.as_ref()
+    }
+
+    fn signals() -> &'static [glib::subclass::Signal] {
+        static SIGNALS: LazyLock<Vec<glib::subclass::Signal>> = LazyLock::new(|| {
+            vec![
+                // No packet for mute-timeout ms.
+                glib::subclass::Signal::builder("mute").build(),
+                // Packets again.
+                glib::subclass::Signal::builder("unmute").build(),
+                // The sender removed the track or the connection closed.
+                glib::subclass::Signal::builder("ended").build(),
+            ]
+        });
+        SIGNALS.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        match pspec.name() {
+            "mute-timeout" => *self.mute_timeout.lock() = value.get().unwrap(),
+            _ => unimplemented!(),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        let state = self.state.lock();
+        match pspec.name() {
+            "stream-id" => state.stream_id.to_value(),
+            "track-id" => state.track_id.to_value(),
+            "muted" => state.muted.to_value(),
+            "ready-state" => if state.ended {
+                ReadyState::Ended
+            } else {
+                ReadyState::Live
+            }
+            .to_value(),
+            "mute-timeout" => self.mute_timeout.lock().to_value(),
+            _ => unimplemented!(),
+        }
+    }
+
+    fn constructed(&self) {
+        self.parent_constructed();
+        let obj = self.obj();
+        obj.add_pad(&self.sinkpad).unwrap();
+        obj.add_pad(&self.srcpad).unwrap();
+        let weak = obj.downgrade();
+        self.sinkpad.connect_linked(move |_, peer| {
+            if let Some(obj) = weak.upgrade() {
+                obj.imp().linked(peer);
+            }
+        });
+        let weak = obj.downgrade();
+        self.sinkpad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            move |_, _| {
+                if let Some(obj) = weak.upgrade() {
+                    obj.imp().packet();
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+        let weak = obj.downgrade();
+        self.srcpad.add_probe(
+            gst::PadProbeType::BUFFER
+                | gst::PadProbeType::BUFFER_LIST
+                | gst::PadProbeType::EVENT_DOWNSTREAM,
+            move |pad, info| match weak.upgrade() {
+                Some(obj) => obj.imp().src_probe(pad.upcast_ref(), info),
+                None => gst::PadProbeReturn::Ok,
+            },
+        );
+    }
+
+    fn dispose(&self) {
+        self.unwatch();
+    }
+}
+
+impl GstObjectImpl for MediaStreamRtpDec {}
+
+impl ElementImpl for MediaStreamRtpDec {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static META: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "Remote MediaStreamTrack from webrtcbin",
+                "Codec/Decoder/Network/WebRTC",
+                "Decodes a track webrtcbin receives (VP8, VP9, H.264, Opus) as a remote MediaStreamTrack: the sender's track id, muted while no packets arrive, ended (EOS, no error) when the sender removes it or the connection closes",
+                "gst-mediastream developers",
+            )
+        });
+        Some(&*META)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            let raw = gst::Caps::builder_full()
+                .structure(gst::Structure::new_empty("video/x-raw"))
+                .structure(gst::Structure::new_empty("audio/x-raw"))
+                .build();
+            vec![
+                gst::PadTemplate::new(
+                    "sink",
+                    gst::PadDirection::Sink,
+                    gst::PadPresence::Always,
+                    &gst::Caps::new_empty_simple("application/x-rtp"),
+                )
+                .unwrap(),
+                gst::PadTemplate::new(
+                    "src",
+                    gst::PadDirection::Src,
+                    gst::PadPresence::Always,
+                    &raw,
+                )
+                .unwrap(),
+            ]
+        });
+        TEMPLATES.as_ref()
+    }
+
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        if transition == gst::StateChange::PlayingToPaused {
+            self.stop_check();
+        }
+        let ret = self.parent_change_state(transition)?;
+        if transition == gst::StateChange::PausedToPlaying {
+            self.start_check();
+        }
+        Ok(ret)
+    }
+}
+
+impl BinImpl for MediaStreamRtpDec {}
+
+impl MediaStreamRtpDec {
+    fn sink_event(&self, pad: &gst::GhostPad, event: gst::Event) -> bool {
+        if let gst::EventView::Caps(c) = event.view()
+            && !self.state.lock().built
+        {
+            if let Err(e) = self.build(c.caps()) {
+                gst::element_imp_error!(self, gst::CoreError::MissingPlugin, ("{e}"));
+                return false;
+            }
+            let internal = pad.internal().unwrap();
+            pad.sticky_events_foreach(|ev| {
+                if ev.type_() != gst::EventType::Caps {
+                    let _ = internal.push_event(ev.clone());
+                }
+                std::ops::ControlFlow::Continue(gst::EventForeachAction::Keep)
+            });
+        }
+        if !self.state.lock().built && event.is_sticky() {
+            return true;
+        }
+        gst::Pad::event_default(pad, Some(&*self.obj()), event)
+    }
+
+    fn build(&self, caps: &gst::CapsRef) -> Result<(), String> {
+        let s = caps.structure(0).ok_or("empty caps")?;
+        let encoding = s
+            .get::<&str>("encoding-name")
+            .unwrap_or_default()
+            .to_ascii_uppercase();
+        let media = s.get::<&str>("media").unwrap_or_default();
+        let make = |factory: &str| {
+            gst::ElementFactory::make(factory)
+                .build()
+                .map_err(|_| format!("mediastreamrtpdec needs the GStreamer element '{factory}'"))
+        };
+        let h264_decoder = || {
+            ["openh264dec", "avdec_h264"]
+                .into_iter()
+                .find(|f| gst::ElementFactory::find(f).is_some())
+                .ok_or_else(|| {
+                    "mediastreamrtpdec needs openh264dec or avdec_h264 for H.264".to_string()
+                })
+                .and_then(make)
+        };
+        let (elements, kind) = match encoding.as_str() {
+            "VP8" => (
+                vec![make("rtpvp8depay")?, make("vp8dec")?],
+                TrackKind::Video,
+            ),
+            "VP9" => (
+                vec![make("rtpvp9depay")?, make("vp9dec")?],
+                TrackKind::Video,
+            ),
+            "H264" => (
+                vec![make("rtph264depay")?, make("h264parse")?, h264_decoder()?],
+                TrackKind::Video,
+            ),
+            "OPUS" => (
+                vec![make("rtpopusdepay")?, make("opusdec")?],
+                TrackKind::Audio,
+            ),
+            other => {
+                return Err(format!(
+                    "mediastreamrtpdec cannot decode {media} '{other}' (VP8, VP9, H264, OPUS)"
+                ));
+            }
+        };
+        let obj = self.obj();
+        obj.add_many(&elements).map_err(|e| e.to_string())?;
+        gst::Element::link_many(&elements).map_err(|e| e.to_string())?;
+        self.srcpad
+            .set_target(Some(&elements.last().unwrap().static_pad("src").unwrap()))
+            .map_err(|e| e.to_string())?;
+        self.sinkpad
+            .set_target(Some(&elements[0].static_pad("sink").unwrap()))
+            .map_err(|e| e.to_string())?;
+        for e in &elements {
+            e.sync_state_with_parent().map_err(|e| e.to_string())?;
+        }
+        let mut state = self.state.lock();
+        state.built = true;
+        state.kind = Some(kind);
+        gst::debug!(CAT, imp = self, "decoding {encoding}");
+        Ok(())
+    }
+
+    /// The decoded stream: stream-start carries the track id; the state
+    /// event goes out before the first buffer and after each change.
+    fn src_probe(&self, pad: &gst::Pad, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
+        match &mut info.data {
+            Some(gst::PadProbeData::Event(ev)) => {
+                match ev.view() {
+                    gst::EventView::StreamStart(s) => {
+                        let track_id = self.state.lock().track_id.clone();
+                        if let Some(id) = track_id
+                            && s.stream_id() != id
+                        {
+                            let mut b = gst::event::StreamStart::builder(&id);
+                            if let Some(g) = s.group_id() {
+                                b = b.group_id(g);
+                            }
+                            *ev = b.build();
+                        }
+                    }
+                    gst::EventView::Caps(c) => {
+                        let settings = c.caps().structure(0).map(track::settings_from_caps);
+                        let mut state = self.state.lock();
+                        state.settings = settings;
+                        state.dirty = true;
+                    }
+                    _ => {}
+                }
+                gst::PadProbeReturn::Ok
+            }
+            Some(_) => {
+                let event = {
+                    let mut state = self.state.lock();
+                    std::mem::take(&mut state.dirty).then(|| self.track_state(&state))
+                };
+                if let Some(ev) = event {
+                    pad.push_event(ev);
+                }
+                gst::PadProbeReturn::Ok
+            }
+            None => gst::PadProbeReturn::Ok,
+        }
+    }
+
+    fn track_state(&self, state: &State) -> gst::Event {
+        TrackState {
+            track_id: state.track_id.clone().unwrap_or_default(),
+            kind: state.kind.unwrap_or(TrackKind::Video),
+            label: "remote".into(),
+            enabled: true,
+            muted: state.muted,
+            ready_state: if state.ended {
+                ReadyState::Ended
+            } else {
+                ReadyState::Live
+            },
+            settings: state.settings.clone(),
+            device_id: String::new(),
+        }
+        .to_event()
+    }
+
+    /// Linked to a webrtcbin src pad: the ids, and the watch for ended.
+    fn linked(&self, peer: &gst::Pad) {
+        let Some(webrtc) = peer
+            .parent_element()
+            .filter(|e| e.factory().is_some_and(|f| f.name() == "webrtcbin"))
+        else {
+            return;
+        };
+        let stream_id = peer
+            .find_property("msid")
+            .and_then(|_| peer.property::<Option<String>>("msid"));
+        let mid = peer
+            .property::<Option<glib::Object>>("transceiver")
+            .and_then(|t| t.property::<Option<String>>("mid"));
+        let remote =
+            webrtc.property::<Option<gst_webrtc::WebRTCSessionDescription>>("remote-description");
+        let track_id = remote.as_ref().and_then(|d| {
+            let media = webrtc::media_by_mid(d.sdp(), mid.as_deref()?)?;
+            webrtc::media_msids(media)
+                .into_iter()
+                .next()
+                .map(|(_, t)| t)
+        });
+        gst::debug!(
+            CAT,
+            imp = self,
+            "remote track: stream {stream_id:?}, track {track_id:?}, mid {mid:?}"
+        );
+        {
+            let mut state = self.state.lock();
+            state.stream_id = stream_id;
+            state.track_id = track_id;
+            state.mid = mid;
+        }
+        self.unwatch();
+        let mut ids = Vec::new();
+        let weak = self.obj().downgrade();
+        ids.push(
+            webrtc.connect_notify(Some("connection-state"), move |w, _| {
+                let s = w.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
+                if matches!(
+                    s,
+                    gst_webrtc::WebRTCPeerConnectionState::Closed
+                        | gst_webrtc::WebRTCPeerConnectionState::Failed
+                ) && let Some(obj) = weak.upgrade()
+                {
+                    obj.imp().end("the connection closed");
+                }
+            }),
+        );
+        // webrtcbin 1.22 does not notify remote-description: a new one
+        // shows as a change of signaling-state.
+        for prop in ["remote-description", "signaling-state"] {
+            let weak = self.obj().downgrade();
+            ids.push(webrtc.connect_notify(Some(prop), move |w, _| {
+                if let Some(obj) = weak.upgrade() {
+                    obj.imp().remote_description_changed(w);
+                }
+            }));
+        }
+        self.state.lock().webrtc = Some((webrtc, ids));
+    }
+
+    fn unwatch(&self) {
+        if let Some((w, ids)) = self.state.lock().webrtc.take() {
+            for id in ids {
+                w.disconnect(id);
+            }
+        }
+    }
+
+    /// A new remote description: ended if it no longer sends our media.
+    fn remote_description_changed(&self, webrtc: &gst::Element) {
+        let Some(mid) = self.state.lock().mid.clone() else {
+            return;
+        };
+        let Some(desc) =
+            webrtc.property::<Option<gst_webrtc::WebRTCSessionDescription>>("remote-description")
+        else {
+            return;
+        };
+        let sending = match webrtc::media_by_mid(desc.sdp(), &mid) {
+            None => false,
+            Some(media) => {
+                media.port() != 0
+                    && !media
+                        .attributes()
+                        .any(|a| a.key() == "recvonly" || a.key() == "inactive")
+            }
+        };
+        if !sending {
+            self.end("the sender removed the track");
+        }
+    }
+
+    /// ended: the state event, the signal and message, then EOS, from
+    /// GStreamer's async pool (not webrtcbin's thread).
+    fn end(&self, why: &'static str) {
+        {
+            let mut state = self.state.lock();
+            if state.ended {
+                return;
+            }
+            state.ended = true;
+        }
+        self.stop_check();
+        gst::info!(CAT, imp = self, "ended: {why}");
+        self.obj().call_async(|obj| {
+            let imp = obj.imp();
+            let (ev, id) = {
+                let state = imp.state.lock();
+                (
+                    imp.track_state(&state),
+                    state.track_id.clone().unwrap_or_default(),
+                )
+            };
+            obj.notify("ready-state");
+            obj.emit_by_name::<()>("ended", &[]);
+            track::post(obj, track::track_message("ended", &id).build());
+            // Into the chain, so the decoder drains before EOS goes out.
+            if let Some(internal) = imp.sinkpad.internal() {
+                let _ = imp.sinkpad.send_event(ev.clone());
+                let _ = internal.push_event(gst::event::Eos::new());
+            } else {
+                let _ = imp.srcpad.push_event(ev);
+                let _ = imp.srcpad.push_event(gst::event::Eos::new());
+            }
+        });
+    }
+
+    fn packet(&self) {
+        let now = self.obj().current_running_time();
+        let unmuted = {
+            let mut state = self.state.lock();
+            state.last_packet = now;
+            if state.muted && !state.ended {
+                state.muted = false;
+                state.dirty = true;
+                state.track_id.clone()
+            } else {
+                None
+            }
+        };
+        if let Some(id) = unmuted {
+            self.announce("unmute", &id);
+        }
+    }
+
+    fn announce(&self, what: &str, track_id: &str) {
+        let obj = self.obj();
+        obj.notify("muted");
+        obj.emit_by_name::<()>(what, &[]);
+        track::post(&*obj, track::track_message(what, track_id).build());
+    }
+
+    fn start_check(&self) {
+        let Some(clock) = self.obj().clock() else {
+            return;
+        };
+        let id = clock.new_periodic_id(clock.time(), CHECK_INTERVAL);
+        let weak = self.obj().downgrade();
+        let _ = id.wait_async(move |_, _, _| {
+            if let Some(obj) = weak.upgrade() {
+                obj.imp().check_mute();
+            }
+        });
+        if let Some(old) = self.state.lock().check.replace(id) {
+            old.unschedule();
+        }
+    }
+
+    fn stop_check(&self) {
+        if let Some(id) = self.state.lock().check.take() {
+            id.unschedule();
+        }
+    }
+
+    fn check_mute(&self) {
+        let Some(now) = self.obj().current_running_time() else {
+            return;
+        };
+        let timeout = gst::ClockTime::from_mseconds(*self.mute_timeout.lock() as u64);
+        let muted = {
+            let mut state = self.state.lock();
+            let last = *state.last_packet.get_or_insert(now);
+            if state.muted || state.ended || now.saturating_sub(last) < timeout {
+                None
+            } else {
+                state.muted = true;
+                state.track_id.clone()
+            }
+        };
+        let Some(id) = muted else { return };
+        self.announce("mute", &id);
+        // Downstream learns it at once: nothing flows to carry it.
+        let ev = {
+            let state = self.state.lock();
+            self.track_state(&state)
+        };
+        if let Some(internal) = self.srcpad.internal() {
+            let _lock = internal.stream_lock();
+            self.srcpad.push_event(ev);
+        }
+    }
+}
