@@ -62,6 +62,12 @@ fn four_threads_against_a_playing_stream() {
         pad.link(&sink.static_pad("sink").unwrap()).unwrap();
     });
     pipeline.set_state(gst::State::Playing).unwrap();
+    // The sinks linked at pad-added finish their preroll asynchronously.
+    let (reached, state, _) = pipeline.state(gst::ClockTime::from_seconds(10));
+    assert!(
+        reached.is_ok() && state == gst::State::Playing,
+        "{reached:?} {state:?}"
+    );
     let tracks = track::children_made_by(&ms, "mediastreamsrc");
     assert_eq!(tracks.len(), 2);
     let video = tracks
@@ -151,10 +157,15 @@ fn four_threads_against_a_playing_stream() {
             .property("is-live", true)
             .build()
             .unwrap();
+            // Locked until linked, as a GStreamer application must: the
+            // pipeline may be finishing a state change in another thread,
+            // which would start an unlinked source (not-linked).
+            src.set_locked_state(true);
             p.add(&src).unwrap();
             let before: Vec<String> = m.property::<Vec<String>>("track-ids");
             let pad = m.request_pad_simple("sink_%u").unwrap();
             src.static_pad("src").unwrap().link(&pad).unwrap();
+            src.set_locked_state(false);
             src.sync_state_with_parent().unwrap();
             std::thread::sleep(Duration::from_millis(50));
             let after: Vec<String> = m.property::<Vec<String>>("track-ids");
