@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: MPL-2.0
 
-#![allow(clippy::non_send_fields_in_send_ty, unused_doc_comments)]
-
 //! gst-mediastream: the W3C Media Capture and Streams model for GStreamer.
 //!
 //! The [`constraints`] module is the pure W3C constraints engine

@@ -51,10 +51,6 @@ impl MediaDevice {
     pub fn create_element(&self, name: Option<&str>) -> Result<gst::Element, glib::BoolError> {
         self.device.create_element(name)
     }
-
-    pub fn is_fake(&self) -> bool {
-        self.fake_index.is_some()
-    }
 }
 
 use gst::glib;
@@ -119,11 +115,6 @@ impl MediaDevices {
         drop(inner);
         sort(&mut devices);
         Ok(devices)
-    }
-
-    /// The devices as the constraints engine takes them, in enumeration order.
-    pub fn device_infos(&self) -> Result<Vec<DeviceInfo>, String> {
-        Ok(self.devices()?.into_iter().map(|d| d.info).collect())
     }
 
     /// The device with this deviceId, if it is plugged in.

@@ -51,17 +51,19 @@ pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 
 const DEFAULT_MUTE_TIMEOUT_MS: u32 = 1000;
 
+/// The element's properties (what gst-plugins-rs calls `Settings`; here
+/// `Settings` is the track's MediaTrackSettings).
 #[derive(Debug, Clone)]
-struct Settings_ {
+struct Props {
     kind: TrackKind,
     constraints: String,
     enabled: bool,
     mute_timeout_ms: u32,
 }
 
-impl Default for Settings_ {
+impl Default for Props {
     fn default() -> Self {
-        Settings_ {
+        Props {
             kind: TrackKind::Video,
             constraints: "{}".into(),
             enabled: true,
@@ -145,7 +147,7 @@ pub struct MediaStreamSrc {
     /// Serializes changes of the chain (start, the switcher, teardown);
     /// taken before `settings` and `state`.
     chain_lock: Mutex<()>,
-    settings: Mutex<Settings_>,
+    settings: Mutex<Props>,
     state: Mutex<State>,
 }
 
@@ -911,13 +913,13 @@ impl MediaStreamSrc {
 
     fn probe(&self, pad: &gst::Pad, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
         match &mut info.data {
-            Some(gst::PadProbeData::Event(ev)) => self.on_event(pad, ev),
+            Some(gst::PadProbeData::Event(ev)) => self.on_event(ev),
             Some(gst::PadProbeData::Buffer(buf)) => self.on_buffer(pad, buf),
             _ => gst::PadProbeReturn::Ok,
         }
     }
 
-    fn on_event(&self, pad: &gst::Pad, ev: &mut gst::Event) -> gst::PadProbeReturn {
+    fn on_event(&self, ev: &mut gst::Event) -> gst::PadProbeReturn {
         match ev.view() {
             gst::EventView::StreamStart(s) => {
                 // The track's identity: stream-id = track id, one GstStream.
@@ -1010,7 +1012,6 @@ impl MediaStreamSrc {
                 // is not the device ending.
                 // (The internal pad already holds EOS here; the ghost pad
                 // still has downstream's last answer.)
-                let _ = pad;
                 let asked = self.srcpad.last_flow_result() == Err(gst::FlowError::Eos);
                 if !stopped && !asked && !app_eos {
                     // The device ended on its own: the track ends.
