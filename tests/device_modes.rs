@@ -9,6 +9,8 @@
 //! refuses to run without the parent's environment.
 
 mod common;
+#[path = "common/track.rs"]
+mod track;
 
 use gst::prelude::*;
 use serde_json::Value;
@@ -223,27 +225,17 @@ fn check_case(devices: &std::path::Path, constraints: &str) -> Result<(), String
             {
                 return Err(format!("{pad}: pixel-aspect-ratio {par} in {caps}"));
             }
-            let track = stream
-                .downcast_ref::<gst::Bin>()
-                .unwrap()
-                .children()
+            let track = track::children_made_by(&stream, "mediastreamsrc")
                 .into_iter()
                 .find(|e| {
-                    e.factory().is_some_and(|f| f.name() == "mediastreamsrc")
-                        && e.static_pad("src")
-                            .and_then(|p| p.current_caps())
-                            .is_some_and(|c| c == caps)
+                    e.static_pad("src")
+                        .and_then(|p| p.current_caps())
+                        .is_some_and(|c| c == caps)
                 })
                 .ok_or_else(|| format!("{pad}: no track element with {caps}"))?;
-            let device = track
-                .downcast_ref::<gst::Bin>()
-                .unwrap()
-                .children()
+            let device = track::children_made_by(&track, "mediastreamfakesrc")
                 .into_iter()
-                .find(|e| {
-                    e.factory()
-                        .is_some_and(|f| f.name() == "mediastreamfakesrc")
-                })
+                .next()
                 .ok_or("no device element")?;
             let device_caps = device
                 .static_pad("src")

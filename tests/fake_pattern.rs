@@ -41,22 +41,9 @@ struct Rig {
 impl Rig {
     fn new(src: &gst::Element) -> Rig {
         let pipeline = gst::Pipeline::new();
-        let convert = gst::ElementFactory::make("videoconvert").build().unwrap();
-        let filter = gst::ElementFactory::make("capsfilter")
-            .property(
-                "caps",
-                gst::Caps::builder("video/x-raw")
-                    .field("format", "RGB")
-                    .build(),
-            )
-            .build()
-            .unwrap();
-        let sink = gst::ElementFactory::make("appsink")
-            .property("sync", false)
-            .build()
-            .unwrap();
-        pipeline.add_many([src, &convert, &filter, &sink]).unwrap();
-        gst::Element::link_many([src, &convert, &filter, &sink]).unwrap();
+        pipeline.add(src).unwrap();
+        let (convert, sink) = pixels::rgb_sink(&pipeline, false);
+        src.link(&convert).unwrap();
         Rig { pipeline, sink }
     }
 

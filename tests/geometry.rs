@@ -7,6 +7,8 @@
 
 #[path = "common/pixels.rs"]
 mod pixels;
+#[path = "common/track.rs"]
+mod track;
 
 use gst::prelude::*;
 use gstmediastream::constraints::{
@@ -64,7 +66,7 @@ impl Rig {
             .build()
             .unwrap();
         pipeline.add(&track).unwrap();
-        let sink = rgb_sink(&pipeline);
+        let sink = pixels::rgb_sink(&pipeline, true);
         track.link(&sink.0).unwrap();
         Rig {
             pipeline,
@@ -81,17 +83,14 @@ impl Rig {
             .build()
             .unwrap();
         pipeline.add(&stream).unwrap();
-        let (convert, sink) = rgb_sink(&pipeline);
+        let (convert, sink) = pixels::rgb_sink(&pipeline, true);
         stream.connect_pad_added(move |_, pad| {
             pad.link(&convert.static_pad("sink").unwrap()).unwrap();
         });
         stream.set_state(gst::State::Ready).unwrap();
-        let track = stream
-            .downcast_ref::<gst::Bin>()
-            .unwrap()
-            .children()
+        let track = track::children_made_by(&stream, "mediastreamsrc")
             .into_iter()
-            .find(|e| e.factory().is_some_and(|f| f.name() == "mediastreamsrc"))
+            .next()
             .expect("the stream's video track");
         Rig {
             pipeline,
@@ -141,16 +140,9 @@ impl Rig {
 
     /// The caps the device element runs.
     fn device_caps(&self) -> gst::Structure {
-        let device = self
-            .track
-            .downcast_ref::<gst::Bin>()
-            .unwrap()
-            .children()
+        let device = track::children_made_by(&self.track, "mediastreamfakesrc")
             .into_iter()
-            .find(|e| {
-                e.factory()
-                    .is_some_and(|f| f.name() == "mediastreamfakesrc")
-            })
+            .next()
             .expect("the device element");
         let caps = device.static_pad("src").unwrap().current_caps().unwrap();
         caps.structure(0).unwrap().to_owned()
@@ -208,30 +200,6 @@ impl Drop for Rig {
     fn drop(&mut self) {
         let _ = self.pipeline.set_state(gst::State::Null);
     }
-}
-
-/// `videoconvert ! video/x-raw,format=RGB ! appsink` in `pipeline`:
-/// (its first element, the appsink).
-fn rgb_sink(pipeline: &gst::Pipeline) -> (gst::Element, gst::Element) {
-    let convert = gst::ElementFactory::make("videoconvert").build().unwrap();
-    let filter = gst::ElementFactory::make("capsfilter")
-        .property(
-            "caps",
-            gst::Caps::builder("video/x-raw")
-                .field("format", "RGB")
-                .build(),
-        )
-        .build()
-        .unwrap();
-    let sink = gst::ElementFactory::make("appsink")
-        .property("sync", false)
-        .property("max-buffers", 1u32)
-        .property("drop", true)
-        .build()
-        .unwrap();
-    pipeline.add_many([&convert, &filter, &sink]).unwrap();
-    gst::Element::link_many([&convert, &filter, &sink]).unwrap();
-    (convert, sink)
 }
 
 /// Crop-and-scale cases: constraints, and the track size where an issue

@@ -105,3 +105,27 @@ impl Rgb {
         Ok(r)
     }
 }
+
+/// `videoconvert ! video/x-raw,format=RGB ! appsink` added to `pipeline`:
+/// (its first element, the appsink). `latest_only`: the appsink keeps one
+/// frame and drops older ones (a live source measured now and then).
+pub fn rgb_sink(pipeline: &gst::Pipeline, latest_only: bool) -> (gst::Element, gst::Element) {
+    let convert = gst::ElementFactory::make("videoconvert").build().unwrap();
+    let filter = gst::ElementFactory::make("capsfilter")
+        .property(
+            "caps",
+            gst::Caps::builder("video/x-raw")
+                .field("format", "RGB")
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let mut sink = gst::ElementFactory::make("appsink").property("sync", false);
+    if latest_only {
+        sink = sink.property("max-buffers", 1u32).property("drop", true);
+    }
+    let sink = sink.build().unwrap();
+    pipeline.add_many([&convert, &filter, &sink]).unwrap();
+    gst::Element::link_many([&convert, &filter, &sink]).unwrap();
+    (convert, sink)
+}
