@@ -10,7 +10,6 @@ mod blank;
 mod capture;
 mod chain;
 mod imp;
-mod mute;
 
 pub use crate::track::TRACK_STATE;
 pub(crate) use imp::Preselection;

@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! What leaves the track's pad: its identity (stream-start with the track
+//! id and a GstStream, the stream collection), the state event, settings
+//! that follow the caps, a disabled track's blank frames, unmute on media,
+//! and the device ending on its own.
+
+use super::*;
+
+impl MediaStreamSrc {
+    pub(super) fn install_probe(&self, pad: &gst::Pad) {
+        let weak = self.obj().downgrade();
+        pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+            move |pad, info| match weak.upgrade() {
+                // After a panic nothing passes: a disabled track must never
+                // leak the device's frames.
+                Some(obj) => {
+                    let ret = obj.imp().guard(
+                        || None,
+                        |imp| {
+                            crate::fault::point("mediastreamsrc:probe");
+                            Some(imp.probe(pad, info))
+                        },
+                    );
+                    match ret {
+                        Some(gst::PadProbeReturn::Drop) | None => crate::fault::drop_item(info),
+                        Some(ret) => ret,
+                    }
+                }
+                None => gst::PadProbeReturn::Ok,
+            },
+        );
+    }
+
+    /// What the sticky state event says now.
+    pub(super) fn track_state(&self) -> TrackState {
+        let enabled = self.settings.lock().enabled;
+        let state = self.state.lock();
+        let device = state.device.as_ref().map(|d| &d.info);
+        TrackState {
+            track_id: self.track_id.clone(),
+            kind: match &state.settings {
+                Some(Settings::Audio(_)) => TrackKind::Audio,
+                _ => TrackKind::Video,
+            },
+            label: device.map(|d| d.label.clone()).unwrap_or_default(),
+            enabled,
+            muted: state.muted,
+            ready_state: state.ready_state,
+            settings: state.settings.as_ref().map(settings_structure),
+            device_id: device.map(|d| d.device_id.clone()).unwrap_or_default(),
+        }
+    }
+
+    pub(super) fn probe(
+        &self,
+        pad: &gst::Pad,
+        info: &mut gst::PadProbeInfo,
+    ) -> gst::PadProbeReturn {
+        match &mut info.data {
+            Some(gst::PadProbeData::Event(ev)) => self.on_event(ev),
+            Some(gst::PadProbeData::Buffer(buf)) => self.on_buffer(pad, buf),
+            _ => gst::PadProbeReturn::Ok,
+        }
+    }
+
+    pub(super) fn on_event(&self, ev: &mut gst::Event) -> gst::PadProbeReturn {
+        match ev.view() {
+            gst::EventView::StreamStart(s) => {
+                // The track's identity: stream-id = track id, one GstStream.
+                let mut state = self.state.lock();
+                let group = *state
+                    .group_id
+                    .get_or_insert_with(|| s.group_id().unwrap_or_else(gst::GroupId::next));
+                let needs_stream = state.stream.is_none();
+                let kind = match &state.settings {
+                    Some(Settings::Audio(_)) => TrackKind::Audio,
+                    _ => TrackKind::Video,
+                };
+                let label = state
+                    .device
+                    .as_ref()
+                    .map(|d| d.info.label.clone())
+                    .unwrap_or_default();
+                drop(state);
+                if needs_stream {
+                    // Built without our lock: GstStream notifies on set_tags.
+                    let stream = track::new_stream(&self.track_id, Some(kind), None, Some(&label));
+                    let mut state = self.state.lock();
+                    state.stream.get_or_insert(stream);
+                }
+                let state = self.state.lock();
+                let stream = state.stream.clone().unwrap();
+                drop(state);
+                *ev = gst::event::StreamStart::builder(&self.track_id)
+                    .group_id(group)
+                    .stream(stream)
+                    .build();
+                gst::PadProbeReturn::Ok
+            }
+            gst::EventView::Caps(c) => {
+                let caps = c.caps_owned();
+                // GstStream notifies on set_caps: never under our lock.
+                let stream = self.state.lock().stream.clone();
+                if let Some(stream) = stream {
+                    stream.set_caps(Some(&caps));
+                }
+                let mut state = self.state.lock();
+                // The settings describe what flows (e.g. the negotiated rate).
+                match (state.settings.as_mut(), caps.structure(0)) {
+                    (Some(Settings::Video(v)), Some(s)) => {
+                        if let Ok(w) = s.get::<i32>("width") {
+                            v.width = w as u32;
+                        }
+                        if let Ok(h) = s.get::<i32>("height") {
+                            v.height = h as u32;
+                        }
+                        if let Ok(f) = s.get::<gst::Fraction>("framerate") {
+                            v.frame_rate = f.numer() as f64 / f.denom().max(1) as f64;
+                            v.frame_rate_fraction =
+                                crate::constraints::Fraction::new(f.numer(), f.denom());
+                        }
+                    }
+                    (Some(Settings::Audio(a)), Some(s)) => {
+                        if let Ok(r) = s.get::<i32>("rate") {
+                            a.sample_rate = r as u32;
+                        }
+                        if let Ok(c) = s.get::<i32>("channels") {
+                            a.channel_count = c as u32;
+                        }
+                    }
+                    _ => {}
+                }
+                state.caps = Some(caps);
+                state.blank = Blank::default();
+                state.state_dirty = true;
+                let settings = state.settings.clone();
+                drop(state);
+                // The settings now describe what flows: first negotiation,
+                // or a switch after applyConstraints.
+                if let Some(settings) = settings {
+                    let obj = self.obj();
+                    obj.notify("settings");
+                    let s = track_message("settings-changed", &self.track_id)
+                        .field("settings", settings_structure(&settings))
+                        .build();
+                    track::post(&*obj, s);
+                }
+                gst::PadProbeReturn::Ok
+            }
+            gst::EventView::Eos(_) => {
+                let (stopped, app_eos) = {
+                    let state = self.state.lock();
+                    (state.finished, state.app_eos)
+                };
+                // EOS after downstream returned EOS (it asked for the end)
+                // is not the device ending.
+                // (The internal pad already holds EOS here; the ghost pad
+                // still has downstream's last answer.)
+                let asked = self.srcpad.last_flow_result() == Err(gst::FlowError::Eos);
+                if !stopped && !asked && !app_eos {
+                    // The device ended on its own: the track ends.
+                    self.mark_ended(true);
+                }
+                gst::PadProbeReturn::Ok
+            }
+            _ => gst::PadProbeReturn::Ok,
+        }
+    }
+
+    pub(super) fn on_buffer(&self, pad: &gst::Pad, buf: &mut gst::Buffer) -> gst::PadProbeReturn {
+        let enabled = self.settings.lock().enabled;
+        let (dirty, unmuted, collection) = {
+            let mut state = self.state.lock();
+            // A panic here unwinds with the state lock held.
+            crate::fault::point("mediastreamsrc:buffer-locked");
+            if state.finished {
+                return gst::PadProbeReturn::Drop;
+            }
+            state.last_media = state.mute.as_ref().map(MuteClock::now);
+            state.delivered = true;
+            if let (Some(pts), Some(d)) = (buf.pts(), buf.duration()) {
+                state.last_end = Some(pts + d);
+            }
+            let unmuted = std::mem::replace(&mut state.muted, false);
+            let dirty = std::mem::replace(&mut state.state_dirty, false) || unmuted;
+            let collection = if state.collection_sent {
+                None
+            } else {
+                state.collection_sent = true;
+                state.collection.clone()
+            };
+            (dirty, unmuted, collection)
+        };
+        if unmuted {
+            self.notify_mute(false);
+        }
+        if let Some(collection) = collection {
+            // The stream's collection (a `mediastream`), after stream-start,
+            // caps and segment, as decodebin3 sources send it.
+            let _ = pad.push_event(gst::event::StreamCollection::new(&collection));
+        }
+        if dirty {
+            let _ = pad.push_event(self.track_state().to_event());
+        }
+        if !enabled {
+            self.blank_out(buf);
+        }
+        gst::PadProbeReturn::Ok
+    }
+
+    /// Replaces the device's media with black or silence of the same caps
+    /// and timing.
+    pub(super) fn blank_out(&self, buf: &mut gst::Buffer) {
+        let mut guard = self.state.lock();
+        let state = &mut *guard;
+        let video = matches!(state.settings, Some(Settings::Video(_)));
+        if let Some(caps) = state.caps.as_ref() {
+            state.blank.fill(buf, caps, video);
+        }
+    }
+
+    pub(super) fn notify_mute(&self, muted: bool) {
+        let obj = self.obj();
+        let name = if muted { "mute" } else { "unmute" };
+        obj.notify("muted");
+        obj.emit_by_name::<()>(name, &[]);
+        track::post(&*obj, track_message(name, &self.track_id).build());
+    }
+}

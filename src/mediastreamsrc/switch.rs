@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! applyConstraints: the selection on the track's own device, decided at
+//! once, and the switch that restarts the device with the new settings on
+//! GStreamer's async pool.
+
+use super::*;
+
+impl MediaStreamSrc {
+    /// applyConstraints: reselect on the track's own device.
+    /// Every failure is `apply-constraints-error` (the rejected promise,
+    /// with the error's name); an OverconstrainedError is also the
+    /// `overconstrained` event. Each with its bus message.
+    pub(super) fn apply_constraints(&self, json: &str) -> Result<(), ConstraintError> {
+        let result = self.try_apply(json);
+        if let Err(e) = &result {
+            gst::debug!(CAT, imp = self, "applyConstraints failed: {e}");
+            let constraint = e.constraint().unwrap_or_default().to_owned();
+            let obj = self.obj();
+            let message = |event: &str| {
+                track_message(event, &self.track_id)
+                    .field("name", e.name())
+                    .field("constraint", &constraint)
+                    .field("message", e.message())
+                    .build()
+            };
+            obj.emit_by_name::<()>(
+                "apply-constraints-error",
+                &[&e.name(), &constraint, &e.message()],
+            );
+            track::post(&*obj, message("apply-constraints-error"));
+            if e.error_name() == ErrorName::OverconstrainedError {
+                obj.emit_by_name::<()>("overconstrained", &[&constraint, &e.message()]);
+                track::post(&*obj, message("overconstrained"));
+            }
+        }
+        result
+    }
+
+    pub(super) fn try_apply(&self, json: &str) -> Result<(), ConstraintError> {
+        let constraints = TrackConstraints::parse(json)?;
+        let (device, ended) = {
+            let state = self.state.lock();
+            (state.device.clone(), state.ready_state == ReadyState::Ended)
+        };
+        if ended {
+            return Err(ConstraintError::invalid_state(
+                "the track has ended (stopped, or its device is gone): it has no device to reconfigure",
+            ));
+        }
+        let device = device.ok_or_else(|| {
+            ConstraintError::invalid_state(
+                "the track is not started: set the constraints property, or apply once it is READY or above",
+            )
+        })?;
+        let opts = SelectOptions {
+            audio_processing: audio_processing(),
+            explain: false,
+        };
+        let sel = select_on_device(self.kind(), &constraints, &device.info, &opts)?;
+        // Decided here, applied by `run_switches`: restarting the device
+        // waits for its streaming thread, which a paused sink, a full
+        // appsink the caller itself drains, or the caller being that
+        // thread can hold; and a camera cannot be opened twice to start the
+        // new one first.
+        let (changed, spawn) = {
+            let mut state = self.state.lock();
+            // Torn down or restarted meanwhile: the selection was for a
+            // device (and its mode list) the track no longer has.
+            if state.device.as_ref().map(|d| &d.info.device_id) != Some(&device.info.device_id) {
+                return Err(ConstraintError::not_found(
+                    "the track stopped or restarted during applyConstraints",
+                ));
+            }
+            // An ended track has no device to reconfigure.
+            let changed = state.ready_state != ReadyState::Ended
+                && (state.pending_switch.is_some()
+                    || state.settings.as_ref() != Some(&sel.settings));
+            if changed {
+                state.pending_switch = Some((sel.settings.clone(), sel.mode_index));
+                state.settings = Some(sel.settings.clone());
+            }
+            state.constraints = constraints;
+            (changed, state.claim_switcher())
+        };
+        self.settings.lock().constraints = json.to_owned();
+        if spawn {
+            self.spawn_switcher();
+        }
+        let obj = self.obj();
+        obj.notify("constraints");
+        if changed {
+            // `mediastream-track-settings-changed` follows with the new caps.
+            obj.notify("settings");
+        }
+        Ok(())
+    }
+
+    /// New settings while running: restart the device element inside the
+    /// bin with the new chain; `src` stays, with the same stream.
+    pub(super) fn switch(
+        &self,
+        device: &MediaDevice,
+        settings: &Settings,
+        mode: usize,
+    ) -> Result<(), ConstraintError> {
+        let obj = self.obj();
+        let running = obj.current_state() > gst::State::Null;
+        self.unbuild();
+        self.build(device, settings, mode)?;
+        if running {
+            let chain: Vec<gst::Element> = {
+                let state = self.state.lock();
+                state
+                    .extras
+                    .iter()
+                    .chain(state.chain.iter())
+                    .cloned()
+                    .collect()
+            };
+            for e in chain.iter().rev() {
+                e.sync_state_with_parent().map_err(|_| {
+                    ConstraintError::not_readable(format!("cannot restart '{}'", device.info.label))
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// PAUSED -> PLAYING: settings applied while paused go to the
+    /// switcher, so the state change does not wait for the device.
+    pub(super) fn resume_switches(&self) {
+        let spawn = {
+            let mut state = self.state.lock();
+            state.playing = true;
+            state.claim_switcher()
+        };
+        if spawn {
+            self.spawn_switcher();
+        }
+    }
+
+    /// Restarts the device with the pending settings, if there are any and
+    /// the track has not ended (and, with `playing_only`, is playing: else
+    /// PAUSED -> PLAYING takes them up). Whether it switched.
+    pub(super) fn apply_next_switch(&self, playing_only: bool) -> bool {
+        let chain = self.chain_lock.lock();
+        let next = {
+            let mut state = self.state.lock();
+            if playing_only && !state.playing {
+                return false;
+            }
+            let Some((settings, mode)) = state.pending_switch.take() else {
+                return false;
+            };
+            let Some(device) = state.device.clone() else {
+                return false;
+            };
+            (state.ready_state != ReadyState::Ended).then_some((device, settings, mode))
+        };
+        let Some((device, settings, mode)) = next else {
+            return false;
+        };
+        if let Err(e) = self.switch(&device, &settings, mode) {
+            drop(chain);
+            self.end(&format!("the device could not restart: {e}"));
+            return false;
+        }
+        true
+    }
+
+    /// The switcher runs on GStreamer's async pool: restarting the device
+    /// waits for its streaming thread, which the caller may be.
+    pub(super) fn spawn_switcher(&self) {
+        gst::debug!(CAT, imp = self, "switching the device on the async pool");
+        self.obj().call_async(|obj| obj.imp().run_switches());
+    }
+
+    /// The switcher: applies the newest pending settings until there are
+    /// none left, or the track is paused, ended or torn down.
+    pub(super) fn run_switches(&self) {
+        loop {
+            if self.guard(|| false, |imp| imp.apply_next_switch(true)) {
+                continue;
+            }
+            // Done only if nothing came in meanwhile (checked under the
+            // lock `try_apply` sets it under).
+            let mut state = self.state.lock();
+            if state.pending_switch.is_none()
+                || !state.playing
+                || self.failed.load(Ordering::Acquire)
+            {
+                state.switching = false;
+                return;
+            }
+        }
+    }
+
+    pub(super) fn apply_constraints_result(&self, json: &str) -> gst::Structure {
+        match self.apply_constraints(json) {
+            Ok(()) => gst::Structure::builder("mediastream-apply-result")
+                .field("success", true)
+                .build(),
+            Err(e) => {
+                let mut s = error_details(&e);
+                s.set_name("mediastream-apply-result");
+                s.set("success", false);
+                s
+            }
+        }
+    }
+}
+
+/// What `apply-constraints` returns once the element has panicked.
+pub(super) fn panicked_result() -> gst::Structure {
+    gst::Structure::builder("mediastream-apply-result")
+        .field("success", false)
+        .field("name", "NotReadableError")
+        .field(
+            "message",
+            "the track failed with an internal error (see the Panicked error on the bus)",
+        )
+        .build()
+}
