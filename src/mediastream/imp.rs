@@ -806,10 +806,13 @@ impl MediaStream {
         };
         let selected = StreamConstraints::parse(&json)
             .and_then(|c| MediaDevices::get().select_stream(&c, &opts).map(|r| (c, r)));
-        let (_, (selection, devices)) = selected.map_err(|e| {
+        let (mut parsed, (selection, devices)) = selected.map_err(|e| {
             self.post_error(&e);
             gst::StateChangeError
         })?;
+        // Each track's own constraints, for its `constraints` property
+        // (`true` is `{}`); parsed once above.
+        let document: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
         let group_id = *self
             .state
             .lock()
@@ -821,19 +824,20 @@ impl MediaStream {
             (Kind::Audio, &selection.audio),
         ] {
             let Some(sel) = sel else { continue };
-            let track_json = serde_json::to_string(
-                &serde_json::from_str::<serde_json::Value>(&json)
-                    .ok()
-                    .and_then(|v| v.get(kind.as_str()).cloned())
-                    .filter(|v| v.is_object())
-                    .unwrap_or_else(|| serde_json::json!({})),
-            )
-            .unwrap_or_else(|_| "{}".into());
+            let track_json = document
+                .get(kind.as_str())
+                .filter(|v| v.is_object())
+                .map_or_else(|| "{}".to_owned(), |v| v.to_string());
+            let constraints = match kind {
+                Kind::Video => parsed.video.take(),
+                Kind::Audio => parsed.audio.take(),
+            }
+            .unwrap_or_default();
             planned.push((
                 kind,
                 sel.clone(),
                 devices[sel.device_index].clone(),
-                track_json,
+                (track_json, constraints),
             ));
         }
         let srcs: Vec<MediaStreamSrc> = planned
@@ -858,7 +862,7 @@ impl MediaStream {
 
         let obj = self.obj();
         let mut tracks = Vec::new();
-        for (((kind, sel, device, track_json), src), stream) in
+        for (((kind, sel, device, (track_json, constraints)), src), stream) in
             planned.into_iter().zip(srcs).zip(streams)
         {
             src.imp().preselect(Preselection {
@@ -866,6 +870,7 @@ impl MediaStream {
                 settings: sel.settings.clone(),
                 mode_index: sel.mode_index,
                 constraints_json: track_json,
+                constraints,
                 stream: stream.clone(),
                 group_id,
                 collection: collection.clone(),

@@ -144,7 +144,10 @@ pub(crate) struct Preselection {
     pub device: MediaDevice,
     pub settings: Settings,
     pub mode_index: usize,
+    /// The track's part of the stream's constraints, as its `constraints`
+    /// property reads, and parsed (the stream parsed them once).
     pub constraints_json: String,
+    pub constraints: TrackConstraints,
     pub stream: gst::Stream,
     pub group_id: gst::GroupId,
     pub collection: gst::StreamCollection,
@@ -630,10 +633,15 @@ impl MediaStreamSrc {
             state.preselected.take()
         };
         if let Some(p) = preselected {
-            let constraints = TrackConstraints::parse(&p.constraints_json).unwrap_or_default();
+            gst::debug!(
+                CAT,
+                imp = self,
+                "starting the stream's selection: {}",
+                p.settings.to_json()
+            );
             {
                 let mut state = self.state.lock();
-                state.constraints = constraints;
+                state.constraints = p.constraints;
                 state.ready_state = ReadyState::Live;
                 state.finished = false;
                 state.delivered = false;
