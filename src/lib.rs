@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 
+// The elements document their signals in hotdoc blocks (`/** Type::signal: */`)
+// on the builder expressions, as gst-plugins-rs does.
+#![allow(unused_doc_comments)]
+
 //! gst-mediastream: the W3C Media Capture and Streams model for GStreamer.
 //!
 //! The [`constraints`] module is the pure W3C constraints engine

@@ -139,15 +139,27 @@ impl ObjectImpl for MediaStream {
     fn signals() -> &'static [glib::subclass::Signal] {
         static SIGNALS: LazyLock<Vec<glib::subclass::Signal>> = LazyLock::new(|| {
             vec![
-                // A track joined the stream: (track id, its src pad).
+                /**
+                 * GstMediaStream::addtrack:
+                 *
+                 * A track joined the stream: (track id, its src pad).
+                 */
                 glib::subclass::Signal::builder("addtrack")
                     .param_types([String::static_type(), gst::Pad::static_type()])
                     .build(),
-                // A track left the stream: (track id, its src pad).
+                /**
+                 * GstMediaStream::removetrack:
+                 *
+                 * A track left the stream: (track id, its src pad).
+                 */
                 glib::subclass::Signal::builder("removetrack")
                     .param_types([String::static_type(), gst::Pad::static_type()])
                     .build(),
-                // Action: MediaStream.removeTrack(track id) -> whether it was there.
+                /**
+                 * GstMediaStream::remove-track:
+                 *
+                 * Action: MediaStream.removeTrack(track id) -> whether it was there.
+                 */
                 glib::subclass::Signal::builder("remove-track")
                     .action()
                     .param_types([String::static_type()])
@@ -166,7 +178,11 @@ impl ObjectImpl for MediaStream {
                         Some(removed.to_value())
                     })
                     .build(),
-                // Action: MediaStream.getTrackById(track id) -> its src pad, or NULL.
+                /**
+                 * GstMediaStream::get-track-by-id:
+                 *
+                 * Action: MediaStream.getTrackById(track id) -> its src pad, or NULL.
+                 */
                 glib::subclass::Signal::builder("get-track-by-id")
                     .action()
                     .param_types([String::static_type()])

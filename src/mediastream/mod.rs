@@ -10,6 +10,22 @@ mod imp;
 
 pub use imp::constraints_from_uri;
 
+/**
+ * SECTION:element-mediastream
+ *
+ * A MediaStream: with `constraints` it is getUserMedia in one element (one
+ * `mediastreamsrc` per requested kind, selected together, exposed as
+ * `video_%u` / `audio_%u` on READY->PAUSED); request pads `sink_%u` add any
+ * branch as a track (addTrack); `remove-track` removes one. Also the
+ * `mediastream://` URI handler, so playbin plays a stream.
+ *
+ * ## Example launch line
+ * |[
+ * GST_MEDIASTREAM_FAKE_DEVICES=1 gst-launch-1.0 mediastream name=s constraints='{"video":true,"audio":true}' s. ! queue ! mediastreamtracksink sink="fakesink num-buffers=30" s. ! queue ! mediastreamtracksink sink="fakesink num-buffers=30"
+ * ]|
+ *
+ * Since: 0.1
+ */
 glib::wrapper! {
     pub struct MediaStream(ObjectSubclass<imp::MediaStream>)
         @extends gst::Bin, gst::Element, gst::Object,

@@ -12,6 +12,20 @@ use gst::prelude::*;
 mod imp;
 pub mod square;
 
+/**
+ * SECTION:element-mediastreamfakesrc
+ *
+ * The capture element of a fake device (`GST_MEDIASTREAM_FAKE_DEVICES`):
+ * live test media limited to exactly the device's caps, failing like an
+ * unplugged camera when its device leaves the device file.
+ *
+ * ## Example launch line
+ * |[
+ * GST_MEDIASTREAM_FAKE_DEVICES=1 gst-launch-1.0 mediastreamfakesrc device-id=fake-camera-front num-buffers=30 ! fakesink
+ * ]|
+ *
+ * Since: 0.1
+ */
 glib::wrapper! {
     pub struct MediaStreamFakeSrc(ObjectSubclass<imp::MediaStreamFakeSrc>)
         @extends gst::Bin, gst::Element, gst::Object,

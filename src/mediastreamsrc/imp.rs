@@ -262,22 +262,42 @@ impl ObjectImpl for MediaStreamSrc {
     fn signals() -> &'static [glib::subclass::Signal] {
         static SIGNALS: LazyLock<Vec<glib::subclass::Signal>> = LazyLock::new(|| {
             vec![
-                // The device delivered nothing for mute-timeout.
+                /**
+                 * GstMediaStreamSrc::mute:
+                 *
+                 * The device delivered nothing for mute-timeout.
+                 */
                 glib::subclass::Signal::builder("mute").build(),
-                // Media flows again after a mute.
+                /**
+                 * GstMediaStreamSrc::unmute:
+                 *
+                 * Media flows again after a mute.
+                 */
                 glib::subclass::Signal::builder("unmute").build(),
-                // The device is gone or failed: EOS follows (not after `stop`).
+                /**
+                 * GstMediaStreamSrc::ended:
+                 *
+                 * The device is gone or failed: EOS follows (not after `stop`).
+                 */
                 glib::subclass::Signal::builder("ended").build(),
-                // applyConstraints failed with an OverconstrainedError:
-                // (constraint, message). Other failures are only
-                // `apply-constraints-error`.
+                /**
+                 * GstMediaStreamSrc::overconstrained:
+                 *
+                 * applyConstraints failed with an OverconstrainedError:
+                 * (constraint, message). Other failures are only
+                 * `apply-constraints-error`.
+                 */
                 glib::subclass::Signal::builder("overconstrained")
                     .param_types([String::static_type(), String::static_type()])
                     .build(),
-                // applyConstraints failed, for any reason (the rejected
-                // promise): (error name: OverconstrainedError, TypeError or
-                // InvalidStateError; constraint, empty unless
-                // OverconstrainedError; message).
+                /**
+                 * GstMediaStreamSrc::apply-constraints-error:
+                 *
+                 * applyConstraints failed, for any reason (the rejected
+                 * promise): (error name: OverconstrainedError, TypeError or
+                 * InvalidStateError; constraint, empty unless
+                 * OverconstrainedError; message).
+                 */
                 glib::subclass::Signal::builder("apply-constraints-error")
                     .param_types([
                         String::static_type(),
@@ -285,7 +305,11 @@ impl ObjectImpl for MediaStreamSrc {
                         String::static_type(),
                     ])
                     .build(),
-                // Action: MediaStreamTrack.stop().
+                /**
+                 * GstMediaStreamSrc::stop:
+                 *
+                 * Action: MediaStreamTrack.stop().
+                 */
                 glib::subclass::Signal::builder("stop")
                     .action()
                     .class_handler(|args| {
@@ -300,9 +324,13 @@ impl ObjectImpl for MediaStreamSrc {
                         None
                     })
                     .build(),
-                // Action: applyConstraints(JSON) -> result structure
-                // (`mediastream-apply-result`: success, and on failure the
-                // error's name, constraint and message).
+                /**
+                 * GstMediaStreamSrc::apply-constraints:
+                 *
+                 * Action: applyConstraints(JSON) -> result structure
+                 * (`mediastream-apply-result`: success, and on failure the
+                 * error's name, constraint and message).
+                 */
                 glib::subclass::Signal::builder("apply-constraints")
                     .action()
                     .param_types([String::static_type()])

@@ -14,6 +14,24 @@ mod imp;
 pub use crate::track::TRACK_STATE;
 pub(crate) use imp::Preselection;
 
+/**
+ * SECTION:element-mediastreamsrc
+ *
+ * A live MediaStreamTrack: on NULL->READY it selects a capture device and
+ * settings by W3C constraints (getUserMedia for one track) and holds the
+ * device's element and only what the settings need behind one `src` pad.
+ * On the native path the buffers on `src` are the device's own. The track's
+ * identity and state travel downstream (stream-start, the sticky
+ * `mediastream-track-state` event); `enabled`, `stop` and
+ * `apply-constraints` are MediaStreamTrack's.
+ *
+ * ## Example launch line
+ * |[
+ * GST_MEDIASTREAM_FAKE_DEVICES=1 gst-launch-1.0 mediastreamsrc constraints='{"width":{"exact":480}}' ! fakesink num-buffers=30
+ * ]|
+ *
+ * Since: 0.1
+ */
 glib::wrapper! {
     pub struct MediaStreamSrc(ObjectSubclass<imp::MediaStreamSrc>)
         @extends gst::Bin, gst::Element, gst::Object,

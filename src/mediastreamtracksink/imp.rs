@@ -149,11 +149,23 @@ impl ObjectImpl for MediaStreamTrackSink {
     fn signals() -> &'static [glib::subclass::Signal] {
         static SIGNALS: LazyLock<Vec<glib::subclass::Signal>> = LazyLock::new(|| {
             vec![
-                // The track was muted upstream.
+                /**
+                 * GstMediaStreamTrackSink::mute:
+                 *
+                 * The track was muted upstream.
+                 */
                 glib::subclass::Signal::builder("mute").build(),
-                // The track was unmuted upstream.
+                /**
+                 * GstMediaStreamTrackSink::unmute:
+                 *
+                 * The track was unmuted upstream.
+                 */
                 glib::subclass::Signal::builder("unmute").build(),
-                // The track ended (EOS reached the sink).
+                /**
+                 * GstMediaStreamTrackSink::ended:
+                 *
+                 * The track ended (EOS reached the sink).
+                 */
                 glib::subclass::Signal::builder("ended").build(),
             ]
         });

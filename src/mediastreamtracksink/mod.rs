@@ -8,6 +8,22 @@ use gst::prelude::*;
 
 mod imp;
 
+/**
+ * SECTION:element-mediastreamtracksink
+ *
+ * The consumer of one track, as a `<video>` or `<audio>` element: renders
+ * into `sink` (default: `autoaudiosink` or `autovideosink` by the kind that
+ * arrives; `sink-id` plays audio on an output device) and exposes the
+ * track's state read from the stream (`enabled`, `muted`, `ready-state`,
+ * `settings`), with `mute`, `unmute` and `ended`.
+ *
+ * ## Example launch line
+ * |[
+ * GST_MEDIASTREAM_FAKE_DEVICES=1 gst-launch-1.0 mediastreamsrc kind=audio ! mediastreamtracksink sink="fakesink num-buffers=30"
+ * ]|
+ *
+ * Since: 0.1
+ */
 glib::wrapper! {
     pub struct MediaStreamTrackSink(ObjectSubclass<imp::MediaStreamTrackSink>)
         @extends gst::Bin, gst::Element, gst::Object,
