@@ -494,6 +494,7 @@ impl ElementImpl for MediaStreamSrc {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        gst::debug!(CAT, imp = self, "{transition:?}");
         if transition == gst::StateChange::ReadyToNull {
             self.reset_failed();
         }
@@ -524,7 +525,7 @@ impl ElementImpl for MediaStreamSrc {
             gst::StateChange::ReadyToNull => self.teardown(),
             _ => {}
         }
-        let ret = ret?;
+        let ret = ret.inspect_err(|_| gst::warning!(CAT, imp = self, "{transition:?} failed"))?;
         // A live source does not preroll.
         if matches!(
             transition,
@@ -754,6 +755,20 @@ impl MediaStreamSrc {
         let native = &device.info.modes[mode];
         let mut chain = capture::elements(device, settings, native)?;
         chain.extend(chain::elements(settings, native)?);
+        gst::debug!(
+            CAT,
+            imp = self,
+            "chain for {} from '{}' mode {native}: {}",
+            settings.to_json(),
+            device.info.label,
+            chain
+                .iter()
+                .map(|e| e
+                    .factory()
+                    .map_or_else(|| e.name().to_string(), |f| f.name().to_string()))
+                .collect::<Vec<_>>()
+                .join(" ! ")
+        );
         // Locked until linked: the pipeline may be changing state in
         // another thread (a sink added, lost state), and a device started
         // before it is linked fails with not-linked.
@@ -871,6 +886,7 @@ impl MediaStreamSrc {
 
     /// Removes the chain (device released).
     fn unbuild(&self) {
+        gst::debug!(CAT, imp = self, "taking the chain apart");
         let (chain, extras) = {
             let mut state = self.state.lock();
             (
@@ -896,6 +912,7 @@ impl MediaStreamSrc {
     }
 
     fn teardown(&self) {
+        gst::debug!(CAT, imp = self, "teardown: the device is released");
         let _chain = self.chain_lock.lock();
         let sub = {
             let mut state = self.state.lock();
