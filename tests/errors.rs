@@ -107,7 +107,7 @@ fn a_fake_source_without_its_device_says_which() {
         .unwrap();
     assert!(pipeline.set_state(gst::State::Playing).is_err());
     let err = track::error_of(&pipeline);
-    assert!(err.matches(gst::CoreError::Negotiation), "{err:?}");
+    assert!(err.matches(gst::ResourceError::NotFound), "{err:?}");
     assert_eq!(
         err.message(),
         "no fake device 'nope' in built-in fake devices"

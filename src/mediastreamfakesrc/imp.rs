@@ -266,8 +266,9 @@ impl ElementImpl for MediaStreamFakeSrc {
         if transition == gst::StateChange::NullToReady {
             let broken = self.settings.lock().broken;
             self.build().map_err(|e| {
+                // A broken device posted its own error, as a driver would.
                 if !broken {
-                    gst::element_imp_error!(self, gst::CoreError::Negotiation, ("{}", e));
+                    self.post_error_message(e);
                 }
                 gst::StateChangeError
             })?;
@@ -282,41 +283,54 @@ impl ElementImpl for MediaStreamFakeSrc {
 
 impl BinImpl for MediaStreamFakeSrc {}
 
-fn make(factory: &str) -> Result<gst::Element, String> {
-    gst::ElementFactory::make(factory)
-        .build()
-        .map_err(|_| format!("the element '{factory}' is missing (install gst-plugins-base/good)"))
+fn make(factory: &str) -> Result<gst::Element, gst::ErrorMessage> {
+    gst::ElementFactory::make(factory).build().map_err(|_| {
+        gst::error_msg!(
+            gst::CoreError::MissingPlugin,
+            ("the element '{factory}' is missing (install gst-plugins-base/good)")
+        )
+    })
+}
+
+/// The device a `device-id` names cannot be found or read.
+fn not_found(msg: String) -> gst::ErrorMessage {
+    gst::error_msg!(gst::ResourceError::NotFound, ("{}", msg))
+}
+
+/// A property value (caps, pattern) the element cannot use.
+fn bad_setting(msg: String) -> gst::ErrorMessage {
+    gst::error_msg!(gst::ResourceError::Settings, ("{}", msg))
 }
 
 impl MediaStreamFakeSrc {
     /// The settings, completed from the fake device named by `device-id`
     /// when no caps were given (`gst-launch-1.0 mediastreamfakesrc device-id=..`).
-    fn resolved_settings(&self) -> Result<(Settings, gst::Caps), String> {
+    fn resolved_settings(&self) -> Result<(Settings, gst::Caps), gst::ErrorMessage> {
         let mut settings = self.settings.lock().clone();
         if let Some(caps) = settings.caps.clone() {
             return Ok((settings, caps));
         }
         let source = FakeSource::from_env().ok_or_else(|| {
-            format!(
+            bad_setting(format!(
                 "no caps set, and {} is not set to look up device-id",
                 fake::ENV
-            )
+            ))
         })?;
-        let specs = source.load().map_err(|e| e.to_string())?;
+        let specs = source.load().map_err(|e| not_found(e.to_string()))?;
         let (index, spec) = specs
             .iter()
             .enumerate()
             .find(|(_, s)| s.device_id == settings.device_id)
             .ok_or_else(|| {
-                format!(
+                not_found(format!(
                     "no fake device '{}' in {}",
                     settings.device_id,
                     source.origin()
-                )
+                ))
             })?;
         let caps = spec
             .parsed_caps(&source.origin(), index)
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| bad_setting(e.to_string()))?;
         if !settings.pattern_set {
             settings.pattern = fake::pattern_of(spec, index);
         }
@@ -332,7 +346,7 @@ impl MediaStreamFakeSrc {
     }
 
     /// Builds the source chain for the caps downstream asked for.
-    fn build(&self) -> Result<(), String> {
+    fn build(&self) -> Result<(), gst::ErrorMessage> {
         let (settings, caps) = self.resolved_settings()?;
         if settings.broken {
             gst::element_imp_error!(
@@ -344,7 +358,10 @@ impl MediaStreamFakeSrc {
                 ),
                 ["the fake device is marked \"broken\""]
             );
-            return Err(format!("device '{}' is broken", settings.device_id));
+            return Err(gst::error_msg!(
+                gst::ResourceError::OpenRead,
+                ("device '{}' is broken", settings.device_id)
+            ));
         }
         let audio = caps
             .structure(0)
@@ -365,7 +382,8 @@ impl MediaStreamFakeSrc {
             s
         } else {
             let s = make("videotestsrc")?;
-            self.set_pattern(&s, &settings.pattern)?;
+            self.set_pattern(&s, &settings.pattern)
+                .map_err(bad_setting)?;
             s
         };
         source.set_property("is-live", settings.is_live);
@@ -385,14 +403,15 @@ impl MediaStreamFakeSrc {
             filter.set_property("caps", if raw.is_empty() { &caps } else { &raw });
         }
         let obj = self.obj();
-        obj.add_many(&chain).map_err(|e| e.to_string())?;
+        obj.add_many(&chain)
+            .map_err(|e| gst::error_msg!(gst::CoreError::Failed, ("{}", e)))?;
         let last = chain.last().unwrap().static_pad("src").unwrap();
         let linked = gst::Element::link_many(&chain)
-            .map_err(|e| e.to_string())
+            .map_err(|e| gst::error_msg!(gst::CoreError::Pad, ("{}", e)))
             .and_then(|()| {
                 self.srcpad
                     .set_target(Some(&last))
-                    .map_err(|e| e.to_string())
+                    .map_err(|e| gst::error_msg!(gst::CoreError::Pad, ("{}", e)))
             });
         if let Err(e) = linked {
             // Not left in the bin to pile up with each retry.
