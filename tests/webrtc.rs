@@ -259,3 +259,165 @@ fn chromium_to_gstreamer() {
     browser.call("close", json!([]));
     p.set_state(gst::State::Null).unwrap();
 }
+
+/// examples/webrtc.rs's JSON lines, read in a thread.
+struct Demo {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<Value>,
+    seen: Vec<Value>,
+}
+
+impl Demo {
+    fn start(args: &[&str]) -> Demo {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(wc::example("webrtc"))
+            .args(args)
+            .env("GST_MEDIASTREAM_FAKE_DEVICES", "1")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("examples/webrtc starts");
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                eprintln!("examples/webrtc: {line}");
+                let v = serde_json::from_str(&line).unwrap_or_else(|_| json!({ "text": line }));
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        Demo {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The lines so far with a `key`, waiting up to `secs` for `n` of them.
+    fn wait(&mut self, key: &str, n: usize, secs: u64) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let found: Vec<Value> = self
+                .seen
+                .iter()
+                .filter_map(|v| v.get(key).cloned())
+                .collect();
+            if found.len() >= n {
+                return found;
+            }
+            assert!(
+                self.seen.iter().all(|v| v.get("error").is_none()),
+                "examples/webrtc failed: {:?}",
+                self.seen
+            );
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(v) => self.seen.push(v),
+                Err(_) => panic!(
+                    "examples/webrtc printed no {n} `{key}` within {secs} s: {:?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn demo_both_ways() {
+    if !wc::runnable(wc::missing_browser()) || !wc::in_private_network("demo_both_ways") {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("webrtc-demo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("remote.mkv");
+    let mut demo = Demo::start(&["--port", "0", "--record", file.to_str().unwrap()]);
+    let url = demo.wait("listening", 1, 20)[0]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    let mut browser = wc::Browser::open(Some(&url), true);
+
+    // GStreamer -> Chromium: frames decoded, the stream's identity.
+    let stats = wait_stats(&mut browser, 30, "frames decoded from the demo", |s| {
+        s["inbound"]["video"]["framesDecoded"].as_u64().unwrap_or(0) >= 10
+            && s["inbound"]["audio"]["packetsReceived"]
+                .as_u64()
+                .unwrap_or(0)
+                >= 10
+    });
+    let offer = demo.wait("offer", 1, 5)[0].clone();
+    let mut sent: Vec<&str> = offer["trackIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    sent.sort();
+    let received = stats["received"].as_array().unwrap();
+    let mut got: Vec<&str> = received
+        .iter()
+        .map(|t| t["trackId"].as_str().unwrap())
+        .collect();
+    got.sort();
+    assert_eq!(got, sent, "the page's ontrack: {stats:#}");
+    for t in received {
+        assert_eq!(t["streamIds"], json!([offer["streamId"]]), "{stats:#}");
+    }
+
+    // Chromium -> GStreamer: the page's camera and microphone as a remote
+    // mediastream with the page's ids, recorded.
+    let remote = demo.wait("remoteTrack", 2, 30);
+    let local = &stats["local"];
+    for t in &remote {
+        assert_eq!(t["streamId"], local["streamId"], "{remote:?}");
+        let msid = format!(
+            "{} {}",
+            local["streamId"].as_str().unwrap(),
+            t["trackId"].as_str().unwrap()
+        );
+        assert!(
+            stats["answerMsids"]
+                .as_array()
+                .unwrap()
+                .contains(&json!(msid)),
+            "remote track {t} in the page's answer: {stats:#}"
+        );
+    }
+    let kinds: std::collections::BTreeSet<&str> =
+        remote.iter().map(|t| t["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["audio", "video"].into(), "{remote:?}");
+
+    // Stop: the recording is finished.
+    let pid = demo.child.id().to_string();
+    assert!(
+        std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let recorded = demo.wait("recorded", 1, 20)[0].clone();
+    assert_eq!(recorded, json!(file.to_str().unwrap()));
+    let finished = demo.seen.iter().find_map(|v| v.get("finished").cloned());
+    assert_eq!(finished, Some(json!(true)), "{:?}", demo.seen);
+    demo.wait("stopped", 1, 20);
+    assert!(demo.child.wait().unwrap().success());
+    let bytes = std::fs::read(&file).unwrap();
+    assert!(
+        bytes.len() > 1000 && bytes.starts_with(&[0x1a, 0x45, 0xdf, 0xa3]),
+        "{} is no Matroska file ({} bytes)",
+        file.display(),
+        bytes.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+    browser.call("stats", json!([]));
+}

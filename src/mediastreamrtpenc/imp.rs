@@ -35,6 +35,13 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 });
 
 const DEFAULT_VIDEO_BITRATE: u32 = 1_500_000;
+/// One RTP payload type per codec (Chromium's numbers for Opus and H.264).
+/// Every payloader defaults to 96; with `bundle-policy=max-bundle` an
+/// offer's audio and video then shared 96, and when the peer sent media
+/// back on those m-lines, `webrtcbin` decoded its audio as VP8.
+const PT_VP8: u32 = 96;
+const PT_H264: u32 = 102;
+const PT_OPUS: u32 = 111;
 
 #[derive(Debug, Clone)]
 struct Settings {
@@ -312,6 +319,7 @@ impl MediaStreamRtpEnc {
             enc.set_property("bitrate", settings.video_bitrate);
             enc.set_property("gop-size", 3000u32);
             let pay = make("rtph264pay")?;
+            pay.set_property("pt", PT_H264);
             pay.set_property("config-interval", -1i32);
             pay.set_property_from_str("aggregate-mode", "zero-latency");
             let filter = make("capsfilter")?;
@@ -332,6 +340,7 @@ impl MediaStreamRtpEnc {
             enc.set_property_from_str("error-resilient", "default");
             enc.set_property("lag-in-frames", 0i32);
             let pay = make("rtpvp8pay")?;
+            pay.set_property("pt", PT_VP8);
             pay.set_property_from_str("picture-id-mode", "15-bit");
             vec![make("videoconvert")?, enc, pay]
         } else if media.starts_with("audio/") {
@@ -339,7 +348,11 @@ impl MediaStreamRtpEnc {
                 make("audioconvert")?,
                 make("audioresample")?,
                 make("opusenc")?,
-                make("rtpopuspay")?,
+                {
+                    let pay = make("rtpopuspay")?;
+                    pay.set_property("pt", PT_OPUS);
+                    pay
+                },
             ]
         } else {
             return Err(format!(

@@ -6,8 +6,10 @@ Serves this folder on 127.0.0.1 (a secure context for getUserMedia), opens
 peer.html, prints {"ready": true}, then reads one JSON request a line on
 stdin: {"call": NAME, "args": [...]} runs the async function peer[NAME] in
 the page and prints {"result": ...} or {"error": "..."}; {"quit": true}
-ends. Run it inside the test's own network namespace (tests/webrtc.rs):
-Chromium and chromedriver then reach only that namespace.
+ends. With --url URL it opens that page instead (examples/webrtc.rs's
+page, whose global `peer` has the functions called). Run it inside the
+test's own network namespace (tests/webrtc.rs): Chromium and chromedriver
+then reach only that namespace.
 """
 import functools
 import http.server
@@ -47,7 +49,10 @@ def main():
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
         driver.set_script_timeout(60)
-        driver.get(f"http://127.0.0.1:{server.server_address[1]}/peer.html")
+        url = f"http://127.0.0.1:{server.server_address[1]}/peer.html"
+        if "--url" in sys.argv:
+            url = sys.argv[sys.argv.index("--url") + 1]
+        driver.get(url)
         print(json.dumps({"ready": True}), flush=True)
         for line in sys.stdin:
             req = json.loads(line)

@@ -265,6 +265,25 @@ pub fn sdp_desc(
     gst_webrtc::WebRTCSessionDescription::new(kind, sdp)
 }
 
+/// An example's binary (cargo test builds the examples first).
+pub fn example(name: &str) -> PathBuf {
+    // target/<profile>/deps/<this test> -> target/<profile>/examples/
+    let exe = std::env::current_exe().unwrap();
+    let path = exe
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .join("examples")
+        .join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: cargo test builds the examples before the tests",
+        path.display()
+    );
+    path
+}
+
 /// Headless Chromium under selenium (tests/webrtc/browser.py): each call
 /// runs an async function of tests/webrtc/peer.js with JSON arguments and
 /// returns its JSON result.
@@ -276,12 +295,20 @@ pub struct Browser {
 
 impl Browser {
     pub fn start(fake_devices: bool) -> Browser {
+        Browser::open(None, fake_devices)
+    }
+
+    /// Chromium on the page at `url` (else tests/webrtc/peer.html).
+    pub fn open(url: Option<&str>, fake_devices: bool) -> Browser {
         let mut cmd = Command::new(PYTHON);
         cmd.arg(root().join("tests/webrtc/browser.py"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped());
         if fake_devices {
             cmd.arg("--fake-devices");
+        }
+        if let Some(url) = url {
+            cmd.args(["--url", url]);
         }
         let mut child = cmd.spawn().expect("tests/webrtc/browser.py starts");
         let stdin = child.stdin.take().unwrap();
