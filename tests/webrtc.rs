@@ -100,6 +100,26 @@ fn gstreamer_to_chromium() {
         json!(h),
         "{stats:#}"
     );
+    // No stale frames: the first video frame Chromium receives is a key
+    // frame at most one frame interval older than the frames after it
+    // (tests/webrtc/peer.js, firstFrameAge; docs/webrtc.md).
+    let stats = wait_stats(&mut browser, 20, "30 video frames measured", |s| {
+        s["tracks"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t["firstFrameAge"].is_object()))
+    });
+    let age = stats["tracks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find_map(|t| t["firstFrameAge"].as_object())
+        .unwrap();
+    eprintln!("first video frame: {age:?}");
+    assert_eq!(age["firstIsKey"], json!(true), "{age:?}");
+    assert!(
+        age["frames"].as_f64().unwrap() < 2.0,
+        "the first frame Chromium received is more than one frame old: {age:?}"
+    );
     browser.call("close", json!([]));
     p.set_state(gst::State::Null).unwrap();
 }
