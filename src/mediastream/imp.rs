@@ -19,7 +19,6 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use parking_lot::Mutex;
 use std::sync::LazyLock;
-use std::time::Duration;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -622,16 +621,17 @@ impl MediaStream {
                     |_, info| crate::fault::drop_item(info),
                 );
                 if let Some(pad) = track.pad.clone() {
-                    let (done, removed) = std::sync::mpsc::channel();
+                    // Runs at once when no buffer is on its way (the usual
+                    // case), else from the streaming thread right after it;
+                    // the caller never waits for it.
                     let bin = obj.downgrade();
                     output.add_probe(gst::PadProbeType::IDLE, move |_, _| {
                         if let Some(bin) = bin.upgrade() {
+                            gst::debug!(CAT, obj = bin, "removing {}", pad.name());
                             remove_own_pad(&bin, &pad);
                         }
-                        let _ = done.send(());
                         gst::PadProbeReturn::Remove
                     });
-                    let _ = removed.recv_timeout(Duration::from_millis(100));
                 }
             }
             _ => {
