@@ -441,3 +441,111 @@ fn demo_both_ways() {
     let _ = std::fs::remove_dir_all(&dir);
     browser.call("stats", json!([]));
 }
+
+/// One connection to Chromium for `scripts/bench`: the time from the
+/// page's answer to its first video frame shown (requestVideoFrameCallback,
+/// both in the page's clock), the frames per second Chromium decodes over
+/// `secs` seconds once the first frame showed, and the first frame's age
+/// (peer.js, firstFrameAge).
+fn figures(
+    browser: &mut wc::Browser,
+    p: &gst::Pipeline,
+    webrtc: &gst::Element,
+    secs: u64,
+) -> Value {
+    p.set_state(gst::State::Playing).unwrap();
+    wc::wait_for_sink_caps(webrtc, 2);
+    let offer = wc::create_offer(webrtc);
+    wc::set_description(webrtc, true, &offer);
+    wc::wait_gathered(webrtc);
+    let answer = browser.call("receive", json!([wc::local_sdp(webrtc)]));
+    let desc = wc::sdp_desc(
+        gst_webrtc::WebRTCSDPType::Answer,
+        answer["sdp"].as_str().unwrap(),
+    );
+    wc::set_description(webrtc, false, &desc);
+    let video = |s: &Value| {
+        s["tracks"]
+            .as_array()
+            .and_then(|t| t.iter().find(|t| t["kind"] == "video"))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let first = wait_stats(browser, 30, "first frame shown and measured", |s| {
+        let v = video(s);
+        v["firstFrame"].is_object() && v["firstFrameAge"].is_object()
+    });
+    let v = video(&first);
+    let decoded = |s: &Value| {
+        s["inbound"]["video"]["framesDecoded"]
+            .as_f64()
+            .unwrap_or(0.0)
+    };
+    let start = browser.call("stats", json!([]));
+    std::thread::sleep(Duration::from_secs(secs));
+    let end = browser.call("stats", json!([]));
+    let fps = (decoded(&end) - decoded(&start))
+        / ((end["now"].as_f64().unwrap() - start["now"].as_f64().unwrap()) / 1000.0);
+    browser.call("close", json!([]));
+    p.set_state(gst::State::Null).unwrap();
+    json!({
+        "firstFrameMs": v["firstFrame"]["at"].as_f64().unwrap() - answer["at"].as_f64().unwrap(),
+        "fps": fps,
+        "ageMs": v["firstFrameAge"]["ageMs"],
+        "ageFrames": v["firstFrameAge"]["frames"],
+        "burst": v["firstFrameAge"]["burst"],
+    })
+}
+
+/// `webrtcbin` fed by hand, as a user would write it without the plugin:
+/// the same source caps, encoders, settings and payload types as
+/// mediastreamrtpenc, no gate before the connection.
+fn plain_sender() -> (gst::Pipeline, gst::Element) {
+    wc::init();
+    let p = gst::parse::launch(
+        "webrtcbin name=w bundle-policy=max-bundle \
+         videotestsrc is-live=true ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! \
+         videoconvert ! vp8enc deadline=1 cpu-used=-6 target-bitrate=1500000 end-usage=cbr \
+         keyframe-max-dist=3000 error-resilient=default lag-in-frames=0 ! \
+         rtpvp8pay pt=96 picture-id-mode=15-bit ! w. \
+         audiotestsrc is-live=true ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! audioresample ! \
+         opusenc ! rtpopuspay pt=111 ! w.",
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let w = p.by_name("w").unwrap();
+    (p, w)
+}
+
+/// scripts/bench's WebRTC figures: `runs` connections of each path, in
+/// alternation, one JSON line each (`{"path": "mediastream"|"plain", ...}`).
+/// Ignored by `cargo test`: `cargo test --release --test webrtc --
+/// --ignored --exact webrtc_figures --nocapture` (WEBRTC_BENCH_RUNS,
+/// WEBRTC_BENCH_SECONDS).
+#[test]
+#[ignore]
+fn webrtc_figures() {
+    if !wc::runnable(wc::missing_browser()) || !wc::in_private_network("webrtc_figures") {
+        return;
+    }
+    let env = |name: &str, default: u64| {
+        std::env::var(name)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let (runs, secs) = (env("WEBRTC_BENCH_RUNS", 3), env("WEBRTC_BENCH_SECONDS", 10));
+    let mut browser = wc::Browser::start(false);
+    for _ in 0..runs {
+        let (p, _ms, webrtc) =
+            wc::sender(r#"{"video":{"width":640,"height":480,"frameRate":30},"audio":true}"#);
+        let mut f = figures(&mut browser, &p, &webrtc, secs);
+        f["path"] = json!("mediastream");
+        println!("WEBRTC_FIGURES {f}");
+        let (p, webrtc) = plain_sender();
+        let mut f = figures(&mut browser, &p, &webrtc, secs);
+        f["path"] = json!("plain");
+        println!("WEBRTC_FIGURES {f}");
+    }
+}

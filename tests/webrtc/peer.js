@@ -52,6 +52,7 @@ const peer = (() => {
     // encodedInsertableStreams: each received encoded frame passes through
     // this page, which notes its arrival (every receiver must then pipe
     // its frames through, or none are decoded).
+    received.length = 0; // one connection at a time (scripts/bench makes several)
     pc = new RTCPeerConnection(measure ? { iceServers: [], encodedInsertableStreams: true } : { iceServers: [] });
     pc.ontrack = (e) => {
       const r = {

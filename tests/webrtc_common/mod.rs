@@ -127,7 +127,13 @@ pub fn in_private_network(name: &str) -> bool {
             "netns",
         ])
         .arg(exe)
-        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            name,
+            "--exact",
+            "--include-ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(NETNS_ENV, "1")
         .output()
         .expect("unshare runs");
