@@ -120,6 +120,80 @@ fn gstreamer_to_chromium() {
         age["frames"].as_f64().unwrap() < 2.0,
         "the first frame Chromium received is more than one frame old: {age:?}"
     );
+
+    // enabled=false: Chromium shows black frames, still decoding; back on:
+    // the picture again.
+    let camera = ms
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .iterate_all_by_element_factory_name("mediastreamsrc")
+        .into_iter()
+        .map(Result::unwrap)
+        .find(|e| {
+            e.static_pad("src")
+                .and_then(|p| p.current_caps())
+                .is_some_and(|c| c.structure(0).unwrap().name().starts_with("video"))
+        })
+        .unwrap();
+    let brightness = |b: &mut wc::Browser| b.call("brightness", json!([])).as_f64().unwrap_or(-1.0);
+    let wait_brightness = |b: &mut wc::Browser, what: &str, ok: &dyn Fn(f64) -> bool| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let v = brightness(b);
+            if ok(v) {
+                return v;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "Chromium: {what}: brightness {v}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let lit = wait_brightness(&mut browser, "the camera's picture", &|v| v > 40.0);
+    camera.set_property("enabled", false);
+    let dark = wait_brightness(&mut browser, "black frames", &|v| (0.0..8.0).contains(&v));
+    let decoded = |s: &Value| s["inbound"]["video"]["framesDecoded"].as_u64().unwrap_or(0);
+    let before = decoded(&browser.call("stats", json!([])));
+    wait_stats(&mut browser, 5, "black frames still decoded", |s| {
+        decoded(s) >= before + 15
+    });
+    camera.set_property("enabled", true);
+    wait_brightness(&mut browser, "the picture back", &|v| v > 40.0);
+    eprintln!("brightness: {lit:.1} enabled, {dark:.1} disabled");
+
+    // stop(): the track's EOS reaches webrtcbin; Chromium decodes no more
+    // frames. Its remote track stays live and unmuted (Chromium mutes a
+    // remote track only when a new description stops its media).
+    camera.emit_by_name::<()>("stop", &[]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut last = decoded(&browser.call("stats", json!([])));
+    loop {
+        std::thread::sleep(Duration::from_secs(1));
+        let stats = browser.call("stats", json!([]));
+        let now = decoded(&stats);
+        if now == last {
+            let video = stats["tracks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|t| t["kind"] == "video")
+                .unwrap();
+            assert!(
+                !video["events"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("ended")),
+                "{stats:#}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Chromium still decodes frames after stop: {stats:#}"
+        );
+        last = now;
+    }
     browser.call("close", json!([]));
     p.set_state(gst::State::Null).unwrap();
 }

@@ -173,6 +173,22 @@ const peer = (() => {
       return { sdp: pc.localDescription.sdp };
     },
 
+    // The mean of R, G and B (0-255) over the received video's current
+    // frame, drawn into a canvas.
+    async brightness() {
+      const v = document.querySelector("video");
+      if (!v || !v.videoWidth) return null;
+      const c = document.createElement("canvas");
+      c.width = v.videoWidth;
+      c.height = v.videoHeight;
+      const g = c.getContext("2d", { willReadFrequently: true });
+      g.drawImage(v, 0, 0);
+      const d = g.getImageData(0, 0, c.width, c.height).data;
+      let sum = 0;
+      for (let i = 0; i < d.length; i += 4) sum += d[i] + d[i + 1] + d[i + 2];
+      return sum / (3 * (d.length / 4));
+    },
+
     async close() {
       if (pc) pc.close();
       return true;
