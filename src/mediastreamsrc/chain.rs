@@ -106,3 +106,73 @@ pub(super) fn elements(
     chain.push(filter);
     Ok(chain)
 }
+
+/// The echo canceller needs the audio played out as its reference: a
+/// `webrtcechoprobe` where the far end plays. Until a sink in the
+/// process provides one, the track gives it a silent reference of its
+/// own, so noise suppression and gain control work and cancellation has
+/// nothing to remove.
+pub(super) fn echo_reference(
+    bin: &impl IsA<gst::Bin>,
+    track_id: &str,
+    chain: &[gst::Element],
+    settings: &Settings,
+) -> Result<Vec<gst::Element>, ConstraintError> {
+    let Settings::Audio(a) = settings else {
+        return Ok(Vec::new());
+    };
+    let Some(dsp) = chain
+        .iter()
+        .find(|e| e.factory().is_some_and(|f| f.name() == "webrtcdsp"))
+    else {
+        return Ok(Vec::new());
+    };
+    if !a.echo_cancellation {
+        return Ok(Vec::new());
+    }
+    let name = format!("mediastream-echo-reference-{}", track_id);
+    let src = make("audiotestsrc")?;
+    src.set_property_from_str("wave", "silence");
+    src.set_property("is-live", true);
+    let caps = make("capsfilter")?;
+    caps.set_property(
+        "caps",
+        gst::Caps::builder("audio/x-raw")
+            .field("format", "S16LE")
+            .field("layout", "interleaved")
+            .field("rate", a.sample_rate as i32)
+            .field("channels", a.channel_count as i32)
+            .build(),
+    );
+    let probe = make("webrtcechoprobe")?;
+    probe.set_property("name", &name);
+    let sink = make("fakesink")?;
+    sink.set_property("sync", true);
+    sink.set_property("async", false);
+    let extras = vec![src, caps, probe, sink];
+    // Locked until linked, as the chain (see `build`).
+    for e in &extras {
+        e.set_locked_state(true);
+    }
+    bin.add_many(&extras)
+        .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
+    if let Err(e) = gst::Element::link_many(&extras) {
+        remove(bin, &extras);
+        return Err(ConstraintError::not_readable(format!(
+            "echo reference: {e}"
+        )));
+    }
+    for e in &extras {
+        e.set_locked_state(false);
+    }
+    dsp.set_property("probe", &name);
+    Ok(extras)
+}
+
+/// Elements stopped and taken out of `bin`.
+pub(super) fn remove(bin: &impl IsA<gst::Bin>, elements: &[gst::Element]) {
+    for e in elements {
+        let _ = e.set_state(gst::State::Null);
+        let _ = bin.remove(e);
+    }
+}

@@ -33,7 +33,6 @@ mod mute;
 mod output;
 #[path = "switch.rs"]
 mod switch;
-use super::chain::make;
 use super::{ReadyState, TrackKind};
 use super::{capture, chain};
 use crate::constraints::caps::{capabilities_structure, error_details, settings_structure};
@@ -785,7 +784,7 @@ impl MediaStreamSrc {
                     device.info.label
                 ))
             })?;
-            let extras = self.echo_reference(&chain, settings)?;
+            let extras = chain::echo_reference(&*self.obj(), &self.track_id, &chain, settings)?;
             let last = chain.last().unwrap().static_pad("src").unwrap();
             if let Err(e) = self.srcpad.set_target(Some(&last)) {
                 self.remove_elements(&extras);
@@ -813,75 +812,9 @@ impl MediaStreamSrc {
         Ok(())
     }
 
-    /// The echo canceller needs the audio played out as its reference: a
-    /// `webrtcechoprobe` where the far end plays. Until a sink in the
-    /// process provides one, the track gives it a silent reference of its
-    /// own, so noise suppression and gain control work and cancellation has
-    /// nothing to remove.
-    fn echo_reference(
-        &self,
-        chain: &[gst::Element],
-        settings: &Settings,
-    ) -> Result<Vec<gst::Element>, ConstraintError> {
-        let Settings::Audio(a) = settings else {
-            return Ok(Vec::new());
-        };
-        let Some(dsp) = chain
-            .iter()
-            .find(|e| e.factory().is_some_and(|f| f.name() == "webrtcdsp"))
-        else {
-            return Ok(Vec::new());
-        };
-        if !a.echo_cancellation {
-            return Ok(Vec::new());
-        }
-        let name = format!("mediastream-echo-reference-{}", self.track_id);
-        let src = make("audiotestsrc")?;
-        src.set_property_from_str("wave", "silence");
-        src.set_property("is-live", true);
-        let caps = make("capsfilter")?;
-        caps.set_property(
-            "caps",
-            gst::Caps::builder("audio/x-raw")
-                .field("format", "S16LE")
-                .field("layout", "interleaved")
-                .field("rate", a.sample_rate as i32)
-                .field("channels", a.channel_count as i32)
-                .build(),
-        );
-        let probe = make("webrtcechoprobe")?;
-        probe.set_property("name", &name);
-        let sink = make("fakesink")?;
-        sink.set_property("sync", true);
-        sink.set_property("async", false);
-        let extras = vec![src, caps, probe, sink];
-        // Locked until linked, as the chain (see `build`).
-        for e in &extras {
-            e.set_locked_state(true);
-        }
-        self.obj()
-            .add_many(&extras)
-            .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
-        if let Err(e) = gst::Element::link_many(&extras) {
-            self.remove_elements(&extras);
-            return Err(ConstraintError::not_readable(format!(
-                "echo reference: {e}"
-            )));
-        }
-        for e in &extras {
-            e.set_locked_state(false);
-        }
-        dsp.set_property("probe", &name);
-        Ok(extras)
-    }
-
     /// Elements stopped and taken out of the bin.
     fn remove_elements(&self, elements: &[gst::Element]) {
-        let obj = self.obj();
-        for e in elements {
-            let _ = e.set_state(gst::State::Null);
-            let _ = obj.remove(e);
-        }
+        chain::remove(&*self.obj(), elements);
     }
 
     /// Removes the chain (device released).
