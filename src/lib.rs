@@ -20,6 +20,7 @@ pub mod mediastreamrtpdec;
 pub mod mediastreamrtpenc;
 pub mod mediastreamsrc;
 pub mod mediastreamtracksink;
+pub mod mute;
 pub mod track;
 pub mod webrtc;
 

@@ -25,7 +25,7 @@
 //! but must not change the element's state from there.
 
 use super::blank::Blank;
-use mute::MuteClock;
+use crate::mute::MuteClock;
 
 #[path = "mute.rs"]
 mod mute;

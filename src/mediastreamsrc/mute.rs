@@ -1,72 +1,14 @@
 // SPDX-License-Identifier: MPL-2.0
 
-//! Mute detection on the pipeline clock: one single-shot clock id at the
-//! time the track would mute if nothing came, moved on at each check. No
-//! thread of its own; a test drives it with a `TestClock`.
+//! The track's mute detection: `crate::mute::MuteClock` on the pipeline
+//! clock while it plays, and the check that mutes a stalled device.
 
-use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 
 use super::{CAT, MediaStreamSrc, ReadyState};
 use crate::fault::Guarded;
-
-/// The pipeline clock while the track plays, and the check it waits for.
-pub(super) struct MuteClock {
-    clock: gst::Clock,
-    pending: Option<gst::SingleShotClockId>,
-}
-
-impl MuteClock {
-    pub(super) fn new(clock: gst::Clock) -> MuteClock {
-        MuteClock {
-            clock,
-            pending: None,
-        }
-    }
-
-    /// The clock's time now: when media last came, when to check next.
-    pub(super) fn now(&self) -> gst::ClockTime {
-        self.clock.time()
-    }
-
-    /// Calls the track's `check_mute` at `at` on the clock's thread,
-    /// instead of any check pending.
-    pub(super) fn check_at(
-        &mut self,
-        at: gst::ClockTime,
-        track: &crate::mediastreamsrc::MediaStreamSrc,
-    ) {
-        if let Some(old) = self.pending.take() {
-            old.unschedule();
-        }
-        let id = self.clock.new_single_shot_id(at);
-        let weak: glib::WeakRef<crate::mediastreamsrc::MediaStreamSrc> = track.downgrade();
-        let waited = id.wait_async(move |_, _, _| {
-            if let Some(track) = weak.upgrade() {
-                track.imp().guard(
-                    || (),
-                    |imp| {
-                        crate::fault::point("mediastreamsrc:mute");
-                        imp.check_mute()
-                    },
-                );
-            }
-        });
-        if waited.is_ok() {
-            self.pending = Some(id);
-        }
-    }
-}
-
-impl Drop for MuteClock {
-    fn drop(&mut self) {
-        // Does not wait: a check running now finds the track not playing.
-        if let Some(id) = self.pending.take() {
-            id.unschedule();
-        }
-    }
-}
+use crate::mute::MuteClock;
 
 impl MediaStreamSrc {
     /// PAUSED -> PLAYING: mute checks on the pipeline clock, the first
@@ -80,7 +22,8 @@ impl MediaStreamSrc {
         let timeout = self.mute_timeout();
         let mut state = self.state.lock();
         let mut mute = MuteClock::new(clock);
-        mute.check_at(mute.now() + timeout, &obj);
+        let first = mute.now() + timeout;
+        schedule(&mut mute, first, &obj);
         state.last_media = None;
         state.mute = Some(mute);
         gst::debug!(CAT, imp = self, "mute checks every {timeout} without media");
@@ -110,10 +53,14 @@ impl MediaStreamSrc {
             let due = state.last_media.map(|last| last + timeout);
             if due.is_none_or(|due| now < due) {
                 // Nothing yet, or media since: check again when it would be due.
-                mute.check_at(due.filter(|d| *d > now).unwrap_or(now + timeout), &obj);
+                schedule(
+                    mute,
+                    due.filter(|d| *d > now).unwrap_or(now + timeout),
+                    &obj,
+                );
                 return;
             }
-            mute.check_at(now + timeout, &obj);
+            schedule(mute, now + timeout, &obj);
             let newly = !state.muted;
             state.muted = true;
             state.state_dirty = true;
@@ -133,4 +80,20 @@ impl MediaStreamSrc {
             self.state.lock().last_end = Some(pos + timeout);
         }
     }
+}
+
+/// The track's `check_mute` at `at`, on the clock's thread.
+fn schedule(mute: &mut MuteClock, at: gst::ClockTime, track: &super::super::MediaStreamSrc) {
+    let weak = track.downgrade();
+    mute.check_at(at, move || {
+        if let Some(track) = weak.upgrade() {
+            track.imp().guard(
+                || (),
+                |imp| {
+                    crate::fault::point("mediastreamsrc:mute");
+                    imp.check_mute()
+                },
+            );
+        }
+    });
 }
