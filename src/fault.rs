@@ -94,6 +94,32 @@ fn fire(site: &str) {
     }
 }
 
+#[cfg(feature = "fault-injection")]
+static FAILING: parking_lot::Mutex<Option<String>> = parking_lot::Mutex::new(None);
+
+/// Test hook: the next pass through the failure point `site` (e.g.
+/// `"mediastreamsrc:link"`) fails, once. Not for applications.
+#[cfg(feature = "fault-injection")]
+#[doc(hidden)]
+pub fn inject_failure(site: &str) {
+    *FAILING.lock() = Some(site.to_owned());
+}
+
+/// A place where a test may make an operation that cannot fail in
+/// practice fail (GStreamer plumbing), to see its error reported.
+#[inline]
+pub(crate) fn fails(_site: &str) -> bool {
+    #[cfg(feature = "fault-injection")]
+    {
+        let mut failing = FAILING.lock();
+        if failing.as_deref() == Some(_site) {
+            *failing = None;
+            return true;
+        }
+    }
+    false
+}
+
 /// Drops the item of a pad probe: what a probe returns for an item that
 /// must not pass, and for everything once its element panicked. Buffers and
 /// events are consumed here: returning `Drop` with the item still attached

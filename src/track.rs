@@ -6,8 +6,8 @@
 //! element messages, a track's `GstStream`, settings read from caps, and
 //! W3C errors as element errors. docs/overview.md describes the protocol.
 
-use crate::constraints::ConstraintError;
 use crate::constraints::caps::{error_details, error_domain};
+use crate::constraints::{ConstraintError, ErrorName};
 use crate::mediastreamsrc::{ReadyState, TrackKind};
 use gst::prelude::*;
 
@@ -171,6 +171,13 @@ pub fn post_error(element: &impl IsA<gst::Element>, e: &ConstraintError) {
         gst::element_error!(
             element,
             gst::CoreError::MissingPlugin,
+            ("{}", e),
+            details: error_details(e)
+        );
+    } else if e.error_name() == ErrorName::AbortError {
+        gst::element_error!(
+            element,
+            gst::CoreError::Failed,
             ("{}", e),
             details: error_details(e)
         );

@@ -14,6 +14,9 @@ pub enum ErrorName {
     NotReadableError,
     /// applyConstraints on a track that is not started or has ended.
     InvalidStateError,
+    /// getUserMedia failed for a reason none of the others name: the
+    /// GStreamer plumbing (adding or linking the track's elements).
+    AbortError,
 }
 
 impl ErrorName {
@@ -24,6 +27,7 @@ impl ErrorName {
             ErrorName::OverconstrainedError => "OverconstrainedError",
             ErrorName::NotReadableError => "NotReadableError",
             ErrorName::InvalidStateError => "InvalidStateError",
+            ErrorName::AbortError => "AbortError",
         }
     }
 }
@@ -70,6 +74,17 @@ impl ConstraintError {
     pub fn not_readable(message: impl Into<String>) -> Self {
         ConstraintError {
             name: ErrorName::NotReadableError,
+            constraint: None,
+            message: message.into(),
+            missing_element: None,
+        }
+    }
+
+    /// The track's elements could not be put together: not the device's
+    /// fault nor the constraints' (GStreamer's `CORE_ERROR_FAILED`).
+    pub fn abort(message: impl Into<String>) -> Self {
+        ConstraintError {
+            name: ErrorName::AbortError,
             constraint: None,
             message: message.into(),
             missing_element: None,

@@ -79,6 +79,13 @@ pub enum Settings {
 }
 
 impl Settings {
+    pub fn kind(&self) -> super::Kind {
+        match self {
+            Settings::Video(_) => super::Kind::Video,
+            Settings::Audio(_) => super::Kind::Audio,
+        }
+    }
+
     pub fn device_id(&self) -> &str {
         match self {
             Settings::Video(v) => &v.device_id,

@@ -15,38 +15,86 @@ use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 
-/// The device's element, then what pins and decodes its mode, in order.
-pub(super) fn elements(
-    device: &MediaDevice,
-    settings: &Settings,
-    mode: &NativeMode,
-) -> Result<Vec<gst::Element>, ConstraintError> {
-    let element = device.create_element(None).map_err(|e| {
-        ConstraintError::not_readable(format!("cannot open '{}': {e}", device.info.label))
-    })?;
-    // A capture frame without a timestamp (pipewiresrc leaves all but
-    // the first without one) cannot be recorded or synced: the device's
-    // source stamps those with the clock when they are captured, as
-    // browsers do. Timestamps the driver set are kept.
-    if element.is::<gst_base::BaseSrc>() && element.find_property("do-timestamp").is_some() {
-        element.set_property("do-timestamp", true);
+/// A device opened for a track: its element and what follows it to reach
+/// the chosen native mode, in link order. Not in a bin until the track
+/// adds it; the device opens when the element starts.
+pub(super) struct Capture {
+    device: MediaDevice,
+    mode: usize,
+    elements: Vec<gst::Element>,
+}
+
+impl Capture {
+    /// The device's element for `settings` from its native mode `mode`.
+    pub(super) fn new(
+        device: &MediaDevice,
+        settings: &Settings,
+        mode: usize,
+    ) -> Result<Capture, ConstraintError> {
+        let native = &device.info.modes[mode];
+        let element = device.create_element(None).map_err(|e| {
+            ConstraintError::not_readable(format!("cannot open '{}': {e}", device.info.label))
+        })?;
+        // A capture frame without a timestamp (pipewiresrc leaves all but
+        // the first without one) cannot be recorded or synced: the device's
+        // source stamps those with the clock when they are captured, as
+        // browsers do. Timestamps the driver set are kept.
+        if element.is::<gst_base::BaseSrc>() && element.find_property("do-timestamp").is_some() {
+            element.set_property("do-timestamp", true);
+        }
+        let mut elements = vec![element];
+        if let Some(caps) = device_caps(settings, native) {
+            let pin = make("capsfilter")?;
+            pin.set_property("caps", caps);
+            elements.push(pin);
+        }
+        if let NativeMode::Video(m) = native
+            && m.is_encoded()
+        {
+            elements.push(make(if m.media_type == "image/jpeg" {
+                "jpegdec"
+            } else {
+                "decodebin"
+            })?);
+        }
+        Ok(Capture {
+            device: device.clone(),
+            mode,
+            elements,
+        })
     }
-    let mut elements = vec![element];
-    if let Some(caps) = device_caps(settings, mode) {
-        let pin = make("capsfilter")?;
-        pin.set_property("caps", caps);
-        elements.push(pin);
+
+    pub(super) fn device(&self) -> &MediaDevice {
+        &self.device
     }
-    if let NativeMode::Video(m) = mode
-        && m.is_encoded()
-    {
-        elements.push(make(if m.media_type == "image/jpeg" {
-            "jpegdec"
-        } else {
-            "decodebin"
-        })?);
+
+    /// The index of the native mode the device runs.
+    pub(super) fn mode(&self) -> usize {
+        self.mode
     }
-    Ok(elements)
+
+    /// The device's own element.
+    pub(super) fn element(&self) -> &gst::Element {
+        &self.elements[0]
+    }
+
+    /// The device's element and what pins and decodes its mode, in order.
+    pub(super) fn elements(&self) -> &[gst::Element] {
+        &self.elements
+    }
+
+    /// Whether the device's element is the bare element (no pin, no
+    /// decoder): the native raw path.
+    pub(super) fn is_bare(&self) -> bool {
+        self.elements.len() == 1
+    }
+
+    /// Whether `obj` is the device's element or inside it (a message's
+    /// source).
+    pub(super) fn is_source_of(&self, obj: &gst::Object) -> bool {
+        let element = self.element().upcast_ref::<gst::Object>();
+        obj == element || obj.has_as_ancestor(element)
+    }
 }
 
 /// The rate the device runs for video settings from mode `m`: the chosen
@@ -95,25 +143,27 @@ fn device_caps(settings: &Settings, mode: &NativeMode) -> Option<gst::Caps> {
 /// On the native path (the device, then the settings' capsfilter), caps
 /// the device switches to on its own pass: the track follows the device
 /// and its settings become what flows, instead of failing negotiation.
-pub(super) fn follow_device_caps(
-    track: &super::imp::MediaStreamSrc,
-    device: &gst::Element,
-    filter: &gst::Element,
-) {
-    let Some(pad) = device.static_pad("src") else {
-        return;
-    };
-    let filter = filter.downgrade();
-    let track = track.obj().downgrade();
-    pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-        let Some(track) = track.upgrade() else {
-            return gst::PadProbeReturn::Ok;
+impl Capture {
+    pub(super) fn follow_device_caps(
+        &self,
+        track: &super::imp::MediaStreamSrc,
+        filter: &gst::Element,
+    ) {
+        let Some(pad) = self.element().static_pad("src") else {
+            return;
         };
-        match track.imp().guard(|| None, |_| Some(follow(&filter, info))) {
-            Some(ret) => ret,
-            None => crate::fault::drop_item(info),
-        }
-    });
+        let filter = filter.downgrade();
+        let track = track.obj().downgrade();
+        pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+            let Some(track) = track.upgrade() else {
+                return gst::PadProbeReturn::Ok;
+            };
+            match track.imp().guard(|| None, |_| Some(follow(&filter, info))) {
+                Some(ret) => ret,
+                None => crate::fault::drop_item(info),
+            }
+        });
+    }
 }
 
 fn follow(filter: &glib::WeakRef<gst::Element>, info: &gst::PadProbeInfo) -> gst::PadProbeReturn {

@@ -9,7 +9,12 @@
 //! track's frames), `mute` (stall detection on the pipeline clock),
 //! `switch` (applyConstraints); the track protocol is `crate::track`.
 //!
-//! Lock order: `chain_lock`, then `settings`, then `state`. Only
+//! State: `None` in NULL; made on NULL->READY (getUserMedia) with the
+//! chain built, dropped on READY->NULL. Its `Phase` is the track's life:
+//! live, playing (mute checks on the pipeline clock), ended.
+//!
+//! Lock order: `chain_lock`, then `settings`, then `preselection`, then
+//! `state`. Only
 //! `chain_lock` is held while changing a child's state (it serializes chain
 //! changes: start, the switcher, the release of an ended track, teardown;
 //! never taken by an application's call); no lock is held while posting a
@@ -33,8 +38,9 @@ mod mute;
 mod output;
 #[path = "switch.rs"]
 mod switch;
+use super::capture::Capture;
+use super::chain;
 use super::{ReadyState, TrackKind};
-use super::{capture, chain};
 use crate::constraints::caps::{capabilities_structure, error_details, settings_structure};
 use crate::constraints::{
     ConstraintError, ErrorName, Kind, SelectOptions, Settings, TrackConstraints, capabilities,
@@ -82,59 +88,155 @@ impl Default for Props {
     }
 }
 
-/// What the track uses while it exists past NULL.
-#[derive(Default)]
-struct State {
-    device: Option<MediaDevice>,
-    constraints: TrackConstraints,
-    settings: Option<Settings>,
-    /// The device's element and what follows it, in order.
+/// Where a started track is: MediaStreamTrack.readyState, and whether
+/// the pipeline plays it.
+enum Phase {
+    /// Live, not playing (READY, PAUSED): a device that delivers nothing
+    /// is not stalled.
+    Live,
+    /// Live and PLAYING: a stall is checked on the pipeline clock.
+    Playing(MuteCheck),
+    /// Stopped, or its device is gone: buffers are dropped, and nothing
+    /// restarts it until NULL.
+    Ended,
+}
+
+/// The mute check while the track plays.
+struct MuteCheck {
+    /// `None` without a pipeline clock: no stall is detected.
+    clock: Option<MuteClock>,
+    /// Clock time of the last media from the device.
+    last_media: Option<gst::ClockTime>,
+}
+
+/// The elements a track runs: the device capture, the track's chain after
+/// it, and beside them the echo canceller's reference.
+struct Elements {
+    capture: Capture,
+    /// Crop, scale, rate, processing, and the settings' capsfilter.
     chain: Vec<gst::Element>,
-    /// Elements beside the chain (the echo canceller's reference).
     extras: Vec<gst::Element>,
-    ready_state: ReadyState,
-    muted: bool,
-    /// The settings event must be (re)sent before the next buffer.
-    state_dirty: bool,
+}
+
+impl Elements {
+    /// Capture and chain in link order.
+    fn linked(&self) -> impl DoubleEndedIterator<Item = &gst::Element> {
+        self.capture.elements().iter().chain(&self.chain)
+    }
+
+    fn all(&self) -> impl DoubleEndedIterator<Item = &gst::Element> {
+        self.extras.iter().chain(self.linked())
+    }
+
+    /// Locked, a state change of the pipeline in another thread cannot
+    /// start (or restart) them.
+    fn set_locked(&self, locked: bool) {
+        for e in self.all() {
+            e.set_locked_state(locked);
+        }
+    }
+}
+
+/// What leaves the pad besides the device's media.
+#[derive(Default)]
+struct Output {
+    /// The state event must be (re)sent before the next buffer.
+    dirty: bool,
     stream: Option<gst::Stream>,
     group_id: Option<gst::GroupId>,
-    blank: Blank,
+    /// The `mediastream`'s collection, until it is sent after the
+    /// stream-start.
+    unsent_collection: Option<gst::StreamCollection>,
+    /// What flows, for blank frames.
     caps: Option<gst::Caps>,
-    /// Clock time of the last media from the device, while playing.
-    last_media: Option<gst::ClockTime>,
+    blank: Blank,
+    /// Where the last media ended: a muted track's GAPs go on from there.
     last_end: Option<gst::ClockTime>,
-    subscription: Option<Subscription>,
-    /// The pipeline clock's mute check, while playing.
-    mute: Option<MuteClock>,
-    /// Stopped or ended: buffers from the device are dropped.
-    finished: bool,
+}
+
+/// applyConstraints' settings on their way to the device.
+#[derive(Default)]
+struct Switch {
+    /// Settings applied and not yet running: the switcher (or the next
+    /// state change up) restarts the device with them (see `try_apply`).
+    pending: Option<(Settings, usize)>,
+    /// A switcher runs on the async pool.
+    running: bool,
+}
+
+/// A started track: made on NULL->READY (getUserMedia), dropped on
+/// READY->NULL.
+struct State {
+    device: MediaDevice,
+    constraints: TrackConstraints,
+    settings: Settings,
+    phase: Phase,
+    /// `None` while the switcher restarts the device.
+    elements: Option<Elements>,
+    output: Output,
+    switch: Switch,
+    muted: bool,
     /// The device delivered media: a failure from now on ends the track
     /// instead of failing getUserMedia with NotReadableError.
     delivered: bool,
-    /// A selection made by a `mediastream` for all its tracks at once.
-    preselected: Option<Preselection>,
     /// The application sent EOS (e.g. `gst-launch-1.0 -e`): the EOS that
     /// follows is the end of the recording, not of the device.
     app_eos: bool,
-    /// The stream collection to send after the stream-start (`mediastream`).
-    collection: Option<gst::StreamCollection>,
-    collection_sent: bool,
-    /// Between PAUSED->PLAYING and PLAYING->PAUSED.
-    playing: bool,
-    /// Settings applied and not yet running: the switcher (or the next
-    /// state change up) restarts the device with them (see `try_apply`).
-    pending_switch: Option<(Settings, usize)>,
-    /// A switcher thread is running.
-    switching: bool,
+    subscription: Option<Subscription>,
 }
 
 impl State {
-    /// Whether a switcher thread must start for the pending settings: the
-    /// track plays and none runs (it is then marked running).
+    fn new(
+        device: &MediaDevice,
+        constraints: TrackConstraints,
+        settings: &Settings,
+        elements: Elements,
+    ) -> State {
+        State {
+            device: device.clone(),
+            constraints,
+            settings: settings.clone(),
+            phase: Phase::Live,
+            elements: Some(elements),
+            output: Output {
+                dirty: true,
+                ..Default::default()
+            },
+            switch: Switch::default(),
+            muted: false,
+            delivered: false,
+            app_eos: false,
+            subscription: None,
+        }
+    }
+
+    fn ended(&self) -> bool {
+        matches!(self.phase, Phase::Ended)
+    }
+
+    fn ready_state(&self) -> ReadyState {
+        if self.ended() {
+            ReadyState::Ended
+        } else {
+            ReadyState::Live
+        }
+    }
+
+    fn playing(&self) -> bool {
+        matches!(self.phase, Phase::Playing(_))
+    }
+
+    /// The device's element, while the track has one.
+    fn device_element(&self) -> Option<gst::Element> {
+        self.elements.as_ref().map(|e| e.capture.element().clone())
+    }
+
+    /// Whether a switcher must start for the pending settings: the track
+    /// plays and none runs (it is then marked running).
     fn claim_switcher(&mut self) -> bool {
-        self.pending_switch.is_some()
-            && self.playing
-            && !std::mem::replace(&mut self.switching, true)
+        self.switch.pending.is_some()
+            && self.playing()
+            && !std::mem::replace(&mut self.switch.running, true)
     }
 }
 
@@ -161,7 +263,10 @@ pub struct MediaStreamSrc {
     /// taken before `settings` and `state`.
     chain_lock: Mutex<()>,
     settings: Mutex<Props>,
-    state: Mutex<State>,
+    /// A `mediastream`'s selection for this track, until it starts.
+    preselection: Mutex<Option<Preselection>>,
+    /// `None` in NULL.
+    state: Mutex<Option<State>>,
 }
 
 #[glib::object_subclass]
@@ -179,6 +284,7 @@ impl ObjectSubclass for MediaStreamSrc {
             chain_lock: Mutex::new(()),
             settings: Mutex::default(),
             failed: Default::default(),
+            preselection: Mutex::default(),
             state: Mutex::default(),
         }
     }
@@ -361,7 +467,7 @@ impl ObjectImpl for MediaStreamSrc {
                             .get::<Option<String>>()
                             .unwrap()
                             .unwrap_or_else(|| "{}".into());
-                        let live = self.state.lock().device.is_some();
+                        let live = self.state.lock().is_some();
                         if live {
                             // applyConstraints: failures are reported by signal and message.
                             let _ = self.apply_constraints(&json);
@@ -375,8 +481,8 @@ impl ObjectImpl for MediaStreamSrc {
                             let mut s = self.settings.lock();
                             std::mem::replace(&mut s.enabled, enabled) != enabled
                         };
-                        if changed {
-                            self.state.lock().state_dirty = true;
+                        if changed && let Some(state) = self.state.lock().as_mut() {
+                            state.output.dirty = true;
                         }
                     }
                     "mute-timeout" => self.settings.lock().mute_timeout_ms = value.get().unwrap(),
@@ -398,27 +504,39 @@ impl ObjectImpl for MediaStreamSrc {
                     "device-id" => self
                         .state
                         .lock()
-                        .device
                         .as_ref()
-                        .map(|d| d.info.device_id.clone())
+                        .map(|s| s.device.info.device_id.clone())
                         .to_value(),
                     "label" => self.device_label().to_value(),
                     "enabled" => self.settings.lock().enabled.to_value(),
-                    "muted" => self.state.lock().muted.to_value(),
-                    "ready-state" => self.state.lock().ready_state.to_value(),
+                    "muted" => self
+                        .state
+                        .lock()
+                        .as_ref()
+                        .is_some_and(|s| s.muted)
+                        .to_value(),
+                    "ready-state" => self
+                        .state
+                        .lock()
+                        .as_ref()
+                        .map_or(ReadyState::Live, State::ready_state)
+                        .to_value(),
                     "settings" => self
                         .state
                         .lock()
-                        .settings
                         .as_ref()
-                        .map(settings_structure)
+                        .map(|s| settings_structure(&s.settings))
                         .to_value(),
                     "capabilities" => self
                         .state
                         .lock()
-                        .device
                         .as_ref()
-                        .map(|d| capabilities_structure(&capabilities(&d.info, audio_processing())))
+                        .map(|s| {
+                            capabilities_structure(&capabilities(
+                                &s.device.info,
+                                audio_processing(),
+                            ))
+                        })
                         .to_value(),
                     "supported-constraints" => crate::constraints::caps::json_to_structure(
                         "MediaTrackSupportedConstraints",
@@ -476,10 +594,11 @@ impl ElementImpl for MediaStreamSrc {
     }
 
     fn send_event(&self, event: gst::Event) -> bool {
-        if event.type_() == gst::EventType::Eos {
-            let mut state = self.state.lock();
+        if event.type_() == gst::EventType::Eos
+            && let Some(state) = self.state.lock().as_mut()
+        {
             state.app_eos = true;
-            if state.finished {
+            if state.ended() {
                 // The track already sent its EOS when it ended; its device
                 // is stopped or gone, and a dead pipewiresrc crashes on an
                 // event.
@@ -505,9 +624,11 @@ impl ElementImpl for MediaStreamSrc {
             }
             gst::StateChange::PlayingToPaused => {
                 // A paused device delivers nothing: that is not a stall.
-                let mut state = self.state.lock();
-                state.playing = false;
-                state.mute = None;
+                if let Some(state) = self.state.lock().as_mut()
+                    && state.playing()
+                {
+                    state.phase = Phase::Live;
+                }
             }
             _ => {}
         }
@@ -540,34 +661,29 @@ impl BinImpl for MediaStreamSrc {
     fn handle_message(&self, msg: gst::Message) {
         // A failing or ending device ends the track; it is not the
         // pipeline's error (docs/overview.md, ended: muxers must finish their files).
-        if let gst::MessageView::Error(_) = msg.view() {
-            let (finished, device) = {
+        if let gst::MessageView::Error(e) = msg.view() {
+            let (from_device, ended, delivered) = {
                 let state = self.state.lock();
-                (state.finished, state.chain.first().cloned())
+                let Some(state) = state.as_ref() else {
+                    return self.parent_handle_message(msg);
+                };
+                let from_device = msg.src().is_some_and(|src| {
+                    state
+                        .elements
+                        .as_ref()
+                        .is_some_and(|el| el.capture.is_source_of(src))
+                });
+                (from_device, state.ended(), state.delivered)
             };
-            let from_device = device.is_some_and(|dev| {
-                msg.src().is_some_and(|s| {
-                    s == dev.upcast_ref::<gst::Object>() || s.has_as_ancestor(&dev)
-                })
-            });
-            if finished && from_device {
+            if from_device && ended {
                 // The track already ended: what the dying device says after
                 // (e.g. "Internal data stream error") is not news.
                 gst::debug!(CAT, imp = self, "ignoring the ended device's error");
                 return;
             }
-        }
-        if let gst::MessageView::Error(e) = msg.view()
-            && e.error().is::<gst::ResourceError>()
-        {
             // A resource error is the device failing or gone; a stream
             // error (negotiation, flow) is the pipeline's and goes up.
-            let from_chain = msg.src().is_some_and(|src| {
-                self.state.lock().chain.first().is_some_and(|dev| {
-                    src == dev.upcast_ref::<gst::Object>() || src.has_as_ancestor(dev)
-                })
-            });
-            if from_chain {
+            if from_device && e.error().is::<gst::ResourceError>() {
                 gst::warning!(
                     CAT,
                     imp = self,
@@ -575,7 +691,7 @@ impl BinImpl for MediaStreamSrc {
                     e.error(),
                     e.debug()
                 );
-                if self.state.lock().delivered {
+                if delivered {
                     self.end(&format!("the device failed: {}", e.error()));
                 } else {
                     let label = self.device_label().unwrap_or_default();
@@ -603,10 +719,7 @@ impl MediaStreamSrc {
     /// `kind` chooses the device class: once a device is selected it is
     /// what the track is, and a new value is refused.
     fn set_kind(&self, kind: TrackKind) {
-        let selected = {
-            let state = self.state.lock();
-            state.device.is_some() || state.preselected.is_some()
-        };
+        let selected = self.preselection.lock().is_some() || self.state.lock().is_some();
         let mut settings = self.settings.lock();
         if selected && settings.kind != kind {
             let current = settings.kind;
@@ -624,6 +737,7 @@ impl MediaStreamSrc {
             );
             return;
         }
+        gst::debug!(CAT, imp = self, "kind: {kind:?}");
         settings.kind = kind;
     }
 
@@ -631,55 +745,52 @@ impl MediaStreamSrc {
     fn device_label(&self) -> Option<String> {
         self.state
             .lock()
-            .device
             .as_ref()
-            .map(|d| d.info.label.clone())
+            .map(|s| s.device.info.label.clone())
     }
 
     /// `mediastream` selects for all tracks before any device opens, then
     /// hands each track its part.
     pub(crate) fn preselect(&self, p: Preselection) {
+        gst::debug!(
+            CAT,
+            imp = self,
+            "preselected by the stream: {}",
+            p.settings.to_json()
+        );
         self.settings.lock().constraints = p.constraints_json.clone();
-        self.state.lock().preselected = Some(p);
+        *self.preselection.lock() = Some(p);
     }
 
     /// A new collection of the track's `mediastream`: sent before the next
     /// buffer, on the streaming thread.
     pub(crate) fn update_collection(&self, collection: gst::StreamCollection) {
-        let mut state = self.state.lock();
-        state.collection = Some(collection);
-        state.collection_sent = false;
+        if let Some(p) = self.preselection.lock().as_mut() {
+            p.collection = collection.clone();
+        }
+        if let Some(state) = self.state.lock().as_mut() {
+            state.output.unsent_collection = Some(collection);
+        }
     }
 
     /// NULL -> READY: getUserMedia for one track (or the `mediastream`'s
-    /// preselection).
+    /// preselection). The state is made here, with the chain built.
     fn start(&self) -> Result<(), gst::StateChangeError> {
-        let preselected = {
-            let mut state = self.state.lock();
-            // Decided for the previous run's device.
-            state.pending_switch = None;
-            state.preselected.take()
-        };
-        if let Some(p) = preselected {
+        if let Some(p) = self.preselection.lock().take() {
             gst::debug!(
                 CAT,
                 imp = self,
                 "starting the stream's selection: {}",
                 p.settings.to_json()
             );
-            {
-                let mut state = self.state.lock();
-                state.constraints = p.constraints;
-                state.ready_state = ReadyState::Live;
-                state.finished = false;
-                state.delivered = false;
-                state.app_eos = false;
-                state.stream = Some(p.stream);
-                state.group_id = Some(p.group_id);
-                state.collection = Some(p.collection);
-                state.collection_sent = false;
-            }
-            return self.open(&p.device, &p.settings, p.mode_index);
+            let output = Output {
+                dirty: true,
+                stream: Some(p.stream),
+                group_id: Some(p.group_id),
+                unsent_collection: Some(p.collection),
+                ..Default::default()
+            };
+            return self.open(&p.device, p.constraints, &p.settings, p.mode_index, output);
         }
         let json = self.settings.lock().constraints.clone();
         let kind = self.kind();
@@ -692,40 +803,45 @@ impl MediaStreamSrc {
             Ok((c, sel, device))
         });
         let (constraints, sel, device) = result.map_err(|e| {
+            gst::info!(CAT, imp = self, "getUserMedia failed: {e}");
             self.post_error(&e);
             gst::StateChangeError
         })?;
         gst::info!(
             CAT,
             imp = self,
-            "selected {} on '{}'",
+            "selected {} on '{}' (mode {})",
             sel.settings.to_json(),
-            device.info.label
+            device.info.label,
+            sel.mode_index
         );
-        {
-            let mut state = self.state.lock();
-            state.constraints = constraints;
-            state.ready_state = ReadyState::Live;
-            state.finished = false;
-            state.delivered = false;
-            state.app_eos = false;
-        }
-        self.open(&device, &sel.settings, sel.mode_index)
+        let output = Output {
+            dirty: true,
+            ..Default::default()
+        };
+        self.open(&device, constraints, &sel.settings, sel.mode_index, output)
     }
 
-    /// Builds the chain for the selection and follows the device's removal.
+    /// Builds the chain for the selection, makes the state and follows the
+    /// device's removal.
     fn open(
         &self,
         device: &MediaDevice,
+        constraints: TrackConstraints,
         settings: &Settings,
         mode: usize,
+        output: Output,
     ) -> Result<(), gst::StateChangeError> {
         // A switcher of an earlier run may still be on its way out.
         let chain = self.chain_lock.lock();
-        self.build(device, settings, mode).map_err(|e| {
+        let elements = self.build(device, settings, mode).map_err(|e| {
             self.post_error(&e);
             gst::StateChangeError
         })?;
+        let mut state = State::new(device, constraints, settings, elements);
+        state.output = output;
+        *self.state.lock() = Some(state);
+        self.unlock_elements();
         drop(chain);
         let weak = self.obj().downgrade();
         let id = device.info.device_id.clone();
@@ -737,30 +853,35 @@ impl MediaStreamSrc {
                     .guard(|| (), |imp| imp.end("the device was removed"));
             }
         });
-        self.state.lock().subscription = Some(subscription);
+        if let Some(state) = self.state.lock().as_mut() {
+            state.subscription = Some(subscription);
+        }
         self.obj().notify("device-id");
         self.obj().notify("label");
         self.obj().notify("settings");
         Ok(())
     }
 
-    /// Builds device element + chain, links it to `src`.
+    /// The device capture and the track's chain for `settings`, in the bin,
+    /// linked to `src`, locked until the caller stored them in the state
+    /// (`unlock_elements`).
     fn build(
         &self,
         device: &MediaDevice,
         settings: &Settings,
         mode: usize,
-    ) -> Result<(), ConstraintError> {
+    ) -> Result<Elements, ConstraintError> {
         let native = &device.info.modes[mode];
-        let mut chain = capture::elements(device, settings, native)?;
-        chain.extend(chain::elements(settings, native)?);
+        let capture = Capture::new(device, settings, mode)?;
+        let chain = chain::elements(settings, native)?;
+        let linked: Vec<gst::Element> = capture.elements().iter().chain(&chain).cloned().collect();
         gst::debug!(
             CAT,
             imp = self,
             "chain for {} from '{}' mode {native}: {}",
             settings.to_json(),
             device.info.label,
-            chain
+            linked
                 .iter()
                 .map(|e| e
                     .factory()
@@ -771,45 +892,57 @@ impl MediaStreamSrc {
         // Locked until linked: the pipeline may be changing state in
         // another thread (a sink added, lost state), and a device started
         // before it is linked fails with not-linked.
-        for e in &chain {
+        for e in &linked {
             e.set_locked_state(true);
         }
         let obj = self.obj();
-        obj.add_many(&chain)
-            .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
-        let linked = (|| {
-            gst::Element::link_many(&chain).map_err(|e| {
-                ConstraintError::not_readable(format!(
+        obj.add_many(&linked).map_err(|e| {
+            ConstraintError::abort(format!(
+                "cannot add the elements of '{}' to {}: {e}",
+                device.info.label,
+                obj.name()
+            ))
+        })?;
+        let result = (|| {
+            if crate::fault::fails("mediastreamsrc:link") {
+                return Err(ConstraintError::abort("cannot link (injected failure)"));
+            }
+            gst::Element::link_many(&linked).map_err(|e| {
+                ConstraintError::abort(format!(
                     "cannot link the elements of '{}': {e}",
                     device.info.label
                 ))
             })?;
-            let extras = chain::echo_reference(&*self.obj(), &self.track_id, &chain, settings)?;
-            let last = chain.last().unwrap().static_pad("src").unwrap();
+            let extras = chain::echo_reference(&*obj, &self.track_id, &linked, settings)?;
+            let last = linked.last().unwrap().static_pad("src").unwrap();
             if let Err(e) = self.srcpad.set_target(Some(&last)) {
                 self.remove_elements(&extras);
-                return Err(ConstraintError::not_readable(e.to_string()));
+                return Err(ConstraintError::abort(format!(
+                    "cannot target the track's pad at '{}': {e}",
+                    device.info.label
+                )));
             }
             Ok((extras, last))
         })();
-        let (extras, last) = linked.inspect_err(|_| self.remove_elements(&chain))?;
-        if let [device, filter] = &chain[..] {
-            capture::follow_device_caps(self, device, filter);
+        let (extras, last) = result.inspect_err(|_| self.remove_elements(&linked))?;
+        if capture.is_bare()
+            && let [filter] = &chain[..]
+        {
+            capture.follow_device_caps(self, filter);
         }
         self.install_probe(&last);
-        let mut state = self.state.lock();
-        state.device = Some(device.clone());
-        state.settings = Some(settings.clone());
-        state.chain = chain;
-        state.extras = extras;
-        state.state_dirty = true;
-        state.blank = Blank::default();
-        let chain = state.chain.clone();
-        drop(state);
-        for e in &chain {
-            e.set_locked_state(false);
+        Ok(Elements {
+            capture,
+            chain,
+            extras,
+        })
+    }
+
+    /// The built elements, stored in the state, may start.
+    fn unlock_elements(&self) {
+        if let Some(elements) = self.state.lock().as_ref().and_then(|s| s.elements.as_ref()) {
+            elements.set_locked(false);
         }
-        Ok(())
     }
 
     /// Elements stopped and taken out of the bin.
@@ -817,63 +950,71 @@ impl MediaStreamSrc {
         chain::remove(&*self.obj(), elements);
     }
 
-    /// Removes the chain (device released).
+    /// Takes the elements out of the state and apart (the device released).
     fn unbuild(&self) {
-        gst::debug!(CAT, imp = self, "taking the chain apart");
-        let (chain, extras) = {
-            let mut state = self.state.lock();
-            (
-                std::mem::take(&mut state.chain),
-                std::mem::take(&mut state.extras),
-            )
-        };
-        let obj = self.obj();
-        // Locked, so a state change of the pipeline in another thread
-        // cannot restart them while they are taken apart.
-        for e in extras.iter().chain(&chain) {
-            e.set_locked_state(true);
-        }
-        self.remove_elements(&extras);
-        // Stopped first, so the old device never pushes into an unlinked pad.
-        for e in &chain {
-            let _ = e.set_state(gst::State::Null);
-        }
-        let _ = self.srcpad.set_target(None::<&gst::Pad>);
-        for e in chain.iter().rev() {
-            let _ = obj.remove(e);
+        let elements = self.state.lock().as_mut().and_then(|s| s.elements.take());
+        if let Some(elements) = elements {
+            self.dismantle(elements);
         }
     }
 
+    fn dismantle(&self, elements: Elements) {
+        gst::debug!(
+            CAT,
+            imp = self,
+            "taking the chain apart: '{}' (mode {}) released",
+            elements.capture.device().info.label,
+            elements.capture.mode()
+        );
+        // Locked, so a state change of the pipeline in another thread
+        // cannot restart them while they are taken apart.
+        elements.set_locked(true);
+        self.remove_elements(&elements.extras);
+        // Stopped first, so the old device never pushes into an unlinked pad.
+        for e in elements.linked() {
+            if e.set_state(gst::State::Null).is_err() {
+                gst::warning!(CAT, imp = self, "{} did not stop cleanly", e.name());
+            }
+        }
+        if self.srcpad.set_target(None::<&gst::Pad>).is_err() {
+            gst::warning!(CAT, imp = self, "could not clear the pad's target");
+        }
+        let obj = self.obj();
+        for e in elements.linked().rev() {
+            if obj.remove(e).is_err() {
+                gst::warning!(CAT, imp = self, "{} was not in the bin", e.name());
+            }
+        }
+    }
+
+    /// READY -> NULL (or a failed start): the state dropped, the device
+    /// released.
     fn teardown(&self) {
-        gst::debug!(CAT, imp = self, "teardown: the device is released");
         let _chain = self.chain_lock.lock();
-        let sub = {
-            let mut state = self.state.lock();
-            state.mute = None;
-            state.subscription.take()
+        let Some(mut state) = self.state.lock().take() else {
+            return;
         };
-        drop(sub);
-        self.unbuild();
-        let mut state = self.state.lock();
-        state.device = None;
-        state.settings = None;
-        state.stream = None;
-        state.caps = None;
-        state.muted = false;
-        state.pending_switch = None;
+        gst::debug!(CAT, imp = self, "teardown: the device is released");
+        // Unsubscribed without our lock: the device layer may be calling
+        // `end` meanwhile.
+        drop(state.subscription.take());
+        if let Some(elements) = state.elements.take() {
+            self.dismantle(elements);
+        }
     }
 
     /// ready-state -> ended; with `lost`, the `ended` signal and message.
     fn mark_ended(&self, lost: bool) -> bool {
         {
             let mut state = self.state.lock();
-            if state.ready_state == ReadyState::Ended {
+            let Some(state) = state.as_mut().filter(|s| !s.ended()) else {
                 return false;
-            }
-            state.ready_state = ReadyState::Ended;
-            state.finished = true;
+            };
+            // No more mute checks: the clock id goes with the phase.
+            state.phase = Phase::Ended;
             state.muted = false;
         }
+        gst::debug!(CAT, imp = self, "ready-state: ended (lost: {lost})");
         let obj = self.obj();
         obj.notify("ready-state");
         if lost {
@@ -887,25 +1028,32 @@ impl MediaStreamSrc {
     fn end(&self, why: &str) {
         gst::info!(CAT, imp = self, "track ended: {why}");
         if self.mark_ended(true) {
-            self.finish();
+            self.release();
         }
     }
 
     /// MediaStreamTrack.stop(): EOS, the device released at once, no `ended`.
     fn stop(&self) {
+        gst::info!(CAT, imp = self, "stop()");
         if self.mark_ended(false) {
-            self.finish();
+            self.release();
         }
     }
 
-    fn finish(&self) {
+    /// After the end: the last state event and EOS downstream, then the
+    /// device stopped.
+    fn release(&self) {
         // Off the caller's thread (GStreamer's async pool): a push can block
         // (a paused sink holds it in preroll), and the caller may be the
         // application, the device layer's thread, or the device's streaming
         // thread.
         let state_event = self.track_state().to_event();
-        let device: Option<gst::Element> = self.state.lock().chain.first().cloned();
-        gst::debug!(CAT, imp = self, "ending: EOS, then the device released");
+        let device = self.state.lock().as_ref().and_then(State::device_element);
+        gst::debug!(
+            CAT,
+            imp = self,
+            "ending on the async pool: EOS, then the device released"
+        );
         self.obj().call_async(move |obj| {
             let imp = obj.imp();
             let pushed =

@@ -6,7 +6,7 @@
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 
-use super::{CAT, MediaStreamSrc, ReadyState};
+use super::{CAT, MediaStreamSrc, MuteCheck, Phase};
 use crate::fault::Guarded;
 use crate::mute::MuteClock;
 
@@ -15,17 +15,25 @@ impl MediaStreamSrc {
     /// one mute-timeout from now.
     pub(super) fn start_mute_checks(&self) {
         let obj = self.obj();
-        let Some(clock) = obj.clock() else {
+        let clock = obj.clock();
+        if clock.is_none() {
             gst::warning!(CAT, imp = self, "no clock: the track cannot detect a stall");
-            return;
-        };
+        }
         let timeout = self.mute_timeout();
         let mut state = self.state.lock();
-        let mut mute = MuteClock::new(clock);
-        let first = mute.now() + timeout;
-        schedule(&mut mute, first, &obj);
-        state.last_media = None;
-        state.mute = Some(mute);
+        let Some(state) = state.as_mut().filter(|s| !s.ended()) else {
+            return;
+        };
+        let clock = clock.map(|clock| {
+            let mut mute = MuteClock::new(clock);
+            let first = mute.now() + timeout;
+            schedule(&mut mute, first, &obj);
+            mute
+        });
+        state.phase = Phase::Playing(MuteCheck {
+            clock,
+            last_media: None,
+        });
         gst::debug!(CAT, imp = self, "mute checks every {timeout} without media");
     }
 
@@ -41,16 +49,19 @@ impl MediaStreamSrc {
         let obj = self.obj();
         let (newly, gap_at) = {
             let mut guard = self.state.lock();
-            let state = &mut *guard;
-            // Not while pausing either: a paused sink would hold the GAP.
-            if !state.playing || state.finished || state.ready_state == ReadyState::Ended {
+            // Only while playing (not ended, not pausing: a paused sink
+            // would hold the GAP).
+            let Some(state) = guard.as_mut() else {
                 return;
-            }
-            let Some(mute) = state.mute.as_mut() else {
+            };
+            let Phase::Playing(check) = &mut state.phase else {
+                return;
+            };
+            let Some(mute) = check.clock.as_mut() else {
                 return;
             };
             let now = mute.now();
-            let due = state.last_media.map(|last| last + timeout);
+            let due = check.last_media.map(|last| last + timeout);
             if due.is_none_or(|due| now < due) {
                 // Nothing yet, or media since: check again when it would be due.
                 schedule(
@@ -61,23 +72,32 @@ impl MediaStreamSrc {
                 return;
             }
             schedule(mute, now + timeout, &obj);
-            let newly = !state.muted;
-            state.muted = true;
-            state.state_dirty = true;
-            state.last_media = Some(now);
+            check.last_media = Some(now);
+            let newly = !std::mem::replace(&mut state.muted, true);
+            state.output.dirty = true;
             state.delivered = true;
-            (newly, state.last_end)
+            (newly, state.output.last_end)
         };
         if newly {
             gst::info!(CAT, imp = self, "no media for {timeout}: muted");
             self.notify_mute(true);
-            let _ = self.srcpad.push_event(self.track_state().to_event());
+            if !self.srcpad.push_event(self.track_state().to_event()) {
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "muted state event not taken now: it stays sticky"
+                );
+            }
         }
         if let Some(pos) = gap_at {
             gst::log!(CAT, imp = self, "muted: GAP at {pos}");
             let gap = gst::event::Gap::builder(pos).duration(timeout).build();
-            let _ = self.srcpad.push_event(gap);
-            self.state.lock().last_end = Some(pos + timeout);
+            if !self.srcpad.push_event(gap) {
+                gst::debug!(CAT, imp = self, "GAP not taken downstream");
+            }
+            if let Some(state) = self.state.lock().as_mut() {
+                state.output.last_end = Some(pos + timeout);
+            }
         }
     }
 }

@@ -37,18 +37,16 @@ impl MediaStreamSrc {
     pub(super) fn track_state(&self) -> TrackState {
         let enabled = self.settings.lock().enabled;
         let state = self.state.lock();
-        let device = state.device.as_ref().map(|d| &d.info);
+        let state = state.as_ref();
+        let device = state.map(|s| &s.device.info);
         TrackState {
             track_id: self.track_id.clone(),
-            kind: match &state.settings {
-                Some(Settings::Audio(_)) => TrackKind::Audio,
-                _ => TrackKind::Video,
-            },
+            kind: state.map_or(TrackKind::Video, |s| s.settings.kind()),
             label: device.map(|d| d.label.clone()).unwrap_or_default(),
             enabled,
-            muted: state.muted,
-            ready_state: state.ready_state,
-            settings: state.settings.as_ref().map(settings_structure),
+            muted: state.is_some_and(|s| s.muted),
+            ready_state: state.map_or(ReadyState::Live, State::ready_state),
+            settings: state.map(|s| settings_structure(&s.settings)),
             device_id: device.map(|d| d.device_id.clone()).unwrap_or_default(),
         }
     }
@@ -70,29 +68,36 @@ impl MediaStreamSrc {
             gst::EventView::StreamStart(s) => {
                 // The track's identity: stream-id = track id, one GstStream.
                 let mut state = self.state.lock();
-                let group = *state
+                let Some(st) = state.as_mut() else {
+                    return gst::PadProbeReturn::Ok;
+                };
+                let group = *st
+                    .output
                     .group_id
                     .get_or_insert_with(|| s.group_id().unwrap_or_else(gst::GroupId::next));
-                let needs_stream = state.stream.is_none();
-                let kind = match &state.settings {
-                    Some(Settings::Audio(_)) => TrackKind::Audio,
-                    _ => TrackKind::Video,
+                let stream = st.output.stream.clone();
+                let kind = st.settings.kind();
+                let label = st.device.info.label.clone();
+                drop(state);
+                let stream = match stream {
+                    Some(stream) => stream,
+                    None => {
+                        // Built without our lock: GstStream notifies on set_tags.
+                        let made =
+                            track::new_stream(&self.track_id, Some(kind), None, Some(&label));
+                        let mut state = self.state.lock();
+                        match state.as_mut() {
+                            Some(st) => st.output.stream.get_or_insert(made).clone(),
+                            None => made,
+                        }
+                    }
                 };
-                let label = state
-                    .device
-                    .as_ref()
-                    .map(|d| d.info.label.clone())
-                    .unwrap_or_default();
-                drop(state);
-                if needs_stream {
-                    // Built without our lock: GstStream notifies on set_tags.
-                    let stream = track::new_stream(&self.track_id, Some(kind), None, Some(&label));
-                    let mut state = self.state.lock();
-                    state.stream.get_or_insert(stream);
-                }
-                let state = self.state.lock();
-                let stream = state.stream.clone().unwrap();
-                drop(state);
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "stream-start: track {} group {group:?}",
+                    self.track_id
+                );
                 *ev = gst::event::StreamStart::builder(&self.track_id)
                     .group_id(group)
                     .stream(stream)
@@ -102,14 +107,21 @@ impl MediaStreamSrc {
             gst::EventView::Caps(c) => {
                 let caps = c.caps_owned();
                 // GstStream notifies on set_caps: never under our lock.
-                let stream = self.state.lock().stream.clone();
+                let stream = self
+                    .state
+                    .lock()
+                    .as_ref()
+                    .and_then(|s| s.output.stream.clone());
                 if let Some(stream) = stream {
                     stream.set_caps(Some(&caps));
                 }
                 let mut state = self.state.lock();
+                let Some(st) = state.as_mut() else {
+                    return gst::PadProbeReturn::Ok;
+                };
                 // The settings describe what flows (e.g. the negotiated rate).
-                match (state.settings.as_mut(), caps.structure(0)) {
-                    (Some(Settings::Video(v)), Some(s)) => {
+                match (&mut st.settings, caps.structure(0)) {
+                    (Settings::Video(v), Some(s)) => {
                         if let Ok(w) = s.get::<i32>("width") {
                             v.width = w as u32;
                         }
@@ -122,7 +134,7 @@ impl MediaStreamSrc {
                                 crate::constraints::Fraction::new(f.numer(), f.denom());
                         }
                     }
-                    (Some(Settings::Audio(a)), Some(s)) => {
+                    (Settings::Audio(a), Some(s)) => {
                         if let Ok(r) = s.get::<i32>("rate") {
                             a.sample_rate = r as u32;
                         }
@@ -132,27 +144,31 @@ impl MediaStreamSrc {
                     }
                     _ => {}
                 }
-                state.caps = Some(caps);
-                state.blank = Blank::default();
-                state.state_dirty = true;
-                let settings = state.settings.clone();
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "caps {caps}: settings {}",
+                    st.settings.to_json()
+                );
+                st.output.caps = Some(caps);
+                st.output.blank = Blank::default();
+                st.output.dirty = true;
+                let settings = st.settings.clone();
                 drop(state);
                 // The settings now describe what flows: first negotiation,
                 // or a switch after applyConstraints.
-                if let Some(settings) = settings {
-                    let obj = self.obj();
-                    obj.notify("settings");
-                    let s = track_message("settings-changed", &self.track_id)
-                        .field("settings", settings_structure(&settings))
-                        .build();
-                    track::post(&*obj, s);
-                }
+                let obj = self.obj();
+                obj.notify("settings");
+                let s = track_message("settings-changed", &self.track_id)
+                    .field("settings", settings_structure(&settings))
+                    .build();
+                track::post(&*obj, s);
                 gst::PadProbeReturn::Ok
             }
             gst::EventView::Eos(_) => {
-                let (stopped, app_eos) = {
-                    let state = self.state.lock();
-                    (state.finished, state.app_eos)
+                let (stopped, app_eos) = match self.state.lock().as_ref() {
+                    Some(s) => (s.ended(), s.app_eos),
+                    None => (true, false),
                 };
                 // EOS after downstream returned EOS (it asked for the end)
                 // is not the device ending.
@@ -161,6 +177,7 @@ impl MediaStreamSrc {
                 let asked = self.srcpad.last_flow_result() == Err(gst::FlowError::Eos);
                 if !stopped && !asked && !app_eos {
                     // The device ended on its own: the track ends.
+                    gst::info!(CAT, imp = self, "the device ended its stream");
                     self.mark_ended(true);
                 }
                 gst::PadProbeReturn::Ok
@@ -175,23 +192,19 @@ impl MediaStreamSrc {
             let mut state = self.state.lock();
             // A panic here unwinds with the state lock held.
             crate::fault::point("mediastreamsrc:buffer-locked");
-            if state.finished {
+            let Some(state) = state.as_mut().filter(|s| !s.ended()) else {
                 return gst::PadProbeReturn::Drop;
+            };
+            if let Phase::Playing(check) = &mut state.phase {
+                check.last_media = check.clock.as_ref().map(MuteClock::now);
             }
-            state.last_media = state.mute.as_ref().map(MuteClock::now);
             state.delivered = true;
             if let (Some(pts), Some(d)) = (buf.pts(), buf.duration()) {
-                state.last_end = Some(pts + d);
+                state.output.last_end = Some(pts + d);
             }
             let unmuted = std::mem::replace(&mut state.muted, false);
-            let dirty = std::mem::replace(&mut state.state_dirty, false) || unmuted;
-            let collection = if state.collection_sent {
-                None
-            } else {
-                state.collection_sent = true;
-                state.collection.clone()
-            };
-            (dirty, unmuted, collection)
+            let dirty = std::mem::replace(&mut state.output.dirty, false) || unmuted;
+            (dirty, unmuted, state.output.unsent_collection.take())
         };
         if unmuted {
             self.notify_mute(false);
@@ -199,10 +212,22 @@ impl MediaStreamSrc {
         if let Some(collection) = collection {
             // The stream's collection (a `mediastream`), after stream-start,
             // caps and segment, as decodebin3 sources send it.
-            let _ = pad.push_event(gst::event::StreamCollection::new(&collection));
+            if !pad.push_event(gst::event::StreamCollection::new(&collection)) {
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "the stream collection was not taken downstream"
+                );
+            }
         }
-        if dirty {
-            let _ = pad.push_event(self.track_state().to_event());
+        // A sticky event: if downstream refuses it now, it goes with the
+        // next serialized item anyway.
+        if dirty && !pad.push_event(self.track_state().to_event()) {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "state event not taken now: it stays sticky"
+            );
         }
         if !enabled {
             self.blank_out(buf);
@@ -214,10 +239,12 @@ impl MediaStreamSrc {
     /// and timing.
     pub(super) fn blank_out(&self, buf: &mut gst::Buffer) {
         let mut guard = self.state.lock();
-        let state = &mut *guard;
-        let video = matches!(state.settings, Some(Settings::Video(_)));
-        if let Some(caps) = state.caps.as_ref() {
-            state.blank.fill(buf, caps, video);
+        let Some(state) = guard.as_mut() else {
+            return;
+        };
+        let video = matches!(state.settings, Settings::Video(_));
+        if let Some(caps) = state.output.caps.as_ref() {
+            state.output.blank.fill(buf, caps, video);
         }
     }
 

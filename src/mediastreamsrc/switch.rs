@@ -39,9 +39,9 @@ impl MediaStreamSrc {
 
     pub(super) fn try_apply(&self, json: &str) -> Result<(), ConstraintError> {
         let constraints = TrackConstraints::parse(json)?;
-        let (device, ended) = {
-            let state = self.state.lock();
-            (state.device.clone(), state.ready_state == ReadyState::Ended)
+        let (device, ended) = match self.state.lock().as_ref() {
+            Some(s) => (Some(s.device.clone()), s.ended()),
+            None => (None, false),
         };
         if ended {
             return Err(ConstraintError::invalid_state(
@@ -67,18 +67,29 @@ impl MediaStreamSrc {
             let mut state = self.state.lock();
             // Torn down or restarted meanwhile: the selection was for a
             // device (and its mode list) the track no longer has.
-            if state.device.as_ref().map(|d| &d.info.device_id) != Some(&device.info.device_id) {
+            let Some(state) = state
+                .as_mut()
+                .filter(|s| s.device.info.device_id == device.info.device_id)
+            else {
                 return Err(ConstraintError::not_found(
                     "the track stopped or restarted during applyConstraints",
                 ));
-            }
+            };
             // An ended track has no device to reconfigure.
-            let changed = state.ready_state != ReadyState::Ended
-                && (state.pending_switch.is_some()
-                    || state.settings.as_ref() != Some(&sel.settings));
+            let changed = !state.ended()
+                && (state.switch.pending.is_some() || state.settings != sel.settings);
             if changed {
-                state.pending_switch = Some((sel.settings.clone(), sel.mode_index));
-                state.settings = Some(sel.settings.clone());
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "applyConstraints: {} (mode {}), the device restarts",
+                    sel.settings.to_json(),
+                    sel.mode_index
+                );
+                state.switch.pending = Some((sel.settings.clone(), sel.mode_index));
+                state.settings = sel.settings.clone();
+            } else {
+                gst::debug!(CAT, imp = self, "applyConstraints: the settings stay");
             }
             state.constraints = constraints;
             (changed, state.claim_switcher())
@@ -107,34 +118,52 @@ impl MediaStreamSrc {
         let obj = self.obj();
         let running = obj.current_state() > gst::State::Null;
         self.unbuild();
-        self.build(device, settings, mode)?;
+        let elements = self.build(device, settings, mode)?;
+        let stored = {
+            let mut state = self.state.lock();
+            match state.as_mut() {
+                Some(state) => {
+                    state.elements = Some(elements);
+                    state.output.dirty = true;
+                    state.output.blank = Blank::default();
+                    None
+                }
+                // Torn down meanwhile (it waits for `chain_lock`, held
+                // here, so this is a panic's aftermath): nothing to run.
+                None => Some(elements),
+            }
+        };
+        if let Some(orphan) = stored {
+            self.dismantle(orphan);
+            return Ok(());
+        }
+        self.unlock_elements();
         if running {
-            let chain: Vec<gst::Element> = {
-                let state = self.state.lock();
-                state
-                    .extras
-                    .iter()
-                    .chain(state.chain.iter())
-                    .cloned()
-                    .collect()
-            };
-            for e in chain.iter().rev() {
+            let elements: Vec<gst::Element> = self
+                .state
+                .lock()
+                .as_ref()
+                .and_then(|s| s.elements.as_ref())
+                .map(|e| e.all().cloned().collect())
+                .unwrap_or_default();
+            for e in elements.iter().rev() {
                 e.sync_state_with_parent().map_err(|_| {
                     ConstraintError::not_readable(format!("cannot restart '{}'", device.info.label))
                 })?;
             }
         }
+        gst::debug!(CAT, imp = self, "switched to {}", settings.to_json());
         Ok(())
     }
 
     /// PAUSED -> PLAYING: settings applied while paused go to the
     /// switcher, so the state change does not wait for the device.
     pub(super) fn resume_switches(&self) {
-        let spawn = {
-            let mut state = self.state.lock();
-            state.playing = true;
-            state.claim_switcher()
-        };
+        let spawn = self
+            .state
+            .lock()
+            .as_mut()
+            .is_some_and(State::claim_switcher);
         if spawn {
             self.spawn_switcher();
         }
@@ -147,16 +176,16 @@ impl MediaStreamSrc {
         let chain = self.chain_lock.lock();
         let next = {
             let mut state = self.state.lock();
-            if playing_only && !state.playing {
+            let Some(state) = state.as_mut() else {
+                return false;
+            };
+            if playing_only && !state.playing() {
                 return false;
             }
-            let Some((settings, mode)) = state.pending_switch.take() else {
+            let Some((settings, mode)) = state.switch.pending.take() else {
                 return false;
             };
-            let Some(device) = state.device.clone() else {
-                return false;
-            };
-            (state.ready_state != ReadyState::Ended).then_some((device, settings, mode))
+            (!state.ended()).then(|| (state.device.clone(), settings, mode))
         };
         let Some((device, settings, mode)) = next else {
             return false;
@@ -186,11 +215,14 @@ impl MediaStreamSrc {
             // Done only if nothing came in meanwhile (checked under the
             // lock `try_apply` sets it under).
             let mut state = self.state.lock();
-            if state.pending_switch.is_none()
-                || !state.playing
+            let Some(state) = state.as_mut() else {
+                return;
+            };
+            if state.switch.pending.is_none()
+                || !state.playing()
                 || self.failed.load(Ordering::Acquire)
             {
-                state.switching = false;
+                state.switch.running = false;
                 return;
             }
         }
