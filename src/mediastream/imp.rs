@@ -341,7 +341,9 @@ impl ElementImpl for MediaStream {
         };
         if let Some((sinkpad, element)) = detached {
             let obj = self.obj();
-            let _ = obj.remove_pad(&sinkpad);
+            if obj.remove_pad(&sinkpad).is_err() {
+                gst::debug!(CAT, imp = self, "{} was already removed", sinkpad.name());
+            }
             retire(&obj, element);
         }
     }
@@ -350,6 +352,7 @@ impl ElementImpl for MediaStream {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        gst::debug!(CAT, imp = self, "{transition:?}");
         if transition == gst::StateChange::ReadyToNull {
             self.reset_failed();
         }
@@ -382,6 +385,12 @@ impl MediaStream {
     /// addTrack: a `sink_%u` pad whose branch becomes a track with its own
     /// src pad, once its caps say its kind.
     fn add_track_pad(&self, templ: &gst::PadTemplate) -> Option<gst::Pad> {
+        gst::debug!(
+            CAT,
+            imp = self,
+            "addTrack: a {} pad requested",
+            templ.name_template()
+        );
         let obj = self.obj();
         let pass = gst::ElementFactory::make("identity")
             .property("silent", true)
@@ -440,9 +449,10 @@ impl MediaStream {
                                 .iter_mut()
                                 .find(|t| t.element == pass)
                                 .and_then(|t| t.pending_collection.take());
-                            if let Some(collection) = pending {
-                                let _ =
-                                    pad.push_event(gst::event::StreamCollection::new(&collection));
+                            if let Some(collection) = pending
+                                && !pad.push_event(gst::event::StreamCollection::new(&collection))
+                            {
+                                gst::debug!(CAT, "stream collection not taken downstream");
                             }
                             true
                         },
@@ -462,7 +472,14 @@ impl MediaStream {
             stream: None,
             pending_collection: None,
         });
-        let _ = pass.sync_state_with_parent();
+        if pass.sync_state_with_parent().is_err() {
+            gst::warning!(
+                CAT,
+                imp = self,
+                "{} cannot follow the bin's state",
+                pass.name()
+            );
+        }
         sinkpad.set_active(true).ok()?;
         obj.add_pad(&sinkpad).ok()?;
         Some(sinkpad.upcast())
@@ -547,7 +564,9 @@ impl MediaStream {
                     (id, pad)
                 };
                 let (id, pad) = pad;
-                let _ = pad.set_active(true);
+                if pad.set_active(true).is_err() {
+                    gst::warning!(CAT, imp = self, "cannot activate {}", pad.name());
+                }
                 if let Err(e) = obj.add_pad(&pad) {
                     gst::error!(CAT, imp = self, "cannot add {}: {e}", pad.name());
                 }
@@ -574,6 +593,7 @@ impl MediaStream {
 
     /// The `addtrack` / `removetrack` signal and message, with no lock held.
     fn announce(&self, what: &str, id: &str, pad: &gst::Pad) {
+        gst::debug!(CAT, imp = self, "{what}: track {id} on {}", pad.name());
         let obj = self.obj();
         obj.emit_by_name::<()>(what, &[&id.to_owned(), pad]);
         let s = gst::Structure::builder(format!("mediastream-{what}"))
@@ -603,6 +623,7 @@ impl MediaStream {
             track
         };
         let id = track.id.as_str();
+        gst::debug!(CAT, imp = self, "removeTrack: {id} (release: {release})");
         let obj = self.obj();
         if track.sinkpad.is_none() {
             track.element.emit_by_name::<()>("stop", &[]);
@@ -638,8 +659,10 @@ impl MediaStream {
                 if let Some(pad) = &track.pad {
                     remove_own_pad(&obj, pad);
                 }
-                if let Some(sinkpad) = &track.sinkpad {
-                    let _ = obj.remove_pad(sinkpad);
+                if let Some(sinkpad) = &track.sinkpad
+                    && obj.remove_pad(sinkpad).is_err()
+                {
+                    gst::debug!(CAT, imp = self, "{} was already removed", sinkpad.name());
                 }
                 retire(&obj, track.element.clone());
             }
@@ -680,6 +703,7 @@ impl MediaStream {
             collection
         };
         let obj = self.obj();
+        // Fails only without a bus (no parent yet): no one to tell.
         let _ = obj.post_message(
             gst::message::StreamCollection::builder(&collection)
                 .src(&*obj)
@@ -704,6 +728,7 @@ impl URIHandlerImpl for MediaStream {
     fn set_uri(&self, uri: &str) -> Result<(), glib::Error> {
         let constraints = constraints_from_uri(uri)
             .map_err(|msg| glib::Error::new(gst::URIError::BadUri, &format!("{uri}: {msg}")))?;
+        gst::debug!(CAT, imp = self, "uri {uri}: constraints {constraints}");
         *self.uri.lock() = Some(uri.to_owned());
         *self.constraints.lock() = Some(constraints);
         self.obj().notify("constraints");
@@ -802,7 +827,14 @@ impl MediaStream {
                     state.tracks.iter().map(|t| t.element.clone()).collect()
                 };
                 for t in tracks {
-                    let _ = t.sync_state_with_parent();
+                    if t.sync_state_with_parent().is_err() {
+                        gst::warning!(
+                            CAT,
+                            imp = self,
+                            "{} cannot follow the bin's state",
+                            t.name()
+                        );
+                    }
                 }
             }
         }
@@ -965,6 +997,7 @@ impl MediaStream {
             obj.no_more_pads();
         }
         if let Some(collection) = collection {
+            // Fails only without a bus (no parent yet): no one to tell.
             let _ = obj.post_message(
                 gst::message::StreamCollection::builder(&collection)
                     .src(&*obj)
@@ -978,6 +1011,7 @@ impl MediaStream {
         let changed = {
             let mut state = self.state.lock();
             let active = state.tracks.iter().any(Track::is_live);
+            gst::debug!(CAT, imp = self, "active: {active}");
             std::mem::replace(&mut state.active, active) != active
         };
         if changed {
@@ -997,11 +1031,15 @@ impl MediaStream {
         };
         let obj = self.obj();
         for t in tracks {
-            let _ = t.element.set_state(gst::State::Null);
+            if t.element.set_state(gst::State::Null).is_err() {
+                gst::warning!(CAT, imp = self, "{} did not stop cleanly", t.element.name());
+            }
             if let Some(pad) = &t.pad {
                 remove_own_pad(&obj, pad);
             }
-            let _ = obj.remove(&t.element);
+            if obj.remove(&t.element).is_err() {
+                gst::debug!(CAT, imp = self, "{} was already removed", t.element.name());
+            }
         }
         self.state.lock().exposed = false;
         let was = std::mem::replace(&mut self.state.lock().active, false);
@@ -1058,8 +1096,9 @@ fn remove_own_pad(obj: &super::MediaStream, pad: &impl IsA<gst::Pad>) {
     if pad
         .parent()
         .is_some_and(|p| &p == obj.upcast_ref::<gst::Object>())
+        && obj.remove_pad(pad).is_err()
     {
-        let _ = obj.remove_pad(pad);
+        gst::debug!(CAT, obj = obj, "{} was already removed", pad.name());
     }
 }
 

@@ -54,6 +54,7 @@ impl Blank {
         };
         // Timestamps, offsets and flags; no metas (they would describe the
         // device's memory, not the blank one).
+        // Cannot fail: the shell is writable and the flags ask for no memory.
         let _ = buf.copy_into(
             shell.make_mut(),
             gst::BufferCopyFlags::FLAGS | gst::BufferCopyFlags::TIMESTAMPS,

@@ -172,7 +172,11 @@ pub(super) fn echo_reference(
 /// Elements stopped and taken out of `bin`.
 pub(super) fn remove(bin: &impl IsA<gst::Bin>, elements: &[gst::Element]) {
     for e in elements {
-        let _ = e.set_state(gst::State::Null);
-        let _ = bin.remove(e);
+        if e.set_state(gst::State::Null).is_err() {
+            gst::warning!(super::imp::CAT, obj = e, "did not stop cleanly");
+        }
+        if bin.remove(e).is_err() {
+            gst::debug!(super::imp::CAT, obj = e, "was not in the bin");
+        }
     }
 }
