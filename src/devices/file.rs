@@ -42,6 +42,9 @@ pub struct DeviceSpec {
     /// `"broken": true`: the device is listed but cannot be opened, like a
     /// camera another program holds (for testing NotReadableError).
     pub broken: bool,
+    /// `"exclusive": true`: a second open while it is open fails as busy,
+    /// as a V4L2 camera does (sharing one capture between tracks).
+    pub exclusive: bool,
     /// `"pattern"`: what a camera shows (a videotestsrc pattern nick, or
     /// `square`); `None`: a pattern of its own from its index
     /// ([`super::fake::pattern_for`]).
@@ -215,6 +218,7 @@ fn parse_device(
         latency,
         live: boolean("live", true)?,
         broken: boolean("broken", false)?,
+        exclusive: boolean("exclusive", false)?,
         pattern,
     })
 }

@@ -35,6 +35,7 @@ struct Settings {
     device_id: String,
     file: String,
     broken: bool,
+    exclusive: bool,
 }
 
 impl Default for Settings {
@@ -50,12 +51,15 @@ impl Default for Settings {
             device_id: String::new(),
             file: String::new(),
             broken: false,
+            exclusive: false,
         }
     }
 }
 
 #[derive(Default)]
 struct State {
+    /// The device held open (counted; an exclusive one refuses a second).
+    open: Option<crate::devices::opened::Open>,
     source: Option<gst::Element>,
     watcher: Option<FileWatcher>,
     /// The capsfilter that holds the device's raw caps, and those caps.
@@ -266,6 +270,8 @@ impl ElementImpl for MediaStreamFakeSrc {
         if transition == gst::StateChange::NullToReady {
             let broken = self.settings.lock().broken;
             self.build().map_err(|e| {
+                // Not opened after all.
+                self.state.lock().open = None;
                 // A broken device posted its own error, as a driver would.
                 if !broken {
                     self.post_error_message(e);
@@ -339,6 +345,7 @@ impl MediaStreamFakeSrc {
         }
         settings.is_live = spec.live;
         settings.broken = spec.broken;
+        settings.exclusive = spec.exclusive;
         if let FakeSource::File(p) = &source {
             settings.file = p.display().to_string();
         }
@@ -363,6 +370,10 @@ impl MediaStreamFakeSrc {
                 ("device '{}' is broken", settings.device_id)
             ));
         }
+        let open = crate::devices::opened::open(&settings.device_id, settings.exclusive)
+            .map_err(|busy| gst::error_msg!(gst::ResourceError::Busy, ("{}", busy)))?;
+        gst::debug!(CAT, imp = self, "device '{}' opened", settings.device_id);
+        self.state.lock().open = Some(open);
         let audio = caps
             .structure(0)
             .is_some_and(|s| s.name().starts_with("audio/"));
@@ -564,6 +575,8 @@ impl MediaStreamFakeSrc {
         let mut state = self.state.lock();
         state.source = None;
         state.filter = None;
+        // The device closes.
+        state.open = None;
     }
 
     /// The device left its file: fail the way an unplugged camera does.
