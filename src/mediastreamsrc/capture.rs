@@ -6,8 +6,10 @@
 
 use super::chain::make;
 use super::imp::CAT;
+use crate::constraints::caps::modes_from_caps;
 use crate::constraints::{
-    ConstraintError, Fraction, NativeMode, ResizeMode, Settings, VideoMode, VideoSettings,
+    AudioMode, ConstraintError, Fraction, IntRange, NativeMode, ResizeMode, Settings, VideoMode,
+    VideoSettings,
 };
 use crate::devices::monitor::MediaDevice;
 use crate::fault::Guarded;
@@ -18,9 +20,13 @@ use gst::subclass::prelude::*;
 /// A device opened for a track: its element and what follows it to reach
 /// the chosen native mode, in link order. Not in a bin until the track
 /// adds it; the device opens when the element starts.
+#[derive(Clone)]
 pub(super) struct Capture {
     device: MediaDevice,
     mode: usize,
+    /// What the capture delivers, as one fixed raw mode (what other tracks
+    /// on a shared capture are adapted from).
+    running: NativeMode,
     elements: Vec<gst::Element>,
 }
 
@@ -60,6 +66,7 @@ impl Capture {
         Ok(Capture {
             device: device.clone(),
             mode,
+            running: running_mode(settings, native),
             elements,
         })
     }
@@ -71,6 +78,17 @@ impl Capture {
     /// The index of the native mode the device runs.
     pub(super) fn mode(&self) -> usize {
         self.mode
+    }
+
+    /// What the capture delivers: the caps it negotiated, else what the
+    /// selection makes it run.
+    pub(super) fn running_mode(&self) -> NativeMode {
+        self.elements
+            .last()
+            .and_then(|e| e.static_pad("src"))
+            .and_then(|p| p.current_caps())
+            .and_then(|caps| modes_from_caps(&caps).into_iter().next())
+            .unwrap_or_else(|| self.running.clone())
     }
 
     /// The device's own element.
@@ -94,6 +112,40 @@ impl Capture {
     pub(super) fn is_source_of(&self, obj: &gst::Object) -> bool {
         let element = self.element().upcast_ref::<gst::Object>();
         obj == element || obj.has_as_ancestor(element)
+    }
+}
+
+/// What a capture for `settings` from `mode` delivers, decoded.
+fn running_mode(settings: &Settings, mode: &NativeMode) -> NativeMode {
+    match (settings, mode) {
+        (Settings::Video(v), NativeMode::Video(m)) => {
+            let (width, height) = match v.resize_mode {
+                ResizeMode::None => (v.width, v.height),
+                ResizeMode::CropAndScale => (m.width.max, m.height.max),
+            };
+            let rate = device_rate(v, m);
+            NativeMode::Video(VideoMode {
+                width: IntRange::fixed(width),
+                height: IntRange::fixed(height),
+                min_rate: rate,
+                max_rate: rate,
+                media_type: "video/x-raw".into(),
+                formats: if m.is_encoded() {
+                    Vec::new()
+                } else {
+                    m.formats.clone()
+                },
+                structure_index: 0,
+            })
+        }
+        (Settings::Audio(a), NativeMode::Audio(m)) => NativeMode::Audio(AudioMode {
+            rate: IntRange::fixed(a.sample_rate),
+            channels: IntRange::fixed(a.channel_count),
+            sample_size: m.sample_size,
+            format: m.format.clone(),
+            structure_index: 0,
+        }),
+        _ => mode.clone(),
     }
 }
 

@@ -40,6 +40,7 @@ mod output;
 mod switch;
 use super::capture::Capture;
 use super::chain;
+use super::shared::{self, Holders, Running, SharedCapture, Tap};
 use super::{ReadyState, TrackKind};
 use crate::constraints::caps::{capabilities_structure, error_details, settings_structure};
 use crate::constraints::{
@@ -53,6 +54,7 @@ use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 use parking_lot::Mutex;
+use std::sync::Arc;
 use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
 use switch::panicked_result;
@@ -109,19 +111,50 @@ struct MuteCheck {
     last_media: Option<gst::ClockTime>,
 }
 
-/// The elements a track runs: the device capture, the track's chain after
-/// it, and beside them the echo canceller's reference.
+/// Where a track's media comes from.
+enum Source {
+    /// The device's element in the track's bin: the track is alone on it.
+    Own(Box<Capture>),
+    /// A capture shared with other tracks (`shared`), through an appsrc.
+    Shared(Tap),
+}
+
+/// How a track about to be built will capture.
+enum Plan {
+    Own,
+    Shared(Arc<SharedCapture>),
+}
+
+/// The elements a track runs: its source, the track's chain after it, and
+/// beside them the echo canceller's reference.
 struct Elements {
-    capture: Capture,
+    source: Source,
+    /// The source's elements in the bin, in link order (the capture, or
+    /// the appsrc of a shared one).
+    head: Vec<gst::Element>,
     /// Crop, scale, rate, processing, and the settings' capsfilter.
     chain: Vec<gst::Element>,
     extras: Vec<gst::Element>,
 }
 
 impl Elements {
-    /// Capture and chain in link order.
+    /// Source and chain in link order.
     fn linked(&self) -> impl DoubleEndedIterator<Item = &gst::Element> {
-        self.capture.elements().iter().chain(&self.chain)
+        self.head.iter().chain(&self.chain)
+    }
+
+    fn own(&self) -> Option<&Capture> {
+        match &self.source {
+            Source::Own(c) => Some(c),
+            Source::Shared(_) => None,
+        }
+    }
+
+    fn shared(&self) -> Option<&Arc<SharedCapture>> {
+        match &self.source {
+            Source::Own(_) => None,
+            Source::Shared(tap) => tap.capture(),
+        }
     }
 
     fn all(&self) -> impl DoubleEndedIterator<Item = &gst::Element> {
@@ -226,9 +259,9 @@ impl State {
         matches!(self.phase, Phase::Playing(_))
     }
 
-    /// The device's element, while the track has one.
-    fn device_element(&self) -> Option<gst::Element> {
-        self.elements.as_ref().map(|e| e.capture.element().clone())
+    /// The shared capture the track taps, if it does.
+    fn shared_capture(&self) -> Option<Arc<SharedCapture>> {
+        self.elements.as_ref().and_then(Elements::shared).cloned()
     }
 
     /// Whether a switcher must start for the pending settings: the track
@@ -427,6 +460,24 @@ impl ObjectImpl for MediaStreamSrc {
                             },
                         );
                         None
+                    })
+                    .build(),
+                /**
+                 * GstMediaStreamSrc::clone:
+                 *
+                 * Action: MediaStreamTrack.clone() -> a new `mediastreamsrc`,
+                 * a new track (its own track-id, enabled, constraints and
+                 * stop) on the same device with the same constraints,
+                 * enabled and mute-timeout. Put it in any bin or pipeline:
+                 * once both run, they share one capture of the device.
+                 */
+                glib::subclass::Signal::builder("clone")
+                    .action()
+                    .return_type::<super::MediaStreamSrc>()
+                    .class_handler(|args| {
+                        let obj = args[0].get::<super::MediaStreamSrc>().unwrap();
+                        let clone = obj.imp().guard(|| None, |imp| Some(imp.clone_track()));
+                        clone.map(|c| c.to_value())
                     })
                     .build(),
                 /**
@@ -671,7 +722,8 @@ impl BinImpl for MediaStreamSrc {
                     state
                         .elements
                         .as_ref()
-                        .is_some_and(|el| el.capture.is_source_of(src))
+                        .and_then(Elements::own)
+                        .is_some_and(|c| c.is_source_of(src))
                 });
                 (from_device, state.ended(), state.delivered)
             };
@@ -749,6 +801,34 @@ impl MediaStreamSrc {
             .map(|s| s.device.info.label.clone())
     }
 
+    /// MediaStreamTrack.clone(): the same kind, constraints (on this
+    /// track's device), enabled and mute-timeout.
+    fn clone_track(&self) -> super::MediaStreamSrc {
+        let props = self.settings.lock().clone();
+        let device_id = self
+            .state
+            .lock()
+            .as_ref()
+            .map(|s| s.device.info.device_id.clone());
+        let constraints = match device_id {
+            Some(id) => pin_device(&props.constraints, &id),
+            None => props.constraints.clone(),
+        };
+        let clone = glib::Object::builder::<super::MediaStreamSrc>()
+            .property("kind", props.kind)
+            .property("constraints", &constraints)
+            .property("enabled", props.enabled)
+            .property("mute-timeout", props.mute_timeout_ms)
+            .build();
+        gst::info!(
+            CAT,
+            imp = self,
+            "clone(): {} with {constraints}",
+            clone.name()
+        );
+        clone
+    }
+
     /// `mediastream` selects for all tracks before any device opens, then
     /// hands each track its part.
     pub(crate) fn preselect(&self, p: Preselection) {
@@ -776,50 +856,178 @@ impl MediaStreamSrc {
     /// NULL -> READY: getUserMedia for one track (or the `mediastream`'s
     /// preselection). The state is made here, with the chain built.
     fn start(&self) -> Result<(), gst::StateChangeError> {
-        if let Some(p) = self.preselection.lock().take() {
-            gst::debug!(
-                CAT,
-                imp = self,
-                "starting the stream's selection: {}",
-                p.settings.to_json()
-            );
-            let output = Output {
-                dirty: true,
-                stream: Some(p.stream),
-                group_id: Some(p.group_id),
-                unsent_collection: Some(p.collection),
-                ..Default::default()
+        let (device, constraints, settings, mode, output) =
+            if let Some(p) = self.preselection.lock().take() {
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "starting the stream's selection: {}",
+                    p.settings.to_json()
+                );
+                let output = Output {
+                    dirty: true,
+                    stream: Some(p.stream),
+                    group_id: Some(p.group_id),
+                    unsent_collection: Some(p.collection),
+                    ..Default::default()
+                };
+                (p.device, p.constraints, p.settings, p.mode_index, output)
+            } else {
+                let json = self.settings.lock().constraints.clone();
+                let kind = self.kind();
+                let result = TrackConstraints::parse(&json).and_then(|c| {
+                    let opts = SelectOptions {
+                        audio_processing: audio_processing(),
+                        explain: false,
+                    };
+                    let (sel, device) = MediaDevices::get().select_track(kind, &c, &opts)?;
+                    Ok((c, sel, device))
+                });
+                let (constraints, sel, device) = result.map_err(|e| {
+                    gst::info!(CAT, imp = self, "getUserMedia failed: {e}");
+                    self.post_error(&e);
+                    gst::StateChangeError
+                })?;
+                gst::info!(
+                    CAT,
+                    imp = self,
+                    "selected {} on '{}' (mode {})",
+                    sel.settings.to_json(),
+                    device.info.label,
+                    sel.mode_index
+                );
+                let output = Output {
+                    dirty: true,
+                    ..Default::default()
+                };
+                (device, constraints, sel.settings, sel.mode_index, output)
             };
-            return self.open(&p.device, p.constraints, &p.settings, p.mode_index, output);
+        let (plan, settings, mode) =
+            self.plan(&device, &constraints, settings, mode)
+                .map_err(|e| {
+                    gst::info!(CAT, imp = self, "getUserMedia failed: {e}");
+                    self.post_error(&e);
+                    gst::StateChangeError
+                })?;
+        self.open(&device, constraints, &settings, mode, plan, output)
+    }
+
+    /// How the track captures from `device`: alone (it holds the device
+    /// from now on), or from the capture another track runs, adapted from
+    /// the mode the device runs (re-selected on that mode only).
+    fn plan(
+        &self,
+        device: &MediaDevice,
+        constraints: &TrackConstraints,
+        settings: Settings,
+        mode: usize,
+    ) -> Result<(Plan, Settings, usize), ConstraintError> {
+        let obj = self.obj();
+        let id = &device.info.device_id;
+        let mut holders = Holders::lock();
+        let Some(running) = holders.running(id, &obj) else {
+            gst::debug!(CAT, imp = self, "'{}' is ours alone", device.info.label);
+            holders.hold(id, &obj);
+            return Ok((Plan::Own, settings, mode));
+        };
+        let running_mode = match &running {
+            Running::Shared(c) => Some(c.mode().clone()),
+            Running::Track(t) => t.imp().running_mode(),
         }
-        let json = self.settings.lock().constraints.clone();
-        let kind = self.kind();
-        let result = TrackConstraints::parse(&json).and_then(|c| {
-            let opts = SelectOptions {
-                audio_processing: audio_processing(),
-                explain: false,
-            };
-            let (sel, device) = MediaDevices::get().select_track(kind, &c, &opts)?;
-            Ok((c, sel, device))
-        });
-        let (constraints, sel, device) = result.map_err(|e| {
-            gst::info!(CAT, imp = self, "getUserMedia failed: {e}");
-            self.post_error(&e);
-            gst::StateChangeError
+        .ok_or_else(|| {
+            ConstraintError::not_readable(format!(
+                "'{}' is busy: another track on it is ending",
+                device.info.label
+            ))
         })?;
+        let on = shared::running_device(device, &running_mode);
+        let opts = SelectOptions {
+            audio_processing: audio_processing(),
+            explain: false,
+        };
+        let sel = select_on_device(self.kind(), constraints, &on.info, &opts)?;
         gst::info!(
             CAT,
             imp = self,
-            "selected {} on '{}' (mode {})",
-            sel.settings.to_json(),
+            "'{}' runs {running_mode} for another track: {} from it",
             device.info.label,
-            sel.mode_index
+            sel.settings.to_json()
         );
-        let output = Output {
-            dirty: true,
-            ..Default::default()
+        let capture = match running {
+            Running::Shared(c) => c,
+            Running::Track(t) => {
+                let c = t.imp().share_capture()?;
+                holders.share(id, &c);
+                c
+            }
         };
-        self.open(&device, constraints, &sel.settings, sel.mode_index, output)
+        Ok((Plan::Shared(capture), sel.settings, sel.mode_index))
+    }
+
+    /// Another track wants this track's device: the capture moves, still
+    /// running, into a pipeline of its own, and this track taps it.
+    pub(super) fn share_capture(&self) -> Result<Arc<SharedCapture>, ConstraintError> {
+        let busy = |why: &str| {
+            ConstraintError::not_readable(format!("the device is busy and cannot be shared: {why}"))
+        };
+        let _chain = self.chain_lock.lock();
+        let (capture, downstream) = {
+            let state = self.state.lock();
+            let el = state
+                .as_ref()
+                .filter(|s| !s.ended())
+                .and_then(|s| s.elements.as_ref())
+                .ok_or_else(|| busy("its track is ending"))?;
+            match &el.source {
+                Source::Shared(tap) => {
+                    return tap
+                        .capture()
+                        .cloned()
+                        .ok_or_else(|| busy("its track is ending"));
+                }
+                Source::Own(c) => (c.clone(), el.chain[0].static_pad("sink").unwrap()),
+            }
+        };
+        gst::debug!(
+            CAT,
+            imp = self,
+            "sharing the capture of '{}'",
+            capture.device().info.label
+        );
+        let shared = SharedCapture::new(&capture).map_err(|e| busy(&e))?;
+        let tap = shared.tap(&self.obj());
+        let input = tap.element();
+        input.set_locked_state(true);
+        let obj = self.obj();
+        obj.add(&input).map_err(|e| busy(&e.to_string()))?;
+        if let Err(e) = shared.adopt(&capture, obj.upcast_ref(), &downstream, &input) {
+            self.remove_elements(&[input]);
+            return Err(busy(&e));
+        }
+        input.set_locked_state(false);
+        if input.sync_state_with_parent().is_err() {
+            gst::warning!(CAT, imp = self, "the shared capture's input cannot start");
+        }
+        if let Some(el) = self.state.lock().as_mut().and_then(|s| s.elements.as_mut()) {
+            el.source = Source::Shared(tap);
+            el.head = vec![input];
+        }
+        Ok(shared)
+    }
+
+    /// What the track's device delivers, while the track runs it.
+    pub(super) fn running_mode(&self) -> Option<crate::constraints::NativeMode> {
+        let state = self.state.lock();
+        let el = state.as_ref().filter(|s| !s.ended())?.elements.as_ref()?;
+        match &el.source {
+            Source::Own(c) => Some(c.running_mode()),
+            Source::Shared(tap) => tap.capture().map(|c| c.mode().clone()),
+        }
+    }
+
+    /// A shared capture's device failed or ended.
+    pub(super) fn device_lost(&self, why: &str) {
+        self.guard(|| (), |imp| imp.end(why));
     }
 
     /// Builds the chain for the selection, makes the state and follows the
@@ -830,11 +1038,12 @@ impl MediaStreamSrc {
         constraints: TrackConstraints,
         settings: &Settings,
         mode: usize,
+        plan: Plan,
         output: Output,
     ) -> Result<(), gst::StateChangeError> {
         // A switcher of an earlier run may still be on its way out.
         let chain = self.chain_lock.lock();
-        let elements = self.build(device, settings, mode).map_err(|e| {
+        let elements = self.build(device, settings, mode, plan).map_err(|e| {
             self.post_error(&e);
             gst::StateChangeError
         })?;
@@ -862,19 +1071,34 @@ impl MediaStreamSrc {
         Ok(())
     }
 
-    /// The device capture and the track's chain for `settings`, in the bin,
-    /// linked to `src`, locked until the caller stored them in the state
-    /// (`unlock_elements`).
+    /// The source (the device capture, or a tap of a shared one) and the
+    /// track's chain for `settings`, in the bin, linked to `src`, locked
+    /// until the caller stored them in the state (`unlock_elements`).
     fn build(
         &self,
         device: &MediaDevice,
         settings: &Settings,
         mode: usize,
+        plan: Plan,
     ) -> Result<Elements, ConstraintError> {
-        let native = &device.info.modes[mode];
-        let capture = Capture::new(device, settings, mode)?;
-        let chain = chain::elements(settings, native)?;
-        let linked: Vec<gst::Element> = capture.elements().iter().chain(&chain).cloned().collect();
+        let (source, head, native) = match plan {
+            Plan::Own => {
+                let capture = Capture::new(device, settings, mode)?;
+                let head = capture.elements().to_vec();
+                (
+                    Source::Own(Box::new(capture)),
+                    head,
+                    device.info.modes[mode].clone(),
+                )
+            }
+            Plan::Shared(capture) => {
+                let tap = capture.tap(&self.obj());
+                let head = vec![tap.element()];
+                (Source::Shared(tap), head, capture.mode().clone())
+            }
+        };
+        let chain = chain::elements(settings, &native)?;
+        let linked: Vec<gst::Element> = head.iter().chain(&chain).cloned().collect();
         gst::debug!(
             CAT,
             imp = self,
@@ -925,14 +1149,16 @@ impl MediaStreamSrc {
             Ok((extras, last))
         })();
         let (extras, last) = result.inspect_err(|_| self.remove_elements(&linked))?;
-        if capture.is_bare()
+        if let Source::Own(capture) = &source
+            && capture.is_bare()
             && let [filter] = &chain[..]
         {
             capture.follow_device_caps(self, filter);
         }
         self.install_probe(&last);
         Ok(Elements {
-            capture,
+            source,
+            head,
             chain,
             extras,
         })
@@ -959,13 +1185,22 @@ impl MediaStreamSrc {
     }
 
     fn dismantle(&self, elements: Elements) {
-        gst::debug!(
-            CAT,
-            imp = self,
-            "taking the chain apart: '{}' (mode {}) released",
-            elements.capture.device().info.label,
-            elements.capture.mode()
-        );
+        match &elements.source {
+            Source::Own(c) => gst::debug!(
+                CAT,
+                imp = self,
+                "taking the chain apart: '{}' (mode {}) released",
+                c.device().info.label,
+                c.mode()
+            ),
+            Source::Shared(_) => {
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "taking the chain apart: leaving the shared capture"
+                )
+            }
+        }
         // Locked, so a state change of the pipeline in another thread
         // cannot restart them while they are taken apart.
         elements.set_locked(true);
@@ -990,6 +1225,12 @@ impl MediaStreamSrc {
     /// READY -> NULL (or a failed start): the state dropped, the device
     /// released.
     fn teardown(&self) {
+        self.teardown_chain();
+        // Not under `chain_lock` (lock order).
+        shared::release_holds(&self.obj());
+    }
+
+    fn teardown_chain(&self) {
         let _chain = self.chain_lock.lock();
         let Some(mut state) = self.state.lock().take() else {
             return;
@@ -1041,14 +1282,13 @@ impl MediaStreamSrc {
     }
 
     /// After the end: the last state event and EOS downstream, then the
-    /// device stopped.
+    /// device stopped (or the shared capture left).
     fn release(&self) {
         // Off the caller's thread (GStreamer's async pool): a push can block
         // (a paused sink holds it in preroll), and the caller may be the
         // application, the device layer's thread, or the device's streaming
         // thread.
         let state_event = self.track_state().to_event();
-        let device = self.state.lock().as_ref().and_then(State::device_element);
         gst::debug!(
             CAT,
             imp = self,
@@ -1059,18 +1299,41 @@ impl MediaStreamSrc {
             let pushed =
                 imp.srcpad.push_event(state_event) && imp.srcpad.push_event(gst::event::Eos::new());
             gst::debug!(CAT, obj = obj, "EOS sent downstream: {pushed}");
+            // Serialized with the chain's other changes (teardown may have
+            // removed it meanwhile: then this does nothing new); what the
+            // source is now, as it may have been shared meanwhile.
+            let chain = imp.chain_lock.lock();
+            let (device, left) = match imp.state.lock().as_mut().and_then(|s| s.elements.as_mut()) {
+                Some(el) => match &mut el.source {
+                    Source::Own(c) => (Some(c.element().clone()), None),
+                    Source::Shared(tap) => (None, tap.detach()),
+                },
+                None => (None, None),
+            };
             if let Some(dev) = device {
-                // Serialized with the chain's other changes (teardown may
-                // have removed it meanwhile: then this does nothing new).
-                let _chain = imp.chain_lock.lock();
                 dev.set_locked_state(true);
                 if dev.set_state(gst::State::Null).is_err() {
                     gst::warning!(CAT, obj = obj, "the device did not stop cleanly");
                 }
                 gst::debug!(CAT, obj = obj, "device released");
             }
+            drop(chain);
+            shared::release_holds(obj);
+            // The last track on a shared capture releases the device here.
+            drop(left);
         });
     }
+}
+
+/// `constraints` (a track's JSON, valid once it started) with `deviceId`
+/// required to be `device_id`.
+fn pin_device(constraints: &str, device_id: &str) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(constraints).unwrap_or_else(|_| serde_json::json!({}));
+    if let Some(map) = v.as_object_mut() {
+        map.insert("deviceId".into(), serde_json::json!({ "exact": device_id }));
+    }
+    v.to_string()
 }
 
 impl Guarded for MediaStreamSrc {

@@ -10,6 +10,7 @@ mod blank;
 mod capture;
 mod chain;
 mod imp;
+mod shared;
 
 pub use crate::track::TRACK_STATE;
 pub(crate) use imp::Preselection;

@@ -39,9 +39,9 @@ impl MediaStreamSrc {
 
     pub(super) fn try_apply(&self, json: &str) -> Result<(), ConstraintError> {
         let constraints = TrackConstraints::parse(json)?;
-        let (device, ended) = match self.state.lock().as_ref() {
-            Some(s) => (Some(s.device.clone()), s.ended()),
-            None => (None, false),
+        let (device, ended, shared) = match self.state.lock().as_ref() {
+            Some(s) => (Some(s.device.clone()), s.ended(), s.shared_capture()),
+            None => (None, false, None),
         };
         if ended {
             return Err(ConstraintError::invalid_state(
@@ -57,7 +57,9 @@ impl MediaStreamSrc {
             audio_processing: audio_processing(),
             explain: false,
         };
-        let sel = select_on_device(self.kind(), &constraints, &device.info, &opts)?;
+        // On a shared capture, the mode the device runs for every track.
+        let on = shared.map_or_else(|| device.clone(), |c| c.as_device());
+        let sel = select_on_device(self.kind(), &constraints, &on.info, &opts)?;
         // Decided here, applied by `run_switches`: restarting the device
         // waits for its streaming thread, which a paused sink, a full
         // appsink the caller itself drains, or the caller being that
@@ -117,8 +119,14 @@ impl MediaStreamSrc {
     ) -> Result<(), ConstraintError> {
         let obj = self.obj();
         let running = obj.current_state() > gst::State::Null;
+        // A track on a shared capture changes its chain only: the capture
+        // is kept across (this reference), the device keeps its mode.
+        let plan = match self.state.lock().as_ref().and_then(State::shared_capture) {
+            Some(capture) => Plan::Shared(capture),
+            None => Plan::Own,
+        };
         self.unbuild();
-        let elements = self.build(device, settings, mode)?;
+        let elements = self.build(device, settings, mode, plan)?;
         let stored = {
             let mut state = self.state.lock();
             match state.as_mut() {

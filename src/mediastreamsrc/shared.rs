@@ -1,0 +1,473 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! One capture shared by every track on a device in the process, as a
+//! browser keeps one capture per camera (docs/mediastreamsrc.md, "Shared
+//! capture").
+//!
+//! A track alone on its device holds the device's element in its own bin
+//! (the native path: the device's buffers, no thread hop). When a second
+//! track wants the same device, the running capture moves, without
+//! stopping, into a pipeline of its own (`SharedCapture`): the device's
+//! element is blocked between two buffers, taken out of the first track's
+//! bin, put before an appsink, and the first track gets an appsrc where the
+//! device was. Every track then taps the capture: the device's streaming
+//! thread hands each buffer (the same memory, no copy) to each track's
+//! appsrc, which holds at most one and drops the older, so a paused, slow
+//! or blocked track never holds up the capture or the others. The device
+//! keeps the mode it runs: a newcomer is adapted from it or refused.
+//!
+//! Lock order: `HOLDERS` before any track's `chain_lock`; a capture's
+//! `taps` is a leaf.
+
+use super::capture::Capture;
+use super::imp::CAT;
+use crate::constraints::NativeMode;
+use crate::devices::monitor::MediaDevice;
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, LazyLock, Weak};
+use std::time::Duration;
+
+/// Who runs a device in this process.
+enum Holder {
+    /// One track, with the device in its bin.
+    Track(glib::WeakRef<super::MediaStreamSrc>),
+    /// A shared capture.
+    Shared(Weak<SharedCapture>),
+}
+
+/// By device id.
+static HOLDERS: LazyLock<Mutex<HashMap<String, Holder>>> = LazyLock::new(Default::default);
+
+/// How long the device's streaming thread may take to reach a point
+/// between two buffers when its capture moves.
+const MOVE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A device already running for another track.
+pub(super) enum Running {
+    Track(super::MediaStreamSrc),
+    Shared(Arc<SharedCapture>),
+}
+
+/// The registry, locked while a track decides how it captures (so two
+/// tracks starting at once on one device agree).
+pub(super) struct Holders(parking_lot::MutexGuard<'static, HashMap<String, Holder>>);
+
+impl Holders {
+    pub(super) fn lock() -> Holders {
+        Holders(HOLDERS.lock())
+    }
+
+    /// Who runs `device_id` now, other than `me`.
+    pub(super) fn running(&self, device_id: &str, me: &super::MediaStreamSrc) -> Option<Running> {
+        match self.0.get(device_id)? {
+            Holder::Track(weak) => weak.upgrade().filter(|t| t != me).map(Running::Track),
+            Holder::Shared(weak) => weak.upgrade().map(Running::Shared),
+        }
+    }
+
+    /// `track` runs `device_id` alone.
+    pub(super) fn hold(&mut self, device_id: &str, track: &super::MediaStreamSrc) {
+        self.0
+            .insert(device_id.to_owned(), Holder::Track(track.downgrade()));
+    }
+
+    pub(super) fn share(&mut self, device_id: &str, capture: &Arc<SharedCapture>) {
+        self.0.insert(
+            device_id.to_owned(),
+            Holder::Shared(Arc::downgrade(capture)),
+        );
+    }
+}
+
+/// `track` no longer runs a device alone (its device is released).
+pub(super) fn release_holds(track: &super::MediaStreamSrc) {
+    HOLDERS.lock().retain(|_, holder| match holder {
+        Holder::Track(weak) => weak.upgrade().is_some_and(|t| &t != track),
+        Holder::Shared(weak) => weak.strong_count() > 0,
+    });
+}
+
+/// A track's input from a shared capture.
+struct TapEntry {
+    id: u64,
+    appsrc: gst_app::AppSrc,
+    track: glib::WeakRef<super::MediaStreamSrc>,
+}
+
+/// The taps of one capture, shared with its streaming thread (which must
+/// never hold the capture itself: the last reference dropped there would
+/// stop the pipeline from its own thread).
+#[derive(Default)]
+struct Taps {
+    list: Mutex<Vec<TapEntry>>,
+    /// The caps the appsrcs were given.
+    caps: Mutex<Option<gst::Caps>>,
+}
+
+/// A device's capture in a pipeline of its own, feeding every track on it.
+pub(super) struct SharedCapture {
+    device: MediaDevice,
+    /// What the device delivers (fixed caps) as a native mode: what every
+    /// track on it is adapted from.
+    mode: NativeMode,
+    caps: gst::Caps,
+    pipeline: gst::Pipeline,
+    taps: Arc<Taps>,
+    next_tap: AtomicU64,
+}
+
+impl SharedCapture {
+    pub(super) fn mode(&self) -> &NativeMode {
+        &self.mode
+    }
+
+    /// The running mode as the only mode of the device: what a track on
+    /// the capture selects from.
+    pub(super) fn as_device(&self) -> MediaDevice {
+        running_device(&self.device, &self.mode)
+    }
+
+    /// A new input for `track`: an appsrc for its bin, fed from now on.
+    pub(super) fn tap(self: &Arc<Self>, track: &super::MediaStreamSrc) -> Tap {
+        let appsrc = gst_app::AppSrc::builder()
+            .name(format!("shared-capture-{}", self.device.info.device_id))
+            .is_live(true)
+            .format(gst::Format::Time)
+            // At most one waiting: a track that cannot keep up drops the
+            // older frame, and the capture never waits for it.
+            .max_buffers(1)
+            .leaky_type(gst_app::AppLeakyType::Downstream)
+            .block(false)
+            .build();
+        // What flows, once the device negotiated (else the first buffer
+        // brings its caps).
+        if let Some(caps) = self.taps.caps.lock().as_ref() {
+            appsrc.set_caps(Some(caps));
+        }
+        let id = self.next_tap.fetch_add(1, Ordering::Relaxed);
+        self.taps.list.lock().push(TapEntry {
+            id,
+            appsrc: appsrc.clone(),
+            track: track.downgrade(),
+        });
+        gst::debug!(
+            CAT,
+            obj = track,
+            "taps the shared capture of '{}' ({})",
+            self.device.info.label,
+            self.caps
+        );
+        Tap {
+            capture: Some(self.clone()),
+            appsrc,
+            id,
+        }
+    }
+
+    fn untap(&self, id: u64) {
+        self.taps.list.lock().retain(|t| t.id != id);
+    }
+
+    /// A pipeline of its own for the capture `capture` runs, playing, with
+    /// nothing in it yet but the appsink that feeds the tracks.
+    pub(super) fn new(capture: &Capture) -> Result<Arc<SharedCapture>, String> {
+        let device = capture.device();
+        let last = capture
+            .elements()
+            .last()
+            .unwrap()
+            .static_pad("src")
+            .unwrap();
+        let mode = capture.running_mode();
+        let caps = last.current_caps().unwrap_or_else(|| mode_caps(&mode));
+        let pipeline =
+            gst::Pipeline::with_name(&format!("mediastream-capture-{}", device.info.device_id));
+        // One clock for every capture, whatever the device provides: the
+        // tracks' timestamps are mapped through it.
+        pipeline.use_clock(Some(&gst::SystemClock::obtain()));
+        // Fixed caps: relinking asks the device to renegotiate, and it must
+        // keep the mode it runs.
+        let sink = gst_app::AppSink::builder()
+            .name("fan-out")
+            .caps(&caps)
+            .sync(false)
+            .build();
+        sink.set_async(false);
+        pipeline.add(&sink).map_err(|e| e.to_string())?;
+        let taps = Arc::<Taps>::default();
+        sink.set_callbacks(fan_out(&taps, &pipeline));
+        watch_bus(&pipeline, &taps);
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|_| "the capture pipeline cannot play".to_owned())?;
+        Ok(Arc::new(SharedCapture {
+            device: device.clone(),
+            mode,
+            caps,
+            pipeline,
+            taps,
+            next_tap: AtomicU64::new(0),
+        }))
+    }
+
+    /// Moves the running `capture` (the device's element and what follows
+    /// it to the native mode, linked, in `bin`, linked to `downstream`)
+    /// into this pipeline without stopping it; `input` (in `bin`) takes its
+    /// place before `downstream`. Under the owning track's `chain_lock`.
+    pub(super) fn adopt(
+        &self,
+        capture: &Capture,
+        bin: &gst::Bin,
+        downstream: &gst::Pad,
+        input: &gst::Element,
+    ) -> Result<(), String> {
+        let elements = capture.elements();
+        let last = elements.last().unwrap().static_pad("src").unwrap();
+        let sink = self
+            .pipeline
+            .by_name("fan-out")
+            .and_then(|s| s.static_pad("sink"))
+            .unwrap();
+        // Between two buffers, with the device's streaming thread held
+        // there, the capture changes pipelines.
+        let device_pad = elements[0].static_pad("src").unwrap();
+        let (idle_tx, idle_rx) = mpsc::sync_channel(1);
+        let probe = device_pad
+            .add_probe(
+                gst::PadProbeType::IDLE | gst::PadProbeType::BLOCK_DOWNSTREAM,
+                move |_, _| {
+                    // Only the first call matters: the pad stays held.
+                    let _ = idle_tx.try_send(());
+                    gst::PadProbeReturn::Ok
+                },
+            )
+            .ok_or_else(|| "cannot hold the device between two buffers".to_owned())?;
+        if idle_rx.recv_timeout(MOVE_TIMEOUT).is_err() {
+            device_pad.remove_probe(probe);
+            return Err("the device's streaming thread did not come between two buffers (is its track's sink blocked?)".into());
+        }
+        let moved = (|| {
+            for e in elements {
+                e.set_locked_state(true);
+            }
+            // Removing unlinks their pads.
+            for e in elements {
+                bin.remove(e).map_err(|e| e.to_string())?;
+            }
+            self.pipeline
+                .add_many(elements)
+                .map_err(|e| e.to_string())?;
+            gst::Element::link_many(elements).map_err(|e| e.to_string())?;
+            last.link(&sink).map_err(|e| format!("{e:?}"))?;
+            input
+                .static_pad("src")
+                .unwrap()
+                .link(downstream)
+                .map_err(|e| format!("{e:?}"))?;
+            let clock = self.pipeline.clock();
+            let base = self.pipeline.base_time().unwrap_or(gst::ClockTime::ZERO);
+            for e in elements {
+                set_time(e, clock.as_ref(), base);
+                e.set_locked_state(false);
+            }
+            Ok::<_, String>(())
+        })();
+        device_pad.remove_probe(probe);
+        moved?;
+        for e in elements {
+            if e.sync_state_with_parent().is_err() {
+                gst::warning!(CAT, obj = e, "cannot follow the shared capture's state");
+            }
+        }
+        gst::info!(
+            CAT,
+            obj = bin,
+            "the capture of '{}' is shared now ({})",
+            self.device.info.label,
+            self.caps
+        );
+        Ok(())
+    }
+}
+
+impl Drop for SharedCapture {
+    fn drop(&mut self) {
+        gst::debug!(
+            CAT,
+            "the last track on '{}' is gone: the device is released",
+            self.device.info.label
+        );
+        if self.pipeline.set_state(gst::State::Null).is_err() {
+            gst::warning!(CAT, obj = self.pipeline, "the device did not stop cleanly");
+        }
+    }
+}
+
+/// Caps for a fixed raw mode (formats left open among the mode's).
+fn mode_caps(mode: &NativeMode) -> gst::Caps {
+    match mode {
+        NativeMode::Video(m) => {
+            let mut b = gst::Structure::builder("video/x-raw")
+                .field("width", m.width.max as i32)
+                .field("height", m.height.max as i32)
+                .field(
+                    "framerate",
+                    gst::Fraction::new(m.max_rate.num, m.max_rate.den),
+                );
+            if !m.formats.is_empty() {
+                b = b.field(
+                    "format",
+                    gst::List::new(m.formats.iter().map(|f| f.as_str())),
+                );
+            }
+            gst::Caps::builder_full().structure(b.build()).build()
+        }
+        NativeMode::Audio(m) => gst::Caps::builder("audio/x-raw")
+            .field("rate", m.rate.max as i32)
+            .field("channels", m.channels.max as i32)
+            .field("format", m.format.as_str())
+            .build(),
+    }
+}
+
+/// The device as a track on a shared capture sees it: its running mode only.
+pub(super) fn running_device(device: &MediaDevice, mode: &NativeMode) -> MediaDevice {
+    let mut running = device.clone();
+    running.info.modes = vec![mode.clone()];
+    running
+}
+
+/// A clock and base time for `e` and everything inside it: a bin's base
+/// time does not reach its children outside a state change.
+fn set_time(e: &gst::Element, clock: Option<&gst::Clock>, base: gst::ClockTime) {
+    e.set_clock(clock).ok();
+    e.set_base_time(base);
+    if let Some(bin) = e.downcast_ref::<gst::Bin>() {
+        for child in bin.iterate_recurse().into_iter().flatten() {
+            child.set_clock(clock).ok();
+            child.set_base_time(base);
+        }
+    }
+}
+
+/// On the device's streaming thread: each buffer to every playing track,
+/// stamped in the track's running time.
+fn fan_out(taps: &Arc<Taps>, pipeline: &gst::Pipeline) -> gst_app::AppSinkCallbacks {
+    let taps_ = taps.clone();
+    let weak_pipeline = pipeline.downgrade();
+    let eos_taps = taps.clone();
+    gst_app::AppSinkCallbacks::builder()
+        .new_sample(move |sink| {
+            let sample = sink.pull_sample().map_err(|_| gst::FlowError::Flushing)?;
+            let (Some(buffer), Some(pipeline)) = (sample.buffer_owned(), weak_pipeline.upgrade())
+            else {
+                return Ok(gst::FlowSuccess::Ok);
+            };
+            let caps = sample.caps_owned();
+            let new_caps = {
+                let mut held = taps_.caps.lock();
+                let changed = caps.is_some() && *held != caps;
+                if changed {
+                    held.clone_from(&caps);
+                }
+                changed
+            };
+            let appsrcs: Vec<gst_app::AppSrc> =
+                taps_.list.lock().iter().map(|t| t.appsrc.clone()).collect();
+            let capture_clock = pipeline.clock();
+            let capture_base = pipeline.base_time();
+            for appsrc in appsrcs {
+                if new_caps {
+                    appsrc.set_caps(caps.as_ref());
+                }
+                // A paused track takes nothing: it has no running time.
+                if appsrc.current_state() != gst::State::Playing {
+                    continue;
+                }
+                let (Some(clock), Some(base)) = (appsrc.clock(), appsrc.base_time()) else {
+                    continue;
+                };
+                // The capture instant in the track's running time: exact on
+                // the same clock, else the time it is handed over.
+                let pts = match (buffer.pts(), capture_clock.as_ref(), capture_base) {
+                    (Some(pts), Some(c), Some(cb)) if c == &clock => (pts + cb).checked_sub(base),
+                    _ => clock.time().checked_sub(base),
+                };
+                let mut out = buffer.clone();
+                {
+                    // Shares the memory: only the buffer's metadata is new.
+                    let out = out.make_mut();
+                    out.set_pts(pts);
+                    out.set_dts(gst::ClockTime::NONE);
+                }
+                if let Err(e) = appsrc.push_buffer(out) {
+                    gst::debug!(CAT, obj = appsrc, "not taken: {e:?}");
+                }
+            }
+            Ok(gst::FlowSuccess::Ok)
+        })
+        .eos(move |_| lost(&eos_taps, "the device ended its stream"))
+        .build()
+}
+
+/// A device that fails or ends ends every track on it.
+fn watch_bus(pipeline: &gst::Pipeline, taps: &Arc<Taps>) {
+    let taps = taps.clone();
+    pipeline.bus().unwrap().set_sync_handler(move |_, msg| {
+        if let gst::MessageView::Error(e) = msg.view() {
+            gst::warning!(CAT, "shared capture failed: {}", e.error());
+            lost(&taps, &format!("the device failed: {}", e.error()));
+        }
+        gst::BusSyncReply::Drop
+    });
+}
+
+fn lost(taps: &Taps, why: &str) {
+    let tracks: Vec<super::MediaStreamSrc> = taps
+        .list
+        .lock()
+        .iter()
+        .filter_map(|t| t.track.upgrade())
+        .collect();
+    for track in tracks {
+        track.imp().device_lost(why);
+    }
+}
+
+/// A track's input from a shared capture: its appsrc, fed while the tap
+/// holds the capture.
+pub(super) struct Tap {
+    capture: Option<Arc<SharedCapture>>,
+    appsrc: gst_app::AppSrc,
+    id: u64,
+}
+
+impl Tap {
+    pub(super) fn element(&self) -> gst::Element {
+        self.appsrc.clone().upcast()
+    }
+
+    pub(super) fn capture(&self) -> Option<&Arc<SharedCapture>> {
+        self.capture.as_ref()
+    }
+
+    /// Stops the feed; the capture, if this was its last track, is
+    /// released where the caller drops it.
+    pub(super) fn detach(&mut self) -> Option<Arc<SharedCapture>> {
+        let capture = self.capture.take()?;
+        capture.untap(self.id);
+        Some(capture)
+    }
+}
+
+impl Drop for Tap {
+    fn drop(&mut self) {
+        drop(self.detach());
+    }
+}

@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! One camera, many tracks: getUserMedia twice on one device and
+//! MediaStreamTrack.clone() share one capture. The cameras are exclusive
+//! fake devices (a second open fails as busy, as a V4L2 camera), so a
+//! second track works only through the sharing; they show the `square`
+//! pattern, so each track's pixels are measured. One device per test: a
+//! capture is per process.
+
+#[path = "common/pixels.rs"]
+mod pixels;
+
+use gst::prelude::*;
+use gstmediastream::devices::opened;
+use pixels::Rgb;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+static DEVICES_PATH: OnceLock<PathBuf> = OnceLock::new();
+
+fn camera(id: &str) -> String {
+    format!(
+        r#"{{"kind": "videoinput", "label": "Exclusive camera {id}", "deviceId": "{id}",
+   "exclusive": true, "pattern": "square",
+   "caps": "video/x-raw,format=I420,width=1280,height=720,framerate=30/1; video/x-raw,format=I420,width=640,height=480,framerate=30/1"}}"#
+    )
+}
+
+const CAMERAS: [&str; 4] = ["one-pipeline", "two-pipelines", "unplugged", "clone-first"];
+
+fn devices_json(cameras: &[&str]) -> String {
+    let list: Vec<String> = cameras.iter().map(|id| camera(id)).collect();
+    format!(r#"{{"devices": [{}]}}"#, list.join(",\n"))
+}
+
+fn init() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let dir = std::env::temp_dir().join(format!(
+            "gst-mediastream-shared-capture-{}",
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("devices.json");
+        std::fs::write(&path, devices_json(&CAMERAS)).unwrap();
+        DEVICES_PATH.set(path.clone()).unwrap();
+        // SAFETY: before GStreamer starts any thread; other tests wait here.
+        unsafe { std::env::set_var("GST_MEDIASTREAM_FAKE_DEVICES", &path) };
+        gst::init().unwrap();
+        gstmediastream::ensure_registered();
+    });
+}
+
+/// A track (`mediastreamsrc`) and its output in RGB, in `pipeline`.
+struct Out {
+    track: gst::Element,
+    sink: gst::Element,
+}
+
+fn constraints(device: &str, extra: &str) -> String {
+    format!(r#"{{"deviceId": {{"exact": "{device}"}}{extra}}}"#)
+}
+
+fn new_track(constraints: &str) -> gst::Element {
+    gst::ElementFactory::make("mediastreamsrc")
+        .property("constraints", constraints)
+        .build()
+        .unwrap()
+}
+
+/// `track ! videoconvert ! RGB ! appsink` in `pipeline`; `latest_only`: the
+/// sink keeps the newest frame only.
+fn output(pipeline: &gst::Pipeline, track: gst::Element, latest_only: bool) -> Out {
+    pipeline.add(&track).unwrap();
+    let (convert, sink) = pixels::rgb_sink(pipeline, latest_only);
+    track.link(&convert).unwrap();
+    Out { track, sink }
+}
+
+impl Out {
+    fn sample(&self) -> gst::Sample {
+        self.sink
+            .emit_by_name::<Option<gst::Sample>>(
+                "try-pull-sample",
+                &[&gst::ClockTime::from_seconds(10)],
+            )
+            .unwrap_or_else(|| panic!("{}: a frame within 10 s", self.track.name()))
+    }
+
+    fn settings(&self) -> (i32, i32) {
+        let s = self.track.property::<gst::Structure>("settings");
+        (s.get("width").unwrap(), s.get("height").unwrap())
+    }
+
+    /// The next frame of the settings' size (after a switch, older frames
+    /// may still come).
+    fn frame(&self) -> Rgb {
+        let want = self.settings();
+        for _ in 0..100 {
+            let sample = self.sample();
+            let s = sample.caps().unwrap().structure(0).unwrap().to_owned();
+            if (
+                s.get::<i32>("width").unwrap(),
+                s.get::<i32>("height").unwrap(),
+            ) == want
+            {
+                return Rgb::of(&sample);
+            }
+        }
+        panic!("{}: no frame of {want:?}", self.track.name());
+    }
+
+    fn expect_square(&self, size: (u32, u32)) {
+        let rgb = self.frame();
+        assert_eq!((rgb.width, rgb.height), size, "{}", self.track.name());
+        rgb.expect_square()
+            .unwrap_or_else(|e| panic!("{}: {e}", self.track.name()));
+    }
+
+    /// Within a few frames (one may be on its way), black.
+    /// Within a few frames (one may be on its way), the square.
+    fn expect_square_soon(&self, size: (u32, u32)) {
+        let ok = (0..10).any(|_| self.frame().expect_square().is_ok());
+        assert!(ok, "{}: the square comes back", self.track.name());
+        self.expect_square(size);
+    }
+
+    fn expect_black(&self) {
+        let black = (0..10).any(|_| {
+            let rgb = self.frame();
+            rgb.pixels.iter().all(|p| p.iter().all(|&c| c <= 5))
+        });
+        assert!(black, "{}: a disabled track is black", self.track.name());
+    }
+
+    fn ready_state(&self) -> String {
+        let v = self.track.property_value("ready-state");
+        gst::glib::EnumValue::from_value(&v)
+            .unwrap()
+            .1
+            .nick()
+            .to_owned()
+    }
+
+    /// `n` consecutive frames: none of the device's 30 per second is
+    /// missing between them (timestamps one frame apart).
+    fn expect_every_frame(&self, n: usize) {
+        let mut last: Option<gst::ClockTime> = None;
+        for _ in 0..n {
+            let pts = self.sample().buffer().unwrap().pts().unwrap();
+            if let Some(last) = last {
+                let gap = pts.saturating_sub(last);
+                assert!(
+                    gap < gst::ClockTime::from_mseconds(50),
+                    "{}: {gap} between two frames at 30 fps",
+                    self.track.name()
+                );
+            }
+            last = Some(pts);
+        }
+    }
+}
+
+fn play(pipeline: &gst::Pipeline) {
+    pipeline.set_state(gst::State::Playing).unwrap();
+}
+
+/// Bounded: the device closes when the last track's pipeline is NULL.
+fn wait_closed(device: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while opened::is_open(device) {
+        assert!(
+            Instant::now() < deadline,
+            "{device} is still open (opened {} times)",
+            opened::opens(device)
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+#[test]
+fn two_getusermedia_and_a_clone_in_one_pipeline_share_one_capture() {
+    init();
+    let dev = "one-pipeline";
+    let pipeline = gst::Pipeline::new();
+    // A bin starts its children last added first: the clone, then the
+    // 1280x720 track, then the 320x240 one, adapted from the mode the
+    // first two run.
+    let b = output(
+        &pipeline,
+        new_track(&constraints(
+            dev,
+            r#", "width": {"exact": 320}, "height": {"exact": 240}, "resizeMode": "crop-and-scale""#,
+        )),
+        true,
+    );
+    let a = output(
+        &pipeline,
+        new_track(&constraints(dev, r#", "width": 1280, "height": 720"#)),
+        true,
+    );
+    let c = output(
+        &pipeline,
+        a.track.emit_by_name::<gst::Element>("clone", &[]),
+        true,
+    );
+    play(&pipeline);
+    assert_eq!(a.settings(), (1280, 720));
+    assert_eq!(b.settings(), (320, 240));
+    assert_eq!(c.settings(), (1280, 720));
+    a.expect_square((1280, 720));
+    b.expect_square((320, 240));
+    c.expect_square((1280, 720));
+    assert_eq!(opened::opens(dev), 1, "the device is opened once");
+    let ids: Vec<String> = [&a, &b, &c]
+        .iter()
+        .map(|o| o.track.property::<String>("track-id"))
+        .collect();
+    assert!(ids[0] != ids[1] && ids[0] != ids[2] && ids[1] != ids[2]);
+
+    // Disabled: black on that track only.
+    b.track.set_property("enabled", false);
+    b.expect_black();
+    a.expect_square((1280, 720));
+    c.expect_square((1280, 720));
+    b.track.set_property("enabled", true);
+    b.expect_square_soon((320, 240));
+
+    // applyConstraints on one track: its own settings change, not the others'.
+    let r = b.track.emit_by_name::<gst::Structure>(
+        "apply-constraints",
+        &[&r#"{"width": {"exact": 160}, "height": {"exact": 120}, "resizeMode": "crop-and-scale"}"#],
+    );
+    assert!(r.get::<bool>("success").unwrap(), "{r}");
+    b.expect_square((160, 120));
+    assert_eq!(a.settings(), (1280, 720));
+    a.expect_square((1280, 720));
+    c.expect_square((1280, 720));
+
+    // Stopped: that track ends, the others go on, the device stays open.
+    c.track.emit_by_name::<()>("stop", &[]);
+    a.expect_square((1280, 720));
+    b.expect_square((160, 120));
+    assert_eq!(c.ready_state(), "ended");
+    assert!(opened::is_open(dev));
+    assert_eq!(opened::opens(dev), 1);
+
+    pipeline.set_state(gst::State::Null).unwrap();
+    wait_closed(dev);
+    assert_eq!(opened::opens(dev), 1);
+}
+
+#[test]
+fn tracks_in_two_pipelines_share_one_capture_and_a_paused_one_holds_up_nothing() {
+    init();
+    let dev = "two-pipelines";
+    let first = gst::Pipeline::new();
+    let second = gst::Pipeline::new();
+    let a = output(
+        &first,
+        new_track(&constraints(dev, r#", "width": 1280, "height": 720"#)),
+        false,
+    );
+    play(&first);
+    a.expect_square((1280, 720));
+    let b = output(
+        &second,
+        new_track(&constraints(
+            dev,
+            r#", "width": {"exact": 320}, "height": {"exact": 240}, "resizeMode": "crop-and-scale""#,
+        )),
+        true,
+    );
+    play(&second);
+    // The first track's capture moved to a shared one while it ran.
+    b.expect_square((320, 240));
+    a.expect_square((1280, 720));
+    assert_eq!(opened::opens(dev), 1, "the device is opened once");
+
+    // The second pipeline paused: the first track keeps every frame.
+    second.set_state(gst::State::Paused).unwrap();
+    while a
+        .sink
+        .emit_by_name::<Option<gst::Sample>>("try-pull-sample", &[&gst::ClockTime::ZERO])
+        .is_some()
+    {}
+    a.expect_every_frame(30);
+    second.set_state(gst::State::Playing).unwrap();
+    b.expect_square((320, 240));
+
+    // The first track's pipeline stops: the second keeps the device.
+    first.set_state(gst::State::Null).unwrap();
+    b.expect_square((320, 240));
+    assert!(opened::is_open(dev));
+    second.set_state(gst::State::Null).unwrap();
+    wait_closed(dev);
+    assert_eq!(opened::opens(dev), 1);
+}
+
+#[test]
+fn a_clone_in_another_pipeline_runs_on_its_own_settings() {
+    init();
+    let dev = "clone-first";
+    let first = gst::Pipeline::new();
+    let a = output(
+        &first,
+        new_track(&constraints(dev, r#", "width": 640, "height": 480"#)),
+        true,
+    );
+    play(&first);
+    a.expect_square((640, 480));
+    let clone = a.track.emit_by_name::<gst::Element>("clone", &[]);
+    assert_eq!(
+        clone.property::<String>("constraints"),
+        r#"{"deviceId":{"exact":"clone-first"},"width":640,"height":480}"#
+    );
+    let second = gst::Pipeline::new();
+    let c = output(&second, clone, true);
+    play(&second);
+    c.expect_square((640, 480));
+    // Stopping the original leaves the clone running.
+    a.track.emit_by_name::<()>("stop", &[]);
+    c.expect_square((640, 480));
+    first.set_state(gst::State::Null).unwrap();
+    c.expect_square((640, 480));
+    second.set_state(gst::State::Null).unwrap();
+    wait_closed(dev);
+    assert_eq!(opened::opens(dev), 1);
+}
+
+#[test]
+fn an_unplugged_camera_ends_every_track_on_it() {
+    init();
+    let dev = "unplugged";
+    let pipeline = gst::Pipeline::new();
+    let b = output(
+        &pipeline,
+        new_track(&constraints(
+            dev,
+            r#", "width": {"exact": 320}, "height": {"exact": 240}, "resizeMode": "crop-and-scale""#,
+        )),
+        true,
+    );
+    let a = output(
+        &pipeline,
+        new_track(&constraints(dev, r#", "width": 1280, "height": 720"#)),
+        true,
+    );
+    let ended_a = signal_count(&a.track, "ended");
+    let ended_b = signal_count(&b.track, "ended");
+    play(&pipeline);
+    a.expect_square((1280, 720));
+    b.expect_square((320, 240));
+    let others: Vec<&str> = CAMERAS.iter().copied().filter(|c| *c != dev).collect();
+    std::fs::write(DEVICES_PATH.get().unwrap(), devices_json(&others)).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while a.ready_state() != "ended" || b.ready_state() != "ended" {
+        assert!(Instant::now() < deadline, "both tracks end");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(ended_a.recv_timeout(Duration::from_secs(5)), Ok(()));
+    assert_eq!(ended_b.recv_timeout(Duration::from_secs(5)), Ok(()));
+    pipeline.set_state(gst::State::Null).unwrap();
+    wait_closed(dev);
+}
+
+fn signal_count(element: &gst::Element, name: &str) -> std::sync::mpsc::Receiver<()> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    element.connect(name, false, move |_| {
+        let _ = tx.send(());
+        None
+    });
+    rx
+}
