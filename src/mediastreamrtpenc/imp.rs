@@ -116,25 +116,25 @@ impl ObjectImpl for MediaStreamRtpEnc {
             vec![
                 glib::ParamSpecString::builder("video-codec")
                     .nick("Video codec")
-                    .blurb("Codec of a video track: vp8 (vp8enc) or h264 (openh264enc, constrained baseline); audio is always Opus")
+                    .blurb("Codec of a video track: vp8 (vp8enc) or h264 (openh264enc, constrained baseline). Audio is always Opus. Read when the first caps arrive")
                     .default_value(Some("vp8"))
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("video-bitrate")
                     .nick("Video bitrate")
-                    .blurb("Target bitrate of a video track's encoder, in bits per second")
+                    .blurb("Target bitrate of a video track's encoder, in bits per second. Ignored for audio")
                     .minimum(10_000)
                     .default_value(DEFAULT_VIDEO_BITRATE)
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("stream-id")
                     .nick("Stream id")
-                    .blurb("MediaStream.id the peer sees (webrtcbin's msid): from the stream collection upstream (mediastream's id)")
+                    .blurb("The MediaStream.id the peer sees (the msid of the webrtcbin sink pad this element feeds), taken from the stream collection upstream: the id of the mediastream bin the track comes from")
                     .read_only()
                     .build(),
                 glib::ParamSpecString::builder("track-id")
                     .nick("Track id")
-                    .blurb("MediaStreamTrack.id the peer sees: the upstream stream-id (the track's id)")
+                    .blurb("The MediaStreamTrack.id the peer sees, taken from the upstream stream-start (the track's id)")
                     .read_only()
                     .build(),
             ]

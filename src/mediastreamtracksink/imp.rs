@@ -101,12 +101,12 @@ impl ObjectImpl for MediaStreamTrackSink {
                     .build(),
                 glib::ParamSpecString::builder("track-id")
                     .nick("Track id")
-                    .blurb("The track's id (its stream-id)")
+                    .blurb("The track's id: its stream-id, from stream-start")
                     .read_only()
                     .build(),
                 glib::ParamSpecString::builder("kind")
                     .nick("Kind")
-                    .blurb("audio or video")
+                    .blurb("The track's kind: audio or video, from the track state or the caps")
                     .read_only()
                     .build(),
                 glib::ParamSpecString::builder("label")
@@ -138,7 +138,7 @@ impl ObjectImpl for MediaStreamTrackSink {
                     .build(),
                 glib::ParamSpecUInt64::builder("frames")
                     .nick("Frames")
-                    .blurb("Buffers rendered")
+                    .blurb("Buffers that reached the sink so far (each buffer of a list counts)")
                     .read_only()
                     .build(),
             ]
