@@ -265,6 +265,7 @@ impl ElementImpl for MediaStreamRtpDec {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        gst::debug!(CAT, imp = self, "{transition:?}");
         if transition == gst::StateChange::PlayingToPaused {
             self.stop_check();
         }
@@ -287,13 +288,7 @@ impl MediaStreamRtpDec {
                 gst::element_imp_error!(self, gst::CoreError::MissingPlugin, ("{e}"));
                 return false;
             }
-            let internal = pad.internal().unwrap();
-            pad.sticky_events_foreach(|ev| {
-                if ev.type_() != gst::EventType::Caps {
-                    let _ = internal.push_event(ev.clone());
-                }
-                std::ops::ControlFlow::Continue(gst::EventForeachAction::Keep)
-            });
+            crate::plumbing::forward_sticky(*CAT, pad);
         }
         if !self.state.lock().built && event.is_sticky() {
             return true;
@@ -514,6 +509,11 @@ impl MediaStreamRtpDec {
                         .any(|a| a.key() == "recvonly" || a.key() == "inactive")
             }
         };
+        gst::debug!(
+            CAT,
+            imp = self,
+            "new remote description: mid {mid} sending: {sending}"
+        );
         if !sending {
             self.end("the sender removed the track");
         }
@@ -544,13 +544,18 @@ impl MediaStreamRtpDec {
             obj.emit_by_name::<()>("ended", &[]);
             track::post(obj, track::track_message("ended", &id).build());
             // Into the chain, so the decoder drains before EOS goes out.
-            if let Some(internal) = imp.sinkpad.internal() {
-                let _ = imp.sinkpad.send_event(ev.clone());
-                let _ = internal.push_event(gst::event::Eos::new());
+            // Not taken: downstream is flushing, unlinked or already
+            // at EOS; the application saw `ended` either way.
+            let sent = if let Some(internal) = imp.sinkpad.internal() {
+                imp.sinkpad.send_event(ev.clone()) && internal.push_event(gst::event::Eos::new())
             } else {
-                let _ = imp.srcpad.push_event(ev);
-                let _ = imp.srcpad.push_event(gst::event::Eos::new());
-            }
+                imp.srcpad.push_event(ev) && imp.srcpad.push_event(gst::event::Eos::new())
+            };
+            gst::debug!(
+                CAT,
+                obj = obj,
+                "ended: state and EOS sent downstream: {sent}"
+            );
         });
     }
 

@@ -238,6 +238,7 @@ impl ElementImpl for MediaStreamRtpEnc {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        gst::debug!(CAT, imp = self, "{transition:?}");
         let ret = self.parent_change_state(transition)?;
         if transition == gst::StateChange::ReadyToNull {
             self.teardown();
@@ -256,6 +257,12 @@ impl MediaStreamRtpEnc {
                 // encoder may send its caps before the stream collection
                 // comes): the mediastream upstream has it already.
                 let upstream = upstream_stream_id(pad.upcast_ref());
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "track {}, stream {upstream:?} from upstream",
+                    s.stream_id()
+                );
                 {
                     let mut state = self.state.lock();
                     state.track_id = Some(s.stream_id().to_string());
@@ -269,6 +276,7 @@ impl MediaStreamRtpEnc {
             }
             gst::EventView::StreamCollection(c) => {
                 let id = c.stream_collection().upstream_id().map(|s| s.to_string());
+                gst::debug!(CAT, imp = self, "stream collection of stream {id:?}");
                 if id.is_some() {
                     self.state.lock().stream_id = id;
                     self.obj().notify("stream-id");
@@ -282,13 +290,7 @@ impl MediaStreamRtpEnc {
                 }
                 // The events stored before the chain existed (stream-start,
                 // the track's state) go to it first, in order.
-                let internal = pad.internal().unwrap();
-                pad.sticky_events_foreach(|ev| {
-                    if ev.type_() != gst::EventType::Caps {
-                        let _ = internal.push_event(ev.clone());
-                    }
-                    std::ops::ControlFlow::Continue(gst::EventForeachAction::Keep)
-                });
+                crate::plumbing::forward_sticky(*CAT, pad);
             }
             _ => {}
         }
@@ -406,6 +408,7 @@ impl MediaStreamRtpEnc {
             gst::PadProbeReturn::Handled
         };
         if !self.connected.load(Ordering::Acquire) {
+            gst::trace!(CAT, imp = self, "not connected: frame dropped");
             return drop(info);
         }
         if self.need_key.load(Ordering::Acquire) {
@@ -419,6 +422,7 @@ impl MediaStreamRtpEnc {
                 _ => false,
             };
             if delta {
+                gst::trace!(CAT, imp = self, "waiting for a key frame: delta dropped");
                 return drop(info);
             }
             self.need_key.store(false, Ordering::Release);
@@ -440,9 +444,11 @@ impl MediaStreamRtpEnc {
             element.disconnect(id);
         }
         let Some(webrtc) = webrtc else {
+            gst::debug!(CAT, imp = self, "not feeding webrtcbin: frames pass");
             self.connected.store(true, Ordering::Release);
             return;
         };
+        gst::debug!(CAT, imp = self, "following {}'s connection", webrtc.name());
         let weak = self.obj().downgrade();
         let id = webrtc.connect_notify(Some("connection-state"), move |webrtc, _| {
             if let Some(obj) = weak.upgrade() {
@@ -469,9 +475,14 @@ impl MediaStreamRtpEnc {
                     let ev = gst_video::UpstreamForceKeyUnitEvent::builder()
                         .all_headers(true)
                         .build();
-                    pad.push_event(ev);
+                    let asked = pad.push_event(ev);
+                    gst::info!(CAT, imp = self, "connected: key frame asked for ({asked})");
                 }
+            } else {
+                gst::info!(CAT, imp = self, "connected: audio flows");
             }
+        } else if !connected && was {
+            gst::info!(CAT, imp = self, "not connected ({state:?}): frames dropped");
         }
     }
 
@@ -488,9 +499,17 @@ impl MediaStreamRtpEnc {
         if !webrtc::is_webrtcbin_sink_pad(&peer) {
             return;
         }
-        if let (Some(stream), Some(track)) = (stream, track)
-            && !webrtc::set_sender_identity(&peer, &stream, &track)
-        {
+        let (Some(stream), Some(track)) = (stream, track) else {
+            gst::debug!(CAT, imp = self, "identity not known yet");
+            return;
+        };
+        gst::debug!(
+            CAT,
+            imp = self,
+            "{}: msid {stream}, track {track}",
+            peer.name()
+        );
+        if !webrtc::set_sender_identity(&peer, &stream, &track) {
             gst::element_imp_warning!(
                 self,
                 gst::CoreError::Negotiation,
@@ -507,12 +526,12 @@ impl MediaStreamRtpEnc {
         if pay_sink.is_none() {
             return;
         }
-        let _ = self.sinkpad.set_target(None::<&gst::Pad>);
-        let _ = self.srcpad.set_target(None::<&gst::Pad>);
+        gst::debug!(CAT, imp = self, "chain torn down");
+        crate::plumbing::clear_target(&self.sinkpad);
+        crate::plumbing::clear_target(&self.srcpad);
         let obj = self.obj();
         for e in obj.children() {
-            let _ = e.set_state(gst::State::Null);
-            let _ = obj.remove(&e);
+            crate::plumbing::discard(*CAT, &*obj, &e);
         }
     }
 }

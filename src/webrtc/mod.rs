@@ -195,10 +195,24 @@ where
             return;
         };
         if new {
-            let _ = bin.add(&stream);
+            if let Err(e) = bin.add(&stream) {
+                gst::error!(
+                    CAT,
+                    obj = webrtc,
+                    "cannot add the remote stream {msid}: {e}"
+                );
+                return;
+            }
             on_stream(&stream);
         }
-        let _ = bin.add(&dec);
+        if let Err(e) = bin.add(&dec) {
+            gst::error!(
+                CAT,
+                obj = webrtc,
+                "cannot add the remote track's decoder: {e}"
+            );
+            return;
+        }
         let linked = pad.link(&dec.static_pad("sink").unwrap()).is_ok()
             && stream
                 .request_pad_simple("sink_%u")
@@ -206,10 +220,16 @@ where
         if !linked {
             gst::error!(CAT, obj = pad, "could not link the remote track");
         }
-        if new {
-            let _ = stream.sync_state_with_parent();
+        if new && stream.sync_state_with_parent().is_err() {
+            gst::warning!(CAT, obj = webrtc, "the remote stream {msid} did not start");
         }
-        let _ = dec.sync_state_with_parent();
+        if dec.sync_state_with_parent().is_err() {
+            gst::warning!(
+                CAT,
+                obj = webrtc,
+                "the remote track's decoder did not start"
+            );
+        }
         gst::debug!(CAT, obj = pad, "remote track of stream {msid}");
     });
 }
