@@ -16,6 +16,8 @@
 use gst::prelude::*;
 use std::sync::LazyLock;
 
+pub mod signalling;
+
 pub(crate) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
         "mediastreamwebrtc",
