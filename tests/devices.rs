@@ -277,7 +277,17 @@ fn removed_device_fails_like_an_unplugged_camera() {
     pipeline.set_state(gst::State::Playing).unwrap();
     let bus = pipeline.bus().unwrap();
     // Flowing, and a change that keeps the device does nothing.
-    std::thread::sleep(Duration::from_millis(300));
+    let (tx, flowing) = std::sync::mpsc::channel();
+    sink.static_pad("sink")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            // Only the first one is waited for.
+            let _ = tx.send(());
+            gst::PadProbeReturn::Remove
+        });
+    flowing
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the fake camera delivers");
     write_devices(&path, &["cam"]);
     let quiet = bus.timed_pop_filtered(
         gst::ClockTime::from_mseconds(500),

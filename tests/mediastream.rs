@@ -241,8 +241,26 @@ fn records_a_playable_matroska_file() {
     .unwrap()
     .downcast::<gst::Pipeline>()
     .unwrap();
+    // Two seconds of each track into the muxer, then EOS.
+    let (tx, recorded) = std::sync::mpsc::channel();
+    for pad in p.by_name("mux").unwrap().sink_pads() {
+        let tx = tx.clone();
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            let pts = info.buffer().and_then(|b| b.pts());
+            if pts.is_some_and(|pts| pts >= gst::ClockTime::from_seconds(2)) {
+                // The test may be done listening.
+                let _ = tx.send(());
+                return gst::PadProbeReturn::Remove;
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
     p.set_state(gst::State::Playing).unwrap();
-    std::thread::sleep(Duration::from_millis(2000));
+    for _ in 0..2 {
+        recorded
+            .recv_timeout(Duration::from_secs(20))
+            .expect("two seconds of video and of audio recorded");
+    }
     p.send_event(gst::event::Eos::new());
     let bus = p.bus().unwrap();
     let msg = bus

@@ -13,6 +13,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use track::track;
 
+/// A wake-up for each buffer that reaches `sink`'s pad from now on.
+fn buffers_at(sink: &gst::Element) -> mpsc::Receiver<()> {
+    let (tx, rx) = mpsc::channel();
+    sink.static_pad("sink")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            // The test may be done listening.
+            let _ = tx.send(());
+            gst::PadProbeReturn::Ok
+        });
+    rx
+}
+
 fn init() {
     track::init_builtin();
 }
@@ -646,9 +659,15 @@ fn apply_constraints_never_waits_for_downstream() {
     t.sink.set_property("max-buffers", 1u32);
     t.sink.set_property("drop", false);
     t.play().unwrap();
+    // The appsink fills up and holds the device's thread: one buffer
+    // queued, the next one waiting in its chain.
+    let arrived = buffers_at(&t.sink);
     t.pull_width(1280);
-    // The appsink fills up and holds the device's thread.
-    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..2 {
+        arrived
+            .recv_timeout(Duration::from_secs(5))
+            .expect("buffers reach the appsink");
+    }
     let r = apply_within(&t, "apply-constraints while downstream is full", SMALL);
     assert!(r.get::<bool>("success").unwrap(), "{r}");
     assert_eq!(t.settings().get::<i32>("width").unwrap(), 640);
@@ -788,7 +807,9 @@ fn stop_does_not_block_while_paused() {
     t.play().unwrap();
     t.pull().unwrap();
     t.pipeline.set_state(gst::State::Paused).unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    // The pause done (a live pipeline: no preroll to wait for).
+    let (done, state, _) = t.pipeline.state(gst::ClockTime::from_seconds(5));
+    assert_eq!((done.is_ok(), state), (true, gst::State::Paused));
     let (tx, rx) = mpsc::channel();
     let src = t.src.clone();
     std::thread::spawn(move || {
@@ -841,9 +862,12 @@ fn a_failing_device_ends_the_track_without_an_error() {
             gst::PadProbeReturn::Handled
         });
     rx.recv_timeout(Duration::from_secs(5)).expect("ended");
-    std::thread::sleep(Duration::from_millis(300));
+    // An error would follow within this window.
     let bus = t.pipeline.bus().unwrap();
-    let err = bus.pop_filtered(&[gst::MessageType::Error]);
+    let err = bus.timed_pop_filtered(
+        gst::ClockTime::from_mseconds(300),
+        &[gst::MessageType::Error],
+    );
     assert!(err.is_none(), "no error reaches the application: {err:?}");
 }
 
@@ -854,24 +878,27 @@ fn apply_constraints_after_stop_does_not_reopen_the_device() {
     t.play().unwrap();
     t.pull().unwrap();
     t.src.emit_by_name::<()>("stop", &[]);
-    std::thread::sleep(Duration::from_millis(200));
+    let playing = || {
+        t.src
+            .downcast_ref::<gst::Bin>()
+            .unwrap()
+            .children()
+            .iter()
+            .filter(|e| {
+                e.factory().unwrap().name() == "mediastreamfakesrc"
+                    && e.current_state() == gst::State::Playing
+            })
+            .count()
+    };
+    // stop releases the device from GStreamer's async pool.
+    track::wait_until("the device released", || playing() == 0);
     t.src.emit_by_name::<gst::Structure>(
         "apply-constraints",
         &[&r#"{"width":{"exact":1280},"height":{"exact":720}}"#],
     );
+    // An absence: a device reopened would be playing within this window.
     std::thread::sleep(Duration::from_millis(200));
-    let playing = t
-        .src
-        .downcast_ref::<gst::Bin>()
-        .unwrap()
-        .children()
-        .iter()
-        .filter(|e| {
-            e.factory().unwrap().name() == "mediastreamfakesrc"
-                && e.current_state() == gst::State::Playing
-        })
-        .count();
-    assert_eq!(playing, 0, "no device reopened on an ended track");
+    assert_eq!(playing(), 0, "no device reopened on an ended track");
     assert_eq!(
         ready_state(&t),
         gstmediastream::mediastreamsrc::ReadyState::Ended
@@ -881,21 +908,41 @@ fn apply_constraints_after_stop_does_not_reopen_the_device() {
 #[test]
 fn resuming_from_pause_is_not_a_mute() {
     init();
+    // Timing is the subject: a test clock passes 600 ms (twice
+    // mute-timeout) while the pipeline is paused, then runs on with frames.
+    let clock = gst_check::TestClock::new();
     let t = track("video", "{}", "");
+    t.pipeline.use_clock(Some(&clock));
     t.src.set_property("mute-timeout", 300u32);
     let rx = track::signal_channel(&t.src, "mute");
+    // Moves the clock on by `ms` in 5 ms steps, releasing what is due.
+    let run = |ms: u64| {
+        for _ in 0..ms / 5 {
+            clock.advance_time(5_000_000);
+            while clock.process_next_clock_id().is_some() {}
+            // The streaming thread takes its turn with each step.
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+    // `n` frames, the clock running meanwhile.
+    let pull = |n: usize| {
+        std::thread::scope(|s| {
+            let pulled = s.spawn(|| (0..n).all(|_| t.pull().is_some()));
+            while !pulled.is_finished() {
+                run(5);
+            }
+            assert!(pulled.join().unwrap(), "{n} frames");
+        })
+    };
     t.play().unwrap();
-    t.pull().unwrap();
+    pull(1);
     t.pipeline.set_state(gst::State::Paused).unwrap();
-    std::thread::sleep(Duration::from_millis(600));
+    run(600);
     t.play().unwrap();
-    for _ in 0..5 {
-        t.pull().unwrap();
-    }
-    assert!(
-        rx.recv_timeout(Duration::from_millis(400)).is_err(),
-        "no mute after a pause"
-    );
+    pull(5);
+    // Past mute-timeout from the resume, frames flowing.
+    run(400);
+    assert!(rx.try_recv().is_err(), "no mute after a pause");
 }
 
 #[test]

@@ -195,3 +195,16 @@ pub fn within<T: Send + 'static>(
         std::process::exit(101)
     })
 }
+
+/// Polls `done` every 20 ms for up to 10 s: for a state that changes on
+/// another thread with nothing to wait on.
+pub fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
