@@ -135,20 +135,7 @@ impl Session {
         pipeline.add_many([&stream, &webrtc]).unwrap();
 
         // Send: each track of the local stream through mediastreamrtpenc.
-        let weak = pipeline.downgrade();
-        let w = webrtc.clone();
-        stream.connect_pad_added(move |_, pad| {
-            let (Some(p), gst::PadDirection::Src) = (weak.upgrade(), pad.direction()) else {
-                return;
-            };
-            let enc = gst::ElementFactory::make("mediastreamrtpenc")
-                .build()
-                .unwrap();
-            p.add(&enc).unwrap();
-            pad.link(&enc.static_pad("sink").unwrap()).unwrap();
-            enc.link(&w).unwrap();
-            enc.sync_state_with_parent().unwrap();
-        });
+        gstmediastream::webrtc::send_stream(&stream, &webrtc);
         webrtc.connect_notify(Some("connection-state"), |w, _| {
             let state = w.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
             say(json!({"connection": format!("{state:?}").to_lowercase()}));

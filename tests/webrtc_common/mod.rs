@@ -166,18 +166,7 @@ pub fn sender(constraints: &str) -> (gst::Pipeline, gst::Element, gst::Element) 
         .build()
         .unwrap();
     p.add_many([&ms, &webrtc]).unwrap();
-    let weak = p.downgrade();
-    let w = webrtc.clone();
-    ms.connect_pad_added(move |_, pad| {
-        let p = weak.upgrade().unwrap();
-        let enc = gst::ElementFactory::make("mediastreamrtpenc")
-            .build()
-            .unwrap();
-        p.add(&enc).unwrap();
-        pad.link(&enc.static_pad("sink").unwrap()).unwrap();
-        enc.link(&w).unwrap();
-        enc.sync_state_with_parent().unwrap();
-    });
+    gstmediastream::webrtc::send_stream(&ms, &webrtc);
     (p, ms, webrtc)
 }
 
