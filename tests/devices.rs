@@ -192,14 +192,6 @@ fn init() {
     gstmediastream::ensure_registered();
 }
 
-fn fake_source(caps: &str) -> gst::Element {
-    gst::ElementFactory::make("mediastreamfakesrc")
-        .property("caps", caps.parse::<gst::Caps>().unwrap())
-        .property("is-live", false)
-        .build()
-        .unwrap()
-}
-
 /// Runs `src ! capsfilter(downstream) ! appsink` for one buffer: its caps.
 fn first_caps(src: gst::Element, downstream: &str) -> gst::Caps {
     let pipeline = gst::Pipeline::new();
@@ -228,7 +220,7 @@ fn first_caps(src: gst::Element, downstream: &str) -> gst::Caps {
 fn fake_source_produces_the_declared_modes() {
     init();
     let front = "video/x-raw,format=I420,width=640,height=480,framerate=[5/1,30/1]; image/jpeg,width=1920,height=1080,framerate=30/1";
-    let raw = first_caps(fake_source(front), "video/x-raw");
+    let raw = first_caps(common::fake_source(front), "video/x-raw");
     let s = raw.structure(0).unwrap();
     assert_eq!(
         (
@@ -237,14 +229,14 @@ fn fake_source_produces_the_declared_modes() {
         ),
         (640, "I420")
     );
-    let jpeg = first_caps(fake_source(front), "image/jpeg");
+    let jpeg = first_caps(common::fake_source(front), "image/jpeg");
     let s = jpeg.structure(0).unwrap();
     assert_eq!(
         (s.name().as_str(), s.get::<i32>("width").unwrap()),
         ("image/jpeg", 1920)
     );
     let audio = first_caps(
-        fake_source("audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1"),
+        common::fake_source("audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1"),
         "audio/x-raw",
     );
     assert_eq!(

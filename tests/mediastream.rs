@@ -697,13 +697,7 @@ fn a_new_track_never_takes_the_name_of_a_pad_still_there() {
             return;
         }
         let p = weak.upgrade().unwrap();
-        let sink = gst::ElementFactory::make("fakesink")
-            .property("sync", false)
-            .build()
-            .unwrap();
-        p.add(&sink).unwrap();
-        sink.sync_state_with_parent().unwrap();
-        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+        track::fakesink_for(&p, pad);
         let s = s.clone();
         pad.add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
             *s.lock().unwrap().entry(pad.name().to_string()).or_default() += 1;

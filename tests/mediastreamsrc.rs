@@ -161,14 +161,7 @@ fn native_path_is_zero_copy() {
     // Selection happens on NULL -> READY; before that the bin is empty.
     assert!(children.is_empty());
     t.pipeline.set_state(gst::State::Ready).unwrap();
-    let names: Vec<String> = t
-        .src
-        .downcast_ref::<gst::Bin>()
-        .unwrap()
-        .children()
-        .iter()
-        .map(|e| e.factory().unwrap().name().to_string())
-        .collect();
+    let names = track::child_factories(&t.src);
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(
@@ -519,14 +512,7 @@ fn stop_ends_the_track_and_releases_the_device() {
     t.pull().unwrap();
     let device = t.device_element();
     t.src.emit_by_name::<()>("stop", &[]);
-    let mut eos = false;
-    for _ in 0..50 {
-        if t.pull().is_none() {
-            eos = t.sink.property::<bool>("eos");
-            break;
-        }
-    }
-    assert!(eos, "EOS reaches the sink");
+    assert!(t.pull_until_eos(50), "EOS reaches the sink");
     let mut released = false;
     for _ in 0..50 {
         if device.current_state() == gst::State::Null {

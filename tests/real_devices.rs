@@ -253,14 +253,7 @@ fn killing_a_camera_process_ends_its_track() {
     drop(camera);
     rx.recv_timeout(Duration::from_secs(10))
         .expect("ended within 10 s of the kill");
-    let mut eos = false;
-    for _ in 0..200 {
-        if t.pull().is_none() {
-            eos = t.sink.property::<bool>("eos");
-            break;
-        }
-    }
-    assert!(eos, "EOS after the camera died");
+    assert!(t.pull_until_eos(200), "EOS after the camera died");
     assert!(
         t.pipeline
             .bus()

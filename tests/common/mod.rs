@@ -8,6 +8,15 @@ use gstmediastream::devices::file::load_device_infos;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
+/// A non-live `mediastreamfakesrc` producing exactly `caps`.
+pub fn fake_source(caps: &str) -> gst::Element {
+    gst::ElementFactory::make("mediastreamfakesrc")
+        .property("caps", caps.parse::<gst::Caps>().unwrap())
+        .property("is-live", false)
+        .build()
+        .unwrap()
+}
+
 pub fn data(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
