@@ -131,3 +131,37 @@ fn mute_and_unmute_on_the_pipeline_clock() {
     }
     assert_eq!(seen.last(), Some(&true), "state events: {seen:?}");
 }
+
+#[test]
+fn an_encoding_it_cannot_decode_is_a_stream_error() {
+    init();
+    let p = gst::parse::launch(
+        "appsrc name=src is-live=true format=time \
+         caps=application/x-rtp,media=video,encoding-name=FOO,clock-rate=90000,payload=96 \
+         ! mediastreamrtpdec ! fakesink",
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    let src = p.by_name("src").unwrap();
+    let pushed =
+        src.emit_by_name::<gst::FlowReturn>("push-buffer", &[&gst::Buffer::with_size(12).unwrap()]);
+    assert_eq!(pushed, gst::FlowReturn::Ok, "queued in appsrc");
+    let msg = p
+        .bus()
+        .unwrap()
+        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
+        .expect("an error");
+    let gst::MessageView::Error(e) = msg.view() else {
+        unreachable!()
+    };
+    // Not a missing plugin: no element decodes it.
+    assert!(
+        e.error().matches(gst::StreamError::CodecNotFound),
+        "{:?}",
+        e.error()
+    );
+    assert!(e.error().message().contains("'FOO'"), "{}", e.error());
+    p.set_state(gst::State::Null).unwrap();
+}

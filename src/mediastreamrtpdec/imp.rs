@@ -285,7 +285,7 @@ impl MediaStreamRtpDec {
             && !self.state.lock().built
         {
             if let Err(e) = self.build(c.caps()) {
-                gst::element_imp_error!(self, gst::CoreError::MissingPlugin, ("{e}"));
+                self.post_error_message(e);
                 return false;
             }
             crate::plumbing::forward_sticky(*CAT, pad);
@@ -296,24 +296,36 @@ impl MediaStreamRtpDec {
         gst::Pad::event_default(pad, Some(&*self.obj()), event)
     }
 
-    fn build(&self, caps: &gst::CapsRef) -> Result<(), String> {
-        let s = caps.structure(0).ok_or("empty caps")?;
+    /// The decoding chain for the RTP caps' encoding. Errors: a missing
+    /// element (CoreError::MissingPlugin), an encoding it does not decode
+    /// (StreamError::CodecNotFound), and plumbing that failed (the chain is
+    /// taken out again).
+    fn build(&self, caps: &gst::CapsRef) -> Result<(), gst::ErrorMessage> {
+        let s = caps
+            .structure(0)
+            .ok_or_else(|| gst::error_msg!(gst::StreamError::Format, ("empty caps")))?;
         let encoding = s
             .get::<&str>("encoding-name")
             .unwrap_or_default()
             .to_ascii_uppercase();
         let media = s.get::<&str>("media").unwrap_or_default();
         let make = |factory: &str| {
-            gst::ElementFactory::make(factory)
-                .build()
-                .map_err(|_| format!("mediastreamrtpdec needs the GStreamer element '{factory}'"))
+            gst::ElementFactory::make(factory).build().map_err(|_| {
+                gst::error_msg!(
+                    gst::CoreError::MissingPlugin,
+                    ("mediastreamrtpdec needs the GStreamer element '{factory}'")
+                )
+            })
         };
         let h264_decoder = || {
             ["openh264dec", "avdec_h264"]
                 .into_iter()
                 .find(|f| gst::ElementFactory::find(f).is_some())
                 .ok_or_else(|| {
-                    "mediastreamrtpdec needs openh264dec or avdec_h264 for H.264".to_string()
+                    gst::error_msg!(
+                        gst::CoreError::MissingPlugin,
+                        ("mediastreamrtpdec needs openh264dec or avdec_h264 for H.264")
+                    )
                 })
                 .and_then(make)
         };
@@ -335,27 +347,58 @@ impl MediaStreamRtpDec {
                 TrackKind::Audio,
             ),
             other => {
-                return Err(format!(
-                    "mediastreamrtpdec cannot decode {media} '{other}' (VP8, VP9, H264, OPUS)"
+                return Err(gst::error_msg!(
+                    gst::StreamError::CodecNotFound,
+                    ("mediastreamrtpdec cannot decode {media} '{other}' (VP8, VP9, H264, OPUS)")
                 ));
             }
         };
         let obj = self.obj();
-        obj.add_many(&elements).map_err(|e| e.to_string())?;
-        gst::Element::link_many(&elements).map_err(|e| e.to_string())?;
-        self.srcpad
-            .set_target(Some(&elements.last().unwrap().static_pad("src").unwrap()))
-            .map_err(|e| e.to_string())?;
-        self.sinkpad
-            .set_target(Some(&elements[0].static_pad("sink").unwrap()))
-            .map_err(|e| e.to_string())?;
-        for e in &elements {
-            e.sync_state_with_parent().map_err(|e| e.to_string())?;
-        }
+        obj.add_many(&elements).map_err(|e| {
+            gst::error_msg!(
+                gst::CoreError::Failed,
+                ("cannot add the decoding chain: {e}")
+            )
+        })?;
+        self.plumb(&elements).inspect_err(|_| {
+            crate::plumbing::clear_target(&self.srcpad);
+            crate::plumbing::clear_target(&self.sinkpad);
+            for e in &elements {
+                crate::plumbing::discard(*CAT, &*obj, e);
+            }
+        })?;
         let mut state = self.state.lock();
         state.built = true;
         state.kind = Some(kind);
         gst::debug!(CAT, imp = self, "decoding {encoding}");
+        Ok(())
+    }
+
+    /// Links the chain, targets the ghost pads and starts the elements.
+    fn plumb(&self, elements: &[gst::Element]) -> Result<(), gst::ErrorMessage> {
+        gst::Element::link_many(elements).map_err(|e| {
+            gst::error_msg!(gst::CoreError::Pad, ("cannot link the decoding chain: {e}"))
+        })?;
+        let pad_error = |e: glib::BoolError| {
+            gst::error_msg!(
+                gst::CoreError::Pad,
+                ("cannot target the decoding chain: {e}")
+            )
+        };
+        self.srcpad
+            .set_target(Some(&elements.last().unwrap().static_pad("src").unwrap()))
+            .map_err(pad_error)?;
+        self.sinkpad
+            .set_target(Some(&elements[0].static_pad("sink").unwrap()))
+            .map_err(pad_error)?;
+        for e in elements {
+            e.sync_state_with_parent().map_err(|err| {
+                gst::error_msg!(
+                    gst::CoreError::StateChange,
+                    ("{} of the decoding chain did not start: {err}", e.name())
+                )
+            })?;
+        }
         Ok(())
     }
 

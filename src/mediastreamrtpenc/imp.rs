@@ -285,7 +285,7 @@ impl MediaStreamRtpEnc {
             }
             gst::EventView::Caps(c) if self.state.lock().pay_sink.is_none() => {
                 if let Err(e) = self.build(c.caps()) {
-                    gst::element_imp_error!(self, gst::CoreError::MissingPlugin, ("{e}"));
+                    self.post_error_message(e);
                     return false;
                 }
                 // The events stored before the chain existed (stream-start,
@@ -302,7 +302,10 @@ impl MediaStreamRtpEnc {
     }
 
     /// The encoding chain for `caps`' kind, linked between the ghost pads.
-    fn build(&self, caps: &gst::CapsRef) -> Result<(), String> {
+    /// Errors: a missing element (CoreError::MissingPlugin), media it does
+    /// not encode (StreamError::Format), and plumbing that failed (the
+    /// chain is taken out again).
+    fn build(&self, caps: &gst::CapsRef) -> Result<(), gst::ErrorMessage> {
         let settings = self.settings.lock().clone();
         let media = caps
             .structure(0)
@@ -310,9 +313,12 @@ impl MediaStreamRtpEnc {
             .unwrap_or_default();
         let video = media.starts_with("video/");
         let make = |factory: &str| {
-            gst::ElementFactory::make(factory)
-                .build()
-                .map_err(|_| format!("mediastreamrtpenc needs the GStreamer element '{factory}'"))
+            gst::ElementFactory::make(factory).build().map_err(|_| {
+                gst::error_msg!(
+                    gst::CoreError::MissingPlugin,
+                    ("mediastreamrtpenc needs the GStreamer element '{factory}'")
+                )
+            })
         };
         let elements: Vec<gst::Element> = if video && settings.video_codec == "h264" {
             let enc = make("openh264enc")?;
@@ -357,33 +363,26 @@ impl MediaStreamRtpEnc {
                 },
             ]
         } else {
-            return Err(format!(
-                "mediastreamrtpenc takes raw video or audio, not {media}"
+            return Err(gst::error_msg!(
+                gst::StreamError::Format,
+                ("mediastreamrtpenc takes raw video or audio, not {media}")
             ));
         };
         let obj = self.obj();
-        obj.add_many(&elements).map_err(|e| e.to_string())?;
-        gst::Element::link_many(&elements).map_err(|e| e.to_string())?;
-        let first = elements.first().unwrap();
-        let pay = elements.last().unwrap();
-        let pay_sink = pay.static_pad("sink").unwrap();
-        let weak = obj.downgrade();
-        pay_sink.add_probe(
-            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
-            move |_, info| match weak.upgrade() {
-                Some(obj) => obj.imp().gate(info),
-                None => gst::PadProbeReturn::Ok,
-            },
-        );
-        self.srcpad
-            .set_target(Some(&pay.static_pad("src").unwrap()))
-            .map_err(|e| e.to_string())?;
-        self.sinkpad
-            .set_target(Some(&first.static_pad("sink").unwrap()))
-            .map_err(|e| e.to_string())?;
-        for e in &elements {
-            e.sync_state_with_parent().map_err(|e| e.to_string())?;
-        }
+        obj.add_many(&elements).map_err(|e| {
+            gst::error_msg!(
+                gst::CoreError::Failed,
+                ("cannot add the encoding chain: {e}")
+            )
+        })?;
+        self.plumb(&elements).inspect_err(|_| {
+            crate::plumbing::clear_target(&self.srcpad);
+            crate::plumbing::clear_target(&self.sinkpad);
+            for e in &elements {
+                crate::plumbing::discard(*CAT, &*obj, e);
+            }
+        })?;
+        let pay_sink = elements.last().unwrap().static_pad("sink").unwrap();
         {
             let mut state = self.state.lock();
             state.video = video;
@@ -395,6 +394,47 @@ impl MediaStreamRtpEnc {
             "built {} chain for {media}",
             if video { "video" } else { "audio" }
         );
+        Ok(())
+    }
+
+    /// Links the chain, gates the payloader, targets the ghost pads and
+    /// starts the elements.
+    fn plumb(&self, elements: &[gst::Element]) -> Result<(), gst::ErrorMessage> {
+        let obj = self.obj();
+        gst::Element::link_many(elements).map_err(|e| {
+            gst::error_msg!(gst::CoreError::Pad, ("cannot link the encoding chain: {e}"))
+        })?;
+        let first = elements.first().unwrap();
+        let pay = elements.last().unwrap();
+        let pay_sink = pay.static_pad("sink").unwrap();
+        let weak = obj.downgrade();
+        pay_sink.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            move |_, info| match weak.upgrade() {
+                Some(obj) => obj.imp().gate(info),
+                None => gst::PadProbeReturn::Ok,
+            },
+        );
+        let pad_error = |e: glib::BoolError| {
+            gst::error_msg!(
+                gst::CoreError::Pad,
+                ("cannot target the encoding chain: {e}")
+            )
+        };
+        self.srcpad
+            .set_target(Some(&pay.static_pad("src").unwrap()))
+            .map_err(pad_error)?;
+        self.sinkpad
+            .set_target(Some(&first.static_pad("sink").unwrap()))
+            .map_err(pad_error)?;
+        for e in elements {
+            e.sync_state_with_parent().map_err(|err| {
+                gst::error_msg!(
+                    gst::CoreError::StateChange,
+                    ("{} of the encoding chain did not start: {err}", e.name())
+                )
+            })?;
+        }
         Ok(())
     }
 
