@@ -47,3 +47,51 @@ pub(crate) fn forward_sticky(cat: gst::DebugCategory, pad: &gst::GhostPad) {
         std::ops::ControlFlow::Continue(gst::EventForeachAction::Keep)
     });
 }
+
+/// Adds `chain` to `bin`, links it, targets `sink` at its first element
+/// and `src` at its last, and starts it with the bin. On failure the chain
+/// is taken out again, and the error says which step failed on `what`
+/// ("the encoding chain"): these are plumbing errors (CoreError), not a
+/// property of the media.
+pub(crate) fn install(
+    cat: gst::DebugCategory,
+    bin: &impl IsA<gst::Bin>,
+    chain: &[gst::Element],
+    sink: &gst::GhostPad,
+    src: &gst::GhostPad,
+    what: &str,
+) -> Result<(), gst::ErrorMessage> {
+    bin.add_many(chain)
+        .map_err(|e| gst::error_msg!(gst::CoreError::Failed, ("cannot add {what}: {e}")))?;
+    let plumbed = (|| {
+        gst::Element::link_many(chain)
+            .map_err(|e| gst::error_msg!(gst::CoreError::Pad, ("cannot link {what}: {e}")))?;
+        let (Some(first), Some(last)) = (chain.first(), chain.last()) else {
+            return Ok(());
+        };
+        let target = |ghost: &gst::GhostPad, pad: Option<gst::Pad>| {
+            ghost
+                .set_target(pad.as_ref())
+                .map_err(|e| gst::error_msg!(gst::CoreError::Pad, ("cannot target {what}: {e}")))
+        };
+        target(sink, first.static_pad("sink"))?;
+        target(src, last.static_pad("src"))?;
+        for e in chain {
+            e.sync_state_with_parent().map_err(|err| {
+                gst::error_msg!(
+                    gst::CoreError::StateChange,
+                    ("{} of {what} did not start: {err}", e.name())
+                )
+            })?;
+        }
+        Ok(())
+    })();
+    if plumbed.is_err() {
+        clear_target(sink);
+        clear_target(src);
+        for e in chain {
+            discard(cat, bin, e);
+        }
+    }
+    plumbed
+}

@@ -353,52 +353,18 @@ impl MediaStreamRtpDec {
                 ));
             }
         };
-        let obj = self.obj();
-        obj.add_many(&elements).map_err(|e| {
-            gst::error_msg!(
-                gst::CoreError::Failed,
-                ("cannot add the decoding chain: {e}")
-            )
-        })?;
-        self.plumb(&elements).inspect_err(|_| {
-            crate::plumbing::clear_target(&self.srcpad);
-            crate::plumbing::clear_target(&self.sinkpad);
-            for e in &elements {
-                crate::plumbing::discard(*CAT, &*obj, e);
-            }
-        })?;
+        crate::plumbing::install(
+            *CAT,
+            &*self.obj(),
+            &elements,
+            &self.sinkpad,
+            &self.srcpad,
+            "the decoding chain",
+        )?;
         let mut state = self.state.lock();
         state.built = true;
         state.kind = Some(kind);
         gst::debug!(CAT, imp = self, "decoding {encoding}");
-        Ok(())
-    }
-
-    /// Links the chain, targets the ghost pads and starts the elements.
-    fn plumb(&self, elements: &[gst::Element]) -> Result<(), gst::ErrorMessage> {
-        gst::Element::link_many(elements).map_err(|e| {
-            gst::error_msg!(gst::CoreError::Pad, ("cannot link the decoding chain: {e}"))
-        })?;
-        let pad_error = |e: glib::BoolError| {
-            gst::error_msg!(
-                gst::CoreError::Pad,
-                ("cannot target the decoding chain: {e}")
-            )
-        };
-        self.srcpad
-            .set_target(Some(&elements.last().unwrap().static_pad("src").unwrap()))
-            .map_err(pad_error)?;
-        self.sinkpad
-            .set_target(Some(&elements[0].static_pad("sink").unwrap()))
-            .map_err(pad_error)?;
-        for e in elements {
-            e.sync_state_with_parent().map_err(|err| {
-                gst::error_msg!(
-                    gst::CoreError::StateChange,
-                    ("{} of the decoding chain did not start: {err}", e.name())
-                )
-            })?;
-        }
         Ok(())
     }
 

@@ -369,20 +369,23 @@ impl MediaStreamRtpEnc {
             ));
         };
         let obj = self.obj();
-        obj.add_many(&elements).map_err(|e| {
-            gst::error_msg!(
-                gst::CoreError::Failed,
-                ("cannot add the encoding chain: {e}")
-            )
-        })?;
-        self.plumb(&elements).inspect_err(|_| {
-            crate::plumbing::clear_target(&self.srcpad);
-            crate::plumbing::clear_target(&self.sinkpad);
-            for e in &elements {
-                crate::plumbing::discard(*CAT, &*obj, e);
-            }
-        })?;
         let pay_sink = elements.last().unwrap().static_pad("sink").unwrap();
+        let weak = obj.downgrade();
+        pay_sink.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            move |_, info| match weak.upgrade() {
+                Some(obj) => obj.imp().gate(info),
+                None => gst::PadProbeReturn::Ok,
+            },
+        );
+        crate::plumbing::install(
+            *CAT,
+            &*obj,
+            &elements,
+            &self.sinkpad,
+            &self.srcpad,
+            "the encoding chain",
+        )?;
         {
             let mut state = self.state.lock();
             state.video = video;
@@ -394,47 +397,6 @@ impl MediaStreamRtpEnc {
             "built {} chain for {media}",
             if video { "video" } else { "audio" }
         );
-        Ok(())
-    }
-
-    /// Links the chain, gates the payloader, targets the ghost pads and
-    /// starts the elements.
-    fn plumb(&self, elements: &[gst::Element]) -> Result<(), gst::ErrorMessage> {
-        let obj = self.obj();
-        gst::Element::link_many(elements).map_err(|e| {
-            gst::error_msg!(gst::CoreError::Pad, ("cannot link the encoding chain: {e}"))
-        })?;
-        let first = elements.first().unwrap();
-        let pay = elements.last().unwrap();
-        let pay_sink = pay.static_pad("sink").unwrap();
-        let weak = obj.downgrade();
-        pay_sink.add_probe(
-            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
-            move |_, info| match weak.upgrade() {
-                Some(obj) => obj.imp().gate(info),
-                None => gst::PadProbeReturn::Ok,
-            },
-        );
-        let pad_error = |e: glib::BoolError| {
-            gst::error_msg!(
-                gst::CoreError::Pad,
-                ("cannot target the encoding chain: {e}")
-            )
-        };
-        self.srcpad
-            .set_target(Some(&pay.static_pad("src").unwrap()))
-            .map_err(pad_error)?;
-        self.sinkpad
-            .set_target(Some(&first.static_pad("sink").unwrap()))
-            .map_err(pad_error)?;
-        for e in elements {
-            e.sync_state_with_parent().map_err(|err| {
-                gst::error_msg!(
-                    gst::CoreError::StateChange,
-                    ("{} of the encoding chain did not start: {err}", e.name())
-                )
-            })?;
-        }
         Ok(())
     }
 
