@@ -262,15 +262,10 @@ fn removed_device_fails_like_an_unplugged_camera() {
         .property("file", path.to_str().unwrap())
         .build()
         .unwrap();
-    let pipeline = gst::Pipeline::new();
-    let sink = gst::ElementFactory::make("fakesink").build().unwrap();
-    pipeline.add_many([&src, &sink]).unwrap();
-    src.link(&sink).unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let bus = pipeline.bus().unwrap();
+    let (pipeline, bus) = common::play_into_fakesink(&src);
     // Flowing, and a change that keeps the device does nothing.
     let (tx, flowing) = std::sync::mpsc::channel();
-    sink.static_pad("sink")
+    src.static_pad("src")
         .unwrap()
         .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
             // Only the first one is waited for.

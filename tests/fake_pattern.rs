@@ -271,12 +271,7 @@ fn square_on_a_format_it_cannot_draw_warns_once() {
     let src = common::fake_source("video/x-raw,format=v210,width=64,height=48,framerate=30/1");
     src.set_property("pattern", "square");
     src.set_property("num-buffers", 3i32);
-    let pipeline = gst::Pipeline::new();
-    let sink = gst::ElementFactory::make("fakesink").build().unwrap();
-    pipeline.add_many([&src, &sink]).unwrap();
-    src.link(&sink).unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let bus = pipeline.bus().unwrap();
+    let (pipeline, bus) = common::play_into_fakesink(&src);
     let mut warnings = Vec::new();
     while let Some(msg) = bus.timed_pop_filtered(
         gst::ClockTime::from_seconds(10),

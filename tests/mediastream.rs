@@ -106,16 +106,7 @@ fn get_user_media_in_one_element() {
             Some(id.as_str())
         );
         if sink.name() == "sink_video_0" {
-            assert_eq!(
-                sample
-                    .caps()
-                    .unwrap()
-                    .structure(0)
-                    .unwrap()
-                    .get::<i32>("width")
-                    .unwrap(),
-                1280
-            );
+            assert_eq!(track::width_of(sample.caps()), 1280);
         }
     }
     assert_eq!(groups[0], groups[1], "one group id for the stream");

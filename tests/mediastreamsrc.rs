@@ -236,16 +236,7 @@ fn identity_and_state_in_the_stream() {
     assert!(start.group_id().is_some());
     let stream = start.stream().unwrap();
     assert_eq!(stream.stream_type(), gst::StreamType::VIDEO);
-    assert_eq!(
-        stream
-            .caps()
-            .unwrap()
-            .structure(0)
-            .unwrap()
-            .get::<i32>("width")
-            .unwrap(),
-        1920
-    );
+    assert_eq!(track::width_of(stream.caps().as_deref()), 1920);
     assert_eq!(
         stream
             .tags()

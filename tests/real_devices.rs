@@ -240,16 +240,7 @@ fn killing_a_camera_process_ends_its_track() {
     let rx = track::signal_channel(&t.src, "ended");
     t.play().unwrap();
     let first = t.pull().expect("frames from the PipeWire camera");
-    assert_eq!(
-        first
-            .caps()
-            .unwrap()
-            .structure(0)
-            .unwrap()
-            .get::<i32>("width")
-            .unwrap(),
-        320
-    );
+    assert_eq!(track::width_of(first.caps()), 320);
     drop(camera);
     rx.recv_timeout(Duration::from_secs(10))
         .expect("ended within 10 s of the kill");

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use gst::prelude::*;
 use gstmediastream::constraints::{
     ConstraintError, DeviceInfo, SelectOptions, StreamConstraints, select_stream,
 };
@@ -15,6 +16,17 @@ pub fn fake_source(caps: &str) -> gst::Element {
         .property("is-live", false)
         .build()
         .unwrap()
+}
+
+/// `src ! fakesink` playing, and its bus.
+pub fn play_into_fakesink(src: &gst::Element) -> (gst::Pipeline, gst::Bus) {
+    let pipeline = gst::Pipeline::new();
+    let sink = gst::ElementFactory::make("fakesink").build().unwrap();
+    pipeline.add_many([src, &sink]).unwrap();
+    src.link(&sink).unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    (pipeline, bus)
 }
 
 pub fn data(path: &str) -> PathBuf {

@@ -47,6 +47,15 @@ pub fn children_made_by(bin: &gst::Element, factory: &str) -> Vec<gst::Element> 
         .collect()
 }
 
+/// The `width` of the first structure of `caps`.
+pub fn width_of(caps: Option<&gst::CapsRef>) -> i32 {
+    caps.expect("caps")
+        .structure(0)
+        .expect("a structure")
+        .get::<i32>("width")
+        .expect("a width")
+}
+
 /// The factory names of `bin`'s children.
 pub fn child_factories(bin: &gst::Element) -> Vec<String> {
     bin.downcast_ref::<gst::Bin>()
