@@ -55,7 +55,7 @@ use gst::prelude::*;
 use serde_json::json;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 const USAGE: &str =
@@ -180,29 +180,58 @@ impl Progress {
 }
 
 /// Aborts the process when one step takes longer than `limit`: a deadlock
-/// must fail the run, not hang it.
-fn watchdog(progress: Arc<Progress>, limit: Duration, json: bool) {
-    std::thread::Builder::new()
-        .name("cycles-watchdog".into())
-        .spawn(move || {
-            loop {
-                std::thread::sleep(Duration::from_millis(200));
-                let (cycle, step, since) = *progress.0.lock().unwrap();
-                let stuck = since.elapsed();
-                if stuck > limit {
-                    let msg = format!(
-                        "cycle {cycle} hung: {step} did not return in {:.1} s",
-                        stuck.as_secs_f64()
-                    );
-                    if json {
-                        println!("{}", json!({ "error": msg, "cycle": cycle }));
+/// must fail the run, not hang it. The thread sleeps until the current
+/// step's deadline (no polling) and is stopped and joined when dropped.
+struct Watchdog {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Watchdog {
+    fn start(progress: Arc<Progress>, limit: Duration, json: bool) -> Watchdog {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("cycles-watchdog".into())
+            .spawn(move || {
+                loop {
+                    let (cycle, step, since) = *progress.0.lock().unwrap();
+                    let stuck = since.elapsed();
+                    if stuck > limit {
+                        let msg = format!(
+                            "cycle {cycle} hung: {step} did not return in {:.1} s",
+                            stuck.as_secs_f64()
+                        );
+                        if json {
+                            println!("{}", json!({ "error": msg, "cycle": cycle }));
+                        }
+                        eprintln!("cycles: {msg}");
+                        std::process::abort();
                     }
-                    eprintln!("cycles: {msg}");
-                    std::process::abort();
+                    // Until this step's deadline (then read the step again),
+                    // or stopped.
+                    match stopped.recv_timeout(limit - stuck + Duration::from_millis(1)) {
+                        Err(mpsc::RecvTimeoutError::Timeout) => {}
+                        _ => return,
+                    }
                 }
-            }
-        })
-        .expect("the watchdog thread");
+            })
+            .expect("the watchdog thread");
+        Watchdog {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            eprintln!("cycles: the watchdog panicked");
+        }
+    }
 }
 
 /// The pipeline and the buffer counts of its two sinks.
@@ -415,7 +444,7 @@ fn main() -> ExitCode {
         .unwrap_or((n / 10).max(n.min(40) / 2))
         .clamp(1, n);
     let progress = Arc::new(Progress(Mutex::new((0, "start", Instant::now()))));
-    watchdog(progress.clone(), opts.timeout * 2, opts.json);
+    let _watchdog = Watchdog::start(progress.clone(), opts.timeout * 2, opts.json);
 
     let start = Instant::now();
     let mut stream = None;

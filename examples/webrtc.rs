@@ -31,17 +31,21 @@
 //! the candidates travel inside the SDP; the page answers the same way.
 
 use gst::prelude::*;
+use gstmediastream::webrtc::signalling;
 use serde_json::{Value, json};
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::thread::Scope;
 use std::time::{Duration, Instant};
 
 const USAGE: &str =
     "usage: webrtc [--port N] [--record FILE.mkv | --display] [--seconds N] [--constraints JSON]";
 const PAGE: &str = include_str!("webrtc.html");
+/// The connection code the page shares with tests/webrtc/peer.js.
+const PEER_JS: &str = include_str!("webrtc-peer.js");
 
 /// One JSON line on stdout.
 fn say(v: Value) {
@@ -88,17 +92,6 @@ fn parse_args() -> Result<Options, String> {
     Ok(o)
 }
 
-/// A promise's reply (`None` on an empty one).
-fn promise_reply(call: impl FnOnce(gst::Promise)) -> Result<Option<gst::Structure>, String> {
-    let (tx, rx) = mpsc::channel();
-    let promise = gst::Promise::with_change_func(move |reply| {
-        let _ = tx.send(reply.ok().flatten().map(|s| s.to_owned()));
-    });
-    call(promise);
-    rx.recv_timeout(Duration::from_secs(20))
-        .map_err(|_| "webrtcbin did not answer its promise".to_string())
-}
-
 fn wait_until(what: &str, secs: u64, done: impl Fn() -> bool) -> Result<(), String> {
     let deadline = Instant::now() + Duration::from_secs(secs);
     while !done() {
@@ -142,20 +135,7 @@ impl Session {
         pipeline.add_many([&stream, &webrtc]).unwrap();
 
         // Send: each track of the local stream through mediastreamrtpenc.
-        let weak = pipeline.downgrade();
-        let w = webrtc.clone();
-        stream.connect_pad_added(move |_, pad| {
-            let (Some(p), gst::PadDirection::Src) = (weak.upgrade(), pad.direction()) else {
-                return;
-            };
-            let enc = gst::ElementFactory::make("mediastreamrtpenc")
-                .build()
-                .unwrap();
-            p.add(&enc).unwrap();
-            pad.link(&enc.static_pad("sink").unwrap()).unwrap();
-            enc.link(&w).unwrap();
-            enc.sync_state_with_parent().unwrap();
-        });
+        gstmediastream::webrtc::send_stream(&stream, &webrtc);
         webrtc.connect_notify(Some("connection-state"), |w, _| {
             let state = w.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
             say(json!({"connection": format!("{state:?}").to_lowercase()}));
@@ -239,49 +219,20 @@ impl Session {
             let sinks = webrtc.sink_pads();
             tracks > 0 && sinks.len() == tracks && sinks.iter().all(|p| p.current_caps().is_some())
         })?;
-        let reply = promise_reply(|p| {
-            webrtc.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &p])
-        })?
-        .ok_or("no offer")?;
-        let offer = reply
-            .get::<gst_webrtc::WebRTCSessionDescription>("offer")
-            .map_err(|_| format!("no offer in {reply}"))?;
-        self.set_description(true, &offer)?;
-        wait_until("ICE gathering", 20, || {
-            webrtc.property::<gst_webrtc::WebRTCICEGatheringState>("ice-gathering-state")
-                == gst_webrtc::WebRTCICEGatheringState::Complete
-        })?;
+        let offer = signalling::create_offer(webrtc)?;
+        signalling::set_description(webrtc, true, &offer)?;
+        signalling::wait_gathered(webrtc)?;
         say(json!({"offer": {
             "streamId": stream.property::<String>("id"),
             "trackIds": stream.property::<Vec<String>>("track-ids"),
         }}));
-        let local = webrtc.property::<gst_webrtc::WebRTCSessionDescription>("local-description");
-        local.sdp().as_text().map_err(|e| e.to_string())
-    }
-
-    fn set_description(
-        &self,
-        local: bool,
-        desc: &gst_webrtc::WebRTCSessionDescription,
-    ) -> Result<(), String> {
-        let signal = if local {
-            "set-local-description"
-        } else {
-            "set-remote-description"
-        };
-        let reply = promise_reply(|p| self.webrtc.emit_by_name::<()>(signal, &[desc, &p]))?;
-        match reply {
-            Some(r) if r.has_field("error") => Err(format!("{signal}: {r}")),
-            _ => Ok(()),
-        }
+        signalling::local_sdp(webrtc).ok_or_else(|| "no local description".to_string())
     }
 
     fn answered(&self, sdp: &str) -> Result<(), String> {
-        let sdp = gst_sdp::SDPMessage::parse_buffer(sdp.as_bytes())
-            .map_err(|e| format!("the page's answer is no SDP: {e}"))?;
-        let answer =
-            gst_webrtc::WebRTCSessionDescription::new(gst_webrtc::WebRTCSDPType::Answer, sdp);
-        self.set_description(false, &answer)
+        let answer = signalling::description(gst_webrtc::WebRTCSDPType::Answer, sdp)
+            .map_err(|e| format!("the page's answer: {e}"))?;
+        signalling::set_description(&self.webrtc, false, &answer)
     }
 
     /// Finishes a recording (EOS through each branch and the muxer), then
@@ -379,7 +330,7 @@ fn record(p: &gst::Pipeline, rec: &Recording, pad: &gst::Pad) -> Result<(), Stri
     Ok(())
 }
 
-type Socket = tungstenite::WebSocket<Box<dyn tiny_http::ReadWrite + Send>>;
+type Socket = tungstenite::WebSocket<TcpStream>;
 
 /// One page: offer, answer, then wait for the page to go.
 fn run_session(
@@ -417,46 +368,117 @@ fn run_session(
     Ok(())
 }
 
-fn serve(server: tiny_http::Server, o: Options, current: Arc<Mutex<Option<Session>>>) {
-    for request in server.incoming_requests() {
-        match request.url() {
-            "/" | "/index.html" => {
-                let html =
-                    tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8");
-                let _ = request
-                    .respond(tiny_http::Response::from_string(PAGE).with_header(html.unwrap()));
+/// The page, its script and the signalling on one listener. Its threads
+/// are scoped in `main`, which joins them all before it returns.
+struct Server {
+    listener: TcpListener,
+    /// The sessions' sockets: shut down at exit, so their reads return.
+    sockets: Mutex<Vec<TcpStream>>,
+    stopping: AtomicBool,
+}
+
+impl Server {
+    /// Ends `serve` and the sessions' reads.
+    fn shut_down(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Wakes `accept`, which then sees `stopping`.
+        if let Ok(addr) = self.listener.local_addr() {
+            drop(TcpStream::connect(addr));
+        }
+        for s in self.sockets.lock().unwrap().drain(..) {
+            // Already closed by the page: nothing left to end.
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+}
+
+/// A request's path and its `Sec-WebSocket-Key`, from its head.
+fn read_head(stream: &TcpStream) -> std::io::Result<(String, Option<String>)> {
+    let mut reader = BufReader::new(stream);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
+    let mut key = None;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.trim().eq_ignore_ascii_case("sec-websocket-key")
+        {
+            key = Some(value.trim().to_owned());
+        }
+    }
+    Ok((path, key))
+}
+
+fn respond(mut stream: &TcpStream, status: &str, kind: &str, body: &str) -> std::io::Result<()> {
+    write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+fn serve<'s>(
+    scope: &'s Scope<'s, '_>,
+    server: &'s Server,
+    o: &'s Options,
+    current: &'s Mutex<Option<Session>>,
+) {
+    for stream in server.listener.incoming() {
+        if server.stopping.load(Ordering::SeqCst) {
+            break;
+        }
+        let Ok(stream) = stream else { continue };
+        // A client that sends no request does not hold the others up.
+        let head = stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .and_then(|()| read_head(&stream));
+        let Ok((path, key)) = head else { continue };
+        let sent = match (path.as_str(), key) {
+            ("/" | "/index.html", _) => {
+                respond(&stream, "200 OK", "text/html; charset=utf-8", PAGE)
             }
-            "/ws" => {
-                let key = request
-                    .headers()
-                    .iter()
-                    .find(|h| h.field.equiv("Sec-WebSocket-Key"))
-                    .map(|h| h.value.to_string());
-                let Some(key) = key else {
-                    let _ = request.respond(tiny_http::Response::empty(400));
-                    continue;
-                };
+            ("/webrtc-peer.js", _) => respond(&stream, "200 OK", "text/javascript", PEER_JS),
+            ("/ws", Some(key)) => {
                 let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
-                let response = tiny_http::Response::empty(101).with_header(
-                    tiny_http::Header::from_bytes("Sec-WebSocket-Accept", accept).unwrap(),
-                );
-                let stream = request.upgrade("websocket", response);
-                let ws = tungstenite::WebSocket::from_raw_socket(
-                    stream,
-                    tungstenite::protocol::Role::Server,
-                    None,
-                );
-                let (o, current) = (o.clone(), current.clone());
-                std::thread::spawn(move || {
-                    if let Err(e) = run_session(ws, &o, &current) {
-                        eprintln!("webrtc: session: {e}");
-                        say(json!({"error": e}));
+                let upgraded = write!(
+                    &stream,
+                    "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+                )
+                .and_then(|()| stream.set_read_timeout(None))
+                .and_then(|()| stream.try_clone());
+                match upgraded {
+                    Ok(clone) => {
+                        server.sockets.lock().unwrap().push(clone);
+                        let ws = tungstenite::WebSocket::from_raw_socket(
+                            stream,
+                            tungstenite::protocol::Role::Server,
+                            None,
+                        );
+                        scope.spawn(move || {
+                            if let Err(e) = run_session(ws, o, current) {
+                                eprintln!("webrtc: session: {e}");
+                                say(json!({"error": e}));
+                            }
+                        });
+                        Ok(())
                     }
-                });
+                    Err(e) => Err(e),
+                }
             }
-            _ => {
-                let _ = request.respond(tiny_http::Response::empty(404));
-            }
+            ("/ws", None) => respond(
+                &stream,
+                "400 Bad Request",
+                "text/plain",
+                "not a WebSocket request",
+            ),
+            _ => respond(&stream, "404 Not Found", "text/plain", "not found"),
+        };
+        if let Err(e) = sent {
+            eprintln!("webrtc: {path}: {e}");
         }
     }
 }
@@ -483,42 +505,46 @@ fn main() -> ExitCode {
         return ExitCode::from(1);
     }
     gstmediastream::ensure_registered();
-    let server = match tiny_http::Server::http(("127.0.0.1", o.port)) {
-        Ok(s) => s,
+    let listener = match TcpListener::bind(("127.0.0.1", o.port)) {
+        Ok(l) => l,
         Err(e) => {
             eprintln!("webrtc: cannot listen on 127.0.0.1:{}: {e}", o.port);
             return ExitCode::from(1);
         }
     };
-    let port = server
-        .server_addr()
-        .to_ip()
-        .map(|a| a.port())
-        .unwrap_or(o.port);
-    let current: Arc<Mutex<Option<Session>>> = Default::default();
-    {
-        let (o, current) = (o.clone(), current.clone());
-        std::thread::spawn(move || serve(server, o, current));
-    }
-    say(json!({"listening": format!("http://127.0.0.1:{port}/")}));
-    eprintln!("webrtc: open http://127.0.0.1:{port}/ in a browser; Ctrl-C stops");
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(o.port);
+    let server = Server {
+        listener,
+        sockets: Mutex::default(),
+        stopping: AtomicBool::new(false),
+    };
+    let current: Mutex<Option<Session>> = Mutex::default();
+    std::thread::scope(|scope| {
+        scope.spawn(|| serve(scope, &server, &o, &current));
+        say(json!({"listening": format!("http://127.0.0.1:{port}/")}));
+        eprintln!("webrtc: open http://127.0.0.1:{port}/ in a browser; Ctrl-C stops");
 
-    // SIGINT and SIGTERM end the demo cleanly (a recording is finished).
-    for signal in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: the handler only stores into an atomic, which is
-        // async-signal-safe.
-        unsafe { libc::signal(signal, on_signal as *const () as libc::sighandler_t) };
-    }
-    let started = Instant::now();
-    while !STOP.load(Ordering::SeqCst)
-        && o.seconds
-            .is_none_or(|s| started.elapsed() < Duration::from_secs(s))
-    {
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    if let Some(session) = current.lock().unwrap().take() {
-        session.stop();
-    }
+        // SIGINT and SIGTERM end the demo cleanly (a recording is finished).
+        for signal in [libc::SIGINT, libc::SIGTERM] {
+            // SAFETY: the handler only stores into an atomic, which is
+            // async-signal-safe.
+            unsafe { libc::signal(signal, on_signal as *const () as libc::sighandler_t) };
+        }
+        let started = Instant::now();
+        // A signal handler may do no more than set a flag: this is its
+        // reader.
+        while !STOP.load(Ordering::SeqCst)
+            && o.seconds
+                .is_none_or(|s| started.elapsed() < Duration::from_secs(s))
+        {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if let Some(session) = current.lock().unwrap().take() {
+            session.stop();
+        }
+        // The scope joins the server and the sessions' threads.
+        server.shut_down();
+    });
     say(json!({"stopped": true}));
     ExitCode::SUCCESS
 }

@@ -21,6 +21,7 @@ pub mod mediastreamrtpenc;
 pub mod mediastreamsrc;
 pub mod mediastreamtracksink;
 pub mod mute;
+mod plumbing;
 pub mod track;
 pub mod webrtc;
 
@@ -37,8 +38,12 @@ pub fn ensure_registered() {
         let loaded = gst::Registry::get()
             .find_plugin("mediastream")
             .is_some_and(|p| p.is_loaded());
-        if !loaded {
-            let _ = plugin_register_static();
+        if !loaded && let Err(e) = plugin_register_static() {
+            // The elements are then missing, and creating one says so.
+            gst::warning!(
+                gst::CAT_DEFAULT,
+                "cannot register the mediastream plugin: {e}"
+            );
         }
     });
 }

@@ -11,6 +11,11 @@ use gst::prelude::*;
 pub struct MuteClock {
     clock: gst::Clock,
     pending: Option<gst::SingleShotClockId>,
+    /// The id replaced last, kept referenced until the next replacement:
+    /// a check re-arms from inside its own id's callback, and the clock
+    /// still reads that id after the callback returns (`GstTestClock`
+    /// does); unscheduled and dropped there, it would be freed under it.
+    retired: Option<gst::SingleShotClockId>,
 }
 
 impl MuteClock {
@@ -18,6 +23,7 @@ impl MuteClock {
         MuteClock {
             clock,
             pending: None,
+            retired: None,
         }
     }
 
@@ -32,10 +38,13 @@ impl MuteClock {
     pub fn check_at(&mut self, at: gst::ClockTime, check: impl Fn() + Send + Sync + 'static) {
         if let Some(old) = self.pending.take() {
             old.unschedule();
+            self.retired = Some(old);
         }
         let id = self.clock.new_single_shot_id(at);
-        if id.wait_async(move |_, _, _| check()).is_ok() {
-            self.pending = Some(id);
+        match id.wait_async(move |_, _, _| check()) {
+            Ok(_) => self.pending = Some(id),
+            // Only an id of another clock, or one unscheduled, fails here.
+            Err(e) => gst::warning!(gst::CAT_DEFAULT, "cannot wait for the mute check: {e:?}"),
         }
     }
 }

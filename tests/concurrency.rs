@@ -53,13 +53,7 @@ fn four_threads_against_a_playing_stream() {
         let (Some(p), gst::PadDirection::Src) = (weak.upgrade(), pad.direction()) else {
             return;
         };
-        let sink = gst::ElementFactory::make("fakesink")
-            .property("sync", false)
-            .build()
-            .unwrap();
-        p.add(&sink).unwrap();
-        sink.sync_state_with_parent().unwrap();
-        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+        track::fakesink_for(&p, pad);
     });
     pipeline.set_state(gst::State::Playing).unwrap();
     // The sinks linked at pad-added finish their preroll asynchronously.

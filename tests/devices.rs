@@ -192,14 +192,6 @@ fn init() {
     gstmediastream::ensure_registered();
 }
 
-fn fake_source(caps: &str) -> gst::Element {
-    gst::ElementFactory::make("mediastreamfakesrc")
-        .property("caps", caps.parse::<gst::Caps>().unwrap())
-        .property("is-live", false)
-        .build()
-        .unwrap()
-}
-
 /// Runs `src ! capsfilter(downstream) ! appsink` for one buffer: its caps.
 fn first_caps(src: gst::Element, downstream: &str) -> gst::Caps {
     let pipeline = gst::Pipeline::new();
@@ -228,7 +220,7 @@ fn first_caps(src: gst::Element, downstream: &str) -> gst::Caps {
 fn fake_source_produces_the_declared_modes() {
     init();
     let front = "video/x-raw,format=I420,width=640,height=480,framerate=[5/1,30/1]; image/jpeg,width=1920,height=1080,framerate=30/1";
-    let raw = first_caps(fake_source(front), "video/x-raw");
+    let raw = first_caps(common::fake_source(front), "video/x-raw");
     let s = raw.structure(0).unwrap();
     assert_eq!(
         (
@@ -237,14 +229,14 @@ fn fake_source_produces_the_declared_modes() {
         ),
         (640, "I420")
     );
-    let jpeg = first_caps(fake_source(front), "image/jpeg");
+    let jpeg = first_caps(common::fake_source(front), "image/jpeg");
     let s = jpeg.structure(0).unwrap();
     assert_eq!(
         (s.name().as_str(), s.get::<i32>("width").unwrap()),
         ("image/jpeg", 1920)
     );
     let audio = first_caps(
-        fake_source("audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1"),
+        common::fake_source("audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1"),
         "audio/x-raw",
     );
     assert_eq!(
@@ -270,14 +262,19 @@ fn removed_device_fails_like_an_unplugged_camera() {
         .property("file", path.to_str().unwrap())
         .build()
         .unwrap();
-    let pipeline = gst::Pipeline::new();
-    let sink = gst::ElementFactory::make("fakesink").build().unwrap();
-    pipeline.add_many([&src, &sink]).unwrap();
-    src.link(&sink).unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let bus = pipeline.bus().unwrap();
+    let (pipeline, bus) = common::play_into_fakesink(&src);
     // Flowing, and a change that keeps the device does nothing.
-    std::thread::sleep(Duration::from_millis(300));
+    let (tx, flowing) = std::sync::mpsc::channel();
+    src.static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            // Only the first one is waited for.
+            let _ = tx.send(());
+            gst::PadProbeReturn::Remove
+        });
+    flowing
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the fake camera delivers");
     write_devices(&path, &["cam"]);
     let quiet = bus.timed_pop_filtered(
         gst::ClockTime::from_mseconds(500),

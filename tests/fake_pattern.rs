@@ -2,6 +2,7 @@
 //! geometry on black, in every raw format a device negotiates), the device
 //! file's `"pattern"`, and `num-buffers`. One process, one device file.
 
+mod common;
 #[path = "common/pixels.rs"]
 mod pixels;
 
@@ -70,14 +71,6 @@ impl Drop for Rig {
     }
 }
 
-fn fake(caps: &str) -> gst::Element {
-    gst::ElementFactory::make("mediastreamfakesrc")
-        .property("caps", caps.parse::<gst::Caps>().unwrap())
-        .property("is-live", false)
-        .build()
-        .unwrap()
-}
-
 #[test]
 fn square_in_every_raw_format_and_size() {
     init();
@@ -111,7 +104,7 @@ fn square_in_every_raw_format_and_size() {
     let mut failures = Vec::new();
     for format in formats {
         for (w, h) in sizes {
-            let src = fake(&format!(
+            let src = common::fake_source(&format!(
                 "video/x-raw,format={format},width={w},height={h},framerate=30/1"
             ));
             src.set_property("pattern", "square");
@@ -132,7 +125,7 @@ fn square_in_every_raw_format_and_size() {
 }
 
 fn square_of(caps: &str) -> Option<Rect> {
-    let src = fake(caps);
+    let src = common::fake_source(caps);
     src.set_property("pattern", "square");
     let rig = Rig::new(&src);
     rig.play().unwrap();
@@ -224,7 +217,8 @@ fn unknown_pattern_is_an_error_naming_it() {
 fn num_buffers_then_eos() {
     init();
     for live in [false, true] {
-        let src = fake("video/x-raw,format=I420,width=160,height=120,framerate=30/1");
+        let src =
+            common::fake_source("video/x-raw,format=I420,width=160,height=120,framerate=30/1");
         src.set_property("is-live", live);
         src.set_property("num-buffers", 5i32);
         assert_eq!(src.property::<i32>("num-buffers"), 5);
@@ -238,7 +232,8 @@ fn num_buffers_then_eos() {
         assert!(rig.sink.property::<bool>("eos"), "live {live}: EOS after 5");
     }
     // Audio too, and -1 (the default) does not stop.
-    let src = fake("audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1");
+    let src =
+        common::fake_source("audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1");
     assert_eq!(src.property::<i32>("num-buffers"), -1);
     src.set_property("num-buffers", 2i32);
     let pipeline = gst::Pipeline::new();
@@ -262,7 +257,7 @@ fn num_buffers_then_eos() {
     assert_eq!(n, 2);
     pipeline.set_state(gst::State::Null).unwrap();
 
-    let src = fake("video/x-raw,format=I420,width=160,height=120,framerate=30/1");
+    let src = common::fake_source("video/x-raw,format=I420,width=160,height=120,framerate=30/1");
     let rig = Rig::new(&src);
     rig.play().unwrap();
     for _ in 0..50 {
@@ -273,15 +268,10 @@ fn num_buffers_then_eos() {
 #[test]
 fn square_on_a_format_it_cannot_draw_warns_once() {
     init();
-    let src = fake("video/x-raw,format=v210,width=64,height=48,framerate=30/1");
+    let src = common::fake_source("video/x-raw,format=v210,width=64,height=48,framerate=30/1");
     src.set_property("pattern", "square");
     src.set_property("num-buffers", 3i32);
-    let pipeline = gst::Pipeline::new();
-    let sink = gst::ElementFactory::make("fakesink").build().unwrap();
-    pipeline.add_many([&src, &sink]).unwrap();
-    src.link(&sink).unwrap();
-    pipeline.set_state(gst::State::Playing).unwrap();
-    let bus = pipeline.bus().unwrap();
+    let (pipeline, bus) = common::play_into_fakesink(&src);
     let mut warnings = Vec::new();
     while let Some(msg) = bus.timed_pop_filtered(
         gst::ClockTime::from_seconds(10),

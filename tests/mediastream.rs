@@ -106,16 +106,7 @@ fn get_user_media_in_one_element() {
             Some(id.as_str())
         );
         if sink.name() == "sink_video_0" {
-            assert_eq!(
-                sample
-                    .caps()
-                    .unwrap()
-                    .structure(0)
-                    .unwrap()
-                    .get::<i32>("width")
-                    .unwrap(),
-                1280
-            );
+            assert_eq!(track::width_of(sample.caps()), 1280);
         }
     }
     assert_eq!(groups[0], groups[1], "one group id for the stream");
@@ -241,8 +232,26 @@ fn records_a_playable_matroska_file() {
     .unwrap()
     .downcast::<gst::Pipeline>()
     .unwrap();
+    // Two seconds of each track into the muxer, then EOS.
+    let (tx, recorded) = std::sync::mpsc::channel();
+    for pad in p.by_name("mux").unwrap().sink_pads() {
+        let tx = tx.clone();
+        pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            let pts = info.buffer().and_then(|b| b.pts());
+            if pts.is_some_and(|pts| pts >= gst::ClockTime::from_seconds(2)) {
+                // The test may be done listening.
+                let _ = tx.send(());
+                return gst::PadProbeReturn::Remove;
+            }
+            gst::PadProbeReturn::Ok
+        });
+    }
     p.set_state(gst::State::Playing).unwrap();
-    std::thread::sleep(Duration::from_millis(2000));
+    for _ in 0..2 {
+        recorded
+            .recv_timeout(Duration::from_secs(20))
+            .expect("two seconds of video and of audio recorded");
+    }
     p.send_event(gst::event::Eos::new());
     let bus = p.bus().unwrap();
     let msg = bus
@@ -679,13 +688,7 @@ fn a_new_track_never_takes_the_name_of_a_pad_still_there() {
             return;
         }
         let p = weak.upgrade().unwrap();
-        let sink = gst::ElementFactory::make("fakesink")
-            .property("sync", false)
-            .build()
-            .unwrap();
-        p.add(&sink).unwrap();
-        sink.sync_state_with_parent().unwrap();
-        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+        track::fakesink_for(&p, pad);
         let s = s.clone();
         pad.add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
             *s.lock().unwrap().entry(pad.name().to_string()).or_default() += 1;

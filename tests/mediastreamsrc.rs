@@ -13,6 +13,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use track::track;
 
+/// A wake-up for each buffer that reaches `sink`'s pad from now on.
+fn buffers_at(sink: &gst::Element) -> mpsc::Receiver<()> {
+    let (tx, rx) = mpsc::channel();
+    sink.static_pad("sink")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            // The test may be done listening.
+            let _ = tx.send(());
+            gst::PadProbeReturn::Ok
+        });
+    rx
+}
+
 fn init() {
     track::init_builtin();
 }
@@ -148,14 +161,7 @@ fn native_path_is_zero_copy() {
     // Selection happens on NULL -> READY; before that the bin is empty.
     assert!(children.is_empty());
     t.pipeline.set_state(gst::State::Ready).unwrap();
-    let names: Vec<String> = t
-        .src
-        .downcast_ref::<gst::Bin>()
-        .unwrap()
-        .children()
-        .iter()
-        .map(|e| e.factory().unwrap().name().to_string())
-        .collect();
+    let names = track::child_factories(&t.src);
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(
@@ -230,16 +236,7 @@ fn identity_and_state_in_the_stream() {
     assert!(start.group_id().is_some());
     let stream = start.stream().unwrap();
     assert_eq!(stream.stream_type(), gst::StreamType::VIDEO);
-    assert_eq!(
-        stream
-            .caps()
-            .unwrap()
-            .structure(0)
-            .unwrap()
-            .get::<i32>("width")
-            .unwrap(),
-        1920
-    );
+    assert_eq!(track::width_of(stream.caps().as_deref()), 1920);
     assert_eq!(
         stream
             .tags()
@@ -506,14 +503,7 @@ fn stop_ends_the_track_and_releases_the_device() {
     t.pull().unwrap();
     let device = t.device_element();
     t.src.emit_by_name::<()>("stop", &[]);
-    let mut eos = false;
-    for _ in 0..50 {
-        if t.pull().is_none() {
-            eos = t.sink.property::<bool>("eos");
-            break;
-        }
-    }
-    assert!(eos, "EOS reaches the sink");
+    assert!(t.pull_until_eos(50), "EOS reaches the sink");
     let mut released = false;
     for _ in 0..50 {
         if device.current_state() == gst::State::Null {
@@ -646,9 +636,15 @@ fn apply_constraints_never_waits_for_downstream() {
     t.sink.set_property("max-buffers", 1u32);
     t.sink.set_property("drop", false);
     t.play().unwrap();
+    // The appsink fills up and holds the device's thread: one buffer
+    // queued, the next one waiting in its chain.
+    let arrived = buffers_at(&t.sink);
     t.pull_width(1280);
-    // The appsink fills up and holds the device's thread.
-    std::thread::sleep(Duration::from_millis(300));
+    for _ in 0..2 {
+        arrived
+            .recv_timeout(Duration::from_secs(5))
+            .expect("buffers reach the appsink");
+    }
     let r = apply_within(&t, "apply-constraints while downstream is full", SMALL);
     assert!(r.get::<bool>("success").unwrap(), "{r}");
     assert_eq!(t.settings().get::<i32>("width").unwrap(), 640);
@@ -788,7 +784,9 @@ fn stop_does_not_block_while_paused() {
     t.play().unwrap();
     t.pull().unwrap();
     t.pipeline.set_state(gst::State::Paused).unwrap();
-    std::thread::sleep(Duration::from_millis(100));
+    // The pause done (a live pipeline: no preroll to wait for).
+    let (done, state, _) = t.pipeline.state(gst::ClockTime::from_seconds(5));
+    assert_eq!((done.is_ok(), state), (true, gst::State::Paused));
     let (tx, rx) = mpsc::channel();
     let src = t.src.clone();
     std::thread::spawn(move || {
@@ -841,9 +839,12 @@ fn a_failing_device_ends_the_track_without_an_error() {
             gst::PadProbeReturn::Handled
         });
     rx.recv_timeout(Duration::from_secs(5)).expect("ended");
-    std::thread::sleep(Duration::from_millis(300));
+    // An error would follow within this window.
     let bus = t.pipeline.bus().unwrap();
-    let err = bus.pop_filtered(&[gst::MessageType::Error]);
+    let err = bus.timed_pop_filtered(
+        gst::ClockTime::from_mseconds(300),
+        &[gst::MessageType::Error],
+    );
     assert!(err.is_none(), "no error reaches the application: {err:?}");
 }
 
@@ -854,24 +855,27 @@ fn apply_constraints_after_stop_does_not_reopen_the_device() {
     t.play().unwrap();
     t.pull().unwrap();
     t.src.emit_by_name::<()>("stop", &[]);
-    std::thread::sleep(Duration::from_millis(200));
+    let playing = || {
+        t.src
+            .downcast_ref::<gst::Bin>()
+            .unwrap()
+            .children()
+            .iter()
+            .filter(|e| {
+                e.factory().unwrap().name() == "mediastreamfakesrc"
+                    && e.current_state() == gst::State::Playing
+            })
+            .count()
+    };
+    // stop releases the device from GStreamer's async pool.
+    track::wait_until("the device released", || playing() == 0);
     t.src.emit_by_name::<gst::Structure>(
         "apply-constraints",
         &[&r#"{"width":{"exact":1280},"height":{"exact":720}}"#],
     );
+    // An absence: a device reopened would be playing within this window.
     std::thread::sleep(Duration::from_millis(200));
-    let playing = t
-        .src
-        .downcast_ref::<gst::Bin>()
-        .unwrap()
-        .children()
-        .iter()
-        .filter(|e| {
-            e.factory().unwrap().name() == "mediastreamfakesrc"
-                && e.current_state() == gst::State::Playing
-        })
-        .count();
-    assert_eq!(playing, 0, "no device reopened on an ended track");
+    assert_eq!(playing(), 0, "no device reopened on an ended track");
     assert_eq!(
         ready_state(&t),
         gstmediastream::mediastreamsrc::ReadyState::Ended
@@ -881,21 +885,41 @@ fn apply_constraints_after_stop_does_not_reopen_the_device() {
 #[test]
 fn resuming_from_pause_is_not_a_mute() {
     init();
+    // Timing is the subject: a test clock passes 600 ms (twice
+    // mute-timeout) while the pipeline is paused, then runs on with frames.
+    let clock = gst_check::TestClock::new();
     let t = track("video", "{}", "");
+    t.pipeline.use_clock(Some(&clock));
     t.src.set_property("mute-timeout", 300u32);
     let rx = track::signal_channel(&t.src, "mute");
+    // Moves the clock on by `ms` in 5 ms steps, releasing what is due.
+    let run = |ms: u64| {
+        for _ in 0..ms / 5 {
+            clock.advance_time(5_000_000);
+            while clock.process_next_clock_id().is_some() {}
+            // The streaming thread takes its turn with each step.
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    };
+    // `n` frames, the clock running meanwhile.
+    let pull = |n: usize| {
+        std::thread::scope(|s| {
+            let pulled = s.spawn(|| (0..n).all(|_| t.pull().is_some()));
+            while !pulled.is_finished() {
+                run(5);
+            }
+            assert!(pulled.join().unwrap(), "{n} frames");
+        })
+    };
     t.play().unwrap();
-    t.pull().unwrap();
+    pull(1);
     t.pipeline.set_state(gst::State::Paused).unwrap();
-    std::thread::sleep(Duration::from_millis(600));
+    run(600);
     t.play().unwrap();
-    for _ in 0..5 {
-        t.pull().unwrap();
-    }
-    assert!(
-        rx.recv_timeout(Duration::from_millis(400)).is_err(),
-        "no mute after a pause"
-    );
+    pull(5);
+    // Past mute-timeout from the resume, frames flowing.
+    run(400);
+    assert!(rx.try_recv().is_err(), "no mute after a pause");
 }
 
 #[test]

@@ -532,27 +532,25 @@ proptest! {
         let devices: Vec<DeviceInfo> = cams
             .iter()
             .enumerate()
-            .map(|(i, modes)| DeviceInfo {
-                kind: DeviceKind::VideoInput,
-                label: format!("cam {i}"),
-                device_id: format!("cam{i}"),
-                group_id: format!("g{i}"),
-                facing_mode: None,
-                is_default: i == 0,
-                latency: 0.0,
-                modes: modes
-                    .iter()
-                    .enumerate()
-                    .map(|(s, &(mw, mh))| NativeMode::Video(VideoMode {
-                        width: IntRange::fixed(mw),
-                        height: IntRange::fixed(mh),
-                        min_rate: Fraction::new(30, 1),
-                        max_rate: Fraction::new(30, 1),
-                        media_type: "video/x-raw".into(),
-                        formats: vec![],
-                        structure_index: s,
-                    }))
-                    .collect(),
+            .map(|(i, modes)| {
+                camera(
+                    i,
+                    modes
+                        .iter()
+                        .enumerate()
+                        .map(|(s, &(mw, mh))| {
+                            NativeMode::Video(VideoMode {
+                                width: IntRange::fixed(mw),
+                                height: IntRange::fixed(mh),
+                                min_rate: Fraction::new(30, 1),
+                                max_rate: Fraction::new(30, 1),
+                                media_type: "video/x-raw".into(),
+                                formats: vec![],
+                                structure_index: s,
+                            })
+                        })
+                        .collect(),
+                )
             })
             .collect();
         let c = json!({"width": w.json(), "height": h.json(), "aspectRatio": aspect.json()});
@@ -607,16 +605,7 @@ fn pinned_case() -> impl Strategy<Value = (Vec<DeviceInfo>, Value, bool, u32)> {
     let cams = prop::collection::vec(prop::collection::vec(mode, 1..4), 1..3).prop_map(|cams| {
         cams.into_iter()
             .enumerate()
-            .map(|(i, modes)| DeviceInfo {
-                kind: DeviceKind::VideoInput,
-                label: format!("cam {i}"),
-                device_id: format!("cam{i}"),
-                group_id: format!("g{i}"),
-                facing_mode: None,
-                is_default: i == 0,
-                latency: 0.0,
-                modes,
-            })
+            .map(|(i, modes)| camera(i, modes))
             .collect::<Vec<_>>()
     });
     (
@@ -696,5 +685,19 @@ proptest! {
         if meets {
             prop_assert_eq!(got, partner, "{}x{} from {}x{}, constraints {}", s.width, s.height, nw, nh, c);
         }
+    }
+}
+
+/// The `i`th of a few generated cameras (the first is the default).
+fn camera(i: usize, modes: Vec<NativeMode>) -> DeviceInfo {
+    DeviceInfo {
+        kind: DeviceKind::VideoInput,
+        label: format!("cam {i}"),
+        device_id: format!("cam{i}"),
+        group_id: format!("g{i}"),
+        facing_mode: None,
+        is_default: i == 0,
+        latency: 0.0,
+        modes,
     }
 }

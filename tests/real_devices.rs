@@ -166,21 +166,30 @@ mod recording;
 #[path = "common/track.rs"]
 mod track;
 
-/// The device id of the PipeWire camera labelled `label`, once listed.
+/// The device id of the PipeWire camera labelled `label`, once listed:
+/// the list now, then the device layer's devicechange, up to 10 s.
 fn camera_id(label: &str) -> String {
-    let media = gstmediastream::devices::monitor::MediaDevices::get();
-    for _ in 0..100 {
-        if let Some(d) = media
-            .devices()
-            .unwrap()
-            .into_iter()
-            .find(|d| d.info.label == label)
-        {
-            return d.info.device_id;
+    use gstmediastream::devices::monitor::{DeviceChange, MediaDevices};
+    let (tx, added) = std::sync::mpsc::channel();
+    let (devices, _subscription) = MediaDevices::get().devices_and_subscribe(move |change| {
+        if let DeviceChange::Added(d) = change {
+            // The test may be done listening.
+            let _ = tx.send(d.clone());
         }
-        std::thread::sleep(Duration::from_millis(100));
+    });
+    let labelled = |d: &gstmediastream::devices::monitor::MediaDevice| d.info.label == label;
+    if let Some(d) = devices.unwrap().into_iter().find(labelled) {
+        return d.info.device_id;
     }
-    panic!("{label} not listed within 10 s");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match added.recv_timeout(left) {
+            Ok(d) if labelled(&d) => return d.info.device_id,
+            Ok(_) => {}
+            Err(_) => panic!("{label} not listed within 10 s"),
+        }
+    }
 }
 
 /// The PipeWire camera's process killed in the middle of a Matroska and an
@@ -222,21 +231,7 @@ fn killing_a_camera_process_ends_its_track() {
     }
     let camera = common::virtual_camera("TrackCamera");
     track::init();
-    let media = gstmediastream::devices::monitor::MediaDevices::get();
-    let mut id = None;
-    for _ in 0..100 {
-        id = media
-            .devices()
-            .unwrap()
-            .into_iter()
-            .find(|d| d.info.label == "TrackCamera")
-            .map(|d| d.info.device_id);
-        if id.is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let id = id.expect("TrackCamera listed within 10 s");
+    let id = camera_id("TrackCamera");
     let t = track::track(
         "video",
         &format!(r#"{{"deviceId":{{"exact":"{id}"}}}}"#),
@@ -245,27 +240,11 @@ fn killing_a_camera_process_ends_its_track() {
     let rx = track::signal_channel(&t.src, "ended");
     t.play().unwrap();
     let first = t.pull().expect("frames from the PipeWire camera");
-    assert_eq!(
-        first
-            .caps()
-            .unwrap()
-            .structure(0)
-            .unwrap()
-            .get::<i32>("width")
-            .unwrap(),
-        320
-    );
+    assert_eq!(track::width_of(first.caps()), 320);
     drop(camera);
     rx.recv_timeout(Duration::from_secs(10))
         .expect("ended within 10 s of the kill");
-    let mut eos = false;
-    for _ in 0..200 {
-        if t.pull().is_none() {
-            eos = t.sink.property::<bool>("eos");
-            break;
-        }
-    }
-    assert!(eos, "EOS after the camera died");
+    assert!(t.pull_until_eos(200), "EOS after the camera died");
     assert!(
         t.pipeline
             .bus()

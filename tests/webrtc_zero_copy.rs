@@ -6,6 +6,8 @@
 
 #[path = "common/objects.rs"]
 mod objects;
+#[path = "common/track.rs"]
+mod track;
 #[path = "webrtc_common/mod.rs"]
 mod webrtc_common;
 
@@ -38,13 +40,7 @@ fn the_encoder_gets_the_devices_own_buffers() {
 
     let mut watches = Vec::new();
     for enc in &encs {
-        let children: Vec<String> = enc
-            .downcast_ref::<gst::Bin>()
-            .unwrap()
-            .children()
-            .iter()
-            .map(|e| e.factory().unwrap().name().to_string())
-            .collect();
+        let children = track::child_factories(enc);
         assert!(
             !children.iter().any(|c| c.contains("queue")),
             "no queue in mediastreamrtpenc: {children:?}"

@@ -1,15 +1,16 @@
 // SPDX-License-Identifier: MPL-2.0
 
 //! MediaDevices over `GstDeviceMonitor`: one process-wide device list,
-//! started on first use and kept up to date from the monitor's bus, so a
-//! second getUserMedia does not probe again.
+//! started on first use and kept up to date from the monitor's bus (a sync
+//! handler, so no thread and no polling), so a second getUserMedia does not
+//! probe again.
 //!
 //! With `GST_MEDIASTREAM_FAKE_DEVICES` set, the list holds only the fake
 //! devices (from `mediastreamfakedeviceprovider`), so results are
 //! deterministic whatever hardware or daemons the machine has.
 //!
-//! Lock order: `MediaDevices::inner`, then `subscribers`; callbacks run with
-//! neither held.
+//! Lock order: `MediaDevices::devices`, then `subscribers`; callbacks run
+//! with neither held, on the thread that posted the change.
 
 use crate::constraints::caps::modes_from_caps;
 use crate::constraints::{
@@ -64,15 +65,16 @@ pub enum DeviceChange {
 
 type Callback = Arc<dyn Fn(&DeviceChange) + Send + Sync>;
 
-struct Inner {
-    devices: Vec<MediaDevice>,
-    /// Keeps the monitor (real devices) or the provider (fake ones) started.
-    _source: gst::Object,
-}
-
 /// The process-wide device list. Get it with [`MediaDevices::get`].
+///
+/// No thread of its own: the device monitor's bus (or, with fake devices,
+/// the fake provider's bus) hands each change over synchronously on the
+/// thread that found it, and [`MediaDevices::on_message`] applies it.
 pub struct MediaDevices {
-    inner: OnceLock<Result<Mutex<Inner>, String>>,
+    /// Keeps the monitor (real devices) or the provider (fake ones)
+    /// started; the error says why there are no devices.
+    source: OnceLock<Result<gst::Object, String>>,
+    devices: Mutex<Vec<MediaDevice>>,
     subscribers: Mutex<Vec<(u64, Callback)>>,
     next_id: Mutex<u64>,
 }
@@ -92,7 +94,8 @@ impl Drop for Subscription {
 }
 
 static DEVICES: MediaDevices = MediaDevices {
-    inner: OnceLock::new(),
+    source: OnceLock::new(),
+    devices: Mutex::new(Vec::new()),
     subscribers: Mutex::new(Vec::new()),
     next_id: Mutex::new(0),
 };
@@ -102,17 +105,19 @@ impl MediaDevices {
         &DEVICES
     }
 
-    fn inner(&self) -> Result<&Mutex<Inner>, String> {
-        self.inner.get_or_init(start).as_ref().map_err(Clone::clone)
+    /// The device list, once the monitor or provider has started.
+    fn started(&self) -> Result<&Mutex<Vec<MediaDevice>>, String> {
+        match self.source.get_or_init(|| start(MediaDevices::get())) {
+            Ok(_) => Ok(&self.devices),
+            Err(e) => Err(e.clone()),
+        }
     }
 
     /// enumerateDevices(): audioinput, videoinput, audiooutput; within a
     /// kind the default first, then a stable order (a fake file's order, or
     /// label and deviceId). Starts the monitor on first use.
     pub fn devices(&self) -> Result<Vec<MediaDevice>, String> {
-        let inner = self.inner()?.lock();
-        let mut devices = inner.devices.clone();
-        drop(inner);
+        let mut devices = self.started()?.lock().clone();
         sort(&mut devices);
         Ok(devices)
     }
@@ -173,14 +178,21 @@ impl MediaDevices {
             Ok(specs) => specs,
             Err(e) => return Some(e.to_string()),
         };
-        let _ = gst::init();
+        // Checking a file needs caps parsing; if GStreamer cannot start,
+        // device_infos fails too and says so.
+        if let Err(e) = gst::init() {
+            return Some(format!("cannot initialize GStreamer: {e}"));
+        }
         crate::devices::file::device_infos(&specs, &source.origin())
             .err()
             .map(|e| e.to_string())
     }
 
     /// Calls `f` on every device added or removed until the subscription is
-    /// dropped. Calls come from the device layer's thread.
+    /// dropped. Calls come from the thread that noticed the change (a
+    /// device provider's, or the fake device file's watcher), with no lock
+    /// of the device layer held: `f` must be quick and hand longer work
+    /// off (as `mediastreamsrc` does with `call_async`).
     pub fn subscribe(&self, f: impl Fn(&DeviceChange) + Send + Sync + 'static) -> Subscription {
         self.devices_and_subscribe(f).1
     }
@@ -195,19 +207,18 @@ impl MediaDevices {
         *next += 1;
         let id = *next;
         drop(next);
-        let devices = self.inner().map(|inner| {
-            let inner = inner.lock();
+        let devices = self.started().map(|devices| {
+            let devices = devices.lock();
             self.subscribers.lock().push((id, Arc::new(f)));
-            let mut devices = inner.devices.clone();
-            drop(inner);
+            let mut devices = devices.clone();
             sort(&mut devices);
             devices
         });
         (devices, Subscription { id })
     }
 
-    /// The callbacks to call for a change; taken under the `inner` lock, so
-    /// a subscription sees a change exactly when its device list did not.
+    /// The callbacks to call for a change; taken under the `devices` lock,
+    /// so a subscription sees a change exactly when its device list did not.
     fn subscribers(&self) -> Vec<Callback> {
         self.subscribers
             .lock()
@@ -215,109 +226,156 @@ impl MediaDevices {
             .map(|(_, f)| f.clone())
             .collect()
     }
-}
 
-fn start() -> Result<Mutex<Inner>, String> {
-    gst::init().map_err(|e| format!("cannot initialize GStreamer: {e}"))?;
-    let (source, bus, devices) = if FakeSource::from_env().is_some() {
-        crate::ensure_registered();
-        let provider = gst::DeviceProviderFactory::by_name(FAKE_PROVIDER).ok_or_else(|| {
-            format!("{FAKE_PROVIDER} is not available: is the mediastream plugin installed?")
-        })?;
-        provider
-            .start()
-            .map_err(|e| format!("{FAKE_PROVIDER} did not start: {e}"))?;
-        let bus = provider.bus();
-        let devices = provider.devices();
-        (provider.upcast::<gst::Object>(), bus, devices)
-    } else {
-        let monitor = gst::DeviceMonitor::new();
-        for class in ["Video/Source", "Audio/Source", "Audio/Sink"] {
-            monitor.add_filter(Some(class), None);
-        }
-        monitor
-            .start()
-            .map_err(|e| format!("the device monitor did not start: {e}"))?;
-        let bus = monitor.bus();
-        let devices = monitor.devices();
-        (monitor.upcast::<gst::Object>(), bus, devices)
-    };
-    let devices: Vec<MediaDevice> = devices.iter().filter_map(media_device).collect();
-    gst::debug!(CAT, "{} devices at start", devices.len());
-    std::thread::Builder::new()
-        .name("mediastream-devices".into())
-        .spawn(move || watch(bus))
-        .map_err(|e| format!("cannot start the device thread: {e}"))?;
-    Ok(Mutex::new(Inner {
-        devices,
-        _source: source,
-    }))
-}
-
-/// Follows device-added / device-removed for the life of the process.
-fn watch(bus: gst::Bus) {
-    let this = MediaDevices::get();
-    loop {
-        let Some(msg) = bus.timed_pop_filtered(
-            gst::ClockTime::from_mseconds(200),
-            &[
-                gst::MessageType::DeviceAdded,
-                gst::MessageType::DeviceRemoved,
-                gst::MessageType::DeviceChanged,
-            ],
-        ) else {
-            continue;
-        };
-        let (change, subscribers) = match msg.view() {
-            gst::MessageView::DeviceAdded(m) => {
-                let Some(d) = media_device(&m.device()) else {
-                    continue;
-                };
-                let Ok(inner) = this.inner() else { return };
-                let mut inner = inner.lock();
-                if inner.devices.iter().any(|x| x.device == d.device) {
-                    continue;
+    /// Applies a device message to the list and tells the subscribers, on
+    /// the thread that posted it. Never calls `started()`: it runs while
+    /// the monitor starts, inside the `source` initialisation.
+    fn on_message(&self, msg: &gst::Message) {
+        let (change, subscribers) = {
+            let mut devices = self.devices.lock();
+            match msg.view() {
+                gst::MessageView::DeviceAdded(m) => {
+                    let Some(d) = media_device(&m.device()) else {
+                        gst::debug!(CAT, "ignoring added {}", m.device().display_name());
+                        return;
+                    };
+                    if devices.iter().any(|x| x.device == d.device) {
+                        gst::debug!(CAT, "already listed: {}", d.info.label);
+                        return;
+                    }
+                    devices.push(d.clone());
+                    (DeviceChange::Added(d), self.subscribers())
                 }
-                inner.devices.push(d.clone());
-                (DeviceChange::Added(d), this.subscribers())
-            }
-            gst::MessageView::DeviceRemoved(m) => {
-                let device = m.device();
-                let Ok(inner) = this.inner() else { return };
-                let mut inner = inner.lock();
-                let Some(pos) = inner.devices.iter().position(|x| x.device == device) else {
-                    continue;
-                };
-                (
-                    DeviceChange::Removed(inner.devices.remove(pos)),
-                    this.subscribers(),
-                )
-            }
-            gst::MessageView::DeviceChanged(m) => {
-                // Same device, new details (e.g. now the default): no devicechange.
-                let (new, old) = m.device_changed();
-                let Some(d) = media_device(&new) else {
-                    continue;
-                };
-                let Ok(inner) = this.inner() else { return };
-                let mut inner = inner.lock();
-                if let Some(slot) = inner.devices.iter_mut().find(|x| x.device == old) {
-                    *slot = d;
+                gst::MessageView::DeviceRemoved(m) => {
+                    let device = m.device();
+                    let Some(pos) = devices.iter().position(|x| x.device == device) else {
+                        gst::debug!(CAT, "not listed, removed: {}", device.display_name());
+                        return;
+                    };
+                    (
+                        DeviceChange::Removed(devices.remove(pos)),
+                        self.subscribers(),
+                    )
                 }
-                continue;
+                gst::MessageView::DeviceChanged(m) => {
+                    // Same device, new details (e.g. now the default): no
+                    // devicechange.
+                    let (new, old) = m.device_changed();
+                    let Some(d) = media_device(&new) else {
+                        return;
+                    };
+                    if let Some(slot) = devices.iter_mut().find(|x| x.device == old) {
+                        gst::info!(CAT, "device changed: {}", d.info.label);
+                        *slot = d;
+                    }
+                    return;
+                }
+                _ => return,
             }
-            _ => continue,
         };
-        gst::info!(CAT, "{change:?}");
+        gst::info!(
+            CAT,
+            "{change:?}: telling {} subscribers on thread {:?}",
+            subscribers.len(),
+            std::thread::current().name()
+        );
         for f in subscribers {
             // One subscriber's panic must not stop the others' news, nor
-            // this thread.
+            // unwind into the provider that posted the message.
             let f = std::panic::AssertUnwindSafe(|| f(&change));
             if std::panic::catch_unwind(f).is_err() {
                 gst::error!(CAT, "a devicechange subscriber panicked on {change:?}");
             }
         }
     }
+}
+
+fn is_device_message(msg: &gst::Message) -> bool {
+    matches!(
+        msg.type_(),
+        gst::MessageType::DeviceAdded
+            | gst::MessageType::DeviceRemoved
+            | gst::MessageType::DeviceChanged
+    )
+}
+
+/// Starts the fake provider or a device monitor, following its changes from
+/// before it starts, and lists its devices.
+fn start(this: &'static MediaDevices) -> Result<gst::Object, String> {
+    gst::init().map_err(|e| format!("cannot initialize GStreamer: {e}"))?;
+    let (source, list) = if FakeSource::from_env().is_some() {
+        crate::ensure_registered();
+        let provider = gst::DeviceProviderFactory::by_name(FAKE_PROVIDER).ok_or_else(|| {
+            format!("{FAKE_PROVIDER} is not available: is the mediastream plugin installed?")
+        })?;
+        // The provider is a process-wide singleton whose bus any
+        // GstDeviceMonitor also follows, by the same sync-message signal; a
+        // sync handler of ours would take its messages from them.
+        let bus = provider.bus();
+        bus.enable_sync_message_emission();
+        bus.connect_sync_message(None, move |bus, msg| {
+            if is_device_message(msg) {
+                this.on_message(msg);
+                // Nobody pops this bus (a monitor forwards from the
+                // signal too): drop what was queued before, so it does
+                // not grow with every change.
+                while bus
+                    .pop_filtered(&[
+                        gst::MessageType::DeviceAdded,
+                        gst::MessageType::DeviceRemoved,
+                        gst::MessageType::DeviceChanged,
+                    ])
+                    .is_some()
+                {}
+            }
+        });
+        provider
+            .start()
+            .map_err(|e| format!("{FAKE_PROVIDER} did not start: {e}"))?;
+        gst::debug!(CAT, "following {FAKE_PROVIDER}");
+        let list: Box<dyn Fn() -> Vec<gst::Device>> = Box::new({
+            let provider = provider.clone();
+            move || provider.devices().into_iter().collect()
+        });
+        (provider.upcast::<gst::Object>(), list)
+    } else {
+        let monitor = gst::DeviceMonitor::new();
+        for class in ["Video/Source", "Audio/Source", "Audio/Sink"] {
+            monitor.add_filter(Some(class), None);
+        }
+        // The monitor's bus is ours alone: apply each change on the
+        // provider's thread and drop it, so nothing queues.
+        monitor.bus().set_sync_handler(move |_, msg| {
+            if is_device_message(msg) {
+                this.on_message(msg);
+                gst::BusSyncReply::Drop
+            } else {
+                gst::BusSyncReply::Pass
+            }
+        });
+        monitor
+            .start()
+            .map_err(|e| format!("the device monitor did not start: {e}"))?;
+        gst::debug!(CAT, "device monitor started: {:?}", monitor.providers());
+        let list: Box<dyn Fn() -> Vec<gst::Device>> = Box::new({
+            let monitor = monitor.clone();
+            move || monitor.devices().into_iter().collect()
+        });
+        (monitor.upcast::<gst::Object>(), list)
+    };
+    // A provider started before (by another monitor) announces nothing:
+    // add what it lists that the messages did not. Listed under the lock,
+    // so a removal posted meanwhile is applied after, not lost. (Providers
+    // post without their own locks held, so this cannot deadlock.)
+    let mut devices = this.devices.lock();
+    for d in list().iter().filter_map(media_device) {
+        if !devices.iter().any(|x| x.device == d.device) {
+            gst::debug!(CAT, "listed without a message: {}", d.info.label);
+            devices.push(d);
+        }
+    }
+    gst::debug!(CAT, "{} devices at start", devices.len());
+    Ok(source)
 }
 
 fn sort(devices: &mut [MediaDevice]) {

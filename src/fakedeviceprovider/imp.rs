@@ -233,6 +233,7 @@ impl super::FakeDevice {
             .property("caps", &caps)
             .property("properties", &props)
             .build();
+        // The device was built just above: its spec cannot be set yet.
         let _ = device
             .imp()
             .spec

@@ -10,6 +10,23 @@ use gst::prelude::*;
 
 mod imp;
 
+/**
+ * SECTION:provider-mediastreamfakedeviceprovider
+ *
+ * Fake cameras, microphones and speakers as a `GstDeviceProvider` of rank
+ * marginal, so `GstDeviceMonitor`, `gst-device-monitor-1.0` and the
+ * plugin's device layer list them like real ones. Off unless
+ * `GST_MEDIASTREAM_FAKE_DEVICES` is set: `1` for the built-in set, or the
+ * path of a device file, which is followed while the provider runs
+ * (devices added, removed or changed as the file changes).
+ *
+ * ## Example
+ * |[
+ * GST_MEDIASTREAM_FAKE_DEVICES=1 gst-device-monitor-1.0 Video/Source
+ * ]|
+ *
+ * Since: 0.1
+ */
 glib::wrapper! {
     pub struct FakeDeviceProvider(ObjectSubclass<imp::FakeDeviceProvider>)
         @extends gst::DeviceProvider, gst::Object;

@@ -264,6 +264,7 @@ impl ElementImpl for MediaStreamFakeSrc {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        gst::debug!(CAT, imp = self, "{transition:?}");
         if transition == gst::StateChange::ReadyToNull {
             self.reset_failed();
         }
@@ -427,7 +428,7 @@ impl MediaStreamFakeSrc {
         if let Err(e) = linked {
             // Not left in the bin to pile up with each retry.
             for e in &chain {
-                let _ = obj.remove(e);
+                crate::plumbing::discard(*CAT, &*obj, e);
             }
             return Err(e);
         }
@@ -566,11 +567,10 @@ impl MediaStreamFakeSrc {
     fn teardown(&self) {
         let watcher = self.state.lock().watcher.take();
         drop(watcher);
-        let _ = self.srcpad.set_target(None::<&gst::Pad>);
+        crate::plumbing::clear_target(&self.srcpad);
         let obj = self.obj();
         for child in obj.children() {
-            let _ = child.set_state(gst::State::Null);
-            let _ = obj.remove(&child);
+            crate::plumbing::discard(*CAT, &*obj, &child);
         }
         let mut state = self.state.lock();
         state.source = None;

@@ -6,8 +6,9 @@
 //! description's msid of the pad's media), the `mediastream-track-state`
 //! event its state, and
 //! - `muted` while no RTP packet arrived for `mute-timeout` ms of the
-//!   element's clock (`mute` / `unmute` signals and messages), checked by
-//!   a periodic clock id while PLAYING;
+//!   pipeline clock (`mute` / `unmute` signals and messages), checked by
+//!   `crate::mute::MuteClock` while PLAYING: one single-shot clock id at
+//!   the last packet + mute-timeout, so nothing wakes while packets flow;
 //! - `ended` (signal, message, state event, then EOS: no error) when the
 //!   sender stops sending this media in a new remote description
 //!   (removeTrack) or the connection closes or fails.
@@ -16,6 +17,7 @@
 //! pushing.
 
 use crate::mediastreamsrc::{ReadyState, TrackKind};
+use crate::mute::MuteClock;
 use crate::track::{self, TrackState};
 use crate::webrtc;
 use gst::glib;
@@ -33,7 +35,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 });
 
 const DEFAULT_MUTE_TIMEOUT_MS: u32 = 1000;
-const CHECK_INTERVAL: gst::ClockTime = gst::ClockTime::from_mseconds(100);
 
 #[derive(Default)]
 struct State {
@@ -47,9 +48,11 @@ struct State {
     /// The state event must go out before the next buffer.
     dirty: bool,
     settings: Option<gst::Structure>,
-    /// Running time of the last RTP packet, on the element's clock.
+    /// Clock time of the last RTP packet (or of PLAYING, before the
+    /// first), while the mute check runs.
     last_packet: Option<gst::ClockTime>,
-    check: Option<gst::PeriodicClockId>,
+    /// The next mute check, on the pipeline clock, while PLAYING.
+    mute: Option<MuteClock>,
     webrtc: Option<(gst::Element, Vec<glib::SignalHandlerId>)>,
 }
 
@@ -93,27 +96,27 @@ impl ObjectImpl for MediaStreamRtpDec {
             vec![
                 glib::ParamSpecString::builder("stream-id")
                     .nick("Stream id")
-                    .blurb("The sender's MediaStream.id (the webrtcbin src pad's msid)")
+                    .blurb("The sender's MediaStream.id: the msid of the webrtcbin src pad this element is linked to. Unset until linked to webrtcbin")
                     .read_only()
                     .build(),
                 glib::ParamSpecString::builder("track-id")
                     .nick("Track id")
-                    .blurb("The sender's MediaStreamTrack.id, from the remote description's msid of this pad's media; also the stream-id of the decoded stream")
+                    .blurb("The sender's MediaStreamTrack.id, from the remote description's msid of this pad's media. Also the stream-id of the decoded stream. Unset until linked to webrtcbin")
                     .read_only()
                     .build(),
                 glib::ParamSpecBoolean::builder("muted")
                     .nick("Muted")
-                    .blurb("No RTP packet arrived for mute-timeout ms (notified; mute/unmute signals)")
+                    .blurb("MediaStreamTrack.muted: true while no RTP packet has arrived for mute-timeout ms of the pipeline clock (notified; mute and unmute signals)")
                     .read_only()
                     .build(),
                 glib::ParamSpecEnum::builder::<ReadyState>("ready-state")
                     .nick("Ready state")
-                    .blurb("ended once the sender removed the track or the connection closed (then EOS)")
+                    .blurb("MediaStreamTrack.readyState: live, then ended once the sender removed the track or the connection closed or failed (EOS follows)")
                     .read_only()
                     .build(),
                 glib::ParamSpecUInt::builder("mute-timeout")
                     .nick("Mute timeout")
-                    .blurb("Milliseconds without an RTP packet after which the track is muted")
+                    .blurb("Milliseconds of the pipeline clock without an RTP packet, while PLAYING, after which the track is muted")
                     .minimum(10)
                     .default_value(DEFAULT_MUTE_TIMEOUT_MS)
                     .mutable_playing()
@@ -126,11 +129,29 @@ impl ObjectImpl for MediaStreamRtpDec {
     fn signals() -> &'static [glib::subclass::Signal] {
         static SIGNALS: LazyLock<Vec<glib::subclass::Signal>> = LazyLock::new(|| {
             vec![
-                // No packet for mute-timeout ms.
+                /**
+                 * GstMediaStreamRtpDec::mute:
+                 *
+                 * No RTP packet arrived for `mute-timeout` ms of the
+                 * pipeline clock while PLAYING: the remote track is muted.
+                 * An element message `mute` with the track id is posted
+                 * too.
+                 */
                 glib::subclass::Signal::builder("mute").build(),
-                // Packets again.
+                /**
+                 * GstMediaStreamRtpDec::unmute:
+                 *
+                 * A packet arrived after a mute; emitted on the streaming
+                 * thread, before the packet is decoded.
+                 */
                 glib::subclass::Signal::builder("unmute").build(),
-                // The sender removed the track or the connection closed.
+                /**
+                 * GstMediaStreamRtpDec::ended:
+                 *
+                 * The sender removed the track (a new remote description
+                 * no longer sends this media) or the connection closed or
+                 * failed. EOS follows, not an error.
+                 */
                 glib::subclass::Signal::builder("ended").build(),
             ]
         });
@@ -244,6 +265,7 @@ impl ElementImpl for MediaStreamRtpDec {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        gst::debug!(CAT, imp = self, "{transition:?}");
         if transition == gst::StateChange::PlayingToPaused {
             self.stop_check();
         }
@@ -263,16 +285,10 @@ impl MediaStreamRtpDec {
             && !self.state.lock().built
         {
             if let Err(e) = self.build(c.caps()) {
-                gst::element_imp_error!(self, gst::CoreError::MissingPlugin, ("{e}"));
+                self.post_error_message(e);
                 return false;
             }
-            let internal = pad.internal().unwrap();
-            pad.sticky_events_foreach(|ev| {
-                if ev.type_() != gst::EventType::Caps {
-                    let _ = internal.push_event(ev.clone());
-                }
-                std::ops::ControlFlow::Continue(gst::EventForeachAction::Keep)
-            });
+            crate::plumbing::forward_sticky(*CAT, pad);
         }
         if !self.state.lock().built && event.is_sticky() {
             return true;
@@ -280,24 +296,36 @@ impl MediaStreamRtpDec {
         gst::Pad::event_default(pad, Some(&*self.obj()), event)
     }
 
-    fn build(&self, caps: &gst::CapsRef) -> Result<(), String> {
-        let s = caps.structure(0).ok_or("empty caps")?;
+    /// The decoding chain for the RTP caps' encoding. Errors: a missing
+    /// element (CoreError::MissingPlugin), an encoding it does not decode
+    /// (StreamError::CodecNotFound), and plumbing that failed (the chain is
+    /// taken out again).
+    fn build(&self, caps: &gst::CapsRef) -> Result<(), gst::ErrorMessage> {
+        let s = caps
+            .structure(0)
+            .ok_or_else(|| gst::error_msg!(gst::StreamError::Format, ("empty caps")))?;
         let encoding = s
             .get::<&str>("encoding-name")
             .unwrap_or_default()
             .to_ascii_uppercase();
         let media = s.get::<&str>("media").unwrap_or_default();
         let make = |factory: &str| {
-            gst::ElementFactory::make(factory)
-                .build()
-                .map_err(|_| format!("mediastreamrtpdec needs the GStreamer element '{factory}'"))
+            gst::ElementFactory::make(factory).build().map_err(|_| {
+                gst::error_msg!(
+                    gst::CoreError::MissingPlugin,
+                    ("mediastreamrtpdec needs the GStreamer element '{factory}'")
+                )
+            })
         };
         let h264_decoder = || {
             ["openh264dec", "avdec_h264"]
                 .into_iter()
                 .find(|f| gst::ElementFactory::find(f).is_some())
                 .ok_or_else(|| {
-                    "mediastreamrtpdec needs openh264dec or avdec_h264 for H.264".to_string()
+                    gst::error_msg!(
+                        gst::CoreError::MissingPlugin,
+                        ("mediastreamrtpdec needs openh264dec or avdec_h264 for H.264")
+                    )
                 })
                 .and_then(make)
         };
@@ -319,23 +347,20 @@ impl MediaStreamRtpDec {
                 TrackKind::Audio,
             ),
             other => {
-                return Err(format!(
-                    "mediastreamrtpdec cannot decode {media} '{other}' (VP8, VP9, H264, OPUS)"
+                return Err(gst::error_msg!(
+                    gst::StreamError::CodecNotFound,
+                    ("mediastreamrtpdec cannot decode {media} '{other}' (VP8, VP9, H264, OPUS)")
                 ));
             }
         };
-        let obj = self.obj();
-        obj.add_many(&elements).map_err(|e| e.to_string())?;
-        gst::Element::link_many(&elements).map_err(|e| e.to_string())?;
-        self.srcpad
-            .set_target(Some(&elements.last().unwrap().static_pad("src").unwrap()))
-            .map_err(|e| e.to_string())?;
-        self.sinkpad
-            .set_target(Some(&elements[0].static_pad("sink").unwrap()))
-            .map_err(|e| e.to_string())?;
-        for e in &elements {
-            e.sync_state_with_parent().map_err(|e| e.to_string())?;
-        }
+        crate::plumbing::install(
+            *CAT,
+            &*self.obj(),
+            &elements,
+            &self.sinkpad,
+            &self.srcpad,
+            "the decoding chain",
+        )?;
         let mut state = self.state.lock();
         state.built = true;
         state.kind = Some(kind);
@@ -493,6 +518,11 @@ impl MediaStreamRtpDec {
                         .any(|a| a.key() == "recvonly" || a.key() == "inactive")
             }
         };
+        gst::debug!(
+            CAT,
+            imp = self,
+            "new remote description: mid {mid} sending: {sending}"
+        );
         if !sending {
             self.end("the sender removed the track");
         }
@@ -523,30 +553,47 @@ impl MediaStreamRtpDec {
             obj.emit_by_name::<()>("ended", &[]);
             track::post(obj, track::track_message("ended", &id).build());
             // Into the chain, so the decoder drains before EOS goes out.
-            if let Some(internal) = imp.sinkpad.internal() {
-                let _ = imp.sinkpad.send_event(ev.clone());
-                let _ = internal.push_event(gst::event::Eos::new());
+            // Not taken: downstream is flushing, unlinked or already
+            // at EOS; the application saw `ended` either way.
+            let sent = if let Some(internal) = imp.sinkpad.internal() {
+                imp.sinkpad.send_event(ev.clone()) && internal.push_event(gst::event::Eos::new())
             } else {
-                let _ = imp.srcpad.push_event(ev);
-                let _ = imp.srcpad.push_event(gst::event::Eos::new());
-            }
+                imp.srcpad.push_event(ev) && imp.srcpad.push_event(gst::event::Eos::new())
+            };
+            gst::debug!(
+                CAT,
+                obj = obj,
+                "ended: state and EOS sent downstream: {sent}"
+            );
         });
     }
 
+    /// On the streaming thread, for every RTP buffer: the time of the
+    /// last packet, and unmute if it was muted.
     fn packet(&self) {
-        let now = self.obj().current_running_time();
         let unmuted = {
-            let mut state = self.state.lock();
-            state.last_packet = now;
+            let mut guard = self.state.lock();
+            let state = &mut *guard;
+            let Some(mute) = state.mute.as_mut() else {
+                // Not PLAYING: no mute detection to feed.
+                return;
+            };
+            let now = mute.now();
+            state.last_packet = Some(now);
             if state.muted && !state.ended {
                 state.muted = false;
                 state.dirty = true;
-                state.track_id.clone()
+                // The check stopped when it muted: due again from now.
+                schedule(mute, now + self.mute_timeout(), &self.obj());
+                // A track whose id is unknown (not from webrtcbin) still
+                // unmutes; its messages carry an empty id.
+                Some(state.track_id.clone().unwrap_or_default())
             } else {
                 None
             }
         };
         if let Some(id) = unmuted {
+            gst::info!(CAT, imp = self, "packets again: unmuted");
             self.announce("unmute", &id);
         }
     }
@@ -558,45 +605,62 @@ impl MediaStreamRtpDec {
         track::post(&*obj, track::track_message(what, track_id).build());
     }
 
+    fn mute_timeout(&self) -> gst::ClockTime {
+        gst::ClockTime::from_mseconds(*self.mute_timeout.lock() as u64)
+    }
+
+    /// PAUSED -> PLAYING: the first check mute-timeout from now.
     fn start_check(&self) {
-        let Some(clock) = self.obj().clock() else {
+        let obj = self.obj();
+        let Some(clock) = obj.clock() else {
+            gst::warning!(CAT, imp = self, "no clock: the track cannot mute");
             return;
         };
-        let id = clock.new_periodic_id(clock.time(), CHECK_INTERVAL);
-        let weak = self.obj().downgrade();
-        let _ = id.wait_async(move |_, _, _| {
-            if let Some(obj) = weak.upgrade() {
-                obj.imp().check_mute();
-            }
-        });
-        if let Some(old) = self.state.lock().check.replace(id) {
-            old.unschedule();
-        }
+        let timeout = self.mute_timeout();
+        let mut mute = MuteClock::new(clock);
+        let now = mute.now();
+        schedule(&mut mute, now + timeout, &obj);
+        let mut state = self.state.lock();
+        state.last_packet = Some(now);
+        state.mute = Some(mute);
+        gst::debug!(CAT, imp = self, "mute after {timeout} without packets");
     }
 
     fn stop_check(&self) {
-        if let Some(id) = self.state.lock().check.take() {
-            id.unschedule();
+        // Dropping it unschedules the pending check.
+        let mute = self.state.lock().mute.take();
+        if mute.is_some() {
+            gst::debug!(CAT, imp = self, "mute checks stopped");
         }
     }
 
+    /// On the clock's thread, at last packet + mute-timeout (or later):
+    /// mutes if no packet came since; else checks again when one would be
+    /// due. Muted, it waits for the next packet instead.
     fn check_mute(&self) {
-        let Some(now) = self.obj().current_running_time() else {
-            return;
-        };
-        let timeout = gst::ClockTime::from_mseconds(*self.mute_timeout.lock() as u64);
+        let timeout = self.mute_timeout();
+        let obj = self.obj();
         let muted = {
-            let mut state = self.state.lock();
-            let last = *state.last_packet.get_or_insert(now);
-            if state.muted || state.ended || now.saturating_sub(last) < timeout {
-                None
-            } else {
-                state.muted = true;
-                state.track_id.clone()
+            let mut guard = self.state.lock();
+            let state = &mut *guard;
+            if state.muted || state.ended {
+                return;
             }
+            let Some(mute) = state.mute.as_mut() else {
+                return;
+            };
+            let now = mute.now();
+            let due = state.last_packet.map_or(now, |last| last + timeout);
+            if now < due {
+                gst::log!(CAT, imp = self, "a packet since: next check at {due}");
+                schedule(mute, due, &obj);
+                return;
+            }
+            state.muted = true;
+            state.track_id.clone().unwrap_or_default()
         };
-        let Some(id) = muted else { return };
-        self.announce("mute", &id);
+        gst::info!(CAT, imp = self, "no packet for {timeout}: muted");
+        self.announce("mute", &muted);
         // Downstream learns it at once: nothing flows to carry it.
         let ev = {
             let state = self.state.lock();
@@ -604,7 +668,19 @@ impl MediaStreamRtpDec {
         };
         if let Some(internal) = self.srcpad.internal() {
             let _lock = internal.stream_lock();
-            self.srcpad.push_event(ev);
+            if !self.srcpad.push_event(ev) {
+                gst::debug!(CAT, imp = self, "the muted state event was not taken");
+            }
         }
     }
+}
+
+/// The element's `check_mute` at `at`, on the clock's thread.
+fn schedule(mute: &mut MuteClock, at: gst::ClockTime, obj: &super::MediaStreamRtpDec) {
+    let weak = obj.downgrade();
+    mute.check_at(at, move || {
+        if let Some(obj) = weak.upgrade() {
+            obj.imp().check_mute();
+        }
+    });
 }

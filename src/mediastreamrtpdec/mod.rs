@@ -9,6 +9,26 @@ use gst::prelude::*;
 
 mod imp;
 
+/**
+ * SECTION:element-mediastreamrtpdec
+ *
+ * A remote MediaStreamTrack: link it to a `webrtcbin` src pad and it
+ * decodes what the peer sends (VP8, VP9, H.264 with `openh264dec` or
+ * `avdec_h264`, Opus), with the sender's ids (`stream-id`, `track-id`,
+ * also the decoded stream's stream-id) and the track's state downstream
+ * in the `mediastream-track-state` event. It mutes while no packet comes
+ * for `mute-timeout` ms and ends (EOS, no error) when the sender removes
+ * the track or the connection closes.
+ *
+ * ## Example
+ * In `webrtcbin`'s `pad-added`, link each new src pad to a new element
+ * (examples/webrtc.rs does this):
+ * |[
+ * webrtcbin.src_0 ! mediastreamrtpdec ! mediastreamtracksink
+ * ]|
+ *
+ * Since: 0.1
+ */
 glib::wrapper! {
     pub struct MediaStreamRtpDec(ObjectSubclass<imp::MediaStreamRtpDec>)
         @extends gst::Bin, gst::Element, gst::Object,

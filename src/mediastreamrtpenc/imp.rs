@@ -116,25 +116,25 @@ impl ObjectImpl for MediaStreamRtpEnc {
             vec![
                 glib::ParamSpecString::builder("video-codec")
                     .nick("Video codec")
-                    .blurb("Codec of a video track: vp8 (vp8enc) or h264 (openh264enc, constrained baseline); audio is always Opus")
+                    .blurb("Codec of a video track: vp8 (vp8enc) or h264 (openh264enc, constrained baseline). Audio is always Opus. Read when the first caps arrive")
                     .default_value(Some("vp8"))
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("video-bitrate")
                     .nick("Video bitrate")
-                    .blurb("Target bitrate of a video track's encoder, in bits per second")
+                    .blurb("Target bitrate of a video track's encoder, in bits per second. Ignored for audio")
                     .minimum(10_000)
                     .default_value(DEFAULT_VIDEO_BITRATE)
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("stream-id")
                     .nick("Stream id")
-                    .blurb("MediaStream.id the peer sees (webrtcbin's msid): from the stream collection upstream (mediastream's id)")
+                    .blurb("The MediaStream.id the peer sees (the msid of the webrtcbin sink pad this element feeds), taken from the stream collection upstream: the id of the mediastream bin the track comes from")
                     .read_only()
                     .build(),
                 glib::ParamSpecString::builder("track-id")
                     .nick("Track id")
-                    .blurb("MediaStreamTrack.id the peer sees: the upstream stream-id (the track's id)")
+                    .blurb("The MediaStreamTrack.id the peer sees, taken from the upstream stream-start (the track's id)")
                     .read_only()
                     .build(),
             ]
@@ -238,6 +238,7 @@ impl ElementImpl for MediaStreamRtpEnc {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        gst::debug!(CAT, imp = self, "{transition:?}");
         let ret = self.parent_change_state(transition)?;
         if transition == gst::StateChange::ReadyToNull {
             self.teardown();
@@ -256,6 +257,12 @@ impl MediaStreamRtpEnc {
                 // encoder may send its caps before the stream collection
                 // comes): the mediastream upstream has it already.
                 let upstream = upstream_stream_id(pad.upcast_ref());
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "track {}, stream {upstream:?} from upstream",
+                    s.stream_id()
+                );
                 {
                     let mut state = self.state.lock();
                     state.track_id = Some(s.stream_id().to_string());
@@ -269,6 +276,7 @@ impl MediaStreamRtpEnc {
             }
             gst::EventView::StreamCollection(c) => {
                 let id = c.stream_collection().upstream_id().map(|s| s.to_string());
+                gst::debug!(CAT, imp = self, "stream collection of stream {id:?}");
                 if id.is_some() {
                     self.state.lock().stream_id = id;
                     self.obj().notify("stream-id");
@@ -277,18 +285,12 @@ impl MediaStreamRtpEnc {
             }
             gst::EventView::Caps(c) if self.state.lock().pay_sink.is_none() => {
                 if let Err(e) = self.build(c.caps()) {
-                    gst::element_imp_error!(self, gst::CoreError::MissingPlugin, ("{e}"));
+                    self.post_error_message(e);
                     return false;
                 }
                 // The events stored before the chain existed (stream-start,
                 // the track's state) go to it first, in order.
-                let internal = pad.internal().unwrap();
-                pad.sticky_events_foreach(|ev| {
-                    if ev.type_() != gst::EventType::Caps {
-                        let _ = internal.push_event(ev.clone());
-                    }
-                    std::ops::ControlFlow::Continue(gst::EventForeachAction::Keep)
-                });
+                crate::plumbing::forward_sticky(*CAT, pad);
             }
             _ => {}
         }
@@ -300,7 +302,10 @@ impl MediaStreamRtpEnc {
     }
 
     /// The encoding chain for `caps`' kind, linked between the ghost pads.
-    fn build(&self, caps: &gst::CapsRef) -> Result<(), String> {
+    /// Errors: a missing element (CoreError::MissingPlugin), media it does
+    /// not encode (StreamError::Format), and plumbing that failed (the
+    /// chain is taken out again).
+    fn build(&self, caps: &gst::CapsRef) -> Result<(), gst::ErrorMessage> {
         let settings = self.settings.lock().clone();
         let media = caps
             .structure(0)
@@ -308,9 +313,12 @@ impl MediaStreamRtpEnc {
             .unwrap_or_default();
         let video = media.starts_with("video/");
         let make = |factory: &str| {
-            gst::ElementFactory::make(factory)
-                .build()
-                .map_err(|_| format!("mediastreamrtpenc needs the GStreamer element '{factory}'"))
+            gst::ElementFactory::make(factory).build().map_err(|_| {
+                gst::error_msg!(
+                    gst::CoreError::MissingPlugin,
+                    ("mediastreamrtpenc needs the GStreamer element '{factory}'")
+                )
+            })
         };
         let elements: Vec<gst::Element> = if video && settings.video_codec == "h264" {
             let enc = make("openh264enc")?;
@@ -355,16 +363,13 @@ impl MediaStreamRtpEnc {
                 },
             ]
         } else {
-            return Err(format!(
-                "mediastreamrtpenc takes raw video or audio, not {media}"
+            return Err(gst::error_msg!(
+                gst::StreamError::Format,
+                ("mediastreamrtpenc takes raw video or audio, not {media}")
             ));
         };
         let obj = self.obj();
-        obj.add_many(&elements).map_err(|e| e.to_string())?;
-        gst::Element::link_many(&elements).map_err(|e| e.to_string())?;
-        let first = elements.first().unwrap();
-        let pay = elements.last().unwrap();
-        let pay_sink = pay.static_pad("sink").unwrap();
+        let pay_sink = elements.last().unwrap().static_pad("sink").unwrap();
         let weak = obj.downgrade();
         pay_sink.add_probe(
             gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
@@ -373,15 +378,14 @@ impl MediaStreamRtpEnc {
                 None => gst::PadProbeReturn::Ok,
             },
         );
-        self.srcpad
-            .set_target(Some(&pay.static_pad("src").unwrap()))
-            .map_err(|e| e.to_string())?;
-        self.sinkpad
-            .set_target(Some(&first.static_pad("sink").unwrap()))
-            .map_err(|e| e.to_string())?;
-        for e in &elements {
-            e.sync_state_with_parent().map_err(|e| e.to_string())?;
-        }
+        crate::plumbing::install(
+            *CAT,
+            &*obj,
+            &elements,
+            &self.sinkpad,
+            &self.srcpad,
+            "the encoding chain",
+        )?;
         {
             let mut state = self.state.lock();
             state.video = video;
@@ -406,6 +410,7 @@ impl MediaStreamRtpEnc {
             gst::PadProbeReturn::Handled
         };
         if !self.connected.load(Ordering::Acquire) {
+            gst::trace!(CAT, imp = self, "not connected: frame dropped");
             return drop(info);
         }
         if self.need_key.load(Ordering::Acquire) {
@@ -419,6 +424,7 @@ impl MediaStreamRtpEnc {
                 _ => false,
             };
             if delta {
+                gst::trace!(CAT, imp = self, "waiting for a key frame: delta dropped");
                 return drop(info);
             }
             self.need_key.store(false, Ordering::Release);
@@ -440,9 +446,11 @@ impl MediaStreamRtpEnc {
             element.disconnect(id);
         }
         let Some(webrtc) = webrtc else {
+            gst::debug!(CAT, imp = self, "not feeding webrtcbin: frames pass");
             self.connected.store(true, Ordering::Release);
             return;
         };
+        gst::debug!(CAT, imp = self, "following {}'s connection", webrtc.name());
         let weak = self.obj().downgrade();
         let id = webrtc.connect_notify(Some("connection-state"), move |webrtc, _| {
             if let Some(obj) = weak.upgrade() {
@@ -469,9 +477,14 @@ impl MediaStreamRtpEnc {
                     let ev = gst_video::UpstreamForceKeyUnitEvent::builder()
                         .all_headers(true)
                         .build();
-                    pad.push_event(ev);
+                    let asked = pad.push_event(ev);
+                    gst::info!(CAT, imp = self, "connected: key frame asked for ({asked})");
                 }
+            } else {
+                gst::info!(CAT, imp = self, "connected: audio flows");
             }
+        } else if !connected && was {
+            gst::info!(CAT, imp = self, "not connected ({state:?}): frames dropped");
         }
     }
 
@@ -488,9 +501,17 @@ impl MediaStreamRtpEnc {
         if !webrtc::is_webrtcbin_sink_pad(&peer) {
             return;
         }
-        if let (Some(stream), Some(track)) = (stream, track)
-            && !webrtc::set_sender_identity(&peer, &stream, &track)
-        {
+        let (Some(stream), Some(track)) = (stream, track) else {
+            gst::debug!(CAT, imp = self, "identity not known yet");
+            return;
+        };
+        gst::debug!(
+            CAT,
+            imp = self,
+            "{}: msid {stream}, track {track}",
+            peer.name()
+        );
+        if !webrtc::set_sender_identity(&peer, &stream, &track) {
             gst::element_imp_warning!(
                 self,
                 gst::CoreError::Negotiation,
@@ -507,12 +528,12 @@ impl MediaStreamRtpEnc {
         if pay_sink.is_none() {
             return;
         }
-        let _ = self.sinkpad.set_target(None::<&gst::Pad>);
-        let _ = self.srcpad.set_target(None::<&gst::Pad>);
+        gst::debug!(CAT, imp = self, "chain torn down");
+        crate::plumbing::clear_target(&self.sinkpad);
+        crate::plumbing::clear_target(&self.srcpad);
         let obj = self.obj();
         for e in obj.children() {
-            let _ = e.set_state(gst::State::Null);
-            let _ = obj.remove(&e);
+            crate::plumbing::discard(*CAT, &*obj, &e);
         }
     }
 }

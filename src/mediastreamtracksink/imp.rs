@@ -33,7 +33,7 @@ struct Settings {
     sink_id: Option<String>,
 }
 
-#[derive(Default, Clone)]
+#[derive(Default, Clone, Debug, PartialEq)]
 struct TrackState {
     track_id: Option<String>,
     kind: Option<String>,
@@ -101,12 +101,12 @@ impl ObjectImpl for MediaStreamTrackSink {
                     .build(),
                 glib::ParamSpecString::builder("track-id")
                     .nick("Track id")
-                    .blurb("The track's id (its stream-id)")
+                    .blurb("The track's id: its stream-id, from stream-start")
                     .read_only()
                     .build(),
                 glib::ParamSpecString::builder("kind")
                     .nick("Kind")
-                    .blurb("audio or video")
+                    .blurb("The track's kind: audio or video, from the track state or the caps")
                     .read_only()
                     .build(),
                 glib::ParamSpecString::builder("label")
@@ -138,7 +138,7 @@ impl ObjectImpl for MediaStreamTrackSink {
                     .build(),
                 glib::ParamSpecUInt64::builder("frames")
                     .nick("Frames")
-                    .blurb("Buffers rendered")
+                    .blurb("Buffers that reached the sink so far (each buffer of a list counts)")
                     .read_only()
                     .build(),
             ]
@@ -287,6 +287,7 @@ impl ElementImpl for MediaStreamTrackSink {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        gst::debug!(CAT, imp = self, "{transition:?}");
         if transition == gst::StateChange::ReadyToNull {
             self.reset_failed();
         }
@@ -304,10 +305,9 @@ impl ElementImpl for MediaStreamTrackSink {
         let ret = self.parent_change_state(transition)?;
         if transition == gst::StateChange::ReadyToNull {
             let renderer = self.state.lock().renderer.take();
-            let _ = self.sinkpad.set_target(None::<&gst::Pad>);
+            crate::plumbing::clear_target(&self.sinkpad);
             if let Some(r) = renderer {
-                let _ = r.set_state(gst::State::Null);
-                let _ = self.obj().remove(&r);
+                crate::plumbing::discard(*CAT, &*self.obj(), &r);
             }
         }
         Ok(ret)
@@ -443,7 +443,7 @@ impl MediaStreamTrackSink {
         if let Err(e) = target {
             // Not left in the bin to pile up with each retry.
             if added {
-                let _ = obj.remove(&renderer);
+                crate::plumbing::discard(*CAT, &*obj, &renderer);
             }
             return Err(Failure::Gst(e));
         }
@@ -473,7 +473,15 @@ impl MediaStreamTrackSink {
         };
         let renderer = self.state.lock().renderer.clone();
         let result = match renderer {
-            None => auto_sink(kind).and_then(|sink| self.install(sink, true)),
+            None => {
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "{} caps, no sink yet: the auto sink",
+                    kind.as_str()
+                );
+                auto_sink(kind).and_then(|sink| self.install(sink, true))
+            }
             Some(renderer) => self.check_renderer(&renderer, kind, caps),
         };
         match result {
@@ -593,6 +601,10 @@ impl MediaStreamTrackSink {
 
     /// Notifies what changed and fires the matching signals and messages.
     fn announce(&self, before: &TrackState, after: &TrackState) {
+        if before == after {
+            return;
+        }
+        gst::debug!(CAT, imp = self, "track state {after:?}");
         let obj = self.obj();
         for (name, changed) in [
             ("track-id", before.track_id != after.track_id),

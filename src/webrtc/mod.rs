@@ -16,6 +16,8 @@
 use gst::prelude::*;
 use std::sync::LazyLock;
 
+pub mod signalling;
+
 pub(crate) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
         "mediastreamwebrtc",
@@ -141,6 +143,43 @@ pub fn media_by_mid<'a>(
     sdp.medias().find(|m| m.attribute_val("mid") == Some(mid))
 }
 
+/// Sends `stream`'s tracks (a `mediastream`, or any element whose src
+/// pads carry tracks) to the peer: each src pad it adds goes through a new
+/// `mediastreamrtpenc` into `webrtc`, in `webrtc`'s bin, so the peer's
+/// `ontrack` sees the track's and the stream's ids. Failures are logged.
+pub fn send_stream(stream: &gst::Element, webrtc: &gst::Element) {
+    let webrtc = webrtc.downgrade();
+    stream.connect_pad_added(move |_, pad| {
+        let (Some(webrtc), gst::PadDirection::Src) = (webrtc.upgrade(), pad.direction()) else {
+            return;
+        };
+        if let Err(e) = send_track(&webrtc, pad) {
+            gst::error!(CAT, obj = pad, "cannot send the track: {e}");
+        }
+    });
+}
+
+fn send_track(webrtc: &gst::Element, pad: &gst::Pad) -> Result<(), String> {
+    let bin = webrtc
+        .parent()
+        .and_downcast::<gst::Bin>()
+        .ok_or("webrtcbin is in no bin")?;
+    let enc = gst::ElementFactory::make("mediastreamrtpenc")
+        .build()
+        .map_err(|e| e.to_string())?;
+    bin.add(&enc).map_err(|e| e.to_string())?;
+    let linked = pad
+        .link(&enc.static_pad("sink").unwrap())
+        .map_err(|e| format!("{e:?}"))
+        .and_then(|_| enc.link(webrtc).map_err(|e| e.to_string()))
+        .and_then(|()| enc.sync_state_with_parent().map_err(|e| e.to_string()));
+    if linked.is_err() {
+        crate::plumbing::discard(*CAT, &bin, &enc);
+    }
+    gst::debug!(CAT, obj = pad, "sending through {}", enc.name());
+    linked
+}
+
 /// Receives the peer's MediaStreams: each `webrtcbin` src pad becomes a
 /// track (`mediastreamrtpdec`: decoded, the sender's track id, muted while
 /// no packets arrive, ended with EOS when removed) of a remote
@@ -195,10 +234,24 @@ where
             return;
         };
         if new {
-            let _ = bin.add(&stream);
+            if let Err(e) = bin.add(&stream) {
+                gst::error!(
+                    CAT,
+                    obj = webrtc,
+                    "cannot add the remote stream {msid}: {e}"
+                );
+                return;
+            }
             on_stream(&stream);
         }
-        let _ = bin.add(&dec);
+        if let Err(e) = bin.add(&dec) {
+            gst::error!(
+                CAT,
+                obj = webrtc,
+                "cannot add the remote track's decoder: {e}"
+            );
+            return;
+        }
         let linked = pad.link(&dec.static_pad("sink").unwrap()).is_ok()
             && stream
                 .request_pad_simple("sink_%u")
@@ -206,10 +259,16 @@ where
         if !linked {
             gst::error!(CAT, obj = pad, "could not link the remote track");
         }
-        if new {
-            let _ = stream.sync_state_with_parent();
+        if new && stream.sync_state_with_parent().is_err() {
+            gst::warning!(CAT, obj = webrtc, "the remote stream {msid} did not start");
         }
-        let _ = dec.sync_state_with_parent();
+        if dec.sync_state_with_parent().is_err() {
+            gst::warning!(
+                CAT,
+                obj = webrtc,
+                "the remote track's decoder did not start"
+            );
+        }
         gst::debug!(CAT, obj = pad, "remote track of stream {msid}");
     });
 }

@@ -1,12 +1,33 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+use gst::prelude::*;
 use gstmediastream::constraints::{
     ConstraintError, DeviceInfo, SelectOptions, StreamConstraints, select_stream,
 };
 use gstmediastream::devices::file::load_device_infos;
 use serde_json::{Value, json};
 use std::path::PathBuf;
+
+/// A non-live `mediastreamfakesrc` producing exactly `caps`.
+pub fn fake_source(caps: &str) -> gst::Element {
+    gst::ElementFactory::make("mediastreamfakesrc")
+        .property("caps", caps.parse::<gst::Caps>().unwrap())
+        .property("is-live", false)
+        .build()
+        .unwrap()
+}
+
+/// `src ! fakesink` playing, and its bus.
+pub fn play_into_fakesink(src: &gst::Element) -> (gst::Pipeline, gst::Bus) {
+    let pipeline = gst::Pipeline::new();
+    let sink = gst::ElementFactory::make("fakesink").build().unwrap();
+    pipeline.add_many([src, &sink]).unwrap();
+    src.link(&sink).unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    (pipeline, bus)
+}
 
 pub fn data(path: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -47,6 +47,37 @@ pub fn children_made_by(bin: &gst::Element, factory: &str) -> Vec<gst::Element> 
         .collect()
 }
 
+/// The `width` of the first structure of `caps`.
+pub fn width_of(caps: Option<&gst::CapsRef>) -> i32 {
+    caps.expect("caps")
+        .structure(0)
+        .expect("a structure")
+        .get::<i32>("width")
+        .expect("a width")
+}
+
+/// The factory names of `bin`'s children.
+pub fn child_factories(bin: &gst::Element) -> Vec<String> {
+    bin.downcast_ref::<gst::Bin>()
+        .expect("a bin")
+        .children()
+        .iter()
+        .map(|e| e.factory().unwrap().name().to_string())
+        .collect()
+}
+
+/// A `fakesink sync=false` in `p` for a new pad, started and linked.
+pub fn fakesink_for(p: &gst::Pipeline, pad: &gst::Pad) -> gst::Element {
+    let sink = gst::ElementFactory::make("fakesink")
+        .property("sync", false)
+        .build()
+        .unwrap();
+    p.add(&sink).unwrap();
+    sink.sync_state_with_parent().unwrap();
+    pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+    sink
+}
+
 pub fn track(kind: &str, constraints: &str, downstream: &str) -> Track {
     let pipeline = gst::Pipeline::new();
     let src = gst::ElementFactory::make("mediastreamsrc")
@@ -76,6 +107,16 @@ pub fn track(kind: &str, constraints: &str, downstream: &str) -> Track {
 }
 
 impl Track {
+    /// Pulls until EOS, `max` samples at most: whether EOS reached the sink.
+    pub fn pull_until_eos(&self, max: usize) -> bool {
+        for _ in 0..max {
+            if self.pull().is_none() {
+                return self.sink.property::<bool>("eos");
+            }
+        }
+        false
+    }
+
     pub fn play(&self) -> Result<(), gst::StateChangeError> {
         self.pipeline.set_state(gst::State::Playing).map(|_| ())
     }
@@ -149,17 +190,16 @@ impl Drop for Track {
 
 /// The first error message on the bus after a failed state change.
 pub fn error_of(pipeline: &gst::Pipeline) -> gst::glib::Error {
-    let bus = pipeline.bus().unwrap();
-    let msg = bus
-        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
-        .expect("an error message");
-    let gst::MessageView::Error(e) = msg.view() else {
-        unreachable!()
-    };
-    e.error()
+    error_message(pipeline).0
 }
 
+/// The error and its details structure (section 7 of the design).
 pub fn error_details(pipeline: &gst::Pipeline) -> (gst::glib::Error, gst::Structure) {
+    let (e, details) = error_message(pipeline);
+    (e, details.expect("a details structure"))
+}
+
+fn error_message(pipeline: &gst::Pipeline) -> (gst::glib::Error, Option<gst::Structure>) {
     let bus = pipeline.bus().unwrap();
     let msg = bus
         .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
@@ -167,10 +207,7 @@ pub fn error_details(pipeline: &gst::Pipeline) -> (gst::glib::Error, gst::Struct
     let gst::MessageView::Error(e) = msg.view() else {
         unreachable!()
     };
-    (
-        e.error(),
-        e.details().expect("a details structure").to_owned(),
-    )
+    (e.error(), e.details().map(|d| d.to_owned()))
 }
 
 /// `f` on a thread of its own, and its result. If it does not return
@@ -194,4 +231,17 @@ pub fn within<T: Send + 'static>(
         );
         std::process::exit(101)
     })
+}
+
+/// Polls `done` every 20 ms for up to 10 s: for a state that changes on
+/// another thread with nothing to wait on.
+pub fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }

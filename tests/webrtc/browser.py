@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MPL-2.0
 """Headless Chromium for the WebRTC tests, driven by selenium.
 
-Serves this folder on 127.0.0.1 (a secure context for getUserMedia), opens
-peer.html, prints {"ready": true}, then reads one JSON request a line on
+Serves the repository on 127.0.0.1 (a secure context for getUserMedia:
+peer.html loads examples/webrtc-peer.js too), opens tests/webrtc/peer.html, prints {"ready": true}, then reads one JSON request a line on
 stdin: {"call": NAME, "args": [...]} runs the async function peer[NAME] in
 the page and prints {"result": ...} or {"error": "..."}; {"quit": true}
 ends. With --url URL it opens that page instead (examples/webrtc.rs's
@@ -21,6 +21,7 @@ from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 
 HERE = __file__.rsplit("/", 1)[0]
+ROOT = f"{HERE}/../.."
 
 
 def main():
@@ -28,7 +29,7 @@ def main():
         def log_message(self, *args):
             pass
 
-    handler = functools.partial(Quiet, directory=HERE)
+    handler = functools.partial(Quiet, directory=ROOT)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
@@ -49,7 +50,7 @@ def main():
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
         driver.set_script_timeout(60)
-        url = f"http://127.0.0.1:{server.server_address[1]}/peer.html"
+        url = f"http://127.0.0.1:{server.server_address[1]}/tests/webrtc/peer.html"
         if "--url" in sys.argv:
             url = sys.argv[sys.argv.index("--url") + 1]
         driver.get(url)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MPL-2.0
 // The browser side of tests/webrtc.rs (and scripts/bench): one
-// RTCPeerConnection, as a page would use it. Every function is async and
-// returns JSON-able values (browser.py passes them back).
+// RTCPeerConnection, as a page would use it, with the example page's
+// connection code (examples/webrtc-peer.js, loaded first). Every function
+// is async and returns JSON-able values (browser.py passes them back).
 "use strict";
 
 const peer = (() => {
@@ -11,15 +12,6 @@ const peer = (() => {
   const received = []; // what ontrack saw, with the track's events
   const t0 = performance.now();
   const now = () => performance.now() - t0;
-
-  function gathered() {
-    return new Promise((resolve) => {
-      if (pc.iceGatheringState === "complete") return resolve();
-      pc.addEventListener("icegatheringstatechange", () => {
-        if (pc.iceGatheringState === "complete") resolve();
-      });
-    });
-  }
 
   // The age of the first video frame received, from every encoded frame's
   // arrival time (this page's clock) and RTP timestamp (the sender's
@@ -56,9 +48,7 @@ const peer = (() => {
     pc = new RTCPeerConnection(measure ? { iceServers: [], encodedInsertableStreams: true } : { iceServers: [] });
     pc.ontrack = (e) => {
       const r = {
-        kind: e.track.kind,
-        trackId: e.track.id,
-        streamIds: e.streams.map((s) => s.id),
+        ...rtc.received(e),
         events: [],
         at: now(),
         firstFrame: null,
@@ -102,28 +92,13 @@ const peer = (() => {
     // GStreamer offers: answer it; returns the answer's SDP (with candidates).
     async receive(offer) {
       newPc(true);
-      await pc.setRemoteDescription({ type: "offer", sdp: offer });
-      await pc.setLocalDescription(await pc.createAnswer());
-      await gathered();
-      return { sdp: pc.localDescription.sdp, at: now() };
+      const sdp = await rtc.answer(pc, offer);
+      return { sdp, at: now() };
     },
 
     // What ontrack delivered, with inbound-rtp statistics per kind.
     async stats() {
-      const inbound = {};
-      if (pc) {
-        (await pc.getStats()).forEach((s) => {
-          if (s.type === "inbound-rtp") {
-            inbound[s.kind] = {
-              packetsReceived: s.packetsReceived,
-              framesDecoded: s.framesDecoded,
-              frameWidth: s.frameWidth,
-              frameHeight: s.frameHeight,
-              framesPerSecond: s.framesPerSecond,
-            };
-          }
-        });
-      }
+      const inbound = await rtc.inbound(pc);
       const tracks = received.map(({ arrivals, ...r }) => ({
         ...r,
         readyState: null,
@@ -146,7 +121,7 @@ const peer = (() => {
         senders[track.kind] = { sender: pc.addTrack(track, local), track };
       }
       await pc.setLocalDescription(await pc.createOffer());
-      await gathered();
+      await rtc.gathered(pc);
       return {
         sdp: pc.localDescription.sdp,
         streamId: local.id,

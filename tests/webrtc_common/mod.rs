@@ -166,18 +166,7 @@ pub fn sender(constraints: &str) -> (gst::Pipeline, gst::Element, gst::Element) 
         .build()
         .unwrap();
     p.add_many([&ms, &webrtc]).unwrap();
-    let weak = p.downgrade();
-    let w = webrtc.clone();
-    ms.connect_pad_added(move |_, pad| {
-        let p = weak.upgrade().unwrap();
-        let enc = gst::ElementFactory::make("mediastreamrtpenc")
-            .build()
-            .unwrap();
-        p.add(&enc).unwrap();
-        pad.link(&enc.static_pad("sink").unwrap()).unwrap();
-        enc.link(&w).unwrap();
-        enc.sync_state_with_parent().unwrap();
-    });
+    gstmediastream::webrtc::send_stream(&ms, &webrtc);
     (p, ms, webrtc)
 }
 
@@ -198,35 +187,16 @@ pub fn wait_for_sink_caps(webrtc: &gst::Element, pads: usize) {
     }
 }
 
-fn promise_reply(call: impl FnOnce(gst::Promise)) -> gst::Structure {
-    let (tx, rx) = mpsc::channel();
-    let promise = gst::Promise::with_change_func(move |reply| {
-        let _ = tx.send(reply.ok().flatten().map(|s| s.to_owned()));
-    });
-    call(promise);
-    rx.recv_timeout(Duration::from_secs(20))
-        .expect("webrtcbin answers the promise")
-        .unwrap_or_else(|| gst::Structure::new_empty("empty"))
-}
+use gstmediastream::webrtc::signalling;
 
 /// webrtcbin's offer.
 pub fn create_offer(webrtc: &gst::Element) -> gst_webrtc::WebRTCSessionDescription {
-    let reply = promise_reply(|p| {
-        webrtc.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &p])
-    });
-    reply
-        .get::<gst_webrtc::WebRTCSessionDescription>("offer")
-        .unwrap_or_else(|_| panic!("no offer in {reply}"))
+    signalling::create_offer(webrtc).unwrap()
 }
 
 /// webrtcbin's answer.
 pub fn create_answer(webrtc: &gst::Element) -> gst_webrtc::WebRTCSessionDescription {
-    let reply = promise_reply(|p| {
-        webrtc.emit_by_name::<()>("create-answer", &[&None::<gst::Structure>, &p])
-    });
-    reply
-        .get::<gst_webrtc::WebRTCSessionDescription>("answer")
-        .unwrap_or_else(|_| panic!("no answer in {reply}"))
+    signalling::create_answer(webrtc).unwrap()
 }
 
 pub fn set_description(
@@ -234,41 +204,24 @@ pub fn set_description(
     local: bool,
     desc: &gst_webrtc::WebRTCSessionDescription,
 ) {
-    let signal = if local {
-        "set-local-description"
-    } else {
-        "set-remote-description"
-    };
-    let reply = promise_reply(|p| webrtc.emit_by_name::<()>(signal, &[desc, &p]));
-    assert!(!reply.has_field("error"), "{signal} failed: {reply}");
+    signalling::set_description(webrtc, local, desc).unwrap()
 }
 
 /// Waits until webrtcbin gathered all its ICE candidates (they then travel
 /// inside its local description).
 pub fn wait_gathered(webrtc: &gst::Element) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while webrtc.property::<gst_webrtc::WebRTCICEGatheringState>("ice-gathering-state")
-        != gst_webrtc::WebRTCICEGatheringState::Complete
-    {
-        assert!(Instant::now() < deadline, "ICE gathering did not complete");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    signalling::wait_gathered(webrtc).unwrap()
 }
 
 pub fn local_sdp(webrtc: &gst::Element) -> String {
-    webrtc
-        .property::<gst_webrtc::WebRTCSessionDescription>("local-description")
-        .sdp()
-        .as_text()
-        .unwrap()
+    signalling::local_sdp(webrtc).expect("a local description")
 }
 
 pub fn sdp_desc(
     kind: gst_webrtc::WebRTCSDPType,
     text: &str,
 ) -> gst_webrtc::WebRTCSessionDescription {
-    let sdp = gst_sdp::SDPMessage::parse_buffer(text.as_bytes()).expect("valid SDP");
-    gst_webrtc::WebRTCSessionDescription::new(kind, sdp)
+    signalling::description(kind, text).expect("valid SDP")
 }
 
 /// An example's binary (cargo test builds the examples first).

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! mediastreamrtpdec's mute detection on the pipeline clock, driven by a
+//! `TestClock` through a `Harness`: no real time passes, and packets are
+//! pushed on the test's own thread, so every step is deterministic.
+
+use gst::prelude::*;
+use gst_check::Harness;
+use std::sync::mpsc;
+
+const MS: u64 = 1_000_000;
+
+fn init() {
+    gst::init().unwrap();
+    gstmediastream::ensure_registered();
+}
+
+/// A few VP8 frames as RTP packets, made by a non-live pipeline.
+fn vp8_packets() -> (gst::Caps, Vec<gst::Buffer>) {
+    let p = gst::parse::launch(
+        "videotestsrc num-buffers=5 ! video/x-raw,width=64,height=48,framerate=30/1 \
+         ! vp8enc deadline=1 ! rtpvp8pay ! appsink name=out sync=false",
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let sink = p.by_name("out").unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    let mut caps = None;
+    let mut packets = Vec::new();
+    while let Some(s) = sink.emit_by_name::<Option<gst::Sample>>(
+        "try-pull-sample",
+        &[&gst::ClockTime::from_seconds(10)],
+    ) {
+        caps = s.caps_owned();
+        let mut b = s.buffer_owned().unwrap();
+        // The harness timestamps nothing: the check reads the clock.
+        let m = b.make_mut();
+        m.set_pts(gst::ClockTime::NONE);
+        m.set_dts(gst::ClockTime::NONE);
+        packets.push(b);
+    }
+    p.set_state(gst::State::Null).unwrap();
+    assert!(!packets.is_empty(), "vp8enc and rtpvp8pay made packets");
+    (caps.unwrap(), packets)
+}
+
+#[test]
+fn mute_and_unmute_on_the_pipeline_clock() {
+    init();
+    let (caps, packets) = vp8_packets();
+    let mut packets = packets.into_iter().cycle();
+    let dec = gst::ElementFactory::make("mediastreamrtpdec")
+        .property("mute-timeout", 200u32)
+        .build()
+        .unwrap();
+    let mut h = Harness::with_element(&dec, Some("sink"), Some("src"));
+    let clock = h.testclock().expect("the harness's test clock");
+    // Each signal with the `muted` property as it reads when emitted, and
+    // the clock time then.
+    let (tx, rx) = mpsc::channel();
+    for name in ["mute", "unmute"] {
+        let tx = tx.clone();
+        let clock = clock.clone();
+        dec.connect(name, false, move |args| {
+            let e = args[0].get::<gst::Element>().unwrap();
+            tx.send((name, e.property::<bool>("muted"), clock.time()))
+                .unwrap();
+            None
+        });
+    }
+    h.set_src_caps(caps);
+    h.play();
+    // Moves the clock on by `ms` in 5 ms steps, running the checks due.
+    let run = |ms: u64| {
+        for _ in 0..ms / 5 {
+            clock.advance_time(5 * MS as i64);
+            while clock.process_next_clock_id().is_some() {}
+        }
+    };
+    let mut push = |h: &mut Harness| h.push(packets.next().unwrap()).unwrap();
+
+    // Packets every 100 ms of clock time: never muted, and one pending
+    // clock id at a time (no periodic wake-up).
+    for _ in 0..5 {
+        push(&mut h);
+        run(100);
+        assert_eq!(clock.peek_id_count(), 1, "one single-shot check pending");
+    }
+    assert!(rx.try_recv().is_err(), "no mute while packets come");
+    assert!(!dec.property::<bool>("muted"));
+    let last = clock.time();
+    push(&mut h);
+
+    // No packet: muted mute-timeout after the last one, to the clock step.
+    run(195);
+    assert!(rx.try_recv().is_err(), "not muted before mute-timeout");
+    run(10);
+    let (name, muted, at) = rx.try_recv().expect("muted at mute-timeout");
+    assert_eq!((name, muted), ("mute", true));
+    let stalled = at - last;
+    assert!(
+        stalled >= gst::ClockTime::from_mseconds(200)
+            && stalled <= gst::ClockTime::from_mseconds(205),
+        "muted {stalled} after the last packet"
+    );
+    assert!(dec.property::<bool>("muted"));
+    // Muted, nothing is scheduled until a packet comes.
+    run(500);
+    assert!(rx.try_recv().is_err(), "mute is announced once");
+    assert_eq!(clock.peek_id_count(), 0, "no check while muted");
+
+    // A packet unmutes at once, on the thread that pushed it.
+    push(&mut h);
+    let (name, muted, _) = rx.try_recv().expect("unmuted by the packet");
+    assert_eq!((name, muted), ("unmute", false));
+    // And the check is armed again: muted again after mute-timeout.
+    run(195);
+    assert!(rx.try_recv().is_err());
+    run(10);
+    assert_eq!(rx.try_recv().map(|(n, m, _)| (n, m)), Ok(("mute", true)));
+
+    // The state event downstream says muted too.
+    let mut seen = Vec::new();
+    while let Some(ev) = h.try_pull_event() {
+        if let Some(s) = ev.structure()
+            && s.name() == "mediastream-track-state"
+        {
+            seen.push(s.get::<bool>("muted").unwrap());
+        }
+    }
+    assert_eq!(seen.last(), Some(&true), "state events: {seen:?}");
+}
+
+#[test]
+fn an_encoding_it_cannot_decode_is_a_stream_error() {
+    init();
+    let p = gst::parse::launch(
+        "appsrc name=src is-live=true format=time \
+         caps=application/x-rtp,media=video,encoding-name=FOO,clock-rate=90000,payload=96 \
+         ! mediastreamrtpdec ! fakesink",
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    let src = p.by_name("src").unwrap();
+    let pushed =
+        src.emit_by_name::<gst::FlowReturn>("push-buffer", &[&gst::Buffer::with_size(12).unwrap()]);
+    assert_eq!(pushed, gst::FlowReturn::Ok, "queued in appsrc");
+    let msg = p
+        .bus()
+        .unwrap()
+        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
+        .expect("an error");
+    let gst::MessageView::Error(e) = msg.view() else {
+        unreachable!()
+    };
+    // Not a missing plugin: no element decodes it.
+    assert!(
+        e.error().matches(gst::StreamError::CodecNotFound),
+        "{:?}",
+        e.error()
+    );
+    assert!(e.error().message().contains("'FOO'"), "{}", e.error());
+    p.set_state(gst::State::Null).unwrap();
+}
