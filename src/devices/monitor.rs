@@ -47,7 +47,26 @@ pub struct MediaDevice {
     fake_index: Option<u32>,
 }
 
+/// Device APIs whose devices one process opens once at a time (a second
+/// open is busy): their tracks share one capture.
+const EXCLUSIVE_APIS: [&str; 2] = ["v4l2", "libcamera"];
+
 impl MediaDevice {
+    /// Whether the device can be opened only once at a time (a V4L2 or
+    /// libcamera camera, a fake device marked `exclusive`): tracks on it
+    /// share one capture. PipeWire and PulseAudio devices are shared by
+    /// their daemon, and each track opens its own stream.
+    pub fn is_exclusive(&self) -> bool {
+        let props = self.device.properties();
+        let props = props.as_deref();
+        if self.fake_index.is_some() {
+            return props
+                .and_then(|p| p.get::<bool>("mediastream.exclusive").ok())
+                .unwrap_or(false);
+        }
+        prop_str(props, "device.api").is_some_and(|api| EXCLUSIVE_APIS.contains(&api.as_str()))
+    }
+
     /// The capture (or, for outputs, rendering) element of the device.
     pub fn create_element(&self, name: Option<&str>) -> Result<gst::Element, glib::BoolError> {
         self.device.create_element(name)

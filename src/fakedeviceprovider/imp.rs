@@ -221,6 +221,7 @@ impl super::FakeDevice {
             .field("is-default", spec.is_default)
             .field("mediastream.latency", spec.latency)
             .field("mediastream.live", spec.live)
+            .field("mediastream.exclusive", spec.exclusive)
             .field("mediastream.file", file)
             .field("mediastream.index", index as u32)
             .build();

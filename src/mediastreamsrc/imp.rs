@@ -922,6 +922,10 @@ impl MediaStreamSrc {
         settings: Settings,
         mode: usize,
     ) -> Result<(Plan, Settings, usize), ConstraintError> {
+        if !device.is_exclusive() {
+            // Its provider shares it (PipeWire, PulseAudio): a capture each.
+            return Ok((Plan::Own, settings, mode));
+        }
         let obj = self.obj();
         let id = &device.info.device_id;
         let mut holders = Holders::lock();
