@@ -27,7 +27,14 @@ fn camera(id: &str) -> String {
     )
 }
 
-const CAMERAS: [&str; 4] = ["one-pipeline", "two-pipelines", "unplugged", "clone-first"];
+const CAMERAS: [&str; 6] = [
+    "one-pipeline",
+    "two-pipelines",
+    "unplugged",
+    "clone-first",
+    "stream-clone",
+    "zero-copy",
+];
 
 fn devices_json(cameras: &[&str]) -> String {
     let list: Vec<String> = cameras.iter().map(|id| camera(id)).collect();
@@ -168,7 +175,7 @@ fn play(pipeline: &gst::Pipeline) {
 
 /// Bounded: the device closes when the last track's pipeline is NULL.
 fn wait_closed(device: &str) {
-    let deadline = Instant::now() + Duration::from_secs(5);
+    let deadline = Instant::now() + Duration::from_secs(10);
     while opened::is_open(device) {
         assert!(
             Instant::now() < deadline,
@@ -362,6 +369,152 @@ fn an_unplugged_camera_ends_every_track_on_it() {
     assert_eq!(ended_a.recv_timeout(Duration::from_secs(5)), Ok(()));
     assert_eq!(ended_b.recv_timeout(Duration::from_secs(5)), Ok(()));
     pipeline.set_state(gst::State::Null).unwrap();
+    wait_closed(dev);
+}
+
+/// `mediastream` with `constraints` in a pipeline of its own, its video
+/// pad to RGB; (pipeline, stream, output of its video track).
+fn stream(constraints: &str) -> (gst::Pipeline, gst::Element, Out) {
+    let stream = gst::ElementFactory::make("mediastream")
+        .property("constraints", constraints)
+        .build()
+        .unwrap();
+    stream_of(stream)
+}
+
+fn stream_of(stream: gst::Element) -> (gst::Pipeline, gst::Element, Out) {
+    let pipeline = gst::Pipeline::new();
+    pipeline.add(&stream).unwrap();
+    let (convert, sink) = pixels::rgb_sink(&pipeline, true);
+    stream.connect_pad_added(move |_, pad| {
+        pad.link(&convert.static_pad("sink").unwrap()).unwrap();
+    });
+    stream.set_state(gst::State::Ready).unwrap();
+    let track = stream
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .children()
+        .into_iter()
+        .find(|e| e.factory().is_some_and(|f| f.name() == "mediastreamsrc"))
+        .expect("the stream's video track");
+    (pipeline, stream, Out { track, sink })
+}
+
+#[test]
+fn a_cloned_stream_shares_the_capture_of_the_original() {
+    init();
+    let dev = "stream-clone";
+    let (first, original, a) = stream(&format!(
+        r#"{{"video": {{"deviceId": {{"exact": "{dev}"}}, "width": 640, "height": 480}}}}"#
+    ));
+    play(&first);
+    a.expect_square((640, 480));
+    let clone = original.emit_by_name::<gst::Element>("clone", &[]);
+    let (second, _, c) = stream_of(clone);
+    play(&second);
+    c.expect_square((640, 480));
+    a.expect_square((640, 480));
+    assert_ne!(
+        a.track.property::<String>("track-id"),
+        c.track.property::<String>("track-id")
+    );
+    assert_eq!(opened::opens(dev), 1, "the device is opened once");
+    first.set_state(gst::State::Null).unwrap();
+    c.expect_square((640, 480));
+    second.set_state(gst::State::Null).unwrap();
+    wait_closed(dev);
+}
+
+/// The address of a buffer's first memory's data.
+fn data_of(buffer: &gst::BufferRef) -> usize {
+    buffer.peek_memory(0).map_readable().unwrap().as_ptr() as usize
+}
+
+#[test]
+fn a_track_at_the_running_mode_gets_the_device_memory() {
+    init();
+    let dev = "zero-copy";
+    let pipeline = gst::Pipeline::new();
+    let a = output(
+        &pipeline,
+        new_track(&constraints(dev, r#", "width": 1280, "height": 720"#)),
+        false,
+    );
+    pipeline.set_state(gst::State::Ready).unwrap();
+    // The device's element, in the track's bin until its capture is shared.
+    let device = a
+        .track
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .children()
+        .into_iter()
+        .find(|e| {
+            e.factory()
+                .is_some_and(|f| f.name() == "mediastreamfakesrc")
+        })
+        .expect("the device's element");
+    let pushed = std::sync::Arc::new(std::sync::Mutex::new(std::collections::VecDeque::new()));
+    let record = pushed.clone();
+    device
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(buffer) = info.buffer() {
+                let mut pushed = record.lock().unwrap();
+                pushed.push_back(data_of(buffer));
+                if pushed.len() > 64 {
+                    pushed.pop_front();
+                }
+            }
+            gst::PadProbeReturn::Ok
+        });
+    let seen = std::sync::Arc::new(std::sync::Mutex::new((0usize, 0usize)));
+    let count = seen.clone();
+    let check = pushed.clone();
+    a.track
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(buffer) = info.buffer() {
+                let own = check.lock().unwrap().contains(&data_of(buffer));
+                let mut count = count.lock().unwrap();
+                count.0 += 1;
+                count.1 += usize::from(own);
+            }
+            gst::PadProbeReturn::Ok
+        });
+    play(&pipeline);
+    a.expect_square((1280, 720));
+    // A second track: the capture is shared from now on.
+    let second = gst::Pipeline::new();
+    let b = output(
+        &second,
+        new_track(&constraints(
+            dev,
+            r#", "width": {"exact": 320}, "height": {"exact": 240}, "resizeMode": "crop-and-scale""#,
+        )),
+        true,
+    );
+    play(&second);
+    b.expect_square((320, 240));
+    assert!(
+        device
+            .parent()
+            .is_some_and(|p| &p != a.track.upcast_ref::<gst::Object>()),
+        "the device's element left the track's bin"
+    );
+    *seen.lock().unwrap() = (0, 0);
+    for _ in 0..30 {
+        a.sample();
+    }
+    let (all, own) = *seen.lock().unwrap();
+    assert!(all >= 20, "{all} buffers");
+    assert_eq!(
+        own, all,
+        "every buffer of the track at the running mode is the device's memory"
+    );
+    pipeline.set_state(gst::State::Null).unwrap();
+    second.set_state(gst::State::Null).unwrap();
     wait_closed(dev);
 }
 

@@ -204,6 +204,25 @@ impl ObjectImpl for MediaStream {
                         Some(pad.to_value())
                     })
                     .build(),
+                /**
+                 * GstMediaStream::clone:
+                 *
+                 * Action: MediaStream.clone() -> a new `mediastream` whose
+                 * getUserMedia gives clones of this stream's tracks: the
+                 * same constraints, on the devices this stream's tracks
+                 * run (a track on a device that cannot be opened twice
+                 * shares its capture). Tracks added on `sink_%u` pads are
+                 * the application's and are not cloned.
+                 */
+                glib::subclass::Signal::builder("clone")
+                    .action()
+                    .return_type::<super::MediaStream>()
+                    .class_handler(|args| {
+                        let obj = args[0].get::<super::MediaStream>().unwrap();
+                        let clone = obj.imp().guard(|| None, |imp| Some(imp.clone_stream()));
+                        clone.map(|c| c.to_value())
+                    })
+                    .build(),
             ]
         });
         SIGNALS.as_ref()
@@ -801,6 +820,45 @@ impl MediaStream {
     /// tracks are selected but their pads not yet exposed, so the stream
     /// selects again; from PAUSED on the pads are out and the value is
     /// refused (apply-constraints on a track changes its settings).
+    /// MediaStream.clone(): the same constraints, each kind on the device
+    /// this stream's track of that kind runs.
+    fn clone_stream(&self) -> super::MediaStream {
+        let json = self
+            .constraints
+            .lock()
+            .clone()
+            .unwrap_or_else(|| "{}".into());
+        let mut constraints: serde_json::Value =
+            serde_json::from_str(&json).unwrap_or_else(|_| serde_json::json!({}));
+        let devices: Vec<(String, String)> = self
+            .state
+            .lock()
+            .tracks
+            .iter()
+            .filter(|t| t.sinkpad.is_none())
+            .filter_map(|t| {
+                let kind = t.element.property::<TrackKind>("kind").as_str().to_owned();
+                let id = t.element.property::<Option<String>>("device-id")?;
+                Some((kind, id))
+            })
+            .collect();
+        if let Some(map) = constraints.as_object_mut() {
+            for (kind, id) in devices {
+                let mut track = match map.remove(&kind) {
+                    Some(serde_json::Value::Object(o)) => o,
+                    _ => serde_json::Map::new(),
+                };
+                track.insert("deviceId".into(), serde_json::json!({ "exact": id }));
+                map.insert(kind, serde_json::Value::Object(track));
+            }
+        }
+        let constraints = constraints.to_string();
+        gst::info!(CAT, imp = self, "clone(): {constraints}");
+        glib::Object::builder::<super::MediaStream>()
+            .property("constraints", &constraints)
+            .build()
+    }
+
     fn set_constraints(&self, json: Option<String>) {
         let obj = self.obj();
         let state = obj.current_state().max(obj.pending_state());

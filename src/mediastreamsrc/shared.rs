@@ -303,8 +303,22 @@ impl Drop for SharedCapture {
             "the last track on '{}' is gone: the device is released",
             self.device.info.label
         );
+        // The device first, while the appsink still plays: a sink going
+        // to PAUSED first would hold the device's streaming thread in
+        // preroll, and the device's own stop would wait for it.
+        let sink = self.pipeline.by_name("fan-out");
+        for e in self.pipeline.children() {
+            if Some(&e) == sink.as_ref() {
+                continue;
+            }
+            // Locked: the pipeline's own state change must not start it again.
+            e.set_locked_state(true);
+            if e.set_state(gst::State::Null).is_err() {
+                gst::warning!(CAT, obj = e, "the device did not stop cleanly");
+            }
+        }
         if self.pipeline.set_state(gst::State::Null).is_err() {
-            gst::warning!(CAT, obj = self.pipeline, "the device did not stop cleanly");
+            gst::warning!(CAT, obj = self.pipeline, "the capture did not stop cleanly");
         }
     }
 }
