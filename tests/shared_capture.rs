@@ -27,13 +27,14 @@ fn camera(id: &str) -> String {
     )
 }
 
-const CAMERAS: [&str; 6] = [
+const CAMERAS: [&str; 7] = [
     "one-pipeline",
     "two-pipelines",
     "unplugged",
     "clone-first",
     "stream-clone",
     "zero-copy",
+    "blocked",
 ];
 
 fn devices_json(cameras: &[&str]) -> String {
@@ -422,6 +423,45 @@ fn a_cloned_stream_shares_the_capture_of_the_original() {
     first.set_state(gst::State::Null).unwrap();
     c.expect_square((640, 480));
     second.set_state(gst::State::Null).unwrap();
+    wait_closed(dev);
+}
+
+#[test]
+fn a_blocked_consumer_holds_up_no_other_track() {
+    init();
+    let dev = "blocked";
+    let pipeline = gst::Pipeline::new();
+    let a = output(
+        &pipeline,
+        new_track(&constraints(dev, r#", "width": 1280, "height": 720"#)),
+        false,
+    );
+    play(&pipeline);
+    a.expect_square((1280, 720));
+    // Never pulled, never dropping: its streaming thread blocks at once.
+    let other = gst::Pipeline::new();
+    let blocked = new_track(&constraints(
+        dev,
+        r#", "width": 640, "height": 480, "resizeMode": "crop-and-scale""#,
+    ));
+    let full = gst::ElementFactory::make("appsink")
+        .property("sync", false)
+        .property("max-buffers", 1u32)
+        .property("drop", false)
+        .build()
+        .unwrap();
+    other.add_many([&blocked, &full]).unwrap();
+    blocked.link(&full).unwrap();
+    play(&other);
+    while a
+        .sink
+        .emit_by_name::<Option<gst::Sample>>("try-pull-sample", &[&gst::ClockTime::ZERO])
+        .is_some()
+    {}
+    a.expect_every_frame(60);
+    assert_eq!(opened::opens(dev), 1);
+    other.set_state(gst::State::Null).unwrap();
+    pipeline.set_state(gst::State::Null).unwrap();
     wait_closed(dev);
 }
 

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MPL-2.0
 
 //! One capture shared by every track on a device in the process, as a
-//! browser keeps one capture per camera (docs/mediastreamsrc.md, "Shared
-//! capture").
+//! browser keeps one capture per camera (docs/mediastreamsrc.md, "One
+//! camera, many tracks"), for devices a process can open only once
+//! (`MediaDevice::is_exclusive`).
 //!
 //! A track alone on its device holds the device's element in its own bin
 //! (the native path: the device's buffers, no thread hop). When a second
