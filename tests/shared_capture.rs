@@ -66,6 +66,20 @@ struct Out {
     sink: gst::Element,
 }
 
+/// The camera's own mode, and a crop-and-scale size from it.
+const NATIVE: &str = r#", "width": 1280, "height": 720"#;
+const SMALL: &str =
+    r#", "width": {"exact": 320}, "height": {"exact": 240}, "resizeMode": "crop-and-scale""#;
+
+/// A track on `device` with `extra` constraints, its output in `pipeline`.
+fn track_on(pipeline: &gst::Pipeline, device: &str, extra: &str, latest_only: bool) -> Out {
+    output(
+        pipeline,
+        new_track(&constraints(device, extra)),
+        latest_only,
+    )
+}
+
 fn constraints(device: &str, extra: &str) -> String {
     format!(r#"{{"deviceId": {{"exact": "{device}"}}{extra}}}"#)
 }
@@ -151,6 +165,15 @@ impl Out {
             .to_owned()
     }
 
+    /// Drops the frames waiting in the sink.
+    fn drain(&self) {
+        while self
+            .sink
+            .emit_by_name::<Option<gst::Sample>>("try-pull-sample", &[&gst::ClockTime::ZERO])
+            .is_some()
+        {}
+    }
+
     /// `n` consecutive frames: none of the device's 30 per second is
     /// missing between them (timestamps one frame apart).
     fn expect_every_frame(&self, n: usize) {
@@ -195,19 +218,8 @@ fn two_getusermedia_and_a_clone_in_one_pipeline_share_one_capture() {
     // A bin starts its children last added first: the clone, then the
     // 1280x720 track, then the 320x240 one, adapted from the mode the
     // first two run.
-    let b = output(
-        &pipeline,
-        new_track(&constraints(
-            dev,
-            r#", "width": {"exact": 320}, "height": {"exact": 240}, "resizeMode": "crop-and-scale""#,
-        )),
-        true,
-    );
-    let a = output(
-        &pipeline,
-        new_track(&constraints(dev, r#", "width": 1280, "height": 720"#)),
-        true,
-    );
+    let b = track_on(&pipeline, dev, SMALL, true);
+    let a = track_on(&pipeline, dev, NATIVE, true);
     let c = output(
         &pipeline,
         a.track.emit_by_name::<gst::Element>("clone", &[]),
@@ -265,21 +277,10 @@ fn tracks_in_two_pipelines_share_one_capture_and_a_paused_one_holds_up_nothing()
     let dev = "two-pipelines";
     let first = gst::Pipeline::new();
     let second = gst::Pipeline::new();
-    let a = output(
-        &first,
-        new_track(&constraints(dev, r#", "width": 1280, "height": 720"#)),
-        false,
-    );
+    let a = track_on(&first, dev, NATIVE, false);
     play(&first);
     a.expect_square((1280, 720));
-    let b = output(
-        &second,
-        new_track(&constraints(
-            dev,
-            r#", "width": {"exact": 320}, "height": {"exact": 240}, "resizeMode": "crop-and-scale""#,
-        )),
-        true,
-    );
+    let b = track_on(&second, dev, SMALL, true);
     play(&second);
     // The first track's capture moved to a shared one while it ran.
     b.expect_square((320, 240));
@@ -288,11 +289,7 @@ fn tracks_in_two_pipelines_share_one_capture_and_a_paused_one_holds_up_nothing()
 
     // The second pipeline paused: the first track keeps every frame.
     second.set_state(gst::State::Paused).unwrap();
-    while a
-        .sink
-        .emit_by_name::<Option<gst::Sample>>("try-pull-sample", &[&gst::ClockTime::ZERO])
-        .is_some()
-    {}
+    a.drain();
     a.expect_every_frame(30);
     second.set_state(gst::State::Playing).unwrap();
     b.expect_square((320, 240));
@@ -342,19 +339,8 @@ fn an_unplugged_camera_ends_every_track_on_it() {
     init();
     let dev = "unplugged";
     let pipeline = gst::Pipeline::new();
-    let b = output(
-        &pipeline,
-        new_track(&constraints(
-            dev,
-            r#", "width": {"exact": 320}, "height": {"exact": 240}, "resizeMode": "crop-and-scale""#,
-        )),
-        true,
-    );
-    let a = output(
-        &pipeline,
-        new_track(&constraints(dev, r#", "width": 1280, "height": 720"#)),
-        true,
-    );
+    let b = track_on(&pipeline, dev, SMALL, true);
+    let a = track_on(&pipeline, dev, NATIVE, true);
     let ended_a = signal_count(&a.track, "ended");
     let ended_b = signal_count(&b.track, "ended");
     play(&pipeline);
@@ -431,11 +417,7 @@ fn a_blocked_consumer_holds_up_no_other_track() {
     init();
     let dev = "blocked";
     let pipeline = gst::Pipeline::new();
-    let a = output(
-        &pipeline,
-        new_track(&constraints(dev, r#", "width": 1280, "height": 720"#)),
-        false,
-    );
+    let a = track_on(&pipeline, dev, NATIVE, false);
     play(&pipeline);
     a.expect_square((1280, 720));
     // Never pulled, never dropping: its streaming thread blocks at once.
@@ -453,11 +435,7 @@ fn a_blocked_consumer_holds_up_no_other_track() {
     other.add_many([&blocked, &full]).unwrap();
     blocked.link(&full).unwrap();
     play(&other);
-    while a
-        .sink
-        .emit_by_name::<Option<gst::Sample>>("try-pull-sample", &[&gst::ClockTime::ZERO])
-        .is_some()
-    {}
+    a.drain();
     a.expect_every_frame(60);
     assert_eq!(opened::opens(dev), 1);
     other.set_state(gst::State::Null).unwrap();
@@ -475,11 +453,7 @@ fn a_track_at_the_running_mode_gets_the_device_memory() {
     init();
     let dev = "zero-copy";
     let pipeline = gst::Pipeline::new();
-    let a = output(
-        &pipeline,
-        new_track(&constraints(dev, r#", "width": 1280, "height": 720"#)),
-        false,
-    );
+    let a = track_on(&pipeline, dev, NATIVE, false);
     pipeline.set_state(gst::State::Ready).unwrap();
     // The device's element, in the track's bin until its capture is shared.
     let device = a
@@ -527,14 +501,7 @@ fn a_track_at_the_running_mode_gets_the_device_memory() {
     a.expect_square((1280, 720));
     // A second track: the capture is shared from now on.
     let second = gst::Pipeline::new();
-    let b = output(
-        &second,
-        new_track(&constraints(
-            dev,
-            r#", "width": {"exact": 320}, "height": {"exact": 240}, "resizeMode": "crop-and-scale""#,
-        )),
-        true,
-    );
+    let b = track_on(&second, dev, SMALL, true);
     play(&second);
     b.expect_square((320, 240));
     assert!(
