@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Concurrency: while a two-track `mediastream` plays, four application
 //! threads call `apply-constraints`, toggle `enabled`, read `settings` and
 //! add and remove tracks for ten seconds (MEDIASTREAM_CONCURRENCY_SECS).

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The device layer in-process, over the built-in fake devices: selection
 //! over MediaDevices and the element of the chosen device. The variable is
 //! set before anything runs; this binary holds this one test only.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! A broken fake-device file: the device layer lists nothing and selection
 //! reports NotFoundError carrying the file's error. One test per binary: the
 //! variable is read once per process.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The device runs the native mode the selection chose: for every vector
 //! case that flows (tests/data/vectors), a `mediastream` with the case's
 //! constraints plays on the case's fake devices, and each track's device

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The fake devices: enumeration in the spec's order, gst-device-monitor-1.0,
 //! devicechange when the device file changes, and a removed device's element
 //! failing like an unplugged camera. Processes get their own environment, so

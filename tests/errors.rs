@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The errors of docs/errors.md that no other test produces, and the check
 //! that every error the document lists names a test that exists.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! mediastreamfakesrc: the `square` pattern (a white square of known
 //! geometry on black, in every raw format a device negotiates), the device
 //! file's `"pattern"`, and `num-buffers`. One process, one device file.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Faults of a device in the middle of a recording, with fake devices
 //! whose file the test rewrites: unplugged (the track ends, the other goes
 //! on, the file finishes with every frame the muxer got) and caps changed

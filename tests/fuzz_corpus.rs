@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Replays the committed fuzz corpus (fuzz/corpus/<target>/) through the
 //! same bodies the cargo-fuzz targets run, so every input a fuzzer ever
 //! kept, findings included, is checked by plain `cargo test`.

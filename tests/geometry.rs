@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Pixels as the settings promise: crop-and-scale is a centred crop of the
 //! native mode the selection chose, then a scale, with square pixels. A
 //! fake camera showing the `square` pattern (a white square, side half the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The getusermedia example over the built-in fake devices.
 
 mod common;

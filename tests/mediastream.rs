@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! mediastream as getUserMedia in one element: errors, id / active /
 //! track-ids, pads, one group id and a stream collection, inactive when
 //! every track ended.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! mediastreamsrc over the built-in fake devices: settings against the caps
 //! that flow, zero-copy, the track's identity and state, enabled, mute,
 //! stop, applyConstraints and the errors.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Unplugging: a fake device removed from its file ends its track with
 //! `ended` and EOS, not an error, while another track keeps flowing; and a
 //! kind with no device is a NotFoundError. One process, one device file.

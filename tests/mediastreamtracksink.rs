@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! mediastreamtracksink: the consumer's view of a track (state from the
 //! sticky event, or from stream-start and caps for other sources), frames,
 //! signals, and playing on an output device by sink-id.

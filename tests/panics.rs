@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! No panic crosses into C: a panic injected at each kind of entry point
 //! (property setter and getter, action signal, pad probe, the mute
 //! check on the clock thread, a locked section) becomes a `Panicked` element error on the bus, the

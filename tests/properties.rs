@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Property-based tests of the constraints engine: parsing never panics, the
 //! chosen candidate is never beaten under the ordering, a success has a
 //! finite distance.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The PyGObject application (examples/python/getusermedia.py) against the
 //! built plugin (GST_PLUGIN_PATH=target/debug) and the fake devices.
 

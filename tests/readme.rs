@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The README's commands run as written on a machine without a display.
 //!
 //! Every fenced block tagged ```` ```sh headless ```` is run: each command

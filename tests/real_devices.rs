@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Real device providers: PipeWire (a virtual camera) and PulseAudio (a
 //! microphone and a speaker) started by `scripts/media-daemons`, as
 //! `scripts/test` does. Without them these tests fail when `CI` is set and

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Selection behaviour the vectors cannot show: which native mode is used,
 //! applyConstraints on one device, error messages, explain, structures.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The `select_settings` example as a user runs it: output, exit status,
 //! and clear errors for bad input.
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Stress: NULL→PLAYING→NULL cycles of a `mediastream` with an audio and a
 //! video fake track (`examples/cycles`), one pipeline cycled and a new
 //! pipeline each cycle: no deadlock (the example's watchdog aborts on a step

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! The shared constraint vectors (tests/data/vectors/constraints.json, the
 //! cases every implementation of this model is checked against) and the
 //! project's own cases (own.json), which cover every step of the selection

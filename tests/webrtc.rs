@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! A `mediastream` over the network, against headless Chromium: every
 //! packet stays inside a network namespace the test creates (a veth pair,
 //! tests/webrtc_common). Without Chromium, chromedriver, selenium, libnice

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! What webrtcbin writes for a sender's MediaStream identity. The plugin
 //! gives a webrtcbin sink pad its identity by its `msid` property and its
 //! transceiver's name (src/webrtc/mod.rs), because GStreamer 1.22 writes

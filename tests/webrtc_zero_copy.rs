@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! A track sent to webrtcbin reaches its encoder as the device's own
 //! buffers: no queue and no copy between the device and `vp8enc` /
 //! `opusenc` inside `mediastreamrtpenc` (docs/webrtc.md). No network: the

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! What each fuzz target does with one input. Shared by the cargo-fuzz
 //! targets (`fuzz/fuzz_targets/`) and by `tests/fuzz_corpus.rs`, which
 //! replays the committed corpus on every `cargo test`.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Allocation and zero-copy checks at a pad that a recycled address cannot
 //! fool: every buffer and memory seen is marked with qdata, so an object
 //! made anew counts as new even where malloc hands back a freed address,

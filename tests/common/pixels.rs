@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Measuring frames: where the bright pixels are in an RGB sample (the
 //! fake devices' `square` pattern has a known geometry).
 #![allow(dead_code)]

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! A `mediastream` recorded into a Matroska or MP4 file, with what reached
 //! the muxer counted per kind, and the file demuxed again to count what it
 //! holds: "nothing lost" is the two counts being equal.

@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Pipelines around `mediastreamsrc` for the track tests.
 #![allow(dead_code)]
 

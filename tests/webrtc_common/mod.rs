@@ -1,3 +1,5 @@
+// SPDX-License-Identifier: MPL-2.0
+
 //! Helpers of the WebRTC tests (tests/webrtc*.rs): prerequisites, the
 //! private network namespace, a sending pipeline, and headless Chromium
 //! driven through tests/webrtc/browser.py.
