@@ -15,6 +15,60 @@ pub(super) fn make(factory: &str) -> Result<gst::Element, ConstraintError> {
         .map_err(|_| ConstraintError::missing_element(factory))
 }
 
+/// The track's chain after its source: what turns the native mode into
+/// the settings, ending with the capsfilter that fixes them, and beside it
+/// the echo canceller's reference (audio processing only).
+pub(super) struct Chain {
+    /// In link order.
+    elements: Vec<gst::Element>,
+    reference: Vec<gst::Element>,
+}
+
+impl Chain {
+    /// The chain for `settings` from the native mode `mode`, not in a bin
+    /// yet.
+    pub(super) fn new(settings: &Settings, mode: &NativeMode) -> Result<Chain, ConstraintError> {
+        Ok(Chain {
+            elements: elements(settings, mode)?,
+            reference: Vec::new(),
+        })
+    }
+
+    pub(super) fn elements(&self) -> &[gst::Element] {
+        &self.elements
+    }
+
+    /// The elements beside the chain (the echo canceller's reference).
+    pub(super) fn reference(&self) -> &[gst::Element] {
+        &self.reference
+    }
+
+    /// What the source links to.
+    pub(super) fn sink_pad(&self) -> gst::Pad {
+        self.elements[0].static_pad("sink").unwrap()
+    }
+
+    /// The settings' capsfilter when it is the whole chain: the native path.
+    pub(super) fn only_filter(&self) -> Option<&gst::Element> {
+        match &self.elements[..] {
+            [filter] => Some(filter),
+            _ => None,
+        }
+    }
+
+    /// The echo canceller's reference, added to `bin` beside the chain
+    /// (once the chain is in it).
+    pub(super) fn add_echo_reference(
+        &mut self,
+        bin: &impl IsA<gst::Bin>,
+        track_id: &str,
+        settings: &Settings,
+    ) -> Result<(), ConstraintError> {
+        self.reference = echo_reference(bin, track_id, &self.elements, settings)?;
+        Ok(())
+    }
+}
+
 /// The caps that fix the chosen settings, formats left open among the mode's.
 fn settings_caps(settings: &Settings, mode: &NativeMode) -> gst::Caps {
     match (settings, mode) {
@@ -59,10 +113,7 @@ fn settings_caps(settings: &Settings, mode: &NativeMode) -> gst::Caps {
 /// native path but a capsfilter. Crop-and-scale is a centred crop of the
 /// chosen mode to the target's aspect ratio, then a scale
 /// (docs/mediastreamsrc.md).
-pub(super) fn elements(
-    settings: &Settings,
-    mode: &NativeMode,
-) -> Result<Vec<gst::Element>, ConstraintError> {
+fn elements(settings: &Settings, mode: &NativeMode) -> Result<Vec<gst::Element>, ConstraintError> {
     let mut chain = Vec::new();
     match (settings, mode) {
         (Settings::Video(v), NativeMode::Video(m)) if v.resize_mode == ResizeMode::CropAndScale => {
@@ -112,7 +163,7 @@ pub(super) fn elements(
 /// process provides one, the track gives it a silent reference of its
 /// own, so noise suppression and gain control work and cancellation has
 /// nothing to remove.
-pub(super) fn echo_reference(
+fn echo_reference(
     bin: &impl IsA<gst::Bin>,
     track_id: &str,
     chain: &[gst::Element],

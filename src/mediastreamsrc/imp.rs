@@ -39,7 +39,7 @@ mod output;
 #[path = "switch.rs"]
 mod switch;
 use super::capture::Capture;
-use super::chain;
+use super::chain::{self, Chain};
 use super::shared::{self, Holders, Running, SharedCapture, Tap};
 use super::{ReadyState, TrackKind};
 use crate::constraints::caps::{capabilities_structure, error_details, settings_structure};
@@ -57,7 +57,7 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 use std::sync::LazyLock;
 use std::sync::atomic::Ordering;
-use switch::panicked_result;
+use switch::{Switch, panicked_result};
 
 pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -132,15 +132,15 @@ struct Elements {
     /// The source's elements in the bin, in link order (the capture, or
     /// the appsrc of a shared one).
     head: Vec<gst::Element>,
-    /// Crop, scale, rate, processing, and the settings' capsfilter.
-    chain: Vec<gst::Element>,
-    extras: Vec<gst::Element>,
+    /// Crop, scale, rate, processing, the settings' capsfilter, and the
+    /// echo reference beside them.
+    chain: Chain,
 }
 
 impl Elements {
     /// Source and chain in link order.
     fn linked(&self) -> impl DoubleEndedIterator<Item = &gst::Element> {
-        self.head.iter().chain(&self.chain)
+        self.head.iter().chain(self.chain.elements())
     }
 
     fn own(&self) -> Option<&Capture> {
@@ -158,7 +158,7 @@ impl Elements {
     }
 
     fn all(&self) -> impl DoubleEndedIterator<Item = &gst::Element> {
-        self.extras.iter().chain(self.linked())
+        self.chain.reference().iter().chain(self.linked())
     }
 
     /// Locked, a state change of the pipeline in another thread cannot
@@ -185,16 +185,6 @@ struct Output {
     blank: Blank,
     /// Where the last media ended: a muted track's GAPs go on from there.
     last_end: Option<gst::ClockTime>,
-}
-
-/// applyConstraints' settings on their way to the device.
-#[derive(Default)]
-struct Switch {
-    /// Settings applied and not yet running: the switcher (or the next
-    /// state change up) restarts the device with them (see `try_apply`).
-    pending: Option<(Settings, usize)>,
-    /// A switcher runs on the async pool.
-    running: bool,
 }
 
 /// A started track: made on NULL->READY (getUserMedia), dropped on
@@ -989,7 +979,7 @@ impl MediaStreamSrc {
                         .cloned()
                         .ok_or_else(|| busy("its track is ending"));
                 }
-                Source::Own(c) => (c.clone(), el.chain[0].static_pad("sink").unwrap()),
+                Source::Own(c) => (c.clone(), el.chain.sink_pad()),
             }
         };
         gst::debug!(
@@ -1101,8 +1091,8 @@ impl MediaStreamSrc {
                 (Source::Shared(tap), head, capture.mode().clone())
             }
         };
-        let chain = chain::elements(settings, &native)?;
-        let linked: Vec<gst::Element> = head.iter().chain(&chain).cloned().collect();
+        let mut chain = Chain::new(settings, &native)?;
+        let linked: Vec<gst::Element> = head.iter().chain(chain.elements()).cloned().collect();
         gst::debug!(
             CAT,
             imp = self,
@@ -1141,21 +1131,21 @@ impl MediaStreamSrc {
                     device.info.label
                 ))
             })?;
-            let extras = chain::echo_reference(&*obj, &self.track_id, &linked, settings)?;
+            chain.add_echo_reference(&*obj, &self.track_id, settings)?;
             let last = linked.last().unwrap().static_pad("src").unwrap();
             if let Err(e) = self.srcpad.set_target(Some(&last)) {
-                self.remove_elements(&extras);
+                self.remove_elements(chain.reference());
                 return Err(ConstraintError::abort(format!(
                     "cannot target the track's pad at '{}': {e}",
                     device.info.label
                 )));
             }
-            Ok((extras, last))
+            Ok(last)
         })();
-        let (extras, last) = result.inspect_err(|_| self.remove_elements(&linked))?;
+        let last = result.inspect_err(|_| self.remove_elements(&linked))?;
         if let Source::Own(capture) = &source
             && capture.is_bare()
-            && let [filter] = &chain[..]
+            && let Some(filter) = chain.only_filter()
         {
             capture.follow_device_caps(self, filter);
         }
@@ -1164,7 +1154,6 @@ impl MediaStreamSrc {
             source,
             head,
             chain,
-            extras,
         })
     }
 
@@ -1208,7 +1197,7 @@ impl MediaStreamSrc {
         // Locked, so a state change of the pipeline in another thread
         // cannot restart them while they are taken apart.
         elements.set_locked(true);
-        self.remove_elements(&elements.extras);
+        self.remove_elements(elements.chain.reference());
         // Stopped first, so the old device never pushes into an unlinked pad.
         for e in elements.linked() {
             if e.set_state(gst::State::Null).is_err() {

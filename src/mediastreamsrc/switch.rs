@@ -6,6 +6,16 @@
 
 use super::*;
 
+/// applyConstraints' settings on their way to the device.
+#[derive(Default)]
+pub(super) struct Switch {
+    /// Settings applied and not yet running: the switcher (or the next
+    /// state change up) restarts the device with them (see `try_apply`).
+    pub(super) pending: Option<(Settings, usize)>,
+    /// A switcher runs on the async pool.
+    pub(super) running: bool,
+}
+
 impl MediaStreamSrc {
     /// applyConstraints: reselect on the track's own device.
     /// Every failure is `apply-constraints-error` (the rejected promise,
