@@ -118,14 +118,15 @@ struct Recording {
 }
 
 impl Recording {
+    /// Downstream first: stopping a sink first releases a thread
+    /// waiting in it.
     fn elements(&self) -> Vec<gst::Element> {
-        let mut v: Vec<gst::Element> = self
-            .branches
-            .iter()
-            .flat_map(|b| b.encode.elements.clone())
-            .collect();
-        v.push(self.mux.clone());
-        v.push(self.sink.clone());
+        let mut v = vec![self.sink.clone(), self.mux.clone()];
+        v.extend(
+            self.branches
+                .iter()
+                .flat_map(|b| b.encode.elements.iter().rev().cloned()),
+        );
         v
     }
 }
@@ -559,11 +560,14 @@ impl ElementImpl for MediaRecorder {
                     t.segment = None;
                 }
             }
-            // Nothing runs any more: the recording ends here, with what it has.
-            gst::StateChange::PausedToReady => self.finish(true),
             _ => {}
         }
         let ret = self.parent_change_state(transition)?;
+        if transition == gst::StateChange::PausedToReady {
+            // Nothing runs any more (the children are in READY: no thread is
+            // blocked in them): the recording ends here, with what it has.
+            self.finish(true);
+        }
         if transition == gst::StateChange::PausedToPlaying {
             let auto = self.settings.lock().auto_start;
             let inactive = self.state.lock().is_none();
@@ -764,11 +768,11 @@ impl MediaRecorder {
         match &mut info.data {
             Some(gst::PadProbeData::Buffer(b)) => {
                 let pts = b.pts();
-                self.pass_buffer(pad, pts)
+                self.verdict(self.pass_buffer(pad, pts), info)
             }
             Some(gst::PadProbeData::BufferList(l)) => {
                 let pts = l.get(0).and_then(|b| b.pts());
-                self.pass_buffer(pad, pts)
+                self.verdict(self.pass_buffer(pad, pts), info)
             }
             Some(gst::PadProbeData::Event(ev)) => match ev.view() {
                 gst::EventView::Segment(s) => {
@@ -779,7 +783,10 @@ impl MediaRecorder {
                     }
                     gst::PadProbeReturn::Ok
                 }
-                gst::EventView::Eos(_) => self.track_eos(pad),
+                gst::EventView::Eos(_) => {
+                    let pass = self.track_eos(pad);
+                    self.verdict(pass, info)
+                }
                 _ => gst::PadProbeReturn::Ok,
             },
             Some(gst::PadProbeData::Query(q)) => {
@@ -808,7 +815,16 @@ impl MediaRecorder {
         }
     }
 
-    fn pass_buffer(&self, pad: &gst::GhostPad, pts: Option<gst::ClockTime>) -> gst::PadProbeReturn {
+    /// Passes the item, or consumes it (crate::fault::drop_item).
+    fn verdict(&self, pass: bool, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
+        if pass {
+            gst::PadProbeReturn::Ok
+        } else {
+            crate::fault::drop_item(info)
+        }
+    }
+
+    fn pass_buffer(&self, pad: &gst::GhostPad, pts: Option<gst::ClockTime>) -> bool {
         let segment = self
             .tracks
             .lock()
@@ -818,21 +834,21 @@ impl MediaRecorder {
         let rt = pts.and_then(|pts| segment.as_ref().and_then(|s| s.to_running_time(pts)));
         let mut state = self.state.lock();
         let Some(rec) = state.as_mut() else {
-            return gst::PadProbeReturn::Drop;
+            return false;
         };
         if rec.stopping {
-            return gst::PadProbeReturn::Drop;
+            return false;
         }
         if let Some(p) = rec.paused_at
             && rt.is_none_or(|rt| rt >= p)
         {
-            return gst::PadProbeReturn::Drop;
+            return false;
         }
         if let (Some(rt), Some((p, r))) = (rt, rec.cut)
             && rt >= p
             && rt < r
         {
-            return gst::PadProbeReturn::Drop;
+            return false;
         }
         let want = -(rec.paused_total.nseconds() as i64);
         let after_cut = match (rt, rec.cut) {
@@ -843,10 +859,10 @@ impl MediaRecorder {
             rec.last_rt = Some(rec.last_rt.map_or(rt, |l| l.max(rt)));
         }
         let Some(branch) = rec.branches.iter_mut().find(|b| &b.pad == pad) else {
-            return gst::PadProbeReturn::Drop;
+            return false;
         };
         if branch.ended {
-            return gst::PadProbeReturn::Drop;
+            return false;
         }
         if branch.offset != want && after_cut {
             gst::debug!(
@@ -862,13 +878,13 @@ impl MediaRecorder {
             }
             branch.offset = want;
         }
-        gst::PadProbeReturn::Ok
+        true
     }
 
     /// A track's EOS: into its branch when recording (the muxer finishes
     /// that stream), swallowed otherwise; when every track has ended and
     /// nothing records, the recorder's own EOS.
-    fn track_eos(&self, pad: &gst::GhostPad) -> gst::PadProbeReturn {
+    fn track_eos(&self, pad: &gst::GhostPad) -> bool {
         {
             let mut tracks = self.tracks.lock();
             if let Some(t) = tracks.iter_mut().find(|t| &t.pad == pad) {
@@ -894,11 +910,10 @@ impl MediaRecorder {
             "{}: the track ended; into the recording: {into_branch}",
             pad.name()
         );
-        if into_branch {
-            return gst::PadProbeReturn::Ok;
+        if !into_branch {
+            self.maybe_post_eos();
         }
-        self.maybe_post_eos();
-        gst::PadProbeReturn::Handled
+        into_branch
     }
 
     /// Posts the recorder's EOS once every track ended and no recording
