@@ -677,9 +677,8 @@ fn tracks_that_end_finish_the_recording_cleanly() {
     assert_eq!(tracks.len(), 2);
     let video = tracks
         .iter()
-        .find(|t| t.property_value("kind").get::<String>().ok().as_deref() == Some("video"))
-        .or_else(|| tracks.first())
-        .unwrap()
+        .find(|t| t.property::<gst::Structure>("settings").has_field("width"))
+        .expect("the video track")
         .clone();
     // One track ends (track.stop()): the other goes on being recorded.
     video.emit_by_name::<()>("stop", &[]);
