@@ -864,3 +864,54 @@ fn location_writes_the_chunks_to_a_file_from_a_launch_line() {
     let d = demux(&file, "video/webm");
     assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"]);
 }
+
+#[test]
+fn a_recorder_given_the_stream_links_its_tracks_itself() {
+    init();
+    let pipeline = gst::Pipeline::new();
+    let stream = gst::ElementFactory::make("mediastream")
+        .property("constraints", r#"{"video":{"width":320},"audio":true}"#)
+        .build()
+        .unwrap();
+    let rec = gst::ElementFactory::make("mediarecorder")
+        .property("auto-start", false)
+        .build()
+        .unwrap();
+    pipeline.add_many([&stream, &rec]).unwrap();
+    rec.set_property("stream", &stream);
+    assert_eq!(
+        rec.property::<Option<gst::Element>>("stream").as_ref(),
+        Some(&stream)
+    );
+    let (tx, rx) = mpsc::channel();
+    let data = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let d = data.clone();
+    rec.connect("dataavailable", false, move |a| {
+        d.lock()
+            .unwrap()
+            .extend(a[1].get::<gst::glib::Bytes>().unwrap().iter());
+        None
+    });
+    rec.connect("stopped", false, move |_| {
+        let _ = tx.send(());
+        None
+    });
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let _ = pipeline.state(gst::ClockTime::from_seconds(10));
+    let pads: Vec<String> = rec
+        .sink_pads()
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
+    assert_eq!(pads.len(), 2, "{pads:?}");
+    assert!(rec.emit_by_name::<bool>("start", &[&0u32]));
+    let clock = pipeline.clock().unwrap();
+    let _ = clock
+        .new_single_shot_id(clock.time() + gst::ClockTime::from_mseconds(1000))
+        .wait();
+    assert!(rec.emit_by_name::<bool>("stop", &[]));
+    rx.recv_timeout(Duration::from_secs(20)).expect("stopped");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let d = demux(&data.lock().unwrap(), "video/webm");
+    assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"]);
+}

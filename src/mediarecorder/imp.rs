@@ -42,7 +42,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 
 const DEFAULT_TIMESLICE: u32 = 0;
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Settings {
     mime_type: String,
     /// The type recording uses once started (the full type with codecs
@@ -53,6 +53,9 @@ struct Settings {
     timeslice: u32,
     location: Option<String>,
     auto_start: bool,
+    /// MediaRecorder(stream): a `mediastream` whose pads the recorder links
+    /// itself, and its `pad-added` handler.
+    stream: Option<(gst::Element, glib::SignalHandlerId)>,
 }
 
 impl Default for Settings {
@@ -65,6 +68,7 @@ impl Default for Settings {
             timeslice: DEFAULT_TIMESLICE,
             location: None,
             auto_start: true,
+            stream: None,
         }
     }
 }
@@ -235,6 +239,11 @@ impl ObjectImpl for MediaRecorder {
                 glib::ParamSpecString::builder("location")
                     .nick("Location")
                     .blurb("Also write the chunks to this file (truncated at start); unset: chunks only go to dataavailable")
+                    .build(),
+                glib::ParamSpecObject::builder::<gst::Element>("stream")
+                    .nick("Stream")
+                    .blurb("MediaRecorder(stream): a mediastream in the same bin whose tracks to record; the recorder links its src pads (and those it adds later) to its own pads. Unset: link the tracks to the video_%u / audio_%u pads yourself")
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecBoolean::builder("auto-start")
                     .nick("Auto start")
@@ -441,6 +450,18 @@ impl ObjectImpl for MediaRecorder {
                     "timeslice" => s.timeslice = value.get().unwrap(),
                     "location" => s.location = value.get().unwrap(),
                     "auto-start" => s.auto_start = value.get().unwrap(),
+                    "stream" => {
+                        let stream = value.get::<Option<gst::Element>>().unwrap();
+                        let old = s.stream.take();
+                        drop(s);
+                        if let Some((element, id)) = old {
+                            element.disconnect(id);
+                        }
+                        if let Some(stream) = stream {
+                            self.follow_stream(stream);
+                        }
+                        return;
+                    }
                     _ => unimplemented!(),
                 }
                 gst::debug!(CAT, imp = self, "{} = {:?}", pspec.name(), value);
@@ -466,6 +487,7 @@ impl ObjectImpl for MediaRecorder {
                         "timeslice" => s.timeslice.to_value(),
                         "location" => s.location.to_value(),
                         "auto-start" => s.auto_start.to_value(),
+                        "stream" => s.stream.as_ref().map(|(e, _)| e.clone()).to_value(),
                         _ => unimplemented!(),
                     }
                 }
@@ -731,6 +753,38 @@ impl MediaRecorder {
         Some(pad.upcast())
     }
 
+    /// MediaRecorder(stream): links the stream's src pads, now and as they
+    /// come, to new pads of their kind.
+    fn follow_stream(&self, stream: gst::Element) {
+        let weak = self.obj().downgrade();
+        let id = stream.connect_pad_added(move |_, pad| {
+            if let Some(obj) = weak.upgrade() {
+                obj.imp().guard(|| (), |imp| imp.link_stream_pad(pad));
+            }
+        });
+        for pad in stream.src_pads() {
+            self.link_stream_pad(&pad);
+        }
+        gst::debug!(CAT, imp = self, "recording the tracks of {}", stream.name());
+        self.settings.lock().stream = Some((stream, id));
+    }
+
+    fn link_stream_pad(&self, pad: &gst::Pad) {
+        if pad.direction() != gst::PadDirection::Src || pad.is_linked() {
+            return;
+        }
+        let templ = if pad.name().starts_with("audio") {
+            "audio_%u"
+        } else {
+            "video_%u"
+        };
+        let linked = self
+            .obj()
+            .request_pad_simple(templ)
+            .map(|sink| pad.link(&sink));
+        gst::debug!(CAT, imp = self, "stream pad {}: {linked:?}", pad.name());
+    }
+
     /// A track's pad went (released, or its link broken by the stream's
     /// remove-track) while recording: the spec's track-set change.
     fn track_left(&self, pad: &gst::Pad, how: &str) {
@@ -952,7 +1006,16 @@ impl MediaRecorder {
             if let Some(t) = timeslice {
                 s.timeslice = t;
             }
-            s.clone()
+            Settings {
+                mime_type: s.mime_type.clone(),
+                effective: None,
+                video_bps: s.video_bps,
+                audio_bps: s.audio_bps,
+                timeslice: s.timeslice,
+                location: s.location.clone(),
+                auto_start: s.auto_start,
+                stream: None,
+            }
         };
         let tracks: Vec<(gst::GhostPad, Kind)> = self
             .tracks
