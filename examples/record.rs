@@ -101,8 +101,9 @@ fn main() {
             .unwrap_or_else(|| e.to_string());
         fail(&msg);
     }
-    if !recorder.emit_by_name::<bool>("start", &[&timeslice]) {
-        fail("start failed (see the warning above)");
+    let started = recorder.emit_by_name::<gst::Structure>("start", &[&timeslice]);
+    if !started.get::<bool>("success").unwrap_or(false) {
+        fail(&started.get::<String>("message").unwrap_or_default());
     }
     let mime = recorder.property::<String>("mime-type");
     let path = out.unwrap_or_else(|| {
@@ -127,7 +128,7 @@ fn main() {
     let id = clock.new_single_shot_id(deadline);
     id.wait_async(move |_, _, _| {
         rec.call_async(|r| {
-            r.emit_by_name::<bool>("stop", &[]);
+            r.emit_by_name::<gst::Structure>("stop", &[]);
         });
     })
     .unwrap();

@@ -40,6 +40,8 @@ struct Rec {
     rx: mpsc::Receiver<Ev>,
     /// Every event so far, in order.
     log: Arc<Mutex<Vec<Ev>>>,
+    /// What the last action returned (a `mediarecorder-result`).
+    last: std::cell::RefCell<Option<gst::Structure>>,
 }
 
 fn recorder(constraints: &str, mime: &str) -> Rec {
@@ -103,6 +105,7 @@ fn recorder(constraints: &str, mime: &str) -> Rec {
         rec,
         rx,
         log,
+        last: Default::default(),
     }
 }
 
@@ -114,12 +117,19 @@ impl Rec {
         assert_eq!(state, gst::State::Playing);
     }
 
+    fn outcome(&self, result: gst::Structure) -> bool {
+        assert_eq!(result.name(), "mediarecorder-result");
+        let ok = result.get::<bool>("success").unwrap();
+        *self.last.borrow_mut() = Some(result);
+        ok
+    }
+
     fn start(&self, timeslice: u32) -> bool {
-        self.rec.emit_by_name::<bool>("start", &[&timeslice])
+        self.outcome(self.rec.emit_by_name("start", &[&timeslice]))
     }
 
     fn call(&self, action: &str) -> bool {
-        self.rec.emit_by_name::<bool>(action, &[])
+        self.outcome(self.rec.emit_by_name(action, &[]))
     }
 
     fn state(&self) -> String {
@@ -210,21 +220,21 @@ impl Rec {
         track::children_made_by(&self.stream, "mediastreamsrc")
     }
 
-    /// A warning (a method's exception) on the bus: its details' name.
-    fn warning_name(&self) -> String {
+    /// The exception the last action threw: its W3C name (and its message
+    /// starts with it). Nothing about it is on the bus.
+    fn thrown(&self) -> String {
+        let last = self.last.borrow();
+        let result = last.as_ref().expect("an action was called");
+        assert!(!result.get::<bool>("success").unwrap(), "{result}");
+        let name = result.get::<String>("name").unwrap();
+        let message = result.get::<String>("message").unwrap();
+        assert!(message.starts_with(&name), "{message}");
         let bus = self.pipeline.bus().unwrap();
-        let msg = bus
-            .timed_pop_filtered(
-                gst::ClockTime::from_seconds(5),
-                &[gst::MessageType::Warning],
-            )
-            .expect("a warning message");
-        let gst::MessageView::Warning(w) = msg.view() else {
-            unreachable!()
-        };
-        let details = w.details().expect("details");
-        let name = details.get::<String>("name").unwrap();
-        assert!(w.error().to_string().starts_with(&name), "{}", w.error());
+        assert!(
+            bus.pop_filtered(&[gst::MessageType::Warning, gst::MessageType::Error])
+                .is_none(),
+            "an exception posts nothing"
+        );
         name
     }
 }
@@ -499,7 +509,7 @@ fn is_type_supported_agrees_with_start() {
             continue;
         }
         assert!(!r.start(0), "{m}");
-        assert_eq!(r.warning_name(), "NotSupportedError");
+        assert_eq!(r.thrown(), "NotSupportedError");
         assert_eq!(r.state(), "inactive");
     }
     // What the machine lacks is named.
@@ -612,7 +622,7 @@ fn request_data_flushes_a_chunk_now_and_stop_the_last() {
     let d = demux(&r.file(), "video/webm");
     assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"]);
     assert!(!r.call("request-data"), "request-data when inactive");
-    assert_eq!(r.warning_name(), "InvalidStateError");
+    assert_eq!(r.thrown(), "InvalidStateError");
     // stop when inactive does nothing.
     assert!(r.call("stop"));
     assert!(r.rx.recv_timeout(Duration::from_millis(200)).is_err());
@@ -624,14 +634,14 @@ fn methods_in_the_wrong_state_throw_invalid_state_error() {
     r.play();
     for m in ["pause", "resume", "request-data"] {
         assert!(!r.call(m), "{m} when inactive");
-        assert_eq!(r.warning_name(), "InvalidStateError");
+        assert_eq!(r.thrown(), "InvalidStateError");
     }
     assert!(r.start(0));
     assert!(!r.start(0), "start while recording");
-    assert_eq!(r.warning_name(), "InvalidStateError");
+    assert_eq!(r.thrown(), "InvalidStateError");
     assert!(r.call("pause"));
     assert!(!r.start(0), "start while paused");
-    assert_eq!(r.warning_name(), "InvalidStateError");
+    assert_eq!(r.thrown(), "InvalidStateError");
     r.stop_and_wait();
     // And again after stop: a new recording, from its own header.
     assert!(r.start(0));
@@ -651,7 +661,7 @@ fn a_type_without_a_codec_for_a_track_is_not_supported() {
     );
     r.play();
     assert!(!r.start(0));
-    assert_eq!(r.warning_name(), "NotSupportedError");
+    assert_eq!(r.thrown(), "NotSupportedError");
     // With auto-start, the pipeline cannot record: an element error.
     init();
     let p = gst::parse::launch(
@@ -904,12 +914,13 @@ fn a_recorder_given_the_stream_links_its_tracks_itself() {
         .map(|p| p.name().to_string())
         .collect();
     assert_eq!(pads.len(), 2, "{pads:?}");
-    assert!(rec.emit_by_name::<bool>("start", &[&0u32]));
+    let started = rec.emit_by_name::<gst::Structure>("start", &[&0u32]);
+    assert!(started.get::<bool>("success").unwrap());
     let clock = pipeline.clock().unwrap();
     let _ = clock
         .new_single_shot_id(clock.time() + gst::ClockTime::from_mseconds(1000))
         .wait();
-    assert!(rec.emit_by_name::<bool>("stop", &[]));
+    rec.emit_by_name::<gst::Structure>("stop", &[]);
     rx.recv_timeout(Duration::from_secs(20)).expect("stopped");
     pipeline.set_state(gst::State::Null).unwrap();
     let d = demux(&data.lock().unwrap(), "video/webm");

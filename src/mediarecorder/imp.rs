@@ -264,23 +264,23 @@ impl ObjectImpl for MediaRecorder {
                  *
                  * MediaRecorder.start(timeslice): builds the recording for the
                  * tracks on the pads now and starts gathering data; `started`
-                 * follows. Returns %FALSE when start throws: InvalidStateError
-                 * (not inactive) or NotSupportedError (the type cannot record
-                 * these tracks, an element is missing, no live track), posted
-                 * as a warning with a `mediastream-error` details structure.
+                 * follows. Returns a `mediarecorder-result` structure:
+                 * `success`, and when start throws, `name` (InvalidStateError:
+                 * not inactive; NotSupportedError: the type cannot record these
+                 * tracks, an element is missing, no live track) and `message`.
                  */
                 glib::subclass::Signal::builder("start")
                     .action()
                     .param_types([u32::static_type()])
-                    .return_type::<bool>()
+                    .return_type::<gst::Structure>()
                     .class_handler(|args| {
                         let obj = args[0].get::<super::MediaRecorder>().unwrap();
                         let timeslice = args[1].get::<u32>().unwrap_or(0);
-                        let ok = obj.imp().guard(|| false, |imp| {
+                        let result = obj.imp().guard(panicked_result, |imp| {
                             crate::fault::point("mediarecorder:start");
                             imp.method("start", imp.start(Some(timeslice)))
                         });
-                        Some(ok.to_value())
+                        Some(result.to_value())
                     })
                     .build(),
                 /**
@@ -288,18 +288,20 @@ impl ObjectImpl for MediaRecorder {
                  *
                  * MediaRecorder.stop(): the last chunk (`dataavailable`), then
                  * `stopped`, once the encoders and the muxer have finished.
-                 * Does nothing when inactive. Returns %TRUE.
+                 * Does nothing when inactive. Returns a `mediarecorder-result`
+                 * structure with `success` %TRUE.
                  */
                 glib::subclass::Signal::builder("stop")
                     .action()
-                    .return_type::<bool>()
+                    .return_type::<gst::Structure>()
                     .class_handler(|args| {
                         let obj = args[0].get::<super::MediaRecorder>().unwrap();
-                        obj.imp().guard(|| (), |imp| {
+                        let result = obj.imp().guard(panicked_result, |imp| {
                             crate::fault::point("mediarecorder:stop");
-                            imp.stop()
+                            imp.stop();
+                            imp.method("stop", Ok(()))
                         });
-                        Some(true.to_value())
+                        Some(result.to_value())
                     })
                     .build(),
                 /**
@@ -307,34 +309,37 @@ impl ObjectImpl for MediaRecorder {
                  *
                  * MediaRecorder.pause(): no data is gathered until `resume`,
                  * and the recording's timeline skips the paused time; `paused`
-                 * follows. %FALSE (InvalidStateError) when inactive.
+                 * follows. Returns a `mediarecorder-result` structure:
+                 * `success`, or InvalidStateError (`name`, `message`) when
+                 * inactive.
                  */
                 glib::subclass::Signal::builder("pause")
                     .action()
-                    .return_type::<bool>()
+                    .return_type::<gst::Structure>()
                     .class_handler(|args| {
                         let obj = args[0].get::<super::MediaRecorder>().unwrap();
-                        let ok = obj.imp().guard(|| false, |imp| {
-                            imp.method("pause", imp.pause())
-                        });
-                        Some(ok.to_value())
+                        let result = obj
+                            .imp()
+                            .guard(panicked_result, |imp| imp.method("pause", imp.pause()));
+                        Some(result.to_value())
                     })
                     .build(),
                 /**
                  * GstMediaRecorder::resume:
                  *
                  * MediaRecorder.resume(): gathering goes on; `resumed`
-                 * follows. %FALSE (InvalidStateError) when inactive.
+                 * follows. Returns a `mediarecorder-result` structure:
+                 * `success`, or InvalidStateError when inactive.
                  */
                 glib::subclass::Signal::builder("resume")
                     .action()
-                    .return_type::<bool>()
+                    .return_type::<gst::Structure>()
                     .class_handler(|args| {
                         let obj = args[0].get::<super::MediaRecorder>().unwrap();
-                        let ok = obj.imp().guard(|| false, |imp| {
-                            imp.method("resume", imp.resume())
-                        });
-                        Some(ok.to_value())
+                        let result = obj
+                            .imp()
+                            .guard(panicked_result, |imp| imp.method("resume", imp.resume()));
+                        Some(result.to_value())
                     })
                     .build(),
                 /**
@@ -342,17 +347,18 @@ impl ObjectImpl for MediaRecorder {
                  *
                  * MediaRecorder.requestData(): `dataavailable` now with what
                  * was gathered since the last chunk (possibly nothing); the
-                 * timeslice goes on. %FALSE (InvalidStateError) when inactive.
+                 * timeslice goes on. Returns a `mediarecorder-result`
+                 * structure: `success`, or InvalidStateError when inactive.
                  */
                 glib::subclass::Signal::builder("request-data")
                     .action()
-                    .return_type::<bool>()
+                    .return_type::<gst::Structure>()
                     .class_handler(|args| {
                         let obj = args[0].get::<super::MediaRecorder>().unwrap();
-                        let ok = obj.imp().guard(|| false, |imp| {
-                            imp.method("request-data", imp.request_data())
-                        });
-                        Some(ok.to_value())
+                        let result = obj
+                            .imp()
+                            .guard(panicked_result, |imp| imp.method("request-data", imp.request_data()));
+                        Some(result.to_value())
                     })
                     .build(),
                 /**
@@ -628,6 +634,18 @@ impl BinImpl for MediaRecorder {
     }
 }
 
+/// What an action returns after a panic (crate::fault).
+fn panicked_result() -> gst::Structure {
+    gst::Structure::builder("mediarecorder-result")
+        .field("success", false)
+        .field("name", "UnknownError")
+        .field(
+            "message",
+            "UnknownError: the recorder panicked (see the bus)",
+        )
+        .build()
+}
+
 /// isTypeSupported on this machine.
 pub fn is_type_supported(mime: &str) -> bool {
     MimeType::parse(mime)
@@ -643,21 +661,20 @@ impl MediaRecorder {
             .map_or(RecorderState::Inactive, |r| r.state)
     }
 
-    /// A method's exception: %FALSE and a warning with the W3C name.
-    fn method(&self, what: &str, result: Result<(), W3c>) -> bool {
+    /// A method's outcome, as `apply-constraints` gives its own: a
+    /// `mediarecorder-result` structure, `success`, and for an exception
+    /// the W3C `name` and the `message` (nothing is posted: the caller is
+    /// the one to act).
+    fn method(&self, what: &str, result: Result<(), W3c>) -> gst::Structure {
+        let b = gst::Structure::builder("mediarecorder-result");
         match result {
-            Ok(()) => true,
+            Ok(()) => b.field("success", true).build(),
             Err(e) => {
                 gst::debug!(CAT, imp = self, "{what} throws {}: {}", e.name, e.message);
-                let details = e.details();
-                if e.missing {
-                    gst::element_imp_warning!(self, gst::CoreError::MissingPlugin, ("{}: {}", e.name, e.message), details: details);
-                } else if e.name == "InvalidStateError" {
-                    gst::element_imp_warning!(self, gst::CoreError::StateChange, ("{}: {what}: {}", e.name, e.message), details: details);
-                } else {
-                    gst::element_imp_warning!(self, gst::CoreError::NotImplemented, ("{}: {}", e.name, e.message), details: details);
-                }
-                false
+                b.field("success", false)
+                    .field("name", e.name)
+                    .field("message", format!("{}: {what}: {}", e.name, e.message))
+                    .build()
             }
         }
     }
