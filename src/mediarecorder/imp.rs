@@ -803,13 +803,15 @@ impl MediaRecorder {
     }
 
     /// A track's pad went (released, or its link broken by the stream's
-    /// remove-track) while recording: the spec's track-set change.
+    /// remove-track) while recording: the spec's track-set change, even
+    /// for a track that had ended (the stream may send EOS before it
+    /// removes the pad).
     fn track_left(&self, pad: &gst::Pad, how: &str) {
         let recorded = self.state.lock().as_ref().is_some_and(|r| {
             !r.stopping
                 && r.branches
                     .iter()
-                    .any(|b| b.pad.upcast_ref::<gst::Pad>() == pad && !b.ended)
+                    .any(|b| b.pad.upcast_ref::<gst::Pad>() == pad)
         });
         gst::debug!(
             CAT,
