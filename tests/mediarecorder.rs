@@ -790,6 +790,15 @@ fn the_encoders_get_the_devices_own_buffers() {
         .map(Result::unwrap)
         .collect();
     assert_eq!(devices.len(), 2);
+    // Both devices negotiated (bounded wait on the recorder's events).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while devices
+        .iter()
+        .any(|d| d.static_pad("src").unwrap().current_caps().is_none())
+    {
+        assert!(Instant::now() < deadline, "the devices never negotiated");
+        r.rx.recv_timeout(Duration::from_millis(50)).ok();
+    }
     let mut watches = Vec::new();
     for enc in ["vp8enc", "opusenc"] {
         let encoder = bin
