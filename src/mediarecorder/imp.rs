@@ -1092,10 +1092,11 @@ impl MediaRecorder {
             .map_err(|e| W3c::new("NotSupportedError", e))?;
         *self.file.lock() = file;
         *state = Some(rec);
+        // Before any chunk of this recording.
+        self.push(Event::Start(mime.clone()));
         drop(state);
-        self.settings.lock().effective = Some(mime.clone());
+        self.settings.lock().effective = Some(mime);
         self.arm_timer(false);
-        self.push(Event::Start(mime));
         self.obj().notify("state");
         self.obj().notify("mime-type");
         self.drain();
@@ -1265,22 +1266,22 @@ impl MediaRecorder {
 
     /// A timeslice elapsed: the chunk so far, if there is one.
     fn on_timeslice(&self) {
-        let chunk = {
+        {
             let mut state = self.state.lock();
             let Some(rec) = state.as_mut() else { return };
             if rec.stopping || rec.chunker.pending_bytes() == 0 {
                 return;
             }
-            rec.chunker.take()
-        };
-        gst::debug!(
-            CAT,
-            imp = self,
-            "timeslice: {} bytes at {} ms",
-            chunk.data.len(),
-            chunk.timecode
-        );
-        self.push(Event::Data(chunk));
+            let chunk = rec.chunker.take();
+            gst::debug!(
+                CAT,
+                imp = self,
+                "timeslice: {} bytes at {} ms",
+                chunk.data.len(),
+                chunk.timecode
+            );
+            self.push(Event::Data(chunk));
+        }
         // Delivered from the thread pool, not the clock's thread.
         self.obj()
             .call_async(|obj| obj.imp().guard(|| (), |imp| imp.drain()));
@@ -1377,23 +1378,29 @@ impl MediaRecorder {
     /// gone. `now`: from a state change (tear down here), else through
     /// call_async (this may be a streaming thread of the recording).
     fn finish(&self, now: bool) {
-        let Some(mut rec) = self.state.lock().take() else {
-            return;
+        let rec = {
+            let mut state = self.state.lock();
+            let Some(mut rec) = state.take() else {
+                return;
+            };
+            if let Some(t) = rec.timer.take() {
+                t.unschedule();
+            }
+            let chunk = rec.chunker.take();
+            gst::debug!(
+                CAT,
+                imp = self,
+                "finished: last chunk {} bytes, {} bytes in {} chunks",
+                chunk.data.len(),
+                rec.chunker.bytes,
+                rec.chunker.chunks
+            );
+            // Queued under the state lock, as every chunk is: events keep
+            // the order in which chunks were cut.
+            self.push(Event::Data(chunk));
+            self.push(Event::Stop);
+            rec
         };
-        if let Some(t) = rec.timer.take() {
-            t.unschedule();
-        }
-        let chunk = rec.chunker.take();
-        gst::debug!(
-            CAT,
-            imp = self,
-            "finished: last chunk {} bytes, {} bytes in {} chunks",
-            chunk.data.len(),
-            rec.chunker.bytes,
-            rec.chunker.chunks
-        );
-        self.push(Event::Data(chunk));
-        self.push(Event::Stop);
         let pads: Vec<(gst::GhostPad, gst::Pad)> = rec
             .branches
             .iter()
@@ -1432,9 +1439,9 @@ impl MediaRecorder {
             let Some(rec) = state.as_mut() else { return };
             rec.chunker.discard();
             rec.discarding = true;
+            gst::debug!(CAT, imp = self, "{}: {}", e.name, e.message);
+            self.push(Event::Error(e.name.to_owned(), e.message.clone()));
         }
-        gst::debug!(CAT, imp = self, "{}: {}", e.name, e.message);
-        self.push(Event::Error(e.name.to_owned(), e.message.clone()));
         self.drain();
         self.post_error(&e);
         self.stop();
@@ -1456,9 +1463,9 @@ impl MediaRecorder {
             gst::debug!(CAT, imp = self, "pause at {now}");
             rec.paused_at = Some(now);
             rec.state = RecorderState::Paused;
+            self.push(Event::Pause);
         }
         self.obj().notify("state");
-        self.push(Event::Pause);
         self.drain();
         Ok(())
     }
@@ -1485,15 +1492,15 @@ impl MediaRecorder {
                 "resume at {r}: {} paused in all",
                 rec.paused_total
             );
+            self.push(Event::Resume);
         }
         self.obj().notify("state");
-        self.push(Event::Resume);
         self.drain();
         Ok(())
     }
 
     fn request_data(&self) -> Result<(), W3c> {
-        let chunk = {
+        {
             let mut state = self.state.lock();
             let rec = state.as_mut().ok_or_else(|| {
                 W3c::new(
@@ -1501,14 +1508,16 @@ impl MediaRecorder {
                     "the recorder is inactive: start it first",
                 )
             })?;
-            rec.chunker.take()
-        };
-        gst::debug!(CAT, imp = self, "request-data: {} bytes", chunk.data.len());
-        self.push(Event::Data(chunk));
+            let chunk = rec.chunker.take();
+            gst::debug!(CAT, imp = self, "request-data: {} bytes", chunk.data.len());
+            self.push(Event::Data(chunk));
+        }
         self.drain();
         Ok(())
     }
 
+    /// Queues an event; called with the state lock held where the order
+    /// against chunks matters (lock order: state, then outbox).
     fn push(&self, ev: Event) {
         self.outbox.lock().queue.push_back(ev);
     }
