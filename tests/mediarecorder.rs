@@ -935,3 +935,33 @@ fn a_recorder_given_the_stream_links_its_tracks_itself() {
     let d = demux(&data.lock().unwrap(), "video/webm");
     assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"]);
 }
+
+#[test]
+fn bits_per_second_reach_the_encoders() {
+    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
+    r.rec.set_property("video-bits-per-second", 300_000u32);
+    r.rec.set_property("audio-bits-per-second", 24_000u32);
+    r.play();
+    assert!(r.start(0));
+    r.next(5);
+    let bin = r.rec.downcast_ref::<gst::Bin>().unwrap();
+    let by_factory = |name: &str| {
+        bin.children()
+            .into_iter()
+            .find(|e| e.factory().unwrap().name() == name)
+            .unwrap_or_else(|| panic!("{name} in the recorder"))
+    };
+    assert_eq!(
+        by_factory("vp8enc").property::<i32>("target-bitrate"),
+        300_000
+    );
+    assert_eq!(by_factory("opusenc").property::<i32>("bitrate"), 24_000);
+    assert_eq!(
+        by_factory("vp8enc")
+            .property_value("deadline")
+            .get::<i64>()
+            .unwrap(),
+        1
+    );
+    r.stop_and_wait();
+}
