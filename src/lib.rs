@@ -14,6 +14,7 @@ pub mod constraints;
 pub mod devices;
 pub mod fakedeviceprovider;
 pub mod fault;
+pub mod mediarecorder;
 pub mod mediastream;
 pub mod mediastreamfakesrc;
 pub mod mediastreamrtpdec;
@@ -56,6 +57,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     mediastream::register(plugin)?;
     mediastreamrtpenc::register(plugin)?;
     mediastreamrtpdec::register(plugin)?;
+    mediarecorder::register(plugin)?;
     Ok(())
 }
 

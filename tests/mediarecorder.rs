@@ -1,0 +1,967 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! mediarecorder as MediaRecorder: every supported type recorded in
+//! timeslice chunks that concatenate into a file the demuxer reads with
+//! every track and the recorded duration; pause/resume, request-data,
+//! stop, a track ending, the errors; is-type-supported against what
+//! records; the encoders get the devices' own buffers.
+
+#[path = "common/objects.rs"]
+mod objects;
+#[path = "common/track.rs"]
+mod track;
+
+use gst::prelude::*;
+use gstmediastream::mediarecorder::mime::LISTED;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn init() {
+    track::init_builtin();
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Ev {
+    Start(String),
+    Data(Vec<u8>, f64),
+    Pause,
+    Resume,
+    Error(String, String),
+    Stop,
+}
+
+/// A fake-device `mediastream` whose tracks feed a `mediarecorder`
+/// (auto-start off: the test calls start).
+struct Rec {
+    pipeline: gst::Pipeline,
+    stream: gst::Element,
+    rec: gst::Element,
+    rx: mpsc::Receiver<Ev>,
+    /// Every event so far, in order.
+    log: Arc<Mutex<Vec<Ev>>>,
+    /// What the last action returned (a `mediarecorder-result`).
+    last: std::cell::RefCell<Option<gst::Structure>>,
+}
+
+fn recorder(constraints: &str, mime: &str) -> Rec {
+    init();
+    let pipeline = gst::Pipeline::new();
+    let stream = gst::ElementFactory::make("mediastream")
+        .property("constraints", constraints)
+        .build()
+        .unwrap();
+    let rec = gst::ElementFactory::make("mediarecorder")
+        .property("mime-type", mime)
+        .property("auto-start", false)
+        .build()
+        .unwrap();
+    pipeline.add_many([&stream, &rec]).unwrap();
+    let weak = rec.downgrade();
+    stream.connect_pad_added(move |_, pad| {
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
+        let rec = weak.upgrade().unwrap();
+        let templ = if pad.name().starts_with("audio") {
+            "audio_%u"
+        } else {
+            "video_%u"
+        };
+        let sink = rec.request_pad_simple(templ).unwrap();
+        pad.link(&sink).unwrap();
+    });
+    let (tx, rx) = mpsc::channel();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let send = move |tx: &mpsc::Sender<Ev>, log: &Arc<Mutex<Vec<Ev>>>, ev: Ev| {
+        log.lock().unwrap().push(ev.clone());
+        let _ = tx.send(ev);
+    };
+    macro_rules! on {
+        ($name:expr, |$args:ident| $ev:expr) => {{
+            let tx = tx.clone();
+            let log = log.clone();
+            rec.connect($name, false, move |$args| {
+                send(&tx, &log, $ev);
+                None
+            });
+        }};
+    }
+    on!("started", |a| Ev::Start(a[1].get::<String>().unwrap()));
+    on!("dataavailable", |a| Ev::Data(
+        a[1].get::<gst::glib::Bytes>().unwrap().to_vec(),
+        a[2].get::<f64>().unwrap()
+    ));
+    on!("paused", |_a| Ev::Pause);
+    on!("resumed", |_a| Ev::Resume);
+    on!("error", |a| Ev::Error(
+        a[1].get::<String>().unwrap(),
+        a[2].get::<String>().unwrap()
+    ));
+    on!("stopped", |_a| Ev::Stop);
+    Rec {
+        pipeline,
+        stream,
+        rec,
+        rx,
+        log,
+        last: Default::default(),
+    }
+}
+
+impl Rec {
+    fn play(&self) {
+        self.pipeline.set_state(gst::State::Playing).unwrap();
+        let (ok, state, _) = self.pipeline.state(gst::ClockTime::from_seconds(10));
+        ok.unwrap();
+        assert_eq!(state, gst::State::Playing);
+    }
+
+    fn outcome(&self, result: gst::Structure) -> bool {
+        assert_eq!(result.name(), "mediarecorder-result");
+        let ok = result.get::<bool>("success").unwrap();
+        *self.last.borrow_mut() = Some(result);
+        ok
+    }
+
+    fn start(&self, timeslice: u32) -> bool {
+        self.outcome(self.rec.emit_by_name("start", &[&timeslice]))
+    }
+
+    fn call(&self, action: &str) -> bool {
+        self.outcome(self.rec.emit_by_name(action, &[]))
+    }
+
+    fn state(&self) -> String {
+        let v = self.rec.property_value("state");
+        let (_, e) = gst::glib::EnumValue::from_value(&v).unwrap();
+        e.nick().to_owned()
+    }
+
+    /// The next event, within `secs`.
+    fn next(&self, secs: u64) -> Ev {
+        self.rx
+            .recv_timeout(Duration::from_secs(secs))
+            .unwrap_or_else(|_| {
+                panic!(
+                    "no recorder event within {secs} s; so far: {:?}",
+                    self.summary()
+                )
+            })
+    }
+
+    /// Events until (and with) the first that `f` accepts.
+    fn until(&self, secs: u64, mut f: impl FnMut(&Ev) -> bool) -> Vec<Ev> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut out = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let ev = self.rx.recv_timeout(left).unwrap_or_else(|_| {
+                panic!("not seen within {secs} s; so far: {:?}", self.summary())
+            });
+            let done = f(&ev);
+            out.push(ev);
+            if done {
+                return out;
+            }
+        }
+    }
+
+    /// Waits until `n` chunks have come since now.
+    fn chunks(&self, n: usize, secs: u64) {
+        let mut seen = 0;
+        self.until(secs, |e| {
+            if matches!(e, Ev::Data(..)) {
+                seen += 1;
+            }
+            seen >= n
+        });
+    }
+
+    fn summary(&self) -> Vec<String> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|e| match e {
+                Ev::Data(d, t) => format!("Data({} bytes, {t} ms)", d.len()),
+                other => format!("{other:?}"),
+            })
+            .collect()
+    }
+
+    fn data(&self) -> Vec<(Vec<u8>, f64)> {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|e| match e {
+                Ev::Data(d, t) => Some((d.clone(), *t)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn file(&self) -> Vec<u8> {
+        self.data().into_iter().flat_map(|(d, _)| d).collect()
+    }
+
+    fn running_time(&self) -> gst::ClockTime {
+        self.pipeline.current_running_time().unwrap()
+    }
+
+    fn stop_and_wait(&self) -> Vec<Ev> {
+        assert!(self.call("stop"));
+        self.until(20, |e| *e == Ev::Stop)
+    }
+
+    /// The track elements of the stream.
+    fn tracks(&self) -> Vec<gst::Element> {
+        track::children_made_by(&self.stream, "mediastreamsrc")
+    }
+
+    /// The exception the last action threw: its W3C name (and its message
+    /// starts with it). Nothing about it is on the bus.
+    fn thrown(&self) -> String {
+        let last = self.last.borrow();
+        let result = last.as_ref().expect("an action was called");
+        assert!(!result.get::<bool>("success").unwrap(), "{result}");
+        let name = result.get::<String>("name").unwrap();
+        let message = result.get::<String>("message").unwrap();
+        assert!(message.starts_with(&name), "{message}");
+        let bus = self.pipeline.bus().unwrap();
+        assert!(
+            bus.pop_filtered(&[gst::MessageType::Warning, gst::MessageType::Error])
+                .is_none(),
+            "an exception posts nothing"
+        );
+        name
+    }
+}
+
+impl Drop for Rec {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+/// What the demuxer finds in a recording: per stream its caps name, the
+/// number of buffers and its first and last timestamps.
+#[derive(Debug)]
+struct Demuxed {
+    streams: Vec<(String, usize, gst::ClockTime, gst::ClockTime)>,
+}
+
+impl Demuxed {
+    fn duration(&self) -> gst::ClockTime {
+        let start = self.streams.iter().map(|s| s.2).min().unwrap();
+        let end = self.streams.iter().map(|s| s.3).max().unwrap();
+        end - start
+    }
+
+    fn kinds(&self) -> Vec<&str> {
+        let mut k: Vec<&str> = self.streams.iter().map(|s| s.0.as_str()).collect();
+        k.sort();
+        k
+    }
+}
+
+/// Demuxes `data` with the container's demuxer, to the end.
+fn demux(data: &[u8], mime: &str) -> Demuxed {
+    let demuxer = if mime.contains("mp4") {
+        "qtdemux"
+    } else if mime.contains("ogg") {
+        "oggdemux"
+    } else {
+        "matroskademux"
+    };
+    let p = gst::Pipeline::new();
+    let src = gst::ElementFactory::make("appsrc")
+        .property("format", gst::Format::Bytes)
+        .build()
+        .unwrap();
+    let d = gst::ElementFactory::make(demuxer).build().unwrap();
+    p.add_many([&src, &d]).unwrap();
+    src.link(&d).unwrap();
+    type Stats = Arc<
+        Mutex<
+            Vec<(
+                String,
+                usize,
+                Option<gst::ClockTime>,
+                Option<gst::ClockTime>,
+            )>,
+        >,
+    >;
+    let stats: Stats = Arc::default();
+    let s = stats.clone();
+    let pw = p.downgrade();
+    d.connect_pad_added(move |_, pad| {
+        let p = pw.upgrade().unwrap();
+        let sink = gst::ElementFactory::make("fakesink")
+            .property("sync", false)
+            .property("async", false)
+            .build()
+            .unwrap();
+        p.add(&sink).unwrap();
+        sink.sync_state_with_parent().unwrap();
+        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+        let idx = {
+            let mut v = s.lock().unwrap();
+            v.push((String::new(), 0, None, None));
+            v.len() - 1
+        };
+        let s = s.clone();
+        pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+            move |pad, info| {
+                let mut v = s.lock().unwrap();
+                let e = &mut v[idx];
+                if let Some(caps) = pad.current_caps() {
+                    e.0 = caps.structure(0).unwrap().name().to_string();
+                }
+                if let Some(gst::PadProbeData::Buffer(b)) = &info.data {
+                    e.1 += 1;
+                    if let Some(pts) = b.pts() {
+                        let end = pts + b.duration().unwrap_or_default();
+                        e.2 = Some(e.2.map_or(pts, |x| x.min(pts)));
+                        e.3 = Some(e.3.map_or(end, |x| x.max(end)));
+                    }
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+    });
+    p.set_state(gst::State::Playing).unwrap();
+    let appsrc = src.clone();
+    let _ = appsrc
+        .emit_by_name::<gst::FlowReturn>("push-buffer", &[&gst::Buffer::from_slice(data.to_vec())]);
+    let _ = appsrc.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
+    let bus = p.bus().unwrap();
+    let msg = bus
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(30),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
+        .expect("the demuxer reaches the end");
+    if let gst::MessageView::Error(e) = msg.view() {
+        panic!(
+            "{demuxer} cannot read the recording: {} ({:?})",
+            e.error(),
+            e.debug()
+        );
+    }
+    p.set_state(gst::State::Null).unwrap();
+    let v = stats.lock().unwrap();
+    Demuxed {
+        streams: v
+            .iter()
+            .map(|(n, c, a, b)| {
+                assert!(*c > 0, "{n}: no buffers in {v:?}");
+                (n.clone(), *c, a.unwrap(), b.unwrap())
+            })
+            .collect(),
+    }
+}
+
+/// Also through gst-discoverer-1.0, as a user would check a file: every
+/// track is there.
+fn discover(data: &[u8], name: &str) -> String {
+    let path = std::env::temp_dir().join(format!("mediarecorder-{}-{name}", std::process::id()));
+    std::fs::write(&path, data).unwrap();
+    let out = std::process::Command::new("gst-discoverer-1.0")
+        .arg(&path)
+        .output()
+        .expect("gst-discoverer-1.0 runs");
+    let _ = std::fs::remove_file(&path);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success() && !text.contains("error"), "{text}");
+    text
+}
+
+fn expected_kinds(mime: &str) -> Vec<&'static str> {
+    let mut k = Vec::new();
+    if mime.starts_with("video") {
+        k.push(if mime.contains("avc1") {
+            "video/x-h264"
+        } else if mime.contains("vp9") {
+            "video/x-vp9"
+        } else {
+            "video/x-vp8"
+        });
+    }
+    k.push(if mime.contains("mp4a") {
+        "audio/mpeg"
+    } else {
+        "audio/x-opus"
+    });
+    k.sort();
+    k
+}
+
+/// One type recorded with timeslice 500 for about 3 s.
+fn record_type(mime: &str) {
+    let constraints = if mime.starts_with("audio") {
+        r#"{"audio":true}"#
+    } else {
+        r#"{"video":{"width":320,"height":240},"audio":true}"#
+    };
+    let r = recorder(constraints, mime);
+    r.play();
+    assert_eq!(r.state(), "inactive");
+    assert!(r.start(500), "start({mime})");
+    let t0 = r.running_time();
+    // The type as given; without codecs, completed with them.
+    let Ev::Start(started) = r.next(5) else {
+        panic!("{:?}", r.summary())
+    };
+    if mime.contains("codecs") {
+        assert_eq!(started, mime);
+    } else {
+        assert!(started.starts_with(&format!("{mime};codecs=")), "{started}");
+    }
+    assert_eq!(r.state(), "recording");
+    // About 3 s: six timeslices.
+    r.chunks(6, 15);
+    let t1 = r.running_time();
+    let tail = r.stop_and_wait();
+    assert!(
+        matches!(tail[tail.len() - 2], Ev::Data(..)),
+        "the last chunk, then stop: {:?}",
+        r.summary()
+    );
+    assert_eq!(r.state(), "inactive");
+    let data = r.data();
+    assert!(
+        (7..=9).contains(&data.len()),
+        "{mime}: chunks {:?}",
+        r.summary()
+    );
+    assert_eq!(data[0].1, 0.0, "the first chunk is timecode 0");
+    for w in data.windows(2) {
+        assert!(
+            w[1].1 >= w[0].1,
+            "{mime}: timecodes in order: {:?}",
+            r.summary()
+        );
+    }
+    // Timeslice chunks come about 500 ms apart on the recording's timeline.
+    let last_tc = data[data.len() - 2].1;
+    assert!(
+        (1500.0..=3500.0).contains(&last_tc),
+        "{mime}: the last timeslice chunk at {last_tc} ms: {:?}",
+        r.summary()
+    );
+    assert!(data[..data.len() - 1].iter().all(|(d, _)| !d.is_empty()));
+    let file = r.file();
+    let d = demux(&file, mime);
+    assert_eq!(d.kinds(), expected_kinds(mime), "{mime}: {d:?}");
+    let recorded = (t1 - t0).mseconds() as i64;
+    let duration = d.duration().mseconds() as i64;
+    assert!(
+        (duration - recorded).abs() <= 500,
+        "{mime}: {duration} ms in the file for {recorded} ms recorded: {d:?}"
+    );
+    let text = discover(&file, "rec");
+    for kind in expected_kinds(mime) {
+        let word = if kind.starts_with("video") {
+            "video #"
+        } else {
+            "audio #"
+        };
+        assert!(text.contains(word), "{mime}: gst-discoverer-1.0: {text}");
+    }
+}
+
+#[test]
+fn every_supported_type_records_in_chunks_that_concatenate() {
+    init();
+    let rec = gst::ElementFactory::make("mediarecorder").build().unwrap();
+    let mut recorded = Vec::new();
+    for mime in LISTED {
+        let supported = rec.emit_by_name::<bool>("is-type-supported", &[&mime]);
+        // scripts/setup installs every element these need.
+        assert!(supported, "{mime} is listed but not supported here");
+        record_type(mime);
+        recorded.push(mime);
+    }
+    assert_eq!(recorded.len(), LISTED.len());
+}
+
+#[test]
+fn is_type_supported_agrees_with_start() {
+    init();
+    let rec = gst::ElementFactory::make("mediarecorder").build().unwrap();
+    let supported = |m: &str| rec.emit_by_name::<bool>("is-type-supported", &[&m]);
+    for m in [
+        "video/avi",
+        "video/webm;codecs=h265",
+        "audio/webm;codecs=vp8",
+        "",
+        "text/plain",
+    ] {
+        assert!(!supported(m), "{m}");
+        let r = recorder(r#"{"video":{"width":320},"audio":true}"#, m);
+        r.play();
+        if m.is_empty() {
+            // Empty is the default type, which records.
+            assert!(r.start(0));
+            continue;
+        }
+        assert!(!r.start(0), "{m}");
+        assert_eq!(r.thrown(), "NotSupportedError");
+        assert_eq!(r.state(), "inactive");
+    }
+    // What the machine lacks is named.
+    let missing = gst::ElementFactory::find("avenc_aac").is_none()
+        && gst::ElementFactory::find("voaacenc").is_none()
+        && gst::ElementFactory::find("fdkaacenc").is_none();
+    assert_eq!(supported("video/mp4;codecs=avc1,mp4a.40.2"), !missing);
+}
+
+#[test]
+fn an_empty_type_reads_back_the_full_type_once_started() {
+    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
+    assert_eq!(r.rec.property::<String>("mime-type"), "");
+    r.play();
+    assert!(r.start(0));
+    assert_eq!(r.next(5), Ev::Start("video/webm;codecs=vp8,opus".into()));
+    assert_eq!(
+        r.rec.property::<String>("mime-type"),
+        "video/webm;codecs=vp8,opus"
+    );
+    let a = recorder(r#"{"audio":true}"#, "");
+    a.play();
+    assert!(a.start(0));
+    assert_eq!(a.next(5), Ev::Start("audio/webm;codecs=opus".into()));
+    let m = recorder(
+        r#"{"video":{"width":320},"audio":true}"#,
+        "video/x-matroska",
+    );
+    m.play();
+    assert!(m.start(0));
+    assert_eq!(
+        m.rec.property::<String>("mime-type"),
+        "video/x-matroska;codecs=vp8,opus"
+    );
+}
+
+#[test]
+fn pause_gathers_nothing_and_the_timeline_skips_it() {
+    let r = recorder(
+        r#"{"video":{"width":320},"audio":true}"#,
+        "video/webm;codecs=vp8,opus",
+    );
+    r.play();
+    assert!(r.start(0));
+    let t0 = r.running_time();
+    r.next(5);
+    // Bounded waits on the pipeline's clock: about 1 s recorded each side.
+    let clock = r.pipeline.clock().unwrap();
+    let wait = |ms: u64| {
+        let id = clock.new_single_shot_id(clock.time() + gst::ClockTime::from_mseconds(ms));
+        let _ = id.wait();
+    };
+    wait(1000);
+    assert!(r.call("pause"));
+    let tp = r.running_time();
+    assert_eq!(r.next(5), Ev::Pause);
+    assert_eq!(r.state(), "paused");
+    assert!(r.call("pause"), "pause while paused does nothing");
+    wait(1500);
+    assert!(r.call("resume"));
+    let tr = r.running_time();
+    assert_eq!(r.next(5), Ev::Resume);
+    assert_eq!(r.state(), "recording");
+    assert!(r.call("resume"), "resume while recording does nothing");
+    wait(1000);
+    let t1 = r.running_time();
+    r.stop_and_wait();
+    let recorded = ((t1 - t0) - (tr - tp)).mseconds() as i64;
+    let d = demux(&r.file(), "video/webm");
+    let duration = d.duration().mseconds() as i64;
+    assert!(
+        (duration - recorded).abs() <= 300,
+        "{duration} ms in the file for {recorded} ms recorded outside the pause: {d:?}"
+    );
+    // 30 fps: about 60 frames, not the 105 with the pause.
+    let frames = d.streams.iter().find(|s| s.0 == "video/x-vp8").unwrap().1 as i64;
+    assert!((50..=72).contains(&frames), "{frames} frames: {d:?}");
+}
+
+#[test]
+fn request_data_flushes_a_chunk_now_and_stop_the_last() {
+    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
+    r.play();
+    assert!(r.start(0));
+    r.next(5);
+    let clock = r.pipeline.clock().unwrap();
+    let id = clock.new_single_shot_id(clock.time() + gst::ClockTime::from_mseconds(1000));
+    let _ = id.wait();
+    assert!(r.call("request-data"));
+    let Ev::Data(first, tc) = r.next(5) else {
+        panic!("{:?}", r.summary())
+    };
+    assert_eq!(tc, 0.0);
+    // The container header first: EBML's magic.
+    assert_eq!(&first[..4], &[0x1a, 0x45, 0xdf, 0xa3]);
+    let _ = clock
+        .new_single_shot_id(clock.time() + gst::ClockTime::from_mseconds(500))
+        .wait();
+    let tail = r.stop_and_wait();
+    assert_eq!(tail.len(), 2, "one last chunk, then stop: {tail:?}");
+    let Ev::Data(last, tc) = &tail[0] else {
+        panic!("{tail:?}")
+    };
+    assert!(!last.is_empty());
+    assert!(
+        *tc >= 900.0,
+        "the last chunk starts where the first ended: {tc} ms"
+    );
+    // Nothing lost or repeated: the two chunks are one file.
+    let d = demux(&r.file(), "video/webm");
+    assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"]);
+    assert!(!r.call("request-data"), "request-data when inactive");
+    assert_eq!(r.thrown(), "InvalidStateError");
+    // stop when inactive does nothing.
+    assert!(r.call("stop"));
+    assert!(r.rx.recv_timeout(Duration::from_millis(200)).is_err());
+}
+
+#[test]
+fn methods_in_the_wrong_state_throw_invalid_state_error() {
+    let r = recorder(r#"{"video":{"width":320}}"#, "");
+    r.play();
+    for m in ["pause", "resume", "request-data"] {
+        assert!(!r.call(m), "{m} when inactive");
+        assert_eq!(r.thrown(), "InvalidStateError");
+    }
+    assert!(r.start(0));
+    assert!(!r.start(0), "start while recording");
+    assert_eq!(r.thrown(), "InvalidStateError");
+    assert!(r.call("pause"));
+    assert!(!r.start(0), "start while paused");
+    assert_eq!(r.thrown(), "InvalidStateError");
+    r.stop_and_wait();
+    // And again after stop: a new recording, from its own header.
+    assert!(r.start(0));
+    r.until(5, |e| matches!(e, Ev::Start(_)));
+    let tail = r.stop_and_wait();
+    let Ev::Data(d, _) = &tail[0] else {
+        panic!("{tail:?}")
+    };
+    assert_eq!(&d[..4], &[0x1a, 0x45, 0xdf, 0xa3]);
+}
+
+#[test]
+fn a_type_without_a_codec_for_a_track_is_not_supported() {
+    let r = recorder(
+        r#"{"video":{"width":320},"audio":true}"#,
+        "audio/ogg;codecs=opus",
+    );
+    r.play();
+    assert!(!r.start(0));
+    assert_eq!(r.thrown(), "NotSupportedError");
+    // With auto-start, the pipeline cannot record: an element error.
+    init();
+    let p = gst::parse::launch(
+        "mediastream constraints={\"video\":{\"width\":320}} name=s s. ! mediarecorder mime-type=audio/ogg",
+    )
+    .unwrap();
+    let p = p.downcast::<gst::Pipeline>().unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    let (err, details) = track::error_details(&p);
+    assert_eq!(details.get::<String>("name").unwrap(), "NotSupportedError");
+    assert!(err.to_string().contains("video track"), "{err}");
+    assert!(err.matches(gst::CoreError::NotImplemented), "{err:?}");
+    p.set_state(gst::State::Null).unwrap();
+}
+
+#[test]
+fn tracks_that_end_finish_the_recording_cleanly() {
+    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
+    r.play();
+    assert!(r.start(500));
+    r.chunks(2, 10);
+    let tracks = r.tracks();
+    assert_eq!(tracks.len(), 2);
+    let video = tracks
+        .iter()
+        .find(|t| t.property::<gst::Structure>("settings").has_field("width"))
+        .expect("the video track")
+        .clone();
+    // One track ends (track.stop()): the other goes on being recorded.
+    video.emit_by_name::<()>("stop", &[]);
+    r.chunks(2, 10);
+    assert_eq!(r.state(), "recording");
+    for t in &tracks {
+        if t != &video {
+            t.emit_by_name::<()>("stop", &[]);
+        }
+    }
+    let tail = r.until(20, |e| *e == Ev::Stop);
+    assert!(matches!(tail[tail.len() - 2], Ev::Data(..)));
+    assert!(
+        !r.summary().iter().any(|e| e.starts_with("Error")),
+        "{:?}",
+        r.summary()
+    );
+    assert_eq!(r.state(), "inactive");
+    let d = demux(&r.file(), "video/webm");
+    assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"]);
+    // Every track ended and nothing records: the recorder's EOS.
+    let bus = r.pipeline.bus().unwrap();
+    bus.timed_pop_filtered(gst::ClockTime::from_seconds(10), &[gst::MessageType::Eos])
+        .expect("EOS once every track ended");
+}
+
+/// The spec's order when the track set changes: error, dataavailable
+/// (what was gathered is discarded), stop; and an element error.
+fn check_modification(r: &Rec) {
+    let tail = r.until(20, |e| *e == Ev::Stop);
+    let err = tail
+        .iter()
+        .position(|e| matches!(e, Ev::Error(n, _) if n == "InvalidModificationError"))
+        .unwrap_or_else(|| panic!("{:?}", r.summary()));
+    assert!(matches!(tail[tail.len() - 2], Ev::Data(..)));
+    assert!(err < tail.len() - 2);
+    assert_eq!(r.state(), "inactive");
+    let (e, details) = track::error_details(&r.pipeline);
+    assert_eq!(
+        details.get::<String>("name").unwrap(),
+        "InvalidModificationError"
+    );
+    assert!(e.matches(gst::StreamError::Failed), "{e:?}");
+}
+
+#[test]
+fn a_track_added_while_recording_stops_it_with_an_error() {
+    let r = recorder(r#"{"audio":true}"#, "");
+    r.play();
+    assert!(r.start(500));
+    r.chunks(1, 10);
+    // addTrack: a test pattern joins the stream; its pad reaches the recorder.
+    let src = gst::ElementFactory::make("videotestsrc")
+        .property("is-live", true)
+        .build()
+        .unwrap();
+    r.pipeline.add(&src).unwrap();
+    let sink = r.stream.request_pad_simple("sink_%u").unwrap();
+    src.static_pad("src").unwrap().link(&sink).unwrap();
+    src.sync_state_with_parent().unwrap();
+    check_modification(&r);
+}
+
+#[test]
+fn a_track_removed_while_recording_stops_it_with_an_error() {
+    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
+    r.play();
+    assert!(r.start(500));
+    r.chunks(1, 10);
+    let ids: Vec<String> = r.stream.property::<Vec<String>>("track-ids");
+    assert!(r.stream.emit_by_name::<bool>("remove-track", &[&ids[0]]));
+    check_modification(&r);
+}
+
+#[test]
+fn the_encoders_get_the_devices_own_buffers() {
+    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
+    r.play();
+    assert!(r.start(0));
+    r.next(5);
+    let bin = r.rec.downcast_ref::<gst::Bin>().unwrap();
+    let children: Vec<String> = bin
+        .children()
+        .iter()
+        .map(|e| e.factory().unwrap().name().to_string())
+        .collect();
+    assert!(
+        !children
+            .iter()
+            .any(|c| c.contains("convert") || c.contains("queue")),
+        "native caps: no converter, no queue: {children:?}"
+    );
+    let devices: Vec<gst::Element> = r
+        .stream
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .iterate_all_by_element_factory_name("mediastreamfakesrc")
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(devices.len(), 2);
+    // Both devices negotiated (bounded wait on the recorder's events).
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while devices
+        .iter()
+        .any(|d| d.static_pad("src").unwrap().current_caps().is_none())
+    {
+        assert!(Instant::now() < deadline, "the devices never negotiated");
+        r.rx.recv_timeout(Duration::from_millis(50)).ok();
+    }
+    let mut watches = Vec::new();
+    for enc in ["vp8enc", "opusenc"] {
+        let encoder = bin
+            .children()
+            .into_iter()
+            .find(|e| e.factory().unwrap().name() == enc)
+            .unwrap_or_else(|| panic!("{enc} in {children:?}"));
+        let device = devices
+            .iter()
+            .find(|d| {
+                let caps = d.static_pad("src").unwrap().current_caps().unwrap();
+                caps.structure(0).unwrap().name().starts_with("video") == (enc == "vp8enc")
+            })
+            .unwrap();
+        watches.push((
+            enc,
+            objects::watch_against(
+                &encoder.static_pad("sink").unwrap(),
+                &device.static_pad("src").unwrap(),
+            ),
+        ));
+    }
+    // A buffer already on its way when the watches went in is not counted.
+    r.rx.recv_timeout(Duration::from_millis(200)).ok();
+    for (_, w) in &watches {
+        w.take();
+    }
+    let mut seen = vec![objects::Counts::default(); 2];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.iter().any(|c| c.buffers < 30) {
+        assert!(Instant::now() < deadline, "too few buffers: {seen:?}");
+        r.rx.recv_timeout(Duration::from_millis(50)).ok();
+        for (s, (_, w)) in seen.iter_mut().zip(&watches) {
+            let c = w.take();
+            s.buffers += c.buffers;
+            s.foreign += c.foreign;
+        }
+    }
+    for (s, (name, _)) in seen.iter().zip(&watches) {
+        assert_eq!(s.foreign, 0, "{name}: every buffer is the device's: {s:?}");
+    }
+}
+
+#[test]
+fn location_writes_the_chunks_to_a_file_from_a_launch_line() {
+    init();
+    let path = std::env::temp_dir().join(format!("mediarecorder-{}.webm", std::process::id()));
+    let line = format!(
+        "mediastream constraints={{\"video\":{{\"width\":320}},\"audio\":true}} name=s \
+         s. ! identity eos-after=45 ! r.video_0 s. ! identity eos-after=75 ! r.audio_0 \
+         mediarecorder name=r timeslice=500 location={}",
+        path.display()
+    );
+    let p = gst::parse::launch(&line)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    let chunks = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let c = chunks.clone();
+    p.by_name("r")
+        .unwrap()
+        .connect("dataavailable", false, move |a| {
+            c.lock()
+                .unwrap()
+                .extend(a[1].get::<gst::glib::Bytes>().unwrap().iter());
+            None
+        });
+    p.set_state(gst::State::Playing).unwrap();
+    let msg = p
+        .bus()
+        .unwrap()
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(30),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
+        .expect("EOS");
+    assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
+    p.set_state(gst::State::Null).unwrap();
+    let file = std::fs::read(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    assert_eq!(file, *chunks.lock().unwrap(), "the file is the chunks");
+    let d = demux(&file, "video/webm");
+    assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"]);
+}
+
+#[test]
+fn a_recorder_given_the_stream_links_its_tracks_itself() {
+    init();
+    let pipeline = gst::Pipeline::new();
+    let stream = gst::ElementFactory::make("mediastream")
+        .property("constraints", r#"{"video":{"width":320},"audio":true}"#)
+        .build()
+        .unwrap();
+    let rec = gst::ElementFactory::make("mediarecorder")
+        .property("auto-start", false)
+        .build()
+        .unwrap();
+    pipeline.add_many([&stream, &rec]).unwrap();
+    rec.set_property("stream", &stream);
+    assert_eq!(
+        rec.property::<Option<gst::Element>>("stream").as_ref(),
+        Some(&stream)
+    );
+    let (tx, rx) = mpsc::channel();
+    let data = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let d = data.clone();
+    rec.connect("dataavailable", false, move |a| {
+        d.lock()
+            .unwrap()
+            .extend(a[1].get::<gst::glib::Bytes>().unwrap().iter());
+        None
+    });
+    rec.connect("stopped", false, move |_| {
+        let _ = tx.send(());
+        None
+    });
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let _ = pipeline.state(gst::ClockTime::from_seconds(10));
+    let pads: Vec<String> = rec
+        .sink_pads()
+        .iter()
+        .map(|p| p.name().to_string())
+        .collect();
+    assert_eq!(pads.len(), 2, "{pads:?}");
+    let started = rec.emit_by_name::<gst::Structure>("start", &[&0u32]);
+    assert!(started.get::<bool>("success").unwrap());
+    let clock = pipeline.clock().unwrap();
+    let _ = clock
+        .new_single_shot_id(clock.time() + gst::ClockTime::from_mseconds(1000))
+        .wait();
+    rec.emit_by_name::<gst::Structure>("stop", &[]);
+    rx.recv_timeout(Duration::from_secs(20)).expect("stopped");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let d = demux(&data.lock().unwrap(), "video/webm");
+    assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"]);
+}
+
+#[test]
+fn bits_per_second_reach_the_encoders() {
+    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
+    r.rec.set_property("video-bits-per-second", 300_000u32);
+    r.rec.set_property("audio-bits-per-second", 24_000u32);
+    r.play();
+    assert!(r.start(0));
+    r.next(5);
+    let bin = r.rec.downcast_ref::<gst::Bin>().unwrap();
+    let by_factory = |name: &str| {
+        bin.children()
+            .into_iter()
+            .find(|e| e.factory().unwrap().name() == name)
+            .unwrap_or_else(|| panic!("{name} in the recorder"))
+    };
+    assert_eq!(
+        by_factory("vp8enc").property::<i32>("target-bitrate"),
+        300_000
+    );
+    assert_eq!(by_factory("opusenc").property::<i32>("bitrate"), 24_000);
+    assert_eq!(
+        by_factory("vp8enc")
+            .property_value("deadline")
+            .get::<i64>()
+            .unwrap(),
+        1
+    );
+    r.stop_and_wait();
+}

@@ -1,0 +1,124 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! A real player reads the recording: mediarecorder's chunks, concatenated,
+//! play in a `<video>` element of headless Chromium (the WebRTC tests'
+//! setup, in a network namespace of its own): metadata loads, the video's
+//! size is the track's settings, frames are presented.
+
+#[path = "webrtc_common/mod.rs"]
+mod webrtc_common;
+
+use gst::prelude::*;
+use serde_json::json;
+use std::sync::{Arc, Mutex};
+use webrtc_common as wc;
+
+fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for c in data.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// About 2 s of a 640x480 camera and a microphone as WebM chunks, and the
+/// track's settings.
+fn record() -> (Vec<u8>, i32, i32) {
+    wc::init();
+    let line = "mediastream constraints={\"video\":{\"width\":640,\"height\":480},\"audio\":true} name=s \
+                s. ! identity eos-after=60 ! r.video_0 s. ! identity eos-after=100 ! r.audio_0 \
+                mediarecorder name=r timeslice=500 mime-type=video/webm;codecs=vp8,opus";
+    let p = gst::parse::launch(line)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    let chunks = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let c = chunks.clone();
+    p.by_name("r")
+        .unwrap()
+        .connect("dataavailable", false, move |a| {
+            c.lock()
+                .unwrap()
+                .extend(a[1].get::<gst::glib::Bytes>().unwrap().iter());
+            None
+        });
+    p.set_state(gst::State::Playing).unwrap();
+    let msg = p
+        .bus()
+        .unwrap()
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(30),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
+        .expect("the recording ends");
+    assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
+    let track = p
+        .by_name("s")
+        .unwrap()
+        .downcast::<gst::Bin>()
+        .unwrap()
+        .iterate_all_by_element_factory_name("mediastreamsrc")
+        .into_iter()
+        .map(Result::unwrap)
+        .map(|t| t.property::<gst::Structure>("settings"))
+        .find(|s| s.has_field("width"))
+        .expect("the video track");
+    let settings = track;
+    let (w, h) = (
+        settings.get::<i32>("width").unwrap(),
+        settings.get::<i32>("height").unwrap(),
+    );
+    p.set_state(gst::State::Null).unwrap();
+    let data = chunks.lock().unwrap().clone();
+    (data, w, h)
+}
+
+#[test]
+fn chromium_plays_the_concatenated_webm() {
+    if !wc::runnable(wc::missing_browser()) {
+        return;
+    }
+    if !wc::in_private_network("chromium_plays_the_concatenated_webm") {
+        return;
+    }
+    let (data, width, height) = record();
+    assert!(data.len() > 10_000, "{} bytes", data.len());
+    assert_eq!((width, height), (640, 480));
+    let page = wc::root().join("tests/mediarecorder/player.html");
+    let mut browser = wc::Browser::open(Some(&format!("file://{}", page.display())), false);
+    let r = browser.call(
+        "play",
+        json!([base64(&data), "video/webm;codecs=vp8,opus", 15]),
+    );
+    eprintln!("Chromium: {r}");
+    assert_eq!(r["error"], serde_json::Value::Null, "{r}");
+    assert!(
+        r["readyState"].as_i64().unwrap() >= 1,
+        "metadata loaded: {r}"
+    );
+    assert_eq!(r["width"], width, "{r}");
+    assert_eq!(r["height"], height, "{r}");
+    assert!(
+        r["presented"].as_i64().unwrap() >= 15,
+        "frames presented: {r}"
+    );
+}
+
+#[test]
+fn base64_encodes_as_the_browser_decodes() {
+    assert_eq!(base64(b""), "");
+    assert_eq!(base64(b"f"), "Zg==");
+    assert_eq!(base64(b"fo"), "Zm8=");
+    assert_eq!(base64(b"foo"), "Zm9v");
+    assert_eq!(base64(b"foobar"), "Zm9vYmFy");
+}
