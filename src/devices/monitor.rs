@@ -383,11 +383,12 @@ fn start(this: &'static MediaDevices) -> Result<gst::Object, String> {
         (monitor.upcast::<gst::Object>(), list)
     };
     // A provider started before (by another monitor) announces nothing:
-    // add what it lists that the messages did not. Listed under the lock,
-    // so a removal posted meanwhile is applied after, not lost. (Providers
-    // post without their own locks held, so this cannot deadlock.)
+    // add what it lists that the messages did not. Listed without our lock:
+    // a provider may post (and so call `on_message`, which takes it) with
+    // its own lock held, which listing takes (PipeWire's thread loop).
+    let listed: Vec<MediaDevice> = list().iter().filter_map(media_device).collect();
     let mut devices = this.devices.lock();
-    for d in list().iter().filter_map(media_device) {
+    for d in listed {
         if !devices.iter().any(|x| x.device == d.device) {
             gst::debug!(CAT, "listed without a message: {}", d.info.label);
             devices.push(d);
