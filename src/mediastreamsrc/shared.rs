@@ -10,7 +10,7 @@
 //! track wants the same device, the running capture moves, without
 //! stopping, into a pipeline of its own (`SharedCapture`): the device's
 //! element is blocked between two buffers, taken out of the first track's
-//! bin, put before an appsink, and the first track gets an appsrc where the
+//! bin, put before the fan-out, and the first track gets an appsrc where the
 //! device was. Every track then taps the capture: the device's streaming
 //! thread hands each buffer (the same memory, no copy) to each track's
 //! appsrc, which holds at most one and drops the older, so a paused, slow
@@ -176,7 +176,7 @@ impl SharedCapture {
     }
 
     /// A pipeline of its own for the capture `capture` runs, playing, with
-    /// nothing in it yet but the appsink that feeds the tracks.
+    /// nothing in it yet but the fan-out that feeds the tracks.
     pub(super) fn new(capture: &Capture) -> Result<Arc<SharedCapture>, String> {
         let device = capture.device();
         let last = capture
@@ -194,15 +194,24 @@ impl SharedCapture {
         pipeline.use_clock(Some(&gst::SystemClock::obtain()));
         // Fixed caps: relinking asks the device to renegotiate, and it must
         // keep the mode it runs.
-        let sink = gst_app::AppSink::builder()
+        let pin = gst::ElementFactory::make("capsfilter")
             .name("fan-out")
-            .caps(&caps)
-            .sync(false)
-            .build();
-        sink.set_async(false);
-        pipeline.add(&sink).map_err(|e| e.to_string())?;
+            .property("caps", &caps)
+            .build()
+            .map_err(|_| "the element 'capsfilter' is missing".to_owned())?;
+        // Takes nothing: the fan-out consumes every buffer before it.
+        let sink = gst::ElementFactory::make("fakesink")
+            .name("fan-out-sink")
+            .property("sync", false)
+            .property("async", false)
+            .build()
+            .map_err(|_| "the element 'fakesink' is missing".to_owned())?;
+        pipeline
+            .add_many([&pin, &sink])
+            .map_err(|e| e.to_string())?;
+        pin.link(&sink).map_err(|e| e.to_string())?;
         let taps = Arc::<Taps>::default();
-        sink.set_callbacks(fan_out(&taps, &pipeline));
+        fan_out(&pin.static_pad("src").unwrap(), &taps, &pipeline);
         watch_bus(&pipeline, &taps);
         pipeline
             .set_state(gst::State::Playing)
@@ -304,12 +313,11 @@ impl Drop for SharedCapture {
             "the last track on '{}' is gone: the device is released",
             self.device.info.label
         );
-        // The device first, while the appsink still plays: a sink going
+        // The device first, while the fan-out still plays: a sink going
         // to PAUSED first would hold the device's streaming thread in
         // preroll, and the device's own stop would wait for it.
-        let sink = self.pipeline.by_name("fan-out");
         for e in self.pipeline.children() {
-            if Some(&e) == sink.as_ref() {
+            if e.name().starts_with("fan-out") {
                 continue;
             }
             // Locked: the pipeline's own state change must not start it again.
@@ -371,64 +379,89 @@ fn set_time(e: &gst::Element, clock: Option<&gst::Clock>, base: gst::ClockTime) 
     }
 }
 
-/// On the device's streaming thread: each buffer to every playing track,
-/// stamped in the track's running time.
-fn fan_out(taps: &Arc<Taps>, pipeline: &gst::Pipeline) -> gst_app::AppSinkCallbacks {
-    let taps_ = taps.clone();
+/// On the device's streaming thread, a probe on the capture's output: each
+/// buffer to every playing track, stamped in the track's running time, and
+/// consumed there (no sink renders it); its EOS ends the tracks.
+fn fan_out(pad: &gst::Pad, taps: &Arc<Taps>, pipeline: &gst::Pipeline) {
+    let taps = taps.clone();
     let weak_pipeline = pipeline.downgrade();
-    let eos_taps = taps.clone();
-    gst_app::AppSinkCallbacks::builder()
-        .new_sample(move |sink| {
-            let sample = sink.pull_sample().map_err(|_| gst::FlowError::Flushing)?;
-            let (Some(buffer), Some(pipeline)) = (sample.buffer_owned(), weak_pipeline.upgrade())
-            else {
-                return Ok(gst::FlowSuccess::Ok);
+    pad.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |pad, info| {
+            let buffer = match info.data.take() {
+                Some(gst::PadProbeData::Buffer(buffer)) => buffer,
+                Some(gst::PadProbeData::Event(ev)) => {
+                    if ev.type_() == gst::EventType::Eos {
+                        lost(&taps, "the device ended its stream");
+                    }
+                    info.data = Some(gst::PadProbeData::Event(ev));
+                    return gst::PadProbeReturn::Ok;
+                }
+                other => {
+                    info.data = other;
+                    return gst::PadProbeReturn::Ok;
+                }
             };
-            let caps = sample.caps_owned();
-            let new_caps = {
-                let mut held = taps_.caps.lock();
-                let changed = caps.is_some() && *held != caps;
-                if changed {
-                    held.clone_from(&caps);
-                }
-                changed
-            };
-            let appsrcs: Vec<gst_app::AppSrc> =
-                taps_.list.lock().iter().map(|t| t.appsrc.clone()).collect();
-            let capture_clock = pipeline.clock();
-            let capture_base = pipeline.base_time();
-            for appsrc in appsrcs {
-                if new_caps {
-                    appsrc.set_caps(caps.as_ref());
-                }
-                // A paused track takes nothing: it has no running time.
-                if appsrc.current_state() != gst::State::Playing {
-                    continue;
-                }
-                let (Some(clock), Some(base)) = (appsrc.clock(), appsrc.base_time()) else {
-                    continue;
-                };
-                // The capture instant in the track's running time: exact on
-                // the same clock, else the time it is handed over.
-                let pts = match (buffer.pts(), capture_clock.as_ref(), capture_base) {
-                    (Some(pts), Some(c), Some(cb)) if c == &clock => (pts + cb).checked_sub(base),
-                    _ => clock.time().checked_sub(base),
-                };
-                let mut out = buffer.clone();
-                {
-                    // Shares the memory: only the buffer's metadata is new.
-                    let out = out.make_mut();
-                    out.set_pts(pts);
-                    out.set_dts(gst::ClockTime::NONE);
-                }
-                if let Err(e) = appsrc.push_buffer(out) {
-                    gst::debug!(CAT, obj = appsrc, "not taken: {e:?}");
-                }
+            if let Some(pipeline) = weak_pipeline.upgrade() {
+                deliver(&taps, &pipeline, pad, buffer);
             }
-            Ok(gst::FlowSuccess::Ok)
-        })
-        .eos(move |_| lost(&eos_taps, "the device ended its stream"))
-        .build()
+            gst::PadProbeReturn::Handled
+        },
+    );
+}
+
+fn deliver(taps: &Taps, pipeline: &gst::Pipeline, pad: &gst::Pad, buffer: gst::Buffer) {
+    let caps = pad.current_caps();
+    let new_caps = {
+        let mut held = taps.caps.lock();
+        let changed = caps.is_some() && *held != caps;
+        if changed {
+            held.clone_from(&caps);
+        }
+        changed
+    };
+    let appsrcs: Vec<gst_app::AppSrc> = taps.list.lock().iter().map(|t| t.appsrc.clone()).collect();
+    let capture_clock = pipeline.clock();
+    let capture_base = pipeline.base_time();
+    let mut playing = Vec::with_capacity(appsrcs.len());
+    for appsrc in appsrcs {
+        if new_caps {
+            appsrc.set_caps(caps.as_ref());
+        }
+        // A paused track takes nothing: it has no running time.
+        if appsrc.current_state() != gst::State::Playing {
+            continue;
+        }
+        let (Some(clock), Some(base)) = (appsrc.clock(), appsrc.base_time()) else {
+            continue;
+        };
+        // The capture instant in the track's running time: exact on the
+        // same clock, else the time it is handed over.
+        let pts = match (buffer.pts(), capture_clock.as_ref(), capture_base) {
+            (Some(pts), Some(c), Some(cb)) if c == &clock => (pts + cb).checked_sub(base),
+            _ => clock.time().checked_sub(base),
+        };
+        playing.push((appsrc, pts));
+    }
+    let mut buffer = Some(buffer);
+    let last = playing.len().saturating_sub(1);
+    for (i, (appsrc, pts)) in playing.into_iter().enumerate() {
+        // The last track takes the device's buffer itself; the others a new
+        // header on the same memory.
+        let mut out = if i == last {
+            buffer.take().unwrap()
+        } else {
+            buffer.clone().unwrap()
+        };
+        {
+            let out = out.make_mut();
+            out.set_pts(pts);
+            out.set_dts(gst::ClockTime::NONE);
+        }
+        if let Err(e) = appsrc.push_buffer(out) {
+            gst::debug!(CAT, obj = appsrc, "not taken: {e:?}");
+        }
+    }
 }
 
 /// A device that fails or ends ends every track on it.
