@@ -291,19 +291,11 @@ impl ObjectImpl for MediaRecorder {
                  * Does nothing when inactive. Returns a `mediarecorder-result`
                  * structure with `success` %TRUE.
                  */
-                glib::subclass::Signal::builder("stop")
-                    .action()
-                    .return_type::<gst::Structure>()
-                    .class_handler(|args| {
-                        let obj = args[0].get::<super::MediaRecorder>().unwrap();
-                        let result = obj.imp().guard(panicked_result, |imp| {
-                            crate::fault::point("mediarecorder:stop");
-                            imp.stop();
-                            imp.method("stop", Ok(()))
-                        });
-                        Some(result.to_value())
-                    })
-                    .build(),
+                method_signal("stop", |imp| {
+                    crate::fault::point("mediarecorder:stop");
+                    imp.stop();
+                    Ok(())
+                }),
                 /**
                  * GstMediaRecorder::pause:
                  *
@@ -313,17 +305,7 @@ impl ObjectImpl for MediaRecorder {
                  * `success`, or InvalidStateError (`name`, `message`) when
                  * inactive.
                  */
-                glib::subclass::Signal::builder("pause")
-                    .action()
-                    .return_type::<gst::Structure>()
-                    .class_handler(|args| {
-                        let obj = args[0].get::<super::MediaRecorder>().unwrap();
-                        let result = obj
-                            .imp()
-                            .guard(panicked_result, |imp| imp.method("pause", imp.pause()));
-                        Some(result.to_value())
-                    })
-                    .build(),
+                method_signal("pause", MediaRecorder::pause),
                 /**
                  * GstMediaRecorder::resume:
                  *
@@ -331,17 +313,7 @@ impl ObjectImpl for MediaRecorder {
                  * follows. Returns a `mediarecorder-result` structure:
                  * `success`, or InvalidStateError when inactive.
                  */
-                glib::subclass::Signal::builder("resume")
-                    .action()
-                    .return_type::<gst::Structure>()
-                    .class_handler(|args| {
-                        let obj = args[0].get::<super::MediaRecorder>().unwrap();
-                        let result = obj
-                            .imp()
-                            .guard(panicked_result, |imp| imp.method("resume", imp.resume()));
-                        Some(result.to_value())
-                    })
-                    .build(),
+                method_signal("resume", MediaRecorder::resume),
                 /**
                  * GstMediaRecorder::request-data:
                  *
@@ -350,17 +322,7 @@ impl ObjectImpl for MediaRecorder {
                  * timeslice goes on. Returns a `mediarecorder-result`
                  * structure: `success`, or InvalidStateError when inactive.
                  */
-                glib::subclass::Signal::builder("request-data")
-                    .action()
-                    .return_type::<gst::Structure>()
-                    .class_handler(|args| {
-                        let obj = args[0].get::<super::MediaRecorder>().unwrap();
-                        let result = obj
-                            .imp()
-                            .guard(panicked_result, |imp| imp.method("request-data", imp.request_data()));
-                        Some(result.to_value())
-                    })
-                    .build(),
+                method_signal("request-data", MediaRecorder::request_data),
                 /**
                  * GstMediaRecorder::is-type-supported:
                  * @mime_type: a MIME type, e.g. `video/webm;codecs=vp9,opus`
@@ -632,6 +594,25 @@ impl BinImpl for MediaRecorder {
             _ => self.parent_handle_message(msg),
         }
     }
+}
+
+/// An action signal that runs a MediaRecorder method without parameters
+/// and returns its `mediarecorder-result`.
+fn method_signal(
+    name: &'static str,
+    run: fn(&MediaRecorder) -> Result<(), W3c>,
+) -> glib::subclass::Signal {
+    glib::subclass::Signal::builder(name)
+        .action()
+        .return_type::<gst::Structure>()
+        .class_handler(move |args| {
+            let obj = args[0].get::<super::MediaRecorder>().unwrap();
+            let result = obj
+                .imp()
+                .guard(panicked_result, |imp| imp.method(name, run(imp)));
+            Some(result.to_value())
+        })
+        .build()
 }
 
 /// What an action returns after a panic (crate::fault).
