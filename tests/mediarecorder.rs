@@ -6,6 +6,8 @@
 //! stop, a track ending, the errors; is-type-supported against what
 //! records; the encoders get the devices' own buffers.
 
+#[path = "common/launch_recording.rs"]
+mod launch_recording;
 #[path = "common/objects.rs"]
 mod objects;
 #[path = "common/track.rs"]
@@ -852,34 +854,11 @@ fn location_writes_the_chunks_to_a_file_from_a_launch_line() {
          mediarecorder name=r timeslice=500 location={}",
         path.display()
     );
-    let p = gst::parse::launch(&line)
-        .unwrap()
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-    let chunks = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let c = chunks.clone();
-    p.by_name("r")
-        .unwrap()
-        .connect("dataavailable", false, move |a| {
-            c.lock()
-                .unwrap()
-                .extend(a[1].get::<gst::glib::Bytes>().unwrap().iter());
-            None
-        });
-    p.set_state(gst::State::Playing).unwrap();
-    let msg = p
-        .bus()
-        .unwrap()
-        .timed_pop_filtered(
-            gst::ClockTime::from_seconds(30),
-            &[gst::MessageType::Eos, gst::MessageType::Error],
-        )
-        .expect("EOS");
-    assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
+    let (p, chunks) = launch_recording::record_to_eos(&line);
     p.set_state(gst::State::Null).unwrap();
     let file = std::fs::read(&path).unwrap();
     let _ = std::fs::remove_file(&path);
-    assert_eq!(file, *chunks.lock().unwrap(), "the file is the chunks");
+    assert_eq!(file, chunks, "the file is the chunks");
     let d = demux(&file, "video/webm");
     assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"]);
 }

@@ -5,12 +5,13 @@
 //! setup, in a network namespace of its own): metadata loads, the video's
 //! size is the track's settings, frames are presented.
 
+#[path = "common/launch_recording.rs"]
+mod launch_recording;
 #[path = "webrtc_common/mod.rs"]
 mod webrtc_common;
 
 use gst::prelude::*;
 use serde_json::json;
-use std::sync::{Arc, Mutex};
 use webrtc_common as wc;
 
 fn base64(data: &[u8]) -> String {
@@ -38,30 +39,7 @@ fn record() -> (Vec<u8>, i32, i32) {
     let line = "mediastream constraints={\"video\":{\"width\":640,\"height\":480},\"audio\":true} name=s \
                 s. ! identity eos-after=60 ! r.video_0 s. ! identity eos-after=100 ! r.audio_0 \
                 mediarecorder name=r timeslice=500 mime-type=video/webm;codecs=vp8,opus";
-    let p = gst::parse::launch(line)
-        .unwrap()
-        .downcast::<gst::Pipeline>()
-        .unwrap();
-    let chunks = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let c = chunks.clone();
-    p.by_name("r")
-        .unwrap()
-        .connect("dataavailable", false, move |a| {
-            c.lock()
-                .unwrap()
-                .extend(a[1].get::<gst::glib::Bytes>().unwrap().iter());
-            None
-        });
-    p.set_state(gst::State::Playing).unwrap();
-    let msg = p
-        .bus()
-        .unwrap()
-        .timed_pop_filtered(
-            gst::ClockTime::from_seconds(30),
-            &[gst::MessageType::Eos, gst::MessageType::Error],
-        )
-        .expect("the recording ends");
-    assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
+    let (p, data) = launch_recording::record_to_eos(line);
     let track = p
         .by_name("s")
         .unwrap()
@@ -79,7 +57,6 @@ fn record() -> (Vec<u8>, i32, i32) {
         settings.get::<i32>("height").unwrap(),
     );
     p.set_state(gst::State::Null).unwrap();
-    let data = chunks.lock().unwrap().clone();
     (data, w, h)
 }
 
