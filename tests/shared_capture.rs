@@ -27,7 +27,7 @@ fn camera(id: &str) -> String {
     )
 }
 
-const CAMERAS: [&str; 7] = [
+const CAMERAS: [&str; 10] = [
     "one-pipeline",
     "two-pipelines",
     "unplugged",
@@ -35,6 +35,9 @@ const CAMERAS: [&str; 7] = [
     "stream-clone",
     "zero-copy",
     "blocked",
+    "moves-for-newcomer",
+    "moves-for-apply",
+    "incompatible",
 ];
 
 fn devices_json(cameras: &[&str]) -> String {
@@ -356,6 +359,145 @@ fn an_unplugged_camera_ends_every_track_on_it() {
     assert_eq!(ended_a.recv_timeout(Duration::from_secs(5)), Ok(()));
     assert_eq!(ended_b.recv_timeout(Duration::from_secs(5)), Ok(()));
     pipeline.set_state(gst::State::Null).unwrap();
+    wait_closed(dev);
+}
+
+/// The camera's modes are 1280x720 and 640x480: a 320x240 crop-and-scale
+/// track alone runs 640x480 (the 4:3 one, no crop:
+/// `constraints::share`'s tests), from which 1280x720 cannot come.
+const EXACT_HD: &str = r#"{"width": {"exact": 1280}, "height": {"exact": 720}}"#;
+
+fn resize_mode(out: &Out) -> String {
+    let s = out.track.property::<gst::Structure>("settings");
+    s.get::<String>("resizeMode").unwrap()
+}
+
+#[test]
+fn a_newcomer_moves_the_device_to_a_mode_that_keeps_the_other_track() {
+    init();
+    let dev = "moves-for-newcomer";
+    let first = gst::Pipeline::new();
+    let a = track_on(&first, dev, SMALL, false);
+    play(&first);
+    a.expect_square((320, 240));
+    let second = gst::Pipeline::new();
+    let b = output(
+        &second,
+        new_track(&constraints(
+            dev,
+            &format!(", {}", &EXACT_HD[1..EXACT_HD.len() - 1]),
+        )),
+        true,
+    );
+    play(&second);
+    // What it would get alone: the device moved to 1280x720 for it.
+    b.expect_square((1280, 720));
+    assert_eq!(resize_mode(&b), "none");
+    // The first track saw no change: its settings, its square pixels,
+    // every frame once its chain follows.
+    assert_eq!(a.settings(), (320, 240));
+    assert_eq!(resize_mode(&a), "crop-and-scale");
+    a.expect_square_soon((320, 240));
+    a.drain();
+    a.expect_every_frame(30);
+    assert_eq!(opened::opens(dev), 1, "the device is opened once");
+    second.set_state(gst::State::Null).unwrap();
+    a.expect_square((320, 240));
+    first.set_state(gst::State::Null).unwrap();
+    wait_closed(dev);
+}
+
+#[test]
+fn apply_constraints_moves_the_device_and_the_others_keep_their_settings() {
+    init();
+    let dev = "moves-for-apply";
+    let pipeline = gst::Pipeline::new();
+    let a = track_on(&pipeline, dev, SMALL, false);
+    let b = track_on(
+        &pipeline,
+        dev,
+        r#", "width": {"exact": 160}, "height": {"exact": 120}, "resizeMode": "crop-and-scale""#,
+        true,
+    );
+    let a_settings = signal_count(&a.track, "notify::settings");
+    play(&pipeline);
+    a.expect_square((320, 240));
+    b.expect_square((160, 120));
+    while a_settings.try_recv().is_ok() {}
+    let r = b
+        .track
+        .emit_by_name::<gst::Structure>("apply-constraints", &[&EXACT_HD]);
+    assert!(r.get::<bool>("success").unwrap(), "{r}");
+    b.expect_square((1280, 720));
+    assert_eq!(resize_mode(&b), "none");
+    assert_eq!(a.settings(), (320, 240));
+    a.expect_square_soon((320, 240));
+    a.drain();
+    a.expect_every_frame(30);
+    // The move is no change to it: no notify of its settings.
+    assert!(
+        a_settings.try_recv().is_err(),
+        "the other track's settings did not change"
+    );
+    assert_eq!(opened::opens(dev), 1);
+    pipeline.set_state(gst::State::Null).unwrap();
+    wait_closed(dev);
+}
+
+#[test]
+fn incompatible_modes_refuse_the_newcomer_and_change_nothing() {
+    init();
+    let dev = "incompatible";
+    let first = gst::Pipeline::new();
+    // Native 640x480: only the 640x480 mode gives it.
+    let a = track_on(
+        &first,
+        dev,
+        r#", "width": {"exact": 640}, "height": {"exact": 480}, "resizeMode": "none""#,
+        false,
+    );
+    let b = track_on(&first, dev, SMALL, true);
+    play(&first);
+    a.expect_square((640, 480));
+    b.expect_square((320, 240));
+    // getUserMedia for 1280x720: OverconstrainedError, the others untouched.
+    let second = gst::Pipeline::new();
+    let c = output(
+        &second,
+        new_track(&constraints(
+            dev,
+            &format!(", {}", &EXACT_HD[1..EXACT_HD.len() - 1]),
+        )),
+        true,
+    );
+    assert!(second.set_state(gst::State::Playing).is_err());
+    let error = second
+        .bus()
+        .unwrap()
+        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
+        .expect("an error");
+    let gst::MessageView::Error(e) = error.view() else {
+        unreachable!()
+    };
+    assert!(
+        e.error().to_string().starts_with("OverconstrainedError"),
+        "{}",
+        e.error()
+    );
+    drop(c);
+    second.set_state(gst::State::Null).unwrap();
+    // applyConstraints to it on a running track: refused the same way.
+    let r = b
+        .track
+        .emit_by_name::<gst::Structure>("apply-constraints", &[&EXACT_HD]);
+    assert!(!r.get::<bool>("success").unwrap(), "{r}");
+    assert_eq!(r.get::<String>("name").unwrap(), "OverconstrainedError");
+    assert_eq!(a.settings(), (640, 480));
+    assert_eq!(b.settings(), (320, 240));
+    a.drain();
+    a.expect_every_frame(30);
+    b.expect_square((320, 240));
+    first.set_state(gst::State::Null).unwrap();
     wait_closed(dev);
 }
 

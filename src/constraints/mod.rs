@@ -14,6 +14,7 @@ pub mod error;
 pub mod parse;
 pub mod select;
 pub mod settings;
+pub mod share;
 
 pub use capabilities::{capabilities, supported_constraints};
 pub use device::{AudioMode, DeviceInfo, DeviceKind, Fraction, IntRange, NativeMode, VideoMode};

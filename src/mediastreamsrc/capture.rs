@@ -7,10 +7,8 @@
 use super::chain::make;
 use super::imp::CAT;
 use crate::constraints::caps::modes_from_caps;
-use crate::constraints::{
-    AudioMode, ConstraintError, Fraction, IntRange, NativeMode, ResizeMode, Settings, VideoMode,
-    VideoSettings,
-};
+use crate::constraints::share::{device_rate, running_mode};
+use crate::constraints::{ConstraintError, NativeMode, ResizeMode, Settings};
 use crate::devices::monitor::MediaDevice;
 use crate::fault::Guarded;
 use gst::glib;
@@ -112,53 +110,6 @@ impl Capture {
     pub(super) fn is_source_of(&self, obj: &gst::Object) -> bool {
         let element = self.element().upcast_ref::<gst::Object>();
         obj == element || obj.has_as_ancestor(element)
-    }
-}
-
-/// What a capture for `settings` from `mode` delivers, decoded.
-fn running_mode(settings: &Settings, mode: &NativeMode) -> NativeMode {
-    match (settings, mode) {
-        (Settings::Video(v), NativeMode::Video(m)) => {
-            let (width, height) = match v.resize_mode {
-                ResizeMode::None => (v.width, v.height),
-                ResizeMode::CropAndScale => (m.width.max, m.height.max),
-            };
-            let rate = device_rate(v, m);
-            NativeMode::Video(VideoMode {
-                width: IntRange::fixed(width),
-                height: IntRange::fixed(height),
-                min_rate: rate,
-                max_rate: rate,
-                media_type: "video/x-raw".into(),
-                formats: if m.is_encoded() {
-                    Vec::new()
-                } else {
-                    m.formats.clone()
-                },
-                structure_index: 0,
-            })
-        }
-        (Settings::Audio(a), NativeMode::Audio(m)) => NativeMode::Audio(AudioMode {
-            rate: IntRange::fixed(a.sample_rate),
-            channels: IntRange::fixed(a.channel_count),
-            sample_size: m.sample_size,
-            format: m.format.clone(),
-            structure_index: 0,
-        }),
-        _ => mode.clone(),
-    }
-}
-
-/// The rate the device runs for video settings from mode `m`: the chosen
-/// one where the mode offers it, else the mode's highest (then decimated).
-pub(super) fn device_rate(v: &VideoSettings, m: &VideoMode) -> Fraction {
-    let rate = v.frame_rate_fraction;
-    let offered =
-        m.min_rate.to_f64() - 1e-9 <= rate.to_f64() && rate.to_f64() <= m.max_rate.to_f64() + 1e-9;
-    if v.resize_mode == ResizeMode::None || offered {
-        rate
-    } else {
-        m.max_rate
     }
 }
 

@@ -4,7 +4,7 @@
 //! selected settings (crop, scale, rate, audio processing) and the
 //! capsfilter that fixes them.
 
-use super::capture::device_rate;
+use crate::constraints::share::device_rate;
 use crate::constraints::{ConstraintError, NativeMode, ResizeMode, Settings};
 use gst::prelude::*;
 

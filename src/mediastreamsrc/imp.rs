@@ -45,7 +45,7 @@ use super::{ReadyState, TrackKind};
 use crate::constraints::caps::{capabilities_structure, error_details, settings_structure};
 use crate::constraints::{
     ConstraintError, ErrorName, Kind, SelectOptions, Settings, TrackConstraints, capabilities,
-    select_on_device, supported_constraints,
+    select_on_device, share, supported_constraints,
 };
 use crate::devices::monitor::{DeviceChange, MediaDevice, MediaDevices, Subscription};
 use crate::fault::Guarded;
@@ -924,9 +924,9 @@ impl MediaStreamSrc {
             holders.hold(id, &obj);
             return Ok((Plan::Own, settings, mode));
         };
-        let running_mode = match &running {
-            Running::Shared(c) => Some(c.mode().clone()),
-            Running::Track(t) => t.imp().running_mode(),
+        let (running_mode, native) = match &running {
+            Running::Shared(c) => Some((c.mode(), c.native_mode())),
+            Running::Track(t) => t.imp().capture_mode(),
         }
         .ok_or_else(|| {
             ConstraintError::not_readable(format!(
@@ -934,7 +934,26 @@ impl MediaStreamSrc {
                 device.info.label
             ))
         })?;
-        let on = shared::running_device(device, &running_mode);
+        let others: Vec<Settings> = match &running {
+            Running::Shared(c) => c
+                .tracks(&obj)
+                .iter()
+                .filter_map(|t| t.imp().live_settings())
+                .collect(),
+            Running::Track(t) => t.imp().live_settings().into_iter().collect(),
+        };
+        // What the track would get alone, if a mode gives it and keeps the
+        // others; else adapted from the running mode, or refused.
+        let target = share::move_for(
+            &settings,
+            mode,
+            &device.info,
+            native,
+            &running_mode,
+            &others,
+        );
+        let runs = target.clone().unwrap_or_else(|| running_mode.clone());
+        let on = shared::running_device(device, &runs);
         let opts = SelectOptions {
             audio_processing: audio_processing(),
             explain: false,
@@ -943,8 +962,9 @@ impl MediaStreamSrc {
         gst::info!(
             CAT,
             imp = self,
-            "'{}' runs {running_mode} for another track: {} from it",
+            "'{}' runs {running_mode} for {} other track(s): {} from {runs}",
             device.info.label,
+            others.len(),
             sel.settings.to_json()
         );
         let capture = match running {
@@ -955,7 +975,55 @@ impl MediaStreamSrc {
                 c
             }
         };
+        if let Some(target) = target {
+            move_capture(&capture, target, mode, &obj);
+        }
         Ok((Plan::Shared(capture), sel.settings, sel.mode_index))
+    }
+
+    /// The capture this track runs or taps, as the mode it delivers and
+    /// the device's native mode it comes from.
+    pub(super) fn capture_mode(&self) -> Option<(crate::constraints::NativeMode, usize)> {
+        let state = self.state.lock();
+        let el = state.as_ref().filter(|s| !s.ended())?.elements.as_ref()?;
+        match &el.source {
+            Source::Own(c) => Some((c.running_mode(), c.mode())),
+            Source::Shared(tap) => tap.capture().map(|c| (c.mode(), c.native_mode())),
+        }
+    }
+
+    /// The track's settings while it is live.
+    pub(super) fn live_settings(&self) -> Option<Settings> {
+        let state = self.state.lock();
+        state
+            .as_ref()
+            .filter(|s| !s.ended())
+            .map(|s| s.settings.clone())
+    }
+
+    /// The shared capture moved to another mode: the chain is rebuilt for
+    /// it with the same settings (nothing the track reports changes); until
+    /// then the tap gets no frames.
+    pub(super) fn follow_capture(&self) {
+        let spawn = {
+            let mut state = self.state.lock();
+            let Some(state) = state.as_mut().filter(|s| !s.ended()) else {
+                return;
+            };
+            if state.switch.pending.is_none() {
+                // The mode index is the capture's on a shared one.
+                state.switch.pending = Some((state.settings.clone(), 0));
+            }
+            state.claim_switcher()
+        };
+        gst::debug!(
+            CAT,
+            imp = self,
+            "the shared capture moved: the chain follows"
+        );
+        if spawn {
+            self.spawn_switcher();
+        }
     }
 
     /// Another track wants this track's device: the capture moves, still
@@ -1007,16 +1075,6 @@ impl MediaStreamSrc {
             el.head = vec![input];
         }
         Ok(shared)
-    }
-
-    /// What the track's device delivers, while the track runs it.
-    pub(super) fn running_mode(&self) -> Option<crate::constraints::NativeMode> {
-        let state = self.state.lock();
-        let el = state.as_ref().filter(|s| !s.ended())?.elements.as_ref()?;
-        match &el.source {
-            Source::Own(c) => Some(c.running_mode()),
-            Source::Shared(tap) => tap.capture().map(|c| c.mode().clone()),
-        }
     }
 
     /// A shared capture's device failed or ended.
@@ -1088,7 +1146,8 @@ impl MediaStreamSrc {
             Plan::Shared(capture) => {
                 let tap = capture.tap(&self.obj());
                 let head = vec![tap.element()];
-                (Source::Shared(tap), head, capture.mode().clone())
+                let mode = capture.mode();
+                (Source::Shared(tap), head, mode)
             }
         };
         let mut chain = Chain::new(settings, &native)?;
@@ -1332,5 +1391,20 @@ fn pin_device(constraints: &str, device_id: &str) -> String {
 impl Guarded for MediaStreamSrc {
     fn failed(&self) -> &std::sync::atomic::AtomicBool {
         &self.failed
+    }
+}
+
+/// Moves a shared capture to `running` (from the device's native mode
+/// `native`) for `by`; every other track on it rebuilds its chain for the
+/// new mode. Under `HOLDERS`, so two moves do not cross.
+fn move_capture(
+    capture: &Arc<SharedCapture>,
+    running: crate::constraints::NativeMode,
+    native: usize,
+    by: &super::MediaStreamSrc,
+) {
+    capture.move_to(running, native);
+    for track in capture.tracks(by) {
+        track.imp().follow_capture();
     }
 }

@@ -150,11 +150,17 @@ impl MediaStreamSrc {
                     "caps {caps}: settings {}",
                     st.settings.to_json()
                 );
+                // The same caps again (a chain rebuilt for a shared
+                // capture's new mode): nothing the track reports changed.
+                let same = st.output.caps.as_ref() == Some(&caps);
                 st.output.caps = Some(caps);
                 st.output.blank = Blank::default();
                 st.output.dirty = true;
                 let settings = st.settings.clone();
                 drop(state);
+                if same {
+                    return gst::PadProbeReturn::Ok;
+                }
                 // The settings now describe what flows: first negotiation,
                 // or a switch after applyConstraints.
                 let obj = self.obj();

@@ -14,11 +14,16 @@
 //! device was. Every track then taps the capture: the device's streaming
 //! thread hands each buffer (the same memory, no copy) to each track's
 //! appsrc, which holds at most one and drops the older, so a paused, slow
-//! or blocked track never holds up the capture or the others. The device
-//! keeps the mode it runs: a newcomer is adapted from it or refused.
+//! or blocked track never holds up the capture or the others.
 //!
-//! Lock order: `HOLDERS` before any track's `chain_lock`; a capture's
-//! `taps` is a leaf.
+//! The device runs one mode for all (`crate::constraints::share`): a track
+//! that wants more than it gives moves it to the mode the track would run
+//! alone when that mode gives every other track its settings; the others'
+//! chains are then rebuilt for the new mode (their settings stay), and each
+//! tap is fed only the mode its chain was built for.
+//!
+//! Lock order: `HOLDERS` before any track's `chain_lock` and state lock; a
+//! capture's `mode` and `taps` are leaves.
 
 use super::capture::Capture;
 use super::imp::CAT;
@@ -99,6 +104,10 @@ struct TapEntry {
     id: u64,
     appsrc: gst_app::AppSrc,
     track: glib::WeakRef<super::MediaStreamSrc>,
+    /// The mode the track's chain was built for: it is fed nothing else.
+    wants: gst::Caps,
+    /// The caps given to the appsrc, and whether they are `wants`.
+    sent: Option<(gst::Caps, bool)>,
 }
 
 /// The taps of one capture, shared with its streaming thread (which must
@@ -107,31 +116,85 @@ struct TapEntry {
 #[derive(Default)]
 struct Taps {
     list: Mutex<Vec<TapEntry>>,
-    /// The caps the appsrcs were given.
-    caps: Mutex<Option<gst::Caps>>,
 }
 
 /// A device's capture in a pipeline of its own, feeding every track on it.
 pub(super) struct SharedCapture {
     device: MediaDevice,
-    /// What the device delivers (fixed caps) as a native mode: what every
-    /// track on it is adapted from.
-    mode: NativeMode,
-    caps: gst::Caps,
+    mode: Mutex<Mode>,
+    /// The capsfilter after the device that pins its native mode, if the
+    /// capture has one (crop-and-scale, a decoded mode).
+    pin: Option<gst::Element>,
+    /// The capsfilter before the fan-out, with the running mode's caps.
+    fan_out: gst::Element,
     pipeline: gst::Pipeline,
     taps: Arc<Taps>,
     next_tap: AtomicU64,
 }
 
+/// The mode a shared capture runs.
+struct Mode {
+    /// What the device delivers (fixed) as a native mode: what every track
+    /// on it is adapted from.
+    running: NativeMode,
+    /// The device's native mode (an index into its modes) it comes from.
+    native: usize,
+}
+
 impl SharedCapture {
-    pub(super) fn mode(&self) -> &NativeMode {
-        &self.mode
+    /// What the device delivers: what every track on it is adapted from.
+    pub(super) fn mode(&self) -> NativeMode {
+        self.mode.lock().running.clone()
+    }
+
+    /// The device's native mode the capture runs (an index into its modes).
+    pub(super) fn native_mode(&self) -> usize {
+        self.mode.lock().native
     }
 
     /// The running mode as the only mode of the device: what a track on
     /// the capture selects from.
     pub(super) fn as_device(&self) -> MediaDevice {
-        running_device(&self.device, &self.mode)
+        running_device(&self.device, &self.mode())
+    }
+
+    /// The tracks on the capture, but `except`.
+    pub(super) fn tracks(&self, except: &super::MediaStreamSrc) -> Vec<super::MediaStreamSrc> {
+        self.taps
+            .list
+            .lock()
+            .iter()
+            .filter_map(|t| t.track.upgrade())
+            .filter(|t| t != except)
+            .collect()
+    }
+
+    /// Moves the device to `running` (from its native mode `native`): the
+    /// capsfilters that pin it take the new mode and the device
+    /// renegotiates between two buffers. The taps built for the old mode
+    /// get nothing from then on: their tracks rebuild their chains
+    /// (`MediaStreamSrc::follow_capture`).
+    pub(super) fn move_to(&self, running: NativeMode, native: usize) {
+        gst::info!(
+            CAT,
+            obj = self.pipeline,
+            "'{}' moves from {} to {running}",
+            self.device.info.label,
+            self.mode()
+        );
+        if let Some(pin) = &self.pin {
+            pin.set_property("caps", pin_caps(&self.device.info.modes[native], &running));
+        }
+        self.fan_out.set_property("caps", mode_caps(&running));
+        *self.mode.lock() = Mode { running, native };
+        let sink = self.fan_out.static_pad("sink").unwrap();
+        if !sink.push_event(gst::event::Reconfigure::new()) {
+            gst::debug!(
+                CAT,
+                obj = self.pipeline,
+                "reconfigure not taken: the caps change does it"
+            );
+        }
     }
 
     /// A new input for `track`: an appsrc for its bin, fed from now on.
@@ -146,23 +209,20 @@ impl SharedCapture {
             .leaky_type(gst_app::AppLeakyType::Downstream)
             .block(false)
             .build();
-        // What flows, once the device negotiated (else the first buffer
-        // brings its caps).
-        if let Some(caps) = self.taps.caps.lock().as_ref() {
-            appsrc.set_caps(Some(caps));
-        }
         let id = self.next_tap.fetch_add(1, Ordering::Relaxed);
+        let mode = self.mode();
         self.taps.list.lock().push(TapEntry {
             id,
             appsrc: appsrc.clone(),
             track: track.downgrade(),
+            wants: mode_caps(&mode),
+            sent: None,
         });
         gst::debug!(
             CAT,
             obj = track,
-            "taps the shared capture of '{}' ({})",
+            "taps the shared capture of '{}' ({mode})",
             self.device.info.label,
-            self.caps
         );
         Tap {
             capture: Some(self.clone()),
@@ -187,6 +247,12 @@ impl SharedCapture {
             .unwrap();
         let mode = capture.running_mode();
         let caps = last.current_caps().unwrap_or_else(|| mode_caps(&mode));
+        let device_pin = match capture.elements() {
+            [_, pin, ..] if pin.factory().is_some_and(|f| f.name() == "capsfilter") => {
+                Some(pin.clone())
+            }
+            _ => None,
+        };
         let pipeline =
             gst::Pipeline::with_name(&format!("mediastream-capture-{}", device.info.device_id));
         // One clock for every capture, whatever the device provides: the
@@ -194,7 +260,7 @@ impl SharedCapture {
         pipeline.use_clock(Some(&gst::SystemClock::obtain()));
         // Fixed caps: relinking asks the device to renegotiate, and it must
         // keep the mode it runs.
-        let pin = gst::ElementFactory::make("capsfilter")
+        let filter = gst::ElementFactory::make("capsfilter")
             .name("fan-out")
             .property("caps", &caps)
             .build()
@@ -207,19 +273,23 @@ impl SharedCapture {
             .build()
             .map_err(|_| "the element 'fakesink' is missing".to_owned())?;
         pipeline
-            .add_many([&pin, &sink])
+            .add_many([&filter, &sink])
             .map_err(|e| e.to_string())?;
-        pin.link(&sink).map_err(|e| e.to_string())?;
+        filter.link(&sink).map_err(|e| e.to_string())?;
         let taps = Arc::<Taps>::default();
-        fan_out(&pin.static_pad("src").unwrap(), &taps, &pipeline);
+        fan_out(&filter.static_pad("src").unwrap(), &taps, &pipeline);
         watch_bus(&pipeline, &taps);
         pipeline
             .set_state(gst::State::Playing)
             .map_err(|_| "the capture pipeline cannot play".to_owned())?;
         Ok(Arc::new(SharedCapture {
             device: device.clone(),
-            mode,
-            caps,
+            mode: Mutex::new(Mode {
+                running: mode,
+                native: capture.mode(),
+            }),
+            pin: device_pin,
+            fan_out: filter,
             pipeline,
             taps,
             next_tap: AtomicU64::new(0),
@@ -300,7 +370,7 @@ impl SharedCapture {
             obj = bin,
             "the capture of '{}' is shared now ({})",
             self.device.info.label,
-            self.caps
+            self.mode()
         );
         Ok(())
     }
@@ -359,6 +429,24 @@ fn mode_caps(mode: &NativeMode) -> gst::Caps {
     }
 }
 
+/// Caps that pin a device's native mode `native` to the size and rate of
+/// `running` (the same media type: raw, or encoded before its decoder).
+fn pin_caps(native: &NativeMode, running: &NativeMode) -> gst::Caps {
+    match (native, running) {
+        (NativeMode::Video(n), NativeMode::Video(r)) if n.is_encoded() => {
+            gst::Caps::builder(n.media_type.as_str())
+                .field("width", r.width.max as i32)
+                .field("height", r.height.max as i32)
+                .field(
+                    "framerate",
+                    gst::Fraction::new(r.max_rate.num, r.max_rate.den),
+                )
+                .build()
+        }
+        _ => mode_caps(running),
+    }
+}
+
 /// The device as a track on a shared capture sees it: its running mode only.
 pub(super) fn running_device(device: &MediaDevice, mode: &NativeMode) -> MediaDevice {
     let mut running = device.clone();
@@ -411,28 +499,39 @@ fn fan_out(pad: &gst::Pad, taps: &Arc<Taps>, pipeline: &gst::Pipeline) {
 }
 
 fn deliver(taps: &Taps, pipeline: &gst::Pipeline, pad: &gst::Pad, buffer: gst::Buffer) {
-    let caps = pad.current_caps();
-    let new_caps = {
-        let mut held = taps.caps.lock();
-        let changed = caps.is_some() && *held != caps;
-        if changed {
-            held.clone_from(&caps);
-        }
-        changed
+    let Some(caps) = pad.current_caps() else {
+        gst::debug!(CAT, obj = pad, "a buffer before caps: dropped");
+        return;
     };
-    let appsrcs: Vec<gst_app::AppSrc> = taps.list.lock().iter().map(|t| t.appsrc.clone()).collect();
     let capture_clock = pipeline.clock();
     let capture_base = pipeline.base_time();
-    let mut playing = Vec::with_capacity(appsrcs.len());
-    for appsrc in appsrcs {
-        if new_caps {
-            appsrc.set_caps(caps.as_ref());
-        }
+    let mut playing = Vec::new();
+    for tap in taps.list.lock().iter_mut() {
+        // Whether the tap's chain takes what flows, decided once per caps:
+        // a chain built for another mode gets nothing until it is rebuilt.
+        let fits = match &tap.sent {
+            Some((sent, fits)) if sent.as_ptr() == caps.as_ptr() || *sent == caps => *fits,
+            _ => {
+                let fits = caps.can_intersect(&tap.wants);
+                if fits {
+                    tap.appsrc.set_caps(Some(&caps));
+                } else {
+                    gst::debug!(
+                        CAT,
+                        obj = tap.appsrc,
+                        "built for {}: not fed {caps}",
+                        tap.wants
+                    );
+                }
+                tap.sent = Some((caps.clone(), fits));
+                fits
+            }
+        };
         // A paused track takes nothing: it has no running time.
-        if appsrc.current_state() != gst::State::Playing {
+        if !fits || tap.appsrc.current_state() != gst::State::Playing {
             continue;
         }
-        let (Some(clock), Some(base)) = (appsrc.clock(), appsrc.base_time()) else {
+        let (Some(clock), Some(base)) = (tap.appsrc.clock(), tap.appsrc.base_time()) else {
             continue;
         };
         // The capture instant in the track's running time: exact on the
@@ -441,7 +540,7 @@ fn deliver(taps: &Taps, pipeline: &gst::Pipeline, pad: &gst::Pad, buffer: gst::B
             (Some(pts), Some(c), Some(cb)) if c == &clock => (pts + cb).checked_sub(base),
             _ => clock.time().checked_sub(base),
         };
-        playing.push((appsrc, pts));
+        playing.push((tap.appsrc.clone(), pts));
     }
     let mut buffer = Some(buffer);
     let last = playing.len().saturating_sub(1);

@@ -67,9 +67,45 @@ impl MediaStreamSrc {
             audio_processing: audio_processing(),
             explain: false,
         };
-        // On a shared capture, the mode the device runs for every track.
-        let on = shared.map_or_else(|| device.clone(), |c| c.as_device());
+        // On a shared capture, the mode the device runs for every track,
+        // or the one it moves to (under `HOLDERS`, so two moves do not
+        // cross): the mode this track would run alone, if it keeps every
+        // other track's settings.
+        let holders = shared.as_ref().map(|_| Holders::lock());
+        let (on, target) = match &shared {
+            None => (device.clone(), None),
+            Some(c) => {
+                let others: Vec<Settings> = c
+                    .tracks(&self.obj())
+                    .iter()
+                    .filter_map(|t| t.imp().live_settings())
+                    .collect();
+                let target = select_on_device(self.kind(), &constraints, &device.info, &opts)
+                    .ok()
+                    .and_then(|alone| {
+                        share::move_for(
+                            &alone.settings,
+                            alone.mode_index,
+                            &device.info,
+                            c.native_mode(),
+                            &c.mode(),
+                            &others,
+                        )
+                        .map(|to| (to, alone.mode_index))
+                    });
+                match &target {
+                    Some((to, _)) => (shared::running_device(&device, to), target),
+                    None => (c.as_device(), None),
+                }
+            }
+        };
         let sel = select_on_device(self.kind(), &constraints, &on.info, &opts)?;
+        // The device moves before this track's switch can run: the switch
+        // builds from the mode the capture runs then.
+        if let (Some(c), Some((to, native))) = (&shared, target) {
+            move_capture(c, to, native, &self.obj());
+        }
+        drop(holders);
         // Decided here, applied by `run_switches`: restarting the device
         // waits for its streaming thread, which a paused sink, a full
         // appsink the caller itself drains, or the caller being that
