@@ -7,6 +7,7 @@
 //! pattern, so each track's pixels are measured. One device per test: a
 //! capture is per process.
 
+mod common;
 #[path = "common/pixels.rs"]
 mod pixels;
 
@@ -27,7 +28,7 @@ fn camera(id: &str) -> String {
     )
 }
 
-const CAMERAS: [&str; 10] = [
+const CAMERAS: [&str; 11] = [
     "one-pipeline",
     "two-pipelines",
     "unplugged",
@@ -38,6 +39,7 @@ const CAMERAS: [&str; 10] = [
     "moves-for-newcomer",
     "moves-for-apply",
     "incompatible",
+    "launch",
 ];
 
 fn devices_json(cameras: &[&str]) -> String {
@@ -499,6 +501,49 @@ fn incompatible_modes_refuse_the_newcomer_and_change_nothing() {
     b.expect_square((320, 240));
     first.set_state(gst::State::Null).unwrap();
     wait_closed(dev);
+}
+
+#[test]
+fn two_gst_launch_branches_on_one_camera_share_its_capture() {
+    init();
+    // In a process of its own: a second open there fails as busy unless
+    // the two tracks share the capture.
+    let branch = |extra: &str| {
+        format!(
+            "mediastreamsrc constraints={} ! identity eos-after=30 ! fakesink",
+            sh_quote(&constraints("launch", extra))
+        )
+    };
+    let line = format!("{} {}", branch(NATIVE), branch(SMALL));
+    let mut child = common::Killed(
+        std::process::Command::new("sh")
+            .args(["-c", &format!("exec gst-launch-1.0 -q {line}")])
+            .env("GST_PLUGIN_PATH", common::plugin_dir())
+            .env("GST_MEDIASTREAM_FAKE_DEVICES", DEVICES_PATH.get().unwrap())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "gst-launch-1.0 {line}: no EOS in 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut err = String::new();
+    std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut err).unwrap();
+    assert!(status.success(), "gst-launch-1.0 {line}: {status}\n{err}");
+}
+
+/// `s` in single quotes for `sh`.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 /// `mediastream` with `constraints` in a pipeline of its own, its video

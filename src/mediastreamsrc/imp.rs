@@ -122,7 +122,8 @@ enum Source {
 /// How a track about to be built will capture.
 enum Plan {
     Own,
-    Shared(Arc<SharedCapture>),
+    /// From a shared capture, through a tap made when the track joined it.
+    Shared(Tap),
 }
 
 /// The elements a track runs: its source, the track's chain after it, and
@@ -935,11 +936,7 @@ impl MediaStreamSrc {
             ))
         })?;
         let others: Vec<Settings> = match &running {
-            Running::Shared(c) => c
-                .tracks(&obj)
-                .iter()
-                .filter_map(|t| t.imp().live_settings())
-                .collect(),
+            Running::Shared(c) => c.others_settings(&obj),
             Running::Track(t) => t.imp().live_settings().into_iter().collect(),
         };
         // What the track would get alone, if a mode gives it and keeps the
@@ -978,7 +975,9 @@ impl MediaStreamSrc {
         if let Some(target) = target {
             move_capture(&capture, target, mode, &obj);
         }
-        Ok((Plan::Shared(capture), sel.settings, sel.mode_index))
+        // Tapped now, under `HOLDERS`: a move from here on keeps its settings.
+        let tap = capture.tap(&obj, &sel.settings);
+        Ok((Plan::Shared(tap), sel.settings, sel.mode_index))
     }
 
     /// The capture this track runs or taps, as the mode it delivers and
@@ -1033,12 +1032,15 @@ impl MediaStreamSrc {
             ConstraintError::not_readable(format!("the device is busy and cannot be shared: {why}"))
         };
         let _chain = self.chain_lock.lock();
-        let (capture, downstream) = {
+        let (capture, downstream, settings) = {
             let state = self.state.lock();
-            let el = state
+            let state = state
                 .as_ref()
                 .filter(|s| !s.ended())
-                .and_then(|s| s.elements.as_ref())
+                .ok_or_else(|| busy("its track is ending"))?;
+            let el = state
+                .elements
+                .as_ref()
                 .ok_or_else(|| busy("its track is ending"))?;
             match &el.source {
                 Source::Shared(tap) => {
@@ -1047,7 +1049,7 @@ impl MediaStreamSrc {
                         .cloned()
                         .ok_or_else(|| busy("its track is ending"));
                 }
-                Source::Own(c) => (c.clone(), el.chain.sink_pad()),
+                Source::Own(c) => (c.clone(), el.chain.sink_pad(), state.settings.clone()),
             }
         };
         gst::debug!(
@@ -1057,7 +1059,7 @@ impl MediaStreamSrc {
             capture.device().info.label
         );
         let shared = SharedCapture::new(&capture).map_err(|e| busy(&e))?;
-        let tap = shared.tap(&self.obj());
+        let tap = shared.tap(&self.obj(), &settings);
         let input = tap.element();
         input.set_locked_state(true);
         let obj = self.obj();
@@ -1143,10 +1145,9 @@ impl MediaStreamSrc {
                     device.info.modes[mode].clone(),
                 )
             }
-            Plan::Shared(capture) => {
-                let tap = capture.tap(&self.obj());
+            Plan::Shared(tap) => {
                 let head = vec![tap.element()];
-                let mode = capture.mode();
+                let mode = tap.mode();
                 (Source::Shared(tap), head, mode)
             }
         };

@@ -23,11 +23,11 @@
 //! tap is fed only the mode its chain was built for.
 //!
 //! Lock order: `HOLDERS` before any track's `chain_lock` and state lock; a
-//! capture's `mode` and `taps` are leaves.
+//! capture's `mode` before its `taps`, both after every other lock.
 
 use super::capture::Capture;
 use super::imp::CAT;
-use crate::constraints::NativeMode;
+use crate::constraints::{NativeMode, Settings};
 use crate::devices::monitor::MediaDevice;
 use gst::glib;
 use gst::prelude::*;
@@ -106,6 +106,9 @@ struct TapEntry {
     track: glib::WeakRef<super::MediaStreamSrc>,
     /// The mode the track's chain was built for: it is fed nothing else.
     wants: gst::Caps,
+    /// The track's settings: what a move of the device must keep. Known
+    /// from the tap's making, before the track has a state.
+    settings: Settings,
     /// The caps given to the appsrc, and whether they are `wants`.
     sent: Option<(gst::Caps, bool)>,
 }
@@ -158,6 +161,27 @@ impl SharedCapture {
         running_device(&self.device, &self.mode())
     }
 
+    /// The settings of the tracks on the capture, but `except`'s.
+    pub(super) fn others_settings(&self, except: &super::MediaStreamSrc) -> Vec<Settings> {
+        self.taps
+            .list
+            .lock()
+            .iter()
+            .filter(|t| t.track.upgrade().is_none_or(|t| &t != except))
+            .map(|t| t.settings.clone())
+            .collect()
+    }
+
+    /// `track`'s settings changed (applyConstraints): its tap keeps them
+    /// from now on, before its chain is rebuilt.
+    pub(super) fn set_settings(&self, track: &super::MediaStreamSrc, settings: &Settings) {
+        for t in self.taps.list.lock().iter_mut() {
+            if t.track.upgrade().is_some_and(|t| &t == track) {
+                t.settings = settings.clone();
+            }
+        }
+    }
+
     /// The tracks on the capture, but `except`.
     pub(super) fn tracks(&self, except: &super::MediaStreamSrc) -> Vec<super::MediaStreamSrc> {
         self.taps
@@ -187,6 +211,8 @@ impl SharedCapture {
         }
         self.fan_out.set_property("caps", mode_caps(&running));
         *self.mode.lock() = Mode { running, native };
+        // Taps made from here on are built for the new mode; the caller
+        // has the tracks of the older ones follow.
         let sink = self.fan_out.static_pad("sink").unwrap();
         if !sink.push_event(gst::event::Reconfigure::new()) {
             gst::debug!(
@@ -197,8 +223,9 @@ impl SharedCapture {
         }
     }
 
-    /// A new input for `track`: an appsrc for its bin, fed from now on.
-    pub(super) fn tap(self: &Arc<Self>, track: &super::MediaStreamSrc) -> Tap {
+    /// A new input for `track` with `settings`: an appsrc for its bin, fed
+    /// from now on with the mode the capture runs now.
+    pub(super) fn tap(self: &Arc<Self>, track: &super::MediaStreamSrc, settings: &Settings) -> Tap {
         let appsrc = gst_app::AppSrc::builder()
             .name(format!("shared-capture-{}", self.device.info.device_id))
             .is_live(true)
@@ -210,14 +237,19 @@ impl SharedCapture {
             .block(false)
             .build();
         let id = self.next_tap.fetch_add(1, Ordering::Relaxed);
-        let mode = self.mode();
+        // Under the mode's lock: a move is before this tap (it is built
+        // for the new mode) or after it (it follows, as every other).
+        let running = self.mode.lock();
+        let mode = running.running.clone();
         self.taps.list.lock().push(TapEntry {
             id,
             appsrc: appsrc.clone(),
             track: track.downgrade(),
             wants: mode_caps(&mode),
+            settings: settings.clone(),
             sent: None,
         });
+        drop(running);
         gst::debug!(
             CAT,
             obj = track,
@@ -228,6 +260,7 @@ impl SharedCapture {
             capture: Some(self.clone()),
             appsrc,
             id,
+            mode,
         }
     }
 
@@ -593,6 +626,9 @@ pub(super) struct Tap {
     capture: Option<Arc<SharedCapture>>,
     appsrc: gst_app::AppSrc,
     id: u64,
+    /// The mode the capture ran when tapped: what the track's chain is
+    /// built from, and all the tap is fed.
+    mode: NativeMode,
 }
 
 impl Tap {
@@ -602,6 +638,10 @@ impl Tap {
 
     pub(super) fn capture(&self) -> Option<&Arc<SharedCapture>> {
         self.capture.as_ref()
+    }
+
+    pub(super) fn mode(&self) -> NativeMode {
+        self.mode.clone()
     }
 
     /// Stops the feed; the capture, if this was its last track, is

@@ -75,11 +75,7 @@ impl MediaStreamSrc {
         let (on, target) = match &shared {
             None => (device.clone(), None),
             Some(c) => {
-                let others: Vec<Settings> = c
-                    .tracks(&self.obj())
-                    .iter()
-                    .filter_map(|t| t.imp().live_settings())
-                    .collect();
+                let others = c.others_settings(&self.obj());
                 let target = select_on_device(self.kind(), &constraints, &device.info, &opts)
                     .ok()
                     .and_then(|alone| {
@@ -104,6 +100,10 @@ impl MediaStreamSrc {
         // builds from the mode the capture runs then.
         if let (Some(c), Some((to, native))) = (&shared, target) {
             move_capture(c, to, native, &self.obj());
+        }
+        // What a later move must keep, before the switch runs.
+        if let Some(c) = &shared {
+            c.set_settings(&self.obj(), &sel.settings);
         }
         drop(holders);
         // Decided here, applied by `run_switches`: restarting the device
@@ -168,7 +168,7 @@ impl MediaStreamSrc {
         // A track on a shared capture changes its chain only: the capture
         // is kept across (this reference), the device keeps its mode.
         let plan = match self.state.lock().as_ref().and_then(State::shared_capture) {
-            Some(capture) => Plan::Shared(capture),
+            Some(capture) => Plan::Shared(capture.tap(&obj, settings)),
             None => Plan::Own,
         };
         self.unbuild();
