@@ -69,6 +69,9 @@ fn init() {
 struct Out {
     track: gst::Element,
     sink: gst::Element,
+    /// The timestamp of every frame the track puts out (also those its
+    /// sink drops later).
+    frames: std::sync::mpsc::Receiver<gst::ClockTime>,
 }
 
 /// The camera's own mode, and a crop-and-scale size from it.
@@ -102,7 +105,27 @@ fn output(pipeline: &gst::Pipeline, track: gst::Element, latest_only: bool) -> O
     pipeline.add(&track).unwrap();
     let (convert, sink) = pixels::rgb_sink(pipeline, latest_only);
     track.link(&convert).unwrap();
-    Out { track, sink }
+    let frames = frame_log(&track);
+    Out {
+        track,
+        sink,
+        frames,
+    }
+}
+
+/// The timestamps of the buffers leaving `track`.
+fn frame_log(track: &gst::Element) -> std::sync::mpsc::Receiver<gst::ClockTime> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    track
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(pts) = info.buffer().and_then(|b| b.pts()) {
+                let _ = tx.send(pts);
+            }
+            gst::PadProbeReturn::Ok
+        });
+    rx
 }
 
 impl Out {
@@ -179,12 +202,16 @@ impl Out {
         {}
     }
 
-    /// `n` consecutive frames: none of the device's 30 per second is
-    /// missing between them (timestamps one frame apart).
+    /// The next `n` frames the track puts out: none of the device's 30 per
+    /// second is missing between them (timestamps one frame apart).
     fn expect_every_frame(&self, n: usize) {
+        while self.frames.try_recv().is_ok() {}
         let mut last: Option<gst::ClockTime> = None;
         for _ in 0..n {
-            let pts = self.sample().buffer().unwrap().pts().unwrap();
+            let pts = self
+                .frames
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap_or_else(|_| panic!("{}: a frame within 10 s", self.track.name()));
             if let Some(last) = last {
                 let gap = pts.saturating_sub(last);
                 assert!(
@@ -244,11 +271,13 @@ fn two_getusermedia_and_a_clone_in_one_pipeline_share_one_capture() {
         .collect();
     assert!(ids[0] != ids[1] && ids[0] != ids[2] && ids[1] != ids[2]);
 
-    // Disabled: black on that track only.
+    // Disabled: black on that track only; the others keep every frame.
     b.track.set_property("enabled", false);
     b.expect_black();
     a.expect_square((1280, 720));
     c.expect_square((1280, 720));
+    a.expect_every_frame(30);
+    c.expect_every_frame(30);
     b.track.set_property("enabled", true);
     b.expect_square_soon((320, 240));
 
@@ -260,13 +289,18 @@ fn two_getusermedia_and_a_clone_in_one_pipeline_share_one_capture() {
     assert!(r.get::<bool>("success").unwrap(), "{r}");
     b.expect_square((160, 120));
     assert_eq!(a.settings(), (1280, 720));
+    assert_eq!(c.settings(), (1280, 720));
     a.expect_square((1280, 720));
     c.expect_square((1280, 720));
+    a.expect_every_frame(30);
+    c.expect_every_frame(30);
 
     // Stopped: that track ends, the others go on, the device stays open.
     c.track.emit_by_name::<()>("stop", &[]);
     a.expect_square((1280, 720));
     b.expect_square((160, 120));
+    a.expect_every_frame(30);
+    b.expect_every_frame(30);
     assert_eq!(c.ready_state(), "ended");
     assert!(opened::is_open(dev));
     assert_eq!(opened::opens(dev), 1);
@@ -286,9 +320,15 @@ fn tracks_in_two_pipelines_share_one_capture_and_a_paused_one_holds_up_nothing()
     play(&first);
     a.expect_square((1280, 720));
     let b = track_on(&second, dev, SMALL, true);
+    let c = output(
+        &second,
+        a.track.emit_by_name::<gst::Element>("clone", &[]),
+        true,
+    );
     play(&second);
     // The first track's capture moved to a shared one while it ran.
     b.expect_square((320, 240));
+    c.expect_square((1280, 720));
     a.expect_square((1280, 720));
     assert_eq!(opened::opens(dev), 1, "the device is opened once");
 
@@ -298,10 +338,14 @@ fn tracks_in_two_pipelines_share_one_capture_and_a_paused_one_holds_up_nothing()
     a.expect_every_frame(30);
     second.set_state(gst::State::Playing).unwrap();
     b.expect_square((320, 240));
+    c.expect_square((1280, 720));
 
-    // The first track's pipeline stops: the second keeps the device.
+    // The first track's pipeline stops: the others keep the device and
+    // every frame.
     first.set_state(gst::State::Null).unwrap();
     b.expect_square((320, 240));
+    b.expect_every_frame(30);
+    c.expect_every_frame(30);
     assert!(opened::is_open(dev));
     second.set_state(gst::State::Null).unwrap();
     wait_closed(dev);
@@ -571,7 +615,16 @@ fn stream_of(stream: gst::Element) -> (gst::Pipeline, gst::Element, Out) {
         .into_iter()
         .find(|e| e.factory().is_some_and(|f| f.name() == "mediastreamsrc"))
         .expect("the stream's video track");
-    (pipeline, stream, Out { track, sink })
+    let frames = frame_log(&track);
+    (
+        pipeline,
+        stream,
+        Out {
+            track,
+            sink,
+            frames,
+        },
+    )
 }
 
 #[test]
