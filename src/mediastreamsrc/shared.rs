@@ -235,6 +235,8 @@ impl SharedCapture {
             .max_buffers(1)
             .leaky_type(gst_app::AppLeakyType::Downstream)
             .block(false)
+            // Fed by push: no need-data / enough-data signal per buffer.
+            .property("emit-signals", false)
             .build();
         let id = self.next_tap.fetch_add(1, Ordering::Relaxed);
         // Under the mode's lock: a move is before this tap (it is built
