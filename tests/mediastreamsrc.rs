@@ -574,6 +574,24 @@ fn apply_constraints_switches_and_switches_back() {
     );
     t.pull_width(1280);
     assert_eq!(t.settings().get::<&str>("resizeMode").unwrap(), "none");
+    // A change the caps do not show (the same size, cropped and scaled
+    // from the same mode) is told as well.
+    let bus = t.pipeline.bus().unwrap();
+    while bus.pop().is_some() {}
+    let r = t.src.emit_by_name::<gst::Structure>(
+        "apply-constraints",
+        &[&r#"{"width":{"exact":1280},"height":{"exact":720},"resizeMode":"crop-and-scale"}"#],
+    );
+    assert!(r.get::<bool>("success").unwrap(), "{r}");
+    let told = t
+        .wait_message("mediastream-track-settings-changed", Duration::from_secs(5))
+        .expect("settings-changed after applyConstraints");
+    let settings = told.get::<gst::Structure>("settings").unwrap();
+    assert_eq!(
+        settings.get::<&str>("resizeMode").unwrap(),
+        "crop-and-scale",
+        "{told}"
+    );
 }
 
 const SMALL: &str = r#"{"width":{"exact":640},"height":{"exact":360}}"#;

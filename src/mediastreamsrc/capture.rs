@@ -157,10 +157,19 @@ impl Capture {
         };
         let filter = filter.downgrade();
         let track = track.obj().downgrade();
-        pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+        pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |pad, info| {
             let Some(track) = track.upgrade() else {
-                return gst::PadProbeReturn::Ok;
+                return gst::PadProbeReturn::Remove;
             };
+            // Moved to a shared capture: the track's filter is no longer
+            // after it (and a failed track must not drop its events there).
+            let in_track = pad
+                .parent()
+                .and_then(|device| device.parent())
+                .is_some_and(|bin| &bin == track.upcast_ref::<gst::Object>());
+            if !in_track {
+                return gst::PadProbeReturn::Remove;
+            }
             match track.imp().guard(|| None, |_| Some(follow(&filter, info))) {
                 Some(ret) => ret,
                 None => crate::fault::drop_item(info),

@@ -183,6 +183,9 @@ struct Output {
     unsent_collection: Option<gst::StreamCollection>,
     /// What flows, for blank frames.
     caps: Option<gst::Caps>,
+    /// applyConstraints changed the settings: the next caps tell of them
+    /// (`notify::settings`, `settings-changed`), even caps equal to these.
+    announce: bool,
     blank: Blank,
     /// Where the last media ended: a muted track's GAPs go on from there.
     last_end: Option<gst::ClockTime>,
@@ -939,6 +942,12 @@ impl MediaStreamSrc {
             Running::Shared(c) => c.others_settings(&obj),
             Running::Track(t) => t.imp().live_settings().into_iter().collect(),
         };
+        // The modes the running capture was chosen from, as this selection
+        // knows them (else no move: the indexes would differ).
+        let same_modes = match &running {
+            Running::Shared(c) => c.has_modes(&device.info.modes),
+            Running::Track(t) => t.imp().has_modes(&device.info.modes),
+        };
         // What the track would get alone, if a mode gives it and keeps the
         // others; else adapted from the running mode, or refused.
         let target = share::move_for(
@@ -948,7 +957,8 @@ impl MediaStreamSrc {
             native,
             &running_mode,
             &others,
-        );
+        )
+        .filter(|_| same_modes);
         let runs = target.clone().unwrap_or_else(|| running_mode.clone());
         let on = shared::running_device(device, &runs);
         let opts = SelectOptions {
@@ -989,6 +999,14 @@ impl MediaStreamSrc {
             Source::Own(c) => Some((c.running_mode(), c.mode())),
             Source::Shared(tap) => tap.capture().map(|c| (c.mode(), c.native_mode())),
         }
+    }
+
+    /// Whether the track's device has `modes`.
+    pub(super) fn has_modes(&self, modes: &[crate::constraints::NativeMode]) -> bool {
+        self.state
+            .lock()
+            .as_ref()
+            .is_some_and(|s| s.device.info.modes == modes)
     }
 
     /// The track's settings while it is live.
@@ -1118,6 +1136,17 @@ impl MediaStreamSrc {
         });
         if let Some(state) = self.state.lock().as_mut() {
             state.subscription = Some(subscription);
+        }
+        // A shared capture moved between the tap's making and the state:
+        // the move found no state to follow.
+        let stale = self
+            .state
+            .lock()
+            .as_ref()
+            .and_then(|s| s.elements.as_ref())
+            .is_some_and(|e| matches!(&e.source, Source::Shared(tap) if tap.is_stale()));
+        if stale {
+            self.follow_capture();
         }
         self.obj().notify("device-id");
         self.obj().notify("label");

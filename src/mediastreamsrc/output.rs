@@ -119,6 +119,7 @@ impl MediaStreamSrc {
                 let Some(st) = state.as_mut() else {
                     return gst::PadProbeReturn::Ok;
                 };
+                let before = st.settings.clone();
                 // The settings describe what flows (e.g. the negotiated rate).
                 match (&mut st.settings, caps.structure(0)) {
                     (Settings::Video(v), Some(s)) => {
@@ -150,15 +151,20 @@ impl MediaStreamSrc {
                     "caps {caps}: settings {}",
                     st.settings.to_json()
                 );
-                // The same caps again (a chain rebuilt for a shared
-                // capture's new mode): nothing the track reports changed.
-                let same = st.output.caps.as_ref() == Some(&caps);
+                // Told on the first caps, after applyConstraints, and when
+                // what flows changes the settings; not when a chain is
+                // rebuilt for a shared capture's new mode (the same
+                // settings, perhaps another format).
+                let quiet = st.output.caps.is_some()
+                    && !std::mem::take(&mut st.output.announce)
+                    && st.settings == before;
                 st.output.caps = Some(caps);
                 st.output.blank = Blank::default();
                 st.output.dirty = true;
                 let settings = st.settings.clone();
                 drop(state);
-                if same {
+                if quiet {
+                    gst::debug!(CAT, imp = self, "the settings stay");
                     return gst::PadProbeReturn::Ok;
                 }
                 // The settings now describe what flows: first negotiation,

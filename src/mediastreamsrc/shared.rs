@@ -161,6 +161,13 @@ impl SharedCapture {
         running_device(&self.device, &self.mode())
     }
 
+    /// Whether `modes` are the device's modes as the capture knows them: a
+    /// move is decided on mode indexes, which a device that changed its
+    /// modes meanwhile would give another meaning.
+    pub(super) fn has_modes(&self, modes: &[NativeMode]) -> bool {
+        self.device.info.modes == modes
+    }
+
     /// The settings of the tracks on the capture, but `except`'s.
     pub(super) fn others_settings(&self, except: &super::MediaStreamSrc) -> Vec<Settings> {
         self.taps
@@ -206,8 +213,8 @@ impl SharedCapture {
             self.device.info.label,
             self.mode()
         );
-        if let Some(pin) = &self.pin {
-            pin.set_property("caps", pin_caps(&self.device.info.modes[native], &running));
+        if let (Some(pin), Some(mode)) = (&self.pin, self.device.info.modes.get(native)) {
+            pin.set_property("caps", pin_caps(mode, &running));
         }
         self.fan_out.set_property("caps", mode_caps(&running));
         *self.mode.lock() = Mode { running, native };
@@ -644,6 +651,13 @@ impl Tap {
 
     pub(super) fn mode(&self) -> NativeMode {
         self.mode.clone()
+    }
+
+    /// Whether the capture moved to another mode since the tap was made.
+    pub(super) fn is_stale(&self) -> bool {
+        self.capture
+            .as_ref()
+            .is_some_and(|c| c.mode.lock().running != self.mode)
     }
 
     /// Stops the feed; the capture, if this was its last track, is

@@ -78,6 +78,7 @@ impl MediaStreamSrc {
                 let others = c.others_settings(&self.obj());
                 let target = select_on_device(self.kind(), &constraints, &device.info, &opts)
                     .ok()
+                    .filter(|_| c.has_modes(&device.info.modes))
                     .and_then(|alone| {
                         share::move_for(
                             &alone.settings,
@@ -136,6 +137,7 @@ impl MediaStreamSrc {
                 );
                 state.switch.pending = Some((sel.settings.clone(), sel.mode_index));
                 state.settings = sel.settings.clone();
+                state.output.announce = true;
             } else {
                 gst::debug!(CAT, imp = self, "applyConstraints: the settings stay");
             }
