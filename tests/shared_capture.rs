@@ -28,7 +28,7 @@ fn camera(id: &str) -> String {
     )
 }
 
-const CAMERAS: [&str; 12] = [
+const CAMERAS: [&str; 11] = [
     "one-pipeline",
     "two-pipelines",
     "unplugged",
@@ -40,7 +40,6 @@ const CAMERAS: [&str; 12] = [
     "moves-for-apply",
     "incompatible",
     "launch",
-    "left-alone",
 ];
 
 fn devices_json(cameras: &[&str]) -> String {
@@ -584,82 +583,6 @@ fn two_gst_launch_branches_on_one_camera_share_its_capture() {
     let mut err = String::new();
     std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert!(status.success(), "gst-launch-1.0 {line}: {status}\n{err}");
-}
-
-/// The name of the thread calling (GStreamer names a streaming thread
-/// after its element and pad, to 15 characters).
-fn thread_name() -> String {
-    let mut name = [0u8; 16];
-    // SAFETY: PR_GET_NAME writes at most 16 bytes, NUL-terminated.
-    unsafe { libc::prctl(libc::PR_GET_NAME, name.as_mut_ptr()) };
-    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
-    String::from_utf8_lossy(&name[..end]).into_owned()
-}
-
-/// The threads `track`'s next frames come on, one name per frame.
-fn frame_threads(track: &gst::Element) -> std::sync::mpsc::Receiver<String> {
-    let (tx, rx) = std::sync::mpsc::channel();
-    track
-        .static_pad("src")
-        .unwrap()
-        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-            let _ = tx.send(thread_name());
-            gst::PadProbeReturn::Ok
-        });
-    rx
-}
-
-#[test]
-fn the_track_left_alone_takes_the_device_back() {
-    init();
-    let dev = "left-alone";
-    let first = gst::Pipeline::new();
-    let a = track_on(&first, dev, NATIVE, true);
-    play(&first);
-    a.expect_square((1280, 720));
-    let threads = frame_threads(&a.track);
-    let next_thread = || {
-        while threads.try_recv().is_ok() {}
-        threads.recv_timeout(Duration::from_secs(10)).unwrap()
-    };
-    let alone = next_thread();
-    assert!(!alone.starts_with("shared-capture"), "{alone}");
-    // A clone: the capture is shared, the track's frames come through its
-    // tap's thread.
-    let second = gst::Pipeline::new();
-    let c = output(
-        &second,
-        a.track.emit_by_name::<gst::Element>("clone", &[]),
-        true,
-    );
-    play(&second);
-    c.expect_square((1280, 720));
-    let tapped = next_thread();
-    assert!(tapped.starts_with("shared-capture"), "{tapped}");
-    // The clone gone: the device comes back into the track's bin, still
-    // open, and its frames come on the device's thread again.
-    second.set_state(gst::State::Null).unwrap();
-    drop(c);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while next_thread().starts_with("shared-capture") {
-        assert!(
-            Instant::now() < deadline,
-            "the device back in the track's bin"
-        );
-    }
-    a.expect_square((1280, 720));
-    a.expect_every_frame(30);
-    assert_eq!(opened::opens(dev), 1, "the device stayed open");
-    // And shared again for a newcomer.
-    let third = gst::Pipeline::new();
-    let b = track_on(&third, dev, SMALL, true);
-    play(&third);
-    b.expect_square((320, 240));
-    a.expect_square((1280, 720));
-    assert_eq!(opened::opens(dev), 1);
-    third.set_state(gst::State::Null).unwrap();
-    first.set_state(gst::State::Null).unwrap();
-    wait_closed(dev);
 }
 
 /// `s` in single quotes for `sh`.

@@ -73,17 +73,6 @@ impl Capture {
         &self.device
     }
 
-    /// The same elements, moved by a shared capture to the native mode
-    /// `mode`, delivering `running`.
-    pub(super) fn moved_to(&self, mode: usize, running: NativeMode) -> Capture {
-        Capture {
-            device: self.device.clone(),
-            mode,
-            running,
-            elements: self.elements.clone(),
-        }
-    }
-
     /// The index of the native mode the device runs.
     pub(super) fn mode(&self) -> usize {
         self.mode

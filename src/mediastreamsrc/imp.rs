@@ -1018,67 +1018,6 @@ impl MediaStreamSrc {
             .map(|s| s.settings.clone())
     }
 
-    /// The track is the last one on its shared capture: the device's
-    /// elements come back into its bin (the native path again: no thread
-    /// between), unless it is not playing or a thread does not come between
-    /// two buffers (it then keeps its tap). On GStreamer's async pool.
-    pub(super) fn reclaim_capture(&self) {
-        let obj = self.obj();
-        let mut holders = Holders::lock();
-        let chain = self.chain_lock.lock();
-        let found = {
-            let state = self.state.lock();
-            state.as_ref().filter(|s| s.playing()).and_then(|s| {
-                let el = s.elements.as_ref()?;
-                let Source::Shared(tap) = &el.source else {
-                    return None;
-                };
-                let capture = tap.capture()?.clone();
-                (!tap.is_stale() && capture.is_sole(&obj)).then(|| {
-                    (
-                        capture,
-                        tap.element(),
-                        el.chain.sink_pad(),
-                        el.chain.only_filter().cloned(),
-                        s.device.info.device_id.clone(),
-                    )
-                })
-            })
-        };
-        let Some((capture, input, downstream, filter, device_id)) = found else {
-            return;
-        };
-        let own = match capture.release_to(obj.upcast_ref(), &downstream, &input) {
-            Ok(own) => own,
-            Err(e) => {
-                gst::debug!(CAT, imp = self, "keeps its tap of the shared capture: {e}");
-                return;
-            }
-        };
-        if let Some(filter) = &filter
-            && own.is_bare()
-        {
-            own.follow_device_caps(self, filter);
-        }
-        let head = own.elements().to_vec();
-        let tap = self
-            .state
-            .lock()
-            .as_mut()
-            .and_then(|s| s.elements.as_mut())
-            .map(|el| {
-                el.head = head;
-                std::mem::replace(&mut el.source, Source::Own(Box::new(own)))
-            });
-        holders.hold(&device_id, &obj);
-        drop(holders);
-        self.remove_elements(&[input]);
-        drop(chain);
-        // The capture's pipeline, empty now, goes with its last tap.
-        drop(tap);
-        drop(capture);
-    }
-
     /// The shared capture moved to another mode: the chain is rebuilt for
     /// it with the same settings (nothing the track reports changes); until
     /// then the tap gets no frames.

@@ -14,9 +14,7 @@
 //! device was. Every track then taps the capture: the device's streaming
 //! thread hands each buffer (the same memory, no copy) to each track's
 //! appsrc, which holds at most one and drops the older, so a paused, slow
-//! or blocked track never holds up the capture or the others. When one
-//! track is left, the device's elements move back into its bin the same
-//! way (`release_to`): alone, a track has no thread in between again.
+//! or blocked track never holds up the capture or the others.
 //!
 //! The device runs one mode for all (`crate::constraints::share`): a track
 //! that wants more than it gives moves it to the mode the track would run
@@ -126,9 +124,6 @@ struct Taps {
 /// A device's capture in a pipeline of its own, feeding every track on it.
 pub(super) struct SharedCapture {
     device: MediaDevice,
-    /// The device's elements, as the track that ran them alone had them:
-    /// what a track left alone takes back.
-    capture: Capture,
     mode: Mutex<Mode>,
     /// The capsfilter after the device that pins its native mode, if the
     /// capture has one (crop-and-scale, a decoded mode).
@@ -279,90 +274,7 @@ impl SharedCapture {
     }
 
     fn untap(&self, id: u64) {
-        let sole = {
-            let mut list = self.taps.list.lock();
-            list.retain(|t| t.id != id);
-            match &list[..] {
-                [one] => one.track.upgrade(),
-                _ => None,
-            }
-        };
-        // A track left alone takes the device back (no thread between).
-        if let Some(track) = sole {
-            track.call_async(|t| t.imp().reclaim_capture());
-        }
-    }
-
-    /// Whether `track` is the only track on the capture.
-    pub(super) fn is_sole(&self, track: &super::MediaStreamSrc) -> bool {
-        matches!(&self.taps.list.lock()[..], [one] if one.track.upgrade().is_some_and(|t| &t == track))
-    }
-
-    /// Moves the device's elements back into the bin of the one track left
-    /// on the capture, linked to `downstream` in place of its tap's `input`
-    /// (stopped here), without stopping the device: the mirror of
-    /// `adopt`. Fails, changing nothing, if the device's or the input's
-    /// thread does not come between two buffers (a blocked consumer). Under
-    /// the track's `chain_lock`.
-    pub(super) fn release_to(
-        &self,
-        bin: &gst::Bin,
-        downstream: &gst::Pad,
-        input: &gst::Element,
-    ) -> Result<Capture, String> {
-        let elements = self.capture.elements();
-        let last = elements.last().unwrap().static_pad("src").unwrap();
-        let input_pad = input.static_pad("src").unwrap();
-        let held_input = hold(&input_pad)
-            .map_err(|e| format!("the track's input {e} (is its sink blocked?)"))?;
-        let device_pad = elements[0].static_pad("src").unwrap();
-        let held_device = match hold(&device_pad) {
-            Ok(probe) => probe,
-            Err(e) => {
-                input_pad.remove_probe(held_input);
-                return Err(format!("the device {e}"));
-            }
-        };
-        let moved = (|| {
-            // Stopped while held: it pushes nothing more, and no error for
-            // the pad it leaves unlinked.
-            input.set_locked_state(true);
-            if input.set_state(gst::State::Null).is_err() {
-                gst::warning!(CAT, obj = input, "did not stop cleanly");
-            }
-            for e in elements {
-                e.set_locked_state(true);
-            }
-            input_pad.unlink(downstream).map_err(|e| format!("{e:?}"))?;
-            for e in elements {
-                self.pipeline.remove(e).map_err(|e| e.to_string())?;
-            }
-            bin.add_many(elements).map_err(|e| e.to_string())?;
-            gst::Element::link_many(elements).map_err(|e| e.to_string())?;
-            last.link(downstream).map_err(|e| format!("{e:?}"))?;
-            let base = bin.base_time().unwrap_or(gst::ClockTime::ZERO);
-            for e in elements {
-                set_time(e, bin.clock().as_ref(), base);
-                e.set_locked_state(false);
-            }
-            Ok::<_, String>(())
-        })();
-        device_pad.remove_probe(held_device);
-        input_pad.remove_probe(held_input);
-        moved?;
-        for e in elements {
-            if e.sync_state_with_parent().is_err() {
-                gst::warning!(CAT, obj = e, "cannot follow its track's state");
-            }
-        }
-        gst::info!(
-            CAT,
-            obj = bin,
-            "alone on '{}' again: the device is in the track's bin",
-            self.device.info.label
-        );
-        let mode = self.mode.lock();
-        Ok(self.capture.moved_to(mode.native, mode.running.clone()))
+        self.taps.list.lock().retain(|t| t.id != id);
     }
 
     /// A pipeline of its own for the capture `capture` runs, playing, with
@@ -414,7 +326,6 @@ impl SharedCapture {
             .map_err(|_| "the capture pipeline cannot play".to_owned())?;
         Ok(Arc::new(SharedCapture {
             device: device.clone(),
-            capture: capture.clone(),
             mode: Mutex::new(Mode {
                 running: mode,
                 native: capture.mode(),
@@ -448,8 +359,21 @@ impl SharedCapture {
         // Between two buffers, with the device's streaming thread held
         // there, the capture changes pipelines.
         let device_pad = elements[0].static_pad("src").unwrap();
-        let probe = hold(&device_pad)
-            .map_err(|e| format!("the device {e} (is its track's sink blocked?)"))?;
+        let (idle_tx, idle_rx) = mpsc::sync_channel(1);
+        let probe = device_pad
+            .add_probe(
+                gst::PadProbeType::IDLE | gst::PadProbeType::BLOCK_DOWNSTREAM,
+                move |_, _| {
+                    // Only the first call matters: the pad stays held.
+                    let _ = idle_tx.try_send(());
+                    gst::PadProbeReturn::Ok
+                },
+            )
+            .ok_or_else(|| "cannot hold the device between two buffers".to_owned())?;
+        if idle_rx.recv_timeout(MOVE_TIMEOUT).is_err() {
+            device_pad.remove_probe(probe);
+            return Err("the device's streaming thread did not come between two buffers (is its track's sink blocked?)".into());
+        }
         let moved = (|| {
             for e in elements {
                 e.set_locked_state(true);
@@ -518,27 +442,6 @@ impl Drop for SharedCapture {
             gst::warning!(CAT, obj = self.pipeline, "the capture did not stop cleanly");
         }
     }
-}
-
-/// Holds `pad`'s streaming thread between two buffers (its next push
-/// waits): the probe to remove to let it go on.
-fn hold(pad: &gst::Pad) -> Result<gst::PadProbeId, String> {
-    let (idle_tx, idle_rx) = mpsc::sync_channel(1);
-    let probe = pad
-        .add_probe(
-            gst::PadProbeType::IDLE | gst::PadProbeType::BLOCK_DOWNSTREAM,
-            move |_, _| {
-                // Only the first call matters: the pad stays held.
-                let _ = idle_tx.try_send(());
-                gst::PadProbeReturn::Ok
-            },
-        )
-        .ok_or_else(|| "cannot be held between two buffers".to_owned())?;
-    if idle_rx.recv_timeout(MOVE_TIMEOUT).is_err() {
-        pad.remove_probe(probe);
-        return Err("did not come between two buffers".into());
-    }
-    Ok(probe)
 }
 
 /// Caps for a fixed raw mode (formats left open among the mode's).

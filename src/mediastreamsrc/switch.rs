@@ -215,21 +215,13 @@ impl MediaStreamSrc {
     /// PAUSED -> PLAYING: settings applied while paused go to the
     /// switcher, so the state change does not wait for the device.
     pub(super) fn resume_switches(&self) {
-        let (spawn, sole) = match self.state.lock().as_mut() {
-            Some(state) => (
-                state.claim_switcher(),
-                state
-                    .shared_capture()
-                    .is_some_and(|c| c.is_sole(&self.obj())),
-            ),
-            None => (false, false),
-        };
+        let spawn = self
+            .state
+            .lock()
+            .as_mut()
+            .is_some_and(State::claim_switcher);
         if spawn {
             self.spawn_switcher();
-        }
-        // Left alone on a shared capture while paused: the device comes back.
-        if sole {
-            self.obj().call_async(|obj| obj.imp().reclaim_capture());
         }
     }
 
