@@ -28,7 +28,7 @@ fn camera(id: &str) -> String {
     )
 }
 
-const CAMERAS: [&str; 11] = [
+const CAMERAS: [&str; 12] = [
     "one-pipeline",
     "two-pipelines",
     "unplugged",
@@ -40,6 +40,7 @@ const CAMERAS: [&str; 11] = [
     "moves-for-apply",
     "incompatible",
     "launch",
+    "pending",
 ];
 
 fn devices_json(cameras: &[&str]) -> String {
@@ -583,6 +584,58 @@ fn two_gst_launch_branches_on_one_camera_share_its_capture() {
     let mut err = String::new();
     std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert!(status.success(), "gst-launch-1.0 {line}: {status}\n{err}");
+}
+
+#[test]
+fn a_track_with_constraints_not_yet_applied_is_not_shared_meanwhile() {
+    init();
+    let dev = "pending";
+    let first = gst::Pipeline::new();
+    let a = track_on(&first, dev, NATIVE, true);
+    play(&first);
+    a.expect_square((1280, 720));
+    // Paused, its applyConstraints waits for PLAYING: shared now, its
+    // native 640x480 would be built from the 1280x720 the device runs.
+    first.set_state(gst::State::Paused).unwrap();
+    let r = a.track.emit_by_name::<gst::Structure>(
+        "apply-constraints",
+        &[&r#"{"width": {"exact": 640}, "height": {"exact": 480}}"#],
+    );
+    assert!(r.get::<bool>("success").unwrap(), "{r}");
+    let second = gst::Pipeline::new();
+    let b = track_on(&second, dev, NATIVE, true);
+    assert!(second.set_state(gst::State::Playing).is_err());
+    let error = second
+        .bus()
+        .unwrap()
+        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
+        .expect("an error");
+    let gst::MessageView::Error(e) = error.view() else {
+        unreachable!()
+    };
+    assert!(
+        e.error()
+            .to_string()
+            .contains("the device is busy and cannot be shared: its track is applying constraints"),
+        "{}",
+        e.error()
+    );
+    second.set_state(gst::State::Null).unwrap();
+    drop(b);
+    // Applied once playing; then the device is shared again.
+    play(&first);
+    a.expect_square((640, 480));
+    let third = gst::Pipeline::new();
+    let c = track_on(&third, dev, SMALL, true);
+    play(&third);
+    c.expect_square((320, 240));
+    // Its applyConstraints restarted the device (a track alone on it);
+    // the newcomer shares it, no other open.
+    assert_eq!(opened::opens(dev), 2);
+    assert!(opened::is_open(dev));
+    third.set_state(gst::State::Null).unwrap();
+    first.set_state(gst::State::Null).unwrap();
+    wait_closed(dev);
 }
 
 /// `s` in single quotes for `sh`.

@@ -1060,6 +1060,11 @@ impl MediaStreamSrc {
                 .elements
                 .as_ref()
                 .ok_or_else(|| busy("its track is ending"))?;
+            // Settings applied and not yet running would be built from the
+            // shared capture's mode, which may not give them.
+            if state.switch.pending.is_some() {
+                return Err(busy("its track is applying constraints (try again)"));
+            }
             match &el.source {
                 Source::Shared(tap) => {
                     return tap

@@ -68,10 +68,16 @@ impl MediaStreamSrc {
             explain: false,
         };
         // On a shared capture, the mode the device runs for every track,
-        // or the one it moves to (under `HOLDERS`, so two moves do not
-        // cross): the mode this track would run alone, if it keeps every
-        // other track's settings.
-        let holders = shared.as_ref().map(|_| Holders::lock());
+        // or the one it moves to: the mode this track would run alone, if
+        // it keeps every other track's settings. Decided and stored under
+        // `HOLDERS` on a device others may share, so two moves do not
+        // cross and no track shares this one's capture in between (read
+        // again under it).
+        let holders = device.is_exclusive().then(Holders::lock);
+        let shared = match &holders {
+            Some(_) => self.state.lock().as_ref().and_then(State::shared_capture),
+            None => shared,
+        };
         let (on, target) = match &shared {
             None => (device.clone(), None),
             Some(c) => {
@@ -106,7 +112,6 @@ impl MediaStreamSrc {
         if let Some(c) = &shared {
             c.set_settings(&self.obj(), &sel.settings);
         }
-        drop(holders);
         // Decided here, applied by `run_switches`: restarting the device
         // waits for its streaming thread, which a paused sink, a full
         // appsink the caller itself drains, or the caller being that
@@ -144,6 +149,7 @@ impl MediaStreamSrc {
             state.constraints = constraints;
             (changed, state.claim_switcher())
         };
+        drop(holders);
         self.settings.lock().constraints = json.to_owned();
         if spawn {
             self.spawn_switcher();
