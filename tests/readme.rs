@@ -87,10 +87,6 @@ fn blocks(readme: &str) -> Vec<Block> {
     out
 }
 
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
 /// `cargo run --example NAME [-- ARGS]` -> the example this build made.
 fn built_examples(command: &str) -> String {
     const RUN: &str = "cargo run --example ";
@@ -110,7 +106,7 @@ fn built_examples(command: &str) -> String {
     format!(
         "{}{}{}",
         &command[..at],
-        shell_quote(path.to_str().unwrap()),
+        common::shell_quote(path.to_str().unwrap()),
         built_examples(tail)
     )
 }

@@ -10,6 +10,8 @@
 mod common;
 #[path = "common/pixels.rs"]
 mod pixels;
+#[path = "common/track.rs"]
+mod track;
 
 use gst::prelude::*;
 use gstmediastream::devices::opened;
@@ -414,6 +416,11 @@ fn an_unplugged_camera_ends_every_track_on_it() {
 /// `constraints::share`'s tests), from which 1280x720 cannot come.
 const EXACT_HD: &str = r#"{"width": {"exact": 1280}, "height": {"exact": 720}}"#;
 
+/// EXACT_HD on `device` (getUserMedia's constraints).
+fn exact_hd_on(device: &str) -> String {
+    constraints(device, &format!(", {}", &EXACT_HD[1..EXACT_HD.len() - 1]))
+}
+
 fn resize_mode(out: &Out) -> String {
     let s = out.track.property::<gst::Structure>("settings");
     s.get::<String>("resizeMode").unwrap()
@@ -428,14 +435,7 @@ fn a_newcomer_moves_the_device_to_a_mode_that_keeps_the_other_track() {
     play(&first);
     a.expect_square((320, 240));
     let second = gst::Pipeline::new();
-    let b = output(
-        &second,
-        new_track(&constraints(
-            dev,
-            &format!(", {}", &EXACT_HD[1..EXACT_HD.len() - 1]),
-        )),
-        true,
-    );
+    let b = output(&second, new_track(&exact_hd_on(dev)), true);
     play(&second);
     // What it would get alone: the device moved to 1280x720 for it.
     b.expect_square((1280, 720));
@@ -509,28 +509,10 @@ fn incompatible_modes_refuse_the_newcomer_and_change_nothing() {
     b.expect_square((320, 240));
     // getUserMedia for 1280x720: OverconstrainedError, the others untouched.
     let second = gst::Pipeline::new();
-    let c = output(
-        &second,
-        new_track(&constraints(
-            dev,
-            &format!(", {}", &EXACT_HD[1..EXACT_HD.len() - 1]),
-        )),
-        true,
-    );
+    let c = output(&second, new_track(&exact_hd_on(dev)), true);
     assert!(second.set_state(gst::State::Playing).is_err());
-    let error = second
-        .bus()
-        .unwrap()
-        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
-        .expect("an error");
-    let gst::MessageView::Error(e) = error.view() else {
-        unreachable!()
-    };
-    assert!(
-        e.error().to_string().starts_with("OverconstrainedError"),
-        "{}",
-        e.error()
-    );
+    let (e, _) = track::error_details(&second);
+    assert!(e.to_string().starts_with("OverconstrainedError"), "{e}");
     drop(c);
     second.set_state(gst::State::Null).unwrap();
     // applyConstraints to it on a running track: refused the same way.
@@ -556,7 +538,7 @@ fn two_gst_launch_branches_on_one_camera_share_its_capture() {
     let branch = |extra: &str| {
         format!(
             "mediastreamsrc constraints={} ! identity eos-after=30 ! fakesink",
-            sh_quote(&constraints("launch", extra))
+            common::shell_quote(&constraints("launch", extra))
         )
     };
     let line = format!("{} {}", branch(NATIVE), branch(SMALL));
@@ -605,20 +587,11 @@ fn a_track_with_constraints_not_yet_applied_is_not_shared_meanwhile() {
     let second = gst::Pipeline::new();
     let b = track_on(&second, dev, NATIVE, true);
     assert!(second.set_state(gst::State::Playing).is_err());
-    let error = second
-        .bus()
-        .unwrap()
-        .timed_pop_filtered(gst::ClockTime::from_seconds(5), &[gst::MessageType::Error])
-        .expect("an error");
-    let gst::MessageView::Error(e) = error.view() else {
-        unreachable!()
-    };
+    let (e, _) = track::error_details(&second);
     assert!(
-        e.error()
-            .to_string()
+        e.to_string()
             .contains("the device is busy and cannot be shared: its track is applying constraints"),
-        "{}",
-        e.error()
+        "{e}"
     );
     second.set_state(gst::State::Null).unwrap();
     drop(b);
@@ -636,11 +609,6 @@ fn a_track_with_constraints_not_yet_applied_is_not_shared_meanwhile() {
     third.set_state(gst::State::Null).unwrap();
     first.set_state(gst::State::Null).unwrap();
     wait_closed(dev);
-}
-
-/// `s` in single quotes for `sh`.
-fn sh_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 /// `mediastream` with `constraints` in a pipeline of its own, its video

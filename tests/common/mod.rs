@@ -269,3 +269,8 @@ pub fn virtual_camera(name: &str) -> Killed {
             .expect("gst-launch-1.0 runs"),
     )
 }
+
+/// `s` in single quotes for `sh`.
+pub fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
