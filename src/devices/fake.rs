@@ -137,8 +137,20 @@ impl Watch {
                     let subscribers = watch.subscribers.lock().clone();
                     drop(watch);
                     let now = std::fs::read(&path).ok();
+                    // Parsed once per change, for every subscriber not yet told.
+                    let parsed = std::cell::OnceCell::new();
+                    let parse = || {
+                        parsed
+                            .get_or_init(|| match &now {
+                                Some(bytes) => {
+                                    parse_devices(&String::from_utf8_lossy(bytes), &origin)
+                                }
+                                None => load_devices_file(&path),
+                            })
+                            .clone()
+                    };
                     for s in subscribers {
-                        s.changed(&now, &path, &origin);
+                        s.changed(&now, parse);
                     }
                 }
             })
@@ -150,7 +162,11 @@ impl Watch {
 
 impl Subscriber {
     /// Tells the subscriber of `now` if it has not seen it.
-    fn changed(&self, now: &Option<Vec<u8>>, path: &std::path::Path, origin: &str) {
+    fn changed(
+        &self,
+        now: &Option<Vec<u8>>,
+        parse: impl Fn() -> Result<Vec<DeviceSpec>, DeviceFileError>,
+    ) {
         if self.gone.load(Ordering::Acquire) {
             return;
         }
@@ -160,10 +176,7 @@ impl Subscriber {
             return;
         }
         inner.0.clone_from(now);
-        let result = match now {
-            Some(bytes) => parse_devices(&String::from_utf8_lossy(bytes), origin),
-            None => load_devices_file(path),
-        };
+        let result = parse();
         let call = std::panic::AssertUnwindSafe(|| (inner.1)(result));
         if std::panic::catch_unwind(call).is_err() {
             // The handler reported it (its element's error); calling it
