@@ -101,6 +101,55 @@ fn a_track_sink_whose_sink_has_no_sink_pad_says_which() {
 }
 
 #[test]
+fn a_track_sink_whose_sink_is_a_filter_says_which() {
+    track::init_builtin();
+    let filter = gst::ElementFactory::make("identity")
+        .name("a-filter")
+        .build()
+        .unwrap();
+    let sink = gst::ElementFactory::make("mediastreamtracksink")
+        .property("sink", &filter)
+        .build()
+        .unwrap();
+    let pipeline = gst::Pipeline::new();
+    pipeline.add(&sink).unwrap();
+    assert!(pipeline.set_state(gst::State::Ready).is_err());
+    let err = track::error_of(&pipeline);
+    assert!(err.matches(gst::ResourceError::Settings), "{err:?}");
+    assert!(
+        err.message()
+            .starts_with("the sink 'a-filter' (identity) is not a sink: it has a source pad"),
+        "{}",
+        err.message()
+    );
+    let left = sink.downcast_ref::<gst::Bin>().unwrap().children();
+    assert!(left.is_empty(), "left in the bin: {left:?}");
+    pipeline.set_state(gst::State::Null).unwrap();
+
+    // A bin that ends in a sink is one.
+    let bin = gst::parse::bin_from_description("queue ! fakesink", true).unwrap();
+    let sink = gst::ElementFactory::make("mediastreamtracksink")
+        .property("sink", &bin)
+        .build()
+        .unwrap();
+    let src = gst::ElementFactory::make("mediastreamsrc").build().unwrap();
+    let pipeline = gst::Pipeline::new();
+    pipeline.add_many([&src, &sink]).unwrap();
+    src.link(&sink).unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    sink.static_pad("sink")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            let _ = tx.send(());
+            gst::PadProbeReturn::Ok
+        });
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("frames through a bin ending in fakesink");
+    pipeline.set_state(gst::State::Null).unwrap();
+}
+
+#[test]
 fn a_fake_source_without_its_device_says_which() {
     track::init_builtin();
     let pipeline = gst::parse::launch("mediastreamfakesrc device-id=nope ! fakesink")

@@ -1070,3 +1070,41 @@ fn kind_is_refused_once_a_device_is_selected() {
         gstmediastream::mediastreamsrc::TrackKind::Audio
     );
 }
+
+#[test]
+fn a_clone_has_its_sources_settings_at_once() {
+    init();
+    let t = track::track("video", r#"{"width": 320, "height": 240}"#, "");
+    // Before the source is selected there is nothing to inherit.
+    let early = t.src.emit_by_name::<gst::Element>("clone", &[]);
+    assert_eq!(early.property::<Option<String>>("device-id"), None);
+    t.play().unwrap();
+    t.pull().unwrap();
+    let clone = t.src.emit_by_name::<gst::Element>("clone", &[]);
+    // In NULL, never started: the source's device, label and settings.
+    for name in ["device-id", "label"] {
+        let of_source = t.src.property::<Option<String>>(name);
+        assert!(of_source.is_some(), "{name}");
+        assert_eq!(clone.property::<Option<String>>(name), of_source, "{name}");
+    }
+    let settings = |e: &gst::Element| e.property::<Option<gst::Structure>>("settings");
+    assert_eq!(settings(&clone), settings(&t.src));
+    assert_eq!(settings(&clone).unwrap().get::<i32>("width").unwrap(), 320);
+    assert_eq!(
+        clone.property::<Option<gst::Structure>>("capabilities"),
+        t.src.property::<Option<gst::Structure>>("capabilities")
+    );
+    assert_ne!(
+        clone.property::<String>("track-id"),
+        t.src.property::<String>("track-id")
+    );
+    // Started, it reads what it runs: the same.
+    let c = gst::Pipeline::new();
+    let sink = gst::ElementFactory::make("fakesink").build().unwrap();
+    c.add_many([&clone, &sink]).unwrap();
+    clone.link(&sink).unwrap();
+    c.set_state(gst::State::Ready).unwrap();
+    assert_eq!(settings(&clone), settings(&t.src));
+    c.set_state(gst::State::Null).unwrap();
+    t.pipeline.set_state(gst::State::Null).unwrap();
+}

@@ -292,6 +292,9 @@ pub struct MediaStreamSrc {
     settings: Mutex<Props>,
     /// A `mediastream`'s selection for this track, until it starts.
     preselection: Mutex<Option<Preselection>>,
+    /// A clone's source device and settings, read until it starts (W3C:
+    /// a clone has its source's settings at once). Taken alone.
+    inherited: Mutex<Option<(MediaDevice, Settings)>>,
     /// `None` in NULL.
     state: Mutex<Option<State>>,
 }
@@ -312,6 +315,7 @@ impl ObjectSubclass for MediaStreamSrc {
             settings: Mutex::default(),
             failed: Default::default(),
             preselection: Mutex::default(),
+            inherited: Mutex::default(),
             state: Mutex::default(),
         }
     }
@@ -546,12 +550,7 @@ impl ObjectImpl for MediaStreamSrc {
                     "kind" => self.settings.lock().kind.to_value(),
                     "constraints" => self.settings.lock().constraints.to_value(),
                     "track-id" => self.track_id.to_value(),
-                    "device-id" => self
-                        .state
-                        .lock()
-                        .as_ref()
-                        .map(|s| s.device.info.device_id.clone())
-                        .to_value(),
+                    "device-id" => self.selected(|d, _| d.info.device_id.clone()).to_value(),
                     "label" => self.device_label().to_value(),
                     "enabled" => self.settings.lock().enabled.to_value(),
                     "muted" => self
@@ -567,20 +566,11 @@ impl ObjectImpl for MediaStreamSrc {
                         .map_or(ReadyState::Live, State::ready_state)
                         .to_value(),
                     "settings" => self
-                        .state
-                        .lock()
-                        .as_ref()
-                        .map(|s| settings_structure(&s.settings))
+                        .selected(|_, settings| settings_structure(settings))
                         .to_value(),
                     "capabilities" => self
-                        .state
-                        .lock()
-                        .as_ref()
-                        .map(|s| {
-                            capabilities_structure(&capabilities(
-                                &s.device.info,
-                                audio_processing(),
-                            ))
+                        .selected(|d, _| {
+                            capabilities_structure(&capabilities(&d.info, audio_processing()))
                         })
                         .to_value(),
                     "supported-constraints" => crate::constraints::caps::json_to_structure(
@@ -789,23 +779,29 @@ impl MediaStreamSrc {
 
     /// The device's label, once selected.
     fn device_label(&self) -> Option<String> {
-        self.state
-            .lock()
-            .as_ref()
-            .map(|s| s.device.info.label.clone())
+        self.selected(|d, _| d.info.label.clone())
+    }
+
+    /// `f` of the track's device and settings: those it runs, else the
+    /// stream's selection for it, else (a clone) its source's; `None`
+    /// before any selection.
+    fn selected<T>(&self, f: impl Fn(&MediaDevice, &Settings) -> T) -> Option<T> {
+        if let Some(s) = self.state.lock().as_ref() {
+            return Some(f(&s.device, &s.settings));
+        }
+        if let Some(p) = self.preselection.lock().as_ref() {
+            return Some(f(&p.device, &p.settings));
+        }
+        self.inherited.lock().as_ref().map(|(d, s)| f(d, s))
     }
 
     /// MediaStreamTrack.clone(): the same kind, constraints (on this
     /// track's device), enabled and mute-timeout.
     fn clone_track(&self) -> super::MediaStreamSrc {
         let props = self.settings.lock().clone();
-        let device_id = self
-            .state
-            .lock()
-            .as_ref()
-            .map(|s| s.device.info.device_id.clone());
-        let constraints = match device_id {
-            Some(id) => pin_device(&props.constraints, &id),
+        let source = self.selected(|d, s| (d.clone(), s.clone()));
+        let constraints = match &source {
+            Some((d, _)) => pin_device(&props.constraints, &d.info.device_id),
             None => props.constraints.clone(),
         };
         let clone = glib::Object::builder::<super::MediaStreamSrc>()
@@ -814,6 +810,7 @@ impl MediaStreamSrc {
             .property("enabled", props.enabled)
             .property("mute-timeout", props.mute_timeout_ms)
             .build();
+        *clone.imp().inherited.lock() = source;
         gst::info!(
             CAT,
             imp = self,
@@ -850,6 +847,8 @@ impl MediaStreamSrc {
     /// NULL -> READY: getUserMedia for one track (or the `mediastream`'s
     /// preselection). The state is made here, with the chain built.
     fn start(&self) -> Result<(), gst::StateChangeError> {
+        // From now on the track reads its own selection.
+        self.inherited.lock().take();
         let (device, constraints, settings, mode, output) =
             if let Some(p) = self.preselection.lock().take() {
                 gst::debug!(

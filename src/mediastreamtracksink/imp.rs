@@ -342,6 +342,17 @@ fn auto_sink(kind: TrackKind) -> Result<gst::Element, Failure> {
     })
 }
 
+/// Whether `element` renders: flagged a sink (a bin is, once it holds one),
+/// or without any source pad to push into.
+fn is_a_sink(element: &gst::Element) -> bool {
+    element.element_flags().contains(gst::ElementFlags::SINK)
+        || (element.src_pads().is_empty()
+            && !element
+                .pad_template_list()
+                .iter()
+                .any(|t| t.direction() == gst::PadDirection::Src))
+}
+
 impl MediaStreamTrackSink {
     /// The renderer the settings name: the `sink` property, or the
     /// `sink-id` output device. `None`: chosen by the track's kind.
@@ -432,6 +443,18 @@ impl MediaStreamTrackSink {
             None => Err(gst::error_msg!(
                 gst::ResourceError::Settings,
                 ("the sink '{name}' has no sink pad")
+            )),
+            // A filter (identity, a converter) would push into nothing and
+            // fail later with a bare not-linked.
+            Some(_) if !is_a_sink(&renderer) => Err(gst::error_msg!(
+                gst::ResourceError::Settings,
+                (
+                    "the sink '{name}'{} is not a sink: it has a source pad, whose output would go nowhere; set sink to a sink element (fakesink, appsink, autovideosink) or a bin that ends in one",
+                    renderer
+                        .factory()
+                        .map(|f| format!(" ({})", f.name()))
+                        .unwrap_or_default()
+                )
             )),
             Some(pad) => self.sinkpad.set_target(Some(&pad)).map_err(|e| {
                 gst::error_msg!(
