@@ -394,7 +394,7 @@ struct Access {
     /// `http://` and the host: the page's origin, the only `Origin` the
     /// WebSocket accepts.
     origin: String,
-    /// Random, 128 bits (a UUID v4's 122 random bits, hex).
+    /// A UUID v4 in hex: 122 bits from the system's random source.
     secret: String,
 }
 
@@ -506,10 +506,14 @@ impl Request {
     /// buffer without end.
     const MAX_HEAD: u64 = 16 * 1024;
 
-    fn read(stream: &TcpStream) -> std::io::Result<Request> {
+    /// `None` for a connection closed before its first byte (a browser
+    /// opens some ahead of need).
+    fn read(stream: &TcpStream) -> std::io::Result<Option<Request>> {
         let mut reader = BufReader::new(stream.take(Self::MAX_HEAD));
         let mut line = String::new();
-        reader.read_line(&mut line)?;
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
         let mut parts = line.split_whitespace();
         let method = parts.next().unwrap_or("").to_owned();
         let target = parts.next().unwrap_or("");
@@ -531,12 +535,12 @@ impl Request {
                 headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
             }
         }
-        Ok(Request {
+        Ok(Some(Request {
             method,
             path,
             query,
             headers,
-        })
+        }))
     }
 
     /// A header's value; refused when repeated (which one would count is
@@ -653,7 +657,7 @@ fn route<'r>(server: &Server, req: &'r Request) -> Result<Option<&'r str>, Refus
     match (req.method.as_str(), req.path.as_str()) {
         ("GET", "/" | "/index.html") => {
             // The page holds no secret, but without one it could not
-            // connect: say so now rather than in its status line.
+            // connect: a wrong URL is told at once.
             access.check_secret(req)?;
             Ok(None)
         }
@@ -694,9 +698,10 @@ fn serve<'s>(
             .set_read_timeout(Some(Duration::from_secs(5)))
             .and_then(|()| Request::read(&stream));
         let req = match head {
-            Ok(req) => req,
+            Ok(Some(req)) => req,
+            Ok(None) => continue,
             Err(e) => {
-                eprintln!("webrtc: refused a request from {peer}: {e}");
+                eprintln!("webrtc: no request read from {peer}: {e}");
                 continue;
             }
         };
@@ -706,11 +711,14 @@ fn serve<'s>(
         });
         let sent = match (routed, req.path.as_str()) {
             (Err(refusal), _) => {
-                // The query is not logged: it may hold the secret.
-                eprintln!(
-                    "webrtc: refused {} {} from {peer}: {}: {}",
-                    req.method, req.path, refusal.status, refusal.reason
-                );
+                // The query is not logged: it may hold the secret. A
+                // missing favicon is no refusal worth a line.
+                if !refusal.status.starts_with("404") {
+                    eprintln!(
+                        "webrtc: refused {} {} from {peer}: {}: {}",
+                        req.method, req.path, refusal.status, refusal.reason
+                    );
+                }
                 respond(
                     &stream,
                     refusal.status,

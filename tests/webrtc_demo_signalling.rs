@@ -45,7 +45,7 @@ impl Running {
         let port = port.parse().unwrap();
         assert!(
             secret.len() == 32 && secret.bytes().all(|b| b.is_ascii_hexdigit()),
-            "the secret of {url} is not 128 bits of hex"
+            "the secret of {url} is not 32 hex digits (a UUID v4)"
         );
         Running {
             demo,
