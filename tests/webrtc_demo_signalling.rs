@@ -158,6 +158,7 @@ impl Running {
     }
 }
 
+#[track_caller]
 fn assert_refused(what: &str, (status, body): (u16, String), code: u16, reason: &str) {
     assert_eq!(status, code, "{what}: {body}");
     assert!(
