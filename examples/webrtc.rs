@@ -8,8 +8,13 @@
 //! ```
 //!
 //! Serves a page and its signalling (a WebSocket at `/ws`) on
-//! `http://127.0.0.1:N/` (default 8080; 0 picks a free port). Each page
-//! that connects gets a new session: a `mediastream` (getUserMedia with
+//! `http://127.0.0.1:N/` (default 8080; 0 picks a free port), to its own
+//! page only: every request must name `127.0.0.1:N` as its `Host`, the
+//! page and the WebSocket need this run's secret (in the URL printed with
+//! `listening`), and the WebSocket's `Origin` must be the page's; one page
+//! at a time, a second is refused until the first goes (docs/webrtc.md,
+//! "Who may connect"). The page that connects gets a session: a
+//! `mediastream` (getUserMedia with
 //! `--constraints`, default `{"video":true,"audio":true}`: real devices, or
 //! the fake ones when `GST_MEDIASTREAM_FAKE_DEVICES` is set) whose tracks
 //! go through `mediastreamrtpenc` into `webrtcbin`; the page answers with
@@ -19,10 +24,12 @@
 //! Matroska file (`--record FILE`: VP8 and Opus), or by default dropped in
 //! a `fakesink` (headless).
 //!
-//! It prints one JSON object a line: `listening` (the page's address),
-//! `offer` (the stream sent: id and track ids), `connection` (webrtcbin's
-//! connection state), `remoteTrack` (the first frame of each remote track:
-//! its stream id, track id and kind), `recorded` and `stopped`. It runs
+//! It prints one JSON object a line: `listening` (the page's URL, with the
+//! secret), `offer` (the stream sent: id and track ids), `connection`
+//! (webrtcbin's connection state), `remoteTrack` (the first frame of each
+//! remote track: its stream id, track id and kind), `recorded`,
+//! `sessionEnded` (the page went away and its session stopped: another
+//! page may connect) and `stopped`; refusals go to stderr with why. It runs
 //! until Ctrl-C (SIGINT or SIGTERM) or `--seconds`; a recording is
 //! finished (EOS through the encoders and the muxer) before it exits.
 //!
@@ -33,7 +40,7 @@
 use gst::prelude::*;
 use gstmediastream::webrtc::signalling;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -332,27 +339,30 @@ fn record(p: &gst::Pipeline, rec: &Recording, pad: &gst::Pad) -> Result<(), Stri
 
 type Socket = tungstenite::WebSocket<TcpStream>;
 
-/// One page: offer, answer, then wait for the page to go.
+/// One page: offer, answer, then wait for the page to go; its session
+/// ends with it. Returns the id of the stream it sent.
 fn run_session(
     mut ws: Socket,
     o: &Options,
     current: &Mutex<Option<Session>>,
-) -> Result<(), String> {
-    // One viewer at a time: a new page replaces the previous session.
-    if let Some(old) = current.lock().unwrap().take() {
-        old.stop();
-    }
+) -> Result<String, String> {
     let session = Session::new(o)?;
-    let sdp = session.offer()?;
-    ws.send(tungstenite::Message::text(
-        json!({"type": "offer", "sdp": sdp}).to_string(),
-    ))
-    .map_err(|e| e.to_string())?;
+    let offered = session.offer().and_then(|sdp| {
+        ws.send(tungstenite::Message::text(
+            json!({"type": "offer", "sdp": sdp}).to_string(),
+        ))
+        .map_err(|e| format!("sending the offer: {e}"))
+    });
+    if let Err(e) = offered {
+        session.stop();
+        return Err(e);
+    }
+    let stream_id = session.stream.property::<String>("id");
     *current.lock().unwrap() = Some(session);
-    loop {
+    let result = loop {
         let msg = match ws.read() {
             Ok(m) => m,
-            Err(_) => break, // the page went away
+            Err(_) => break Ok(stream_id), // the page went away
         };
         let Ok(text) = msg.to_text() else { continue };
         let Ok(v) = serde_json::from_str::<Value>(text) else {
@@ -360,65 +370,313 @@ fn run_session(
         };
         if v["type"] == "answer" {
             let guard = current.lock().unwrap();
-            if let Some(s) = guard.as_ref() {
-                s.answered(v["sdp"].as_str().unwrap_or_default())?;
+            if let Some(s) = guard.as_ref()
+                && let Err(e) = s.answered(v["sdp"].as_str().unwrap_or_default())
+            {
+                break Err(e);
             }
         }
+    };
+    // Already taken when main stops the demo.
+    if let Some(session) = current.lock().unwrap().take() {
+        session.stop();
     }
-    Ok(())
+    result
+}
+
+/// What a request must show (docs/webrtc.md, "Who may connect"): the
+/// page's own address, and this run's secret, which only the person who
+/// started the demo has (it is in the URL printed with `listening`).
+struct Access {
+    /// `127.0.0.1:PORT`, the `Host` of every request (a DNS-rebinding
+    /// page sends its own name); the port is left out at 80, as browsers do.
+    host: String,
+    /// `http://` and the host: the page's origin, the only `Origin` the
+    /// WebSocket accepts.
+    origin: String,
+    /// A UUID v4 in hex: 122 bits from the system's random source.
+    secret: String,
+}
+
+impl Access {
+    fn new(port: u16) -> Access {
+        let host = match port {
+            80 => "127.0.0.1".to_string(),
+            _ => format!("127.0.0.1:{port}"),
+        };
+        Access {
+            origin: format!("http://{host}"),
+            host,
+            secret: uuid::Uuid::new_v4().simple().to_string(),
+        }
+    }
+
+    fn page_url(&self) -> String {
+        format!("{}/?secret={}", self.origin, self.secret)
+    }
+
+    fn check_host(&self, req: &Request) -> Result<(), Refusal> {
+        match req.header("host")? {
+            Some(h) if h == self.host => Ok(()),
+            Some(h) => Err(Refusal::forbidden(format!(
+                "Host {h:?} is not {}: only the demo's own address is served",
+                self.host
+            ))),
+            None => Err(Refusal::forbidden(format!(
+                "no Host header (expected {})",
+                self.host
+            ))),
+        }
+    }
+
+    fn check_origin(&self, req: &Request) -> Result<(), Refusal> {
+        match req.header("origin")? {
+            Some(o) if o == self.origin => Ok(()),
+            Some(o) => Err(Refusal::forbidden(format!(
+                "Origin {o:?} is not {}: only the demo's own page may connect",
+                self.origin
+            ))),
+            // Browsers always send one on a WebSocket handshake: a client
+            // without one is not the demo's page.
+            None => Err(Refusal::forbidden(format!(
+                "no Origin header: only the demo's own page ({}) may connect",
+                self.origin
+            ))),
+        }
+    }
+
+    fn check_secret(&self, req: &Request) -> Result<(), Refusal> {
+        match req.params("secret").as_slice() {
+            [given] if same_secret(given, &self.secret) => Ok(()),
+            [_] => Err(Refusal::forbidden(
+                "wrong secret: open the URL the demo printed with `listening`".into(),
+            )),
+            [] => Err(Refusal::forbidden(
+                "no secret: open the URL the demo printed with `listening`".into(),
+            )),
+            _ => Err(Refusal::forbidden("more than one secret".into())),
+        }
+    }
+}
+
+/// Whether `given` is the secret, in a time that does not depend on
+/// where they first differ (a refusal's timing tells nothing of it).
+fn same_secret(given: &str, secret: &str) -> bool {
+    given.len() == secret.len()
+        && given
+            .bytes()
+            .zip(secret.bytes())
+            .fold(0u8, |diff, (a, b)| diff | (a ^ b))
+            == 0
+}
+
+/// A response other than the page, the script or the WebSocket.
+struct Refusal {
+    status: &'static str,
+    reason: String,
+}
+
+impl Refusal {
+    fn forbidden(reason: String) -> Refusal {
+        Refusal {
+            status: "403 Forbidden",
+            reason,
+        }
+    }
+
+    fn bad_request(reason: String) -> Refusal {
+        Refusal {
+            status: "400 Bad Request",
+            reason,
+        }
+    }
+}
+
+/// The head of an HTTP request.
+struct Request {
+    method: String,
+    path: String,
+    query: String,
+    /// Names in lower case.
+    headers: Vec<(String, String)>,
+}
+
+impl Request {
+    /// At most this much head is read: a client cannot make the server
+    /// buffer without end.
+    const MAX_HEAD: u64 = 16 * 1024;
+
+    /// `None` for a connection closed before its first byte (a browser
+    /// opens some ahead of need).
+    fn read(stream: &TcpStream) -> std::io::Result<Option<Request>> {
+        let mut reader = BufReader::new(stream.take(Self::MAX_HEAD));
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(None);
+        }
+        let mut parts = line.split_whitespace();
+        let method = parts.next().unwrap_or("").to_owned();
+        let target = parts.next().unwrap_or("");
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let (path, query) = (path.to_owned(), query.to_owned());
+        let mut headers = Vec::new();
+        loop {
+            line.clear();
+            if reader.read_line(&mut line)? == 0 {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "the request head is cut short or over 16 KiB",
+                ));
+            }
+            if line.trim().is_empty() {
+                break;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+            }
+        }
+        Ok(Some(Request {
+            method,
+            path,
+            query,
+            headers,
+        }))
+    }
+
+    /// A header's value; refused when repeated (which one would count is
+    /// a guess).
+    fn header(&self, name: &str) -> Result<Option<&str>, Refusal> {
+        let mut values = self.headers.iter().filter(|(n, _)| n == name);
+        match (values.next(), values.next()) {
+            (first, None) => Ok(first.map(|(_, v)| v.as_str())),
+            _ => Err(Refusal::bad_request(format!("more than one {name} header"))),
+        }
+    }
+
+    /// The values of a query parameter (no percent-decoding: the secret
+    /// is hex).
+    fn params(&self, name: &str) -> Vec<&str> {
+        self.query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v)
+            .collect()
+    }
+
+    fn is_websocket(&self) -> Result<&str, Refusal> {
+        let upgrade = self.header("upgrade")?;
+        let version = self.header("sec-websocket-version")?;
+        match (upgrade, version, self.header("sec-websocket-key")?) {
+            (Some(u), Some("13"), Some(key)) if u.eq_ignore_ascii_case("websocket") => Ok(key),
+            _ => Err(Refusal::bad_request(
+                "not a WebSocket request (version 13)".into(),
+            )),
+        }
+    }
 }
 
 /// The page, its script and the signalling on one listener. Its threads
 /// are scoped in `main`, which joins them all before it returns.
 struct Server {
     listener: TcpListener,
-    /// The sessions' sockets: shut down at exit, so their reads return.
-    sockets: Mutex<Vec<TcpStream>>,
+    access: Access,
+    /// The socket of the one session, while there is one: a second page
+    /// is refused meanwhile; shut down at exit, so the session's read
+    /// returns.
+    session: Mutex<Option<TcpStream>>,
+    /// Set under `session`'s lock, so no session starts after `shut_down`.
     stopping: AtomicBool,
 }
 
 impl Server {
-    /// Ends `serve` and the sessions' reads.
+    /// Ends `serve` and the session's reads.
     fn shut_down(&self) {
-        self.stopping.store(true, Ordering::SeqCst);
+        {
+            let session = self.session.lock().unwrap();
+            self.stopping.store(true, Ordering::SeqCst);
+            if let Some(s) = session.as_ref() {
+                // Already closed by the page: nothing left to end.
+                let _ = s.shutdown(Shutdown::Both);
+            }
+        }
         // Wakes `accept`, which then sees `stopping`.
         if let Ok(addr) = self.listener.local_addr() {
             drop(TcpStream::connect(addr));
         }
-        for s in self.sockets.lock().unwrap().drain(..) {
-            // Already closed by the page: nothing left to end.
-            let _ = s.shutdown(Shutdown::Both);
+    }
+
+    /// Takes the session's place for `stream`, or says why not.
+    fn claim(&self, stream: &TcpStream) -> Result<(), Refusal> {
+        let mut session = self.session.lock().unwrap();
+        if self.stopping.load(Ordering::SeqCst) {
+            return Err(Refusal {
+                status: "503 Service Unavailable",
+                reason: "the demo is stopping".into(),
+            });
         }
+        if session.is_some() {
+            // Not a replacement: the page that has the session keeps it.
+            return Err(Refusal {
+                status: "409 Conflict",
+                reason: "another page has the session: close it first (one session at a time)"
+                    .into(),
+            });
+        }
+        let clone = stream.try_clone().map_err(|e| Refusal {
+            status: "500 Internal Server Error",
+            reason: e.to_string(),
+        })?;
+        *session = Some(clone);
+        Ok(())
     }
 }
 
-/// A request's path and its `Sec-WebSocket-Key`, from its head.
-fn read_head(stream: &TcpStream) -> std::io::Result<(String, Option<String>)> {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let path = line.split_whitespace().nth(1).unwrap_or("").to_owned();
-    let mut key = None;
-    loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 || line.trim().is_empty() {
-            break;
-        }
-        if let Some((name, value)) = line.split_once(':')
-            && name.trim().eq_ignore_ascii_case("sec-websocket-key")
-        {
-            key = Some(value.trim().to_owned());
-        }
+/// Frees the session's place when its thread ends, however it ends.
+struct Claimed<'s>(&'s Server);
+
+impl Drop for Claimed<'_> {
+    fn drop(&mut self) {
+        *self.0.session.lock().unwrap() = None;
     }
-    Ok((path, key))
 }
 
-fn respond(mut stream: &TcpStream, status: &str, kind: &str, body: &str) -> std::io::Result<()> {
+fn respond(mut stream: &TcpStream, status: &str, headers: &str, body: &str) -> std::io::Result<()> {
     write!(
         stream,
-        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
+}
+
+/// What `req` gets: the page, the script, a refusal, or, for the page's
+/// WebSocket, `Ok(Some(key))` (the handshake is then the caller's).
+fn route<'r>(server: &Server, req: &'r Request) -> Result<Option<&'r str>, Refusal> {
+    let access = &server.access;
+    access.check_host(req)?;
+    match (req.method.as_str(), req.path.as_str()) {
+        ("GET", "/" | "/index.html") => {
+            // The page holds no secret, but without one it could not
+            // connect: a wrong URL is told at once.
+            access.check_secret(req)?;
+            Ok(None)
+        }
+        // Code only; the page asks for it without the secret.
+        ("GET", "/webrtc-peer.js") => Ok(None),
+        ("GET", "/ws") => {
+            access.check_origin(req)?;
+            access.check_secret(req)?;
+            req.is_websocket().map(Some)
+        }
+        (_, "/" | "/index.html" | "/webrtc-peer.js" | "/ws") => Err(Refusal {
+            status: "405 Method Not Allowed",
+            reason: "GET only".into(),
+        }),
+        _ => Err(Refusal {
+            status: "404 Not Found",
+            reason: "not found".into(),
+        }),
+    }
 }
 
 fn serve<'s>(
@@ -432,53 +690,87 @@ fn serve<'s>(
             break;
         }
         let Ok(stream) = stream else { continue };
+        let peer = stream
+            .peer_addr()
+            .map_or_else(|_| "?".into(), |a| a.to_string());
         // A client that sends no request does not hold the others up.
         let head = stream
             .set_read_timeout(Some(Duration::from_secs(5)))
-            .and_then(|()| read_head(&stream));
-        let Ok((path, key)) = head else { continue };
-        let sent = match (path.as_str(), key) {
-            ("/" | "/index.html", _) => {
-                respond(&stream, "200 OK", "text/html; charset=utf-8", PAGE)
+            .and_then(|()| Request::read(&stream));
+        let req = match head {
+            Ok(Some(req)) => req,
+            Ok(None) => continue,
+            Err(e) => {
+                eprintln!("webrtc: no request read from {peer}: {e}");
+                continue;
             }
-            ("/webrtc-peer.js", _) => respond(&stream, "200 OK", "text/javascript", PEER_JS),
-            ("/ws", Some(key)) => {
+        };
+        let routed = route(server, &req).and_then(|key| match key {
+            Some(key) => server.claim(&stream).map(|()| Some(key)),
+            None => Ok(None),
+        });
+        let sent = match (routed, req.path.as_str()) {
+            (Err(refusal), _) => {
+                // The query is not logged: it may hold the secret. A
+                // missing favicon is no refusal worth a line.
+                if !refusal.status.starts_with("404") {
+                    eprintln!(
+                        "webrtc: refused {} {} from {peer}: {}: {}",
+                        req.method, req.path, refusal.status, refusal.reason
+                    );
+                }
+                respond(
+                    &stream,
+                    refusal.status,
+                    "Content-Type: text/plain; charset=utf-8\r\n",
+                    &format!("{}\n", refusal.reason),
+                )
+            }
+            (Ok(Some(key)), _) => {
                 let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
                 let upgraded = write!(
                     &stream,
                     "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
                 )
-                .and_then(|()| stream.set_read_timeout(None))
-                .and_then(|()| stream.try_clone());
-                match upgraded {
-                    Ok(clone) => {
-                        server.sockets.lock().unwrap().push(clone);
-                        let ws = tungstenite::WebSocket::from_raw_socket(
-                            stream,
-                            tungstenite::protocol::Role::Server,
-                            None,
-                        );
-                        scope.spawn(move || {
-                            if let Err(e) = run_session(ws, o, current) {
+                .and_then(|()| stream.set_read_timeout(None));
+                let claimed = Claimed(server);
+                if upgraded.is_ok() {
+                    let ws = tungstenite::WebSocket::from_raw_socket(
+                        stream,
+                        tungstenite::protocol::Role::Server,
+                        None,
+                    );
+                    scope.spawn(move || {
+                        let ended = run_session(ws, o, current);
+                        // Another page may connect from here on.
+                        drop(claimed);
+                        match ended {
+                            Ok(id) => say(json!({"sessionEnded": {"streamId": id}})),
+                            Err(e) => {
                                 eprintln!("webrtc: session: {e}");
                                 say(json!({"error": e}));
                             }
-                        });
-                        Ok(())
-                    }
-                    Err(e) => Err(e),
+                        }
+                    });
                 }
+                upgraded
             }
-            ("/ws", None) => respond(
+            (Ok(None), "/webrtc-peer.js") => respond(
                 &stream,
-                "400 Bad Request",
-                "text/plain",
-                "not a WebSocket request",
+                "200 OK",
+                "Content-Type: text/javascript; charset=utf-8\r\n",
+                PEER_JS,
             ),
-            _ => respond(&stream, "404 Not Found", "text/plain", "not found"),
+            (Ok(None), _) => respond(
+                &stream,
+                "200 OK",
+                // Its URL holds the secret: never sent on as a Referer.
+                "Content-Type: text/html; charset=utf-8\r\nReferrer-Policy: no-referrer\r\n",
+                PAGE,
+            ),
         };
         if let Err(e) = sent {
-            eprintln!("webrtc: {path}: {e}");
+            eprintln!("webrtc: {} {}: {e}", req.method, req.path);
         }
     }
 }
@@ -515,14 +807,18 @@ fn main() -> ExitCode {
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(o.port);
     let server = Server {
         listener,
-        sockets: Mutex::default(),
+        access: Access::new(port),
+        session: Mutex::default(),
         stopping: AtomicBool::new(false),
     };
     let current: Mutex<Option<Session>> = Mutex::default();
     std::thread::scope(|scope| {
         scope.spawn(|| serve(scope, &server, &o, &current));
-        say(json!({"listening": format!("http://127.0.0.1:{port}/")}));
-        eprintln!("webrtc: open http://127.0.0.1:{port}/ in a browser; Ctrl-C stops");
+        let url = server.access.page_url();
+        say(json!({ "listening": url }));
+        eprintln!(
+            "webrtc: open {url} in a browser (the secret in it is this run's; other pages are refused); Ctrl-C stops"
+        );
 
         // SIGINT and SIGTERM end the demo cleanly (a recording is finished).
         for signal in [libc::SIGINT, libc::SIGTERM] {

@@ -356,76 +356,6 @@ fn chromium_to_gstreamer() {
     p.set_state(gst::State::Null).unwrap();
 }
 
-/// examples/webrtc.rs's JSON lines, read in a thread.
-struct Demo {
-    child: std::process::Child,
-    lines: std::sync::mpsc::Receiver<Value>,
-    seen: Vec<Value>,
-}
-
-impl Demo {
-    fn start(args: &[&str]) -> Demo {
-        use std::io::BufRead;
-        let mut child = std::process::Command::new(wc::example("webrtc"))
-            .args(args)
-            .env("GST_MEDIASTREAM_FAKE_DEVICES", "1")
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .expect("examples/webrtc starts");
-        let out = std::io::BufReader::new(child.stdout.take().unwrap());
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in out.lines().map_while(Result::ok) {
-                eprintln!("examples/webrtc: {line}");
-                let v = serde_json::from_str(&line).unwrap_or_else(|_| json!({ "text": line }));
-                if tx.send(v).is_err() {
-                    break;
-                }
-            }
-        });
-        Demo {
-            child,
-            lines: rx,
-            seen: Vec::new(),
-        }
-    }
-
-    /// The lines so far with a `key`, waiting up to `secs` for `n` of them.
-    fn wait(&mut self, key: &str, n: usize, secs: u64) -> Vec<Value> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        loop {
-            let found: Vec<Value> = self
-                .seen
-                .iter()
-                .filter_map(|v| v.get(key).cloned())
-                .collect();
-            if found.len() >= n {
-                return found;
-            }
-            assert!(
-                self.seen.iter().all(|v| v.get("error").is_none()),
-                "examples/webrtc failed: {:?}",
-                self.seen
-            );
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(v) => self.seen.push(v),
-                Err(_) => panic!(
-                    "examples/webrtc printed no {n} `{key}` within {secs} s: {:?}",
-                    self.seen
-                ),
-            }
-        }
-    }
-}
-
-impl Drop for Demo {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn demo_both_ways() {
     if !wc::runnable(wc::missing_browser()) || !wc::in_private_network("demo_both_ways") {
@@ -434,7 +364,7 @@ fn demo_both_ways() {
     let dir = std::env::temp_dir().join(format!("webrtc-demo-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("remote.mkv");
-    let mut demo = Demo::start(&["--port", "0", "--record", file.to_str().unwrap()]);
+    let mut demo = wc::Demo::start(&["--port", "0", "--record", file.to_str().unwrap()]);
     let url = demo.wait("listening", 1, 20)[0]
         .as_str()
         .unwrap()

@@ -3,7 +3,10 @@
 """Headless Chromium for the WebRTC tests, driven by selenium.
 
 Serves the repository on 127.0.0.1 (a secure context for getUserMedia:
-peer.html loads examples/webrtc-peer.js too), opens tests/webrtc/peer.html, prints {"ready": true}, then reads one JSON request a line on
+peer.html loads examples/webrtc-peer.js too) to its own page only: under a
+per-run secret path, with its own Host and, when sent, Origin (the rule of
+docs/webrtc.md, "Who may connect"). Opens tests/webrtc/peer.html, prints
+{"ready": true}, then reads one JSON request a line on
 stdin: {"call": NAME, "args": [...]} runs the async function peer[NAME] in
 the page and prints {"result": ...} or {"error": "..."}; {"quit": true}
 ends. With --url URL it opens that page instead (examples/webrtc.rs's
@@ -14,6 +17,7 @@ then reach only that namespace.
 import functools
 import http.server
 import json
+import secrets
 import sys
 import threading
 
@@ -25,11 +29,31 @@ ROOT = f"{HERE}/../.."
 
 
 def main():
-    class Quiet(http.server.SimpleHTTPRequestHandler):
+    # Relative URLs keep the secret prefix, so the page's own scripts
+    # carry it without being told.
+    prefix = f"/{secrets.token_hex(16)}/"
+
+    class Own(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
 
-    handler = functools.partial(Quiet, directory=ROOT)
+        def do_GET(self):
+            host = f"127.0.0.1:{self.server.server_address[1]}"
+            origin = self.headers.get("Origin")
+            if (
+                self.headers.get("Host") != host
+                or origin not in (None, f"http://{host}")
+                or not secrets.compare_digest(self.path[: len(prefix)], prefix)
+            ):
+                self.send_error(403, "only this test's own page is served")
+                return
+            self.path = self.path[len(prefix) - 1 :]
+            super().do_GET()
+
+        def do_HEAD(self):
+            self.send_error(405)
+
+    handler = functools.partial(Own, directory=ROOT)
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
 
@@ -50,7 +74,7 @@ def main():
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
         driver.set_script_timeout(60)
-        url = f"http://127.0.0.1:{server.server_address[1]}/tests/webrtc/peer.html"
+        url = f"http://127.0.0.1:{server.server_address[1]}{prefix}tests/webrtc/peer.html"
         if "--url" in sys.argv:
             url = sys.argv[sys.argv.index("--url") + 1]
         driver.get(url)

@@ -245,6 +245,78 @@ pub fn example(name: &str) -> PathBuf {
     path
 }
 
+/// examples/webrtc.rs, its JSON lines read in a thread.
+pub struct Demo {
+    pub child: Child,
+    lines: mpsc::Receiver<Value>,
+    /// Every line read so far.
+    pub seen: Vec<Value>,
+}
+
+impl Demo {
+    /// The example with `args` on the fake devices; killed when dropped.
+    pub fn start(args: &[&str]) -> Demo {
+        let mut child = Command::new(example("webrtc"))
+            .args(args)
+            .env("GST_MEDIASTREAM_FAKE_DEVICES", "1")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("examples/webrtc starts");
+        let out = BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                eprintln!("examples/webrtc: {line}");
+                let v = serde_json::from_str(&line)
+                    .unwrap_or_else(|_| serde_json::json!({ "text": line }));
+                if tx.send(v).is_err() {
+                    break;
+                }
+            }
+        });
+        Demo {
+            child,
+            lines: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The lines so far with a `key`, waiting up to `secs` for `n` of them.
+    pub fn wait(&mut self, key: &str, n: usize, secs: u64) -> Vec<Value> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let found: Vec<Value> = self
+                .seen
+                .iter()
+                .filter_map(|v| v.get(key).cloned())
+                .collect();
+            if found.len() >= n {
+                return found;
+            }
+            assert!(
+                self.seen.iter().all(|v| v.get("error").is_none()),
+                "examples/webrtc failed: {:?}",
+                self.seen
+            );
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(v) => self.seen.push(v),
+                Err(_) => panic!(
+                    "examples/webrtc printed no {n} `{key}` within {secs} s: {:?}",
+                    self.seen
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// Headless Chromium under selenium (tests/webrtc/browser.py): each call
 /// runs an async function of tests/webrtc/peer.js with JSON arguments and
 /// returns its JSON result.
