@@ -12,6 +12,7 @@
 
 pub mod constraints;
 pub mod devices;
+pub mod excerpt;
 pub mod fakedeviceprovider;
 pub mod fault;
 pub mod mediarecorder;

@@ -269,7 +269,22 @@ fn values(pspec: &glib::ParamSpec) -> Vec<(String, glib::Value)> {
             pspec.value_type().name()
         );
     }
+    // Only what the property accepts (GObject refuses the rest, NaN for a
+    // double among them).
+    out.retain(|(_, v)| accepts(pspec, v));
     out
+}
+
+/// Whether GObject takes `value` for `pspec` as it is (it would change it
+/// otherwise, and the binding refuses it).
+fn accepts(pspec: &glib::ParamSpec, value: &glib::Value) -> bool {
+    use glib::translate::{ToGlibPtr, ToGlibPtrMut};
+    let mut copy = value.clone();
+    // SAFETY: validates a copy of our own of a value of the pspec's type.
+    let changed = unsafe {
+        glib::gobject_ffi::g_param_value_validate(pspec.to_glib_none().0, copy.to_glib_none_mut().0)
+    };
+    changed == glib::ffi::GFALSE
 }
 
 /// What one case saw.

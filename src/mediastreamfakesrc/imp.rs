@@ -331,7 +331,7 @@ impl MediaStreamFakeSrc {
             .ok_or_else(|| {
                 not_found(format!(
                     "no fake device '{}' in {}",
-                    settings.device_id,
+                    crate::excerpt::excerpt(&settings.device_id),
                     source.origin()
                 ))
             })?;
@@ -479,7 +479,8 @@ impl MediaStreamFakeSrc {
             .and_then(|c| c.to_value_by_nick(nick))
             .ok_or_else(|| {
                 format!(
-                    "pattern '{pattern}' is neither a videotestsrc pattern (gst-inspect-1.0 videotestsrc) nor '{}'",
+                    "pattern '{}' is neither a videotestsrc pattern (gst-inspect-1.0 videotestsrc) nor '{}'",
+                    crate::excerpt::excerpt(pattern),
                     square::NAME
                 )
             })?;
