@@ -6,14 +6,22 @@
 //! collection for the stream.
 //!
 //! Lock order: `state`, then a track's own state (taken only to hand it a
-//! stream collection). No lock is held while posting a message, emitting a
-//! signal, notifying or changing a child's state.
+//! stream collection); `id`, `constraints`, `uri`, `remote` and `ended`
+//! are taken alone (or `id` under `state`). No lock is held while posting
+//! a message, emitting a signal, notifying or changing a child's state.
+//!
+//! W3C events: `addtrack` / `removetrack` are for the user agent's changes
+//! only, never for addTrack / removeTrack. Here the user agent is the
+//! remote side of a `remote` stream (crate::webrtc): its tracks joining
+//! and its released `sink_%u` pads. The application's changes (a branch
+//! linked to `sink_%u`, `remove-track`, a release on a local stream) give
+//! only `pad-added` / `pad-removed`.
 
 use crate::constraints::{ConstraintError, Kind, SelectOptions, StreamConstraints};
 use crate::devices::monitor::MediaDevices;
 use crate::fault::Guarded;
 use crate::mediastreamsrc::{MediaStreamSrc, Preselection, ReadyState, TrackKind};
-use crate::track;
+use crate::track::{self, TrackState};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -43,12 +51,18 @@ struct Track {
     stream: Option<gst::Stream>,
     /// An added track: a collection to send before its next buffer.
     pending_collection: Option<gst::StreamCollection>,
+    /// An ended track linked in: the sticky events of its branch (ending
+    /// with EOS), to send through to its pad once the stream is PAUSED, as
+    /// nothing else will ever flow.
+    replay: Vec<gst::Event>,
 }
 
 impl Track {
     fn is_live(&self) -> bool {
         if self.sinkpad.is_some() {
-            return self.live;
+            // A member once it has its pad (a branch that has not started
+            // is not in the set yet).
+            return self.live && self.pad.is_some();
         }
         self.element
             .property_value("ready-state")
@@ -84,6 +98,12 @@ pub struct MediaStream {
     id: Mutex<String>,
     constraints: Mutex<Option<String>>,
     uri: Mutex<Option<String>>,
+    /// A remote stream: the tracks that join and leave on `sink_%u` are the
+    /// user agent's changes (`addtrack` / `removetrack`).
+    remote: Mutex<bool>,
+    /// A clone's tracks cloned from ended ones (W3C: the clone of an ended
+    /// track is ended): in the stream from NULL -> READY on, never selected.
+    ended: Mutex<Vec<MediaStreamSrc>>,
     state: Mutex<State>,
 }
 
@@ -99,6 +119,8 @@ impl ObjectSubclass for MediaStream {
             id: Mutex::new(uuid::Uuid::new_v4().to_string()),
             constraints: Mutex::default(),
             uri: Mutex::default(),
+            remote: Mutex::default(),
+            ended: Mutex::default(),
             failed: Default::default(),
             state: Mutex::default(),
         }
@@ -117,6 +139,12 @@ impl ObjectImpl for MediaStream {
                 glib::ParamSpecString::builder("id")
                     .nick("Id")
                     .blurb("MediaStream.id: a UUID made at construction, or the id given at construction (a remote stream's: the sender's stream id); also the stream collection's upstream id")
+                    .construct_only()
+                    .build(),
+                glib::ParamSpecBoolean::builder("remote")
+                    .nick("Remote")
+                    .blurb("A remote stream (a peer's: crate::webrtc's receive_streams makes them): tracks joining on sink_%u and sink_%u pads released are the user agent's changes and fire addtrack / removetrack. A local stream's tracks are the application's (addTrack / removeTrack): pad-added / pad-removed only")
+                    .default_value(false)
                     .construct_only()
                     .build(),
                 glib::ParamSpecBoolean::builder("active")
@@ -141,7 +169,9 @@ impl ObjectImpl for MediaStream {
                 /**
                  * GstMediaStream::addtrack:
                  *
-                 * A track joined the stream: (track id, its src pad).
+                 * A remote stream's peer added a track: (track id, its src
+                 * pad). Never for the application's own addTrack (a branch
+                 * linked to `sink_%u`): that is `pad-added` only.
                  */
                 glib::subclass::Signal::builder("addtrack")
                     .param_types([String::static_type(), gst::Pad::static_type()])
@@ -149,7 +179,9 @@ impl ObjectImpl for MediaStream {
                 /**
                  * GstMediaStream::removetrack:
                  *
-                 * A track left the stream: (track id, its src pad).
+                 * A remote stream's peer removed a track (its `sink_%u` pad
+                 * released): (track id, its src pad). Never for
+                 * `remove-track` nor on a local stream.
                  */
                 glib::subclass::Signal::builder("removetrack")
                     .param_types([String::static_type(), gst::Pad::static_type()])
@@ -242,6 +274,7 @@ impl ObjectImpl for MediaStream {
                             *self.id.lock() = id;
                         }
                     }
+                    "remote" => *self.remote.lock() = value.get().unwrap(),
                     _ => unimplemented!(),
                 }
             },
@@ -256,6 +289,7 @@ impl ObjectImpl for MediaStream {
                 match pspec.name() {
                     "constraints" => self.constraints.lock().to_value(),
                     "id" => self.id.lock().to_value(),
+                    "remote" => self.remote.lock().to_value(),
                     "active" => self.state.lock().active.to_value(),
                     "track-ids" => self
                         .state
@@ -388,6 +422,12 @@ impl ElementImpl for MediaStream {
             self.remove_tracks();
         }
         let ret = ret?;
+        if transition == gst::StateChange::ReadyToPaused
+            && self.state.lock().tracks.iter().any(|t| !t.replay.is_empty())
+        {
+            // Ended tracks linked in before: their events go through now.
+            self.schedule_replay();
+        }
         if matches!(
             transition,
             gst::StateChange::ReadyToPaused | gst::StateChange::PlayingToPaused
@@ -482,6 +522,20 @@ impl MediaStream {
                 }
                 gst::PadProbeReturn::Ok
             });
+        // A branch that already started joins when it is linked.
+        let weak = obj.downgrade();
+        let pass_weak = pass.downgrade();
+        sinkpad.connect_linked(move |_, peer| {
+            if let (Some(obj), Some(pass)) = (weak.upgrade(), pass_weak.upgrade()) {
+                obj.imp().guard(
+                    || (),
+                    |imp| {
+                        crate::fault::point("mediastream:linked");
+                        imp.join_from_peer(&pass, peer)
+                    },
+                );
+            }
+        });
         self.state.lock().tracks.push(Track {
             id: String::new(),
             element: pass.clone(),
@@ -490,6 +544,7 @@ impl MediaStream {
             live: true,
             stream: None,
             pending_collection: None,
+            replay: Vec::new(),
         });
         if pass.sync_state_with_parent().is_err() {
             gst::warning!(
@@ -530,69 +585,69 @@ impl MediaStream {
         )
     }
 
-    /// An added track's stream-start gives its id; its caps its kind and
-    /// src pad; EOS ends it.
+    /// An added track's stream-start gives its id (or shows a second
+    /// branch of a track in the stream); its caps its kind and src pad; its
+    /// state event saying ended, or EOS, ends it.
     fn on_added_event(&self, pass: &gst::Element, ev: &gst::Event) {
-        let obj = self.obj();
         match ev.view() {
             gst::EventView::StreamStart(s) => {
                 let upstream = s.stream();
                 let id = s.stream_id().to_owned();
-                let mut state = self.state.lock();
-                if let Some(t) = state.tracks.iter_mut().find(|t| &t.element == pass) {
-                    t.id = id;
-                    t.stream = upstream;
+                let duplicate = {
+                    let mut state = self.state.lock();
+                    // W3C addTrack: a track already in the set is not added
+                    // again. Checked until the branch has its pad (a joined
+                    // track's new stream-start only renames it).
+                    let other = state
+                        .tracks
+                        .iter()
+                        .filter(|t| &t.element != pass && t.id == id)
+                        .find_map(|t| t.sinkpad.as_ref().or(t.pad.as_ref()))
+                        .map(|p| p.name().to_string());
+                    let Some(i) = state.tracks.iter().position(|t| &t.element == pass) else {
+                        return;
+                    };
+                    match other {
+                        Some(other) if state.tracks[i].pad.is_none() => {
+                            let t = state.tracks.remove(i);
+                            let sinkpad = t.sinkpad.clone();
+                            if let Some(sinkpad) = &sinkpad {
+                                state.detached.push((sinkpad.clone(), t.element.clone()));
+                            }
+                            sinkpad.map(|p| (p, other))
+                        }
+                        _ => {
+                            let t = &mut state.tracks[i];
+                            t.id = id.clone();
+                            t.stream = upstream;
+                            None
+                        }
+                    }
+                };
+                if let Some((sinkpad, other)) = duplicate {
+                    self.refuse_duplicate(pass, &sinkpad, &id, &other);
                 }
             }
             gst::EventView::Caps(c) => {
-                let kind = TrackKind::of_caps(c.caps())
-                    .unwrap_or(TrackKind::Video)
-                    .as_str();
-                let pad = {
-                    let mut state = self.state.lock();
-                    let name = free_pad_name(&obj, state.tracks.iter(), kind);
-                    let Some(t) = state.tracks.iter_mut().find(|t| &t.element == pass) else {
-                        return;
-                    };
-                    if t.pad.is_some() {
-                        return;
+                let kind = TrackKind::of_caps(c.caps()).unwrap_or(TrackKind::Video);
+                self.expose_added(pass, kind, Some(c.caps_owned()));
+            }
+            gst::EventView::CustomDownstreamSticky(_) => {
+                // A `mediastreamsrc` upstream says it ended (before its EOS).
+                if let Some(ts) = TrackState::from_event(ev)
+                    && ts.ready_state == ReadyState::Ended
+                {
+                    if let Some(t) = self
+                        .state
+                        .lock()
+                        .tracks
+                        .iter_mut()
+                        .find(|t| &t.element == pass)
+                    {
+                        t.live = false;
                     }
-                    let templ = obj.pad_template(&format!("{kind}_%u")).unwrap();
-                    let Some(target) = pass.static_pad("src") else {
-                        return;
-                    };
-                    // Under the lock, so two tracks never take one name.
-                    // Linking it posts a structure-change, which this bin
-                    // passes up without locking.
-                    let Ok(b) = gst::GhostPad::builder_from_template_with_target(&templ, &target)
-                    else {
-                        return;
-                    };
-                    let pad = b.name(name).build();
-                    t.pad = Some(pad.clone());
-                    if t.id.is_empty() {
-                        t.id = pad.name().to_string();
-                    }
-                    if t.stream.is_none() {
-                        let kind = TrackKind::of_caps(c.caps());
-                        let caps = c.caps_owned();
-                        t.stream = Some(track::new_stream(&t.id, kind, Some(&caps), None));
-                    }
-                    let id = t.id.clone();
-                    state.active = true;
-                    (id, pad)
-                };
-                let (id, pad) = pad;
-                if pad.set_active(true).is_err() {
-                    gst::warning!(CAT, imp = self, "cannot activate {}", pad.name());
+                    self.update_active();
                 }
-                if let Err(e) = obj.add_pad(&pad) {
-                    gst::error!(CAT, imp = self, "cannot add {}: {e}", pad.name());
-                }
-                obj.notify("track-ids");
-                obj.notify("active");
-                self.announce("addtrack", &id, pad.upcast_ref());
-                self.post_collection();
             }
             gst::EventView::Eos(_) => {
                 if let Some(t) = self
@@ -610,7 +665,174 @@ impl MediaStream {
         }
     }
 
-    /// The `addtrack` / `removetrack` signal and message, with no lock held.
+    /// The added track's src pad (kind `kind`): it joins the stream.
+    fn expose_added(&self, pass: &gst::Element, kind: TrackKind, caps: Option<gst::Caps>) {
+        let obj = self.obj();
+        let pad = {
+            let mut state = self.state.lock();
+            let name = free_pad_name(&obj, state.tracks.iter(), kind.as_str());
+            let Some(t) = state.tracks.iter_mut().find(|t| &t.element == pass) else {
+                return;
+            };
+            if t.pad.is_some() {
+                return;
+            }
+            let templ = obj.pad_template(&format!("{}_%u", kind.as_str())).unwrap();
+            let Some(target) = pass.static_pad("src") else {
+                return;
+            };
+            // Under the lock, so two tracks never take one name.
+            // Linking it posts a structure-change, which this bin
+            // passes up without locking.
+            let Ok(b) = gst::GhostPad::builder_from_template_with_target(&templ, &target) else {
+                return;
+            };
+            let pad = b.name(name).build();
+            t.pad = Some(pad.clone());
+            if t.id.is_empty() {
+                t.id = pad.name().to_string();
+            }
+            if t.stream.is_none() {
+                t.stream = Some(track::new_stream(&t.id, Some(kind), caps.as_ref(), None));
+            }
+            (t.id.clone(), pad)
+        };
+        let (id, pad) = pad;
+        gst::debug!(CAT, imp = self, "track {id} joins on {}", pad.name());
+        if pad.set_active(true).is_err() {
+            gst::warning!(CAT, imp = self, "cannot activate {}", pad.name());
+        }
+        if let Err(e) = obj.add_pad(&pad) {
+            gst::error!(CAT, imp = self, "cannot add {}: {e}", pad.name());
+        }
+        obj.notify("track-ids");
+        self.update_active();
+        if *self.remote.lock() {
+            self.announce("addtrack", &id, pad.upcast_ref());
+        }
+        self.post_collection();
+    }
+
+    /// A second branch of a track already in the stream (W3C addTrack: not
+    /// added again): its pad stays and takes what comes, dropping it, so
+    /// the application's source (a `tee`) never sees not-linked; a warning
+    /// names the track.
+    fn refuse_duplicate(&self, pass: &gst::Element, sinkpad: &gst::GhostPad, id: &str, other: &str) {
+        gst::warning!(
+            CAT,
+            imp = self,
+            "{}: track {id} is already in the stream ({other}): not added again",
+            sinkpad.name()
+        );
+        if let Some(output) = pass.static_pad("src") {
+            output.add_probe(
+                gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+                |_, info| crate::fault::drop_item(info),
+            );
+        }
+        gst::element_imp_warning!(
+            self,
+            gst::CoreError::Pad,
+            (
+                "{}: the track '{id}' is already in the stream (on {other}): it is not added again, and this branch's data is dropped",
+                sinkpad.name()
+            ),
+            ["MediaStream.addTrack of a track already in the set does nothing; release {} or link another track", sinkpad.name()]
+        );
+    }
+
+    /// A branch linked to `sink_%u` after its stream started (its sticky
+    /// events are on `peer`) joins at once, as addTrack does, not at its
+    /// next data. An ended track joins too (W3C: ended tracks are in the
+    /// set, and the stream is active only with a live one): nothing will
+    /// flow from it, so its sticky events (stream-start, caps, its state,
+    /// EOS) are sent through to its new pad once the stream is PAUSED.
+    fn join_from_peer(&self, pass: &gst::Element, peer: &gst::Pad) {
+        let mut events = Vec::new();
+        peer.sticky_events_foreach(|ev| {
+            events.push(ev.clone());
+            std::ops::ControlFlow::Continue(gst::EventForeachAction::Keep)
+        });
+        let Some(start) = events
+            .iter()
+            .find(|e| e.type_() == gst::EventType::StreamStart)
+            .cloned()
+        else {
+            gst::debug!(CAT, imp = self, "{} not started: joins when it starts", peer.name());
+            return;
+        };
+        let told = events.iter().find_map(|e| TrackState::from_event(e));
+        let ended = events.iter().any(|e| e.type_() == gst::EventType::Eos)
+            || told
+                .as_ref()
+                .is_some_and(|s| s.ready_state == ReadyState::Ended);
+        gst::debug!(
+            CAT,
+            imp = self,
+            "{} linked with its stream started (ended: {ended})",
+            peer.name()
+        );
+        self.on_added_event(pass, &start);
+        {
+            let mut state = self.state.lock();
+            // Not there: a second branch of a track in the stream.
+            let Some(t) = state.tracks.iter_mut().find(|t| &t.element == pass) else {
+                return;
+            };
+            if ended {
+                t.live = false;
+                t.replay = events.clone();
+            }
+        }
+        let caps = events.iter().find_map(|e| match e.view() {
+            gst::EventView::Caps(c) => Some(c.caps_owned()),
+            _ => None,
+        });
+        let kind = caps
+            .as_ref()
+            .and_then(|c| TrackKind::of_caps(c))
+            .or(told.map(|s| s.kind))
+            .unwrap_or(TrackKind::Video);
+        self.expose_added(pass, kind, caps);
+        if ended {
+            self.schedule_replay();
+        }
+    }
+
+    /// Sends the ended tracks' events through, off the caller's thread (a
+    /// prerolling sink holds an EOS until PLAYING).
+    fn schedule_replay(&self) {
+        self.obj().call_async(|obj| {
+            obj.imp().guard(|| (), |imp| imp.replay());
+        });
+    }
+
+    fn replay(&self) {
+        let pending: Vec<(gst::Pad, Vec<gst::Event>)> = {
+            let mut state = self.state.lock();
+            state
+                .tracks
+                .iter_mut()
+                .filter(|t| !t.replay.is_empty())
+                .filter_map(|t| {
+                    // Below PAUSED its pads are flushing: at READY -> PAUSED.
+                    let input = t.element.static_pad("sink").filter(|p| p.is_active())?;
+                    Some((input, std::mem::take(&mut t.replay)))
+                })
+                .collect()
+        };
+        for (input, events) in pending {
+            gst::debug!(CAT, imp = self, "an ended track's events through {}", input.name());
+            for ev in events {
+                if !input.send_event(ev) {
+                    gst::debug!(CAT, imp = self, "an event of an ended track not taken");
+                }
+            }
+        }
+    }
+
+    /// The `addtrack` / `removetrack` signal and message, with no lock held
+    /// (a remote stream only: module doc).
     fn announce(&self, what: &str, id: &str, pad: &gst::Pad) {
         gst::debug!(CAT, imp = self, "{what}: track {id} on {}", pad.name());
         let obj = self.obj();
@@ -688,7 +910,9 @@ impl MediaStream {
         }
         obj.notify("track-ids");
         self.update_active();
-        if let Some(pad) = &track.pad {
+        // The peer of a remote stream removed it (its pad released); never
+        // for `remove-track` (removeTrack).
+        if let (Some(pad), true) = (&track.pad, release && *self.remote.lock()) {
             self.announce("removetrack", id, pad.upcast_ref());
         }
         self.post_collection();
@@ -830,17 +1054,29 @@ impl MediaStream {
             .unwrap_or_else(|| "{}".into());
         let mut constraints: serde_json::Value =
             serde_json::from_str(&json).unwrap_or_else(|_| serde_json::json!({}));
-        let devices: Vec<(String, String)> = self
+        let own: Vec<MediaStreamSrc> = self
             .state
             .lock()
             .tracks
             .iter()
             .filter(|t| t.sinkpad.is_none())
+            .filter_map(|t| t.element.downcast_ref::<MediaStreamSrc>().cloned())
+            .collect();
+        let devices: Vec<(String, String)> = own
+            .iter()
             .filter_map(|t| {
-                let kind = t.element.property::<TrackKind>("kind").as_str().to_owned();
-                let id = t.element.property::<Option<String>>("device-id")?;
+                let kind = t.property::<TrackKind>("kind").as_str().to_owned();
+                let id = t.property::<Option<String>>("device-id")?;
                 Some((kind, id))
             })
+            .collect();
+        // W3C: the clone of an ended track is ended. Its kind stays in the
+        // clone's constraints (they read as the source's) and is not
+        // selected.
+        let ended: Vec<MediaStreamSrc> = own
+            .iter()
+            .filter(|t| t.property::<ReadyState>("ready-state") == ReadyState::Ended)
+            .map(|t| t.emit_by_name::<MediaStreamSrc>("clone", &[]))
             .collect();
         if let Some(map) = constraints.as_object_mut() {
             for (kind, id) in devices {
@@ -853,10 +1089,17 @@ impl MediaStream {
             }
         }
         let constraints = constraints.to_string();
-        gst::info!(CAT, imp = self, "clone(): {constraints}");
-        glib::Object::builder::<super::MediaStream>()
+        gst::info!(
+            CAT,
+            imp = self,
+            "clone(): {constraints}, {} ended track(s)",
+            ended.len()
+        );
+        let clone = glib::Object::builder::<super::MediaStream>()
             .property("constraints", &constraints)
-            .build()
+            .build();
+        *clone.imp().ended.lock() = ended;
+        clone
     }
 
     fn set_constraints(&self, json: Option<String>) {
@@ -910,8 +1153,20 @@ impl MediaStream {
             audio_processing: track::audio_processing(),
             explain: false,
         };
-        let selected = StreamConstraints::parse(&json)
-            .and_then(|c| MediaDevices::get().select_stream(&c, &opts).map(|r| (c, r)));
+        // A clone's ended tracks: their kinds are not selected.
+        let ended = self.ended.lock().clone();
+        let selected = StreamConstraints::parse(&json).and_then(|mut c| {
+            for t in &ended {
+                match t.property::<TrackKind>("kind") {
+                    Kind::Video => c.video = None,
+                    Kind::Audio => c.audio = None,
+                }
+            }
+            if c.video.is_none() && c.audio.is_none() {
+                return Ok((c, Default::default()));
+            }
+            MediaDevices::get().select_stream(&c, &opts).map(|r| (c, r))
+        });
         let (mut parsed, (selection, devices)) = selected.map_err(|e| {
             self.post_error(&e);
             gst::StateChangeError
@@ -962,8 +1217,17 @@ impl MediaStream {
                 track::new_stream(&id, Some(*kind), None, Some(&device.info.label))
             })
             .collect();
+        let ended_streams: Vec<gst::Stream> = ended
+            .iter()
+            .map(|src| {
+                let id = src.property::<String>("track-id");
+                let kind = src.property::<TrackKind>("kind");
+                let label = src.property::<Option<String>>("label");
+                track::new_stream(&id, Some(kind), None, label.as_deref())
+            })
+            .collect();
         let collection = gst::StreamCollection::builder(Some(&self.id.lock().clone()))
-            .streams(streams.iter().cloned())
+            .streams(streams.iter().chain(&ended_streams).cloned())
             .build();
 
         let obj = self.obj();
@@ -1012,12 +1276,50 @@ impl MediaStream {
                 live: true,
                 stream: Some(stream),
                 pending_collection: None,
+                replay: Vec::new(),
+            });
+        }
+        for (src, stream) in ended.into_iter().zip(ended_streams) {
+            src.imp()
+                .join_stream_ended(stream.clone(), group_id, collection.clone());
+            obj.add(&src).map_err(|_| gst::StateChangeError)?;
+            let kind = src.property::<TrackKind>("kind");
+            let name = {
+                let state = self.state.lock();
+                free_pad_name(
+                    &obj,
+                    tracks.iter().chain(state.tracks.iter()),
+                    kind.as_str(),
+                )
+            };
+            let templ = obj.pad_template(&format!("{}_%u", kind.as_str())).unwrap();
+            let pad = gst::GhostPad::builder_from_template_with_target(
+                &templ,
+                &src.static_pad("src").unwrap(),
+            )
+            .map_err(|_| gst::StateChangeError)?
+            .name(name)
+            .build();
+            tracks.push(Track {
+                id: src.property::<String>("track-id"),
+                element: src.upcast(),
+                pad: Some(pad),
+                sinkpad: None,
+                live: false,
+                stream: Some(stream),
+                pending_collection: None,
+                replay: Vec::new(),
             });
         }
         gst::info!(CAT, imp = self, "getUserMedia: {} tracks", tracks.len());
         {
             let mut state = self.state.lock();
-            state.active = !tracks.is_empty() || state.tracks.iter().any(Track::is_live);
+            // Ended tracks (a clone's) do not make it active.
+            let active = tracks
+                .iter()
+                .chain(state.tracks.iter().filter(|t| t.sinkpad.is_some()))
+                .any(Track::is_live);
+            state.active = active;
             // Tracks added on sink pads stay.
             state.tracks.retain(|t| t.sinkpad.is_some());
             state.tracks.extend(tracks);

@@ -14,7 +14,7 @@
 //! live, playing (mute checks on the pipeline clock), ended.
 //!
 //! Lock order: `chain_lock`, then `settings`, then `preselection`, then
-//! `state`. Only
+//! `state`; `inherited` and `ended_clone` are taken alone. Only
 //! `chain_lock` is held while changing a child's state (it serializes chain
 //! changes: start, the switcher, the release of an ended track, teardown;
 //! never taken by an application's call); no lock is held while posting a
@@ -281,6 +281,18 @@ pub(crate) struct Preselection {
     pub collection: gst::StreamCollection,
 }
 
+/// A clone of an ended track (W3C: the clone of an ended track is ended):
+/// it never opens a device, and played it sends only its identity, its
+/// state (ended) and EOS.
+#[derive(Default)]
+struct EndedClone {
+    /// Its `mediastream`'s GstStream, group id and collection, when one
+    /// holds it.
+    stream: Option<gst::Stream>,
+    group_id: Option<gst::GroupId>,
+    collection: Option<gst::StreamCollection>,
+}
+
 pub struct MediaStreamSrc {
     /// A panic happened (crate::fault): no more data until NULL.
     failed: std::sync::atomic::AtomicBool,
@@ -295,6 +307,9 @@ pub struct MediaStreamSrc {
     /// A clone's source device and settings, read until it starts (W3C:
     /// a clone has its source's settings at once). Taken alone.
     inherited: Mutex<Option<(MediaDevice, Settings)>>,
+    /// Set by `clone_track` on a clone of an ended track, never cleared:
+    /// such a track is ended whatever its state. Taken alone.
+    ended_clone: Mutex<Option<EndedClone>>,
     /// `None` in NULL.
     state: Mutex<Option<State>>,
 }
@@ -316,6 +331,7 @@ impl ObjectSubclass for MediaStreamSrc {
             failed: Default::default(),
             preselection: Mutex::default(),
             inherited: Mutex::default(),
+            ended_clone: Mutex::default(),
             state: Mutex::default(),
         }
     }
@@ -559,12 +575,7 @@ impl ObjectImpl for MediaStreamSrc {
                         .as_ref()
                         .is_some_and(|s| s.muted)
                         .to_value(),
-                    "ready-state" => self
-                        .state
-                        .lock()
-                        .as_ref()
-                        .map_or(ReadyState::Live, State::ready_state)
-                        .to_value(),
+                    "ready-state" => self.ready_state().to_value(),
                     "settings" => self
                         .selected(|_, settings| settings_structure(settings))
                         .to_value(),
@@ -676,6 +687,9 @@ impl ElementImpl for MediaStreamSrc {
             gst::StateChange::PausedToPlaying if ret.is_ok() => {
                 self.start_mute_checks();
                 self.resume_switches()
+            }
+            gst::StateChange::ReadyToPaused if ret.is_ok() && self.is_ended_clone() => {
+                self.announce_ended()
             }
             gst::StateChange::ReadyToNull => self.teardown(),
             _ => {}
@@ -800,6 +814,7 @@ impl MediaStreamSrc {
     fn clone_track(&self) -> super::MediaStreamSrc {
         let props = self.settings.lock().clone();
         let source = self.selected(|d, s| (d.clone(), s.clone()));
+        let ended = self.ready_state() == ReadyState::Ended;
         let constraints = match &source {
             Some((d, _)) => pin_device(&props.constraints, &d.info.device_id),
             None => props.constraints.clone(),
@@ -811,10 +826,13 @@ impl MediaStreamSrc {
             .property("mute-timeout", props.mute_timeout_ms)
             .build();
         *clone.imp().inherited.lock() = source;
+        if ended {
+            *clone.imp().ended_clone.lock() = Some(EndedClone::default());
+        }
         gst::info!(
             CAT,
             imp = self,
-            "clone(): {} with {constraints}",
+            "clone(): {} with {constraints} (ended: {ended})",
             clone.name()
         );
         clone
@@ -833,9 +851,83 @@ impl MediaStreamSrc {
         *self.preselection.lock() = Some(p);
     }
 
+    /// MediaStreamTrack.readyState: the running track's, `ended` for a
+    /// clone of an ended track, else (not started) `live`.
+    fn ready_state(&self) -> ReadyState {
+        if self.is_ended_clone() {
+            return ReadyState::Ended;
+        }
+        self.state
+            .lock()
+            .as_ref()
+            .map_or(ReadyState::Live, State::ready_state)
+    }
+
+    fn is_ended_clone(&self) -> bool {
+        self.ended_clone.lock().is_some()
+    }
+
+    /// A `mediastream` holds this clone of an ended track: its stream-start
+    /// carries the stream's GstStream and group id, then the collection.
+    pub(crate) fn join_stream_ended(
+        &self,
+        stream: gst::Stream,
+        group_id: gst::GroupId,
+        collection: gst::StreamCollection,
+    ) {
+        if let Some(e) = self.ended_clone.lock().as_mut() {
+            e.stream = Some(stream);
+            e.group_id = Some(group_id);
+            e.collection = Some(collection);
+        }
+    }
+
+    /// A clone of an ended track plays: its stream-start, a segment, the
+    /// stream's collection, its state (ended) and EOS, on GStreamer's
+    /// async pool (a prerolling sink holds an EOS until PLAYING). No
+    /// device, no caps: nothing will flow.
+    fn announce_ended(&self) {
+        let (stream, group_id, collection) = {
+            let e = self.ended_clone.lock();
+            let Some(e) = e.as_ref() else { return };
+            (e.stream.clone(), e.group_id, e.collection.clone())
+        };
+        let stream = stream.unwrap_or_else(|| {
+            let label = self.device_label();
+            track::new_stream(&self.track_id, Some(self.kind()), None, label.as_deref())
+        });
+        let start = gst::event::StreamStart::builder(&self.track_id)
+            .group_id(group_id.unwrap_or_else(gst::GroupId::next))
+            .stream(stream)
+            .build();
+        let mut events = vec![
+            start,
+            gst::event::Segment::new(&gst::FormattedSegment::<gst::ClockTime>::new()),
+        ];
+        events.extend(collection.map(|c| gst::event::StreamCollection::new(&c)));
+        events.push(self.track_state().to_event());
+        events.push(gst::event::Eos::new());
+        gst::debug!(
+            CAT,
+            imp = self,
+            "a clone of an ended track: stream-start, its state and EOS"
+        );
+        self.obj().call_async(move |obj| {
+            for ev in events {
+                // Sticky: kept on the pad if downstream is not linked yet.
+                if !obj.imp().srcpad.push_event(ev) {
+                    gst::debug!(CAT, obj = obj, "an event of the ended clone not taken");
+                }
+            }
+        });
+    }
+
     /// A new collection of the track's `mediastream`: sent before the next
     /// buffer, on the streaming thread.
     pub(crate) fn update_collection(&self, collection: gst::StreamCollection) {
+        if let Some(e) = self.ended_clone.lock().as_mut() {
+            e.collection = Some(collection.clone());
+        }
         if let Some(p) = self.preselection.lock().as_mut() {
             p.collection = collection.clone();
         }
@@ -847,6 +939,12 @@ impl MediaStreamSrc {
     /// NULL -> READY: getUserMedia for one track (or the `mediastream`'s
     /// preselection). The state is made here, with the chain built.
     fn start(&self) -> Result<(), gst::StateChangeError> {
+        if self.is_ended_clone() {
+            // Ended at birth: no selection, no device; it keeps reading its
+            // source's device and settings.
+            gst::debug!(CAT, imp = self, "a clone of an ended track: no device");
+            return Ok(());
+        }
         // From now on the track reads its own selection.
         self.inherited.lock().take();
         let (device, constraints, settings, mode, output) =

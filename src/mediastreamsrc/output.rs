@@ -36,6 +36,22 @@ impl MediaStreamSrc {
     /// What the sticky state event says now.
     pub(super) fn track_state(&self) -> TrackState {
         let enabled = self.settings.lock().enabled;
+        if self.is_ended_clone() {
+            // No state: the source's device and settings, ended.
+            let (device, settings) = self
+                .selected(|d, s| (d.info.clone(), settings_structure(s)))
+                .unzip();
+            return TrackState {
+                track_id: self.track_id.clone(),
+                kind: self.kind(),
+                label: device.as_ref().map(|d| d.label.clone()).unwrap_or_default(),
+                enabled,
+                muted: false,
+                ready_state: ReadyState::Ended,
+                settings,
+                device_id: device.map(|d| d.device_id).unwrap_or_default(),
+            };
+        }
         let state = self.state.lock();
         let state = state.as_ref();
         let device = state.map(|s| &s.device.info);

@@ -51,7 +51,7 @@ impl MediaStreamSrc {
         let constraints = TrackConstraints::parse(json)?;
         let (device, ended, shared) = match self.state.lock().as_ref() {
             Some(s) => (Some(s.device.clone()), s.ended(), s.shared_capture()),
-            None => (None, false, None),
+            None => (None, self.is_ended_clone(), None),
         };
         if ended {
             return Err(ConstraintError::invalid_state(

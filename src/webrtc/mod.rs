@@ -217,7 +217,8 @@ where
         let (stream, new) = match found {
             Some(s) => (s, false),
             None => {
-                let mut b = gst::ElementFactory::make("mediastream");
+                // Its tracks come and go by the peer's doing: addtrack.
+                let mut b = gst::ElementFactory::make("mediastream").property("remote", true);
                 if !msid.is_empty() {
                     b = b.property("id", &msid);
                 }
