@@ -381,19 +381,23 @@ fn playbin_plays_a_mediastream_uri() {
 fn add_track_and_remove_track() {
     init();
     let (p, ms, sinks) = stream(r#"{"video":true}"#);
-    let added = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
-    let removed = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
-    for (signal, list) in [
-        ("addtrack", added.clone()),
-        ("removetrack", removed.clone()),
-    ] {
-        ms.connect(signal, false, move |args| {
-            let id = args[1].get::<String>().unwrap();
-            let pad = args[2].get::<gst::Pad>().unwrap();
-            list.lock().unwrap().push((id, pad.name().to_string()));
-            None
-        });
-    }
+    // The application's addTrack / removeTrack: pad-added / pad-removed
+    // (addtrack / removetrack are the user agent's: see
+    // the_application_s_own_changes_fire_no_addtrack_or_removetrack).
+    let added = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let removed = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let list = added.clone();
+    ms.connect_pad_added(move |_, pad| {
+        if pad.direction() == gst::PadDirection::Src {
+            list.lock().unwrap().push(pad.name().to_string());
+        }
+    });
+    let list = removed.clone();
+    ms.connect_pad_removed(move |_, pad| {
+        if pad.direction() == gst::PadDirection::Src {
+            list.lock().unwrap().push(pad.name().to_string());
+        }
+    });
     // Non-device tracks, as canvas capture or a remote peer give them.
     let v = gst::ElementFactory::make("videotestsrc")
         .property("is-live", true)
@@ -414,28 +418,27 @@ fn add_track_and_remove_track() {
     a.static_pad("src").unwrap().link(&apad).unwrap();
     p.set_state(gst::State::Playing).unwrap();
 
+    // The device's video_0, then the two added tracks.
     for _ in 0..250 {
-        if added.lock().unwrap().len() == 2 {
+        if added.lock().unwrap().len() == 3 {
             break;
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    let mut got = added.lock().unwrap().clone();
-    got.sort_by(|x, y| x.1.cmp(&y.1));
-    let pads: Vec<&str> = got.iter().map(|(_, p)| p.as_str()).collect();
+    let mut pads = added.lock().unwrap().clone();
+    pads.sort();
     assert_eq!(
         pads,
-        ["audio_0", "video_1"],
+        ["audio_0", "video_0", "video_1"],
         "the device's video is video_0"
     );
     // The track id is the upstream stream-id.
-    let vid = &got.iter().find(|(_, p)| p == "video_1").unwrap().0;
     let upstream = v
         .static_pad("src")
         .unwrap()
         .sticky_event::<gst::event::StreamStart>(0)
         .unwrap();
-    assert_eq!(vid, upstream.stream_id());
+    let vid = &upstream.stream_id().to_owned();
     let ids: Vec<String> = ms.property::<Vec<String>>("track-ids");
     assert_eq!(ids.len(), 3);
     let pad = ms
@@ -491,13 +494,6 @@ fn add_track_and_remove_track() {
     assert!(ms.emit_by_name::<bool>("remove-track", &[vid]));
     assert!(!ms.emit_by_name::<bool>("remove-track", &[vid]));
     ms.release_request_pad(&apad);
-    let gone: Vec<String> = removed
-        .lock()
-        .unwrap()
-        .iter()
-        .map(|(_, p)| p.clone())
-        .collect();
-    assert_eq!(gone, ["video_1", "audio_0"]);
     // The removed track's pad goes once no buffer is on its way through it
     // (remove-track does not wait for that).
     let left = || -> Vec<String> { ms.src_pads().iter().map(|p| p.name().to_string()).collect() };
@@ -508,6 +504,9 @@ fn add_track_and_remove_track() {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert_eq!(left(), ["video_0"]);
+    let mut gone = removed.lock().unwrap().clone();
+    gone.sort();
+    assert_eq!(gone, ["audio_0", "video_1"]);
     assert_eq!(ms.property::<Vec<String>>("track-ids").len(), 1);
     // The collection followed the tracks: 1, then 3 with the added ones,
     // then 1 again.
@@ -697,13 +696,25 @@ fn a_new_track_never_takes_the_name_of_a_pad_still_there() {
             gst::PadProbeReturn::Ok
         });
     });
+    // (track id, pad) of each track that joined, from its pad.
     let added = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
     let list = added.clone();
-    ms.connect("addtrack", false, move |args| {
-        let id = args[1].get::<String>().unwrap();
-        let pad = args[2].get::<gst::Pad>().unwrap();
+    let stream = ms.downgrade();
+    ms.connect_pad_added(move |_, pad| {
+        let Some(ms) = stream.upgrade() else { return };
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
+        let id = ms
+            .property::<Vec<String>>("track-ids")
+            .into_iter()
+            .find(|id| {
+                ms.emit_by_name::<Option<gst::Pad>>("get-track-by-id", &[id])
+                    .as_ref()
+                    == Some(pad)
+            })
+            .expect("the new pad's track");
         list.lock().unwrap().push((id, pad.name().to_string()));
-        None
     });
     p.set_state(gst::State::Playing).unwrap();
     let add = |n: usize| {
@@ -721,7 +732,7 @@ fn a_new_track_never_takes_the_name_of_a_pad_still_there() {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        let (id, name) = added.lock().unwrap().last().cloned().expect("addtrack");
+        let (id, name) = added.lock().unwrap().last().cloned().expect("a new track");
         (src, id, name)
     };
     let (_a, a_id, _) = add(1);
@@ -754,5 +765,404 @@ fn a_new_track_never_takes_the_name_of_a_pad_still_there() {
     if let Some(msg) = p.bus().unwrap().pop_filtered(&[gst::MessageType::Error]) {
         panic!("error on the bus: {msg:?}");
     }
+    p.set_state(gst::State::Null).unwrap();
+}
+
+/// The element messages on `bus`, popped.
+fn element_messages(bus: &gst::Bus) -> Vec<gst::Structure> {
+    std::iter::from_fn(|| bus.pop_filtered(&[gst::MessageType::Element]))
+        .filter_map(|m| m.structure().map(|s| s.to_owned()))
+        .collect()
+}
+
+/// Waits (5 s at most) for `cond`.
+fn wait_for(what: &str, cond: impl Fn() -> bool) {
+    for _ in 0..250 {
+        if cond() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(cond(), "{what}");
+}
+
+/// W3C addTrack: a track already in the set is not added again (cf. WPT
+/// mediacapture-streams/MediaStream-add-remove-tracks.https.html). Two
+/// branches of one source (a `tee`) give one track; the second branch's
+/// pad stays, its data dropped, and a warning names the track.
+#[test]
+fn a_second_branch_of_a_track_is_not_added_again() {
+    init();
+    let p = gst::Pipeline::new();
+    let ms = gst::ElementFactory::make("mediastream").build().unwrap();
+    let v = gst::ElementFactory::make("videotestsrc")
+        .property("is-live", true)
+        .build()
+        .unwrap();
+    let tee = gst::ElementFactory::make("tee").build().unwrap();
+    p.add_many([&ms, &v, &tee]).unwrap();
+    v.link(&tee).unwrap();
+    let weak = p.downgrade();
+    let frames = std::sync::Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let f = frames.clone();
+    ms.connect_pad_added(move |_, pad| {
+        if pad.direction() == gst::PadDirection::Src {
+            track::fakesink_for(&weak.upgrade().unwrap(), pad);
+            let f = f.clone();
+            pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                f.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                gst::PadProbeReturn::Ok
+            });
+        }
+    });
+    let first = ms.request_pad_simple("sink_%u").unwrap();
+    let second = ms.request_pad_simple("sink_%u").unwrap();
+    tee.request_pad_simple("src_%u")
+        .unwrap()
+        .link(&first)
+        .unwrap();
+    tee.request_pad_simple("src_%u")
+        .unwrap()
+        .link(&second)
+        .unwrap();
+    let bus = p.bus().unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    let msg = bus
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(10),
+            &[gst::MessageType::Warning, gst::MessageType::Error],
+        )
+        .expect("a warning for the second branch");
+    let gst::MessageView::Warning(w) = msg.view() else {
+        panic!("{msg:?}");
+    };
+    let id = v
+        .static_pad("src")
+        .unwrap()
+        .sticky_event::<gst::event::StreamStart>(0)
+        .unwrap()
+        .stream_id()
+        .to_owned();
+    assert!(w.error().message().contains(&id), "{}", w.error().message());
+    assert_eq!(ms.property::<Vec<String>>("track-ids"), [id]);
+    // The frames go on through the one track, and the tee never sees
+    // not-linked from the second branch.
+    wait_for("frames on the track", || {
+        frames.load(std::sync::atomic::Ordering::SeqCst) > 10
+    });
+    let pads: Vec<String> = ms.src_pads().iter().map(|p| p.name().to_string()).collect();
+    assert_eq!(pads, ["video_0"], "one pad for one track");
+    assert!(bus.pop_filtered(&[gst::MessageType::Error]).is_none());
+    // The second branch's pad is released like any request pad.
+    ms.release_request_pad(&second);
+    assert_eq!(ms.sink_pads().len(), 1);
+    p.set_state(gst::State::Null).unwrap();
+}
+
+/// W3C: `addtrack` / `removetrack` fire for the user agent's changes (a
+/// remote stream's peer adding or removing a track), never for
+/// addTrack() / removeTrack() (cf. WPT mediacapture-streams/
+/// MediaStream-add-remove-tracks.https.html and
+/// MediaStream-removetrack.https.html). The application's changes to a
+/// local stream give pad-added / pad-removed only; a `remote` stream's
+/// tracks that join, and its released pads, fire them.
+#[test]
+fn the_application_s_own_changes_fire_no_addtrack_or_removetrack() {
+    init();
+    for remote in [false, true] {
+        let p = gst::Pipeline::new();
+        let ms = gst::ElementFactory::make("mediastream")
+            .property("remote", remote)
+            .build()
+            .unwrap();
+        p.add(&ms).unwrap();
+        let events = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        for signal in ["addtrack", "removetrack"] {
+            let list = events.clone();
+            ms.connect(signal, false, move |args| {
+                let pad = args[2].get::<gst::Pad>().unwrap();
+                list.lock()
+                    .unwrap()
+                    .push(format!("{signal} {}", pad.name()));
+                None
+            });
+        }
+        let pads = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let (list, weak) = (pads.clone(), p.downgrade());
+        ms.connect_pad_added(move |_, pad| {
+            if pad.direction() == gst::PadDirection::Src {
+                track::fakesink_for(&weak.upgrade().unwrap(), pad);
+                list.lock().unwrap().push(format!("added {}", pad.name()));
+            }
+        });
+        let list = pads.clone();
+        ms.connect_pad_removed(move |_, pad| {
+            if pad.direction() == gst::PadDirection::Src {
+                list.lock().unwrap().push(format!("removed {}", pad.name()));
+            }
+        });
+        p.set_state(gst::State::Playing).unwrap();
+        let mut inputs = Vec::new();
+        for _ in 0..2 {
+            let src = gst::ElementFactory::make("videotestsrc")
+                .property("is-live", true)
+                .build()
+                .unwrap();
+            p.add(&src).unwrap();
+            let input = ms.request_pad_simple("sink_%u").unwrap();
+            src.static_pad("src").unwrap().link(&input).unwrap();
+            src.sync_state_with_parent().unwrap();
+            inputs.push(input);
+        }
+        wait_for("two tracks", || {
+            ms.property::<Vec<String>>("track-ids").len() == 2
+        });
+        // removeTrack (the application's, on any stream), then a release
+        // (the peer's, on a remote stream).
+        let ids = ms.property::<Vec<String>>("track-ids");
+        let by_id = ms
+            .emit_by_name::<Option<gst::Pad>>("get-track-by-id", &[&ids[0]])
+            .unwrap()
+            .name()
+            .to_string();
+        let other = if by_id == "video_0" {
+            "video_1"
+        } else {
+            "video_0"
+        };
+        assert!(ms.emit_by_name::<bool>("remove-track", &[&ids[0]]));
+        // The input of the track still in the stream (its source's stream-id).
+        let kept = inputs
+            .iter()
+            .find(|i| {
+                i.peer()
+                    .and_then(|peer| peer.sticky_event::<gst::event::StreamStart>(0))
+                    .is_some_and(|s| s.stream_id() == ids[1])
+            })
+            .cloned()
+            .unwrap();
+        ms.release_request_pad(&kept);
+        wait_for("both pads removed", || ms.src_pads().is_empty());
+        let mut got = pads.lock().unwrap().clone();
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "added video_0",
+                "added video_1",
+                "removed video_0",
+                "removed video_1"
+            ],
+            "remote: {remote}"
+        );
+        let mut fired = events.lock().unwrap().clone();
+        fired.sort();
+        let bus = p.bus().unwrap();
+        let posted = element_messages(&bus);
+        let count = |name: &str| posted.iter().filter(|s| s.name() == name).count();
+        let messages = (
+            count("mediastream-addtrack"),
+            count("mediastream-removetrack"),
+        );
+        if remote {
+            // Both joined by the peer's doing; one left by it (the
+            // release), one by the application (remove-track).
+            assert_eq!(
+                fired,
+                [
+                    "addtrack video_0".to_owned(),
+                    "addtrack video_1".to_owned(),
+                    format!("removetrack {other}"),
+                ]
+            );
+            assert_eq!(messages, (2, 1));
+        } else {
+            assert!(fired.is_empty(), "{fired:?}");
+            assert_eq!(messages, (0, 0));
+        }
+        p.set_state(gst::State::Null).unwrap();
+    }
+}
+
+/// W3C MediaStream.clone(): the clone of an ended track is ended, and a
+/// stream whose tracks all ended is inactive (cf. WPT mediacapture-streams/
+/// MediaStream-clone.https.html). Its ended tracks open no device, and
+/// their pads have EOS.
+#[test]
+fn a_clone_of_ended_tracks_has_ended_tracks() {
+    use gstmediastream::mediastreamsrc::ReadyState;
+    init();
+    let (p, ms, _) = stream(r#"{"video": true, "audio": true}"#);
+    p.set_state(gst::State::Playing).unwrap();
+    let of_kind = |ms: &gst::Element, kind: &str| {
+        track::children_made_by(ms, "mediastreamsrc")
+            .into_iter()
+            .find(|t| {
+                t.property::<gstmediastream::mediastreamsrc::TrackKind>("kind")
+                    .as_str()
+                    == kind
+            })
+            .unwrap()
+    };
+    let state = |e: &gst::Element| e.property_value("ready-state").get::<ReadyState>().unwrap();
+    let audio = of_kind(&ms, "audio");
+    audio.emit_by_name::<()>("stop", &[]);
+    assert_eq!(state(&audio), ReadyState::Ended);
+
+    // One ended track: the clone's is ended, its video live.
+    let clone = ms.emit_by_name::<gst::Element>("clone", &[]);
+    let (c, sinks) = play_with_appsinks(&clone);
+    assert!(clone.property::<bool>("active"), "its video is live");
+    assert_eq!(state(&of_kind(&clone, "audio")), ReadyState::Ended);
+    assert_eq!(state(&of_kind(&clone, "video")), ReadyState::Live);
+    assert!(
+        track::children_made_by(&of_kind(&clone, "audio"), "mediastreamfakesrc").is_empty(),
+        "the ended clone opened no device"
+    );
+    for sink in sinks.lock().unwrap().iter() {
+        if sink.name() == "sink_audio_0" {
+            assert!(pull(sink).is_none() && sink.property::<bool>("eos"));
+        } else {
+            assert!(pull(sink).is_some(), "the live video flows");
+        }
+    }
+    c.set_state(gst::State::Null).unwrap();
+
+    // Every track ended: the clone is inactive, and stays so.
+    of_kind(&ms, "video").emit_by_name::<()>("stop", &[]);
+    let clone = ms.emit_by_name::<gst::Element>("clone", &[]);
+    let (c, sinks) = play_with_appsinks(&clone);
+    assert!(!clone.property::<bool>("active"));
+    assert_eq!(clone.property::<Vec<String>>("track-ids").len(), 2);
+    let sinks = sinks.lock().unwrap().clone();
+    assert_eq!(sinks.len(), 2);
+    for sink in &sinks {
+        assert!(pull(sink).is_none(), "{} gets no media", sink.name());
+        assert!(sink.property::<bool>("eos"), "{} had EOS", sink.name());
+    }
+    assert!(!clone.property::<bool>("active"));
+    c.set_state(gst::State::Null).unwrap();
+    p.set_state(gst::State::Null).unwrap();
+}
+
+/// `ms` in a pipeline of its own, an appsink on each pad, PLAYING.
+fn play_with_appsinks(
+    ms: &gst::Element,
+) -> (
+    gst::Pipeline,
+    std::sync::Arc<std::sync::Mutex<Vec<gst::Element>>>,
+) {
+    let p = gst::Pipeline::new();
+    p.add(ms).unwrap();
+    let sinks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (s, weak) = (sinks.clone(), p.downgrade());
+    ms.connect_pad_added(move |_, pad| {
+        let p = weak.upgrade().unwrap();
+        let sink = gst::ElementFactory::make("appsink")
+            .name(format!("sink_{}", pad.name()))
+            .property("sync", false)
+            .build()
+            .unwrap();
+        p.add(&sink).unwrap();
+        sink.sync_state_with_parent().unwrap();
+        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+        s.lock().unwrap().push(sink);
+    });
+    p.set_state(gst::State::Playing).unwrap();
+    (p, sinks)
+}
+
+/// W3C: ended tracks are members of a stream, and a stream is active only
+/// if a member is live (cf. WPT mediacapture-streams/
+/// MediaStream-MediaElement-srcObject.https.html for `active`). A track
+/// that ended before it is linked to `sink_%u` joins at once from its
+/// sticky events: its id listed, its pad made, EOS on it.
+#[test]
+fn an_ended_track_linked_in_joins_the_stream() {
+    init();
+    let p = gst::Pipeline::new();
+    let src = gst::ElementFactory::make("mediastreamsrc").build().unwrap();
+    let first = gst::ElementFactory::make("fakesink").build().unwrap();
+    p.add_many([&src, &first]).unwrap();
+    src.link(&first).unwrap();
+    // It runs (a buffer), then stops (EOS).
+    let (tx, seen) = std::sync::mpsc::channel();
+    first.static_pad("sink").unwrap().add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |_, info| {
+            match &info.data {
+                Some(gst::PadProbeData::Buffer(_)) => {
+                    let _ = tx.send("buffer");
+                }
+                Some(gst::PadProbeData::Event(e)) if e.type_() == gst::EventType::Eos => {
+                    let _ = tx.send("eos");
+                }
+                _ => {}
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+    p.set_state(gst::State::Playing).unwrap();
+    let next = || seen.recv_timeout(Duration::from_secs(10));
+    assert_eq!(next(), Ok("buffer"), "the track ran");
+    src.emit_by_name::<()>("stop", &[]);
+    while next() == Ok("buffer") {}
+    assert!(
+        first
+            .static_pad("sink")
+            .unwrap()
+            .sticky_event::<gst::event::Eos>(0)
+            .is_some(),
+        "the stopped track's EOS"
+    );
+    src.unlink(&first);
+
+    let ms = gst::ElementFactory::make("mediastream").build().unwrap();
+    p.add(&ms).unwrap();
+    ms.sync_state_with_parent().unwrap();
+    let sinks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (s, weak) = (sinks.clone(), p.downgrade());
+    ms.connect_pad_added(move |_, pad| {
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
+        let p = weak.upgrade().unwrap();
+        let sink = gst::ElementFactory::make("appsink")
+            .property("sync", false)
+            .build()
+            .unwrap();
+        p.add(&sink).unwrap();
+        sink.sync_state_with_parent().unwrap();
+        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+        s.lock().unwrap().push(sink);
+    });
+    let input = ms.request_pad_simple("sink_%u").unwrap();
+    src.static_pad("src").unwrap().link(&input).unwrap();
+    // Joined at once, ended: listed, with its pad, and not active.
+    let id = src.property::<String>("track-id");
+    assert_eq!(ms.property::<Vec<String>>("track-ids"), [id.clone()]);
+    assert!(
+        ms.emit_by_name::<Option<gst::Pad>>("get-track-by-id", &[&id])
+            .is_some()
+    );
+    assert!(!ms.property::<bool>("active"), "its only track ended");
+    let sink = sinks.lock().unwrap().first().cloned().expect("its pad");
+    assert!(pull(&sink).is_none() && sink.property::<bool>("eos"));
+    let start = sink
+        .static_pad("sink")
+        .unwrap()
+        .sticky_event::<gst::event::StreamStart>(0)
+        .unwrap();
+    assert_eq!(start.stream_id(), id);
+    // A live track joins: now the stream is active.
+    let live = gst::ElementFactory::make("videotestsrc")
+        .property("is-live", true)
+        .build()
+        .unwrap();
+    p.add(&live).unwrap();
+    live.link_pads(Some("src"), &ms, Some("sink_%u")).unwrap();
+    live.sync_state_with_parent().unwrap();
+    wait_for("a live member", || ms.property::<bool>("active"));
+    assert_eq!(ms.property::<Vec<String>>("track-ids").len(), 2);
     p.set_state(gst::State::Null).unwrap();
 }

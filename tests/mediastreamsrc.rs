@@ -1108,3 +1108,63 @@ fn a_clone_has_its_sources_settings_at_once() {
     c.set_state(gst::State::Null).unwrap();
     t.pipeline.set_state(gst::State::Null).unwrap();
 }
+
+/// The sticky `mediastream-track-state` at `pad`, if any.
+fn state_event_at(pad: &gst::Pad) -> Option<gst::Structure> {
+    (0..)
+        .map_while(|i| pad.sticky_event::<gst::event::CustomDownstreamSticky>(i))
+        .filter_map(|e| e.structure().map(|s| s.to_owned()))
+        .find(|s| s.name() == "mediastream-track-state")
+}
+
+/// W3C MediaStreamTrack.clone(): the clone of an ended track is ended
+/// (cf. WPT mediacapture-streams/MediaStream-clone.https.html). It is
+/// `ended` at once; played, it sends its stream-start, its state (ended)
+/// and EOS, and opens no device.
+#[test]
+fn a_clone_of_an_ended_track_is_ended_and_opens_nothing() {
+    use gstmediastream::mediastreamsrc::ReadyState;
+    init();
+    let t = track("audio", "{}", "");
+    t.play().unwrap();
+    t.pull().unwrap();
+    t.src.emit_by_name::<()>("stop", &[]);
+    assert!(t.pull_until_eos(50), "EOS reaches the sink");
+    let clone = t.src.emit_by_name::<gst::Element>("clone", &[]);
+    let state = |e: &gst::Element| e.property_value("ready-state").get::<ReadyState>().unwrap();
+    assert_eq!(state(&clone), ReadyState::Ended, "ended at once");
+    assert_eq!(
+        clone.property::<Option<String>>("device-id"),
+        t.src.property::<Option<String>>("device-id")
+    );
+    let c = gst::Pipeline::new();
+    let sink = gst::ElementFactory::make("appsink")
+        .property("sync", false)
+        .build()
+        .unwrap();
+    c.add_many([&clone, &sink]).unwrap();
+    clone.link(&sink).unwrap();
+    c.set_state(gst::State::Playing).unwrap();
+    let pulled = sink.emit_by_name::<Option<gst::Sample>>(
+        "try-pull-sample",
+        &[&gst::ClockTime::from_seconds(10)],
+    );
+    assert!(pulled.is_none(), "no media from an ended clone");
+    assert!(sink.property::<bool>("eos"), "EOS reaches the sink");
+    let pad = sink.static_pad("sink").unwrap();
+    let start = pad.sticky_event::<gst::event::StreamStart>(0).unwrap();
+    assert_eq!(start.stream_id(), clone.property::<String>("track-id"));
+    let told = state_event_at(&pad).expect("the track's state downstream");
+    assert_eq!(told.get::<&str>("ready-state").unwrap(), "ended");
+    assert_eq!(told.get::<&str>("kind").unwrap(), "audio");
+    assert!(
+        track::children_made_by(&clone, "mediastreamfakesrc").is_empty(),
+        "no device opened"
+    );
+    assert_eq!(state(&clone), ReadyState::Ended);
+    // A clone of the clone is ended too.
+    let again = clone.emit_by_name::<gst::Element>("clone", &[]);
+    assert_eq!(state(&again), ReadyState::Ended);
+    c.set_state(gst::State::Null).unwrap();
+    t.pipeline.set_state(gst::State::Null).unwrap();
+}

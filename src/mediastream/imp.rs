@@ -423,7 +423,12 @@ impl ElementImpl for MediaStream {
         }
         let ret = ret?;
         if transition == gst::StateChange::ReadyToPaused
-            && self.state.lock().tracks.iter().any(|t| !t.replay.is_empty())
+            && self
+                .state
+                .lock()
+                .tracks
+                .iter()
+                .any(|t| !t.replay.is_empty())
         {
             // Ended tracks linked in before: their events go through now.
             self.schedule_replay();
@@ -590,44 +595,7 @@ impl MediaStream {
     /// state event saying ended, or EOS, ends it.
     fn on_added_event(&self, pass: &gst::Element, ev: &gst::Event) {
         match ev.view() {
-            gst::EventView::StreamStart(s) => {
-                let upstream = s.stream();
-                let id = s.stream_id().to_owned();
-                let duplicate = {
-                    let mut state = self.state.lock();
-                    // W3C addTrack: a track already in the set is not added
-                    // again. Checked until the branch has its pad (a joined
-                    // track's new stream-start only renames it).
-                    let other = state
-                        .tracks
-                        .iter()
-                        .filter(|t| &t.element != pass && t.id == id)
-                        .find_map(|t| t.sinkpad.as_ref().or(t.pad.as_ref()))
-                        .map(|p| p.name().to_string());
-                    let Some(i) = state.tracks.iter().position(|t| &t.element == pass) else {
-                        return;
-                    };
-                    match other {
-                        Some(other) if state.tracks[i].pad.is_none() => {
-                            let t = state.tracks.remove(i);
-                            let sinkpad = t.sinkpad.clone();
-                            if let Some(sinkpad) = &sinkpad {
-                                state.detached.push((sinkpad.clone(), t.element.clone()));
-                            }
-                            sinkpad.map(|p| (p, other))
-                        }
-                        _ => {
-                            let t = &mut state.tracks[i];
-                            t.id = id.clone();
-                            t.stream = upstream;
-                            None
-                        }
-                    }
-                };
-                if let Some((sinkpad, other)) = duplicate {
-                    self.refuse_duplicate(pass, &sinkpad, &id, &other);
-                }
-            }
+            gst::EventView::StreamStart(s) => self.take_id(pass, s.stream_id(), s.stream()),
             gst::EventView::Caps(c) => {
                 let kind = TrackKind::of_caps(c.caps()).unwrap_or(TrackKind::Video);
                 self.expose_added(pass, kind, Some(c.caps_owned()));
@@ -662,6 +630,44 @@ impl MediaStream {
                 self.update_active();
             }
             _ => {}
+        }
+    }
+
+    /// An added track's id (its stream-start's stream-id), unless a track
+    /// with that id is in the stream already (W3C addTrack: not added
+    /// again). Checked until the branch has its pad (a joined track's new
+    /// stream-start only renames it).
+    fn take_id(&self, pass: &gst::Element, id: &str, upstream: Option<gst::Stream>) {
+        let duplicate = {
+            let mut state = self.state.lock();
+            let other = state
+                .tracks
+                .iter()
+                .filter(|t| &t.element != pass && t.id == id)
+                .find_map(|t| t.sinkpad.as_ref().or(t.pad.as_ref()))
+                .map(|p| p.name().to_string());
+            let Some(i) = state.tracks.iter().position(|t| &t.element == pass) else {
+                return;
+            };
+            match other {
+                Some(other) if state.tracks[i].pad.is_none() => {
+                    let t = state.tracks.remove(i);
+                    let sinkpad = t.sinkpad.clone();
+                    if let Some(sinkpad) = &sinkpad {
+                        state.detached.push((sinkpad.clone(), t.element.clone()));
+                    }
+                    sinkpad.map(|p| (p, other))
+                }
+                _ => {
+                    let t = &mut state.tracks[i];
+                    t.id = id.to_owned();
+                    t.stream = upstream;
+                    None
+                }
+            }
+        };
+        if let Some((sinkpad, other)) = duplicate {
+            self.refuse_duplicate(pass, &sinkpad, id, &other);
         }
     }
 
@@ -717,7 +723,13 @@ impl MediaStream {
     /// added again): its pad stays and takes what comes, dropping it, so
     /// the application's source (a `tee`) never sees not-linked; a warning
     /// names the track.
-    fn refuse_duplicate(&self, pass: &gst::Element, sinkpad: &gst::GhostPad, id: &str, other: &str) {
+    fn refuse_duplicate(
+        &self,
+        pass: &gst::Element,
+        sinkpad: &gst::GhostPad,
+        id: &str,
+        other: &str,
+    ) {
         gst::warning!(
             CAT,
             imp = self,
@@ -737,7 +749,10 @@ impl MediaStream {
                 "{}: the track '{id}' is already in the stream (on {other}): it is not added again, and this branch's data is dropped",
                 sinkpad.name()
             ),
-            ["MediaStream.addTrack of a track already in the set does nothing; release {} or link another track", sinkpad.name()]
+            [
+                "MediaStream.addTrack of a track already in the set does nothing; release {} or link another track",
+                sinkpad.name()
+            ]
         );
     }
 
@@ -753,15 +768,24 @@ impl MediaStream {
             events.push(ev.clone());
             std::ops::ControlFlow::Continue(gst::EventForeachAction::Keep)
         });
-        let Some(start) = events
-            .iter()
-            .find(|e| e.type_() == gst::EventType::StreamStart)
-            .cloned()
+        let told = events.iter().find_map(|e| TrackState::from_event(e));
+        let start = events.iter().find_map(|e| match e.view() {
+            gst::EventView::StreamStart(s) => Some((s.stream_id().to_owned(), s.stream())),
+            _ => None,
+        });
+        // A `mediastreamsrc` stopped before it started says who it is in
+        // its state event only.
+        let Some((id, upstream)) =
+            start.or_else(|| told.as_ref().map(|s| (s.track_id.clone(), None)))
         else {
-            gst::debug!(CAT, imp = self, "{} not started: joins when it starts", peer.name());
+            gst::debug!(
+                CAT,
+                imp = self,
+                "{} not started: joins when it starts",
+                peer.name()
+            );
             return;
         };
-        let told = events.iter().find_map(|e| TrackState::from_event(e));
         let ended = events.iter().any(|e| e.type_() == gst::EventType::Eos)
             || told
                 .as_ref()
@@ -769,10 +793,22 @@ impl MediaStream {
         gst::debug!(
             CAT,
             imp = self,
-            "{} linked with its stream started (ended: {ended})",
+            "{} linked with its stream started: track {id} (ended: {ended})",
             peer.name()
         );
-        self.on_added_event(pass, &start);
+        self.take_id(pass, &id, upstream);
+        if ended
+            && !events
+                .iter()
+                .any(|e| e.type_() == gst::EventType::StreamStart)
+        {
+            // Its pad says who it is before it ends.
+            events.insert(0, gst::event::StreamStart::new(&id));
+        }
+        let caps = events.iter().find_map(|e| match e.view() {
+            gst::EventView::Caps(c) => Some(c.caps_owned()),
+            _ => None,
+        });
         {
             let mut state = self.state.lock();
             // Not there: a second branch of a track in the stream.
@@ -781,13 +817,9 @@ impl MediaStream {
             };
             if ended {
                 t.live = false;
-                t.replay = events.clone();
+                t.replay = events;
             }
         }
-        let caps = events.iter().find_map(|e| match e.view() {
-            gst::EventView::Caps(c) => Some(c.caps_owned()),
-            _ => None,
-        });
         let kind = caps
             .as_ref()
             .and_then(|c| TrackKind::of_caps(c))
@@ -822,7 +854,12 @@ impl MediaStream {
                 .collect()
         };
         for (input, events) in pending {
-            gst::debug!(CAT, imp = self, "an ended track's events through {}", input.name());
+            gst::debug!(
+                CAT,
+                imp = self,
+                "an ended track's events through {}",
+                input.name()
+            );
             for ev in events {
                 if !input.send_event(ev) {
                     gst::debug!(CAT, imp = self, "an event of an ended track not taken");
