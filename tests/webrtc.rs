@@ -237,10 +237,18 @@ fn chromium_to_gstreamer() {
     type Shared<T> = std::sync::Arc<std::sync::Mutex<Vec<T>>>;
     let streams: Shared<gst::Element> = Default::default();
     let sinks: Shared<gst::Element> = Default::default();
-    let (s, k) = (streams.clone(), sinks.clone());
+    // W3C: the peer's tracks joining a remote stream fire `addtrack`.
+    let added: Shared<String> = Default::default();
+    let (s, k, a) = (streams.clone(), sinks.clone(), added.clone());
     let weak = p.downgrade();
     gstmediastream::webrtc::receive_streams(&webrtc, move |ms| {
         s.lock().unwrap().push(ms.clone());
+        assert!(ms.property::<bool>("remote"));
+        let a = a.clone();
+        ms.connect("addtrack", false, move |args| {
+            a.lock().unwrap().push(args[1].get::<String>().unwrap());
+            None
+        });
         let (k, weak) = (k.clone(), weak.clone());
         ms.connect_pad_added(move |_, pad| {
             if pad.direction() != gst::PadDirection::Src {
@@ -291,6 +299,9 @@ fn chromium_to_gstreamer() {
         .collect();
     want.sort();
     assert_eq!(ids, want, "remote track ids = Chromium's track ids");
+    let mut added = added.lock().unwrap().clone();
+    added.sort();
+    assert_eq!(added, want, "addtrack for each of the peer's tracks");
 
     // Frames at Chromium's settings.
     let vsettings = &tracks.iter().find(|t| t["kind"] == "video").unwrap()["settings"];
