@@ -775,17 +775,6 @@ fn element_messages(bus: &gst::Bus) -> Vec<gst::Structure> {
         .collect()
 }
 
-/// Waits (5 s at most) for `cond`.
-fn wait_for(what: &str, cond: impl Fn() -> bool) {
-    for _ in 0..250 {
-        if cond() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(cond(), "{what}");
-}
-
 /// W3C addTrack: a track already in the set is not added again (cf. WPT
 /// mediacapture-streams/MediaStream-add-remove-tracks.https.html). Two
 /// branches of one source (a `tee`) give one track; the second branch's
@@ -847,7 +836,7 @@ fn a_second_branch_of_a_track_is_not_added_again() {
     assert_eq!(ms.property::<Vec<String>>("track-ids"), [id]);
     // The frames go on through the one track, and the tee never sees
     // not-linked from the second branch.
-    wait_for("frames on the track", || {
+    track::wait_until("frames on the track", || {
         frames.load(std::sync::atomic::Ordering::SeqCst) > 10
     });
     let pads: Vec<String> = ms.src_pads().iter().map(|p| p.name().to_string()).collect();
@@ -914,7 +903,7 @@ fn the_application_s_own_changes_fire_no_addtrack_or_removetrack() {
             src.sync_state_with_parent().unwrap();
             inputs.push(input);
         }
-        wait_for("two tracks", || {
+        track::wait_until("two tracks", || {
             ms.property::<Vec<String>>("track-ids").len() == 2
         });
         // removeTrack (the application's, on any stream), then a release
@@ -942,7 +931,7 @@ fn the_application_s_own_changes_fire_no_addtrack_or_removetrack() {
             .cloned()
             .unwrap();
         ms.release_request_pad(&kept);
-        wait_for("both pads removed", || ms.src_pads().is_empty());
+        track::wait_until("both pads removed", || ms.src_pads().is_empty());
         let mut got = pads.lock().unwrap().clone();
         got.sort();
         assert_eq!(
@@ -1165,7 +1154,12 @@ fn an_ended_track_linked_in_joins_the_stream() {
     p.add(&live).unwrap();
     live.link_pads(Some("src"), &ms, Some("sink_%u")).unwrap();
     live.sync_state_with_parent().unwrap();
-    wait_for("a live member", || ms.property::<bool>("active"));
+    track::wait_until("a live member", || ms.property::<bool>("active"));
     assert_eq!(ms.property::<Vec<String>>("track-ids").len(), 2);
+    // Through READY (which clears every pad's events) and back: the ended
+    // track's pad has its EOS again.
+    p.set_state(gst::State::Ready).unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    assert!(pull(&sink).is_none() && sink.property::<bool>("eos"));
     p.set_state(gst::State::Null).unwrap();
 }

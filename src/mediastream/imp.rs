@@ -52,9 +52,12 @@ struct Track {
     /// An added track: a collection to send before its next buffer.
     pending_collection: Option<gst::StreamCollection>,
     /// An ended track linked in: the sticky events of its branch (ending
-    /// with EOS), to send through to its pad once the stream is PAUSED, as
-    /// nothing else will ever flow.
+    /// with EOS), sent through to its pad once the stream is PAUSED, and
+    /// again after each READY -> PAUSED (which cleared them), as nothing
+    /// else will ever flow.
     replay: Vec<gst::Event>,
+    /// `replay` is to be sent.
+    replay_due: bool,
 }
 
 impl Track {
@@ -422,16 +425,20 @@ impl ElementImpl for MediaStream {
             self.remove_tracks();
         }
         let ret = ret?;
-        if transition == gst::StateChange::ReadyToPaused
-            && self
-                .state
-                .lock()
-                .tracks
-                .iter()
-                .any(|t| !t.replay.is_empty())
-        {
-            // Ended tracks linked in before: their events go through now.
-            self.schedule_replay();
+        if transition == gst::StateChange::ReadyToPaused {
+            // Ended tracks linked in: their events go through (again).
+            let due = {
+                let mut state = self.state.lock();
+                let mut due = false;
+                for t in state.tracks.iter_mut().filter(|t| !t.replay.is_empty()) {
+                    t.replay_due = true;
+                    due = true;
+                }
+                due
+            };
+            if due {
+                self.schedule_replay();
+            }
         }
         if matches!(
             transition,
@@ -550,6 +557,7 @@ impl MediaStream {
             stream: None,
             pending_collection: None,
             replay: Vec::new(),
+            replay_due: false,
         });
         if pass.sync_state_with_parent().is_err() {
             gst::warning!(
@@ -818,6 +826,7 @@ impl MediaStream {
             if ended {
                 t.live = false;
                 t.replay = events;
+                t.replay_due = true;
             }
         }
         let kind = caps
@@ -845,11 +854,12 @@ impl MediaStream {
             state
                 .tracks
                 .iter_mut()
-                .filter(|t| !t.replay.is_empty())
+                .filter(|t| t.replay_due)
                 .filter_map(|t| {
                     // Below PAUSED its pads are flushing: at READY -> PAUSED.
                     let input = t.element.static_pad("sink").filter(|p| p.is_active())?;
-                    Some((input, std::mem::take(&mut t.replay)))
+                    t.replay_due = false;
+                    Some((input, t.replay.clone()))
                 })
                 .collect()
         };
@@ -1314,6 +1324,7 @@ impl MediaStream {
                 stream: Some(stream),
                 pending_collection: None,
                 replay: Vec::new(),
+                replay_due: false,
             });
         }
         for (src, stream) in ended.into_iter().zip(ended_streams) {
@@ -1346,6 +1357,7 @@ impl MediaStream {
                 stream: Some(stream),
                 pending_collection: None,
                 replay: Vec::new(),
+                replay_due: false,
             });
         }
         gst::info!(CAT, imp = self, "getUserMedia: {} tracks", tracks.len());
