@@ -681,16 +681,13 @@ impl MediaRecorder {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
-        match transition {
-            gst::StateChange::ReadyToPaused => {
-                self.eos_posted
-                    .store(false, std::sync::atomic::Ordering::SeqCst);
-                for t in self.tracks.lock().iter_mut() {
-                    t.ended = false;
-                    t.segment = None;
-                }
+        if transition == gst::StateChange::ReadyToPaused {
+            self.eos_posted
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+            for t in self.tracks.lock().iter_mut() {
+                t.ended = false;
+                t.segment = None;
             }
-            _ => {}
         }
         let ret = self.parent_change_state(transition)?;
         if transition == gst::StateChange::PausedToReady {
