@@ -985,6 +985,17 @@ impl MediaRecorder {
             pad.name(),
             target.name()
         );
+        let recording = self.state.lock().as_ref().is_some_and(|r| !r.stopping);
+        if linked.is_ok() && recording {
+            // A track joined the stream, as through a new pad.
+            self.fail(W3c::new(
+                "InvalidModificationError",
+                format!(
+                    "a track was added to the stream while recording (pad {})",
+                    target.name()
+                ),
+            ));
+        }
         linked.is_ok()
     }
 
