@@ -259,11 +259,11 @@ impl ObjectImpl for MediaRecorder {
                     .build(),
                 glib::ParamSpecUInt::builder("video-bits-per-second")
                     .nick("Video bits per second")
-                    .blurb("MediaRecorderOptions.videoBitsPerSecond: the video encoder's target bitrate; 0 = the encoder's default. Read at start")
+                    .blurb("MediaRecorderOptions.videoBitsPerSecond: the video encoder's target bitrate, clamped to the range the encoder takes (VP8/VP9: at most 2147483647); 0 = the encoder's default. Read at start")
                     .build(),
                 glib::ParamSpecUInt::builder("audio-bits-per-second")
                     .nick("Audio bits per second")
-                    .blurb("MediaRecorderOptions.audioBitsPerSecond: the audio encoder's bitrate; 0 = the encoder's default. Read at start")
+                    .blurb("MediaRecorderOptions.audioBitsPerSecond: the audio encoder's bitrate, clamped to the range the encoder takes (Opus: 4000-650000); 0 = the encoder's default. Read at start")
                     .build(),
                 glib::ParamSpecUInt::builder("timeslice")
                     .nick("Timeslice")
