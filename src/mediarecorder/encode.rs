@@ -96,9 +96,16 @@ pub fn encoder(
 /// Sets `property` (an integer of any width: int, uint, int64...) to
 /// `bps` clamped to the range its param spec allows: the property accepts
 /// up to 4294967295 while `vp8enc` takes at most 2147483647 and `opusenc`
-/// 4000-650000. Returns the value set.
-pub fn set_bitrate(enc: &gst::Element, property: &str, bps: u32) -> Option<i128> {
-    let pspec = enc.find_property(property)?;
+/// 4000-650000.
+fn set_bitrate(enc: &gst::Element, property: &str, bps: u32) {
+    let Some(pspec) = enc.find_property(property) else {
+        gst::warning!(
+            CAT,
+            obj = enc,
+            "no property {property}: the bitrate is not set"
+        );
+        return;
+    };
     let want = i128::from(bps);
     let (min, max): (i128, i128) = if let Some(p) = pspec.downcast_ref::<glib::ParamSpecInt>() {
         (p.minimum().into(), p.maximum().into())
@@ -113,7 +120,8 @@ pub fn set_bitrate(enc: &gst::Element, property: &str, bps: u32) -> Option<i128>
     } else if let Some(p) = pspec.downcast_ref::<glib::ParamSpecULong>() {
         (p.minimum().into(), p.maximum().into())
     } else {
-        return None;
+        gst::warning!(CAT, obj = enc, "{property} is not an integer: not set");
+        return;
     };
     let value = want.clamp(min, max);
     if value != want {
@@ -131,10 +139,9 @@ pub fn set_bitrate(enc: &gst::Element, property: &str, bps: u32) -> Option<i128>
         t if t == glib::Type::U64 => (value as u64).to_value(),
         t if t == glib::Type::I_LONG => glib::ILong(value as std::ffi::c_long).to_value(),
         t if t == glib::Type::U_LONG => glib::ULong(value as std::ffi::c_ulong).to_value(),
-        _ => return None,
+        _ => return,
     };
     enc.set_property_from_value(property, &v);
-    Some(value)
 }
 
 /// Builds and links (not yet added to a bin: `add` does) a branch from a
@@ -235,4 +242,37 @@ pub fn first_size(caps: &gst::CapsRef) -> Option<gst::Caps> {
             .field("pixel-aspect-ratio", par)
             .build(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn make(factory: &str) -> Option<gst::Element> {
+        gst::init().unwrap();
+        gst::ElementFactory::make(factory).build().ok()
+    }
+
+    #[test]
+    fn bitrates_are_clamped_to_the_encoders_range() {
+        // int, 4000-650000
+        let opus = make("opusenc").expect("opusenc (scripts/setup installs it)");
+        set_bitrate(&opus, "bitrate", u32::MAX);
+        assert_eq!(opus.property::<i32>("bitrate"), 650_000);
+        set_bitrate(&opus, "bitrate", 1);
+        assert_eq!(opus.property::<i32>("bitrate"), 4000);
+        set_bitrate(&opus, "bitrate", 96_000);
+        assert_eq!(opus.property::<i32>("bitrate"), 96_000);
+        // int, 0-2147483647 (kept in kbit/s)
+        let vp8 = make("vp8enc").expect("vp8enc (scripts/setup installs it)");
+        set_bitrate(&vp8, "target-bitrate", u32::MAX);
+        assert_eq!(
+            vp8.property::<i32>("target-bitrate"),
+            i32::MAX / 1000 * 1000
+        );
+        // uint: the whole range is taken as it is.
+        let h264 = make("openh264enc").expect("openh264enc (scripts/setup installs it)");
+        set_bitrate(&h264, "bitrate", u32::MAX);
+        assert_eq!(h264.property::<u32>("bitrate"), u32::MAX);
+    }
 }
