@@ -1237,6 +1237,21 @@ fn size_change_keeps_the_first_size(first: (i32, i32), then: (i32, i32)) {
         wrong.len(),
         frames.len()
     );
+    // A new recording takes the track's size of now.
+    let before = r.data().len();
+    assert!(r.start(250));
+    r.chunks(3, 15);
+    r.stop_and_wait();
+    let again: Vec<u8> = r.data()[before..]
+        .iter()
+        .flat_map(|(d, _)| d.iter().copied())
+        .collect();
+    let (header, frames) = decoded_sizes(&again);
+    assert_eq!(header, then, "the next recording is at the new size");
+    assert!(
+        !frames.is_empty() && frames.iter().all(|s| *s == then),
+        "{frames:?}"
+    );
 }
 
 #[test]
@@ -1422,6 +1437,10 @@ fn in_a_small_tmpfs(name: &str) -> Option<std::path::PathBuf> {
         out.status.success(),
         "{name} failed in its tmpfs (its output is above)"
     );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("test result: ok. 1 passed"),
+        "{name} did not run in its tmpfs (its output is above)"
+    );
     None
 }
 
@@ -1509,5 +1528,34 @@ fn a_full_disk_is_one_error_and_the_file_ends_at_a_whole_chunk() {
     assert!(
         (end - failed_at).abs() <= 500.0,
         "the file plays {end} ms; the chunk that failed began at {failed_at} ms"
+    );
+    // After NULL, with space again, the same recorder writes a new file.
+    std::fs::remove_file(&path).unwrap();
+    let again = dir.join("again.webm");
+    r.rec.set_property("location", again.to_str().unwrap());
+    r.rec.set_property("video-bits-per-second", 200_000u32);
+    let before = r.log.lock().unwrap().len();
+    r.play();
+    assert!(r.start(250));
+    r.chunks(3, 15);
+    r.stop_and_wait();
+    let log = r.log.lock().unwrap()[before..].to_vec();
+    assert!(
+        !log.iter().any(|e| matches!(e, Ev::Error(..))),
+        "{:?}",
+        r.summary()
+    );
+    let chunks: Vec<u8> = log
+        .iter()
+        .filter_map(|e| match e {
+            Ev::Data(d, _) => Some(d.iter().copied()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(std::fs::read(&again).unwrap(), chunks);
+    assert_eq!(
+        demux(&chunks, "video/webm").kinds(),
+        ["audio/x-opus", "video/x-vp8"]
     );
 }
