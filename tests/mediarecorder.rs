@@ -15,6 +15,7 @@ mod track;
 
 use gst::prelude::*;
 use gst_base::prelude::BaseTransformExt;
+use gst_video::prelude::*;
 use gstmediastream::mediarecorder::mime::LISTED;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -1102,9 +1103,30 @@ fn a_recorder_fed_by_a_stream_records_again_after_a_null_cycle() {
     records_after_a_null_cycle(&r.pipeline, &r.rec);
 }
 
+/// A decoded frame: its caps and buffer.
+type Frame = (gst::Caps, gst::Buffer);
+
+/// The mean luma of rows `rows` of an I420 frame.
+fn mean_luma(frame: &Frame, rows: std::ops::Range<u32>) -> f64 {
+    let info = gst_video::VideoInfo::from_caps(&frame.0).unwrap();
+    let f = gst_video::VideoFrameRef::from_buffer_ref_readable(&frame.1, &info).unwrap();
+    let stride = f.plane_stride()[0] as usize;
+    let y = f.plane_data(0).unwrap();
+    let (mut sum, mut n) = (0u64, 0u64);
+    for row in rows {
+        let start = row as usize * stride;
+        for v in &y[start..start + info.width() as usize] {
+            sum += u64::from(*v);
+            n += 1;
+        }
+    }
+    sum as f64 / n as f64
+}
+
 /// What a VP8 WebM recording decodes to: the size its header gives (the
-/// demuxer's caps) and the size of every decoded frame.
-fn decoded_sizes(data: &[u8]) -> ((i32, i32), Vec<(i32, i32)>) {
+/// demuxer's caps), the size of every decoded frame, and its first and
+/// last frames.
+fn decoded(data: &[u8]) -> ((i32, i32), Vec<(i32, i32)>, Frame, Frame) {
     let p = gst::parse::launch(
         "appsrc name=src format=bytes ! matroskademux name=demux ! vp8dec name=dec ! fakesink name=sink sync=false",
     )
@@ -1119,15 +1141,21 @@ fn decoded_sizes(data: &[u8]) -> ((i32, i32), Vec<(i32, i32)>) {
         )
     };
     let frames = Arc::new(Mutex::new(Vec::new()));
-    let f = frames.clone();
+    let ends = Arc::new(Mutex::new(Vec::<Frame>::new()));
+    let (f, e) = (frames.clone(), ends.clone());
     p.by_name("sink")
         .unwrap()
         .static_pad("sink")
         .unwrap()
-        .add_probe(gst::PadProbeType::BUFFER, move |pad, _| {
-            f.lock()
-                .unwrap()
-                .push(size(&pad.current_caps().expect("caps before a frame")));
+        .add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+            let caps = pad.current_caps().expect("caps before a frame");
+            f.lock().unwrap().push(size(&caps));
+            if let Some(gst::PadProbeData::Buffer(b)) = &info.data {
+                let mut e = e.lock().unwrap();
+                // The first and the latest.
+                e.truncate(1);
+                e.push((caps, b.clone()));
+            }
             gst::PadProbeReturn::Ok
         });
     let header = Arc::new(Mutex::new(None));
@@ -1165,13 +1193,16 @@ fn decoded_sizes(data: &[u8]) -> ((i32, i32), Vec<(i32, i32)>) {
     assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
     let header = header.lock().unwrap().expect("the demuxer's caps");
     let frames = frames.lock().unwrap().clone();
-    (header, frames)
+    let mut ends = ends.lock().unwrap().clone();
+    assert_eq!(ends.len(), 2, "at least two frames");
+    let last = ends.pop().unwrap();
+    (header, frames, ends.pop().unwrap(), last)
 }
 
 /// A video track recorded at `first`, then applyConstraints to `then`
 /// mid-recording: the recording goes on, scaled to the first size; the
 /// file's header and every frame in it have that size.
-fn size_change_keeps_the_first_size(first: (i32, i32), then: (i32, i32)) {
+fn size_change_keeps_the_first_size(first: (i32, i32), then: (i32, i32)) -> (Frame, Frame) {
     let r = recorder(
         &format!(
             r#"{{"video":{{"width":{{"exact":{}}},"height":{{"exact":{}}}}}}}"#,
@@ -1226,7 +1257,7 @@ fn size_change_keeps_the_first_size(first: (i32, i32), then: (i32, i32)) {
         bus.pop_filtered(&[gst::MessageType::Error]).is_none(),
         "no error on the bus"
     );
-    let (header, frames) = decoded_sizes(&r.file());
+    let (header, frames, first_frame, last_frame) = decoded(&r.file());
     assert_eq!(header, first, "the header keeps the first size");
     // About 7 timeslices of 250 ms at 30 fps, before and after the change.
     assert!(frames.len() >= 40, "{} frames", frames.len());
@@ -1246,12 +1277,10 @@ fn size_change_keeps_the_first_size(first: (i32, i32), then: (i32, i32)) {
         .iter()
         .flat_map(|(d, _)| d.iter().copied())
         .collect();
-    let (header, frames) = decoded_sizes(&again);
+    let (header, frames, ..) = decoded(&again);
     assert_eq!(header, then, "the next recording is at the new size");
-    assert!(
-        !frames.is_empty() && frames.iter().all(|s| *s == then),
-        "{frames:?}"
-    );
+    assert!(frames.iter().all(|s| *s == then), "{frames:?}");
+    (first_frame, last_frame)
 }
 
 #[test]
@@ -1262,6 +1291,24 @@ fn a_track_that_grows_while_recording_is_scaled_to_the_first_size() {
 #[test]
 fn a_track_that_shrinks_while_recording_is_scaled_to_the_first_size() {
     size_change_keeps_the_first_size((640, 480), (320, 240));
+}
+
+#[test]
+fn a_wider_track_is_letterboxed_to_the_first_size() {
+    // 4:3, then 16:9: the picture keeps its aspect ratio, 640x360 between
+    // black bands of 60 rows. The fake camera's SMPTE bars are bright from
+    // the top row down.
+    let (first, last) = size_change_keeps_the_first_size((640, 480), (1280, 720));
+    let (top, bars) = (mean_luma(&first, 0..50), mean_luma(&first, 70..200));
+    assert!(top > 100.0 && bars > 100.0, "before: {top} {bars}");
+    let (top, bars, bottom) = (
+        mean_luma(&last, 0..50),
+        mean_luma(&last, 70..200),
+        mean_luma(&last, 430..480),
+    );
+    assert!(top < 30.0, "a black band on top: {top}");
+    assert!(bottom < 30.0, "a black band below: {bottom}");
+    assert!(bars > 100.0, "the picture between: {bars}");
 }
 
 #[test]
