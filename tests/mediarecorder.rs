@@ -1123,10 +1123,17 @@ fn mean_luma(frame: &Frame, rows: std::ops::Range<u32>) -> f64 {
     sum as f64 / n as f64
 }
 
+struct Decoded {
+    header: (i32, i32),
+    sizes: Vec<(i32, i32)>,
+    first: Frame,
+    last: Frame,
+}
+
 /// What a VP8 WebM recording decodes to: the size its header gives (the
 /// demuxer's caps), the size of every decoded frame, and its first and
 /// last frames.
-fn decoded(data: &[u8]) -> ((i32, i32), Vec<(i32, i32)>, Frame, Frame) {
+fn decoded(data: &[u8]) -> Decoded {
     let p = gst::parse::launch(
         "appsrc name=src format=bytes ! matroskademux name=demux ! vp8dec name=dec ! fakesink name=sink sync=false",
     )
@@ -1196,7 +1203,12 @@ fn decoded(data: &[u8]) -> ((i32, i32), Vec<(i32, i32)>, Frame, Frame) {
     let mut ends = ends.lock().unwrap().clone();
     assert_eq!(ends.len(), 2, "at least two frames");
     let last = ends.pop().unwrap();
-    (header, frames, ends.pop().unwrap(), last)
+    Decoded {
+        header,
+        sizes: frames,
+        first: ends.pop().unwrap(),
+        last,
+    }
 }
 
 /// A video track recorded at `first`, then applyConstraints to `then`
@@ -1257,7 +1269,12 @@ fn size_change_keeps_the_first_size(first: (i32, i32), then: (i32, i32)) -> (Fra
         bus.pop_filtered(&[gst::MessageType::Error]).is_none(),
         "no error on the bus"
     );
-    let (header, frames, first_frame, last_frame) = decoded(&r.file());
+    let Decoded {
+        header,
+        sizes: frames,
+        first: first_frame,
+        last: last_frame,
+    } = decoded(&r.file());
     assert_eq!(header, first, "the header keeps the first size");
     // About 7 timeslices of 250 ms at 30 fps, before and after the change.
     assert!(frames.len() >= 40, "{} frames", frames.len());
@@ -1277,7 +1294,11 @@ fn size_change_keeps_the_first_size(first: (i32, i32), then: (i32, i32)) -> (Fra
         .iter()
         .flat_map(|(d, _)| d.iter().copied())
         .collect();
-    let (header, frames, ..) = decoded(&again);
+    let Decoded {
+        header,
+        sizes: frames,
+        ..
+    } = decoded(&again);
     assert_eq!(header, then, "the next recording is at the new size");
     assert!(frames.iter().all(|s| *s == then), "{frames:?}");
     (first_frame, last_frame)
