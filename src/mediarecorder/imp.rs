@@ -232,7 +232,7 @@ pub struct MediaRecorder {
     file: Mutex<Option<Output>>,
     /// The `mediastream`s whose new pads the recorder links back to its
     /// track pads (Track::was): each watched once.
-    watched: Mutex<Vec<glib::WeakRef<gst::Element>>>,
+    watched: Mutex<Vec<(glib::WeakRef<gst::Element>, glib::SignalHandlerId)>>,
     /// Our own EOS was posted (every track ended, nothing recording).
     eos_posted: std::sync::atomic::AtomicBool,
 }
@@ -526,6 +526,19 @@ impl ObjectImpl for MediaRecorder {
         // A sink whether or not a recording's elements are inside.
         obj.set_suppressed_flags(gst::ElementFlags::SOURCE | gst::ElementFlags::SINK);
         obj.set_element_flags(gst::ElementFlags::SINK);
+    }
+
+    fn dispose(&self) {
+        // The streams outlive their handlers into this recorder.
+        let watched = std::mem::take(&mut *self.watched.lock());
+        let followed = self.settings.lock().stream.take();
+        for (stream, id) in watched
+            .into_iter()
+            .filter_map(|(w, id)| w.upgrade().map(|s| (s, id)))
+            .chain(followed)
+        {
+            stream.disconnect(id);
+        }
     }
 }
 
@@ -929,17 +942,15 @@ impl MediaRecorder {
             t.was = Some((stream.downgrade(), name));
         }
         let mut watched = self.watched.lock();
-        watched.retain(|w| w.upgrade().is_some());
+        watched.retain(|(w, _)| w.upgrade().is_some());
         if watched
             .iter()
-            .any(|w| w.upgrade().as_ref() == Some(&stream))
+            .any(|(w, _)| w.upgrade().as_ref() == Some(&stream))
         {
             return;
         }
-        watched.push(stream.downgrade());
-        drop(watched);
         let weak = self.obj().downgrade();
-        stream.connect_pad_added(move |_, pad| {
+        let id = stream.connect_pad_added(move |_, pad| {
             if let Some(obj) = weak.upgrade() {
                 obj.imp().guard(
                     || (),
@@ -949,6 +960,7 @@ impl MediaRecorder {
                 );
             }
         });
+        watched.push((stream.downgrade(), id));
     }
 
     /// Links a stream's new pad to the track pad that had its name, if
