@@ -645,7 +645,12 @@ impl BinImpl for MediaRecorder {
     fn handle_message(&self, msg: gst::Message) {
         let fallback = msg.clone();
         self.guard(
-            || self.parent_handle_message(fallback),
+            || {
+                // A child's EOS is never the recorder's, panic or not.
+                if fallback.type_() != gst::MessageType::Eos {
+                    self.parent_handle_message(fallback)
+                }
+            },
             |imp| imp.handle_child_message(msg),
         )
     }
