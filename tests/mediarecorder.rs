@@ -14,6 +14,8 @@ mod objects;
 mod track;
 
 use gst::prelude::*;
+use gst_base::prelude::BaseTransformExt;
+use gst_video::prelude::*;
 use gstmediastream::mediarecorder::mime::LISTED;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -777,10 +779,12 @@ fn the_encoders_get_the_devices_own_buffers() {
         .iter()
         .map(|e| e.factory().unwrap().name().to_string())
         .collect();
+    // The video scaler that keeps the first size is always there, in
+    // passthrough while the size is unchanged; nothing else converts.
     assert!(
         !children
             .iter()
-            .any(|c| c.contains("convert") || c.contains("queue")),
+            .any(|c| c.contains("queue") || c.starts_with("audio") || c == "videoconvert"),
         "native caps: no converter, no queue: {children:?}"
     );
     let devices: Vec<gst::Element> = r
@@ -801,6 +805,12 @@ fn the_encoders_get_the_devices_own_buffers() {
         assert!(Instant::now() < deadline, "the devices never negotiated");
         r.rx.recv_timeout(Duration::from_millis(50)).ok();
     }
+    let scaler = bin
+        .children()
+        .into_iter()
+        .find(|e| e.factory().unwrap().name() == "videoconvertscale")
+        .expect("the video scaler");
+    let scaler = scaler.downcast::<gst_base::BaseTransform>().unwrap();
     let mut watches = Vec::new();
     for enc in ["vp8enc", "opusenc"] {
         let encoder = bin
@@ -842,6 +852,8 @@ fn the_encoders_get_the_devices_own_buffers() {
     for (s, (name, _)) in seen.iter().zip(&watches) {
         assert_eq!(s.foreign, 0, "{name}: every buffer is the device's: {s:?}");
     }
+    // Frames went through it: it has its caps, the same in and out.
+    assert!(scaler.is_passthrough(), "the scaler copies nothing");
 }
 
 #[test]
@@ -943,4 +955,675 @@ fn bits_per_second_reach_the_encoders() {
         1
     );
     r.stop_and_wait();
+}
+
+#[test]
+fn the_largest_bitrates_are_clamped_to_the_encoders_and_record() {
+    let r = recorder(
+        r#"{"video":{"width":320},"audio":true}"#,
+        "video/webm;codecs=vp8,opus",
+    );
+    // The properties take up to 4294967295; vp8enc's target-bitrate is an
+    // int, opusenc's bitrate 4000-650000.
+    r.rec.set_property("video-bits-per-second", u32::MAX);
+    r.rec.set_property("audio-bits-per-second", u32::MAX);
+    r.play();
+    assert!(r.start(250), "{:?}", r.last.borrow());
+    r.chunks(4, 15);
+    let bin = r.rec.downcast_ref::<gst::Bin>().unwrap();
+    let by_factory = |name: &str| {
+        bin.children()
+            .into_iter()
+            .find(|e| e.factory().unwrap().name() == name)
+            .unwrap_or_else(|| panic!("{name} in the recorder"))
+    };
+    let max = |e: &gst::Element, p: &str| {
+        e.find_property(p)
+            .unwrap()
+            .downcast::<gst::glib::ParamSpecInt>()
+            .unwrap()
+            .maximum()
+    };
+    let vp8 = by_factory("vp8enc");
+    assert_eq!(max(&vp8, "target-bitrate"), i32::MAX);
+    // vp8enc keeps kbit/s: its maximum, rounded down to a kbit.
+    assert_eq!(
+        vp8.property::<i32>("target-bitrate"),
+        i32::MAX / 1000 * 1000
+    );
+    let opus = by_factory("opusenc");
+    assert_eq!(opus.property::<i32>("bitrate"), 650_000);
+    assert_eq!(opus.property::<i32>("bitrate"), max(&opus, "bitrate"));
+    let tail = r.stop_and_wait();
+    assert!(
+        !tail.iter().any(|e| matches!(e, Ev::Error(..))),
+        "{:?}",
+        r.summary()
+    );
+    let d = demux(&r.file(), "video/webm");
+    assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"]);
+    let frames = d.streams.iter().find(|s| s.0 == "video/x-vp8").unwrap().1;
+    assert!(frames >= 15, "{frames} frames: {d:?}");
+}
+
+/// The stream's tracks recorded again after the pipeline went through
+/// NULL (the stream makes new tracks and pads, the old pads are gone):
+/// both kinds in the file, about the time recorded.
+fn records_after_a_null_cycle(pipeline: &gst::Pipeline, rec: &gst::Element) {
+    let (tx, rx) = mpsc::channel();
+    let data = Arc::new(Mutex::new(Vec::<u8>::new()));
+    let d = data.clone();
+    rec.connect("dataavailable", false, move |a| {
+        d.lock()
+            .unwrap()
+            .extend(a[1].get::<gst::glib::Bytes>().unwrap().iter());
+        None
+    });
+    rec.connect("stopped", false, move |_| {
+        let _ = tx.send(());
+        None
+    });
+    let play = || {
+        pipeline.set_state(gst::State::Playing).unwrap();
+        let (ok, state, _) = pipeline.state(gst::ClockTime::from_seconds(10));
+        ok.unwrap();
+        assert_eq!(state, gst::State::Playing);
+    };
+    play();
+    assert_eq!(
+        pipeline.set_state(gst::State::Null),
+        Ok(gst::StateChangeSuccess::Success)
+    );
+    play();
+    // stop (inactive: nothing), then start: the issue's sequence.
+    rec.emit_by_name::<gst::Structure>("stop", &[]);
+    let started = rec.emit_by_name::<gst::Structure>("start", &[&0u32]);
+    assert!(started.get::<bool>("success").unwrap(), "{started}");
+    let clock = pipeline.clock().unwrap();
+    let _ = clock
+        .new_single_shot_id(clock.time() + gst::ClockTime::from_mseconds(1500))
+        .wait();
+    rec.emit_by_name::<gst::Structure>("stop", &[]);
+    rx.recv_timeout(Duration::from_secs(20)).expect("stopped");
+    let d = demux(&data.lock().unwrap(), "video/webm");
+    assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"], "{d:?}");
+    let frames = d.streams.iter().find(|s| s.0 == "video/x-vp8").unwrap().1;
+    // 30 fps for 1.5 s.
+    assert!(frames >= 30, "{frames} frames: {d:?}");
+    assert!(d.duration() >= gst::ClockTime::from_mseconds(1000), "{d:?}");
+    pipeline.set_state(gst::State::Null).unwrap();
+}
+
+#[test]
+fn a_recorder_given_the_stream_records_again_after_a_null_cycle() {
+    init();
+    let pipeline = gst::Pipeline::new();
+    let stream = gst::ElementFactory::make("mediastream")
+        .property("constraints", r#"{"video":{"width":320},"audio":true}"#)
+        .build()
+        .unwrap();
+    let rec = gst::ElementFactory::make("mediarecorder")
+        .property("auto-start", false)
+        .build()
+        .unwrap();
+    pipeline.add_many([&stream, &rec]).unwrap();
+    rec.set_property("stream", &stream);
+    records_after_a_null_cycle(&pipeline, &rec);
+    // The pads it made for the first tracks went with them.
+    let mut pads: Vec<String> = rec.sink_pads().iter().map(|p| p.name().into()).collect();
+    pads.sort();
+    assert_eq!(pads, ["audio_0", "video_0"]);
+}
+
+#[test]
+fn a_launch_line_recorder_records_again_after_a_null_cycle() {
+    // Links made once (gst-launch-1.0's delayed links): the stream's new
+    // pads are linked back to the recorder's pads of the first tracks.
+    init();
+    let pipeline = gst::parse::launch(
+        r#"mediastream name=s constraints="{\"video\":{\"width\":320},\"audio\":true}"
+           s.video_0 ! r.video_0 s.audio_0 ! r.audio_0 mediarecorder name=r auto-start=false"#,
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let rec = pipeline.by_name("r").unwrap();
+    records_after_a_null_cycle(&pipeline, &rec);
+    let mut pads: Vec<String> = rec.sink_pads().iter().map(|p| p.name().into()).collect();
+    pads.sort();
+    assert_eq!(pads, ["audio_0", "video_0"]);
+}
+
+#[test]
+fn a_recorder_fed_by_a_stream_records_again_after_a_null_cycle() {
+    // The application links each new pad of the stream (recorder()): the
+    // pads of the first tracks stay on the recorder, unlinked, and are no
+    // tracks of the recording.
+    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
+    records_after_a_null_cycle(&r.pipeline, &r.rec);
+}
+
+/// A decoded frame: its caps and buffer.
+type Frame = (gst::Caps, gst::Buffer);
+
+/// The mean luma of rows `rows` of an I420 frame.
+fn mean_luma(frame: &Frame, rows: std::ops::Range<u32>) -> f64 {
+    let info = gst_video::VideoInfo::from_caps(&frame.0).unwrap();
+    let f = gst_video::VideoFrameRef::from_buffer_ref_readable(&frame.1, &info).unwrap();
+    let stride = f.plane_stride()[0] as usize;
+    let y = f.plane_data(0).unwrap();
+    let (mut sum, mut n) = (0u64, 0u64);
+    for row in rows {
+        let start = row as usize * stride;
+        for v in &y[start..start + info.width() as usize] {
+            sum += u64::from(*v);
+            n += 1;
+        }
+    }
+    sum as f64 / n as f64
+}
+
+struct Decoded {
+    header: (i32, i32),
+    sizes: Vec<(i32, i32)>,
+    first: Frame,
+    last: Frame,
+}
+
+/// What a VP8 WebM recording decodes to: the size its header gives (the
+/// demuxer's caps), the size of every decoded frame, and its first and
+/// last frames.
+fn decoded(data: &[u8]) -> Decoded {
+    let p = gst::parse::launch(
+        "appsrc name=src format=bytes ! matroskademux name=demux ! vp8dec name=dec ! fakesink name=sink sync=false",
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let size = |caps: &gst::CapsRef| {
+        let s = caps.structure(0).unwrap();
+        (
+            s.get::<i32>("width").unwrap(),
+            s.get::<i32>("height").unwrap(),
+        )
+    };
+    let frames = Arc::new(Mutex::new(Vec::new()));
+    let ends = Arc::new(Mutex::new(Vec::<Frame>::new()));
+    let (f, e) = (frames.clone(), ends.clone());
+    p.by_name("sink")
+        .unwrap()
+        .static_pad("sink")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+            let caps = pad.current_caps().expect("caps before a frame");
+            f.lock().unwrap().push(size(&caps));
+            if let Some(gst::PadProbeData::Buffer(b)) = &info.data {
+                let mut e = e.lock().unwrap();
+                // The first and the latest.
+                e.truncate(1);
+                e.push((caps, b.clone()));
+            }
+            gst::PadProbeReturn::Ok
+        });
+    let header = Arc::new(Mutex::new(None));
+    let h = header.clone();
+    p.by_name("dec")
+        .unwrap()
+        .static_pad("sink")
+        .unwrap()
+        .add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+            if let Some(gst::PadProbeData::Event(e)) = &info.data
+                && let gst::EventView::Caps(c) = e.view()
+            {
+                // Every caps the demuxer sends: a second one would be a size
+                // change inside the file.
+                let mut h = h.lock().unwrap();
+                assert!(h.is_none(), "the demuxer's caps changed: {:?}", c.caps());
+                *h = Some(size(c.caps()));
+            }
+            gst::PadProbeReturn::Ok
+        });
+    p.set_state(gst::State::Playing).unwrap();
+    let src = p.by_name("src").unwrap();
+    let _ = src
+        .emit_by_name::<gst::FlowReturn>("push-buffer", &[&gst::Buffer::from_slice(data.to_vec())]);
+    let _ = src.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
+    let msg = p
+        .bus()
+        .unwrap()
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(30),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
+        .expect("the recording decodes to its end");
+    p.set_state(gst::State::Null).unwrap();
+    assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
+    let header = header.lock().unwrap().expect("the demuxer's caps");
+    let frames = frames.lock().unwrap().clone();
+    let mut ends = ends.lock().unwrap().clone();
+    assert_eq!(ends.len(), 2, "at least two frames");
+    let last = ends.pop().unwrap();
+    Decoded {
+        header,
+        sizes: frames,
+        first: ends.pop().unwrap(),
+        last,
+    }
+}
+
+/// A video track recorded at `first`, then applyConstraints to `then`
+/// mid-recording: the recording goes on, scaled to the first size; the
+/// file's header and every frame in it have that size.
+fn size_change_keeps_the_first_size(first: (i32, i32), then: (i32, i32)) -> (Frame, Frame) {
+    let r = recorder(
+        &format!(
+            r#"{{"video":{{"width":{{"exact":{}}},"height":{{"exact":{}}}}}}}"#,
+            first.0, first.1
+        ),
+        "video/webm;codecs=vp8",
+    );
+    r.play();
+    assert!(r.start(250));
+    r.chunks(3, 15);
+    let track = r.tracks().pop().expect("the video track");
+    let result = track.emit_by_name::<gst::Structure>(
+        "apply-constraints",
+        &[&format!(
+            r#"{{"width":{{"exact":{}}},"height":{{"exact":{}}}}}"#,
+            then.0, then.1
+        )],
+    );
+    assert!(result.get::<bool>("success").unwrap(), "{result}");
+    // The new size reached the recorder: its scaler's input has it.
+    let bin = r.rec.downcast_ref::<gst::Bin>().unwrap();
+    let scaler = bin
+        .children()
+        .into_iter()
+        .find(|e| e.factory().unwrap().name() == "videoconvertscale")
+        .expect("the video branch's scaler");
+    let scaler_in = scaler.static_pad("sink").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while scaler_in
+        .current_caps()
+        .is_none_or(|c| c.structure(0).unwrap().get::<i32>("width").unwrap() != then.0)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the track never reached {then:?}: {:?}",
+            scaler_in.current_caps()
+        );
+        r.rx.recv_timeout(Duration::from_millis(50)).ok();
+    }
+    // The recording goes on after the change.
+    r.chunks(4, 15);
+    assert_eq!(r.state(), "recording");
+    let tail = r.stop_and_wait();
+    assert!(
+        !r.summary().iter().any(|e| e.starts_with("Error")),
+        "{:?}",
+        r.summary()
+    );
+    assert!(matches!(tail[tail.len() - 2], Ev::Data(..)));
+    let bus = r.pipeline.bus().unwrap();
+    assert!(
+        bus.pop_filtered(&[gst::MessageType::Error]).is_none(),
+        "no error on the bus"
+    );
+    let Decoded {
+        header,
+        sizes: frames,
+        first: first_frame,
+        last: last_frame,
+    } = decoded(&r.file());
+    assert_eq!(header, first, "the header keeps the first size");
+    // About 7 timeslices of 250 ms at 30 fps, before and after the change.
+    assert!(frames.len() >= 40, "{} frames", frames.len());
+    let wrong: Vec<_> = frames.iter().filter(|s| **s != header).collect();
+    assert!(
+        wrong.is_empty(),
+        "{} of {} frames are not {header:?}: {wrong:?}",
+        wrong.len(),
+        frames.len()
+    );
+    // A new recording takes the track's size of now.
+    let before = r.data().len();
+    assert!(r.start(250));
+    r.chunks(3, 15);
+    r.stop_and_wait();
+    let again: Vec<u8> = r.data()[before..]
+        .iter()
+        .flat_map(|(d, _)| d.iter().copied())
+        .collect();
+    let Decoded {
+        header,
+        sizes: frames,
+        ..
+    } = decoded(&again);
+    assert_eq!(header, then, "the next recording is at the new size");
+    assert!(frames.iter().all(|s| *s == then), "{frames:?}");
+    (first_frame, last_frame)
+}
+
+#[test]
+fn a_track_that_grows_while_recording_is_scaled_to_the_first_size() {
+    size_change_keeps_the_first_size((320, 240), (640, 480));
+}
+
+#[test]
+fn a_track_that_shrinks_while_recording_is_scaled_to_the_first_size() {
+    size_change_keeps_the_first_size((640, 480), (320, 240));
+}
+
+#[test]
+fn a_wider_track_is_letterboxed_to_the_first_size() {
+    // 4:3, then 16:9: the picture keeps its aspect ratio, 640x360 between
+    // black bands of 60 rows. The fake camera's SMPTE bars are bright from
+    // the top row down.
+    let (first, last) = size_change_keeps_the_first_size((640, 480), (1280, 720));
+    let (top, bars) = (mean_luma(&first, 0..50), mean_luma(&first, 70..200));
+    assert!(top > 100.0 && bars > 100.0, "before: {top} {bars}");
+    let (top, bars, bottom) = (
+        mean_luma(&last, 0..50),
+        mean_luma(&last, 70..200),
+        mean_luma(&last, 430..480),
+    );
+    assert!(top < 30.0, "a black band on top: {top}");
+    assert!(bottom < 30.0, "a black band below: {bottom}");
+    assert!(bars > 100.0, "the picture between: {bars}");
+}
+
+#[test]
+fn a_stream_that_is_not_a_mediastream_is_refused() {
+    init();
+    let warnings = Arc::new(Mutex::new(Vec::<String>::new()));
+    let w = warnings.clone();
+    let handler = gst::glib::log_set_handler(
+        Some("mediarecorder"),
+        gst::glib::LogLevels::LEVEL_WARNING,
+        false,
+        false,
+        move |_, _, message| w.lock().unwrap().push(message.to_owned()),
+    );
+    let pipeline = gst::Pipeline::new();
+    let rec = gst::ElementFactory::make("mediarecorder")
+        .name("rec")
+        .property("auto-start", false)
+        .build()
+        .unwrap();
+    let pattern = gst::ElementFactory::make("videotestsrc")
+        .name("pattern")
+        .build()
+        .unwrap();
+    let stream = gst::ElementFactory::make("mediastream")
+        .property("constraints", r#"{"video":{"width":320}}"#)
+        .build()
+        .unwrap();
+    pipeline.add_many([&rec, &pattern, &stream]).unwrap();
+    rec.set_property("stream", &pattern);
+    assert_eq!(rec.property::<Option<gst::Element>>("stream"), None);
+    assert!(rec.sink_pads().is_empty(), "nothing was linked");
+    assert!(pattern.static_pad("src").unwrap().peer().is_none());
+    // A stream set before is kept.
+    rec.set_property("stream", &stream);
+    rec.set_property("stream", &pattern);
+    assert_eq!(
+        rec.property::<Option<gst::Element>>("stream").as_ref(),
+        Some(&stream)
+    );
+    gst::glib::log_remove_handler(Some("mediarecorder"), handler);
+    let warnings = warnings.lock().unwrap().clone();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(
+        warnings[0],
+        "rec: stream must be a mediastream element, not 'pattern' (GstVideoTestSrc); the property keeps its value"
+    );
+}
+
+#[test]
+fn a_huge_mime_type_is_cut_in_messages() {
+    let huge = format!("video/webm;codecs={}", "v".repeat(1 << 20));
+    let r = recorder(r#"{"video":{"width":320}}"#, &huge);
+    let supported = r.rec.emit_by_name::<bool>("is-type-supported", &[&huge]);
+    assert!(!supported);
+    r.play();
+    assert!(!r.start(0));
+    assert_eq!(r.thrown(), "NotSupportedError");
+    let message = r
+        .last
+        .borrow()
+        .as_ref()
+        .unwrap()
+        .get::<String>("message")
+        .unwrap();
+    assert!(message.len() < 500, "{} bytes", message.len());
+    assert!(
+        message.contains(&format!("… ({} characters)", huge.len())),
+        "{message}"
+    );
+    // With auto-start: the element error is as short.
+    init();
+    let p = gst::Pipeline::new();
+    let stream = gst::ElementFactory::make("mediastream")
+        .property("constraints", r#"{"video":{"width":320}}"#)
+        .build()
+        .unwrap();
+    let rec = gst::ElementFactory::make("mediarecorder")
+        .property("mime-type", &huge)
+        .build()
+        .unwrap();
+    p.add_many([&stream, &rec]).unwrap();
+    rec.set_property("stream", &stream);
+    p.set_state(gst::State::Playing).unwrap();
+    let (err, details) = track::error_details(&p);
+    assert!(err.message().len() < 500, "{} bytes", err.message().len());
+    assert!(details.get::<String>("message").unwrap().len() < 500);
+    p.set_state(gst::State::Null).unwrap();
+}
+
+#[test]
+fn a_failing_fsync_is_an_error_before_stopped() {
+    let path =
+        std::env::temp_dir().join(format!("mediarecorder-fsync-{}.webm", std::process::id()));
+    let r = recorder(r#"{"video":{"width":320}}"#, "video/webm;codecs=vp8");
+    r.rec.set_property("location", path.to_str().unwrap());
+    r.play();
+    assert!(r.start(250));
+    r.chunks(2, 15);
+    gstmediastream::fault::inject_failure(&format!("mediarecorder:fsync:{}", path.display()));
+    let tail = r.stop_and_wait();
+    let _ = std::fs::remove_file(&path);
+    let n = tail.len();
+    assert!(n >= 3, "{tail:?}");
+    assert!(matches!(tail[n - 3], Ev::Data(..)), "{:?}", r.summary());
+    let Ev::Error(name, message) = &tail[n - 2] else {
+        panic!("the error, then stopped: {:?}", r.summary())
+    };
+    assert_eq!(name, "UnknownError");
+    assert!(
+        message.contains("(fsync): an injected fsync failure"),
+        "{message}"
+    );
+    let (err, details) = track::error_details(&r.pipeline);
+    assert!(err.matches(gst::ResourceError::Write), "{err:?}");
+    assert_eq!(details.get::<String>("name").unwrap(), "UnknownError");
+    assert_eq!(r.state(), "inactive");
+}
+
+const TMPFS_ENV: &str = "MEDIARECORDER_TEST_TMPFS";
+
+/// Runs the test `name` of this binary again in a mount namespace of its
+/// own with a 256 KiB tmpfs on a fresh folder: inside, Some(that folder);
+/// outside, None once the inner run passed (nothing stays mounted, even if
+/// the run is killed). Needs root (CAP_SYS_ADMIN): without it the test
+/// fails when CI is set and is skipped, saying why, elsewhere.
+fn in_a_small_tmpfs(name: &str) -> Option<std::path::PathBuf> {
+    if let Some(dir) = std::env::var_os(TMPFS_ENV) {
+        return Some(dir.into());
+    }
+    let dir = std::env::temp_dir().join(format!("mediarecorder-tmpfs-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mount = "mount -t tmpfs -o size=256k tmpfs \"$0\" && exec \"$@\"";
+    let probe = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", mount])
+        .arg(&dir)
+        .arg("true")
+        .output();
+    let why = match probe {
+        Err(e) => Some(format!("cannot run unshare (package util-linux): {e}")),
+        Ok(o) if !o.status.success() => Some(format!(
+            "cannot mount a tmpfs in a mount namespace of its own (root or CAP_SYS_ADMIN needed): {}",
+            String::from_utf8_lossy(&o.stderr).trim()
+        )),
+        Ok(_) => None,
+    };
+    if let Some(why) = why {
+        let _ = std::fs::remove_dir(&dir);
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI is set but {name} cannot run: {why}"
+        );
+        eprintln!("SKIPPED: {why}");
+        return None;
+    }
+    let out = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", mount])
+        .arg(&dir)
+        .arg(std::env::current_exe().unwrap())
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(TMPFS_ENV, &dir)
+        .output()
+        .expect("unshare runs");
+    let _ = std::fs::remove_dir(&dir);
+    // Indented: the inner `test result:` line is not a second test.
+    for line in String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .chain(String::from_utf8_lossy(&out.stderr).lines())
+    {
+        eprintln!("    [tmpfs] {line}");
+    }
+    assert!(
+        out.status.success(),
+        "{name} failed in its tmpfs (its output is above)"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("test result: ok. 1 passed"),
+        "{name} did not run in its tmpfs (its output is above)"
+    );
+    None
+}
+
+#[test]
+fn a_full_disk_is_one_error_and_the_file_ends_at_a_whole_chunk() {
+    let Some(dir) = in_a_small_tmpfs("a_full_disk_is_one_error_and_the_file_ends_at_a_whole_chunk")
+    else {
+        return;
+    };
+    let path = dir.join("rec.webm");
+    let r = recorder(
+        r#"{"video":{"width":640,"height":480},"audio":true}"#,
+        "video/webm;codecs=vp8,opus",
+    );
+    r.rec.set_property("location", path.to_str().unwrap());
+    // About 250 kB a second: the 256 KiB fill within seconds.
+    r.rec.set_property("video-bits-per-second", 2_000_000u32);
+    r.play();
+    assert!(r.start(250));
+    r.until(30, |e| matches!(e, Ev::Error(..)));
+    r.until(20, |e| *e == Ev::Stop);
+    assert_eq!(r.state(), "inactive");
+    let log = r.log.lock().unwrap().clone();
+    let errors: Vec<usize> = log
+        .iter()
+        .enumerate()
+        .filter_map(|(i, e)| matches!(e, Ev::Error(..)).then_some(i))
+        .collect();
+    assert_eq!(errors.len(), 1, "one error: {:?}", r.summary());
+    let Ev::Error(name, message) = &log[errors[0]] else {
+        unreachable!()
+    };
+    assert_eq!(name, "UnknownError");
+    assert!(
+        message.contains("No space left on device") && message.contains("rec.webm"),
+        "{message}"
+    );
+    // The error comes right after the chunk that did not fit; stopped last.
+    assert!(
+        matches!(log[errors[0] - 1], Ev::Data(..)),
+        "{:?}",
+        r.summary()
+    );
+    assert_eq!(log.last(), Some(&Ev::Stop));
+    let chunks: Vec<&Vec<u8>> = log[..errors[0] - 1]
+        .iter()
+        .filter_map(|e| match e {
+            Ev::Data(d, _) => Some(d),
+            _ => None,
+        })
+        .collect();
+    assert!(chunks.len() >= 2, "{:?}", r.summary());
+    let whole: Vec<u8> = chunks.iter().flat_map(|d| d.iter().copied()).collect();
+    // One element error, in the resource domain.
+    let bus = r.pipeline.bus().unwrap();
+    let mut bus_errors = Vec::new();
+    while let Some(m) = bus.pop_filtered(&[gst::MessageType::Error]) {
+        bus_errors.push(m);
+    }
+    assert_eq!(bus_errors.len(), 1, "{bus_errors:?}");
+    let gst::MessageView::Error(e) = bus_errors[0].view() else {
+        unreachable!()
+    };
+    assert!(e.error().matches(gst::ResourceError::Write), "{e:?}");
+    let details = e.details().unwrap();
+    assert_eq!(details.get::<String>("name").unwrap(), "UnknownError");
+    // Nothing is written after the failure, even while the pipeline runs
+    // on and stops: the file is every chunk before it, whole.
+    assert_eq!(std::fs::read(&path).unwrap(), whole);
+    r.pipeline.set_state(gst::State::Null).unwrap();
+    let file = std::fs::read(&path).unwrap();
+    assert!(
+        file == whole,
+        "{} bytes, not the {} of the whole chunks",
+        file.len(),
+        whole.len()
+    );
+    // It plays to the last whole chunk: up to where the failed one began.
+    let Ev::Data(_, failed_at) = &log[errors[0] - 1] else {
+        unreachable!()
+    };
+    let d = demux(&file, "video/webm");
+    assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"], "{d:?}");
+    let end = d.duration().mseconds() as f64;
+    assert!(
+        (end - failed_at).abs() <= 500.0,
+        "the file plays {end} ms; the chunk that failed began at {failed_at} ms"
+    );
+    // After NULL, with space again, the same recorder writes a new file.
+    std::fs::remove_file(&path).unwrap();
+    let again = dir.join("again.webm");
+    r.rec.set_property("location", again.to_str().unwrap());
+    r.rec.set_property("video-bits-per-second", 200_000u32);
+    let before = r.log.lock().unwrap().len();
+    r.play();
+    assert!(r.start(250));
+    r.chunks(3, 15);
+    r.stop_and_wait();
+    let log = r.log.lock().unwrap()[before..].to_vec();
+    assert!(
+        !log.iter().any(|e| matches!(e, Ev::Error(..))),
+        "{:?}",
+        r.summary()
+    );
+    let chunks: Vec<u8> = log
+        .iter()
+        .filter_map(|e| match e {
+            Ev::Data(d, _) => Some(d.iter().copied()),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    assert_eq!(std::fs::read(&again).unwrap(), chunks);
+    assert_eq!(
+        demux(&chunks, "video/webm").kinds(),
+        ["audio/x-opus", "video/x-vp8"]
+    );
 }

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: MPL-2.0
 
-//! A track's encoder branch: `[convert] ! encoder [! parser] ! muxer`. A
-//! converter is put in only when the track's caps are not ones the encoder
-//! takes, so on the native path the encoder's input buffers are the
-//! track's own (no copy before the encoder, no queue, the track's thread).
+//! A track's encoder branch: `videoconvertscale ! capsfilter ! encoder
+//! [! parser] ! muxer` for video, `[audioconvert ! audioresample] ! encoder
+//! ! muxer` for audio. The video scaler keeps the recording at the track's
+//! first size (the capsfilter is fixed to it): while the track keeps that
+//! size it is in passthrough, so on the native path the encoder's input
+//! buffers are the track's own (no copy before the encoder, no queue, the
+//! track's thread). The audio converters are put in only when the track's
+//! caps are not ones the encoder takes.
 
+use super::imp::CAT;
 use super::mime::{Codec, Container, Plan};
+use gst::glib;
 use gst::prelude::*;
 
 /// One track's elements inside the recorder.
@@ -13,6 +19,9 @@ use gst::prelude::*;
 pub struct EncodeBranch {
     /// In data order; the first one's sink pad is the ghost pad's target.
     pub elements: Vec<gst::Element>,
+    /// Video: the capsfilter that holds the recording to the track's first
+    /// size (`first_size`), its caps ANY until the first caps are known.
+    pub size_filter: Option<gst::Element>,
 }
 
 impl EncodeBranch {
@@ -66,27 +75,73 @@ pub fn encoder(
     let factory = Plan::encoder(codec, installed)
         .ok_or_else(|| format!("no {} encoder is installed", codec.name()))?;
     let enc = make(factory)?;
-    let bps = bits_per_second;
-    match factory {
-        "vp8enc" | "vp9enc" => {
-            // Real time: a recording must keep up with its track.
-            enc.set_property("deadline", 1i64);
-            if factory == "vp9enc" {
-                enc.set_property("cpu-used", 8i32);
-            }
-            if bps > 0 {
-                enc.set_property("target-bitrate", bps as i32);
-            }
+    crate::fault::point("mediarecorder:encoder");
+    if matches!(factory, "vp8enc" | "vp9enc") {
+        // Real time: a recording must keep up with its track.
+        enc.set_property("deadline", 1i64);
+        if factory == "vp9enc" {
+            enc.set_property("cpu-used", 8i32);
         }
-        // Property types differ (int, uint, int64): set from a string.
-        "openh264enc" | "avenc_aac" | "fdkaacenc" if bps > 0 => {
-            enc.set_property_from_str("bitrate", &bps.to_string())
-        }
-        "opusenc" if bps > 0 => enc.set_property("bitrate", bps.clamp(4000, 650_000) as i32),
-        "voaacenc" if bps > 0 => enc.set_property("bitrate", bps.clamp(32000, 320_000) as i32),
-        _ => {}
+    }
+    if bits_per_second > 0 {
+        let property = match factory {
+            "vp8enc" | "vp9enc" => "target-bitrate",
+            _ => "bitrate",
+        };
+        set_bitrate(&enc, property, bits_per_second);
     }
     Ok(enc)
+}
+
+/// Sets `property` (an integer of any width: int, uint, int64...) to
+/// `bps` clamped to the range its param spec allows: the property accepts
+/// up to 4294967295 while `vp8enc` takes at most 2147483647 and `opusenc`
+/// 4000-650000.
+fn set_bitrate(enc: &gst::Element, property: &str, bps: u32) {
+    let Some(pspec) = enc.find_property(property) else {
+        gst::warning!(
+            CAT,
+            obj = enc,
+            "no property {property}: the bitrate is not set"
+        );
+        return;
+    };
+    let want = i128::from(bps);
+    let (min, max): (i128, i128) = if let Some(p) = pspec.downcast_ref::<glib::ParamSpecInt>() {
+        (p.minimum().into(), p.maximum().into())
+    } else if let Some(p) = pspec.downcast_ref::<glib::ParamSpecUInt>() {
+        (p.minimum().into(), p.maximum().into())
+    } else if let Some(p) = pspec.downcast_ref::<glib::ParamSpecInt64>() {
+        (p.minimum().into(), p.maximum().into())
+    } else if let Some(p) = pspec.downcast_ref::<glib::ParamSpecUInt64>() {
+        (p.minimum().into(), p.maximum().into())
+    } else if let Some(p) = pspec.downcast_ref::<glib::ParamSpecLong>() {
+        (p.minimum().into(), p.maximum().into())
+    } else if let Some(p) = pspec.downcast_ref::<glib::ParamSpecULong>() {
+        (p.minimum().into(), p.maximum().into())
+    } else {
+        gst::warning!(CAT, obj = enc, "{property} is not an integer: not set");
+        return;
+    };
+    let value = want.clamp(min, max);
+    if value != want {
+        gst::debug!(
+            CAT,
+            obj = enc,
+            "{property}: {bps} is outside {min}-{max}: {value}"
+        );
+    }
+    // Exact: `value` is within the property's own range.
+    let v = match pspec.value_type() {
+        t if t == glib::Type::I32 => (value as i32).to_value(),
+        t if t == glib::Type::U32 => (value as u32).to_value(),
+        t if t == glib::Type::I64 => (value as i64).to_value(),
+        t if t == glib::Type::U64 => (value as u64).to_value(),
+        t if t == glib::Type::I_LONG => glib::ILong(value as std::ffi::c_long).to_value(),
+        t if t == glib::Type::U_LONG => glib::ULong(value as std::ffi::c_ulong).to_value(),
+        _ => return,
+    };
+    enc.set_property_from_value(property, &v);
 }
 
 /// Builds and links (not yet added to a bin: `add` does) a branch from a
@@ -100,17 +155,27 @@ pub fn build(
     installed: &dyn Fn(&str) -> bool,
 ) -> Result<EncodeBranch, String> {
     let enc = encoder(codec, bits_per_second, installed)?;
-    let enc_caps = enc
-        .static_pad("sink")
-        .map(|p| p.query_caps(None))
-        .unwrap_or_else(gst::Caps::new_any);
     let mut elements = Vec::new();
-    // The native path: the track's caps are ones the encoder takes.
-    let native = !upstream.is_empty() && !upstream.is_any() && upstream.is_subset(&enc_caps);
-    if !native {
-        if codec.is_video() {
-            elements.push(make("videoconvert")?);
-        } else {
+    let mut size_filter = None;
+    if codec.is_video() {
+        // Always there, in passthrough while the track keeps its first
+        // size: a track that changes size mid-recording is scaled back to
+        // it, so the encoder and the container's header keep one size.
+        elements.push(make("videoconvertscale")?);
+        let filter = make("capsfilter")?;
+        if let Some(caps) = first_size(upstream) {
+            filter.set_property("caps", caps);
+        }
+        elements.push(filter.clone());
+        size_filter = Some(filter);
+    } else {
+        let enc_caps = enc
+            .static_pad("sink")
+            .map(|p| p.query_caps(None))
+            .unwrap_or_else(gst::Caps::new_any);
+        // The native path: the track's caps are ones the encoder takes.
+        let native = !upstream.is_empty() && !upstream.is_any() && upstream.is_subset(&enc_caps);
+        if !native {
             elements.push(make("audioconvert")?);
             elements.push(make("audioresample")?);
         }
@@ -146,10 +211,68 @@ pub fn build(
             Ok(())
         });
     match linked {
-        Ok(()) => Ok(EncodeBranch { elements }),
+        Ok(()) => Ok(EncodeBranch {
+            elements,
+            size_filter,
+        }),
         Err(e) => {
             let _ = bin.remove_many(&elements);
             Err(e)
         }
+    }
+}
+
+/// What a video recording is held to once it has seen `caps`: their width,
+/// height and pixel aspect ratio (1/1 when not given). None for caps that
+/// are not fixed raw video.
+pub fn first_size(caps: &gst::CapsRef) -> Option<gst::Caps> {
+    if !caps.is_fixed() {
+        return None;
+    }
+    let s = caps.structure(0)?;
+    let width = s.get::<i32>("width").ok()?;
+    let height = s.get::<i32>("height").ok()?;
+    let par = s
+        .get::<gst::Fraction>("pixel-aspect-ratio")
+        .unwrap_or(gst::Fraction::new(1, 1));
+    Some(
+        gst::Caps::builder("video/x-raw")
+            .field("width", width)
+            .field("height", height)
+            .field("pixel-aspect-ratio", par)
+            .build(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn make(factory: &str) -> Option<gst::Element> {
+        gst::init().unwrap();
+        gst::ElementFactory::make(factory).build().ok()
+    }
+
+    #[test]
+    fn bitrates_are_clamped_to_the_encoders_range() {
+        // int, 4000-650000
+        let opus = make("opusenc").expect("opusenc (scripts/setup installs it)");
+        set_bitrate(&opus, "bitrate", u32::MAX);
+        assert_eq!(opus.property::<i32>("bitrate"), 650_000);
+        set_bitrate(&opus, "bitrate", 1);
+        assert_eq!(opus.property::<i32>("bitrate"), 4000);
+        set_bitrate(&opus, "bitrate", 96_000);
+        assert_eq!(opus.property::<i32>("bitrate"), 96_000);
+        // int, 0-2147483647 (kept in kbit/s)
+        let vp8 = make("vp8enc").expect("vp8enc (scripts/setup installs it)");
+        set_bitrate(&vp8, "target-bitrate", u32::MAX);
+        assert_eq!(
+            vp8.property::<i32>("target-bitrate"),
+            i32::MAX / 1000 * 1000
+        );
+        // uint: the whole range is taken as it is.
+        let h264 = make("openh264enc").expect("openh264enc (scripts/setup installs it)");
+        set_bitrate(&h264, "bitrate", u32::MAX);
+        assert_eq!(h264.property::<u32>("bitrate"), u32::MAX);
     }
 }

@@ -22,7 +22,7 @@
 use super::RecorderState;
 use super::chunker::{Chunk, Chunker};
 use super::encode::{self, EncodeBranch};
-use super::mime::{MimeType, NotSupported, Plan};
+use super::mime::{MimeType, NotSupported, Plan, cut};
 use crate::fault::Guarded;
 use gst::glib;
 use gst::prelude::*;
@@ -32,7 +32,7 @@ use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::LazyLock;
 
-static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
         "mediarecorder",
         gst::DebugColorFlags::empty(),
@@ -86,6 +86,20 @@ struct Track {
     /// EOS arrived: the track ended.
     ended: bool,
     segment: Option<gst::FormattedSegment<gst::ClockTime>>,
+    /// The `mediastream` pad this pad was linked to, by name, after the
+    /// stream took it away: a stream removes its pads at NULL and adds new
+    /// ones, of the same names, at the next READY->PAUSED; the recorder
+    /// links them again (links made once, as gst-launch-1.0's, would be
+    /// lost).
+    was: Option<(glib::WeakRef<gst::Element>, String)>,
+}
+
+impl Track {
+    /// A pad that carries a track: an unlinked one (its stream's pad gone)
+    /// is not part of the stream any more.
+    fn linked(&self) -> bool {
+        self.pad.is_linked()
+    }
 }
 
 /// A track being recorded.
@@ -96,6 +110,8 @@ struct Branch {
     ended: bool,
     /// The offset (ns) the pad's internal pad has: minus the paused time.
     offset: i64,
+    /// Video: the size the recording keeps (encode::first_size), once known.
+    size: Option<gst::Caps>,
 }
 
 /// A recording, made by `start`, gone at the end of `stop`.
@@ -157,6 +173,8 @@ struct W3c {
     name: &'static str,
     message: String,
     missing: bool,
+    /// The file at `location` failed: GST_RESOURCE_ERROR_WRITE.
+    file: bool,
 }
 
 impl W3c {
@@ -165,6 +183,15 @@ impl W3c {
             name,
             message: message.into(),
             missing: false,
+            file: false,
+        }
+    }
+
+    /// Writing the file at `location` failed (UnknownError).
+    fn file(message: String) -> W3c {
+        W3c {
+            file: true,
+            ..W3c::new("UnknownError", message)
         }
     }
 
@@ -182,8 +209,17 @@ impl From<NotSupported> for W3c {
             name: "NotSupportedError",
             missing: e.missing.is_some(),
             message: e.message,
+            file: false,
         }
     }
+}
+
+/// The file at `location`, and its length: the chunks written so far, each
+/// whole.
+struct Output {
+    file: std::fs::File,
+    path: String,
+    len: u64,
 }
 
 #[derive(Default)]
@@ -193,7 +229,10 @@ pub struct MediaRecorder {
     tracks: Mutex<Vec<Track>>,
     state: Mutex<Option<Recording>>,
     outbox: Mutex<Outbox>,
-    file: Mutex<Option<std::fs::File>>,
+    file: Mutex<Option<Output>>,
+    /// The `mediastream`s whose new pads the recorder links back to its
+    /// track pads (Track::was): each watched once.
+    watched: Mutex<Vec<(glib::WeakRef<gst::Element>, glib::SignalHandlerId)>>,
     /// Our own EOS was posted (every track ended, nothing recording).
     eos_posted: std::sync::atomic::AtomicBool,
 }
@@ -220,11 +259,11 @@ impl ObjectImpl for MediaRecorder {
                     .build(),
                 glib::ParamSpecUInt::builder("video-bits-per-second")
                     .nick("Video bits per second")
-                    .blurb("MediaRecorderOptions.videoBitsPerSecond: the video encoder's target bitrate; 0 = the encoder's default. Read at start")
+                    .blurb("MediaRecorderOptions.videoBitsPerSecond: the video encoder's target bitrate, clamped to the range the encoder takes (VP8/VP9: at most 2147483647); 0 = the encoder's default. Read at start")
                     .build(),
                 glib::ParamSpecUInt::builder("audio-bits-per-second")
                     .nick("Audio bits per second")
-                    .blurb("MediaRecorderOptions.audioBitsPerSecond: the audio encoder's bitrate; 0 = the encoder's default. Read at start")
+                    .blurb("MediaRecorderOptions.audioBitsPerSecond: the audio encoder's bitrate, clamped to the range the encoder takes (Opus: 4000-650000); 0 = the encoder's default. Read at start")
                     .build(),
                 glib::ParamSpecUInt::builder("timeslice")
                     .nick("Timeslice")
@@ -242,7 +281,7 @@ impl ObjectImpl for MediaRecorder {
                     .build(),
                 glib::ParamSpecObject::builder::<gst::Element>("stream")
                     .nick("Stream")
-                    .blurb("MediaRecorder(stream): a mediastream in the same bin whose tracks to record; the recorder links its src pads (and those it adds later) to its own pads. Unset: link the tracks to the video_%u / audio_%u pads yourself")
+                    .blurb("MediaRecorder(stream): a mediastream in the same bin whose tracks to record; the recorder links its src pads (and those it adds later) to its own pads. Anything but a mediastream is refused with a warning. Unset: link the tracks to the video_%u / audio_%u pads yourself")
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecBoolean::builder("auto-start")
@@ -338,7 +377,7 @@ impl ObjectImpl for MediaRecorder {
                     .class_handler(|args| {
                         let mime = args[1].get::<Option<String>>().ok().flatten().unwrap_or_default();
                         let ok = is_type_supported(&mime);
-                        gst::debug!(CAT, "is-type-supported '{mime}': {ok}");
+                        gst::debug!(CAT, "is-type-supported '{}': {ok}", cut(&mime));
                         Some(ok.to_value())
                     })
                     .build(),
@@ -412,6 +451,8 @@ impl ObjectImpl for MediaRecorder {
                     "mime-type" => {
                         s.mime_type = value.get::<Option<String>>().unwrap().unwrap_or_default();
                         s.effective = None;
+                        gst::debug!(CAT, imp = self, "mime-type = '{}'", cut(&s.mime_type));
+                        return;
                     }
                     "video-bits-per-second" => s.video_bps = value.get().unwrap(),
                     "audio-bits-per-second" => s.audio_bps = value.get().unwrap(),
@@ -420,6 +461,22 @@ impl ObjectImpl for MediaRecorder {
                     "auto-start" => s.auto_start = value.get().unwrap(),
                     "stream" => {
                         let stream = value.get::<Option<gst::Element>>().unwrap();
+                        if let Some(other) = stream
+                            .as_ref()
+                            .filter(|e| !e.is::<crate::mediastream::MediaStream>())
+                        {
+                            // As GObject does for a value of the wrong type:
+                            // a warning, and the property keeps its value.
+                            let what = format!(
+                                "{}: stream must be a mediastream element, not '{}' ({}); the property keeps its value",
+                                self.obj().name(),
+                                other.name(),
+                                other.type_().name()
+                            );
+                            gst::warning!(CAT, imp = self, "{what}");
+                            glib::g_warning!("mediarecorder", "{what}");
+                            return;
+                        }
                         let old = s.stream.take();
                         drop(s);
                         if let Some((element, id)) = old {
@@ -469,6 +526,19 @@ impl ObjectImpl for MediaRecorder {
         // A sink whether or not a recording's elements are inside.
         obj.set_suppressed_flags(gst::ElementFlags::SOURCE | gst::ElementFlags::SINK);
         obj.set_element_flags(gst::ElementFlags::SINK);
+    }
+
+    fn dispose(&self) {
+        // The streams outlive their handlers into this recorder.
+        let watched = std::mem::take(&mut *self.watched.lock());
+        let followed = self.settings.lock().stream.take();
+        for (stream, id) in watched
+            .into_iter()
+            .filter_map(|(w, id)| w.upgrade().map(|s| (s, id)))
+            .chain(followed)
+        {
+            stream.disconnect(id);
+        }
     }
 }
 
@@ -540,59 +610,49 @@ impl ElementImpl for MediaRecorder {
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
         gst::debug!(CAT, imp = self, "{transition:?}");
-        match transition {
-            gst::StateChange::ReadyToNull => self.reset_failed(),
-            gst::StateChange::ReadyToPaused => {
-                self.eos_posted
-                    .store(false, std::sync::atomic::Ordering::SeqCst);
-                for t in self.tracks.lock().iter_mut() {
-                    t.ended = false;
-                    t.segment = None;
+        if transition == gst::StateChange::ReadyToNull {
+            // NULL clears an earlier panic: the element works again.
+            self.reset_failed();
+        }
+        // Guarded here, not by gstreamer-rs: its panic flag is never
+        // cleared, fails every later state change and makes the bin's
+        // dispose loop for ever on children it refuses to remove.
+        let down = matches!(
+            transition,
+            gst::StateChange::PlayingToPaused
+                | gst::StateChange::PausedToReady
+                | gst::StateChange::ReadyToNull
+        );
+        let ret = self.guard(
+            || {
+                if down {
+                    // After a panic the children still go down.
+                    self.parent_change_state(transition)
+                } else {
+                    Err(gst::StateChangeError)
                 }
-            }
-            _ => {}
+            },
+            |imp| imp.change_state_guarded(transition),
+        );
+        if transition == gst::StateChange::ReadyToNull {
+            self.guard(|| (), |imp| imp.clear_leftovers());
         }
-        let ret = self.parent_change_state(transition)?;
-        if transition == gst::StateChange::PausedToReady {
-            // Nothing runs any more (the children are in READY: no thread is
-            // blocked in them): the recording ends here, with what it has.
-            self.finish(true);
-        }
-        if transition == gst::StateChange::PausedToPlaying {
-            let auto = self.settings.lock().auto_start;
-            let inactive = self.state.lock().is_none();
-            if auto && inactive && !self.tracks.lock().is_empty() {
-                gst::debug!(CAT, imp = self, "auto-start on PLAYING");
-                if let Err(e) = self.start(None) {
-                    self.post_error(&e);
-                }
-            }
-            self.arm_timer(true);
-        }
-        Ok(ret)
+        ret
     }
 }
 
 impl BinImpl for MediaRecorder {
     fn handle_message(&self, msg: gst::Message) {
-        match msg.view() {
-            // The recording's sink ends with each recording; the recorder
-            // posts its own EOS once every track has ended.
-            gst::MessageView::Eos(_) => {
-                gst::debug!(CAT, imp = self, "dropping a child's EOS");
-            }
-            gst::MessageView::Error(err) => {
-                let recording = self.state.lock().as_ref().is_some_and(|r| !r.stopping);
-                if recording {
-                    let text = format!("{}", err.error());
-                    gst::debug!(CAT, imp = self, "recording failed: {text}");
-                    self.push(Event::Error("UnknownError".into(), text));
-                    self.finish(false);
+        let fallback = msg.clone();
+        self.guard(
+            || {
+                // A child's EOS is never the recorder's, panic or not.
+                if fallback.type_() != gst::MessageType::Eos {
+                    self.parent_handle_message(fallback)
                 }
-                self.parent_handle_message(msg)
-            }
-            _ => self.parent_handle_message(msg),
-        }
+            },
+            |imp| imp.handle_child_message(msg),
+        )
     }
 }
 
@@ -635,6 +695,79 @@ pub fn is_type_supported(mime: &str) -> bool {
 }
 
 impl MediaRecorder {
+    fn change_state_guarded(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        if transition == gst::StateChange::ReadyToPaused {
+            self.eos_posted
+                .store(false, std::sync::atomic::Ordering::SeqCst);
+            for t in self.tracks.lock().iter_mut() {
+                t.ended = false;
+                t.segment = None;
+            }
+        }
+        let ret = self.parent_change_state(transition)?;
+        if transition == gst::StateChange::PausedToReady {
+            // Nothing runs any more (the children are in READY: no thread is
+            // blocked in them): the recording ends here, with what it has.
+            self.finish(true);
+        }
+        if transition == gst::StateChange::PausedToPlaying {
+            let auto = self.settings.lock().auto_start;
+            let inactive = self.state.lock().is_none();
+            let tracks = self.tracks.lock().iter().any(Track::linked);
+            if auto && inactive && tracks {
+                gst::debug!(CAT, imp = self, "auto-start on PLAYING");
+                if let Err(e) = self.start(None) {
+                    self.post_error(&e);
+                }
+            }
+            self.arm_timer(true);
+        }
+        Ok(ret)
+    }
+
+    /// In NULL nothing runs and no recording is left: one that a panic
+    /// interrupted (its elements half built, or never torn down) is
+    /// finished and its elements removed, so the next start begins afresh.
+    fn clear_leftovers(&self) {
+        if self.state.lock().is_some() {
+            gst::debug!(CAT, imp = self, "a recording was left: finishing it");
+            self.finish(true);
+        }
+        let obj = self.obj();
+        for child in obj.children() {
+            gst::debug!(CAT, imp = self, "removing the leftover {}", child.name());
+            let _ = child.set_state(gst::State::Null);
+            let _ = obj.remove(&child);
+        }
+        *self.file.lock() = None;
+    }
+
+    /// A child's message: its EOS is the recording's business, its
+    /// error fails the recording and goes on to the bus.
+    fn handle_child_message(&self, msg: gst::Message) {
+        match msg.view() {
+            // The recording's sink ends with each recording; the recorder
+            // posts its own EOS once every track has ended.
+            gst::MessageView::Eos(_) => {
+                gst::debug!(CAT, imp = self, "dropping a child's EOS");
+            }
+            gst::MessageView::Error(err) => {
+                let recording = self.state.lock().as_ref().is_some_and(|r| !r.stopping);
+                if recording {
+                    let text = format!("{}", err.error());
+                    gst::debug!(CAT, imp = self, "recording failed: {text}");
+                    self.push(Event::Error("UnknownError".into(), text));
+                    self.finish(false);
+                }
+                self.parent_handle_message(msg)
+            }
+            _ => self.parent_handle_message(msg),
+        }
+    }
+
     fn recorder_state(&self) -> RecorderState {
         self.state
             .lock()
@@ -664,6 +797,9 @@ impl MediaRecorder {
     fn post_error(&self, e: &W3c) {
         let details = e.details();
         match e.name {
+            _ if e.file => {
+                gst::element_imp_error!(self, gst::ResourceError::Write, ("{}: {}", e.name, e.message), ["the recording stopped; the file holds every chunk delivered before the failure, whole"], details: details)
+            }
             _ if e.missing => {
                 gst::element_imp_error!(self, gst::CoreError::MissingPlugin, ("{}: {}", e.name, e.message), details: details)
             }
@@ -726,10 +862,15 @@ impl MediaRecorder {
             },
         );
         let weak = obj.downgrade();
-        pad.connect_unlinked(move |pad, _peer| {
+        pad.connect_unlinked(move |pad, peer| {
             if let Some(obj) = weak.upgrade() {
-                obj.imp()
-                    .guard(|| (), |imp| imp.track_left(pad.upcast_ref(), "unlinked"));
+                obj.imp().guard(
+                    || (),
+                    |imp| {
+                        imp.track_left(pad.upcast_ref(), "unlinked");
+                        imp.remember_stream_pad(pad, peer);
+                    },
+                );
             }
         });
         self.tracks.lock().push(Track {
@@ -737,6 +878,7 @@ impl MediaRecorder {
             kind,
             ended: false,
             segment: None,
+            was: None,
         });
         pad.set_active(true).ok()?;
         obj.add_pad(&pad).ok()?;
@@ -768,7 +910,7 @@ impl MediaRecorder {
     }
 
     fn link_stream_pad(&self, pad: &gst::Pad) {
-        if pad.direction() != gst::PadDirection::Src || pad.is_linked() {
+        if pad.direction() != gst::PadDirection::Src || pad.is_linked() || self.relink(pad) {
             return;
         }
         let templ = if pad.name().starts_with("audio") {
@@ -781,6 +923,97 @@ impl MediaRecorder {
             .request_pad_simple(templ)
             .map(|sink| pad.link(&sink));
         gst::debug!(CAT, imp = self, "stream pad {}: {linked:?}", pad.name());
+    }
+
+    /// A track pad lost its link to a `mediastream`'s pad: the stream may
+    /// give a pad of that name again (after a NULL cycle), to be linked
+    /// back to this one.
+    fn remember_stream_pad(&self, pad: &gst::GhostPad, peer: &gst::Pad) {
+        let Some(stream) = peer
+            .parent_element()
+            .filter(|e| e.is::<crate::mediastream::MediaStream>())
+        else {
+            return;
+        };
+        let name = peer.name().to_string();
+        gst::debug!(
+            CAT,
+            imp = self,
+            "{}: links again to {}'s next {name}",
+            pad.name(),
+            stream.name()
+        );
+        if let Some(t) = self.tracks.lock().iter_mut().find(|t| &t.pad == pad) {
+            t.was = Some((stream.downgrade(), name));
+        }
+        let mut watched = self.watched.lock();
+        watched.retain(|(w, _)| w.upgrade().is_some());
+        if watched
+            .iter()
+            .any(|(w, _)| w.upgrade().as_ref() == Some(&stream))
+        {
+            return;
+        }
+        let weak = self.obj().downgrade();
+        let id = stream.connect_pad_added(move |_, pad| {
+            if let Some(obj) = weak.upgrade() {
+                obj.imp().guard(
+                    || (),
+                    |imp| {
+                        imp.relink(pad);
+                    },
+                );
+            }
+        });
+        watched.push((stream.downgrade(), id));
+    }
+
+    /// Links a stream's new pad to the track pad that had its name, if
+    /// that one is still unlinked: whether it did.
+    fn relink(&self, pad: &gst::Pad) -> bool {
+        let Some(stream) = pad.parent_element() else {
+            return false;
+        };
+        let target =
+            self.tracks
+                .lock()
+                .iter_mut()
+                .find(|t| {
+                    t.was.as_ref().is_some_and(|(s, n)| {
+                        s.upgrade().as_ref() == Some(&stream) && *n == pad.name()
+                    }) && !t.pad.is_linked()
+                })
+                .map(|t| {
+                    t.was = None;
+                    t.pad.clone()
+                });
+        let Some(target) = target else {
+            return false;
+        };
+        if pad.is_linked() {
+            return false;
+        }
+        let linked = pad.link(&target);
+        gst::debug!(
+            CAT,
+            imp = self,
+            "{}'s new {} -> {}: {linked:?}",
+            stream.name(),
+            pad.name(),
+            target.name()
+        );
+        let recording = self.state.lock().as_ref().is_some_and(|r| !r.stopping);
+        if linked.is_ok() && recording {
+            // A track joined the stream, as through a new pad.
+            self.fail(W3c::new(
+                "InvalidModificationError",
+                format!(
+                    "a track was added to the stream while recording (pad {})",
+                    target.name()
+                ),
+            ));
+        }
+        linked.is_ok()
     }
 
     /// A track's pad went (released, or its link broken by the stream's
@@ -841,6 +1074,10 @@ impl MediaRecorder {
                     let pass = self.track_eos(pad);
                     self.verdict(pass, info)
                 }
+                gst::EventView::Caps(c) => {
+                    self.track_caps(pad, c.caps());
+                    gst::PadProbeReturn::Ok
+                }
                 _ => gst::PadProbeReturn::Ok,
             },
             Some(gst::PadProbeData::Query(q)) => {
@@ -866,6 +1103,48 @@ impl MediaRecorder {
                 }
             }
             _ => gst::PadProbeReturn::Ok,
+        }
+    }
+
+    /// A video track's caps: the first ones fix the recording's size (when
+    /// the branch was built before any); later ones of another size are
+    /// scaled to it by the branch's `videoconvertscale`.
+    fn track_caps(&self, pad: &gst::GhostPad, caps: &gst::CapsRef) {
+        let set = {
+            let mut state = self.state.lock();
+            let Some(b) = state
+                .as_mut()
+                .and_then(|r| r.branches.iter_mut().find(|b| &b.pad == pad))
+            else {
+                return;
+            };
+            let Some(filter) = b.encode.size_filter.clone() else {
+                return;
+            };
+            let Some(size) = encode::first_size(caps) else {
+                return;
+            };
+            match &b.size {
+                None => {
+                    gst::debug!(CAT, imp = self, "{}: recording at {size}", pad.name());
+                    b.size = Some(size.clone());
+                    Some((filter, size))
+                }
+                Some(first) if first != &size => {
+                    gst::debug!(
+                        CAT,
+                        imp = self,
+                        "{}: the track is now {size}: scaled to {first}",
+                        pad.name()
+                    );
+                    None
+                }
+                Some(_) => None,
+            }
+        };
+        // No lock held: the capsfilter asks upstream to renegotiate.
+        if let Some((filter, size)) = set {
+            filter.set_property("caps", size);
         }
     }
 
@@ -975,7 +1254,8 @@ impl MediaRecorder {
     fn maybe_post_eos(&self) {
         let all_ended = {
             let tracks = self.tracks.lock();
-            !tracks.is_empty() && tracks.iter().all(|t| t.ended)
+            let mut linked = tracks.iter().filter(|t| t.linked()).peekable();
+            linked.peek().is_some() && linked.all(|t| t.ended)
         };
         if all_ended
             && self.state.lock().is_none()
@@ -1021,7 +1301,7 @@ impl MediaRecorder {
             .tracks
             .lock()
             .iter()
-            .filter(|t| !t.ended)
+            .filter(|t| !t.ended && t.linked())
             .map(|t| (t.pad.clone(), t.kind))
             .collect();
         let mut state = self.state.lock();
@@ -1058,14 +1338,17 @@ impl MediaRecorder {
         gst::debug!(
             CAT,
             imp = self,
-            "recording {} track(s) as {mime} ({plan:?})",
-            tracks.len()
+            "recording {} track(s) as {} ({plan:?})",
+            tracks.len(),
+            cut(&mime)
         );
         let file = match &settings.location {
-            Some(path) if !path.is_empty() => Some(
-                std::fs::File::create(path)
+            Some(path) if !path.is_empty() => Some(Output {
+                file: std::fs::File::create(path)
                     .map_err(|e| W3c::new("UnknownError", format!("cannot write '{path}': {e}")))?,
-            ),
+                path: path.clone(),
+                len: 0,
+            }),
             _ => None,
         };
         let rec = self
@@ -1152,6 +1435,10 @@ impl MediaRecorder {
             match encode::build(bin, codec, bps, &upstream, &mux, &installed) {
                 Ok(encode) => branches.push(Branch {
                     pad: pad.clone(),
+                    size: encode
+                        .size_filter
+                        .as_ref()
+                        .and_then(|_| encode::first_size(&upstream)),
                     encode,
                     ended: false,
                     offset: 0,
@@ -1428,6 +1715,46 @@ impl MediaRecorder {
         self.stop();
     }
 
+    /// Appends a chunk to the file at `location`. A chunk that cannot be
+    /// written whole is cut off again (the file ends at the previous
+    /// chunk) and the file is closed: nothing more is written to it.
+    fn write_chunk(&self, data: &[u8]) -> Option<W3c> {
+        let mut out = self.file.lock();
+        let o = out.as_mut()?;
+        let Err(e) = o.file.write_all(data) else {
+            o.len += data.len() as u64;
+            return None;
+        };
+        let o = out.take().unwrap();
+        let cut = match o.file.set_len(o.len) {
+            Ok(()) => String::new(),
+            Err(e) => format!(" (and it could not be cut back to its last whole chunk: {e})"),
+        };
+        gst::debug!(
+            CAT,
+            imp = self,
+            "writing {} bytes at {} failed: {e}{cut}",
+            data.len(),
+            o.len
+        );
+        Some(W3c::file(format!(
+            "cannot write the recording to '{}': {e}{cut}",
+            o.path
+        )))
+    }
+
+    /// The file failed: `error` right after the chunk that could not be
+    /// written, the element error, and the recording stops (its last
+    /// chunks still go to `dataavailable`, not to the file).
+    fn file_failed(&self, e: W3c) {
+        self.outbox
+            .lock()
+            .queue
+            .push_front(Event::Error(e.name.to_owned(), e.message.clone()));
+        self.post_error(&e);
+        self.stop();
+    }
+
     fn pause(&self) -> Result<(), W3c> {
         {
             let mut state = self.state.lock();
@@ -1514,6 +1841,17 @@ impl MediaRecorder {
             }
             o.draining = true;
         }
+        // A panic while delivering (caught by the guard above us) must not
+        // leave the outbox marked as draining: no event would go out again.
+        struct Draining<'a>(&'a Mutex<Outbox>);
+        impl Drop for Draining<'_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.lock().draining = false;
+                }
+            }
+        }
+        let _draining = Draining(&self.outbox);
         loop {
             let ev = {
                 let mut o = self.outbox.lock();
@@ -1538,15 +1876,7 @@ impl MediaRecorder {
                 crate::track::post(&*obj, message("start").field("mime-type", mime).build());
             }
             Event::Data(chunk) => {
-                if let Some(f) = self.file.lock().as_mut()
-                    && let Err(e) = f.write_all(&chunk.data)
-                {
-                    gst::element_imp_error!(
-                        self,
-                        gst::ResourceError::Write,
-                        ("cannot write the recording to the file: {e}")
-                    );
-                }
+                let failed = self.write_chunk(&chunk.data);
                 let bytes = glib::Bytes::from_owned(chunk.data);
                 obj.emit_by_name::<()>("dataavailable", &[&bytes, &chunk.timecode]);
                 crate::track::post(
@@ -1556,6 +1886,9 @@ impl MediaRecorder {
                         .field("timecode", chunk.timecode)
                         .build(),
                 );
+                if let Some(e) = failed {
+                    self.file_failed(e);
+                }
             }
             Event::Pause => {
                 obj.emit_by_name::<()>("paused", &[]);
@@ -1576,8 +1909,27 @@ impl MediaRecorder {
                 );
             }
             Event::Stop => {
-                if let Some(f) = self.file.lock().take() {
-                    let _ = f.sync_all();
+                let out = self.file.lock().take();
+                if let Some(out) = out {
+                    // The site names the file: tests of the same binary
+                    // may finish recordings of their own meanwhile.
+                    let site = format!("mediarecorder:fsync:{}", out.path);
+                    let synced = if crate::fault::fails(&site) {
+                        Err(std::io::Error::other("an injected fsync failure"))
+                    } else {
+                        out.file.sync_all()
+                    };
+                    if let Err(e) = synced {
+                        // The recording is over: the error comes before
+                        // `stopped`, as for a write that fails.
+                        let e = W3c::file(format!(
+                            "cannot write the recording to '{}' (fsync): {e}",
+                            out.path
+                        ));
+                        gst::debug!(CAT, imp = self, "{}", e.message);
+                        self.deliver(Event::Error(e.name.to_owned(), e.message.clone()));
+                        self.post_error(&e);
+                    }
                 }
                 obj.emit_by_name::<()>("stopped", &[]);
                 crate::track::post(&*obj, message("stop").build());

@@ -140,6 +140,69 @@ impl fmt::Display for NotSupported {
     }
 }
 
+/// A user's text quoted in a message: at most its first 100 characters,
+/// then `…` and its length, so a huge input is not repeated in full.
+pub fn cut(text: &str) -> String {
+    const MAX: usize = 100;
+    match text.char_indices().nth(MAX) {
+        None => text.to_owned(),
+        Some((end, _)) => format!("{}… ({} characters)", &text[..end], text.chars().count()),
+    }
+}
+
+/// The parameters after a type's essence, `;key=value`, the value a token
+/// or a quoted string (RFC 9110, 5.6.6), keys in lower case. A quote left
+/// open or a stray quote is NotSupportedError; a parameter without `=` is
+/// skipped.
+fn parameters(rest: &str, mime: &str) -> Result<Vec<(String, String)>, NotSupported> {
+    let quote = || unsupported(format!("unbalanced quote in '{}'", cut(mime)));
+    let mut params = Vec::new();
+    let mut chars = rest.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace() || *c == ';').is_some() {}
+        if chars.peek().is_none() {
+            return Ok(params);
+        }
+        let mut key = String::new();
+        while let Some(c) = chars.next_if(|c| *c != '=' && *c != ';') {
+            key.push(c);
+        }
+        if key.contains('"') {
+            return Err(quote());
+        }
+        if chars.next_if_eq(&'=').is_none() {
+            continue;
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'"').is_some() {
+            let mut closed = false;
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '"' => {
+                        closed = true;
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            while chars.next_if(|c| c.is_whitespace()).is_some() {}
+            if !closed || chars.peek().is_some_and(|c| *c != ';') {
+                return Err(quote());
+            }
+        } else {
+            while let Some(c) = chars.next_if(|c| *c != ';') {
+                value.push(c);
+            }
+            if value.contains('"') {
+                return Err(quote());
+            }
+        }
+        params.push((key.trim().to_ascii_lowercase(), value.trim().to_owned()));
+    }
+}
+
 fn unsupported(message: impl Into<String>) -> NotSupported {
     NotSupported {
         message: message.into(),
@@ -161,11 +224,12 @@ pub struct MimeType {
 
 impl MimeType {
     /// Parses `type/subtype;codecs=a,b` (case-insensitive, quotes and
-    /// spaces allowed, other parameters ignored). The codecs must suit the
-    /// container; the first video and the first audio codec are used.
+    /// spaces allowed, other parameters ignored; `codecs` at most once,
+    /// quotes balanced). The codecs must suit the container; the first
+    /// video and the first audio codec are used.
     pub fn parse(mime: &str) -> Result<MimeType, NotSupported> {
-        let mut parts = mime.split(';');
-        let essence = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let (essence, rest) = mime.split_once(';').unwrap_or((mime, ""));
+        let essence = essence.trim().to_ascii_lowercase();
         let (container, video_allowed) = match essence.as_str() {
             "video/webm" => (Container::Webm, true),
             "audio/webm" => (Container::Webm, false),
@@ -177,7 +241,8 @@ impl MimeType {
             "" => return Err(unsupported("empty MIME type")),
             other => {
                 return Err(unsupported(format!(
-                    "'{other}' is not a type the recorder knows (it knows {KNOWN})"
+                    "'{}' is not a type the recorder knows (it knows {KNOWN})",
+                    cut(other)
                 )));
             }
         };
@@ -189,18 +254,23 @@ impl MimeType {
             audio: None,
             codecs_given: false,
         };
-        for param in parts {
-            let Some((key, value)) = param.split_once('=') else {
-                continue;
-            };
-            if !key.trim().eq_ignore_ascii_case("codecs") {
+        for (key, value) in parameters(rest, mime)? {
+            if key != "codecs" {
                 continue;
             }
-            out.codecs_given = true;
-            let value = value.trim().trim_matches('"');
+            if std::mem::replace(&mut out.codecs_given, true) {
+                return Err(unsupported(format!(
+                    "the codecs parameter is given more than once in '{}'",
+                    cut(mime)
+                )));
+            }
             for name in value.split(',').filter(|n| !n.trim().is_empty()) {
                 let codec = Codec::parse(name).ok_or_else(|| {
-                    unsupported(format!("unknown codec '{}' in '{mime}'", name.trim()))
+                    unsupported(format!(
+                        "unknown codec '{}' in '{}'",
+                        cut(name.trim()),
+                        cut(mime)
+                    ))
                 })?;
                 let allowed = if codec.is_video() {
                     video_allowed && vcodecs.contains(&codec)
@@ -222,7 +292,7 @@ impl MimeType {
                 slot.get_or_insert(codec);
             }
             if out.video.is_none() && out.audio.is_none() {
-                return Err(unsupported(format!("no codec in '{mime}'")));
+                return Err(unsupported(format!("no codec in '{}'", cut(mime))));
             }
         }
         Ok(out)
@@ -463,6 +533,60 @@ mod tests {
             assert!(e.to_string().starts_with("NotSupportedError: "), "{e}");
             assert!(e.message.contains(says), "{t}: {e}");
         }
+    }
+
+    #[test]
+    fn malformed_parameters_are_not_supported() {
+        for (t, says) in [
+            (r#"video/webm;codecs="vp8,opus"#, "unbalanced quote"),
+            (r#"video/webm;codecs=vp8,opus""#, "unbalanced quote"),
+            (r#"video/webm;codecs="vp8"opus"#, "unbalanced quote"),
+            (r#"video/webm;"codecs=vp8"#, "unbalanced quote"),
+            (
+                "video/webm;codecs=vp8;codecs=vp9",
+                "codecs parameter is given more than once",
+            ),
+            (
+                "video/webm; CODECS=vp8 ; codecs=opus",
+                "codecs parameter is given more than once",
+            ),
+        ] {
+            let e = MimeType::parse(t).unwrap_err();
+            assert!(e.message.contains(says), "{t}: {e}");
+            assert!(MimeType::parse(t).and_then(|m| m.supported(&all)).is_err());
+        }
+        // Quoted values may hold ';' and escaped quotes are no stray quotes;
+        // other parameters are still ignored.
+        let m = MimeType::parse(r#"video/webm;x="a;b\"c";codecs="vp9, opus""#).unwrap();
+        assert_eq!((m.video, m.audio), (Some(Codec::Vp9), Some(Codec::Opus)));
+        let m = MimeType::parse("video/webm;codecs=vp8;rate=1;flag").unwrap();
+        assert_eq!(m.video, Some(Codec::Vp8));
+    }
+
+    #[test]
+    fn messages_cut_a_huge_type() {
+        let huge = format!("video/{}", "x".repeat(1 << 20));
+        let e = MimeType::parse(&huge).unwrap_err();
+        assert!(e.message.len() < 400, "{} bytes", e.message.len());
+        assert!(
+            e.message.contains(&format!(
+                "video/{}… ({} characters)",
+                "x".repeat(94),
+                huge.len()
+            )),
+            "{}",
+            e.message
+        );
+        let huge = format!("video/webm;codecs={}", "y".repeat(1 << 20));
+        let e = MimeType::parse(&huge).unwrap_err();
+        assert!(e.message.len() < 400, "{}", e.message);
+        assert!(e.message.starts_with("unknown codec 'yyy"), "{}", e.message);
+        assert_eq!(cut("short"), "short");
+        // Cut on a character boundary.
+        assert_eq!(
+            cut(&"é".repeat(101)),
+            format!("{}… (101 characters)", "é".repeat(100))
+        );
     }
 
     #[test]
