@@ -22,7 +22,8 @@
 use super::RecorderState;
 use super::chunker::{Chunk, Chunker};
 use super::encode::{self, EncodeBranch};
-use super::mime::{MimeType, NotSupported, Plan, cut};
+use super::mime::{MimeType, NotSupported, Plan};
+use crate::excerpt::excerpt;
 use crate::fault::Guarded;
 use gst::glib;
 use gst::prelude::*;
@@ -377,7 +378,7 @@ impl ObjectImpl for MediaRecorder {
                     .class_handler(|args| {
                         let mime = args[1].get::<Option<String>>().ok().flatten().unwrap_or_default();
                         let ok = is_type_supported(&mime);
-                        gst::debug!(CAT, "is-type-supported '{}': {ok}", cut(&mime));
+                        gst::debug!(CAT, "is-type-supported '{}': {ok}", excerpt(&mime));
                         Some(ok.to_value())
                     })
                     .build(),
@@ -451,7 +452,7 @@ impl ObjectImpl for MediaRecorder {
                     "mime-type" => {
                         s.mime_type = value.get::<Option<String>>().unwrap().unwrap_or_default();
                         s.effective = None;
-                        gst::debug!(CAT, imp = self, "mime-type = '{}'", cut(&s.mime_type));
+                        gst::debug!(CAT, imp = self, "mime-type = '{}'", excerpt(&s.mime_type));
                         return;
                     }
                     "video-bits-per-second" => s.video_bps = value.get().unwrap(),
@@ -1340,12 +1341,16 @@ impl MediaRecorder {
             imp = self,
             "recording {} track(s) as {} ({plan:?})",
             tracks.len(),
-            cut(&mime)
+            excerpt(&mime)
         );
         let file = match &settings.location {
             Some(path) if !path.is_empty() => Some(Output {
-                file: std::fs::File::create(path)
-                    .map_err(|e| W3c::new("UnknownError", format!("cannot write '{path}': {e}")))?,
+                file: std::fs::File::create(path).map_err(|e| {
+                    W3c::new(
+                        "UnknownError",
+                        format!("cannot write '{}': {e}", excerpt(path)),
+                    )
+                })?,
                 path: path.clone(),
                 len: 0,
             }),
@@ -1739,7 +1744,7 @@ impl MediaRecorder {
         );
         Some(W3c::file(format!(
             "cannot write the recording to '{}': {e}{cut}",
-            o.path
+            excerpt(&o.path)
         )))
     }
 
@@ -1924,7 +1929,7 @@ impl MediaRecorder {
                         // `stopped`, as for a write that fails.
                         let e = W3c::file(format!(
                             "cannot write the recording to '{}' (fsync): {e}",
-                            out.path
+                            excerpt(&out.path)
                         ));
                         gst::debug!(CAT, imp = self, "{}", e.message);
                         self.deliver(Event::Error(e.name.to_owned(), e.message.clone()));

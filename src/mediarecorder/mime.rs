@@ -5,6 +5,7 @@
 //! whether an element is installed is asked through a closure, so all of
 //! this is testable without a pipeline.
 
+use crate::excerpt::excerpt;
 use std::fmt;
 
 /// A container the recorder writes.
@@ -140,22 +141,12 @@ impl fmt::Display for NotSupported {
     }
 }
 
-/// A user's text quoted in a message: at most its first 100 characters,
-/// then `…` and its length, so a huge input is not repeated in full.
-pub fn cut(text: &str) -> String {
-    const MAX: usize = 100;
-    match text.char_indices().nth(MAX) {
-        None => text.to_owned(),
-        Some((end, _)) => format!("{}… ({} characters)", &text[..end], text.chars().count()),
-    }
-}
-
 /// The parameters after a type's essence, `;key=value`, the value a token
 /// or a quoted string (RFC 9110, 5.6.6), keys in lower case. A quote left
 /// open or a stray quote is NotSupportedError; a parameter without `=` is
 /// skipped.
 fn parameters(rest: &str, mime: &str) -> Result<Vec<(String, String)>, NotSupported> {
-    let quote = || unsupported(format!("unbalanced quote in '{}'", cut(mime)));
+    let quote = || unsupported(format!("unbalanced quote in '{}'", excerpt(mime)));
     let mut params = Vec::new();
     let mut chars = rest.chars().peekable();
     loop {
@@ -242,7 +233,7 @@ impl MimeType {
             other => {
                 return Err(unsupported(format!(
                     "'{}' is not a type the recorder knows (it knows {KNOWN})",
-                    cut(other)
+                    excerpt(other)
                 )));
             }
         };
@@ -261,15 +252,15 @@ impl MimeType {
             if std::mem::replace(&mut out.codecs_given, true) {
                 return Err(unsupported(format!(
                     "the codecs parameter is given more than once in '{}'",
-                    cut(mime)
+                    excerpt(mime)
                 )));
             }
             for name in value.split(',').filter(|n| !n.trim().is_empty()) {
                 let codec = Codec::parse(name).ok_or_else(|| {
                     unsupported(format!(
                         "unknown codec '{}' in '{}'",
-                        cut(name.trim()),
-                        cut(mime)
+                        excerpt(name.trim()),
+                        excerpt(mime)
                     ))
                 })?;
                 let allowed = if codec.is_video() {
@@ -292,7 +283,7 @@ impl MimeType {
                 slot.get_or_insert(codec);
             }
             if out.video.is_none() && out.audio.is_none() {
-                return Err(unsupported(format!("no codec in '{}'", cut(mime))));
+                return Err(unsupported(format!("no codec in '{}'", excerpt(mime))));
             }
         }
         Ok(out)
@@ -581,12 +572,6 @@ mod tests {
         let e = MimeType::parse(&huge).unwrap_err();
         assert!(e.message.len() < 400, "{}", e.message);
         assert!(e.message.starts_with("unknown codec 'yyy"), "{}", e.message);
-        assert_eq!(cut("short"), "short");
-        // Cut on a character boundary.
-        assert_eq!(
-            cut(&"é".repeat(101)),
-            format!("{}… (101 characters)", "é".repeat(100))
-        );
     }
 
     #[test]
