@@ -571,7 +571,7 @@ impl MediaStreamRtpDec {
     /// A `nicesrc` inside the webrtcbin watched: everything it delivers
     /// is a sign of life of the peer.
     fn watch_transport(&self, element: &gst::Element) {
-        if !element.factory().is_some_and(|f| f.name() == "nicesrc") {
+        if element.factory().is_none_or(|f| f.name() != "nicesrc") {
             return;
         }
         let Some(pad) = element.static_pad("src") else {
