@@ -483,6 +483,11 @@ fn a_vanished_chromium_ends_the_remote_tracks() {
         .unwrap();
     assert_eq!(default_timeout, 15_000, "the documented default");
     let ready = |d: &gst::Element| d.property::<ReadyState>("ready-state");
+    // mediastreamrtpdec turned on the agent's STUN-request keepalives.
+    let agent = webrtc
+        .property::<gst::glib::Object>("ice-agent")
+        .property::<gst::glib::Object>("agent");
+    assert!(agent.property::<bool>("keepalive-conncheck"));
 
     // No media at all, RTCP only: muted, not gone, even after twice a
     // peer-timeout of 3 s.
