@@ -12,8 +12,9 @@ mod imp;
  * SECTION:element-mediastreamrtpenc
  *
  * One track encoded for `webrtcbin`: VP8 (or H.264 with `openh264enc`,
- * by `video-codec`) for video, Opus for audio, payloaded with a payload
- * type of its own per codec. The `webrtcbin` sink pad it feeds gets the
+ * by `video-codec`, an enum: `vp8`, `h264`) for video at `video-bitrate`
+ * (clamped to what the encoder takes), Opus for audio, payloaded with a
+ * payload type of its own per codec. The `webrtcbin` sink pad it feeds gets the
  * track's MediaStream identity (`stream-id` from the stream collection
  * `mediastream` sends, `track-id` from stream-start), so the peer's
  * `ontrack` sees the same ids. Until the connection is up, encoded frames
