@@ -310,3 +310,52 @@ fn a_peer_that_sends_nothing_for_peer_timeout_is_gone() {
     run(2000);
     assert!(rx.try_recv().is_err(), "announced once");
 }
+
+/// peer-timeout changed while playing: 0 turns the check off, a new value
+/// counts from the last arrival (so a peer already silent for longer is
+/// gone at once).
+#[test]
+fn peer_timeout_changes_while_playing() {
+    init();
+    let (caps, packets) = vp8_packets();
+    let dec = gst::ElementFactory::make("mediastreamrtpdec")
+        .property("peer-timeout", 0u32)
+        .build()
+        .unwrap();
+    let mut h = Harness::with_element(&dec, Some("sink"), Some("src"));
+    let clock = h.testclock().expect("the harness's test clock");
+    let (tx, rx) = mpsc::channel();
+    dec.connect("ended", false, move |_| {
+        tx.send(()).unwrap();
+        None
+    });
+    h.set_src_caps(caps);
+    h.play();
+    let run = |ms: u64| {
+        for _ in 0..ms / 5 {
+            clock.advance_time(5 * MS as i64);
+            while clock.process_next_clock_id().is_some() {}
+        }
+    };
+    h.push(packets[0].clone()).unwrap();
+    run(3000);
+    let ready = |dec: &gst::Element| {
+        dec.property::<gstmediastream::mediastreamsrc::ReadyState>("ready-state")
+    };
+    assert_eq!(
+        ready(&dec),
+        gstmediastream::mediastreamsrc::ReadyState::Live
+    );
+    assert!(rx.try_recv().is_err(), "peer-timeout 0: never gone");
+    dec.set_property("peer-timeout", 10_000u32);
+    run(1000);
+    assert!(rx.try_recv().is_err(), "4 s of silence: not yet");
+    dec.set_property("peer-timeout", 2000u32);
+    run(5);
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("silent for 4 s with peer-timeout 2000: gone");
+    assert_eq!(
+        ready(&dec),
+        gstmediastream::mediastreamsrc::ReadyState::Ended
+    );
+}

@@ -74,8 +74,8 @@ struct State {
     /// Clock time of the last thing that arrived from the peer (or of
     /// PLAYING), while the peer check runs.
     last_arrival: Option<gst::ClockTime>,
-    /// The next peer check, on the pipeline clock, while PLAYING and
-    /// peer-timeout is not 0.
+    /// The peer check on the pipeline clock, while PLAYING (nothing
+    /// pending with peer-timeout 0, or once ended).
     peer: Option<MuteClock>,
     webrtc: Option<(gst::Element, Vec<glib::SignalHandlerId>)>,
     /// The probes on the src pads of the `nicesrc` elements inside the
@@ -198,7 +198,8 @@ impl ObjectImpl for MediaStreamRtpDec {
             "mute-timeout" => *self.mute_timeout.lock() = value.get().unwrap(),
             "peer-timeout" => {
                 *self.peer_timeout.lock() = value.get().unwrap();
-                // Takes effect at the next check; from 0 at the next PLAYING.
+                // While playing: due again from the last arrival.
+                self.arm_peer();
             }
             _ => unimplemented!(),
         }
@@ -781,18 +782,33 @@ impl MediaStreamRtpDec {
         let mut mute = MuteClock::new(clock.clone());
         let now = mute.now();
         schedule(&mut mute, now + timeout, &obj);
-        let peer = self.peer_timeout().map(|peer_timeout| {
-            let mut peer = MuteClock::new(clock);
-            schedule_peer(&mut peer, now + peer_timeout, &obj);
-            gst::debug!(CAT, imp = self, "peer gone after {peer_timeout} of silence");
-            peer
-        });
-        let mut state = self.state.lock();
-        state.last_packet = Some(now);
-        state.last_arrival = Some(now);
-        state.mute = Some(mute);
-        state.peer = peer;
+        {
+            let mut state = self.state.lock();
+            state.last_packet = Some(now);
+            state.last_arrival = Some(now);
+            state.mute = Some(mute);
+            state.peer = Some(MuteClock::new(clock));
+        }
         gst::debug!(CAT, imp = self, "mute after {timeout} without packets");
+        self.arm_peer();
+    }
+
+    /// While PLAYING and not ended: the peer check at the last arrival +
+    /// peer-timeout (none with peer-timeout 0).
+    fn arm_peer(&self) {
+        let obj = self.obj();
+        let timeout = self.peer_timeout();
+        let mut guard = self.state.lock();
+        let state = &mut *guard;
+        if state.ended {
+            return;
+        }
+        let (Some(peer), Some(timeout)) = (state.peer.as_mut(), timeout) else {
+            return;
+        };
+        let last = state.last_arrival.unwrap_or_else(|| peer.now());
+        schedule_peer(peer, last + timeout, &obj);
+        gst::debug!(CAT, imp = self, "peer gone after {timeout} of silence");
     }
 
     fn stop_check(&self) {
