@@ -600,6 +600,134 @@ fn a_vanished_chromium_ends_the_remote_tracks() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// GStreamer to GStreamer: a sender whose track stopped still sends RTCP
+/// (measured: gaps up to 7.3 s), so the remote track mutes but stays live
+/// past the default peer-timeout; when the network goes away (the veth
+/// taken down: nothing arrives any more, nothing closes), the remote track
+/// ends by peer-timeout, while webrtcbin still says connected.
+#[test]
+fn gstreamer_peer_silent_then_gone() {
+    if !wc::runnable(wc::missing_network())
+        || !wc::in_private_network("gstreamer_peer_silent_then_gone")
+    {
+        return;
+    }
+    use gstmediastream::mediastreamsrc::ReadyState;
+    let (sender, ms, send_webrtc) = wc::sender(r#"{"video":{"width":320,"height":240}}"#);
+    let receiver = gst::Pipeline::new();
+    let webrtc = gst::ElementFactory::make("webrtcbin")
+        .property_from_str("bundle-policy", "max-bundle")
+        .build()
+        .unwrap();
+    receiver.add(&webrtc).unwrap();
+    let sinks: std::sync::Arc<std::sync::Mutex<Vec<gst::Element>>> = Default::default();
+    let k = sinks.clone();
+    let weak = receiver.downgrade();
+    gstmediastream::webrtc::receive_streams(&webrtc, move |stream| {
+        let (k, weak) = (k.clone(), weak.clone());
+        stream.connect_pad_added(move |_, pad| {
+            if pad.direction() != gst::PadDirection::Src {
+                return;
+            }
+            let p = weak.upgrade().unwrap();
+            let sink = gst::ElementFactory::make("mediastreamtracksink")
+                .property(
+                    "sink",
+                    gst::ElementFactory::make("fakesink")
+                        .property("sync", false)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap();
+            p.add(&sink).unwrap();
+            pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+            sink.sync_state_with_parent().unwrap();
+            k.lock().unwrap().push(sink);
+        });
+    });
+    receiver.set_state(gst::State::Playing).unwrap();
+    sender.set_state(gst::State::Playing).unwrap();
+    wc::wait_for_sink_caps(&send_webrtc, 1);
+    let offer = wc::create_offer(&send_webrtc);
+    wc::set_description(&send_webrtc, true, &offer);
+    wc::wait_gathered(&send_webrtc);
+    let ans = answer(&webrtc, &wc::local_sdp(&send_webrtc));
+    wc::set_description(
+        &send_webrtc,
+        false,
+        &wc::sdp_desc(gst_webrtc::WebRTCSDPType::Answer, &ans),
+    );
+    wait_for(30, "frames from the GStreamer peer", || {
+        let sinks = sinks.lock().unwrap();
+        sinks.len() == 1 && sinks[0].property::<u64>("frames") >= 10
+    });
+    let dec = receiver
+        .children()
+        .into_iter()
+        .find(|e| e.factory().is_some_and(|f| f.name() == "mediastreamrtpdec"))
+        .unwrap();
+    let timeout = dec.property::<u32>("peer-timeout");
+    assert_eq!(timeout, 15_000);
+
+    // The sender's track stops (EOS into its webrtcbin): no RTP, RTCP
+    // only. Muted, and still live one peer-timeout and a second later.
+    let camera = ms
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .iterate_all_by_element_factory_name("mediastreamsrc")
+        .into_iter()
+        .map(Result::unwrap)
+        .next()
+        .unwrap();
+    camera.emit_by_name::<()>("stop", &[]);
+    wait_for(10, "muted", || dec.property::<bool>("muted"));
+    std::thread::sleep(Duration::from_millis(timeout as u64 + 1000));
+    assert_eq!(
+        dec.property::<ReadyState>("ready-state"),
+        ReadyState::Live,
+        "a GStreamer peer that sends only RTCP is not gone"
+    );
+
+    // The network goes away: nothing closes, nothing arrives.
+    let down = std::process::Command::new("ip")
+        .args(["link", "set", "v0", "down"])
+        .status()
+        .unwrap();
+    assert!(down.success(), "ip link set v0 down");
+    let gone = Instant::now();
+    wait_for(30, "the remote track ended", || {
+        dec.property::<ReadyState>("ready-state") == ReadyState::Ended
+            && sinks.lock().unwrap()[0].property::<ReadyState>("ready-state") == ReadyState::Ended
+    });
+    let state = webrtc.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
+    eprintln!(
+        "ended {:?} after the link went down; webrtcbin connection-state then: {state:?}",
+        gone.elapsed()
+    );
+    let bus = receiver.bus().unwrap();
+    let mut silence = None;
+    while let Some(msg) = bus.pop() {
+        match msg.view() {
+            gst::MessageView::Error(e) => panic!("error on the bus: {e:?}"),
+            gst::MessageView::Element(e) => {
+                if let Some(s) = e.structure()
+                    && s.name() == "mediastream-peer-gone"
+                {
+                    silence = s.get::<u64>("silence-ms").ok();
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        silence.is_some_and(|ms| ms >= 15_000),
+        "mediastream-peer-gone with its silence: {silence:?}"
+    );
+    receiver.set_state(gst::State::Null).unwrap();
+    sender.set_state(gst::State::Null).unwrap();
+}
+
 /// examples/webrtc.rs's JSON lines, read in a thread.
 struct Demo {
     child: std::process::Child,

@@ -76,6 +76,14 @@ pub fn missing_browser() -> Option<String> {
                 .into(),
         );
     }
+    missing_network()
+}
+
+/// What is missing to run two webrtcbin in a private network namespace.
+pub fn missing_network() -> Option<String> {
+    if let Some(m) = missing_gstreamer() {
+        return Some(m);
+    }
     if std::env::var_os(NETNS_ENV).is_none() {
         // Permission for a network namespace of our own (root, or
         // CAP_SYS_ADMIN): the tests' traffic stays inside it.
