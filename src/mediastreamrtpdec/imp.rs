@@ -30,7 +30,8 @@
 //! and half of RFC 7675's 30 s. One single-shot clock id at the last
 //! arrival + peer-timeout, as for mute: nothing wakes while packets flow.
 //!
-//! Lock order: `state` only; no lock is held while emitting, posting or
+//! Lock order: `state` before `mute_timeout` and `peer_timeout` (each
+//! taken alone otherwise); no lock is held while emitting, posting or
 //! pushing.
 
 use crate::mediastreamsrc::{ReadyState, TrackKind};
@@ -650,8 +651,8 @@ impl MediaStreamRtpDec {
         }
     }
 
-    /// ended: the state event, the signal and message, then EOS, from
-    /// GStreamer's async pool (not webrtcbin's thread).
+    /// ended: the signal and message, then the state event and EOS, from
+    /// GStreamer's async pool (not webrtcbin's thread or the clock's).
     fn end(&self, why: &str) {
         {
             let mut state = self.state.lock();
