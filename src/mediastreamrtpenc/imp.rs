@@ -354,6 +354,14 @@ impl MediaStreamRtpEnc {
             let enc = make("openh264enc")?;
             enc.set_property_from_str("usage-type", "camera");
             enc.set_property_from_str("complexity", "low");
+            if settings.video_bitrate > OPENH264_MAX_BITRATE {
+                gst::info!(
+                    CAT,
+                    imp = self,
+                    "video-bitrate {} clamped to OpenH264's {OPENH264_MAX_BITRATE}",
+                    settings.video_bitrate
+                );
+            }
             self.set_bitrate(
                 &enc,
                 "bitrate",
