@@ -142,10 +142,11 @@ fn an_unknown_video_codec_is_refused_where_it_is_set() {
             "fakesink",
         ]);
         assert_ne!(code, Some(0), "{value}: {text}");
-        assert!(
-            text.contains("could not set property \"video-codec\" in element"),
-            "{value}: {text}"
+        let said = format!(
+            "could not set property \"video-codec\" in element \"mediastreamrtpenc\" to \"{}\"",
+            value.trim_matches('"')
         );
+        assert!(text.contains(&said), "{value}: {text}");
         assert!(!text.contains("CRITICAL"), "{value}: {text}");
         // In a program, parse::launch fails the same way.
         let line = format!("videotestsrc ! mediastreamrtpenc video-codec={value} ! fakesink");
