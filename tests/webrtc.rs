@@ -387,15 +387,24 @@ fn a_vanished_chromium_ends_the_remote_tracks() {
     // The video track into a recording, the audio track into a track sink.
     let recorded = Arc::new(AtomicU64::new(0));
     let finished = Arc::new(AtomicBool::new(false));
+    let audio_eos = Arc::new(AtomicBool::new(false));
     let audio_sink: Arc<std::sync::Mutex<Option<gst::Element>>> = Default::default();
     {
-        let (recorded, finished, audio_sink) =
-            (recorded.clone(), finished.clone(), audio_sink.clone());
+        let (recorded, finished, audio_sink, audio_eos) = (
+            recorded.clone(),
+            finished.clone(),
+            audio_sink.clone(),
+            audio_eos.clone(),
+        );
         let file = file.clone();
         let weak = p.downgrade();
         gstmediastream::webrtc::receive_streams(&webrtc, move |ms| {
-            let (recorded, finished, audio_sink) =
-                (recorded.clone(), finished.clone(), audio_sink.clone());
+            let (recorded, finished, audio_sink, audio_eos) = (
+                recorded.clone(),
+                finished.clone(),
+                audio_sink.clone(),
+                audio_eos.clone(),
+            );
             let (file, weak) = (file.clone(), weak.clone());
             ms.connect_pad_added(move |_, pad| {
                 if pad.direction() != gst::PadDirection::Src {
@@ -446,6 +455,16 @@ fn a_vanished_chromium_ends_the_remote_tracks() {
                         .build()
                         .unwrap();
                     *audio_sink.lock().unwrap() = Some(sink.clone());
+                    // The audio track's EOS, as it leaves the remote stream.
+                    let done = audio_eos.clone();
+                    pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+                        if let Some(gst::PadProbeData::Event(ev)) = &info.data
+                            && ev.type_() == gst::EventType::Eos
+                        {
+                            done.store(true, Ordering::Release);
+                        }
+                        gst::PadProbeReturn::Ok
+                    });
                     sink
                 };
                 p.add(&sink).unwrap();
@@ -525,8 +544,12 @@ fn a_vanished_chromium_ends_the_remote_tracks() {
     // The documented bound: peer-timeout, well under RFC 7675's 30 s.
     wait_for(
         30,
-        "both remote tracks ended and the recording finished",
-        || decs.iter().all(|d| ready(d) == ReadyState::Ended) && finished.load(Ordering::Acquire),
+        "both remote tracks ended with EOS, the recording finished",
+        || {
+            decs.iter().all(|d| ready(d) == ReadyState::Ended)
+                && finished.load(Ordering::Acquire)
+                && audio_eos.load(Ordering::Acquire)
+        },
     );
     let took = killed.elapsed();
     let state = webrtc.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
