@@ -19,7 +19,7 @@
 //! Why a watchdog of our own: `webrtcbin` 1.22 stays `connected` when the
 //! peer vanishes (measured: 60 s and more after Chromium or a GStreamer
 //! peer was SIGKILLed), its NiceAgent's RFC 7675 `consent-freshness` is
-//! construct-only and off, and `keepalive-conncheck` alone took 47 s. So
+//! construct-only and off, and `keepalive-conncheck` alone took 47 to 66 s. So
 //! everything the peer sends counts as a sign of life: linked to
 //! `webrtcbin`, every buffer out of each `nicesrc` inside it (RTP and RTCP
 //! of every media, DTLS, data channels; libnice keeps STUN to itself),

@@ -533,8 +533,9 @@ impl MediaStreamRtpEnc {
             return;
         };
         gst::debug!(CAT, imp = self, "following {}'s connection", webrtc.name());
-        // So that a peer that vanished fails the connection (in about
-        // 47 s) instead of leaving it connected for ever: then frames stop.
+        // So that a peer that vanished fails the connection (in about a
+        // minute) instead of leaving it connected for ever: then frames
+        // stop.
         webrtc::keepalive_conncheck(&webrtc);
         let weak = self.obj().downgrade();
         let id = webrtc.connect_notify(Some("connection-state"), move |webrtc, _| {
