@@ -212,8 +212,10 @@ fn send_track(webrtc: &gst::Element, pad: &gst::Pad) -> Result<(), String> {
 
 /// Receives the peer's MediaStreams: each `webrtcbin` src pad becomes a
 /// track (`mediastreamrtpdec`: decoded, the sender's track id, muted while
-/// no packets arrive, ended with EOS when removed) of a remote
-/// `mediastream` whose `id` is the sender's stream id (the pad's `msid`),
+/// no packets arrive, ended with EOS when removed, when the connection
+/// closes, or when nothing arrived from the peer for its `peer-timeout`)
+/// of a remote `mediastream` whose `id` is the sender's stream id (the
+/// pad's `msid`),
 /// one `mediastream` per remote stream, added to `webrtc`'s bin.
 /// `on_stream` is called with each new `mediastream` before it starts,
 /// where an application connects its `pad-added` (the tracks' pads
