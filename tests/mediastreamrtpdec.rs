@@ -50,8 +50,10 @@ fn mute_and_unmute_on_the_pipeline_clock() {
     init();
     let (caps, packets) = vp8_packets();
     let mut packets = packets.into_iter().cycle();
+    // No peer check: the mute check is the only clock id.
     let dec = gst::ElementFactory::make("mediastreamrtpdec")
         .property("mute-timeout", 200u32)
+        .property("peer-timeout", 0u32)
         .build()
         .unwrap();
     let mut h = Harness::with_element(&dec, Some("sink"), Some("src"));
@@ -164,4 +166,191 @@ fn an_encoding_it_cannot_decode_is_a_stream_error() {
     );
     assert!(e.error().message().contains("'FOO'"), "{}", e.error());
     p.set_state(gst::State::Null).unwrap();
+}
+
+/// The peer watchdog on the pipeline clock: a track whose peer sends
+/// nothing for peer-timeout ends (message, warning, ended, EOS), after
+/// muting at mute-timeout; packets in time keep it alive. Not linked to
+/// webrtcbin, the track's own packets are what arrives from the peer
+/// (tests/webrtc.rs checks webrtcbin's transports with Chromium).
+#[test]
+fn a_peer_that_sends_nothing_for_peer_timeout_is_gone() {
+    init();
+    let (caps, packets) = vp8_packets();
+    let mut packets = packets.into_iter().cycle();
+    let dec = gst::ElementFactory::make("mediastreamrtpdec")
+        .property("mute-timeout", 200u32)
+        .property("peer-timeout", 1000u32)
+        .build()
+        .unwrap();
+    let mut h = Harness::with_element(&dec, Some("sink"), Some("src"));
+    let bus = gst::Bus::new();
+    dec.set_bus(Some(&bus));
+    let clock = h.testclock().expect("the harness's test clock");
+    let (tx, rx) = mpsc::channel();
+    for name in ["mute", "unmute", "ended"] {
+        let tx = tx.clone();
+        let clock = clock.clone();
+        dec.connect(name, false, move |_| {
+            tx.send((name, clock.time())).unwrap();
+            None
+        });
+    }
+    h.set_src_caps(caps);
+    h.play();
+    let run = |ms: u64| {
+        for _ in 0..ms / 5 {
+            clock.advance_time(5 * MS as i64);
+            while clock.process_next_clock_id().is_some() {}
+        }
+    };
+    let mut push = |h: &mut Harness| h.push(packets.next().unwrap()).unwrap();
+    let ready_state = |dec: &gst::Element| {
+        dec.property::<gstmediastream::mediastreamsrc::ReadyState>("ready-state")
+    };
+    let live = gstmediastream::mediastreamsrc::ReadyState::Live;
+
+    // Gaps of 900 ms: muted each time (mute-timeout 200), never gone.
+    for _ in 0..4 {
+        push(&mut h);
+        run(900);
+    }
+    let events: Vec<_> = rx.try_iter().map(|(n, _)| n).collect();
+    assert_eq!(
+        events.iter().filter(|n| **n == "mute").count(),
+        4,
+        "{events:?}"
+    );
+    assert!(!events.contains(&"ended"), "{events:?}");
+    assert_eq!(ready_state(&dec), live);
+
+    // Silence: gone peer-timeout after the last packet, to the clock step.
+    push(&mut h);
+    let last = clock.time();
+    run(995);
+    let events: Vec<_> = rx.try_iter().map(|(n, _)| n).collect();
+    assert_eq!(events, ["unmute", "mute"], "muted, not yet gone");
+    assert_eq!(ready_state(&dec), live);
+    run(10);
+    // `ended` is emitted from GStreamer's async pool: wait for it (real
+    // time only for that thread; the clock does not move).
+    let (name, at) = rx
+        .recv_timeout(std::time::Duration::from_secs(10))
+        .expect("ended after peer-timeout");
+    assert_eq!(name, "ended");
+    let silence = at - last;
+    assert!(
+        silence >= gst::ClockTime::from_mseconds(1000)
+            && silence <= gst::ClockTime::from_mseconds(1005),
+        "gone {silence} after the last packet"
+    );
+    assert_eq!(
+        ready_state(&dec),
+        gstmediastream::mediastreamsrc::ReadyState::Ended
+    );
+
+    // The message and the warning say so; the track's ended message
+    // follows them.
+    let mut messages = Vec::new();
+    let mut warnings = Vec::new();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !messages
+        .iter()
+        .any(|s: &gst::Structure| s.name() == "mediastream-track-ended")
+    {
+        assert!(std::time::Instant::now() < deadline, "{messages:?}");
+        let Some(m) = bus.timed_pop(gst::ClockTime::from_mseconds(100)) else {
+            continue;
+        };
+        match m.view() {
+            gst::MessageView::Element(_) => messages.push(m.structure().unwrap().to_owned()),
+            gst::MessageView::Warning(w) => warnings.push(w.error()),
+            _ => {}
+        }
+    }
+    let names: Vec<_> = messages.iter().map(|s| s.name().as_str()).collect();
+    let gone = names.iter().position(|n| *n == "mediastream-peer-gone");
+    let ended = names.iter().position(|n| *n == "mediastream-track-ended");
+    assert!(gone.is_some() && gone < ended, "{names:?}");
+    let s = &messages[gone.unwrap()];
+    assert_eq!(s.get::<u32>("peer-timeout").unwrap(), 1000, "{s}");
+    let ms = s.get::<u64>("silence-ms").unwrap();
+    assert!((1000..=1005).contains(&ms), "{s}");
+    let [w] = warnings.as_slice() else {
+        panic!("one warning: {warnings:?}");
+    };
+    assert!(w.matches(gst::ResourceError::Read), "{w:?}");
+    assert!(w.message().contains("the peer is gone"), "{w}");
+
+    // Downstream: the state event says ended, then EOS (pull_event waits
+    // for each, up to the harness's 60 s).
+    let mut states = Vec::new();
+    loop {
+        let ev = h.pull_event().expect("EOS downstream");
+        if ev.type_() == gst::EventType::Eos {
+            break;
+        }
+        if let Some(s) = ev.structure()
+            && s.name() == "mediastream-track-state"
+        {
+            states.push(s.get::<String>("ready-state").unwrap_or_default());
+        }
+    }
+    assert_eq!(
+        states.last().map(String::as_str),
+        Some("ended"),
+        "{states:?}"
+    );
+    // Nothing more is scheduled for the peer once it is gone.
+    run(2000);
+    assert!(rx.try_recv().is_err(), "announced once");
+}
+
+/// peer-timeout changed while playing: 0 turns the check off, a new value
+/// counts from the last arrival (so a peer already silent for longer is
+/// gone at once).
+#[test]
+fn peer_timeout_changes_while_playing() {
+    init();
+    let (caps, packets) = vp8_packets();
+    let dec = gst::ElementFactory::make("mediastreamrtpdec")
+        .property("peer-timeout", 0u32)
+        .build()
+        .unwrap();
+    let mut h = Harness::with_element(&dec, Some("sink"), Some("src"));
+    let clock = h.testclock().expect("the harness's test clock");
+    let (tx, rx) = mpsc::channel();
+    dec.connect("ended", false, move |_| {
+        tx.send(()).unwrap();
+        None
+    });
+    h.set_src_caps(caps);
+    h.play();
+    let run = |ms: u64| {
+        for _ in 0..ms / 5 {
+            clock.advance_time(5 * MS as i64);
+            while clock.process_next_clock_id().is_some() {}
+        }
+    };
+    h.push(packets[0].clone()).unwrap();
+    run(3000);
+    let ready = |dec: &gst::Element| {
+        dec.property::<gstmediastream::mediastreamsrc::ReadyState>("ready-state")
+    };
+    assert_eq!(
+        ready(&dec),
+        gstmediastream::mediastreamsrc::ReadyState::Live
+    );
+    assert!(rx.try_recv().is_err(), "peer-timeout 0: never gone");
+    dec.set_property("peer-timeout", 10_000u32);
+    run(1000);
+    assert!(rx.try_recv().is_err(), "4 s of silence: not yet");
+    dec.set_property("peer-timeout", 2000u32);
+    run(5);
+    rx.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("silent for 4 s with peer-timeout 2000: gone");
+    assert_eq!(
+        ready(&dec),
+        gstmediastream::mediastreamsrc::ReadyState::Ended
+    );
 }

@@ -367,6 +367,401 @@ fn chromium_to_gstreamer() {
     p.set_state(gst::State::Null).unwrap();
 }
 
+/// Chromium SIGKILLed mid-call: `webrtcbin` stays `connected`, but
+/// nothing arrives from the peer any more, so `mediastreamrtpdec`'s
+/// peer-timeout (default 15 s) ends both remote tracks with EOS, and the
+/// video track's Matroska recording finishes by itself into a decodable
+/// file. Before that, Chromium's senders replaced by `null` (no RTP at
+/// all) for twice a shortened peer-timeout: muted, not gone, as Chromium
+/// still sends RTCP.
+#[test]
+fn a_vanished_chromium_ends_the_remote_tracks() {
+    if !wc::runnable(wc::missing_browser())
+        || !wc::in_private_network("a_vanished_chromium_ends_the_remote_tracks")
+    {
+        return;
+    }
+    use gstmediastream::mediastreamsrc::ReadyState;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    wc::init();
+    let dir = std::env::temp_dir().join(format!("webrtc-vanish-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("remote.mkv");
+    let mut browser = wc::Browser::start(true);
+    let p = gst::Pipeline::new();
+    let webrtc = gst::ElementFactory::make("webrtcbin")
+        .property_from_str("bundle-policy", "max-bundle")
+        .build()
+        .unwrap();
+    p.add(&webrtc).unwrap();
+    // The video track into a recording, the audio track into a track sink.
+    let recorded = Arc::new(AtomicU64::new(0));
+    let finished = Arc::new(AtomicBool::new(false));
+    let audio_eos = Arc::new(AtomicBool::new(false));
+    let audio_sink: Arc<std::sync::Mutex<Option<gst::Element>>> = Default::default();
+    {
+        let (recorded, finished, audio_sink, audio_eos) = (
+            recorded.clone(),
+            finished.clone(),
+            audio_sink.clone(),
+            audio_eos.clone(),
+        );
+        let file = file.clone();
+        let weak = p.downgrade();
+        gstmediastream::webrtc::receive_streams(&webrtc, move |ms| {
+            let (recorded, finished, audio_sink, audio_eos) = (
+                recorded.clone(),
+                finished.clone(),
+                audio_sink.clone(),
+                audio_eos.clone(),
+            );
+            let (file, weak) = (file.clone(), weak.clone());
+            ms.connect_pad_added(move |_, pad| {
+                if pad.direction() != gst::PadDirection::Src {
+                    return;
+                }
+                let p = weak.upgrade().unwrap();
+                let sink = if pad.name().starts_with("video_") {
+                    let bin = gst::parse::bin_from_description(
+                        &format!(
+                            "queue ! videoconvert ! vp8enc deadline=1 ! matroskamux \
+                             ! filesink name=file location={}",
+                            file.display()
+                        ),
+                        true,
+                    )
+                    .unwrap();
+                    let counted = recorded.clone();
+                    bin.static_pad("sink").unwrap().add_probe(
+                        gst::PadProbeType::BUFFER,
+                        move |_, _| {
+                            counted.fetch_add(1, Ordering::Relaxed);
+                            gst::PadProbeReturn::Ok
+                        },
+                    );
+                    let done = finished.clone();
+                    bin.by_name("file")
+                        .unwrap()
+                        .static_pad("sink")
+                        .unwrap()
+                        .add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+                            if let Some(gst::PadProbeData::Event(ev)) = &info.data
+                                && ev.type_() == gst::EventType::Eos
+                            {
+                                done.store(true, Ordering::Release);
+                            }
+                            gst::PadProbeReturn::Ok
+                        });
+                    bin.upcast::<gst::Element>()
+                } else {
+                    let sink = gst::ElementFactory::make("mediastreamtracksink")
+                        .property(
+                            "sink",
+                            gst::ElementFactory::make("fakesink")
+                                .property("sync", false)
+                                .build()
+                                .unwrap(),
+                        )
+                        .build()
+                        .unwrap();
+                    *audio_sink.lock().unwrap() = Some(sink.clone());
+                    // The audio track's EOS, as it leaves the remote stream.
+                    let done = audio_eos.clone();
+                    pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+                        if let Some(gst::PadProbeData::Event(ev)) = &info.data
+                            && ev.type_() == gst::EventType::Eos
+                        {
+                            done.store(true, Ordering::Release);
+                        }
+                        gst::PadProbeReturn::Ok
+                    });
+                    sink
+                };
+                p.add(&sink).unwrap();
+                pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+                sink.sync_state_with_parent().unwrap();
+            });
+        });
+    }
+    p.set_state(gst::State::Playing).unwrap();
+    let sent = browser.call(
+        "send",
+        json!([{"video": {"width": 320, "height": 240}, "audio": true}]),
+    );
+    let ans = answer(&webrtc, sent["sdp"].as_str().unwrap());
+    browser.call("accept", json!([ans]));
+    wait_for(30, "video frames recorded and audio received", || {
+        recorded.load(Ordering::Relaxed) >= 30
+            && audio_sink
+                .lock()
+                .unwrap()
+                .as_ref()
+                .is_some_and(|s| s.property::<u64>("frames") >= 10)
+    });
+    let decs: Vec<gst::Element> = p
+        .children()
+        .into_iter()
+        .filter(|e| e.factory().is_some_and(|f| f.name() == "mediastreamrtpdec"))
+        .collect();
+    assert_eq!(decs.len(), 2, "two remote tracks");
+    let default_timeout = decs[0]
+        .find_property("peer-timeout")
+        .unwrap()
+        .default_value()
+        .get::<u32>()
+        .unwrap();
+    assert_eq!(default_timeout, 15_000, "the documented default");
+    let ready = |d: &gst::Element| d.property::<ReadyState>("ready-state");
+    // mediastreamrtpdec turned on the agent's STUN-request keepalives.
+    let agent = webrtc
+        .property::<gst::glib::Object>("ice-agent")
+        .property::<gst::glib::Object>("agent");
+    assert!(agent.property::<bool>("keepalive-conncheck"));
+
+    // No media at all, RTCP only: muted, not gone, even after twice a
+    // peer-timeout of 3 s.
+    for d in &decs {
+        d.set_property("peer-timeout", 3000u32);
+    }
+    browser.call("replace", json!(["video", false]));
+    browser.call("replace", json!(["audio", false]));
+    wait_for(10, "both remote tracks muted", || {
+        decs.iter().all(|d| d.property::<bool>("muted"))
+    });
+    std::thread::sleep(Duration::from_secs(6));
+    for d in &decs {
+        assert_eq!(ready(d), ReadyState::Live, "a muted peer is not gone");
+    }
+    browser.call("replace", json!(["video", true]));
+    browser.call("replace", json!(["audio", true]));
+    wait_for(10, "both remote tracks unmuted", || {
+        decs.iter().all(|d| !d.property::<bool>("muted"))
+    });
+    for d in &decs {
+        d.set_property("peer-timeout", default_timeout);
+    }
+
+    // Chromium's browser process SIGKILLed: no BYE, no DTLS close.
+    let (driver, chromium) = browser.pids();
+    let processes = wc::process_tree(chromium);
+    assert!(!processes.is_empty(), "Chromium's process {chromium}");
+    // SAFETY: kill(2) of the browser process this test started.
+    assert_eq!(unsafe { libc::kill(chromium as i32, libc::SIGKILL) }, 0);
+    let killed = Instant::now();
+    wait_for(10, "both remote tracks muted", || {
+        decs.iter().all(|d| d.property::<bool>("muted"))
+    });
+    // The documented bound: peer-timeout, well under RFC 7675's 30 s.
+    wait_for(
+        30,
+        "both remote tracks ended with EOS, the recording finished",
+        || {
+            decs.iter().all(|d| ready(d) == ReadyState::Ended)
+                && finished.load(Ordering::Acquire)
+                && audio_eos.load(Ordering::Acquire)
+        },
+    );
+    let took = killed.elapsed();
+    let state = webrtc.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
+    eprintln!("ended {took:?} after the kill; webrtcbin connection-state then: {state:?}");
+    let audio = audio_sink.lock().unwrap().clone().unwrap();
+    wait_for(10, "the audio track sink ended", || {
+        audio.property::<ReadyState>("ready-state") == ReadyState::Ended
+    });
+
+    // On the bus: a mediastream-peer-gone and a warning per track, no
+    // error.
+    let bus = p.bus().unwrap();
+    let (mut gone, mut warnings) = (Vec::new(), 0);
+    while let Some(msg) = bus.pop() {
+        match msg.view() {
+            gst::MessageView::Error(e) => panic!("error on the bus: {e:?}"),
+            gst::MessageView::Warning(w) if w.error().matches(gst::ResourceError::Read) => {
+                warnings += 1
+            }
+            gst::MessageView::Element(e)
+                if e.structure()
+                    .is_some_and(|s| s.name() == "mediastream-peer-gone") =>
+            {
+                gone.push(e.structure().unwrap().to_owned())
+            }
+            _ => {}
+        }
+    }
+    assert_eq!((gone.len(), warnings), (2, 2), "{gone:?}");
+    // Ended by the watchdog, after peer-timeout of the pipeline clock
+    // without anything from the peer.
+    for s in &gone {
+        assert!(s.get::<u64>("silence-ms").unwrap() >= 15_000, "{s}");
+        assert_eq!(s.get::<u32>("peer-timeout").unwrap(), 15_000, "{s}");
+    }
+    p.set_state(gst::State::Null).unwrap();
+
+    // The recording is a whole file: it decodes to the end.
+    let check = gst::parse::launch(&format!(
+        "filesrc location={} ! matroskademux ! vp8dec ! appsink name=out sync=false",
+        file.display()
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let out = check.by_name("out").unwrap();
+    check.set_state(gst::State::Playing).unwrap();
+    let mut frames = 0;
+    while out
+        .emit_by_name::<Option<gst::Sample>>(
+            "try-pull-sample",
+            &[&gst::ClockTime::from_seconds(10)],
+        )
+        .is_some()
+    {
+        frames += 1;
+    }
+    let eos = out.property::<bool>("eos");
+    check.set_state(gst::State::Null).unwrap();
+    assert!(
+        eos && frames >= 30,
+        "{}: {frames} frames, eos {eos}",
+        file.display()
+    );
+    eprintln!("recording: {frames} frames decoded");
+
+    drop(browser);
+    let mut left = processes;
+    left.push((driver, "chromedriver".into()));
+    wc::kill_leftovers(&left);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// GStreamer to GStreamer: a sender whose track stopped still sends RTCP
+/// (measured: gaps up to 7.3 s), so the remote track mutes but stays live
+/// past the default peer-timeout; when the network goes away (the veth
+/// taken down: nothing arrives any more, nothing closes), the remote track
+/// ends by peer-timeout, while webrtcbin still says connected.
+#[test]
+fn gstreamer_peer_silent_then_gone() {
+    if !wc::runnable(wc::missing_network())
+        || !wc::in_private_network("gstreamer_peer_silent_then_gone")
+    {
+        return;
+    }
+    use gstmediastream::mediastreamsrc::ReadyState;
+    let (sender, ms, send_webrtc) = wc::sender(r#"{"video":{"width":320,"height":240}}"#);
+    let receiver = gst::Pipeline::new();
+    let webrtc = gst::ElementFactory::make("webrtcbin")
+        .property_from_str("bundle-policy", "max-bundle")
+        .build()
+        .unwrap();
+    receiver.add(&webrtc).unwrap();
+    let sinks: std::sync::Arc<std::sync::Mutex<Vec<gst::Element>>> = Default::default();
+    let k = sinks.clone();
+    let weak = receiver.downgrade();
+    gstmediastream::webrtc::receive_streams(&webrtc, move |stream| {
+        let (k, weak) = (k.clone(), weak.clone());
+        stream.connect_pad_added(move |_, pad| {
+            if pad.direction() != gst::PadDirection::Src {
+                return;
+            }
+            let p = weak.upgrade().unwrap();
+            let sink = gst::ElementFactory::make("mediastreamtracksink")
+                .property(
+                    "sink",
+                    gst::ElementFactory::make("fakesink")
+                        .property("sync", false)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap();
+            p.add(&sink).unwrap();
+            pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+            sink.sync_state_with_parent().unwrap();
+            k.lock().unwrap().push(sink);
+        });
+    });
+    receiver.set_state(gst::State::Playing).unwrap();
+    sender.set_state(gst::State::Playing).unwrap();
+    wc::wait_for_sink_caps(&send_webrtc, 1);
+    let offer = wc::create_offer(&send_webrtc);
+    wc::set_description(&send_webrtc, true, &offer);
+    wc::wait_gathered(&send_webrtc);
+    let ans = answer(&webrtc, &wc::local_sdp(&send_webrtc));
+    wc::set_description(
+        &send_webrtc,
+        false,
+        &wc::sdp_desc(gst_webrtc::WebRTCSDPType::Answer, &ans),
+    );
+    wait_for(30, "frames from the GStreamer peer", || {
+        let sinks = sinks.lock().unwrap();
+        sinks.len() == 1 && sinks[0].property::<u64>("frames") >= 10
+    });
+    let dec = receiver
+        .children()
+        .into_iter()
+        .find(|e| e.factory().is_some_and(|f| f.name() == "mediastreamrtpdec"))
+        .unwrap();
+    let timeout = dec.property::<u32>("peer-timeout");
+    assert_eq!(timeout, 15_000);
+
+    // The sender's track stops (EOS into its webrtcbin): no RTP, RTCP
+    // only. Muted, and still live one peer-timeout and a second later.
+    let camera = ms
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .iterate_all_by_element_factory_name("mediastreamsrc")
+        .into_iter()
+        .map(Result::unwrap)
+        .next()
+        .unwrap();
+    camera.emit_by_name::<()>("stop", &[]);
+    wait_for(10, "muted", || dec.property::<bool>("muted"));
+    std::thread::sleep(Duration::from_millis(timeout as u64 + 1000));
+    assert_eq!(
+        dec.property::<ReadyState>("ready-state"),
+        ReadyState::Live,
+        "a GStreamer peer that sends only RTCP is not gone"
+    );
+
+    // The network goes away: nothing closes, nothing arrives.
+    let down = std::process::Command::new("ip")
+        .args(["link", "set", "v0", "down"])
+        .status()
+        .unwrap();
+    assert!(down.success(), "ip link set v0 down");
+    let gone = Instant::now();
+    wait_for(30, "the remote track ended", || {
+        dec.property::<ReadyState>("ready-state") == ReadyState::Ended
+            && sinks.lock().unwrap()[0].property::<ReadyState>("ready-state") == ReadyState::Ended
+    });
+    let state = webrtc.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
+    eprintln!(
+        "ended {:?} after the link went down; webrtcbin connection-state then: {state:?}",
+        gone.elapsed()
+    );
+    let bus = receiver.bus().unwrap();
+    let mut silence = None;
+    while let Some(msg) = bus.pop() {
+        match msg.view() {
+            gst::MessageView::Error(e) => panic!("error on the bus: {e:?}"),
+            gst::MessageView::Element(e) => {
+                if let Some(s) = e.structure()
+                    && s.name() == "mediastream-peer-gone"
+                {
+                    silence = s.get::<u64>("silence-ms").ok();
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        silence.is_some_and(|ms| ms >= 15_000),
+        "mediastream-peer-gone with its silence: {silence:?}"
+    );
+    receiver.set_state(gst::State::Null).unwrap();
+    sender.set_state(gst::State::Null).unwrap();
+}
+
 #[test]
 fn demo_both_ways() {
     if !wc::runnable(wc::missing_browser()) || !wc::in_private_network("demo_both_ways") {

@@ -11,9 +11,27 @@
 //!   the last packet + mute-timeout, so nothing wakes while packets flow;
 //! - `ended` (signal, message, state event, then EOS: no error) when the
 //!   sender stops sending this media in a new remote description
-//!   (removeTrack) or the connection closes or fails.
+//!   (removeTrack) or the connection closes or fails, or when the peer is
+//!   gone: nothing at all arrived from it for `peer-timeout` ms of the
+//!   pipeline clock (then also a `mediastream-peer-gone` message and a
+//!   warning).
 //!
-//! Lock order: `state` only; no lock is held while emitting, posting or
+//! Why a watchdog of our own: `webrtcbin` 1.22 stays `connected` when the
+//! peer vanishes (measured: 60 s and more after Chromium or a GStreamer
+//! peer was SIGKILLed), its NiceAgent's RFC 7675 `consent-freshness` is
+//! construct-only and off, and `keepalive-conncheck` alone took 47 to 66 s. So
+//! everything the peer sends counts as a sign of life: linked to
+//! `webrtcbin`, every buffer out of each `nicesrc` inside it (RTP and RTCP
+//! of every media, DTLS, data channels; libnice keeps STUN to itself),
+//! otherwise this track's RTP. A live peer sends RTCP even when none of
+//! its tracks sends media (Chromium about every second per media, a
+//! GStreamer peer at least every 7.5 s: rtpsession's 5 s minimum times
+//! 1.5 at most), so the default of 15 s is twice the longest regular gap,
+//! and half of RFC 7675's 30 s. One single-shot clock id at the last
+//! arrival + peer-timeout, as for mute: nothing wakes while packets flow.
+//!
+//! Lock order: `state` before `mute_timeout` and `peer_timeout` (each
+//! taken alone otherwise); no lock is held while emitting, posting or
 //! pushing.
 
 use crate::mediastreamsrc::{ReadyState, TrackKind};
@@ -35,6 +53,7 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 });
 
 const DEFAULT_MUTE_TIMEOUT_MS: u32 = 1000;
+const DEFAULT_PEER_TIMEOUT_MS: u32 = 15_000;
 
 #[derive(Default)]
 struct State {
@@ -53,13 +72,23 @@ struct State {
     last_packet: Option<gst::ClockTime>,
     /// The next mute check, on the pipeline clock, while PLAYING.
     mute: Option<MuteClock>,
+    /// Clock time of the last thing that arrived from the peer (or of
+    /// PLAYING), while the peer check runs.
+    last_arrival: Option<gst::ClockTime>,
+    /// The peer check on the pipeline clock, while PLAYING (nothing
+    /// pending with peer-timeout 0, or once ended).
+    peer: Option<MuteClock>,
     webrtc: Option<(gst::Element, Vec<glib::SignalHandlerId>)>,
+    /// The probes on the src pads of the `nicesrc` elements inside the
+    /// webrtcbin watched.
+    transport_probes: Vec<(gst::Pad, gst::PadProbeId)>,
 }
 
 pub struct MediaStreamRtpDec {
     sinkpad: gst::GhostPad,
     srcpad: gst::GhostPad,
     mute_timeout: Mutex<u32>,
+    peer_timeout: Mutex<u32>,
     state: Mutex<State>,
 }
 
@@ -85,6 +114,7 @@ impl ObjectSubclass for MediaStreamRtpDec {
             sinkpad,
             srcpad,
             mute_timeout: Mutex::new(DEFAULT_MUTE_TIMEOUT_MS),
+            peer_timeout: Mutex::new(DEFAULT_PEER_TIMEOUT_MS),
             state: Mutex::default(),
         }
     }
@@ -119,6 +149,12 @@ impl ObjectImpl for MediaStreamRtpDec {
                     .blurb("Milliseconds of the pipeline clock without an RTP packet, while PLAYING, after which the track is muted")
                     .minimum(10)
                     .default_value(DEFAULT_MUTE_TIMEOUT_MS)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt::builder("peer-timeout")
+                    .nick("Peer timeout")
+                    .blurb("Milliseconds of the pipeline clock, while PLAYING, in which nothing at all arrived from the peer (linked to webrtcbin: no RTP or RTCP of any media, no DTLS, on any of its nicesrc elements; else no RTP packet of this track), after which the peer is gone: mediastream-peer-gone message, a warning, and the track ends (EOS). 0: never")
+                    .default_value(DEFAULT_PEER_TIMEOUT_MS)
                     .mutable_playing()
                     .build(),
             ]
@@ -161,6 +197,11 @@ impl ObjectImpl for MediaStreamRtpDec {
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
         match pspec.name() {
             "mute-timeout" => *self.mute_timeout.lock() = value.get().unwrap(),
+            "peer-timeout" => {
+                *self.peer_timeout.lock() = value.get().unwrap();
+                // While playing: due again from the last arrival.
+                self.arm_peer();
+            }
             _ => unimplemented!(),
         }
     }
@@ -178,6 +219,7 @@ impl ObjectImpl for MediaStreamRtpDec {
             }
             .to_value(),
             "mute-timeout" => self.mute_timeout.lock().to_value(),
+            "peer-timeout" => self.peer_timeout.lock().to_value(),
             _ => unimplemented!(),
         }
     }
@@ -199,6 +241,21 @@ impl ObjectImpl for MediaStreamRtpDec {
             move |_, _| {
                 if let Some(obj) = weak.upgrade() {
                     obj.imp().packet();
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+        // An ended track says so just before its EOS leaves the chain (on
+        // the inside: once EOS is on the src pad nothing more goes out).
+        let weak = obj.downgrade();
+        self.srcpad.internal().unwrap().add_probe(
+            gst::PadProbeType::EVENT_DOWNSTREAM,
+            move |_, info| {
+                if let Some(gst::PadProbeData::Event(ev)) = &info.data
+                    && ev.type_() == gst::EventType::Eos
+                    && let Some(obj) = weak.upgrade()
+                {
+                    obj.imp().before_eos();
                 }
                 gst::PadProbeReturn::Ok
             },
@@ -488,14 +545,80 @@ impl MediaStreamRtpDec {
                 }
             }));
         }
-        self.state.lock().webrtc = Some((webrtc, ids));
+        // A transport webrtcbin makes later (a renegotiation without
+        // bundle) is watched too.
+        let weak = self.obj().downgrade();
+        ids.push(
+            webrtc
+                .downcast_ref::<gst::Bin>()
+                .unwrap()
+                .connect_deep_element_added(move |_, _, element| {
+                    if let Some(obj) = weak.upgrade() {
+                        obj.imp().watch_transport(element);
+                    }
+                }),
+        );
+        self.state.lock().webrtc = Some((webrtc.clone(), ids));
+        for element in webrtc.downcast_ref::<gst::Bin>().unwrap().iterate_recurse() {
+            match element {
+                Ok(e) => self.watch_transport(&e),
+                // The bin changed while iterating: a new element comes
+                // through deep-element-added.
+                Err(_) => break,
+            }
+        }
+        webrtc::keepalive_conncheck(&webrtc);
+    }
+
+    /// A `nicesrc` inside the webrtcbin watched: everything it delivers
+    /// is a sign of life of the peer.
+    fn watch_transport(&self, element: &gst::Element) {
+        if element.factory().is_none_or(|f| f.name() != "nicesrc") {
+            return;
+        }
+        let Some(pad) = element.static_pad("src") else {
+            return;
+        };
+        let mut state = self.state.lock();
+        if state.transport_probes.iter().any(|(p, _)| *p == pad) {
+            return;
+        }
+        let weak = self.obj().downgrade();
+        let id = pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            move |_, _| {
+                if let Some(obj) = weak.upgrade() {
+                    obj.imp().arrival();
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+        if let Some(id) = id {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "the peer's packets counted at {}",
+                element.name()
+            );
+            state.transport_probes.push((pad, id));
+        }
     }
 
     fn unwatch(&self) {
-        if let Some((w, ids)) = self.state.lock().webrtc.take() {
+        let (webrtc, probes) = {
+            let mut state = self.state.lock();
+            (
+                state.webrtc.take(),
+                std::mem::take(&mut state.transport_probes),
+            )
+        };
+        if let Some((w, ids)) = webrtc {
             for id in ids {
                 w.disconnect(id);
             }
+        }
+        for (pad, id) in probes {
+            pad.remove_probe(id);
         }
     }
 
@@ -528,9 +651,9 @@ impl MediaStreamRtpDec {
         }
     }
 
-    /// ended: the state event, the signal and message, then EOS, from
-    /// GStreamer's async pool (not webrtcbin's thread).
-    fn end(&self, why: &'static str) {
+    /// ended: the signal and message, then the state event and EOS, from
+    /// GStreamer's async pool (not webrtcbin's thread or the clock's).
+    fn end(&self, why: &str) {
         {
             let mut state = self.state.lock();
             if state.ended {
@@ -538,27 +661,30 @@ impl MediaStreamRtpDec {
             }
             state.ended = true;
         }
-        self.stop_check();
+        // The peer check stays (it may be the caller, on its clock id's
+        // callback): ended, it schedules nothing more.
+        let mute = self.state.lock().mute.take();
+        drop(mute);
         gst::info!(CAT, imp = self, "ended: {why}");
         self.obj().call_async(|obj| {
             let imp = obj.imp();
-            let (ev, id) = {
-                let state = imp.state.lock();
-                (
-                    imp.track_state(&state),
-                    state.track_id.clone().unwrap_or_default(),
-                )
-            };
+            let id = imp.state.lock().track_id.clone().unwrap_or_default();
             obj.notify("ready-state");
             obj.emit_by_name::<()>("ended", &[]);
             track::post(obj, track::track_message("ended", &id).build());
-            // Into the chain, so the decoder drains before EOS goes out.
-            // Not taken: downstream is flushing, unlinked or already
-            // at EOS; the application saw `ended` either way.
-            let sent = if let Some(internal) = imp.sinkpad.internal() {
-                imp.sinkpad.send_event(ev.clone()) && internal.push_event(gst::event::Eos::new())
-            } else {
-                imp.srcpad.push_event(ev) && imp.srcpad.push_event(gst::event::Eos::new())
+            // Into the chain, so the decoder drains before EOS goes out;
+            // the src probe sends the ended state just before it (sent
+            // into the chain, a decoder held it as an event of a next
+            // frame that never came). Not taken: downstream is flushing,
+            // unlinked or already at EOS; the application saw `ended`
+            // either way.
+            let built = imp.state.lock().built;
+            let sent = match imp.sinkpad.internal() {
+                Some(internal) if built => internal.push_event(gst::event::Eos::new()),
+                _ => {
+                    imp.before_eos();
+                    imp.srcpad.push_event(gst::event::Eos::new())
+                }
             };
             gst::debug!(
                 CAT,
@@ -568,12 +694,28 @@ impl MediaStreamRtpDec {
         });
     }
 
+    /// EOS is about to leave: an ended track's state goes first.
+    fn before_eos(&self) {
+        let ev = {
+            let state = self.state.lock();
+            state.ended.then(|| self.track_state(&state))
+        };
+        if let Some(ev) = ev
+            && !self.srcpad.push_event(ev)
+        {
+            gst::debug!(CAT, imp = self, "the ended state event was not taken");
+        }
+    }
+
     /// On the streaming thread, for every RTP buffer: the time of the
     /// last packet, and unmute if it was muted.
     fn packet(&self) {
         let unmuted = {
             let mut guard = self.state.lock();
             let state = &mut *guard;
+            if let Some(peer) = &state.peer {
+                state.last_arrival = Some(peer.now());
+            }
             let Some(mute) = state.mute.as_mut() else {
                 // Not PLAYING: no mute detection to feed.
                 return;
@@ -609,29 +751,137 @@ impl MediaStreamRtpDec {
         gst::ClockTime::from_mseconds(*self.mute_timeout.lock() as u64)
     }
 
-    /// PAUSED -> PLAYING: the first check mute-timeout from now.
+    /// On a transport's streaming thread: something arrived from the
+    /// peer.
+    fn arrival(&self) {
+        let mut state = self.state.lock();
+        if let Some(peer) = &state.peer {
+            state.last_arrival = Some(peer.now());
+        }
+    }
+
+    fn peer_timeout(&self) -> Option<gst::ClockTime> {
+        match *self.peer_timeout.lock() {
+            0 => None,
+            ms => Some(gst::ClockTime::from_mseconds(ms as u64)),
+        }
+    }
+
+    /// PAUSED -> PLAYING: the first mute check mute-timeout from now, the
+    /// first peer check peer-timeout from now.
     fn start_check(&self) {
         let obj = self.obj();
         let Some(clock) = obj.clock() else {
-            gst::warning!(CAT, imp = self, "no clock: the track cannot mute");
+            gst::warning!(
+                CAT,
+                imp = self,
+                "no clock: the track cannot mute, nor notice a peer that is gone"
+            );
             return;
         };
         let timeout = self.mute_timeout();
-        let mut mute = MuteClock::new(clock);
+        let mut mute = MuteClock::new(clock.clone());
         let now = mute.now();
         schedule(&mut mute, now + timeout, &obj);
-        let mut state = self.state.lock();
-        state.last_packet = Some(now);
-        state.mute = Some(mute);
+        {
+            let mut state = self.state.lock();
+            state.last_packet = Some(now);
+            state.last_arrival = Some(now);
+            state.mute = Some(mute);
+            state.peer = Some(MuteClock::new(clock));
+        }
         gst::debug!(CAT, imp = self, "mute after {timeout} without packets");
+        self.arm_peer();
+    }
+
+    /// While PLAYING and not ended: the peer check at the last arrival +
+    /// peer-timeout (none with peer-timeout 0).
+    fn arm_peer(&self) {
+        let obj = self.obj();
+        let timeout = self.peer_timeout();
+        let mut guard = self.state.lock();
+        let state = &mut *guard;
+        if state.ended {
+            return;
+        }
+        let (Some(peer), Some(timeout)) = (state.peer.as_mut(), timeout) else {
+            return;
+        };
+        let last = state.last_arrival.unwrap_or_else(|| peer.now());
+        schedule_peer(peer, last + timeout, &obj);
+        gst::debug!(CAT, imp = self, "peer gone after {timeout} of silence");
     }
 
     fn stop_check(&self) {
-        // Dropping it unschedules the pending check.
-        let mute = self.state.lock().mute.take();
-        if mute.is_some() {
-            gst::debug!(CAT, imp = self, "mute checks stopped");
+        // Dropping them unschedules the pending checks.
+        let (mute, peer) = {
+            let mut state = self.state.lock();
+            (state.mute.take(), state.peer.take())
+        };
+        if mute.is_some() || peer.is_some() {
+            gst::debug!(CAT, imp = self, "mute and peer checks stopped");
         }
+    }
+
+    /// On the clock's thread, at last arrival + peer-timeout (or later):
+    /// the peer is gone if nothing came since; else checks again when it
+    /// would be due.
+    fn check_peer(&self) {
+        let obj = self.obj();
+        let (silence, track_id) = {
+            let mut guard = self.state.lock();
+            let state = &mut *guard;
+            if state.ended {
+                return;
+            }
+            let Some(peer) = state.peer.as_mut() else {
+                return;
+            };
+            let Some(timeout) = self.peer_timeout() else {
+                gst::debug!(CAT, imp = self, "peer-timeout is 0: peer checks stop");
+                return;
+            };
+            let now = peer.now();
+            let last = state.last_arrival.unwrap_or(now);
+            if now < last + timeout {
+                gst::log!(
+                    CAT,
+                    imp = self,
+                    "the peer sent something: next check at {}",
+                    last + timeout
+                );
+                schedule_peer(peer, last + timeout, &obj);
+                return;
+            }
+            (now - last, state.track_id.clone().unwrap_or_default())
+        };
+        let ms = silence.mseconds();
+        gst::warning!(
+            CAT,
+            imp = self,
+            "nothing from the peer for {silence}: it is gone"
+        );
+        track::post(
+            &*obj,
+            gst::Structure::builder("mediastream-peer-gone")
+                .field("track-id", &track_id)
+                .field("silence-ms", ms)
+                .field("peer-timeout", *self.peer_timeout.lock())
+                .build(),
+        );
+        gst::element_imp_warning!(
+            self,
+            gst::ResourceError::Read,
+            (
+                "Nothing arrived from the WebRTC peer for {} s: the peer is gone, its track {} ends",
+                ms / 1000,
+                track_id
+            ),
+            [
+                "no RTP, RTCP or DTLS packet from the peer for {ms} ms (peer-timeout); webrtcbin's own connection-state may still say connected: close the connection"
+            ]
+        );
+        self.end(&format!("nothing from the peer for {silence}"));
     }
 
     /// On the clock's thread, at last packet + mute-timeout (or later):
@@ -673,6 +923,16 @@ impl MediaStreamRtpDec {
             }
         }
     }
+}
+
+/// The element's `check_peer` at `at`, on the clock's thread.
+fn schedule_peer(peer: &mut MuteClock, at: gst::ClockTime, obj: &super::MediaStreamRtpDec) {
+    let weak = obj.downgrade();
+    peer.check_at(at, move || {
+        if let Some(obj) = weak.upgrade() {
+            obj.imp().check_peer();
+        }
+    });
 }
 
 /// The element's `check_mute` at `at`, on the clock's thread.

@@ -18,7 +18,10 @@ mod imp;
  * also the decoded stream's stream-id) and the track's state downstream
  * in the `mediastream-track-state` event. It mutes while no packet comes
  * for `mute-timeout` ms and ends (EOS, no error) when the sender removes
- * the track or the connection closes.
+ * the track or the connection closes, or when nothing at all arrived from
+ * the peer for `peer-timeout` ms (default 15 s: `webrtcbin` 1.22 stays
+ * connected to a peer that vanished; then also a `mediastream-peer-gone`
+ * element message and a warning).
  *
  * ## Example
  * In `webrtcbin`'s `pad-added`, link each new src pad to a new element

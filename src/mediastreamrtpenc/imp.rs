@@ -15,9 +15,19 @@
 //! once it is connected, the encoder is asked for a key frame and video
 //! flows from that key frame on.
 //!
+//! `video-bitrate` is clamped to the range the encoder's own property
+//! accepts (vp8enc's `target-bitrate` is a gint: at most 2147483647), read
+//! from its param spec, so no value of ours is refused by it; for
+//! `openh264enc` also to what OpenH264 itself starts with (288 Mbit/s).
+//!
+//! Entry points run inside `crate::fault::Guarded`: a panic is an element
+//! error, and NULL makes the element usable again.
+//!
 //! Lock order: `settings` before `state`; no lock is held while calling
 //! into webrtcbin, the encoder or the pads.
 
+use super::VideoCodec;
+use crate::fault::Guarded;
 use crate::webrtc;
 use gst::glib;
 use gst::prelude::*;
@@ -42,17 +52,23 @@ const DEFAULT_VIDEO_BITRATE: u32 = 1_500_000;
 const PT_VP8: u32 = 96;
 const PT_H264: u32 = 102;
 const PT_OPUS: u32 = 111;
+/// The highest bitrate OpenH264 takes: the limit of H.264 level 5.2
+/// (240 Mbit/s, times 1.2 as OpenH264 computes it). `openh264enc`'s
+/// `bitrate` is a guint, but above this OpenH264 refuses to start
+/// ("MaxSpatialBitrate (288000000) should be larger than SpatialBitrate")
+/// and the track produced nothing.
+const OPENH264_MAX_BITRATE: u32 = 288_000_000;
 
 #[derive(Debug, Clone)]
 struct Settings {
-    video_codec: String,
+    video_codec: VideoCodec,
     video_bitrate: u32,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            video_codec: "vp8".into(),
+            video_codec: VideoCodec::default(),
             video_bitrate: DEFAULT_VIDEO_BITRATE,
         }
     }
@@ -79,6 +95,8 @@ pub struct MediaStreamRtpEnc {
     connected: AtomicBool,
     /// Video waits for a key frame (after connecting).
     need_key: AtomicBool,
+    /// Set by a panic, cleared at NULL (crate::fault::Guarded).
+    failed: AtomicBool,
 }
 
 #[glib::object_subclass]
@@ -93,7 +111,7 @@ impl ObjectSubclass for MediaStreamRtpEnc {
                 MediaStreamRtpEnc::catch_panic_pad_function(
                     parent,
                     || false,
-                    |imp| imp.sink_event(pad, event),
+                    |imp| imp.guard(|| false, |imp| imp.sink_event(pad, event)),
                 )
             })
             .build();
@@ -106,6 +124,7 @@ impl ObjectSubclass for MediaStreamRtpEnc {
             state: Mutex::default(),
             connected: AtomicBool::new(true),
             need_key: AtomicBool::new(false),
+            failed: AtomicBool::new(false),
         }
     }
 }
@@ -114,15 +133,14 @@ impl ObjectImpl for MediaStreamRtpEnc {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPS: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
             vec![
-                glib::ParamSpecString::builder("video-codec")
+                glib::ParamSpecEnum::builder::<VideoCodec>("video-codec")
                     .nick("Video codec")
                     .blurb("Codec of a video track: vp8 (vp8enc) or h264 (openh264enc, constrained baseline). Audio is always Opus. Read when the first caps arrive")
-                    .default_value(Some("vp8"))
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecUInt::builder("video-bitrate")
                     .nick("Video bitrate")
-                    .blurb("Target bitrate of a video track's encoder, in bits per second. Ignored for audio")
+                    .blurb("Target bitrate of a video track's encoder, in bits per second, clamped to the range the encoder accepts (vp8enc: at most 2147483647). Ignored for audio")
                     .minimum(10_000)
                     .default_value(DEFAULT_VIDEO_BITRATE)
                     .mutable_ready()
@@ -143,30 +161,32 @@ impl ObjectImpl for MediaStreamRtpEnc {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        let mut settings = self.settings.lock();
-        match pspec.name() {
-            "video-codec" => {
-                let codec: Option<String> = value.get().unwrap();
-                let codec = codec.unwrap_or_else(|| "vp8".into()).to_ascii_lowercase();
-                if codec == "vp8" || codec == "h264" {
-                    settings.video_codec = codec;
-                } else {
-                    gst::warning!(CAT, imp = self, "unknown video-codec '{codec}' (vp8, h264)");
+        self.guard(
+            || (),
+            |imp| {
+                crate::fault::point("mediastreamrtpenc:set-property");
+                let mut settings = imp.settings.lock();
+                match pspec.name() {
+                    "video-codec" => settings.video_codec = value.get().unwrap(),
+                    "video-bitrate" => settings.video_bitrate = value.get().unwrap(),
+                    _ => unimplemented!(),
                 }
-            }
-            "video-bitrate" => settings.video_bitrate = value.get().unwrap(),
-            _ => unimplemented!(),
-        }
+                gst::debug!(CAT, imp = imp, "{} = {value:?}", pspec.name());
+            },
+        )
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        match pspec.name() {
-            "video-codec" => self.settings.lock().video_codec.to_value(),
-            "video-bitrate" => self.settings.lock().video_bitrate.to_value(),
-            "stream-id" => self.state.lock().stream_id.to_value(),
-            "track-id" => self.state.lock().track_id.to_value(),
-            _ => unimplemented!(),
-        }
+        self.guard(
+            || pspec.default_value().clone(),
+            |imp| match pspec.name() {
+                "video-codec" => imp.settings.lock().video_codec.to_value(),
+                "video-bitrate" => imp.settings.lock().video_bitrate.to_value(),
+                "stream-id" => imp.state.lock().stream_id.to_value(),
+                "track-id" => imp.state.lock().track_id.to_value(),
+                _ => unimplemented!(),
+            },
+        )
     }
 
     fn constructed(&self) {
@@ -242,12 +262,21 @@ impl ElementImpl for MediaStreamRtpEnc {
         let ret = self.parent_change_state(transition)?;
         if transition == gst::StateChange::ReadyToNull {
             self.teardown();
+            // After an error or a panic, NULL gives a fresh element: the
+            // next caps build the chain again.
+            self.reset_failed();
         }
         Ok(ret)
     }
 }
 
 impl BinImpl for MediaStreamRtpEnc {}
+
+impl Guarded for MediaStreamRtpEnc {
+    fn failed(&self) -> &AtomicBool {
+        &self.failed
+    }
+}
 
 impl MediaStreamRtpEnc {
     fn sink_event(&self, pad: &gst::GhostPad, event: gst::Event) -> bool {
@@ -306,6 +335,7 @@ impl MediaStreamRtpEnc {
     /// not encode (StreamError::Format), and plumbing that failed (the
     /// chain is taken out again).
     fn build(&self, caps: &gst::CapsRef) -> Result<(), gst::ErrorMessage> {
+        crate::fault::point("mediastreamrtpenc:build");
         let settings = self.settings.lock().clone();
         let media = caps
             .structure(0)
@@ -320,11 +350,23 @@ impl MediaStreamRtpEnc {
                 )
             })
         };
-        let elements: Vec<gst::Element> = if video && settings.video_codec == "h264" {
+        let elements: Vec<gst::Element> = if video && settings.video_codec == VideoCodec::H264 {
             let enc = make("openh264enc")?;
             enc.set_property_from_str("usage-type", "camera");
             enc.set_property_from_str("complexity", "low");
-            enc.set_property("bitrate", settings.video_bitrate);
+            if settings.video_bitrate > OPENH264_MAX_BITRATE {
+                gst::info!(
+                    CAT,
+                    imp = self,
+                    "video-bitrate {} clamped to OpenH264's {OPENH264_MAX_BITRATE}",
+                    settings.video_bitrate
+                );
+            }
+            self.set_bitrate(
+                &enc,
+                "bitrate",
+                settings.video_bitrate.min(OPENH264_MAX_BITRATE),
+            );
             enc.set_property("gop-size", 3000u32);
             let pay = make("rtph264pay")?;
             pay.set_property("pt", PT_H264);
@@ -342,7 +384,7 @@ impl MediaStreamRtpEnc {
             let enc = make("vp8enc")?;
             enc.set_property("deadline", 1i64);
             enc.set_property("cpu-used", -6i32);
-            enc.set_property("target-bitrate", settings.video_bitrate as i32);
+            self.set_bitrate(&enc, "target-bitrate", settings.video_bitrate);
             enc.set_property_from_str("end-usage", "cbr");
             enc.set_property("keyframe-max-dist", 3000i32);
             enc.set_property_from_str("error-resilient", "default");
@@ -374,7 +416,13 @@ impl MediaStreamRtpEnc {
         pay_sink.add_probe(
             gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
             move |_, info| match weak.upgrade() {
-                Some(obj) => obj.imp().gate(info),
+                Some(obj) => {
+                    match obj.imp().guard(|| None, |imp| Some(imp.gate(info))) {
+                        Some(ret) => ret,
+                        // After a panic nothing passes.
+                        None => crate::fault::drop_item(info),
+                    }
+                }
                 None => gst::PadProbeReturn::Ok,
             },
         );
@@ -398,6 +446,40 @@ impl MediaStreamRtpEnc {
             if video { "video" } else { "audio" }
         );
         Ok(())
+    }
+
+    /// Sets the encoder's bitrate property `name` to `bps`, clamped to the
+    /// range of its param spec (an out-of-range value would be refused
+    /// with a panic in the bindings).
+    fn set_bitrate(&self, enc: &gst::Element, name: &str, bps: u32) {
+        let Some(pspec) = enc.find_property(name) else {
+            gst::warning!(CAT, imp = self, "{} has no property {name}", enc.name());
+            return;
+        };
+        let value = if let Some(p) = pspec.downcast_ref::<glib::ParamSpecInt>() {
+            let v = i64::from(bps).clamp(p.minimum().into(), p.maximum().into());
+            if v != i64::from(bps) {
+                gst::info!(CAT, imp = self, "video-bitrate {bps} clamped to {name}={v}");
+            }
+            // In the gint range: clamped to it.
+            (v as i32).to_value()
+        } else if let Some(p) = pspec.downcast_ref::<glib::ParamSpecUInt>() {
+            let v = bps.clamp(p.minimum(), p.maximum());
+            if v != bps {
+                gst::info!(CAT, imp = self, "video-bitrate {bps} clamped to {name}={v}");
+            }
+            v.to_value()
+        } else {
+            gst::warning!(
+                CAT,
+                imp = self,
+                "{}'s {name} is a {}: bitrate not set",
+                enc.name(),
+                pspec.value_type()
+            );
+            return;
+        };
+        enc.set_property_from_value(name, &value);
     }
 
     /// The pay sink probe: nothing before the connection; video from a key
@@ -451,6 +533,10 @@ impl MediaStreamRtpEnc {
             return;
         };
         gst::debug!(CAT, imp = self, "following {}'s connection", webrtc.name());
+        // So that a peer that vanished fails the connection (in about a
+        // minute) instead of leaving it connected for ever: then frames
+        // stop.
+        webrtc::keepalive_conncheck(&webrtc);
         let weak = self.obj().downgrade();
         let id = webrtc.connect_notify(Some("connection-state"), move |webrtc, _| {
             if let Some(obj) = weak.upgrade() {

@@ -12,8 +12,9 @@ mod imp;
  * SECTION:element-mediastreamrtpenc
  *
  * One track encoded for `webrtcbin`: VP8 (or H.264 with `openh264enc`,
- * by `video-codec`) for video, Opus for audio, payloaded with a payload
- * type of its own per codec. The `webrtcbin` sink pad it feeds gets the
+ * by `video-codec`, an enum: `vp8`, `h264`) for video at `video-bitrate`
+ * (clamped to what the encoder takes), Opus for audio, payloaded with a
+ * payload type of its own per codec. The `webrtcbin` sink pad it feeds gets the
  * track's MediaStream identity (`stream-id` from the stream collection
  * `mediastream` sends, `track-id` from stream-start), so the peer's
  * `ontrack` sees the same ids. Until the connection is up, encoded frames
@@ -32,7 +33,26 @@ glib::wrapper! {
         @implements gst::ChildProxy;
 }
 
+/// `video-codec`: the codec of a video track. An enum, so that an unknown
+/// name (`vp9`, `nonsense`) is refused where it is set: `gst-launch-1.0`
+/// says "could not set property" at parse time, `gst-inspect-1.0` lists
+/// the values. No value is 0: GStreamer reads an empty string as the
+/// number 0, so `video-codec=""` is refused too instead of meaning VP8.
+#[derive(Debug, Eq, PartialEq, Clone, Copy, Default, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstMediaStreamRtpEncVideoCodec")]
+pub enum VideoCodec {
+    /// `vp8enc` (realtime, CBR), `rtpvp8pay`.
+    #[default]
+    #[enum_value(name = "VP8 (vp8enc)", nick = "vp8")]
+    Vp8 = 1,
+    /// `openh264enc` (constrained baseline), `h264parse`, `rtph264pay`.
+    #[enum_value(name = "H.264 constrained baseline (openh264enc)", nick = "h264")]
+    H264 = 2,
+}
+
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    VideoCodec::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     gst::Element::register(
         Some(plugin),
         "mediastreamrtpenc",

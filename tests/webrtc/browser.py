@@ -8,8 +8,10 @@ per-run secret path, with its own Host and, when sent, Origin (the rule of
 docs/webrtc.md, "Who may connect"). Opens tests/webrtc/peer.html, prints
 {"ready": true}, then reads one JSON request a line on
 stdin: {"call": NAME, "args": [...]} runs the async function peer[NAME] in
-the page and prints {"result": ...} or {"error": "..."}; {"quit": true}
-ends. With --url URL it opens that page instead (examples/webrtc.rs's
+the page and prints {"result": ...} or {"error": "..."}; {"pids": true}
+prints {"result": {"chromedriver": PID, "browser": PID}} (the browser's
+main process, a child of chromedriver: a test kills it to make the peer
+vanish); {"quit": true} ends. With --url URL it opens that page instead (examples/webrtc.rs's
 page, whose global `peer` has the functions called). Run it inside the
 test's own network namespace (tests/webrtc.rs): Chromium and chromedriver
 then reach only that namespace.
@@ -19,6 +21,7 @@ import http.server
 import json
 import secrets
 import sys
+import os
 import threading
 
 from selenium import webdriver
@@ -26,6 +29,24 @@ from selenium.webdriver.chrome.service import Service
 
 HERE = __file__.rsplit("/", 1)[0]
 ROOT = f"{HERE}/../.."
+
+
+def browser_pid(driver_pid):
+    """The chromium process whose parent is chromedriver."""
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces.
+        comm = stat[stat.index("(") + 1 : stat.rindex(")")]
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        if ppid == driver_pid and comm.startswith("chrom"):
+            return int(entry)
+    return None
 
 
 def main():
@@ -83,6 +104,11 @@ def main():
             req = json.loads(line)
             if req.get("quit"):
                 break
+            if req.get("pids"):
+                pid = driver.service.process.pid
+                result = {"chromedriver": pid, "browser": browser_pid(pid)}
+                print(json.dumps({"result": result}), flush=True)
+                continue
             try:
                 reply = driver.execute_async_script(
                     "const done = arguments[arguments.length - 1];"

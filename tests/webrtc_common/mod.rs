@@ -76,6 +76,14 @@ pub fn missing_browser() -> Option<String> {
                 .into(),
         );
     }
+    missing_network()
+}
+
+/// What is missing to run two webrtcbin in a private network namespace.
+pub fn missing_network() -> Option<String> {
+    if let Some(m) = missing_gstreamer() {
+        return Some(m);
+    }
     if std::env::var_os(NETNS_ENV).is_none() {
         // Permission for a network namespace of our own (root, or
         // CAP_SYS_ADMIN): the tests' traffic stays inside it.
@@ -382,6 +390,72 @@ impl Browser {
             panic!("peer.{function} failed in Chromium: {e}");
         }
         reply["result"].clone()
+    }
+}
+
+impl Browser {
+    /// (chromedriver's pid, the browser's main process' pid).
+    pub fn pids(&mut self) -> (u32, u32) {
+        writeln!(self.stdin, "{{\"pids\": true}}").unwrap();
+        self.stdin.flush().unwrap();
+        let reply = self.read(Duration::from_secs(10));
+        let pid = |k: &str| {
+            reply["result"][k]
+                .as_u64()
+                .unwrap_or_else(|| panic!("browser.py gave no {k} pid: {reply}")) as u32
+        };
+        (pid("chromedriver"), pid("browser"))
+    }
+}
+
+/// `pid` and its descendants, each with its command name (from /proc).
+pub fn process_tree(pid: u32) -> Vec<(u32, String)> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = stat[open + 1..close].to_string();
+        let ppid = stat[close + 2..]
+            .split_whitespace()
+            .nth(1)
+            .and_then(|v| v.parse::<u32>().ok())
+            .unwrap_or(0);
+        all.push((p, ppid, comm));
+    }
+    let mut tree: Vec<(u32, String)> = all
+        .iter()
+        .filter(|(p, _, _)| *p == pid)
+        .map(|(p, _, c)| (*p, c.clone()))
+        .collect();
+    let mut i = 0;
+    while i < tree.len() {
+        let parent = tree[i].0;
+        for (p, pp, c) in &all {
+            if *pp == parent && !tree.iter().any(|(t, _)| t == p) {
+                tree.push((*p, c.clone()));
+            }
+        }
+        i += 1;
+    }
+    tree
+}
+
+/// SIGKILLs those of `processes` (from process_tree) still running with
+/// the same command name: the processes a test started and left behind.
+pub fn kill_leftovers(processes: &[(u32, String)]) {
+    for (pid, comm) in processes {
+        let now = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if now.contains(&format!("({comm})")) {
+            // SAFETY: a plain kill(2) of a process this test started.
+            unsafe { libc::kill(*pid as i32, libc::SIGKILL) };
+        }
     }
 }
 
