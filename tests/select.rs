@@ -147,6 +147,37 @@ fn step4_takes_the_exact_ratio_under_an_aspect_constraint() {
 }
 
 #[test]
+fn step4_finds_the_closest_ratio_inside_an_aspect_bound() {
+    // Issue 22: no native mode is as narrow as 0.942, so a crop of the
+    // square 112x112 mode wins, and step 4 wants the ratio nearest 1 at
+    // most 0.942 that fits in 112x112: 81/86 (0.94186), far from any
+    // value the constraints name (96x102, 0.94118, was taken before).
+    let devs = common::devices("webkit-mock");
+    const SQUARE: &str = "video/x-raw 112x112 [5/1,30/1] (structure 2)";
+    assert_eq!(
+        size(
+            &devs,
+            r#"{"frameRate": 30, "aspectRatio": {"max": 0.942}, "resizeMode": "none"}"#
+        ),
+        (81, 86, SQUARE.into())
+    );
+    // The same bound from an advanced set that applies.
+    assert_eq!(
+        size(&devs, r#"{"advanced": [{"aspectRatio": {"max": 0.942}}]}"#),
+        (81, 86, SQUARE.into())
+    );
+    // At most 60 wide, the closest ratio is 16/17, and step 5 takes its
+    // largest multiple (nearest 640x480).
+    assert_eq!(
+        size(
+            &devs,
+            r#"{"aspectRatio": {"max": 0.942}, "width": {"max": 60}}"#
+        ),
+        (48, 51, SQUARE.into())
+    );
+}
+
+#[test]
 fn device_order_beats_raw_mode() {
     // The front camera's 1920x1080 is MJPEG only; it is still the default
     // device, and step 2 comes before step 8.

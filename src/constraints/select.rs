@@ -504,6 +504,101 @@ fn convergents(a: f64, pmax: u64, qmax: u64) -> Vec<(u64, u64)> {
     out
 }
 
+/// What the required width, height and aspectRatio members of some
+/// constraint sets leave of the sizes, with the engine's 1e-9 tolerance:
+/// whole widths and heights, and a ratio interval.
+#[derive(Debug, Clone, Copy)]
+struct SizeRegion {
+    width: (u64, u64),
+    height: (u64, u64),
+    aspect: (f64, f64),
+}
+
+impl SizeRegion {
+    fn of<'a, 'b: 'a>(sets: impl Iterator<Item = &'a SetPlan<'b>>) -> SizeRegion {
+        let mut r = SizeRegion {
+            width: (0, u64::MAX),
+            height: (0, u64::MAX),
+            aspect: (0.0, f64::INFINITY),
+        };
+        let eps = |x: f64| 1e-9 * x.abs().max(1.0);
+        for plan in sets {
+            for (p, c) in &plan.shape {
+                let Constraint::Number(n) = c else { continue };
+                let lows = n.min.into_iter().chain(n.exact).map(|v| v - eps(v));
+                let highs = n.max.into_iter().chain(n.exact).map(|v| v + eps(v));
+                let whole = |r: &mut (u64, u64)| {
+                    for v in lows.clone() {
+                        r.0 = r.0.max(v.max(0.0).ceil() as u64);
+                    }
+                    for v in highs.clone() {
+                        r.1 = r.1.min(v.max(0.0).floor() as u64);
+                    }
+                };
+                match p {
+                    Property::Width => whole(&mut r.width),
+                    Property::Height => whole(&mut r.height),
+                    Property::AspectRatio => {
+                        r.aspect.0 = lows.clone().fold(r.aspect.0, f64::max);
+                        r.aspect.1 = highs.clone().fold(r.aspect.1, f64::min);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        r
+    }
+}
+
+/// Scans no more rows than this for the sizes closest to a ratio (a mode
+/// larger than 16384 pixels both ways keeps the other points only).
+const RATIO_SCAN_MAX: u64 = 1 << 14;
+
+/// The sizes x * y in `xs` x `ys` with `lo <= x / y <= hi` whose ratio is
+/// closest to `nx / ny` from below and from above (ties: the first found),
+/// by one pass over the rows `y`: in a row the closest widths are the
+/// integers on either side of `y * nx / ny`, clamped into the row.
+fn closest_ratios(
+    xs: (u64, u64),
+    ys: (u64, u64),
+    (lo, hi): (f64, f64),
+    (nx, ny): (u64, u64),
+) -> [Option<(u64, u64)>; 2] {
+    let mut below: Option<(u64, u64)> = None;
+    let mut above: Option<(u64, u64)> = None;
+    // a/b against c/d in exact integers.
+    let cross = |(a, b): (u64, u64), (c, d): (u64, u64)| {
+        (a as u128 * d as u128).cmp(&(c as u128 * b as u128))
+    };
+    for y in ys.0.max(1)..=ys.1 {
+        let row_lo = xs.0.max((lo * y as f64).ceil() as u64).max(1);
+        let row_hi =
+            xs.1.min((hi * y as f64).min(u64::MAX as f64).floor() as u64);
+        if row_lo > row_hi {
+            continue;
+        }
+        let exact = y as u128 * nx as u128;
+        let floor = (exact / ny as u128).min(u64::MAX as u128) as u64;
+        let ceil = exact.div_ceil(ny as u128).min(u64::MAX as u128) as u64;
+        let x = floor.min(row_hi);
+        if x >= row_lo && below.is_none_or(|b| cross((x, y), b).is_gt()) {
+            below = Some((x, y));
+        }
+        let x = ceil.max(row_lo);
+        if x <= row_hi && above.is_none_or(|a| cross((x, y), a).is_lt()) {
+            above = Some((x, y));
+        }
+    }
+    [below, above]
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
+}
+
 /// Frame rates of `[lo, hi]` (or `(lo, hi]` when `open_low`); never 0 or less.
 fn rate_points(values: &[f64], lo: f64, hi: f64, open_low: bool) -> Vec<f64> {
     let mut out = vec![hi];
@@ -664,6 +759,8 @@ struct ShapeTable {
     resize: ResizeMode,
     /// Native width and height (crop-and-scale: ordering step 4).
     native: (u32, u32),
+    /// The sizes the region allows (video; for audio, rates and channels).
+    area: (IntRange, IntRange),
     shapes: Vec<Shape>,
     scores: Scores,
     /// Ordering step 4 of each shape, once steps 1 and 2 are done.
@@ -696,6 +793,90 @@ impl ShapeTable {
     fn distance(&self, i: usize, members: &Members) -> f64 {
         let s = self.shapes[i];
         sum(members.iter().map(|(p, c)| distance(c, self.actual(s, *p))))
+    }
+
+    /// Under an aspectRatio constraint, step 4 takes the ratio closest to
+    /// the native one that `region` allows, which can lie far from every
+    /// value the constraints name (81x86 from 112x112 under `max: 0.942`):
+    /// adds the closest sizes on either side, and the multiples of their
+    /// ratio that steps 5 and 6 could take (the ends, and those nearest the
+    /// basic set's and the default width and height), scored as the others.
+    fn add_closest_ratios(
+        &mut self,
+        region: &SizeRegion,
+        basic: &SetPlan,
+        applied: &[&SetPlan],
+        defaults: &SetPlan,
+    ) {
+        let (nw, nh) = (self.native.0 as u64, self.native.1 as u64);
+        if self.resize != ResizeMode::CropAndScale || nw == 0 || nh == 0 {
+            return;
+        }
+        let (aw, ah) = self.area;
+        let ws = (
+            region.width.0.max(aw.min as u64),
+            region.width.1.min(aw.max as u64),
+        );
+        let hs = (
+            region.height.0.max(ah.min as u64),
+            region.height.1.min(ah.max as u64),
+        );
+        if ws.0 > ws.1 || hs.0 > hs.1 || region.aspect.0 > region.aspect.1 {
+            return;
+        }
+        // Scan the shorter side.
+        let found = if hs.1 - hs.0 <= ws.1 - ws.0 && hs.1 - hs.0 < RATIO_SCAN_MAX {
+            closest_ratios(ws, hs, region.aspect, (nw, nh))
+        } else if ws.1 - ws.0 < RATIO_SCAN_MAX {
+            let (lo, hi) = region.aspect;
+            closest_ratios(hs, ws, (1.0 / hi, 1.0 / lo), (nh, nw)).map(|s| s.map(|(y, x)| (x, y)))
+        } else {
+            return;
+        };
+        let ideal = |plan: &SetPlan, p: Property| {
+            plan.shape.iter().find_map(|(q, c)| match c {
+                Constraint::Number(n) if *q == p => n.ideal,
+                _ => None,
+            })
+        };
+        let targets_w = [ideal(basic, Property::Width), Some(DEFAULT_WIDTH)];
+        let targets_h = [ideal(basic, Property::Height), Some(DEFAULT_HEIGHT)];
+        let first = self.shapes.len();
+        for (w, h) in found.into_iter().flatten() {
+            let g = gcd(w, h);
+            let (p, q) = (w / g, h / g);
+            let (kmin, kmax) = (
+                ws.0.div_ceil(p).max(hs.0.div_ceil(q)),
+                (ws.1 / p).min(hs.1 / q),
+            );
+            let near = |v: f64, d: u64| {
+                let k = (v / d as f64).max(0.0);
+                [k.floor() as u64, k.ceil() as u64]
+            };
+            let mut ks: Vec<u64> = [kmin, kmax, g]
+                .into_iter()
+                .chain(targets_w.iter().flatten().flat_map(|&v| near(v, p)))
+                .chain(targets_h.iter().flatten().flat_map(|&v| near(v, q)))
+                .map(|k| k.clamp(kmin, kmax))
+                .collect();
+            ks.sort_unstable();
+            ks.dedup();
+            self.shapes
+                .extend(ks.iter().filter(|&&k| k > 0).map(|&k| Shape::Video {
+                    width: (k * p) as u32,
+                    height: (k * q) as u32,
+                }));
+        }
+        for i in first..self.shapes.len() {
+            let d = self.distance(i, &basic.shape);
+            let alive = d.is_finite()
+                && applied
+                    .iter()
+                    .all(|a| self.distance(i, &a.shape).is_finite());
+            self.scores.basic.push(d);
+            self.scores.default.push(self.distance(i, &defaults.shape));
+            self.scores.alive.push(alive);
+        }
     }
 
     /// Ordering step 4 of every alive shape (the others are never
@@ -905,7 +1086,7 @@ impl<'a> Pool<'a> {
             b.default = b.distance_to(&defaults.block);
             b.alive = b.basic.is_finite();
         }
-        pool.filter(basic, &plans[1..]);
+        pool.filter(basic, &plans[1..], &defaults);
         pool
     }
 
@@ -940,6 +1121,7 @@ impl<'a> Pool<'a> {
                 tables.push(ShapeTable {
                     resize,
                     native,
+                    area: (IntRange::new(wmin, wmax), IntRange::new(hmin, hmax)),
                     shapes,
                     scores: Scores::default(),
                     fits: Vec::new(),
@@ -1048,7 +1230,7 @@ impl<'a> Pool<'a> {
     /// Step 2 (step 1 is done by the evaluation): narrow by each advanced
     /// set that some kept candidate satisfies. A shape or rate meets a set
     /// whatever its block, so tables narrow once for all blocks.
-    fn filter(&mut self, basic: &SetPlan, advanced: &[SetPlan]) {
+    fn filter(&mut self, basic: &SetPlan, advanced: &[SetPlan], defaults: &SetPlan) {
         for plan in advanced {
             let shapes: Vec<Vec<bool>> = self
                 .shapes
@@ -1101,6 +1283,19 @@ impl<'a> Pool<'a> {
                 .iter()
                 .zip(&self.applied)
                 .any(|(p, applied)| *applied && asks_aspect(p, false));
+        if !whole_pixels {
+            // The sizes closest to each native shape inside the ratio
+            // bounds: the sets that now filter fix that region.
+            let applied: Vec<&SetPlan> = advanced
+                .iter()
+                .zip(&self.applied)
+                .filter_map(|(p, &a)| a.then_some(p))
+                .collect();
+            let region = SizeRegion::of(std::iter::once(basic).chain(applied.iter().copied()));
+            for t in &mut self.shapes {
+                t.add_closest_ratios(&region, basic, &applied, defaults);
+            }
+        }
         for t in &mut self.shapes {
             t.fit(whole_pixels);
             let best = {
