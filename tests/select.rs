@@ -290,6 +290,80 @@ fn error_messages_name_what_failed() {
 }
 
 #[test]
+fn messages_cut_a_long_value() {
+    // Issue 22: a 1 MB value or input is quoted as an excerpt with its
+    // length, and the message still says where and what.
+    let devs = common::devices("chrome-fake");
+    let big = "x".repeat(1 << 20);
+    let cut = format!("\"{}…\" (1048576 bytes)", "x".repeat(80));
+    let short = |e: &gstmediastream::constraints::ConstraintError| {
+        assert!(e.message().len() <= 300, "{} bytes", e.message().len());
+        e.message().to_owned()
+    };
+    let gum = |json: String| {
+        StreamConstraints::parse(&json).and_then(|c| select_stream(&c, &devs, &common::opts()))
+    };
+
+    let e = gum(format!(
+        r#"{{"video": {{"deviceId": {{"exact": "{big}"}}}}}}"#
+    ))
+    .unwrap_err();
+    assert_eq!(e.name(), "OverconstrainedError");
+    assert!(
+        short(&e).starts_with(&format!(
+            "deviceId: no device can deliver deviceId = {cut} (available: "
+        )),
+        "{e}"
+    );
+    let e = gum(format!(
+        r#"{{"video": {{"facingMode": {{"exact": ["{big}", "{big}y", "z"]}}}}}}"#
+    ))
+    .unwrap_err();
+    assert_eq!(
+        short(&e),
+        format!(
+            "facingMode: no device can deliver facingMode one of [{cut}, and 2 more] (no device reports a facingMode)"
+        )
+    );
+
+    let e = gum(format!(r#"{{"video": {{"width": {{"min": "{big}"}}}}}}"#)).unwrap_err();
+    assert_eq!(e.name(), "TypeError");
+    assert_eq!(
+        short(&e),
+        "video.width.min: expected a non-negative integer, got a string"
+    );
+    let e = gum(format!(
+        r#"{{"video": {{"height": 1{}}}}}"#,
+        "0".repeat(300)
+    ))
+    .unwrap_err();
+    assert_eq!(
+        short(&e),
+        "video.height: expected a non-negative integer (0 to 4294967295), got 1e300"
+    );
+    // Malformed JSON 1 MB long: the position, not the input.
+    let e = gum(format!("{{\"video\": {{\"deviceId\": \"{big}\",}}}}")).unwrap_err();
+    assert_eq!(e.name(), "TypeError");
+    assert_eq!(
+        short(&e),
+        "malformed JSON at line 1, column 1048603: trailing comma"
+    );
+
+    // The mediastream:// URI quotes its parameters the same way.
+    let e =
+        gstmediastream::mediastream::constraints_from_uri(&format!("mediastream://?video={big}"))
+            .unwrap_err();
+    assert!(e.len() <= 300, "{} bytes", e.len());
+    assert!(
+        e.starts_with(&format!(
+            "video: '{}… (1048576 bytes)' is not true, false",
+            "x".repeat(80)
+        )),
+        "{e}"
+    );
+}
+
+#[test]
 fn device_without_usable_modes_is_not_found() {
     gst::init().unwrap();
     let mut devs = common::devices("two-cameras");

@@ -1778,10 +1778,7 @@ fn requirement(c: &Constraint) -> String {
             Some([one]) => format!("= {one}"),
             Some(list) => format!(
                 "one of [{}]",
-                list.iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                short_list(list.iter().map(|d| d.to_string()).collect())
             ),
             None => String::new(),
         },
@@ -1839,7 +1836,7 @@ fn extent(p: Property, c: &Constraint, pool: &Pool) -> String {
     };
     for b in blocks {
         match b.actual(p) {
-            Actual::Str(s) => note(format!("\"{s}\"")),
+            Actual::Str(s) => note(super::error::quoted(s)),
             Actual::Missing if level_of(p) == Level::Block => missing = true,
             _ => {
                 // Shape-level booleans: what the shapes offer.
@@ -1857,8 +1854,25 @@ fn extent(p: Property, c: &Constraint, pool: &Pool) -> String {
     } else if seen.is_empty() {
         String::new()
     } else {
-        format!(" (available: {})", seen.join(", "))
+        format!(" (available: {})", short_list(seen))
     }
+}
+
+/// Items joined with ", ", those past about 100 characters counted
+/// instead of shown: a message stays short whatever the list.
+fn short_list(items: Vec<String>) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 && out.len() + item.len() > 100 {
+            out.push_str(&format!(", and {} more", items.len() - i));
+            break;
+        }
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(item);
+    }
+    out
 }
 
 /// The best candidate found by brute force over every (block, shape, rate)
