@@ -178,6 +178,58 @@ fn step4_finds_the_closest_ratio_inside_an_aspect_bound() {
 }
 
 #[test]
+fn ten_thousand_advanced_sets() {
+    // Issue 22: step 2 over 10000 sets, most skipped (no camera is 10000
+    // wide; a device other than the one chosen), most of the others
+    // narrowing the frame rate, then a size only a crop gives.
+    let devs = common::devices("webkit-mock");
+    let sets: Vec<String> = (0..10_000)
+        .map(|i| match i {
+            7777 => r#"{"deviceId": "mock-video-2"}"#.to_owned(),
+            8000 => r#"{"deviceId": "mock-video-1"}"#.to_owned(),
+            9999 => r#"{"width": 1000, "height": 500}"#.to_owned(),
+            i if i < 5000 => format!(r#"{{"width": {{"exact": {}}}}}"#, 10_000 + i),
+            i => format!(
+                r#"{{"frameRate": {{"min": {}}}}}"#,
+                (i - 5000) as f64 * 0.012
+            ),
+        })
+        .collect();
+    let json = format!(r#"{{"advanced": [{}]}}"#, sets.join(", "));
+    let c = TrackConstraints::parse(&json).unwrap();
+    let opts = SelectOptions {
+        explain: true,
+        ..common::opts()
+    };
+    let s = select_track(Kind::Video, &c, &devs, &opts).unwrap();
+    let Settings::Video(v) = &s.settings else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            v.device_id.as_str(),
+            v.width,
+            v.height,
+            v.resize_mode.as_str()
+        ),
+        ("mock-video-2", 1000, 500, "crop-and-scale")
+    );
+    // The last minimum, 4998 * 0.012 (step 5's default 30 is below it).
+    assert!((v.frame_rate - 59.976).abs() < 1e-9, "{}", v.frame_rate);
+    assert_eq!(
+        mode(&devs, s.device_index, s.mode_index),
+        "video/x-raw 1280x720 [3/1,120/1] (structure 2)"
+    );
+    let applied = s.explain.unwrap()["advancedSetsApplied"].clone();
+    let applied: Vec<bool> = serde_json::from_value(applied).unwrap();
+    let skipped: Vec<usize> = (0..applied.len()).filter(|&i| !applied[i]).collect();
+    assert_eq!(applied.len(), 10_000);
+    assert_eq!(skipped.len(), 5001);
+    assert!(skipped[..5000].iter().copied().eq(0..5000));
+    assert_eq!(skipped[5000], 8000);
+}
+
+#[test]
 fn device_order_beats_raw_mode() {
     // The front camera's 1920x1080 is MJPEG only; it is still the default
     // device, and step 2 comes before step 8.

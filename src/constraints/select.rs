@@ -285,7 +285,8 @@ fn plans(constraints: &TrackConstraints, kind: Kind) -> Vec<SetPlan<'_>> {
     constraints.sets().map(|s| SetPlan::new(s, kind)).collect()
 }
 
-/// Every numeric value the constraints name, per property.
+/// Every numeric value some constraint sets name, per property, and the
+/// step 5 defaults.
 #[derive(Default)]
 struct Values {
     width: Vec<f64>,
@@ -294,33 +295,23 @@ struct Values {
     rate: Vec<f64>,
     sample_rate: Vec<f64>,
     channels: Vec<f64>,
-    /// Whether the basic set, or an advanced one, asks for an aspect ratio
-    /// (step 4 then compares exact ratios, see [`AspectFit`]).
-    aspect_basic: bool,
-    aspect_advanced: bool,
+    /// Whether a set asks for an aspect ratio (step 4 then compares exact
+    /// ratios, see [`AspectFit`]).
+    asks_aspect: bool,
 }
 
 impl Values {
-    fn collect(constraints: &TrackConstraints, kind: Kind) -> Values {
+    /// Built from the basic set and the required members step 2 left (see
+    /// [`required_part`]), not from every advanced set: a set that does not
+    /// apply names no point of the final ordering, and thousands of sets
+    /// would make a pool of their product.
+    fn of<'a>(sets: impl Iterator<Item = &'a ConstraintSet>, kind: Kind) -> Values {
         let mut v = Values::default();
-        for (index, set) in constraints.sets().enumerate() {
+        for set in sets {
             for (p, c) in set.for_kind(kind) {
                 let Constraint::Number(n) = c else { continue };
-                // An advanced set only filters: its ideal cannot matter.
-                let n = if index == 0 {
-                    n.clone()
-                } else {
-                    NumberConstraint {
-                        ideal: None,
-                        ..n.clone()
-                    }
-                };
                 if *p == Property::AspectRatio && n.values().next().is_some() {
-                    if index == 0 {
-                        v.aspect_basic = true;
-                    } else {
-                        v.aspect_advanced = true;
-                    }
+                    v.asks_aspect = true;
                 }
                 let slot = match p {
                     Property::Width => &mut v.width,
@@ -341,6 +332,111 @@ impl Values {
         v.channels.push(DEFAULT_CHANNEL_COUNT);
         v
     }
+}
+
+/// A set's required part: min, max and exact of a number, exact of a string
+/// or boolean (what step 2 filters by); `None` for an ideal alone.
+fn required_part(c: &Constraint) -> Option<Constraint> {
+    match c {
+        Constraint::Number(n) if n.is_required() => Some(Constraint::Number(NumberConstraint {
+            ideal: None,
+            ..n.clone()
+        })),
+        Constraint::Discrete(d) if d.is_required() => {
+            Some(Constraint::Discrete(super::parse::DiscreteConstraint {
+                exact: d.exact.clone(),
+                ideal: None,
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// Both requirements at once. Numbers: the narrower bounds (two different
+/// exact values become an empty range); strings and booleans: the values
+/// both lists allow.
+fn intersect(a: &Constraint, b: &Constraint) -> Constraint {
+    match (a, b) {
+        (Constraint::Number(a), Constraint::Number(b)) => {
+            let pick = |x: Option<f64>, y: Option<f64>, f: fn(f64, f64) -> f64| match (x, y) {
+                (Some(x), Some(y)) => Some(f(x, y)),
+                (x, y) => x.or(y),
+            };
+            let mut n = NumberConstraint {
+                min: pick(a.min, b.min, f64::max),
+                max: pick(a.max, b.max, f64::min),
+                exact: a.exact.or(b.exact),
+                ideal: None,
+            };
+            let same = |x: f64, y: f64| {
+                NumberConstraint {
+                    exact: Some(x),
+                    ..Default::default()
+                }
+                .satisfied_by(y)
+            };
+            if let (Some(x), Some(y)) = (a.exact, b.exact)
+                && !same(x, y)
+            {
+                n.exact = None;
+                n.min = Some(n.min.map_or(x.max(y), |m| m.max(x.max(y))));
+                n.max = Some(n.max.map_or(x.min(y), |m| m.min(x.min(y))));
+            }
+            Constraint::Number(n)
+        }
+        (Constraint::Discrete(a), Constraint::Discrete(b)) => {
+            Constraint::Discrete(super::parse::DiscreteConstraint {
+                exact: match (&a.exact, &b.exact) {
+                    (Some(x), Some(y)) => {
+                        Some(x.iter().filter(|v| y.contains(v)).cloned().collect())
+                    }
+                    (x, y) => x.clone().or(y.clone()),
+                },
+                ideal: None,
+            })
+        }
+        // A property has one type: not reached.
+        _ => a.clone(),
+    }
+}
+
+/// The required members of `base` and `set` together, one per property.
+fn merge(base: &ConstraintSet, set: &ConstraintSet, kind: Kind) -> ConstraintSet {
+    let mut out = base.clone();
+    for (p, c) in set.for_kind(kind) {
+        let Some(req) = required_part(c) else {
+            continue;
+        };
+        match out.members.iter_mut().find(|(q, _)| q == p) {
+            Some((_, have)) => *have = intersect(have, &req),
+            None => out.members.push((*p, req)),
+        }
+    }
+    out
+}
+
+/// Whether no value can meet some member on its own (an empty range, no
+/// string allowed): step 2 then needs no candidate to skip the set.
+fn plainly_empty(set: &ConstraintSet) -> bool {
+    set.members.iter().any(|(_, c)| match c {
+        Constraint::Number(n) => {
+            let eps = |x: f64| 1e-9 * x.abs().max(1.0);
+            let lo = n
+                .min
+                .into_iter()
+                .chain(n.exact)
+                .map(|v| v - eps(v))
+                .fold(f64::NEG_INFINITY, f64::max);
+            let hi = n
+                .max
+                .into_iter()
+                .chain(n.exact)
+                .map(|v| v + eps(v))
+                .fold(f64::INFINITY, f64::min);
+            lo > hi
+        }
+        Constraint::Discrete(d) => d.exact.as_ref().is_some_and(|e| e.is_empty()),
+    })
 }
 
 /// Integer points of `[lo, hi]`: its ends and `values` clamped into it.
@@ -419,7 +515,7 @@ fn video_shapes(values: &Values, w: IntRange, h: IntRange, native: (u32, u32)) -
     }
     // Under an aspectRatio constraint step 4 compares the exact native
     // ratio: its sizes and best approximations are points too.
-    let exact_native = native.filter(|_| values.aspect_basic || values.aspect_advanced);
+    let exact_native = native.filter(|_| values.asks_aspect);
     for a in aspects.copied().chain(exact_native) {
         // The sizes whose ratio is closest to `a` lie on the lattices of its
         // best rational approximations p/q: take the multiples of each
@@ -709,8 +805,6 @@ fn cmp_f(a: f64, b: f64) -> Ordering {
 
 /// Per entry of a table (a shape or a rate): its distance to the basic set
 /// and to the defaults, and what steps 1 and 2 left of the entries.
-/// Advanced sets are checked one at a time, so memory stays one row per
-/// entry whatever their number.
 #[derive(Default)]
 struct Scores {
     basic: Vec<f64>,
@@ -742,13 +836,6 @@ impl Scores {
     fn any_alive(&self) -> bool {
         self.alive.iter().any(|&a| a)
     }
-
-    /// The alive entries that also meet `members` (an advanced set).
-    fn meeting(&self, members: &Members, distance: impl Fn(usize, &Members) -> f64) -> Vec<bool> {
-        (0..self.alive.len())
-            .map(|i| self.alive[i] && distance(i, members).is_finite())
-            .collect()
-    }
 }
 
 /// The shapes of one region (a size range and resizeMode, or an audio rate
@@ -769,6 +856,8 @@ struct ShapeTable {
 
 /// The frame rates of one rate range (audio: a single placeholder).
 struct RateTable {
+    /// The range: `[lo, hi]`, or `(lo, hi]` when `open_low`.
+    range: (f64, f64, bool),
     rates: Vec<f64>,
     scores: Scores,
 }
@@ -788,6 +877,24 @@ impl ShapeTable {
             (Shape::Audio { ns, .. }, Property::NoiseSuppression) => Actual::Bool(ns),
             _ => Actual::Missing,
         }
+    }
+
+    /// The points of the table's region for `values`.
+    fn points(&self, kind: Kind, values: &Values, processing: bool) -> Vec<Shape> {
+        let (a, b) = self.area;
+        match kind {
+            Kind::Video => video_shapes(values, a, b, self.native),
+            Kind::Audio => audio_shapes(values, a, b, processing),
+        }
+    }
+
+    /// Whether some point for `values` meets `members`.
+    fn meets(&self, kind: Kind, values: &Values, processing: bool, members: &Members) -> bool {
+        self.points(kind, values, processing).into_iter().any(|s| {
+            members
+                .iter()
+                .all(|(p, c)| distance(c, self.actual(s, *p)).is_finite())
+        })
     }
 
     fn distance(&self, i: usize, members: &Members) -> f64 {
@@ -913,6 +1020,22 @@ impl ShapeTable {
 }
 
 impl RateTable {
+    fn points(&self, kind: Kind, values: &Values) -> Vec<f64> {
+        let (lo, hi, open_low) = self.range;
+        match kind {
+            Kind::Video => rate_points(&values.rate, lo, hi, open_low),
+            Kind::Audio => vec![0.0],
+        }
+    }
+
+    fn meets(&self, kind: Kind, values: &Values, members: &Members) -> bool {
+        self.points(kind, values).into_iter().any(|r| {
+            members
+                .iter()
+                .all(|(_, c)| distance(c, Actual::Num(r)).is_finite())
+        })
+    }
+
     fn distance(&self, i: usize, members: &Members) -> f64 {
         let r = self.rates[i];
         sum(members.iter().map(|(_, c)| distance(c, Actual::Num(r))))
@@ -1071,58 +1194,57 @@ impl<'a> Pool<'a> {
             rates: Vec::new(),
             applied: Vec::new(),
         };
-        pool.build(kind, constraints, devices, order, opts);
+        pool.build(kind, devices, order);
         let defaults_set = default_set(kind);
         let defaults = SetPlan::new(&defaults_set, kind);
         let basic = &plans[0];
-        for t in &mut pool.shapes {
-            t.evaluate(basic, &defaults);
-        }
-        for t in &mut pool.rates {
-            t.evaluate(basic, &defaults);
-        }
         for b in &mut pool.blocks {
             b.basic = b.distance_to(&basic.block);
             b.default = b.distance_to(&defaults.block);
             b.alive = b.basic.is_finite();
         }
-        pool.filter(basic, &plans[1..], &defaults);
+        let required = pool.step2(kind, constraints, opts);
+        // The points of the final ordering: the basic set's values and the
+        // bounds the applied sets leave.
+        let values = Values::of([&constraints.basic, &required].into_iter(), kind);
+        for t in &mut pool.shapes {
+            t.shapes = t.points(kind, &values, opts.audio_processing);
+        }
+        for t in &mut pool.rates {
+            t.rates = t.points(kind, &values);
+        }
+        let required = SetPlan::new(&required, kind);
+        for t in &mut pool.shapes {
+            t.evaluate(basic, &defaults);
+            for i in 0..t.shapes.len() {
+                t.scores.alive[i] &= t.distance(i, &required.shape).is_finite();
+            }
+        }
+        for t in &mut pool.rates {
+            t.evaluate(basic, &defaults);
+            for i in 0..t.rates.len() {
+                t.scores.alive[i] &= t.distance(i, &required.rate).is_finite();
+            }
+        }
+        for b in &mut pool.blocks {
+            b.alive &= b.distance_to(&required.block).is_finite();
+        }
+        pool.finish(basic, &required, &defaults);
         pool
     }
 
-    fn build(
-        &mut self,
-        kind: Kind,
-        constraints: &TrackConstraints,
-        devices: &'a [DeviceInfo],
-        order: &[usize],
-        opts: &SelectOptions,
-    ) {
-        let values = Values::collect(constraints, kind);
+    /// Blocks, and their shape and rate tables without points yet.
+    fn build(&mut self, kind: Kind, devices: &'a [DeviceInfo], order: &[usize]) {
         let mut shape_index: HashMap<ShapeKey, usize> = HashMap::default();
         let mut rate_index: HashMap<RateKey, usize> = HashMap::default();
         let mut shape_table = |key: ShapeKey, native: (u32, u32), tables: &mut Vec<ShapeTable>| {
             *shape_index.entry(key).or_insert_with(|| {
                 let (wmin, wmax, hmin, hmax, resize) = key;
-                let shapes = match kind {
-                    Kind::Video => video_shapes(
-                        &values,
-                        IntRange::new(wmin, wmax),
-                        IntRange::new(hmin, hmax),
-                        native,
-                    ),
-                    Kind::Audio => audio_shapes(
-                        &values,
-                        IntRange::new(wmin, wmax),
-                        IntRange::new(hmin, hmax),
-                        opts.audio_processing,
-                    ),
-                };
                 tables.push(ShapeTable {
                     resize,
                     native,
                     area: (IntRange::new(wmin, wmax), IntRange::new(hmin, hmax)),
-                    shapes,
+                    shapes: Vec::new(),
                     scores: Scores::default(),
                     fits: Vec::new(),
                 });
@@ -1133,12 +1255,9 @@ impl<'a> Pool<'a> {
             *rate_index
                 .entry((lo.to_bits(), hi.to_bits(), open_low))
                 .or_insert_with(|| {
-                    let rates = match kind {
-                        Kind::Video => rate_points(&values.rate, lo, hi, open_low),
-                        Kind::Audio => vec![0.0],
-                    };
                     tables.push(RateTable {
-                        rates,
+                        range: (lo, hi, open_low),
+                        rates: Vec::new(),
                         scores: Scores::default(),
                     });
                     tables.len() - 1
@@ -1227,42 +1346,69 @@ impl<'a> Pool<'a> {
         }
     }
 
-    /// Step 2 (step 1 is done by the evaluation): narrow by each advanced
-    /// set that some kept candidate satisfies. A shape or rate meets a set
-    /// whatever its block, so tables narrow once for all blocks.
-    fn filter(&mut self, basic: &SetPlan, advanced: &[SetPlan], defaults: &SetPlan) {
-        for plan in advanced {
-            let shapes: Vec<Vec<bool>> = self
-                .shapes
-                .iter()
-                .map(|t| t.scores.meeting(&plan.shape, |i, m| t.distance(i, m)))
-                .collect();
-            let rates: Vec<Vec<bool>> = self
-                .rates
-                .iter()
-                .map(|t| t.scores.meeting(&plan.rate, |i, m| t.distance(i, m)))
-                .collect();
-            let blocks: Vec<bool> = self
-                .blocks
-                .iter()
-                .map(|b| b.alive && b.distance_to(&plan.block).is_finite())
-                .collect();
-            let any = self.blocks.iter().zip(&blocks).any(|(b, &ok)| {
-                ok && shapes[b.shapes].iter().any(|&a| a) && rates[b.rates].iter().any(|&a| a)
-            });
-            if any {
-                for (t, alive) in self.shapes.iter_mut().zip(shapes) {
-                    t.scores.alive = alive;
-                }
-                for (t, alive) in self.rates.iter_mut().zip(rates) {
-                    t.scores.alive = alive;
-                }
-                for (b, ok) in self.blocks.iter_mut().zip(blocks) {
-                    b.alive = ok;
-                }
+    /// Step 2: each advanced set in order applies if some candidate meets
+    /// it together with the basic set and the sets applied so far. Those
+    /// requirements are merged into one set (one member per property), and
+    /// the candidates for a set are the points of its own values and of the
+    /// merged bounds: the cost is the sets times the tables, whatever the
+    /// other sets. Returns the merged required set after the last one.
+    fn step2(
+        &mut self,
+        kind: Kind,
+        constraints: &TrackConstraints,
+        opts: &SelectOptions,
+    ) -> ConstraintSet {
+        let mut required = merge(&ConstraintSet::default(), &constraints.basic, kind);
+        // Per table: whether the merged set alone has a point there, for a
+        // set with no member at that level.
+        let mut shape_known: Vec<Option<bool>> = vec![None; self.shapes.len()];
+        let mut rate_known: Vec<Option<bool>> = vec![None; self.rates.len()];
+        for set in &constraints.advanced {
+            let candidate = merge(&required, set, kind);
+            let plan = SetPlan::new(&candidate, kind);
+            let own = SetPlan::new(set, kind);
+            // With the basic set's values, the last applied set's points are
+            // the final ordering's: its witness stays a candidate.
+            let values = Values::of([&constraints.basic, &candidate].into_iter(), kind);
+            let mut shape_ok = vec![None; self.shapes.len()];
+            let mut rate_ok = vec![None; self.rates.len()];
+            let applies = !plainly_empty(&candidate)
+                && self.blocks.iter().filter(|b| b.alive).any(|b| {
+                    if !b.distance_to(&plan.block).is_finite() {
+                        return false;
+                    }
+                    let shapes = if own.shape.is_empty() {
+                        &mut shape_known[b.shapes]
+                    } else {
+                        &mut shape_ok[b.shapes]
+                    };
+                    let t = &self.shapes[b.shapes];
+                    if !*shapes.get_or_insert_with(|| {
+                        t.meets(kind, &values, opts.audio_processing, &plan.shape)
+                    }) {
+                        return false;
+                    }
+                    let rates = if own.rate.is_empty() {
+                        &mut rate_known[b.rates]
+                    } else {
+                        &mut rate_ok[b.rates]
+                    };
+                    let t = &self.rates[b.rates];
+                    *rates.get_or_insert_with(|| t.meets(kind, &values, &plan.rate))
+                });
+            if applies {
+                required = candidate;
+                shape_known.iter_mut().for_each(|k| *k = None);
+                rate_known.iter_mut().for_each(|k| *k = None);
             }
-            self.applied.push(any);
+            self.applied.push(applies);
         }
+        required
+    }
+
+    /// After steps 1 and 2: the blocks with a candidate left, and per table
+    /// its step 4 values and the entry that orders first.
+    fn finish(&mut self, basic: &SetPlan, required: &SetPlan, defaults: &SetPlan) {
         for b in &mut self.blocks {
             b.alive &=
                 self.shapes[b.shapes].scores.any_alive() && self.rates[b.rates].scores.any_alive();
@@ -1278,22 +1424,13 @@ impl<'a> Pool<'a> {
                         if n.is_required() || ideal_counts && n.ideal.is_some())
             })
         };
-        let whole_pixels = !asks_aspect(basic, true)
-            && !advanced
-                .iter()
-                .zip(&self.applied)
-                .any(|(p, applied)| *applied && asks_aspect(p, false));
+        let whole_pixels = !asks_aspect(basic, true) && !asks_aspect(required, false);
         if !whole_pixels {
             // The sizes closest to each native shape inside the ratio
-            // bounds: the sets that now filter fix that region.
-            let applied: Vec<&SetPlan> = advanced
-                .iter()
-                .zip(&self.applied)
-                .filter_map(|(p, &a)| a.then_some(p))
-                .collect();
-            let region = SizeRegion::of(std::iter::once(basic).chain(applied.iter().copied()));
+            // bounds that steps 1 and 2 leave.
+            let region = SizeRegion::of(std::iter::once(required));
             for t in &mut self.shapes {
-                t.add_closest_ratios(&region, basic, &applied, defaults);
+                t.add_closest_ratios(&region, basic, &[required], defaults);
             }
         }
         for t in &mut self.shapes {
