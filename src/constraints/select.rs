@@ -646,6 +646,25 @@ impl SizeRegion {
     }
 }
 
+impl SizeRegion {
+    /// Whether no size of `area` is inside, even ignoring whole pixels.
+    fn misses(&self, (w, h): (IntRange, IntRange)) -> bool {
+        let (w0, w1) = (
+            self.width.0.max(w.min as u64),
+            self.width.1.min(w.max as u64),
+        );
+        let (h0, h1) = (
+            self.height.0.max(h.min as u64),
+            self.height.1.min(h.max as u64),
+        );
+        w0 > w1
+            || h0 > h1
+            || h1 == 0
+            || (w1 as f64) < self.aspect.0 * h0.max(1) as f64
+            || (w0 as f64) > self.aspect.1 * h1 as f64
+    }
+}
+
 /// Scans no more rows than this for the sizes closest to a ratio (a mode
 /// larger than 16384 pixels both ways keeps the other points only).
 const RATIO_SCAN_MAX: u64 = 1 << 14;
@@ -848,6 +867,8 @@ struct ShapeTable {
     native: (u32, u32),
     /// The sizes the region allows (video; for audio, rates and channels).
     area: (IntRange, IntRange),
+    /// The last point step 2 found meeting the sets applied (and one more).
+    witness: Option<Shape>,
     shapes: Vec<Shape>,
     scores: Scores,
     /// Ordering step 4 of each shape, once steps 1 and 2 are done.
@@ -858,6 +879,8 @@ struct ShapeTable {
 struct RateTable {
     /// The range: `[lo, hi]`, or `(lo, hi]` when `open_low`.
     range: (f64, f64, bool),
+    /// The last rate step 2 found meeting the sets applied (and one more).
+    witness: Option<f64>,
     rates: Vec<f64>,
     scores: Scores,
 }
@@ -888,13 +911,23 @@ impl ShapeTable {
         }
     }
 
-    /// Whether some point for `values` meets `members`.
-    fn meets(&self, kind: Kind, values: &Values, processing: bool, members: &Members) -> bool {
-        self.points(kind, values, processing).into_iter().any(|s| {
-            members
-                .iter()
-                .all(|(p, c)| distance(c, self.actual(s, *p)).is_finite())
-        })
+    /// A point for `values` that meets `members`, if any.
+    fn find(
+        &self,
+        kind: Kind,
+        values: &Values,
+        processing: bool,
+        members: &Members,
+    ) -> Option<Shape> {
+        self.points(kind, values, processing)
+            .into_iter()
+            .find(|&s| self.meets(s, members))
+    }
+
+    fn meets(&self, s: Shape, members: &Members) -> bool {
+        members
+            .iter()
+            .all(|(p, c)| distance(c, self.actual(s, *p)).is_finite())
     }
 
     fn distance(&self, i: usize, members: &Members) -> f64 {
@@ -1028,12 +1061,16 @@ impl RateTable {
         }
     }
 
-    fn meets(&self, kind: Kind, values: &Values, members: &Members) -> bool {
-        self.points(kind, values).into_iter().any(|r| {
-            members
-                .iter()
-                .all(|(_, c)| distance(c, Actual::Num(r)).is_finite())
-        })
+    fn find(&self, kind: Kind, values: &Values, members: &Members) -> Option<f64> {
+        self.points(kind, values)
+            .into_iter()
+            .find(|&r| Self::meets(r, members))
+    }
+
+    fn meets(r: f64, members: &Members) -> bool {
+        members
+            .iter()
+            .all(|(_, c)| distance(c, Actual::Num(r)).is_finite())
     }
 
     fn distance(&self, i: usize, members: &Members) -> f64 {
@@ -1207,11 +1244,15 @@ impl<'a> Pool<'a> {
         // The points of the final ordering: the basic set's values and the
         // bounds the applied sets leave.
         let values = Values::of([&constraints.basic, &required].into_iter(), kind);
+        // A witness of step 2 is a candidate too: the points of other
+        // values may not meet the sets it met.
         for t in &mut pool.shapes {
             t.shapes = t.points(kind, &values, opts.audio_processing);
+            t.shapes.extend(t.witness);
         }
         for t in &mut pool.rates {
             t.rates = t.points(kind, &values);
+            t.rates.extend(t.witness);
         }
         let required = SetPlan::new(&required, kind);
         for t in &mut pool.shapes {
@@ -1244,6 +1285,7 @@ impl<'a> Pool<'a> {
                     resize,
                     native,
                     area: (IntRange::new(wmin, wmax), IntRange::new(hmin, hmax)),
+                    witness: None,
                     shapes: Vec::new(),
                     scores: Scores::default(),
                     fits: Vec::new(),
@@ -1257,6 +1299,7 @@ impl<'a> Pool<'a> {
                 .or_insert_with(|| {
                     tables.push(RateTable {
                         range: (lo, hi, open_low),
+                        witness: None,
                         rates: Vec::new(),
                         scores: Scores::default(),
                     });
@@ -1359,51 +1402,110 @@ impl<'a> Pool<'a> {
         opts: &SelectOptions,
     ) -> ConstraintSet {
         let mut required = merge(&ConstraintSet::default(), &constraints.basic, kind);
-        // Per table: whether the merged set alone has a point there, for a
-        // set with no member at that level.
-        let mut shape_known: Vec<Option<bool>> = vec![None; self.shapes.len()];
-        let mut rate_known: Vec<Option<bool>> = vec![None; self.rates.len()];
+        // Tables where no point meets the sets applied so far: none meets
+        // more sets either.
+        let mut dead = (
+            vec![false; self.shapes.len()],
+            vec![false; self.rates.len()],
+        );
         for set in &constraints.advanced {
             let candidate = merge(&required, set, kind);
-            let plan = SetPlan::new(&candidate, kind);
             let own = SetPlan::new(set, kind);
-            // With the basic set's values, the last applied set's points are
-            // the final ordering's: its witness stays a candidate.
-            let values = Values::of([&constraints.basic, &candidate].into_iter(), kind);
-            let mut shape_ok = vec![None; self.shapes.len()];
-            let mut rate_ok = vec![None; self.rates.len()];
+            let levels = (own.shape.is_empty(), own.rate.is_empty());
             let applies = !plainly_empty(&candidate)
-                && self.blocks.iter().filter(|b| b.alive).any(|b| {
-                    if !b.distance_to(&plan.block).is_finite() {
-                        return false;
-                    }
-                    let shapes = if own.shape.is_empty() {
-                        &mut shape_known[b.shapes]
-                    } else {
-                        &mut shape_ok[b.shapes]
-                    };
-                    let t = &self.shapes[b.shapes];
-                    if !*shapes.get_or_insert_with(|| {
-                        t.meets(kind, &values, opts.audio_processing, &plan.shape)
-                    }) {
-                        return false;
-                    }
-                    let rates = if own.rate.is_empty() {
-                        &mut rate_known[b.rates]
-                    } else {
-                        &mut rate_ok[b.rates]
-                    };
-                    let t = &self.rates[b.rates];
-                    *rates.get_or_insert_with(|| t.meets(kind, &values, &plan.rate))
-                });
+                && self.witness(kind, constraints, &candidate, levels, &mut dead, opts);
             if applies {
                 required = candidate;
-                shape_known.iter_mut().for_each(|k| *k = None);
-                rate_known.iter_mut().for_each(|k| *k = None);
             }
             self.applied.push(applies);
         }
         required
+    }
+
+    /// Whether a candidate meets `set` (and step 1): the tables' last
+    /// witnesses are tried first (a set that narrows little keeps them),
+    /// then the points of the basic set's values and `set`'s, each table
+    /// once. With the basic set's values, the last applied set's points
+    /// are the final ordering's.
+    fn witness(
+        &mut self,
+        kind: Kind,
+        constraints: &TrackConstraints,
+        set: &ConstraintSet,
+        // Whether `set` adds nothing at the shape, the rate level.
+        (same_shapes, same_rates): (bool, bool),
+        dead: &mut (Vec<bool>, Vec<bool>),
+        opts: &SelectOptions,
+    ) -> bool {
+        let plan = SetPlan::new(set, kind);
+        // Video: a table whose sizes or rates the bounds miss has no point.
+        let region = SizeRegion::of(std::iter::once(&plan));
+        let rate_bounds = plan
+            .rate
+            .iter()
+            .fold((0.0f64, f64::INFINITY), |(lo, hi), (_, c)| {
+                let Constraint::Number(n) = c else {
+                    return (lo, hi);
+                };
+                let eps = |x: f64| 1e-9 * x.abs().max(1.0);
+                (
+                    n.min
+                        .into_iter()
+                        .chain(n.exact)
+                        .map(|v| v - eps(v))
+                        .fold(lo, f64::max),
+                    n.max
+                        .into_iter()
+                        .chain(n.exact)
+                        .map(|v| v + eps(v))
+                        .fold(hi, f64::min),
+                )
+            });
+        let mut values = None;
+        let mut shape_ok: Vec<Option<bool>> = vec![None; self.shapes.len()];
+        let mut rate_ok: Vec<Option<bool>> = vec![None; self.rates.len()];
+        let (shapes, rates) = (&mut self.shapes, &mut self.rates);
+        self.blocks.iter().filter(|b| b.alive).any(|b| {
+            if !b.distance_to(&plan.block).is_finite() {
+                return false;
+            }
+            let t = &mut shapes[b.shapes];
+            let ok = *shape_ok[b.shapes].get_or_insert_with(|| {
+                if dead.0[b.shapes] || kind == Kind::Video && region.misses(t.area) {
+                    return false;
+                }
+                if t.witness.is_some_and(|w| t.meets(w, &plan.shape)) {
+                    return true;
+                }
+                let values = values
+                    .get_or_insert_with(|| Values::of([&constraints.basic, set].into_iter(), kind));
+                let found = t.find(kind, values, opts.audio_processing, &plan.shape);
+                t.witness = found.or(t.witness);
+                dead.0[b.shapes] = found.is_none() && same_shapes;
+                found.is_some()
+            });
+            if !ok {
+                return false;
+            }
+            let t = &mut rates[b.rates];
+            *rate_ok[b.rates].get_or_insert_with(|| {
+                let (lo, hi, _) = t.range;
+                if dead.1[b.rates]
+                    || kind == Kind::Video && (rate_bounds.0 > hi || rate_bounds.1 < lo)
+                {
+                    return false;
+                }
+                if t.witness.is_some_and(|w| RateTable::meets(w, &plan.rate)) {
+                    return true;
+                }
+                let values = values
+                    .get_or_insert_with(|| Values::of([&constraints.basic, set].into_iter(), kind));
+                let found = t.find(kind, values, &plan.rate);
+                t.witness = found.or(t.witness);
+                dead.1[b.rates] = found.is_none() && same_rates;
+                found.is_some()
+            })
+        })
     }
 
     /// After steps 1 and 2: the blocks with a candidate left, and per table
