@@ -280,6 +280,16 @@ impl<'a> SetPlan<'a> {
     }
 }
 
+impl<'a> SetPlan<'a> {
+    /// Both plans' members: a candidate meets the two when it meets this.
+    fn and(mut self, other: SetPlan<'a>) -> SetPlan<'a> {
+        self.block.extend(other.block);
+        self.shape.extend(other.shape);
+        self.rate.extend(other.rate);
+        self
+    }
+}
+
 /// Every constraint set of the kind split by level, basic first.
 fn plans(constraints: &TrackConstraints, kind: Kind) -> Vec<SetPlan<'_>> {
     constraints.sets().map(|s| SetPlan::new(s, kind)).collect()
@@ -352,37 +362,42 @@ fn required_part(c: &Constraint) -> Option<Constraint> {
     }
 }
 
+/// The bounds of two numbers at once (ideals dropped).
+fn intersect_numbers(a: &NumberConstraint, b: &NumberConstraint) -> NumberConstraint {
+    let pick = |x: Option<f64>, y: Option<f64>, f: fn(f64, f64) -> f64| match (x, y) {
+        (Some(x), Some(y)) => Some(f(x, y)),
+        (x, y) => x.or(y),
+    };
+    let mut n = NumberConstraint {
+        min: pick(a.min, b.min, f64::max),
+        max: pick(a.max, b.max, f64::min),
+        exact: a.exact.or(b.exact),
+        ideal: None,
+    };
+    let same = |x: f64, y: f64| {
+        NumberConstraint {
+            exact: Some(x),
+            ..Default::default()
+        }
+        .satisfied_by(y)
+    };
+    if let (Some(x), Some(y)) = (a.exact, b.exact)
+        && !same(x, y)
+    {
+        n.exact = None;
+        n.min = Some(n.min.map_or(x.max(y), |m| m.max(x.max(y))));
+        n.max = Some(n.max.map_or(x.min(y), |m| m.min(x.min(y))));
+    }
+    n
+}
+
 /// Both requirements at once. Numbers: the narrower bounds (two different
 /// exact values become an empty range); strings and booleans: the values
 /// both lists allow.
 fn intersect(a: &Constraint, b: &Constraint) -> Constraint {
     match (a, b) {
         (Constraint::Number(a), Constraint::Number(b)) => {
-            let pick = |x: Option<f64>, y: Option<f64>, f: fn(f64, f64) -> f64| match (x, y) {
-                (Some(x), Some(y)) => Some(f(x, y)),
-                (x, y) => x.or(y),
-            };
-            let mut n = NumberConstraint {
-                min: pick(a.min, b.min, f64::max),
-                max: pick(a.max, b.max, f64::min),
-                exact: a.exact.or(b.exact),
-                ideal: None,
-            };
-            let same = |x: f64, y: f64| {
-                NumberConstraint {
-                    exact: Some(x),
-                    ..Default::default()
-                }
-                .satisfied_by(y)
-            };
-            if let (Some(x), Some(y)) = (a.exact, b.exact)
-                && !same(x, y)
-            {
-                n.exact = None;
-                n.min = Some(n.min.map_or(x.max(y), |m| m.max(x.max(y))));
-                n.max = Some(n.max.map_or(x.min(y), |m| m.min(x.min(y))));
-            }
-            Constraint::Number(n)
+            Constraint::Number(intersect_numbers(a, b))
         }
         (Constraint::Discrete(a), Constraint::Discrete(b)) => {
             Constraint::Discrete(super::parse::DiscreteConstraint {
@@ -400,9 +415,9 @@ fn intersect(a: &Constraint, b: &Constraint) -> Constraint {
     }
 }
 
-/// The required members of `base` and `set` together, one per property.
-fn merge(base: &ConstraintSet, set: &ConstraintSet, kind: Kind) -> ConstraintSet {
-    let mut out = base.clone();
+/// Adds the required members of `set` to `out`, one member per property
+/// (in place: a long string list of the basic set is not copied per set).
+fn merge_into(out: &mut ConstraintSet, set: &ConstraintSet, kind: Kind) {
     for (p, c) in set.for_kind(kind) {
         let Some(req) = required_part(c) else {
             continue;
@@ -412,31 +427,44 @@ fn merge(base: &ConstraintSet, set: &ConstraintSet, kind: Kind) -> ConstraintSet
             None => out.members.push((*p, req)),
         }
     }
-    out
 }
 
-/// Whether no value can meet some member on its own (an empty range, no
-/// string allowed): step 2 then needs no candidate to skip the set.
-fn plainly_empty(set: &ConstraintSet) -> bool {
-    set.members.iter().any(|(_, c)| match c {
-        Constraint::Number(n) => {
-            let eps = |x: f64| 1e-9 * x.abs().max(1.0);
-            let lo = n
-                .min
-                .into_iter()
-                .chain(n.exact)
-                .map(|v| v - eps(v))
-                .fold(f64::NEG_INFINITY, f64::max);
-            let hi = n
-                .max
-                .into_iter()
-                .chain(n.exact)
-                .map(|v| v + eps(v))
-                .fold(f64::INFINITY, f64::min);
-            lo > hi
-        }
-        Constraint::Discrete(d) => d.exact.as_ref().is_some_and(|e| e.is_empty()),
-    })
+/// Whether no value can meet a number's bounds (up to the 1e-9 tolerance).
+fn empty_range(n: &NumberConstraint) -> bool {
+    let eps = |x: f64| 1e-9 * x.abs().max(1.0);
+    let lo = n
+        .min
+        .into_iter()
+        .chain(n.exact)
+        .map(|v| v - eps(v))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let hi = n
+        .max
+        .into_iter()
+        .chain(n.exact)
+        .map(|v| v + eps(v))
+        .fold(f64::INFINITY, f64::min);
+    lo > hi
+}
+
+/// Whether no value can meet some member of `set` together with
+/// `required` (`exact: 640` after `exact: 1280`, two lists without a
+/// common string): step 2 then needs no candidate to skip the set.
+fn plainly_empty(required: &ConstraintSet, set: &ConstraintSet, kind: Kind) -> bool {
+    set.for_kind(kind)
+        .any(|(p, c)| match (c, required.get(*p)) {
+            (Constraint::Number(n), Some(Constraint::Number(m))) => {
+                n.is_required() && empty_range(&intersect_numbers(m, n))
+            }
+            (Constraint::Number(n), _) => empty_range(n),
+            (Constraint::Discrete(d), have) => d.exact.as_ref().is_some_and(|x| match have {
+                Some(Constraint::Discrete(super::parse::DiscreteConstraint {
+                    exact: Some(y),
+                    ..
+                })) => !x.iter().any(|v| y.contains(v)),
+                _ => x.is_empty(),
+            }),
+        })
 }
 
 /// Integer points of `[lo, hi]`: its ends and `values` clamped into it.
@@ -1401,7 +1429,8 @@ impl<'a> Pool<'a> {
         constraints: &TrackConstraints,
         opts: &SelectOptions,
     ) -> ConstraintSet {
-        let mut required = merge(&ConstraintSet::default(), &constraints.basic, kind);
+        let mut required = ConstraintSet::default();
+        merge_into(&mut required, &constraints.basic, kind);
         // Tables where no point meets the sets applied so far: none meets
         // more sets either.
         let mut dead = (
@@ -1409,37 +1438,41 @@ impl<'a> Pool<'a> {
             vec![false; self.rates.len()],
         );
         for set in &constraints.advanced {
-            let candidate = merge(&required, set, kind);
-            let own = SetPlan::new(set, kind);
-            let levels = (own.shape.is_empty(), own.rate.is_empty());
-            let applies = !plainly_empty(&candidate)
-                && self.witness(kind, constraints, &candidate, levels, &mut dead, opts);
+            let applies = !plainly_empty(&required, set, kind) && {
+                let own = SetPlan::new(set, kind);
+                let levels = (own.shape.is_empty(), own.rate.is_empty());
+                // The required set and this one side by side: a candidate
+                // meets both lists (an ideal in `set` is finite, so it
+                // does not count).
+                let plan = SetPlan::new(&required, kind).and(own);
+                let values = || Values::of([&constraints.basic, &required, set].into_iter(), kind);
+                self.witness(kind, &plan, values, levels, &mut dead, opts)
+            };
             if applies {
-                required = candidate;
+                merge_into(&mut required, set, kind);
             }
             self.applied.push(applies);
         }
         required
     }
 
-    /// Whether a candidate meets `set` (and step 1): the tables' last
+    /// Whether a candidate of an alive block meets `plan`: the tables' last
     /// witnesses are tried first (a set that narrows little keeps them),
-    /// then the points of the basic set's values and `set`'s, each table
-    /// once. With the basic set's values, the last applied set's points
-    /// are the final ordering's.
+    /// then the points of `points_of` (the basic, required and new sets'
+    /// values), each table once; a witness found is kept, and is a
+    /// candidate of the final ordering.
     fn witness(
         &mut self,
         kind: Kind,
-        constraints: &TrackConstraints,
-        set: &ConstraintSet,
-        // Whether `set` adds nothing at the shape, the rate level.
+        plan: &SetPlan,
+        points_of: impl Fn() -> Values,
+        // Whether the set adds nothing at the shape, the rate level.
         (same_shapes, same_rates): (bool, bool),
         dead: &mut (Vec<bool>, Vec<bool>),
         opts: &SelectOptions,
     ) -> bool {
-        let plan = SetPlan::new(set, kind);
         // Video: a table whose sizes or rates the bounds miss has no point.
-        let region = SizeRegion::of(std::iter::once(&plan));
+        let region = SizeRegion::of(std::iter::once(plan));
         let rate_bounds = plan
             .rate
             .iter()
@@ -1477,8 +1510,7 @@ impl<'a> Pool<'a> {
                 if t.witness.is_some_and(|w| t.meets(w, &plan.shape)) {
                     return true;
                 }
-                let values = values
-                    .get_or_insert_with(|| Values::of([&constraints.basic, set].into_iter(), kind));
+                let values = values.get_or_insert_with(&points_of);
                 let found = t.find(kind, values, opts.audio_processing, &plan.shape);
                 t.witness = found.or(t.witness);
                 dead.0[b.shapes] = found.is_none() && same_shapes;
@@ -1498,8 +1530,7 @@ impl<'a> Pool<'a> {
                 if t.witness.is_some_and(|w| RateTable::meets(w, &plan.rate)) {
                     return true;
                 }
-                let values = values
-                    .get_or_insert_with(|| Values::of([&constraints.basic, set].into_iter(), kind));
+                let values = values.get_or_insert_with(&points_of);
                 let found = t.find(kind, values, &plan.rate);
                 t.witness = found.or(t.witness);
                 dead.1[b.rates] = found.is_none() && same_rates;
