@@ -178,6 +178,25 @@ fn step4_finds_the_closest_ratio_inside_an_aspect_bound() {
 }
 
 #[test]
+fn step1_best_size_along_a_ratio_bound() {
+    // Ideals 23x7 on a 22x9 camera, ratio at most 2.4: the height 7 allows
+    // 16 wide (distance 7/23 + 0), the height 8 allows 19 (4/23 + 1/8,
+    // smaller), a size no constraint names.
+    gst::init().unwrap();
+    let caps =
+        gst::Caps::from_str("video/x-raw,format=I420,width=22,height=9,framerate=30/1").unwrap();
+    let mut devs = common::devices("two-cameras");
+    devs.truncate(1);
+    devs[0].modes = modes_from_caps(&caps);
+    let (_, _, s) = video(
+        &devs,
+        r#"{"width": 23, "height": 7, "aspectRatio": {"min": 1, "max": 2.4}}"#,
+    );
+    let Settings::Video(v) = s else { panic!() };
+    assert_eq!((v.width, v.height), (19, 8));
+}
+
+#[test]
 fn ten_thousand_advanced_sets() {
     // Issue 22: step 2 over 10000 sets, most skipped (no camera is 10000
     // wide; a device other than the one chosen), most of the others

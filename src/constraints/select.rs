@@ -1035,6 +1035,17 @@ impl ShapeTable {
                     height: (k * q) as u32,
                 }));
         }
+        self.score_from(first, basic, applied, defaults);
+    }
+
+    /// Scores the shapes from `first` on, added after the evaluation.
+    fn score_from(
+        &mut self,
+        first: usize,
+        basic: &SetPlan,
+        applied: &[&SetPlan],
+        defaults: &SetPlan,
+    ) {
         for i in first..self.shapes.len() {
             let d = self.distance(i, &basic.shape);
             let alive = d.is_finite()
@@ -1045,6 +1056,70 @@ impl ShapeTable {
             self.scores.default.push(self.distance(i, &defaults.shape));
             self.scores.alive.push(alive);
         }
+    }
+
+    /// With an ideal width and height and a ratio bound, step 1's best
+    /// size can lie inside the bound's line, away from every named value
+    /// (19x8 for ideals 23x7 under a ratio of at most 2.4, where 7 gives
+    /// 16x7): in each row the best width is the ideal clamped into the
+    /// row, so one pass over the rows finds the best rows; they are added
+    /// (at most 8 equal ones, which later steps order).
+    fn add_best_rows(
+        &mut self,
+        region: &SizeRegion,
+        basic: &SetPlan,
+        applied: &[&SetPlan],
+        defaults: &SetPlan,
+    ) {
+        let ideal = |p: Property| {
+            basic.shape.iter().find_map(|(q, c)| match c {
+                Constraint::Number(n) if *q == p => n.ideal,
+                _ => None,
+            })
+        };
+        let (Some(iw), Some(ih)) = (ideal(Property::Width), ideal(Property::Height)) else {
+            return;
+        };
+        if ideal(Property::AspectRatio).is_some() || region.aspect == (0.0, f64::INFINITY) {
+            return;
+        }
+        let (aw, ah) = self.area;
+        let ws = (
+            region.width.0.max(aw.min as u64),
+            region.width.1.min(aw.max as u64),
+        );
+        let hs = (
+            region.height.0.max(ah.min as u64),
+            region.height.1.min(ah.max as u64),
+        );
+        if ws.0 > ws.1 || hs.0 > hs.1 || hs.1 - hs.0 >= RATIO_SCAN_MAX {
+            return;
+        }
+        let (lo, hi) = region.aspect;
+        let mut best: Vec<(f64, u64, u64)> = Vec::new();
+        for y in hs.0.max(1)..=hs.1 {
+            let row_lo = ws.0.max((lo * y as f64).ceil() as u64);
+            let row_hi =
+                ws.1.min((hi * y as f64).min(u64::MAX as f64).floor() as u64);
+            if row_lo > row_hi {
+                continue;
+            }
+            let x = (iw.max(0.0) as u64).clamp(row_lo, row_hi);
+            let d = relative(x as f64, iw) + relative(y as f64, ih);
+            match best.first().map(|b| cmp_f(d, b.0)) {
+                Some(Ordering::Greater) => {}
+                Some(Ordering::Equal) if best.len() >= 8 => {}
+                Some(Ordering::Equal) => best.push((d, x, y)),
+                _ => best = vec![(d, x, y)],
+            }
+        }
+        let first = self.shapes.len();
+        self.shapes
+            .extend(best.iter().map(|&(_, x, y)| Shape::Video {
+                width: x as u32,
+                height: y as u32,
+            }));
+        self.score_from(first, basic, applied, defaults);
     }
 
     /// Ordering step 4 of every alive shape (the others are never
@@ -1298,7 +1373,7 @@ impl<'a> Pool<'a> {
         for b in &mut pool.blocks {
             b.alive &= b.distance_to(&required.block).is_finite();
         }
-        pool.finish(basic, &required, &defaults);
+        pool.finish(kind, basic, &required, &defaults);
         pool
     }
 
@@ -1541,7 +1616,7 @@ impl<'a> Pool<'a> {
 
     /// After steps 1 and 2: the blocks with a candidate left, and per table
     /// its step 4 values and the entry that orders first.
-    fn finish(&mut self, basic: &SetPlan, required: &SetPlan, defaults: &SetPlan) {
+    fn finish(&mut self, kind: Kind, basic: &SetPlan, required: &SetPlan, defaults: &SetPlan) {
         for b in &mut self.blocks {
             b.alive &=
                 self.shapes[b.shapes].scores.any_alive() && self.rates[b.rates].scores.any_alive();
@@ -1564,6 +1639,9 @@ impl<'a> Pool<'a> {
             let region = SizeRegion::of(std::iter::once(required));
             for t in &mut self.shapes {
                 t.add_closest_ratios(&region, basic, &[required], defaults);
+                if kind == Kind::Video {
+                    t.add_best_rows(&region, basic, &[required], defaults);
+                }
             }
         }
         for t in &mut self.shapes {
