@@ -278,9 +278,7 @@ impl<'a> SetPlan<'a> {
         }
         plan
     }
-}
 
-impl<'a> SetPlan<'a> {
     /// Both plans' members: a candidate meets the two when it meets this.
     fn and(mut self, other: SetPlan<'a>) -> SetPlan<'a> {
         self.block.extend(other.block);
@@ -672,9 +670,7 @@ impl SizeRegion {
         }
         r
     }
-}
 
-impl SizeRegion {
     /// Whether no size of `area` is inside, even ignoring whole pixels.
     fn misses(&self, (w, h): (IntRange, IntRange)) -> bool {
         let (w0, w1) = (
