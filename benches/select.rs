@@ -2,7 +2,7 @@
 
 //! SelectSettings over many devices: 10, 100 and 1000 cameras of 50 native
 //! modes each (fixed sizes and rates, rate ranges, size ranges), with a basic
-//! set and three advanced sets.
+//! set and three advanced sets; and over 10 cameras with 10000 advanced sets.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use gstmediastream::constraints::{
@@ -89,6 +89,28 @@ const CONSTRAINTS: &str = r#"{
     ]
 }"#;
 
+/// 10000 advanced sets: skipped ones (a width no camera has), others
+/// narrowing the frame rate and the aspect ratio, a device, a size.
+fn many_advanced_sets() -> String {
+    let sets: Vec<String> = (0..10_000)
+        .map(|i| match i % 4 {
+            _ if i == 9_999 => r#"{"width": 1000, "height": 500}"#.to_owned(),
+            _ if i == 7_777 => r#"{"deviceId": "camera-1"}"#.to_owned(),
+            0 => format!(r#"{{"width": {{"exact": {}}}}}"#, 10_000 + i),
+            1 => format!(r#"{{"frameRate": {{"min": {}}}}}"#, i as f64 * 0.003),
+            2 => format!(
+                r#"{{"aspectRatio": {{"min": {}}}}}"#,
+                1.0 + i as f64 * 0.00005
+            ),
+            _ => format!(r#"{{"height": {{"max": {}}}}}"#, 4000 - i / 4),
+        })
+        .collect();
+    format!(
+        r#"{{"width": {{"ideal": 1280}}, "advanced": [{}]}}"#,
+        sets.join(", ")
+    )
+}
+
 fn bench(c: &mut Criterion) {
     let constraints = TrackConstraints::parse(CONSTRAINTS).unwrap();
     let opts = SelectOptions::default();
@@ -102,6 +124,11 @@ fn bench(c: &mut Criterion) {
             })
         });
     }
+    let many = TrackConstraints::parse(&many_advanced_sets()).unwrap();
+    let devices: Vec<DeviceInfo> = (0..10).map(camera).collect();
+    group.bench_function("advanced_sets/10000", |b| {
+        b.iter(|| select_track(Kind::Video, black_box(&many), black_box(&devices), &opts).unwrap())
+    });
     group.finish();
     c.bench_function("parse", |b| {
         b.iter(|| TrackConstraints::parse(black_box(CONSTRAINTS)).unwrap())

@@ -439,6 +439,7 @@ mod dense {
         w: Num,
         h: Num,
         aspect: Num,
+        advanced: &[[Num; 3]],
     ) -> Option<(u32, u32, bool, usize, f64)> {
         struct C {
             w: u32,
@@ -451,14 +452,37 @@ mod dense {
             native_area: u64,
             mode: usize,
         }
+        // Step 2 over every size: a set applies if some size meets it.
+        let mut kept: Vec<(u32, u32)> = (1..=64)
+            .flat_map(|x| (1..=64).map(move |y| (x, y)))
+            .filter(|&(x, y)| score(w, h, aspect, x, y).is_finite())
+            .collect();
+        let mut applied = Vec::new();
+        for [aw, ah, aa] in advanced {
+            let meets = |&(x, y): &(u32, u32)| score(*aw, *ah, *aa, x, y).is_finite();
+            if cams.iter().flatten().any(|&(mw, mh)| {
+                kept.iter()
+                    .any(|&(x, y)| x <= mw && y <= mh && meets(&(x, y)))
+            }) {
+                kept.retain(meets);
+                applied.push([*aw, *ah, *aa]);
+            }
+        }
+        let applied_ok = |x: u32, y: u32| {
+            applied
+                .iter()
+                .all(|[aw, ah, aa]| score(*aw, *ah, *aa, x, y).is_finite())
+        };
         // Step 4 counts in whole pixels unless an aspect ratio is asked for.
-        let whole_pixels = aspect.json().as_object().is_some_and(|m| m.is_empty());
+        let asks = |a: &Num| a.min.is_some() || a.max.is_some() || a.exact.is_some();
+        let whole_pixels = aspect.json().as_object().is_some_and(|m| m.is_empty())
+            && !applied.iter().any(|[_, _, a]| asks(a));
         let mut all = Vec::new();
         for (dev, modes) in cams.iter().enumerate() {
             for (mode, &(mw, mh)) in modes.iter().enumerate() {
                 let mut push = |x: u32, y: u32, crop: bool| {
                     let basic = score(w, h, aspect, x, y);
-                    if basic.is_finite() {
+                    if basic.is_finite() && applied_ok(x, y) {
                         all.push(C {
                             w: x,
                             h: y,
@@ -516,6 +540,26 @@ fn small_num(lo: f64, hi: f64) -> impl Strategy<Value = dense::Num> {
         })
 }
 
+/// The required part of a number constraint in an advanced set (an ideal
+/// there is ignored): whole bounds for a size, any bound for a ratio.
+fn required_num(lo: f64, hi: f64) -> impl Strategy<Value = dense::Num> {
+    let whole = hi > 10.0;
+    (
+        prop::option::weighted(0.3, lo..hi),
+        prop::option::weighted(0.3, lo..hi),
+        prop::option::weighted(0.1, lo..hi),
+    )
+        .prop_map(move |(min, max, exact)| {
+            let r = |v: Option<f64>| if whole { v.map(f64::round) } else { v };
+            dense::Num {
+                min: r(min),
+                max: r(max),
+                exact: r(exact),
+                ideal: None,
+            }
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(150))]
 
@@ -525,12 +569,25 @@ proptest! {
         w in small_num(1.0, 60.0),
         h in small_num(1.0, 50.0),
         aspect in (
-            prop::option::weighted(0.2, prop::sample::select(&[0.5, 1.0, 1.25, 1.5, 2.0][..])),
-            prop::option::weighted(0.2, prop::sample::select(&[1.0, 1.3333333333, 1.5, 2.4][..])),
+            // Round bounds, and any bound: the sizes closest to a native
+            // shape under 0.942 are not near a round ratio (81x86 of 112x112).
+            prop::option::weighted(0.2, prop_oneof![
+                prop::sample::select(&[0.5, 1.0, 1.25, 1.5, 2.0][..]),
+                0.3f64..3.0,
+            ]),
+            prop::option::weighted(0.2, prop_oneof![
+                prop::sample::select(&[1.0, 1.3333333333, 1.5, 2.4][..]),
+                0.3f64..3.0,
+            ]),
             prop::option::weighted(0.15, prop::sample::select(&[0.75, 1.3333333333, 1.7777777778, 2.0][..])),
             prop::option::weighted(0.5, prop::sample::select(&[0.5, 1.0, 1.25, 1.5, 1.7777777778, 3.0][..])),
         ).prop_map(|(min, max, exact, ideal)| dense::Num { min, max, exact, ideal }),
+        advanced in prop::collection::vec(
+            (required_num(1.0, 60.0), required_num(1.0, 50.0), required_num(0.3, 3.0)),
+            0..3,
+        ),
     ) {
+        let advanced: Vec<[dense::Num; 3]> = advanced.into_iter().map(|(a, b, c)| [a, b, c]).collect();
         let devices: Vec<DeviceInfo> = cams
             .iter()
             .enumerate()
@@ -555,10 +612,14 @@ proptest! {
                 )
             })
             .collect();
-        let c = json!({"width": w.json(), "height": h.json(), "aspectRatio": aspect.json()});
+        let sets: Vec<Value> = advanced
+            .iter()
+            .map(|[a, b, c]| json!({"width": a.json(), "height": b.json(), "aspectRatio": c.json()}))
+            .collect();
+        let c = json!({"width": w.json(), "height": h.json(), "aspectRatio": aspect.json(), "advanced": sets});
         let constraints = TrackConstraints::parse(&c.to_string()).unwrap();
         let got = select_track(Kind::Video, &constraints, &devices, &SelectOptions::default());
-        let want = dense::best(&cams, w, h, aspect);
+        let want = dense::best(&cams, w, h, aspect, &advanced);
         match (got, want) {
             (Ok(sel), Some((ww, wh, crop, dev, best))) => {
                 let gstmediastream::constraints::Settings::Video(v) = sel.settings else { unreachable!() };

@@ -147,6 +147,108 @@ fn step4_takes_the_exact_ratio_under_an_aspect_constraint() {
 }
 
 #[test]
+fn step4_finds_the_closest_ratio_inside_an_aspect_bound() {
+    // Issue 22: no native mode is as narrow as 0.942, so a crop of the
+    // square 112x112 mode wins, and step 4 wants the ratio nearest 1 at
+    // most 0.942 that fits in 112x112: 81/86 (0.94186), far from any
+    // value the constraints name (96x102, 0.94118, was taken before).
+    let devs = common::devices("webkit-mock");
+    const SQUARE: &str = "video/x-raw 112x112 [5/1,30/1] (structure 2)";
+    assert_eq!(
+        size(
+            &devs,
+            r#"{"frameRate": 30, "aspectRatio": {"max": 0.942}, "resizeMode": "none"}"#
+        ),
+        (81, 86, SQUARE.into())
+    );
+    // The same bound from an advanced set that applies.
+    assert_eq!(
+        size(&devs, r#"{"advanced": [{"aspectRatio": {"max": 0.942}}]}"#),
+        (81, 86, SQUARE.into())
+    );
+    // At most 60 wide, the closest ratio is 16/17, and step 5 takes its
+    // largest multiple (nearest 640x480).
+    assert_eq!(
+        size(
+            &devs,
+            r#"{"aspectRatio": {"max": 0.942}, "width": {"max": 60}}"#
+        ),
+        (48, 51, SQUARE.into())
+    );
+}
+
+#[test]
+fn step1_best_size_along_a_ratio_bound() {
+    // Ideals 23x7 on a 22x9 camera, ratio at most 2.4: the height 7 allows
+    // 16 wide (distance 7/23 + 0), the height 8 allows 19 (4/23 + 1/8,
+    // smaller), a size no constraint names.
+    gst::init().unwrap();
+    let caps =
+        gst::Caps::from_str("video/x-raw,format=I420,width=22,height=9,framerate=30/1").unwrap();
+    let mut devs = common::devices("two-cameras");
+    devs.truncate(1);
+    devs[0].modes = modes_from_caps(&caps);
+    let (_, _, s) = video(
+        &devs,
+        r#"{"width": 23, "height": 7, "aspectRatio": {"min": 1, "max": 2.4}}"#,
+    );
+    let Settings::Video(v) = s else { panic!() };
+    assert_eq!((v.width, v.height), (19, 8));
+}
+
+#[test]
+fn ten_thousand_advanced_sets() {
+    // Issue 22: step 2 over 10000 sets, most skipped (no camera is 10000
+    // wide; a device other than the one chosen), most of the others
+    // narrowing the frame rate, then a size only a crop gives.
+    let devs = common::devices("webkit-mock");
+    let sets: Vec<String> = (0..10_000)
+        .map(|i| match i {
+            7777 => r#"{"deviceId": "mock-video-2"}"#.to_owned(),
+            8000 => r#"{"deviceId": "mock-video-1"}"#.to_owned(),
+            9999 => r#"{"width": 1000, "height": 500}"#.to_owned(),
+            i if i < 5000 => format!(r#"{{"width": {{"exact": {}}}}}"#, 10_000 + i),
+            i => format!(
+                r#"{{"frameRate": {{"min": {}}}}}"#,
+                (i - 5000) as f64 * 0.012
+            ),
+        })
+        .collect();
+    let json = format!(r#"{{"advanced": [{}]}}"#, sets.join(", "));
+    let c = TrackConstraints::parse(&json).unwrap();
+    let opts = SelectOptions {
+        explain: true,
+        ..common::opts()
+    };
+    let s = select_track(Kind::Video, &c, &devs, &opts).unwrap();
+    let Settings::Video(v) = &s.settings else {
+        panic!()
+    };
+    assert_eq!(
+        (
+            v.device_id.as_str(),
+            v.width,
+            v.height,
+            v.resize_mode.as_str()
+        ),
+        ("mock-video-2", 1000, 500, "crop-and-scale")
+    );
+    // The last minimum, 4998 * 0.012 (step 5's default 30 is below it).
+    assert!((v.frame_rate - 59.976).abs() < 1e-9, "{}", v.frame_rate);
+    assert_eq!(
+        mode(&devs, s.device_index, s.mode_index),
+        "video/x-raw 1280x720 [3/1,120/1] (structure 2)"
+    );
+    let applied = s.explain.unwrap()["advancedSetsApplied"].clone();
+    let applied: Vec<bool> = serde_json::from_value(applied).unwrap();
+    let skipped: Vec<usize> = (0..applied.len()).filter(|&i| !applied[i]).collect();
+    assert_eq!(applied.len(), 10_000);
+    assert_eq!(skipped.len(), 5001);
+    assert!(skipped[..5000].iter().copied().eq(0..5000));
+    assert_eq!(skipped[5000], 8000);
+}
+
+#[test]
 fn device_order_beats_raw_mode() {
     // The front camera's 1920x1080 is MJPEG only; it is still the default
     // device, and step 2 comes before step 8.
@@ -255,6 +357,80 @@ fn error_messages_name_what_failed() {
     assert_eq!(
         common::gum(&mic_only, r#"{"video": true}"#)["error"]["message"],
         "no videoinput device found (requested video)"
+    );
+}
+
+#[test]
+fn messages_cut_a_long_value() {
+    // Issue 22: a 1 MB value or input is quoted as an excerpt with its
+    // length, and the message still says where and what.
+    let devs = common::devices("chrome-fake");
+    let big = "x".repeat(1 << 20);
+    let cut = format!("\"{}…\" (1048576 bytes)", "x".repeat(80));
+    let short = |e: &gstmediastream::constraints::ConstraintError| {
+        assert!(e.message().len() <= 300, "{} bytes", e.message().len());
+        e.message().to_owned()
+    };
+    let gum = |json: String| {
+        StreamConstraints::parse(&json).and_then(|c| select_stream(&c, &devs, &common::opts()))
+    };
+
+    let e = gum(format!(
+        r#"{{"video": {{"deviceId": {{"exact": "{big}"}}}}}}"#
+    ))
+    .unwrap_err();
+    assert_eq!(e.name(), "OverconstrainedError");
+    assert!(
+        short(&e).starts_with(&format!(
+            "deviceId: no device can deliver deviceId = {cut} (available: "
+        )),
+        "{e}"
+    );
+    let e = gum(format!(
+        r#"{{"video": {{"facingMode": {{"exact": ["{big}", "{big}y", "z"]}}}}}}"#
+    ))
+    .unwrap_err();
+    assert_eq!(
+        short(&e),
+        format!(
+            "facingMode: no device can deliver facingMode one of [{cut}, and 2 more] (no device reports a facingMode)"
+        )
+    );
+
+    let e = gum(format!(r#"{{"video": {{"width": {{"min": "{big}"}}}}}}"#)).unwrap_err();
+    assert_eq!(e.name(), "TypeError");
+    assert_eq!(
+        short(&e),
+        "video.width.min: expected a non-negative integer, got a string"
+    );
+    let e = gum(format!(
+        r#"{{"video": {{"height": 1{}}}}}"#,
+        "0".repeat(300)
+    ))
+    .unwrap_err();
+    assert_eq!(
+        short(&e),
+        "video.height: expected a non-negative integer (0 to 4294967295), got 1e300"
+    );
+    // Malformed JSON 1 MB long: the position, not the input.
+    let e = gum(format!("{{\"video\": {{\"deviceId\": \"{big}\",}}}}")).unwrap_err();
+    assert_eq!(e.name(), "TypeError");
+    assert_eq!(
+        short(&e),
+        "malformed JSON at line 1, column 1048603: trailing comma"
+    );
+
+    // The mediastream:// URI quotes its parameters the same way.
+    let e =
+        gstmediastream::mediastream::constraints_from_uri(&format!("mediastream://?video={big}"))
+            .unwrap_err();
+    assert!(e.len() <= 300, "{} bytes", e.len());
+    assert!(
+        e.starts_with(&format!(
+            "video: '{}… (1048576 bytes)' is not true, false",
+            "x".repeat(80)
+        )),
+        "{e}"
     );
 }
 

@@ -170,7 +170,8 @@ pub enum Discrete {
 impl fmt::Display for Discrete {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Discrete::Str(s) => write!(f, "\"{s}\""),
+            // Messages quote it: a long value is cut (its length stays).
+            Discrete::Str(s) => f.write_str(&super::error::quoted(s)),
             Discrete::Bool(b) => write!(f, "{b}"),
         }
     }
@@ -421,8 +422,14 @@ fn number_value(v: &Value, path: &str, ulong: bool) -> Result<f64, ConstraintErr
     })?;
     if ulong {
         if !(0.0..=u32::MAX as f64).contains(&n.trunc()) {
+            // 1e300 rather than its 301 digits.
+            let got = if n.abs() >= 1e15 {
+                format!("{n:e}")
+            } else {
+                n.to_string()
+            };
             return Err(ConstraintError::type_error(format!(
-                "{path}: expected {expected} (0 to {}), got {n}",
+                "{path}: expected {expected} (0 to {}), got {got}",
                 u32::MAX
             )));
         }

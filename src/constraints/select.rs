@@ -278,6 +278,14 @@ impl<'a> SetPlan<'a> {
         }
         plan
     }
+
+    /// Both plans' members: a candidate meets the two when it meets this.
+    fn and(mut self, other: SetPlan<'a>) -> SetPlan<'a> {
+        self.block.extend(other.block);
+        self.shape.extend(other.shape);
+        self.rate.extend(other.rate);
+        self
+    }
 }
 
 /// Every constraint set of the kind split by level, basic first.
@@ -285,7 +293,8 @@ fn plans(constraints: &TrackConstraints, kind: Kind) -> Vec<SetPlan<'_>> {
     constraints.sets().map(|s| SetPlan::new(s, kind)).collect()
 }
 
-/// Every numeric value the constraints name, per property.
+/// Every numeric value some constraint sets name, per property, and the
+/// step 5 defaults.
 #[derive(Default)]
 struct Values {
     width: Vec<f64>,
@@ -294,33 +303,23 @@ struct Values {
     rate: Vec<f64>,
     sample_rate: Vec<f64>,
     channels: Vec<f64>,
-    /// Whether the basic set, or an advanced one, asks for an aspect ratio
-    /// (step 4 then compares exact ratios, see [`AspectFit`]).
-    aspect_basic: bool,
-    aspect_advanced: bool,
+    /// Whether a set asks for an aspect ratio (step 4 then compares exact
+    /// ratios, see [`AspectFit`]).
+    asks_aspect: bool,
 }
 
 impl Values {
-    fn collect(constraints: &TrackConstraints, kind: Kind) -> Values {
+    /// Built from the basic set and the required members step 2 left (see
+    /// [`required_part`]), not from every advanced set: a set that does not
+    /// apply names no point of the final ordering, and thousands of sets
+    /// would make a pool of their product.
+    fn of<'a>(sets: impl Iterator<Item = &'a ConstraintSet>, kind: Kind) -> Values {
         let mut v = Values::default();
-        for (index, set) in constraints.sets().enumerate() {
+        for set in sets {
             for (p, c) in set.for_kind(kind) {
                 let Constraint::Number(n) = c else { continue };
-                // An advanced set only filters: its ideal cannot matter.
-                let n = if index == 0 {
-                    n.clone()
-                } else {
-                    NumberConstraint {
-                        ideal: None,
-                        ..n.clone()
-                    }
-                };
                 if *p == Property::AspectRatio && n.values().next().is_some() {
-                    if index == 0 {
-                        v.aspect_basic = true;
-                    } else {
-                        v.aspect_advanced = true;
-                    }
+                    v.asks_aspect = true;
                 }
                 let slot = match p {
                     Property::Width => &mut v.width,
@@ -341,6 +340,129 @@ impl Values {
         v.channels.push(DEFAULT_CHANNEL_COUNT);
         v
     }
+}
+
+/// A set's required part: min, max and exact of a number, exact of a string
+/// or boolean (what step 2 filters by); `None` for an ideal alone.
+fn required_part(c: &Constraint) -> Option<Constraint> {
+    match c {
+        Constraint::Number(n) if n.is_required() => Some(Constraint::Number(NumberConstraint {
+            ideal: None,
+            ..n.clone()
+        })),
+        Constraint::Discrete(d) if d.is_required() => {
+            Some(Constraint::Discrete(super::parse::DiscreteConstraint {
+                exact: d.exact.clone(),
+                ideal: None,
+            }))
+        }
+        _ => None,
+    }
+}
+
+/// The bounds of two numbers at once (ideals dropped).
+fn intersect_numbers(a: &NumberConstraint, b: &NumberConstraint) -> NumberConstraint {
+    let pick = |x: Option<f64>, y: Option<f64>, f: fn(f64, f64) -> f64| match (x, y) {
+        (Some(x), Some(y)) => Some(f(x, y)),
+        (x, y) => x.or(y),
+    };
+    let mut n = NumberConstraint {
+        min: pick(a.min, b.min, f64::max),
+        max: pick(a.max, b.max, f64::min),
+        exact: a.exact.or(b.exact),
+        ideal: None,
+    };
+    let same = |x: f64, y: f64| {
+        NumberConstraint {
+            exact: Some(x),
+            ..Default::default()
+        }
+        .satisfied_by(y)
+    };
+    if let (Some(x), Some(y)) = (a.exact, b.exact)
+        && !same(x, y)
+    {
+        n.exact = None;
+        n.min = Some(n.min.map_or(x.max(y), |m| m.max(x.max(y))));
+        n.max = Some(n.max.map_or(x.min(y), |m| m.min(x.min(y))));
+    }
+    n
+}
+
+/// Both requirements at once. Numbers: the narrower bounds (two different
+/// exact values become an empty range); strings and booleans: the values
+/// both lists allow.
+fn intersect(a: &Constraint, b: &Constraint) -> Constraint {
+    match (a, b) {
+        (Constraint::Number(a), Constraint::Number(b)) => {
+            Constraint::Number(intersect_numbers(a, b))
+        }
+        (Constraint::Discrete(a), Constraint::Discrete(b)) => {
+            Constraint::Discrete(super::parse::DiscreteConstraint {
+                exact: match (&a.exact, &b.exact) {
+                    (Some(x), Some(y)) => {
+                        Some(x.iter().filter(|v| y.contains(v)).cloned().collect())
+                    }
+                    (x, y) => x.clone().or(y.clone()),
+                },
+                ideal: None,
+            })
+        }
+        // A property has one type: not reached.
+        _ => a.clone(),
+    }
+}
+
+/// Adds the required members of `set` to `out`, one member per property
+/// (in place: a long string list of the basic set is not copied per set).
+fn merge_into(out: &mut ConstraintSet, set: &ConstraintSet, kind: Kind) {
+    for (p, c) in set.for_kind(kind) {
+        let Some(req) = required_part(c) else {
+            continue;
+        };
+        match out.members.iter_mut().find(|(q, _)| q == p) {
+            Some((_, have)) => *have = intersect(have, &req),
+            None => out.members.push((*p, req)),
+        }
+    }
+}
+
+/// Whether no value can meet a number's bounds (up to the 1e-9 tolerance).
+fn empty_range(n: &NumberConstraint) -> bool {
+    let eps = |x: f64| 1e-9 * x.abs().max(1.0);
+    let lo = n
+        .min
+        .into_iter()
+        .chain(n.exact)
+        .map(|v| v - eps(v))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let hi = n
+        .max
+        .into_iter()
+        .chain(n.exact)
+        .map(|v| v + eps(v))
+        .fold(f64::INFINITY, f64::min);
+    lo > hi
+}
+
+/// Whether no value can meet some member of `set` together with
+/// `required` (`exact: 640` after `exact: 1280`, two lists without a
+/// common string): step 2 then needs no candidate to skip the set.
+fn plainly_empty(required: &ConstraintSet, set: &ConstraintSet, kind: Kind) -> bool {
+    set.for_kind(kind)
+        .any(|(p, c)| match (c, required.get(*p)) {
+            (Constraint::Number(n), Some(Constraint::Number(m))) => {
+                n.is_required() && empty_range(&intersect_numbers(m, n))
+            }
+            (Constraint::Number(n), _) => empty_range(n),
+            (Constraint::Discrete(d), have) => d.exact.as_ref().is_some_and(|x| match have {
+                Some(Constraint::Discrete(super::parse::DiscreteConstraint {
+                    exact: Some(y),
+                    ..
+                })) => !x.iter().any(|v| y.contains(v)),
+                _ => x.is_empty(),
+            }),
+        })
 }
 
 /// Integer points of `[lo, hi]`: its ends and `values` clamped into it.
@@ -419,7 +541,7 @@ fn video_shapes(values: &Values, w: IntRange, h: IntRange, native: (u32, u32)) -
     }
     // Under an aspectRatio constraint step 4 compares the exact native
     // ratio: its sizes and best approximations are points too.
-    let exact_native = native.filter(|_| values.aspect_basic || values.aspect_advanced);
+    let exact_native = native.filter(|_| values.asks_aspect);
     for a in aspects.copied().chain(exact_native) {
         // The sizes whose ratio is closest to `a` lie on the lattices of its
         // best rational approximations p/q: take the multiples of each
@@ -502,6 +624,118 @@ fn convergents(a: f64, pmax: u64, qmax: u64) -> Vec<(u64, u64)> {
         x = 1.0 / frac;
     }
     out
+}
+
+/// What the required width, height and aspectRatio members of some
+/// constraint sets leave of the sizes, with the engine's 1e-9 tolerance:
+/// whole widths and heights, and a ratio interval.
+#[derive(Debug, Clone, Copy)]
+struct SizeRegion {
+    width: (u64, u64),
+    height: (u64, u64),
+    aspect: (f64, f64),
+}
+
+impl SizeRegion {
+    fn of<'a, 'b: 'a>(sets: impl Iterator<Item = &'a SetPlan<'b>>) -> SizeRegion {
+        let mut r = SizeRegion {
+            width: (0, u64::MAX),
+            height: (0, u64::MAX),
+            aspect: (0.0, f64::INFINITY),
+        };
+        let eps = |x: f64| 1e-9 * x.abs().max(1.0);
+        for plan in sets {
+            for (p, c) in &plan.shape {
+                let Constraint::Number(n) = c else { continue };
+                let lows = n.min.into_iter().chain(n.exact).map(|v| v - eps(v));
+                let highs = n.max.into_iter().chain(n.exact).map(|v| v + eps(v));
+                let whole = |r: &mut (u64, u64)| {
+                    for v in lows.clone() {
+                        r.0 = r.0.max(v.max(0.0).ceil() as u64);
+                    }
+                    for v in highs.clone() {
+                        r.1 = r.1.min(v.max(0.0).floor() as u64);
+                    }
+                };
+                match p {
+                    Property::Width => whole(&mut r.width),
+                    Property::Height => whole(&mut r.height),
+                    Property::AspectRatio => {
+                        r.aspect.0 = lows.clone().fold(r.aspect.0, f64::max);
+                        r.aspect.1 = highs.clone().fold(r.aspect.1, f64::min);
+                    }
+                    _ => {}
+                }
+            }
+        }
+        r
+    }
+
+    /// Whether no size of `area` is inside, even ignoring whole pixels.
+    fn misses(&self, (w, h): (IntRange, IntRange)) -> bool {
+        let (w0, w1) = (
+            self.width.0.max(w.min as u64),
+            self.width.1.min(w.max as u64),
+        );
+        let (h0, h1) = (
+            self.height.0.max(h.min as u64),
+            self.height.1.min(h.max as u64),
+        );
+        w0 > w1
+            || h0 > h1
+            || h1 == 0
+            || (w1 as f64) < self.aspect.0 * h0.max(1) as f64
+            || (w0 as f64) > self.aspect.1 * h1 as f64
+    }
+}
+
+/// Scans no more rows than this for the sizes closest to a ratio (a mode
+/// larger than 16384 pixels both ways keeps the other points only).
+const RATIO_SCAN_MAX: u64 = 1 << 14;
+
+/// The sizes x * y in `xs` x `ys` with `lo <= x / y <= hi` whose ratio is
+/// closest to `nx / ny` from below and from above (ties: the first found),
+/// by one pass over the rows `y`: in a row the closest widths are the
+/// integers on either side of `y * nx / ny`, clamped into the row.
+fn closest_ratios(
+    xs: (u64, u64),
+    ys: (u64, u64),
+    (lo, hi): (f64, f64),
+    (nx, ny): (u64, u64),
+) -> [Option<(u64, u64)>; 2] {
+    let mut below: Option<(u64, u64)> = None;
+    let mut above: Option<(u64, u64)> = None;
+    // a/b against c/d in exact integers.
+    let cross = |(a, b): (u64, u64), (c, d): (u64, u64)| {
+        (a as u128 * d as u128).cmp(&(c as u128 * b as u128))
+    };
+    for y in ys.0.max(1)..=ys.1 {
+        let row_lo = xs.0.max((lo * y as f64).ceil() as u64).max(1);
+        let row_hi =
+            xs.1.min((hi * y as f64).min(u64::MAX as f64).floor() as u64);
+        if row_lo > row_hi {
+            continue;
+        }
+        let exact = y as u128 * nx as u128;
+        let floor = (exact / ny as u128).min(u64::MAX as u128) as u64;
+        let ceil = exact.div_ceil(ny as u128).min(u64::MAX as u128) as u64;
+        let x = floor.min(row_hi);
+        if x >= row_lo && below.is_none_or(|b| cross((x, y), b).is_gt()) {
+            below = Some((x, y));
+        }
+        let x = ceil.max(row_lo);
+        if x <= row_hi && above.is_none_or(|a| cross((x, y), a).is_lt()) {
+            above = Some((x, y));
+        }
+    }
+    [below, above]
+}
+
+fn gcd(mut a: u64, mut b: u64) -> u64 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// Frame rates of `[lo, hi]` (or `(lo, hi]` when `open_low`); never 0 or less.
@@ -614,8 +848,6 @@ fn cmp_f(a: f64, b: f64) -> Ordering {
 
 /// Per entry of a table (a shape or a rate): its distance to the basic set
 /// and to the defaults, and what steps 1 and 2 left of the entries.
-/// Advanced sets are checked one at a time, so memory stays one row per
-/// entry whatever their number.
 #[derive(Default)]
 struct Scores {
     basic: Vec<f64>,
@@ -647,13 +879,6 @@ impl Scores {
     fn any_alive(&self) -> bool {
         self.alive.iter().any(|&a| a)
     }
-
-    /// The alive entries that also meet `members` (an advanced set).
-    fn meeting(&self, members: &Members, distance: impl Fn(usize, &Members) -> f64) -> Vec<bool> {
-        (0..self.alive.len())
-            .map(|i| self.alive[i] && distance(i, members).is_finite())
-            .collect()
-    }
 }
 
 /// The shapes of one region (a size range and resizeMode, or an audio rate
@@ -664,6 +889,10 @@ struct ShapeTable {
     resize: ResizeMode,
     /// Native width and height (crop-and-scale: ordering step 4).
     native: (u32, u32),
+    /// The sizes the region allows (video; for audio, rates and channels).
+    area: (IntRange, IntRange),
+    /// The last point step 2 found meeting the sets applied (and one more).
+    witness: Option<Shape>,
     shapes: Vec<Shape>,
     scores: Scores,
     /// Ordering step 4 of each shape, once steps 1 and 2 are done.
@@ -672,6 +901,10 @@ struct ShapeTable {
 
 /// The frame rates of one rate range (audio: a single placeholder).
 struct RateTable {
+    /// The range: `[lo, hi]`, or `(lo, hi]` when `open_low`.
+    range: (f64, f64, bool),
+    /// The last rate step 2 found meeting the sets applied (and one more).
+    witness: Option<f64>,
     rates: Vec<f64>,
     scores: Scores,
 }
@@ -693,9 +926,196 @@ impl ShapeTable {
         }
     }
 
+    /// The points of the table's region for `values`.
+    fn points(&self, kind: Kind, values: &Values, processing: bool) -> Vec<Shape> {
+        let (a, b) = self.area;
+        match kind {
+            Kind::Video => video_shapes(values, a, b, self.native),
+            Kind::Audio => audio_shapes(values, a, b, processing),
+        }
+    }
+
+    /// A point for `values` that meets `members`, if any.
+    fn find(
+        &self,
+        kind: Kind,
+        values: &Values,
+        processing: bool,
+        members: &Members,
+    ) -> Option<Shape> {
+        self.points(kind, values, processing)
+            .into_iter()
+            .find(|&s| self.meets(s, members))
+    }
+
+    fn meets(&self, s: Shape, members: &Members) -> bool {
+        members
+            .iter()
+            .all(|(p, c)| distance(c, self.actual(s, *p)).is_finite())
+    }
+
     fn distance(&self, i: usize, members: &Members) -> f64 {
         let s = self.shapes[i];
         sum(members.iter().map(|(p, c)| distance(c, self.actual(s, *p))))
+    }
+
+    /// Under an aspectRatio constraint, step 4 takes the ratio closest to
+    /// the native one that `region` allows, which can lie far from every
+    /// value the constraints name (81x86 from 112x112 under `max: 0.942`):
+    /// adds the closest sizes on either side, and the multiples of their
+    /// ratio that steps 5 and 6 could take (the ends, and those nearest the
+    /// basic set's and the default width and height), scored as the others.
+    fn add_closest_ratios(
+        &mut self,
+        region: &SizeRegion,
+        basic: &SetPlan,
+        applied: &[&SetPlan],
+        defaults: &SetPlan,
+    ) {
+        let (nw, nh) = (self.native.0 as u64, self.native.1 as u64);
+        if self.resize != ResizeMode::CropAndScale || nw == 0 || nh == 0 {
+            return;
+        }
+        let (aw, ah) = self.area;
+        let ws = (
+            region.width.0.max(aw.min as u64),
+            region.width.1.min(aw.max as u64),
+        );
+        let hs = (
+            region.height.0.max(ah.min as u64),
+            region.height.1.min(ah.max as u64),
+        );
+        if ws.0 > ws.1 || hs.0 > hs.1 || region.aspect.0 > region.aspect.1 {
+            return;
+        }
+        // Scan the shorter side.
+        let found = if hs.1 - hs.0 <= ws.1 - ws.0 && hs.1 - hs.0 < RATIO_SCAN_MAX {
+            closest_ratios(ws, hs, region.aspect, (nw, nh))
+        } else if ws.1 - ws.0 < RATIO_SCAN_MAX {
+            let (lo, hi) = region.aspect;
+            closest_ratios(hs, ws, (1.0 / hi, 1.0 / lo), (nh, nw)).map(|s| s.map(|(y, x)| (x, y)))
+        } else {
+            return;
+        };
+        let ideal = |plan: &SetPlan, p: Property| {
+            plan.shape.iter().find_map(|(q, c)| match c {
+                Constraint::Number(n) if *q == p => n.ideal,
+                _ => None,
+            })
+        };
+        let targets_w = [ideal(basic, Property::Width), Some(DEFAULT_WIDTH)];
+        let targets_h = [ideal(basic, Property::Height), Some(DEFAULT_HEIGHT)];
+        let first = self.shapes.len();
+        for (w, h) in found.into_iter().flatten() {
+            let g = gcd(w, h);
+            let (p, q) = (w / g, h / g);
+            let (kmin, kmax) = (
+                ws.0.div_ceil(p).max(hs.0.div_ceil(q)),
+                (ws.1 / p).min(hs.1 / q),
+            );
+            let near = |v: f64, d: u64| {
+                let k = (v / d as f64).max(0.0);
+                [k.floor() as u64, k.ceil() as u64]
+            };
+            let mut ks: Vec<u64> = [kmin, kmax, g]
+                .into_iter()
+                .chain(targets_w.iter().flatten().flat_map(|&v| near(v, p)))
+                .chain(targets_h.iter().flatten().flat_map(|&v| near(v, q)))
+                .map(|k| k.clamp(kmin, kmax))
+                .collect();
+            ks.sort_unstable();
+            ks.dedup();
+            self.shapes
+                .extend(ks.iter().filter(|&&k| k > 0).map(|&k| Shape::Video {
+                    width: (k * p) as u32,
+                    height: (k * q) as u32,
+                }));
+        }
+        self.score_from(first, basic, applied, defaults);
+    }
+
+    /// Scores the shapes from `first` on, added after the evaluation.
+    fn score_from(
+        &mut self,
+        first: usize,
+        basic: &SetPlan,
+        applied: &[&SetPlan],
+        defaults: &SetPlan,
+    ) {
+        for i in first..self.shapes.len() {
+            let d = self.distance(i, &basic.shape);
+            let alive = d.is_finite()
+                && applied
+                    .iter()
+                    .all(|a| self.distance(i, &a.shape).is_finite());
+            self.scores.basic.push(d);
+            self.scores.default.push(self.distance(i, &defaults.shape));
+            self.scores.alive.push(alive);
+        }
+    }
+
+    /// With an ideal width and height and a ratio bound, step 1's best
+    /// size can lie inside the bound's line, away from every named value
+    /// (19x8 for ideals 23x7 under a ratio of at most 2.4, where 7 gives
+    /// 16x7): in each row the best width is the ideal clamped into the
+    /// row, so one pass over the rows finds the best rows; they are added
+    /// (at most 8 equal ones, which later steps order).
+    fn add_best_rows(
+        &mut self,
+        region: &SizeRegion,
+        basic: &SetPlan,
+        applied: &[&SetPlan],
+        defaults: &SetPlan,
+    ) {
+        let ideal = |p: Property| {
+            basic.shape.iter().find_map(|(q, c)| match c {
+                Constraint::Number(n) if *q == p => n.ideal,
+                _ => None,
+            })
+        };
+        let (Some(iw), Some(ih)) = (ideal(Property::Width), ideal(Property::Height)) else {
+            return;
+        };
+        if ideal(Property::AspectRatio).is_some() || region.aspect == (0.0, f64::INFINITY) {
+            return;
+        }
+        let (aw, ah) = self.area;
+        let ws = (
+            region.width.0.max(aw.min as u64),
+            region.width.1.min(aw.max as u64),
+        );
+        let hs = (
+            region.height.0.max(ah.min as u64),
+            region.height.1.min(ah.max as u64),
+        );
+        if ws.0 > ws.1 || hs.0 > hs.1 || hs.1 - hs.0 >= RATIO_SCAN_MAX {
+            return;
+        }
+        let (lo, hi) = region.aspect;
+        let mut best: Vec<(f64, u64, u64)> = Vec::new();
+        for y in hs.0.max(1)..=hs.1 {
+            let row_lo = ws.0.max((lo * y as f64).ceil() as u64);
+            let row_hi =
+                ws.1.min((hi * y as f64).min(u64::MAX as f64).floor() as u64);
+            if row_lo > row_hi {
+                continue;
+            }
+            let x = (iw.max(0.0) as u64).clamp(row_lo, row_hi);
+            let d = relative(x as f64, iw) + relative(y as f64, ih);
+            match best.first().map(|b| cmp_f(d, b.0)) {
+                Some(Ordering::Greater) => {}
+                Some(Ordering::Equal) if best.len() >= 8 => {}
+                Some(Ordering::Equal) => best.push((d, x, y)),
+                _ => best = vec![(d, x, y)],
+            }
+        }
+        let first = self.shapes.len();
+        self.shapes
+            .extend(best.iter().map(|&(_, x, y)| Shape::Video {
+                width: x as u32,
+                height: y as u32,
+            }));
+        self.score_from(first, basic, applied, defaults);
     }
 
     /// Ordering step 4 of every alive shape (the others are never
@@ -732,6 +1152,26 @@ impl ShapeTable {
 }
 
 impl RateTable {
+    fn points(&self, kind: Kind, values: &Values) -> Vec<f64> {
+        let (lo, hi, open_low) = self.range;
+        match kind {
+            Kind::Video => rate_points(&values.rate, lo, hi, open_low),
+            Kind::Audio => vec![0.0],
+        }
+    }
+
+    fn find(&self, kind: Kind, values: &Values, members: &Members) -> Option<f64> {
+        self.points(kind, values)
+            .into_iter()
+            .find(|&r| Self::meets(r, members))
+    }
+
+    fn meets(r: f64, members: &Members) -> bool {
+        members
+            .iter()
+            .all(|(_, c)| distance(c, Actual::Num(r)).is_finite())
+    }
+
     fn distance(&self, i: usize, members: &Members) -> f64 {
         let r = self.rates[i];
         sum(members.iter().map(|(_, c)| distance(c, Actual::Num(r))))
@@ -890,57 +1330,62 @@ impl<'a> Pool<'a> {
             rates: Vec::new(),
             applied: Vec::new(),
         };
-        pool.build(kind, constraints, devices, order, opts);
+        pool.build(kind, devices, order);
         let defaults_set = default_set(kind);
         let defaults = SetPlan::new(&defaults_set, kind);
         let basic = &plans[0];
-        for t in &mut pool.shapes {
-            t.evaluate(basic, &defaults);
-        }
-        for t in &mut pool.rates {
-            t.evaluate(basic, &defaults);
-        }
         for b in &mut pool.blocks {
             b.basic = b.distance_to(&basic.block);
             b.default = b.distance_to(&defaults.block);
             b.alive = b.basic.is_finite();
         }
-        pool.filter(basic, &plans[1..]);
+        let required = pool.step2(kind, constraints, opts);
+        // The points of the final ordering: the basic set's values and the
+        // bounds the applied sets leave.
+        let values = Values::of([&constraints.basic, &required].into_iter(), kind);
+        // A witness of step 2 is a candidate too: the points of other
+        // values may not meet the sets it met.
+        for t in &mut pool.shapes {
+            t.shapes = t.points(kind, &values, opts.audio_processing);
+            t.shapes.extend(t.witness);
+        }
+        for t in &mut pool.rates {
+            t.rates = t.points(kind, &values);
+            t.rates.extend(t.witness);
+        }
+        let required = SetPlan::new(&required, kind);
+        for t in &mut pool.shapes {
+            t.evaluate(basic, &defaults);
+            for i in 0..t.shapes.len() {
+                t.scores.alive[i] &= t.distance(i, &required.shape).is_finite();
+            }
+        }
+        for t in &mut pool.rates {
+            t.evaluate(basic, &defaults);
+            for i in 0..t.rates.len() {
+                t.scores.alive[i] &= t.distance(i, &required.rate).is_finite();
+            }
+        }
+        for b in &mut pool.blocks {
+            b.alive &= b.distance_to(&required.block).is_finite();
+        }
+        pool.finish(kind, basic, &required, &defaults);
         pool
     }
 
-    fn build(
-        &mut self,
-        kind: Kind,
-        constraints: &TrackConstraints,
-        devices: &'a [DeviceInfo],
-        order: &[usize],
-        opts: &SelectOptions,
-    ) {
-        let values = Values::collect(constraints, kind);
+    /// Blocks, and their shape and rate tables without points yet.
+    fn build(&mut self, kind: Kind, devices: &'a [DeviceInfo], order: &[usize]) {
         let mut shape_index: HashMap<ShapeKey, usize> = HashMap::default();
         let mut rate_index: HashMap<RateKey, usize> = HashMap::default();
         let mut shape_table = |key: ShapeKey, native: (u32, u32), tables: &mut Vec<ShapeTable>| {
             *shape_index.entry(key).or_insert_with(|| {
                 let (wmin, wmax, hmin, hmax, resize) = key;
-                let shapes = match kind {
-                    Kind::Video => video_shapes(
-                        &values,
-                        IntRange::new(wmin, wmax),
-                        IntRange::new(hmin, hmax),
-                        native,
-                    ),
-                    Kind::Audio => audio_shapes(
-                        &values,
-                        IntRange::new(wmin, wmax),
-                        IntRange::new(hmin, hmax),
-                        opts.audio_processing,
-                    ),
-                };
                 tables.push(ShapeTable {
                     resize,
                     native,
-                    shapes,
+                    area: (IntRange::new(wmin, wmax), IntRange::new(hmin, hmax)),
+                    witness: None,
+                    shapes: Vec::new(),
                     scores: Scores::default(),
                     fits: Vec::new(),
                 });
@@ -951,12 +1396,10 @@ impl<'a> Pool<'a> {
             *rate_index
                 .entry((lo.to_bits(), hi.to_bits(), open_low))
                 .or_insert_with(|| {
-                    let rates = match kind {
-                        Kind::Video => rate_points(&values.rate, lo, hi, open_low),
-                        Kind::Audio => vec![0.0],
-                    };
                     tables.push(RateTable {
-                        rates,
+                        range: (lo, hi, open_low),
+                        witness: None,
+                        rates: Vec::new(),
                         scores: Scores::default(),
                     });
                     tables.len() - 1
@@ -1045,42 +1488,131 @@ impl<'a> Pool<'a> {
         }
     }
 
-    /// Step 2 (step 1 is done by the evaluation): narrow by each advanced
-    /// set that some kept candidate satisfies. A shape or rate meets a set
-    /// whatever its block, so tables narrow once for all blocks.
-    fn filter(&mut self, basic: &SetPlan, advanced: &[SetPlan]) {
-        for plan in advanced {
-            let shapes: Vec<Vec<bool>> = self
-                .shapes
-                .iter()
-                .map(|t| t.scores.meeting(&plan.shape, |i, m| t.distance(i, m)))
-                .collect();
-            let rates: Vec<Vec<bool>> = self
-                .rates
-                .iter()
-                .map(|t| t.scores.meeting(&plan.rate, |i, m| t.distance(i, m)))
-                .collect();
-            let blocks: Vec<bool> = self
-                .blocks
-                .iter()
-                .map(|b| b.alive && b.distance_to(&plan.block).is_finite())
-                .collect();
-            let any = self.blocks.iter().zip(&blocks).any(|(b, &ok)| {
-                ok && shapes[b.shapes].iter().any(|&a| a) && rates[b.rates].iter().any(|&a| a)
-            });
-            if any {
-                for (t, alive) in self.shapes.iter_mut().zip(shapes) {
-                    t.scores.alive = alive;
-                }
-                for (t, alive) in self.rates.iter_mut().zip(rates) {
-                    t.scores.alive = alive;
-                }
-                for (b, ok) in self.blocks.iter_mut().zip(blocks) {
-                    b.alive = ok;
-                }
+    /// Step 2: each advanced set in order applies if some candidate meets
+    /// it together with the basic set and the sets applied so far. Those
+    /// requirements are merged into one set (one member per property), and
+    /// the candidates for a set are the points of its own values and of the
+    /// merged bounds: the cost is the sets times the tables, whatever the
+    /// other sets. Returns the merged required set after the last one.
+    fn step2(
+        &mut self,
+        kind: Kind,
+        constraints: &TrackConstraints,
+        opts: &SelectOptions,
+    ) -> ConstraintSet {
+        let mut required = ConstraintSet::default();
+        merge_into(&mut required, &constraints.basic, kind);
+        // Tables where no point meets the sets applied so far: none meets
+        // more sets either.
+        let mut dead = (
+            vec![false; self.shapes.len()],
+            vec![false; self.rates.len()],
+        );
+        for set in &constraints.advanced {
+            let applies = !plainly_empty(&required, set, kind) && {
+                let own = SetPlan::new(set, kind);
+                let levels = (own.shape.is_empty(), own.rate.is_empty());
+                // The required set and this one side by side: a candidate
+                // meets both lists (an ideal in `set` is finite, so it
+                // does not count).
+                let plan = SetPlan::new(&required, kind).and(own);
+                let values = || Values::of([&constraints.basic, &required, set].into_iter(), kind);
+                self.witness(kind, &plan, values, levels, &mut dead, opts)
+            };
+            if applies {
+                merge_into(&mut required, set, kind);
             }
-            self.applied.push(any);
+            self.applied.push(applies);
         }
+        required
+    }
+
+    /// Whether a candidate of an alive block meets `plan`: the tables' last
+    /// witnesses are tried first (a set that narrows little keeps them),
+    /// then the points of `points_of` (the basic, required and new sets'
+    /// values), each table once; a witness found is kept, and is a
+    /// candidate of the final ordering.
+    fn witness(
+        &mut self,
+        kind: Kind,
+        plan: &SetPlan,
+        points_of: impl Fn() -> Values,
+        // Whether the set adds nothing at the shape, the rate level.
+        (same_shapes, same_rates): (bool, bool),
+        dead: &mut (Vec<bool>, Vec<bool>),
+        opts: &SelectOptions,
+    ) -> bool {
+        // Video: a table whose sizes or rates the bounds miss has no point.
+        let region = SizeRegion::of(std::iter::once(plan));
+        let rate_bounds = plan
+            .rate
+            .iter()
+            .fold((0.0f64, f64::INFINITY), |(lo, hi), (_, c)| {
+                let Constraint::Number(n) = c else {
+                    return (lo, hi);
+                };
+                let eps = |x: f64| 1e-9 * x.abs().max(1.0);
+                (
+                    n.min
+                        .into_iter()
+                        .chain(n.exact)
+                        .map(|v| v - eps(v))
+                        .fold(lo, f64::max),
+                    n.max
+                        .into_iter()
+                        .chain(n.exact)
+                        .map(|v| v + eps(v))
+                        .fold(hi, f64::min),
+                )
+            });
+        let mut values = None;
+        let mut shape_ok: Vec<Option<bool>> = vec![None; self.shapes.len()];
+        let mut rate_ok: Vec<Option<bool>> = vec![None; self.rates.len()];
+        let (shapes, rates) = (&mut self.shapes, &mut self.rates);
+        self.blocks.iter().filter(|b| b.alive).any(|b| {
+            if !b.distance_to(&plan.block).is_finite() {
+                return false;
+            }
+            let t = &mut shapes[b.shapes];
+            let ok = *shape_ok[b.shapes].get_or_insert_with(|| {
+                if dead.0[b.shapes] || kind == Kind::Video && region.misses(t.area) {
+                    return false;
+                }
+                if t.witness.is_some_and(|w| t.meets(w, &plan.shape)) {
+                    return true;
+                }
+                let values = values.get_or_insert_with(&points_of);
+                let found = t.find(kind, values, opts.audio_processing, &plan.shape);
+                t.witness = found.or(t.witness);
+                dead.0[b.shapes] = found.is_none() && same_shapes;
+                found.is_some()
+            });
+            if !ok {
+                return false;
+            }
+            let t = &mut rates[b.rates];
+            *rate_ok[b.rates].get_or_insert_with(|| {
+                let (lo, hi, _) = t.range;
+                if dead.1[b.rates]
+                    || kind == Kind::Video && (rate_bounds.0 > hi || rate_bounds.1 < lo)
+                {
+                    return false;
+                }
+                if t.witness.is_some_and(|w| RateTable::meets(w, &plan.rate)) {
+                    return true;
+                }
+                let values = values.get_or_insert_with(&points_of);
+                let found = t.find(kind, values, &plan.rate);
+                t.witness = found.or(t.witness);
+                dead.1[b.rates] = found.is_none() && same_rates;
+                found.is_some()
+            })
+        })
+    }
+
+    /// After steps 1 and 2: the blocks with a candidate left, and per table
+    /// its step 4 values and the entry that orders first.
+    fn finish(&mut self, kind: Kind, basic: &SetPlan, required: &SetPlan, defaults: &SetPlan) {
         for b in &mut self.blocks {
             b.alive &=
                 self.shapes[b.shapes].scores.any_alive() && self.rates[b.rates].scores.any_alive();
@@ -1096,11 +1628,18 @@ impl<'a> Pool<'a> {
                         if n.is_required() || ideal_counts && n.ideal.is_some())
             })
         };
-        let whole_pixels = !asks_aspect(basic, true)
-            && !advanced
-                .iter()
-                .zip(&self.applied)
-                .any(|(p, applied)| *applied && asks_aspect(p, false));
+        let whole_pixels = !asks_aspect(basic, true) && !asks_aspect(required, false);
+        if !whole_pixels {
+            // The sizes closest to each native shape inside the ratio
+            // bounds that steps 1 and 2 leave.
+            let region = SizeRegion::of(std::iter::once(required));
+            for t in &mut self.shapes {
+                t.add_closest_ratios(&region, basic, &[required], defaults);
+                if kind == Kind::Video {
+                    t.add_best_rows(&region, basic, &[required], defaults);
+                }
+            }
+        }
         for t in &mut self.shapes {
             t.fit(whole_pixels);
             let best = {
@@ -1583,10 +2122,7 @@ fn requirement(c: &Constraint) -> String {
             Some([one]) => format!("= {one}"),
             Some(list) => format!(
                 "one of [{}]",
-                list.iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                short_list(list.iter().map(|d| d.to_string()).collect())
             ),
             None => String::new(),
         },
@@ -1644,7 +2180,7 @@ fn extent(p: Property, c: &Constraint, pool: &Pool) -> String {
     };
     for b in blocks {
         match b.actual(p) {
-            Actual::Str(s) => note(format!("\"{s}\"")),
+            Actual::Str(s) => note(super::error::quoted(s)),
             Actual::Missing if level_of(p) == Level::Block => missing = true,
             _ => {
                 // Shape-level booleans: what the shapes offer.
@@ -1662,8 +2198,25 @@ fn extent(p: Property, c: &Constraint, pool: &Pool) -> String {
     } else if seen.is_empty() {
         String::new()
     } else {
-        format!(" (available: {})", seen.join(", "))
+        format!(" (available: {})", short_list(seen))
     }
+}
+
+/// Items joined with ", ", those past about 100 characters counted
+/// instead of shown: a message stays short whatever the list.
+fn short_list(items: Vec<String>) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 && out.len() + item.len() > 100 {
+            out.push_str(&format!(", and {} more", items.len() - i));
+            break;
+        }
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str(item);
+    }
+    out
 }
 
 /// The best candidate found by brute force over every (block, shape, rate)

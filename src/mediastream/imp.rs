@@ -17,6 +17,7 @@
 //! linked to `sink_%u`, `remove-track`, a release on a local stream) give
 //! only `pad-added` / `pad-removed`.
 
+use crate::constraints::error::excerpt;
 use crate::constraints::{ConstraintError, Kind, SelectOptions, StreamConstraints};
 use crate::devices::monitor::MediaDevices;
 use crate::fault::Guarded;
@@ -1046,27 +1047,32 @@ pub fn constraints_from_uri(uri: &str) -> Result<String, String> {
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair
             .split_once('=')
-            .ok_or_else(|| format!("'{pair}' has no value"))?;
+            .ok_or_else(|| format!("'{}' has no value", excerpt(pair)))?;
         if seen.contains(&key) {
             return Err(format!(
-                "'{key}' is given twice: give each of video, audio and constraints once"
+                "'{}' is given twice: give each of video, audio and constraints once",
+                excerpt(key)
             ));
         }
         seen.push(key);
         let value = percent_encoding::percent_decode_str(value)
             .decode_utf8()
-            .map_err(|_| format!("the value of '{key}' is not UTF-8 once decoded"))?;
+            .map_err(|_| format!("the value of '{}' is not UTF-8 once decoded", excerpt(key)))?;
         match key {
             "video" | "audio" => {
                 let v: serde_json::Value = serde_json::from_str(&value).map_err(|e| {
-                    format!("{key}: '{value}' is not true, false or a JSON object ({e})")
+                    format!(
+                        "{key}: '{}' is not true, false or a JSON object ({e})",
+                        excerpt(&value)
+                    )
                 })?;
                 map.insert(key.to_owned(), v);
             }
             "constraints" => whole = Some(value.into_owned()),
             other => {
                 return Err(format!(
-                    "unknown parameter '{other}' (use video, audio or constraints)"
+                    "unknown parameter '{}' (use video, audio or constraints)",
+                    excerpt(other)
                 ));
             }
         }
