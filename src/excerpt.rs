@@ -22,9 +22,21 @@ pub fn excerpt(value: &str) -> Cow<'_, str> {
     }
 }
 
+/// [`excerpt`] in double quotes: `"abc"`, `"xxx…" (1048576 characters)`.
+pub fn quoted(value: &str) -> String {
+    match value.char_indices().nth(SHOWN) {
+        None => format!("\"{value}\""),
+        Some((cut, _)) => format!(
+            "\"{}…\" ({} characters)",
+            &value[..cut],
+            value.chars().count()
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::excerpt;
+    use super::{excerpt, quoted};
 
     #[test]
     fn short_values_are_whole_long_ones_cut() {
@@ -40,5 +52,10 @@ mod tests {
         let shown = excerpt(&long);
         assert!(shown.ends_with("… (1048576 characters)"), "{shown}");
         assert!(shown.len() < 200);
+        assert_eq!(quoted("user"), "\"user\"");
+        assert_eq!(
+            quoted(&long),
+            format!("\"{}…\" (1048576 characters)", "x".repeat(100))
+        );
     }
 }

@@ -366,7 +366,7 @@ fn messages_cut_a_long_value() {
     // length, and the message still says where and what.
     let devs = common::devices("chrome-fake");
     let big = "x".repeat(1 << 20);
-    let cut = format!("\"{}…\" (1048576 bytes)", "x".repeat(80));
+    let cut = format!("\"{}…\" (1048576 characters)", "x".repeat(100));
     let short = |e: &gstmediastream::constraints::ConstraintError| {
         assert!(e.message().len() <= 300, "{} bytes", e.message().len());
         e.message().to_owned()
@@ -427,8 +427,8 @@ fn messages_cut_a_long_value() {
     assert!(e.len() <= 300, "{} bytes", e.len());
     assert!(
         e.starts_with(&format!(
-            "video: '{}… (1048576 bytes)' is not true, false",
-            "x".repeat(80)
+            "video: '{}… (1048576 characters)' is not true, false",
+            "x".repeat(100)
         )),
         "{e}"
     );

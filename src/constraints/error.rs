@@ -32,27 +32,6 @@ impl ErrorName {
     }
 }
 
-/// At most this many characters of a value a message quotes.
-pub const EXCERPT_CHARS: usize = 80;
-
-/// A user's value as a message shows it: whole when short, else its first
-/// [`EXCERPT_CHARS`] characters, `…` and its length, so that a 1 MB value
-/// does not make a 1 MB error (messages go to logs and bus messages).
-pub fn excerpt(s: &str) -> String {
-    match s.char_indices().nth(EXCERPT_CHARS) {
-        None => s.to_owned(),
-        Some((end, _)) => format!("{}… ({} bytes)", &s[..end], s.len()),
-    }
-}
-
-/// [`excerpt`] in double quotes: `"abc"`, `"xxx…" (1048576 bytes)`.
-pub fn quoted(s: &str) -> String {
-    match s.char_indices().nth(EXCERPT_CHARS) {
-        None => format!("\"{s}\""),
-        Some((end, _)) => format!("\"{}…\" ({} bytes)", &s[..end], s.len()),
-    }
-}
-
 /// An error with the W3C name, the failing constraint (OverconstrainedError
 /// only) and a message that names what failed and where.
 #[derive(Debug, Clone, PartialEq, Eq)]

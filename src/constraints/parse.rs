@@ -171,7 +171,7 @@ impl fmt::Display for Discrete {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             // Messages quote it: a long value is cut (its length stays).
-            Discrete::Str(s) => f.write_str(&super::error::quoted(s)),
+            Discrete::Str(s) => f.write_str(&crate::excerpt::quoted(s)),
             Discrete::Bool(b) => write!(f, "{b}"),
         }
     }

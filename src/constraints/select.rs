@@ -2180,7 +2180,7 @@ fn extent(p: Property, c: &Constraint, pool: &Pool) -> String {
     };
     for b in blocks {
         match b.actual(p) {
-            Actual::Str(s) => note(super::error::quoted(s)),
+            Actual::Str(s) => note(crate::excerpt::quoted(s)),
             Actual::Missing if level_of(p) == Level::Block => missing = true,
             _ => {
                 // Shape-level booleans: what the shapes offer.

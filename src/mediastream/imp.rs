@@ -17,9 +17,9 @@
 //! linked to `sink_%u`, `remove-track`, a release on a local stream) give
 //! only `pad-added` / `pad-removed`.
 
-use crate::constraints::error::excerpt;
 use crate::constraints::{ConstraintError, Kind, SelectOptions, StreamConstraints};
 use crate::devices::monitor::MediaDevices;
+use crate::excerpt::excerpt;
 use crate::fault::Guarded;
 use crate::mediastreamsrc::{MediaStreamSrc, Preselection, ReadyState, TrackKind};
 use crate::track::{self, TrackState};
