@@ -1299,22 +1299,7 @@ impl MediaStream {
                 collection: collection.clone(),
             });
             obj.add(&src).map_err(|_| gst::StateChangeError)?;
-            let name = {
-                let state = self.state.lock();
-                free_pad_name(
-                    &obj,
-                    tracks.iter().chain(state.tracks.iter()),
-                    kind.as_str(),
-                )
-            };
-            let templ = obj.pad_template(&format!("{}_%u", kind.as_str())).unwrap();
-            let pad = gst::GhostPad::builder_from_template_with_target(
-                &templ,
-                &src.static_pad("src").unwrap(),
-            )
-            .map_err(|_| gst::StateChangeError)?
-            .name(name)
-            .build();
+            let pad = self.track_pad(&src, kind.as_str(), &tracks)?;
             let weak = obj.downgrade();
             src.connect_notify(Some("ready-state"), move |_, _| {
                 if let Some(obj) = weak.upgrade() {
@@ -1337,23 +1322,7 @@ impl MediaStream {
             src.imp()
                 .join_stream_ended(stream.clone(), group_id, collection.clone());
             obj.add(&src).map_err(|_| gst::StateChangeError)?;
-            let kind = src.property::<TrackKind>("kind");
-            let name = {
-                let state = self.state.lock();
-                free_pad_name(
-                    &obj,
-                    tracks.iter().chain(state.tracks.iter()),
-                    kind.as_str(),
-                )
-            };
-            let templ = obj.pad_template(&format!("{}_%u", kind.as_str())).unwrap();
-            let pad = gst::GhostPad::builder_from_template_with_target(
-                &templ,
-                &src.static_pad("src").unwrap(),
-            )
-            .map_err(|_| gst::StateChangeError)?
-            .name(name)
-            .build();
+            let pad = self.track_pad(&src, src.property::<TrackKind>("kind").as_str(), &tracks)?;
             tracks.push(Track {
                 id: src.property::<String>("track-id"),
                 element: src.upcast(),
@@ -1487,6 +1456,32 @@ fn retire(obj: &super::MediaStream, element: gst::Element) {
 /// The first `KIND_N` that names neither a pad of the bin (a removed
 /// track's pad stays until no buffer is on its way to it) nor a track's pad
 /// about to be added: counting tracks would reuse a name still taken.
+impl MediaStream {
+    /// The src pad of a getUserMedia track: a ghost of `src`'s pad named
+    /// after its kind, on no name a track still has (`made`: those made
+    /// in this call, not yet in the state).
+    fn track_pad(
+        &self,
+        src: &MediaStreamSrc,
+        kind: &str,
+        made: &[Track],
+    ) -> Result<gst::GhostPad, gst::StateChangeError> {
+        let obj = self.obj();
+        let name = {
+            let state = self.state.lock();
+            free_pad_name(&obj, made.iter().chain(state.tracks.iter()), kind)
+        };
+        let templ = obj.pad_template(&format!("{kind}_%u")).unwrap();
+        Ok(gst::GhostPad::builder_from_template_with_target(
+            &templ,
+            &src.static_pad("src").unwrap(),
+        )
+        .map_err(|_| gst::StateChangeError)?
+        .name(name)
+        .build())
+    }
+}
+
 fn free_pad_name<'a>(
     obj: &super::MediaStream,
     tracks: impl Iterator<Item = &'a Track> + Clone,
