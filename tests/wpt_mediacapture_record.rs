@@ -1,0 +1,1002 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! WPT `mediacapture-record/` ported to `mediarecorder`: one test per WPT
+//! case, named after the WPT file and the case's title, asserting what the
+//! WPT case asserts (our own code; the JavaScript was read for what it
+//! checks). docs/conformance.md lists every case of the folder, which are
+//! not applicable and why, the deliberate differences, and each result.
+//!
+//! `new MediaRecorder(stream, {mimeType})` is a `mediarecorder` (auto-start
+//! off) whose pads take a fake-device `mediastream`'s tracks; the methods
+//! are its action signals (a thrown exception is a `success=false` result
+//! with the W3C name); the events are its signals, recorded in order.
+//! WPT's canvas and WebAudio streams (utils/sources.js) are the fake
+//! camera and microphone here.
+
+#[path = "common/track.rs"]
+mod track;
+
+use gst::prelude::*;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn init() {
+    track::init_builtin();
+}
+
+/// A recorder event, by its DOM name.
+#[derive(Debug, Clone, PartialEq)]
+enum Ev {
+    Start,
+    Data(usize),
+    Pause,
+    Resume,
+    Error(String),
+    Stop,
+}
+
+impl Ev {
+    fn dom(&self) -> &'static str {
+        match self {
+            Ev::Start => "start",
+            Ev::Data(_) => "dataavailable",
+            Ev::Pause => "pause",
+            Ev::Resume => "resume",
+            Ev::Error(_) => "error",
+            Ev::Stop => "stop",
+        }
+    }
+}
+
+struct Rec {
+    pipeline: gst::Pipeline,
+    stream: gst::Element,
+    rec: gst::Element,
+    rx: mpsc::Receiver<Ev>,
+    log: Arc<Mutex<Vec<Ev>>>,
+    /// mime-type as read inside each `started` handler.
+    mime_at_start: Arc<Mutex<Vec<String>>>,
+}
+
+const VIDEO: &str = r#"{"video": {"width": 320}}"#;
+const AUDIO: &str = r#"{"audio": true}"#;
+const AUDIO_VIDEO: &str = r#"{"video": {"width": 320}, "audio": true}"#;
+
+/// `new MediaRecorder(getUserMedia(constraints), {mimeType: mime})`, playing.
+fn recorder(constraints: &str, mime: &str) -> Rec {
+    init();
+    let pipeline = gst::Pipeline::new();
+    let stream = gst::ElementFactory::make("mediastream")
+        .property("constraints", constraints)
+        .build()
+        .unwrap();
+    let rec = gst::ElementFactory::make("mediarecorder")
+        .property("mime-type", mime)
+        .property("auto-start", false)
+        .build()
+        .unwrap();
+    pipeline.add_many([&stream, &rec]).unwrap();
+    let weak = rec.downgrade();
+    stream.connect_pad_added(move |_, pad| {
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
+        let rec = weak.upgrade().unwrap();
+        let templ = if pad.name().starts_with("audio") {
+            "audio_%u"
+        } else {
+            "video_%u"
+        };
+        let sink = rec.request_pad_simple(templ).unwrap();
+        pad.link(&sink).unwrap();
+    });
+    let (tx, rx) = mpsc::channel();
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let mime_at_start = Arc::new(Mutex::new(Vec::new()));
+    macro_rules! on {
+        ($name:expr, |$args:ident| $ev:expr) => {{
+            let tx = tx.clone();
+            let log = log.clone();
+            rec.connect($name, false, move |$args| {
+                let ev = $ev;
+                log.lock().unwrap().push(ev.clone());
+                let _ = tx.send(ev);
+                None
+            });
+        }};
+    }
+    {
+        let m = mime_at_start.clone();
+        rec.connect("started", false, move |a| {
+            let r = a[0].get::<gst::Element>().unwrap();
+            m.lock().unwrap().push(r.property::<String>("mime-type"));
+            None
+        });
+    }
+    on!("started", |_a| Ev::Start);
+    on!("dataavailable", |a| Ev::Data(
+        a[1].get::<gst::glib::Bytes>().unwrap().len()
+    ));
+    on!("paused", |_a| Ev::Pause);
+    on!("resumed", |_a| Ev::Resume);
+    on!("error", |a| Ev::Error(a[1].get::<String>().unwrap()));
+    on!("stopped", |_a| Ev::Stop);
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let (ok, state, _) = pipeline.state(gst::ClockTime::from_seconds(10));
+    ok.unwrap();
+    assert_eq!(state, gst::State::Playing);
+    Rec {
+        pipeline,
+        stream,
+        rec,
+        rx,
+        log,
+        mime_at_start,
+    }
+}
+
+/// An action's outcome: Ok, or the thrown exception's W3C name.
+fn outcome(result: gst::Structure) -> Result<(), String> {
+    assert_eq!(result.name(), "mediarecorder-result");
+    if result.get::<bool>("success").unwrap() {
+        Ok(())
+    } else {
+        Err(result.get::<String>("name").unwrap())
+    }
+}
+
+impl Rec {
+    fn start(&self, timeslice: u32) -> Result<(), String> {
+        outcome(self.rec.emit_by_name("start", &[&timeslice]))
+    }
+
+    fn call(&self, action: &str) -> Result<(), String> {
+        outcome(self.rec.emit_by_name(action, &[]))
+    }
+
+    fn state(&self) -> String {
+        let v = self.rec.property_value("state");
+        let (_, e) = gst::glib::EnumValue::from_value(&v).unwrap();
+        e.nick().to_owned()
+    }
+
+    fn mime(&self) -> String {
+        self.rec.property::<String>("mime-type")
+    }
+
+    /// Events until (and with) the first `f` accepts, within `secs`.
+    fn until(&self, secs: u64, mut f: impl FnMut(&Ev) -> bool) -> Vec<Ev> {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        let mut out = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let ev = self.rx.recv_timeout(left).unwrap_or_else(|_| {
+                panic!("not seen within {secs} s; so far: {:?}", self.events())
+            });
+            let done = f(&ev);
+            out.push(ev);
+            if done {
+                return out;
+            }
+        }
+    }
+
+    fn wait(&self, ev: Ev) {
+        self.until(20, |e| {
+            std::mem::discriminant(e) == std::mem::discriminant(&ev)
+        });
+    }
+
+    /// Every event so far, by DOM name.
+    fn events(&self) -> Vec<&'static str> {
+        self.log.lock().unwrap().iter().map(Ev::dom).collect()
+    }
+
+    /// The order in which each kind of event first fired (what WPT sees
+    /// with one promise per event).
+    fn first_of_each(&self) -> Vec<&'static str> {
+        let mut out: Vec<&'static str> = Vec::new();
+        for e in self.events() {
+            if !out.contains(&e) {
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    /// The stream's tracks of `kind`.
+    fn tracks(&self, kind: &str) -> Vec<gst::Element> {
+        track::children_made_by(&self.stream, "mediastreamsrc")
+            .into_iter()
+            .filter(|t| {
+                let v = t.property_value("kind");
+                let (_, e) = gst::glib::EnumValue::from_value(&v).unwrap();
+                e.nick() == kind
+            })
+            .collect()
+    }
+
+    fn stop_track(&self, kind: &str) {
+        for t in self.tracks(kind) {
+            t.emit_by_name::<()>("stop", &[]);
+        }
+    }
+
+    /// stream.removeTrack(the track of `kind`).
+    fn remove_track(&self, kind: &str) {
+        let t = &self.tracks(kind)[0];
+        let id = t.property::<String>("track-id");
+        assert!(self.stream.emit_by_name::<bool>("remove-track", &[&id]));
+    }
+
+    /// No event comes within a short while (WPT's `step_timeout(r, 0)` race).
+    fn no_event_now(&self) {
+        if let Ok(e) = self.rx.recv_timeout(Duration::from_millis(300)) {
+            panic!("unexpected event {e:?}; all: {:?}", self.events());
+        }
+    }
+}
+
+impl Drop for Rec {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+fn is_type_supported(mime: &str) -> bool {
+    init();
+    let rec = gst::ElementFactory::make("mediarecorder").build().unwrap();
+    rec.emit_by_name::<bool>("is-type-supported", &[&mime])
+}
+
+/// WPT's `assertSequenceIn(actual, expected)`, as written there (after a
+/// match the search restarts at the match's index in the remaining slice).
+fn assert_sequence_in(actual: &[&str], expected: &[&str]) {
+    let mut i = 0;
+    for e in actual {
+        let j = expected[i..]
+            .iter()
+            .position(|x| x == e)
+            .unwrap_or_else(|| panic!("{e} is not in {:?} (all: {actual:?})", &expected[i..]));
+        i = j + 1;
+    }
+}
+
+// ---------------------------------------------------------------------
+// MediaRecorder-error.html
+// ---------------------------------------------------------------------
+
+/// MediaRecorder-error.html, "MediaRecorder cannot start recording when
+/// MediaRecorder' state is not inactive and an InvalidStateError should be
+/// thrown".
+#[test]
+fn mediarecorder_error_mediarecorder_cannot_start_recording_when_mediarecorder_state_is_not_inactive_and_an_invalidstateerror_should_be_thrown()
+ {
+    let r = recorder(VIDEO, "");
+    r.start(0).unwrap();
+    assert_eq!(r.state(), "recording");
+    assert_eq!(r.start(0), Err("InvalidStateError".into()));
+}
+
+// ---------------------------------------------------------------------
+// MediaRecorder-disabled-tracks.https.html
+// ---------------------------------------------------------------------
+
+/// The case of MediaRecorder-disabled-tracks for `constraints`: every track
+/// disabled, the recorder starts (inactive before, recording after),
+/// requestData gives a dataavailable while recording, then stop gives
+/// stop, with no error and no stop before.
+fn disabled_tracks_record(constraints: &str) {
+    let r = recorder(constraints, "");
+    for t in track::children_made_by(&r.stream, "mediastreamsrc") {
+        t.set_property("enabled", false);
+    }
+    assert_eq!(r.state(), "inactive");
+    r.start(0).unwrap();
+    assert_eq!(r.state(), "recording");
+    r.call("request-data").unwrap();
+    r.wait(Ev::Data(0));
+    assert_eq!(r.state(), "recording");
+    r.call("stop").unwrap();
+    r.wait(Ev::Stop);
+    let events = r.events();
+    assert!(!events.contains(&"error"), "{events:?}");
+    assert_eq!(events.iter().filter(|e| **e == "stop").count(), 1);
+}
+
+/// MediaRecorder-disabled-tracks.https.html, "video-only".
+#[test]
+fn mediarecorder_disabled_tracks_video_only() {
+    disabled_tracks_record(VIDEO);
+}
+
+/// MediaRecorder-disabled-tracks.https.html, "audio-only".
+#[test]
+fn mediarecorder_disabled_tracks_audio_only() {
+    disabled_tracks_record(AUDIO);
+}
+
+/// MediaRecorder-disabled-tracks.https.html, "audio-video".
+#[test]
+fn mediarecorder_disabled_tracks_audio_video() {
+    disabled_tracks_record(AUDIO_VIDEO);
+}
+
+// ---------------------------------------------------------------------
+// MediaRecorder-pause-resume.html
+// ---------------------------------------------------------------------
+
+/// MediaRecorder-pause-resume.html, "MediaRecorder handles pause() and
+/// resume() calls appropriately in state and events": the state changes at
+/// once on each call, a second pause/resume changes nothing, and the events
+/// are start, pause, resume, dataavailable, stop.
+#[test]
+fn mediarecorder_pause_resume_mediarecorder_handles_pause_and_resume_calls_appropriately_in_state_and_events()
+ {
+    let r = recorder(VIDEO, "");
+    r.start(0).unwrap();
+    assert_eq!(r.state(), "recording");
+    r.wait(Ev::Start);
+    r.call("pause").unwrap();
+    assert_eq!(r.state(), "paused");
+    r.call("pause").unwrap();
+    assert_eq!(r.state(), "paused");
+    r.wait(Ev::Pause);
+    r.call("resume").unwrap();
+    assert_eq!(r.state(), "recording");
+    r.call("resume").unwrap();
+    assert_eq!(r.state(), "recording");
+    r.wait(Ev::Resume);
+    r.call("stop").unwrap();
+    r.wait(Ev::Stop);
+    assert_eq!(
+        r.events(),
+        ["start", "pause", "resume", "dataavailable", "stop"]
+    );
+}
+
+/// MediaRecorder-pause-resume.html, "MediaRecorder handles stop() in paused
+/// state appropriately": stop() while paused makes the state inactive at
+/// once; a new start() records again; events start, pause, dataavailable,
+/// stop, start.
+#[test]
+#[ignore = "issue 27 item: MediaRecorder stop() is not synchronous for `state` (it reads recording until `stopped`)"]
+fn mediarecorder_pause_resume_mediarecorder_handles_stop_in_paused_state_appropriately() {
+    let r = recorder(VIDEO, "");
+    r.start(0).unwrap();
+    assert_eq!(r.state(), "recording");
+    r.wait(Ev::Start);
+    r.call("pause").unwrap();
+    assert_eq!(r.state(), "paused");
+    r.wait(Ev::Pause);
+    r.call("stop").unwrap();
+    assert_eq!(r.state(), "inactive");
+    r.wait(Ev::Stop);
+    r.start(0).unwrap();
+    assert_eq!(r.state(), "recording");
+    r.wait(Ev::Start);
+    assert_eq!(
+        r.events(),
+        ["start", "pause", "dataavailable", "stop", "start"]
+    );
+}
+
+// ---------------------------------------------------------------------
+// MediaRecorder-start.html
+// ---------------------------------------------------------------------
+
+/// MediaRecorder-start.html, "MediaRecorder cannot record the stream using
+/// the current configuration": an audio-only type (the first of audio/aac,
+/// audio/ogg, audio/webm supported) for a video stream: start() throws
+/// NotSupportedError.
+#[test]
+fn mediarecorder_start_mediarecorder_cannot_record_the_stream_using_the_current_configuration() {
+    let mime = ["audio/aac", "audio/ogg", "audio/webm"]
+        .into_iter()
+        .find(|m| is_type_supported(m))
+        .expect("an audio type is supported");
+    let r = recorder(VIDEO, mime);
+    assert_eq!(r.start(0), Err("NotSupportedError".into()));
+    assert_eq!(r.state(), "inactive");
+}
+
+// ---------------------------------------------------------------------
+// MediaRecorder-stop.html (each case runs for every variant of the page
+// whose type is supported; WPT ends an unsupported variant's case at once)
+// ---------------------------------------------------------------------
+
+const STOP_VARIANTS: [&str; 16] = [
+    "",
+    "video/webm;codecs=vp8,opus",
+    "video/webm;codecs=vp9,opus",
+    "video/webm;codecs=av1,opus",
+    "video/mp4;codecs=avc1.64003E,mp4a.40.2",
+    "video/mp4;codecs=avc3.64003E,mp4a.40.2",
+    "video/mp4;codecs=vp9,opus",
+    "video/mp4;codecs=av01,opus",
+    "video/mp4;codecs=av01,mp4a.40.2",
+    "video/mp4;codecs=hvc1.1.6.L186.B0,opus",
+    "video/mp4;codecs=hev1.1.6.L186.B0,opus",
+    "video/mp4;codecs=hvc1.1.6.L186.B0,mp4a.40.2",
+    "video/mp4;codecs=hev1.1.6.L186.B0,mp4a.40.2",
+    "video/x-matroska;codecs=hvc1.1.6.L186.B0,opus",
+    "video/x-matroska;codecs=hev1.1.6.L186.B0,opus",
+    "video/mp4",
+];
+
+/// The variants with an H.264 profile (`avc1.64003E`, `avc3.64003E`: High
+/// profile) are left out: is-type-supported says yes, but the encoder
+/// cannot make that profile and a recording stopped at once can hang
+/// (issue 27 item: avc1 profiles); see
+/// `mediarecorder_stop_variants_with_an_avc1_profile`.
+fn stop_variants() -> impl Iterator<Item = &'static str> {
+    STOP_VARIANTS
+        .into_iter()
+        .filter(|m| !m.contains(".64003E"))
+        .filter(|m| m.is_empty() || is_type_supported(m))
+}
+
+/// MediaRecorder-stop.html's variants `video/mp4;codecs=avc1.64003E,mp4a.40.2`
+/// and `avc3.64003E`: "MediaRecorder will fire start event even if stopped
+/// synchronously" for each (start, stop).
+#[test]
+#[ignore = "issue 27 item: avc1 profiles (High profile is said to be supported; start then stop can hang)"]
+fn mediarecorder_stop_variants_with_an_avc1_profile() {
+    for mime in STOP_VARIANTS.into_iter().filter(|m| m.contains(".64003E")) {
+        let r = recorder(AUDIO_VIDEO, mime);
+        r.start(0).unwrap();
+        r.call("stop").unwrap();
+        r.wait(Ev::Stop);
+        assert_eq!(r.first_of_each().first(), Some(&"start"), "{mime}");
+    }
+}
+
+/// MediaRecorder-stop.html, "MediaRecorder will stop recording and fire a
+/// stop event when all tracks are ended": the state stays recording right
+/// after the last track ends; then stop; inactive; events in the order
+/// start, dataavailable, stop.
+#[test]
+#[ignore = "issue 27, found by the WPT port: the recording can finish (state inactive) before the track's stop returns; the spec ends it in a later task"]
+fn mediarecorder_stop_mediarecorder_will_stop_recording_and_fire_a_stop_event_when_all_tracks_are_ended()
+ {
+    for mime in stop_variants() {
+        let r = recorder(VIDEO, mime);
+        assert_eq!(r.tracks("video").len(), 1);
+        r.start(0).unwrap();
+        assert_eq!(r.state(), "recording", "{mime}");
+        r.stop_track("video");
+        assert_eq!(
+            r.state(),
+            "recording",
+            "{mime}: right after the last track ended"
+        );
+        r.wait(Ev::Stop);
+        assert_eq!(r.state(), "inactive", "{mime}");
+        assert_sequence_in(&r.events(), &["start", "dataavailable", "stop"]);
+    }
+}
+
+/// MediaRecorder-stop.html, "MediaRecorder will stop recording and fire a
+/// stop event when stop() is called": inactive at once after stop().
+#[test]
+#[ignore = "issue 27 item: MediaRecorder stop() is not synchronous for `state` (it reads recording until `stopped`)"]
+fn mediarecorder_stop_mediarecorder_will_stop_recording_and_fire_a_stop_event_when_stop_is_called()
+{
+    for mime in stop_variants() {
+        let r = recorder(VIDEO, mime);
+        r.start(0).unwrap();
+        assert_eq!(r.state(), "recording");
+        r.call("stop").unwrap();
+        assert_eq!(r.state(), "inactive", "{mime}: right after stop()");
+        r.wait(Ev::Stop);
+        assert_eq!(r.state(), "inactive");
+        assert_sequence_in(&r.events(), &["start", "dataavailable", "stop"]);
+    }
+}
+
+/// MediaRecorder-stop.html, "MediaRecorder will not fire an exception when
+/// stopped after creation": stop() on a new recorder succeeds and no stop
+/// event fires.
+#[test]
+fn mediarecorder_stop_mediarecorder_will_not_fire_an_exception_when_stopped_after_creation() {
+    for mime in stop_variants() {
+        let r = recorder(VIDEO, mime);
+        r.call("stop").unwrap();
+        r.no_event_now();
+    }
+}
+
+/// MediaRecorder-stop.html, "MediaRecorder will not fire an exception when
+/// stopped after having just been stopped".
+#[test]
+fn mediarecorder_stop_mediarecorder_will_not_fire_an_exception_when_stopped_after_having_just_been_stopped()
+ {
+    for mime in stop_variants() {
+        let r = recorder(VIDEO, mime);
+        r.start(0).unwrap();
+        r.call("stop").unwrap();
+        r.wait(Ev::Stop);
+        r.call("stop").unwrap();
+        r.no_event_now();
+    }
+}
+
+/// MediaRecorder-stop.html, "MediaRecorder will not fire an exception when
+/// stopped after having just been spontaneously stopped" (its track ended).
+#[test]
+fn mediarecorder_stop_mediarecorder_will_not_fire_an_exception_when_stopped_after_having_just_been_spontaneously_stopped()
+ {
+    for mime in stop_variants() {
+        let r = recorder(VIDEO, mime);
+        r.start(0).unwrap();
+        r.stop_track("video");
+        r.wait(Ev::Stop);
+        r.call("stop").unwrap();
+        r.no_event_now();
+    }
+}
+
+/// MediaRecorder-stop.html, "MediaRecorder will fire start event even if
+/// stopped synchronously": start(); stop(); then start, stop.
+#[test]
+fn mediarecorder_stop_mediarecorder_will_fire_start_event_even_if_stopped_synchronously() {
+    for mime in stop_variants() {
+        let r = recorder(AUDIO_VIDEO, mime);
+        r.start(0).unwrap();
+        r.call("stop").unwrap();
+        r.wait(Ev::Stop);
+        let se: Vec<&str> = r
+            .events()
+            .into_iter()
+            .filter(|e| *e == "start" || *e == "stop")
+            .collect();
+        assert_eq!(se, ["start", "stop"], "{mime}");
+    }
+}
+
+/// MediaRecorder-stop.html, "MediaRecorder will fire start event even if a
+/// track is removed synchronously": start(); removeTrack(audio); then
+/// start, error, dataavailable, stop (the first of each).
+#[test]
+fn mediarecorder_stop_mediarecorder_will_fire_start_event_even_if_a_track_is_removed_synchronously()
+{
+    for mime in stop_variants() {
+        let r = recorder(AUDIO_VIDEO, mime);
+        r.start(0).unwrap();
+        r.remove_track("audio");
+        r.wait(Ev::Stop);
+        assert_eq!(
+            r.first_of_each(),
+            ["start", "error", "dataavailable", "stop"],
+            "{mime}"
+        );
+    }
+}
+
+/// MediaRecorder-stop.html, "MediaRecorder will fire only start and stop
+/// events in a basic recording flow.": start(0), the first dataavailable,
+/// stop(): events in the order start, dataavailable, stop. Deliberate
+/// difference: `start` with timeslice 0 means no timeslice here (one chunk
+/// at stop), where a browser's start(0) cuts chunks as often as it can; the
+/// port starts with 100 ms.
+#[test]
+fn mediarecorder_stop_mediarecorder_will_fire_only_start_and_stop_events_in_a_basic_recording_flow()
+{
+    for mime in stop_variants() {
+        let r = recorder(AUDIO_VIDEO, mime);
+        r.start(100).unwrap();
+        r.wait(Ev::Data(0));
+        r.call("stop").unwrap();
+        r.wait(Ev::Stop);
+        assert_sequence_in(&r.events(), &["start", "dataavailable", "stop"]);
+    }
+}
+
+/// MediaRecorder-stop.html, "MediaRecorder will not fire an error event if
+/// a recorder is stopped synchronously after a track is removed":
+/// getUserMedia audio+video, start, (a task later) removeTrack(audio) and
+/// stop(): exactly start, dataavailable, stop.
+#[test]
+#[ignore = "issue 27, found by the WPT port: removeTrack then stop() at once still fires error (InvalidModificationError)"]
+fn mediarecorder_stop_mediarecorder_will_not_fire_an_error_event_if_a_recorder_is_stopped_synchronously_after_a_track_is_removed()
+ {
+    let r = recorder(AUDIO_VIDEO, "");
+    r.start(0).unwrap();
+    r.wait(Ev::Start);
+    r.remove_track("audio");
+    r.call("stop").unwrap();
+    r.wait(Ev::Stop);
+    assert_eq!(r.events(), ["start", "dataavailable", "stop"]);
+}
+
+/// MediaRecorder-stop.html, "MediaRecorder will not fire an error event if
+/// a recorder is stopped synchronously after all tracks are ended":
+/// start, (a task later) both tracks stopped and stop(): exactly start,
+/// dataavailable, stop.
+#[test]
+fn mediarecorder_stop_mediarecorder_will_not_fire_an_error_event_if_a_recorder_is_stopped_synchronously_after_all_tracks_are_ended()
+ {
+    let r = recorder(AUDIO_VIDEO, "");
+    r.start(0).unwrap();
+    r.wait(Ev::Start);
+    r.stop_track("audio");
+    r.stop_track("video");
+    r.call("stop").unwrap();
+    r.wait(Ev::Stop);
+    assert_eq!(r.events(), ["start", "dataavailable", "stop"]);
+}
+
+// ---------------------------------------------------------------------
+// MediaRecorder-mimetype.html
+// ---------------------------------------------------------------------
+
+const AUDIO_ONLY_MIME_TYPES: [&str; 3] = ["audio/mp4", "audio/ogg", "audio/webm"];
+const AUDIO_CODECS_MIME_TYPES: [&str; 4] = [
+    r#"audio/ogg; codecs="vorbis""#,
+    r#"audio/ogg; codecs="opus""#,
+    r#"audio/webm; codecs="vorbis""#,
+    r#"audio/webm; codecs="opus""#,
+];
+const VIDEO_ONLY_MIME_TYPES: [&str; 3] = ["video/mp4", "video/webm", "video/x-matroska"];
+const VIDEO_CODECS_MIME_TYPES: [&str; 15] = [
+    r#"video/webm; codecs="vp8""#,
+    r#"video/webm; codecs="vp9""#,
+    r#"video/webm; codecs="av1""#,
+    r#"video/x-matroska; codecs="avc1""#,
+    r#"video/x-matroska; codecs="hvc1""#,
+    r#"video/x-matroska; codecs="hev1""#,
+    r#"video/x-matroska; codecs="avc1.64001E""#,
+    r#"video/x-matroska; codecs="hvc1.1.6.L123.00""#,
+    r#"video/x-matroska; codecs="hev1.1.6.L123.00""#,
+    r#"video/mp4; codecs="avc1""#,
+    r#"video/mp4; codecs="hvc1""#,
+    r#"video/mp4; codecs="hev1""#,
+    r#"video/mp4; codecs="avc1.64001E""#,
+    r#"video/mp4; codecs="hvc1.1.6.L123.00""#,
+    r#"video/mp4; codecs="hev1.1.6.L123.00""#,
+];
+const AUDIO_VIDEO_MIME_TYPES: [&str; 17] = [
+    r#"video/webm; codecs="vp8, vorbis""#,
+    r#"video/webm; codecs="vp8, opus""#,
+    r#"video/webm; codecs="vp9, vorbis""#,
+    r#"video/webm; codecs="vp9, opus""#,
+    r#"video/webm; codecs="av1, opus""#,
+    r#"video/x-matroska; codecs="avc1, vorbis""#,
+    r#"video/x-matroska; codecs="hvc1, opus""#,
+    r#"video/x-matroska; codecs="hev1, opus""#,
+    r#"video/x-matroska; codecs="avc1.64001E, vorbis""#,
+    r#"video/x-matroska; codecs="hvc1.1.6.L123.00, opus""#,
+    r#"video/x-matroska; codecs="hev1.1.6.L123.00, vorbis""#,
+    r#"video/mp4; codecs="avc1, opus""#,
+    r#"video/mp4; codecs="hvc1, vorbis""#,
+    r#"video/mp4; codecs="hev1, vorbis""#,
+    r#"video/mp4; codecs="avc1.64001E, opus""#,
+    r#"video/mp4; codecs="hvc1.1.6.L123.00, vorbis""#,
+    r#"video/mp4; codecs="hev1.1.6.L123.00, opus""#,
+];
+
+fn audio_mime_types() -> Vec<&'static str> {
+    [
+        &AUDIO_ONLY_MIME_TYPES[..],
+        &AUDIO_CODECS_MIME_TYPES,
+        &AUDIO_VIDEO_MIME_TYPES,
+    ]
+    .concat()
+}
+
+fn video_mime_types() -> Vec<&'static str> {
+    [
+        &VIDEO_ONLY_MIME_TYPES[..],
+        &VIDEO_CODECS_MIME_TYPES,
+        &AUDIO_VIDEO_MIME_TYPES,
+    ]
+    .concat()
+}
+
+fn all_mime_types() -> Vec<&'static str> {
+    [
+        &AUDIO_ONLY_MIME_TYPES[..],
+        &AUDIO_CODECS_MIME_TYPES,
+        &VIDEO_ONLY_MIME_TYPES,
+        &VIDEO_CODECS_MIME_TYPES,
+        &AUDIO_VIDEO_MIME_TYPES,
+    ]
+    .concat()
+}
+
+/// The deliberate difference for WPT's "constructor throws
+/// NotSupportedError": a GObject property cannot throw, so `mime-type`
+/// takes any string, `is-type-supported` says no, and `start` throws
+/// NotSupportedError (docs/mediarecorder.md, docs/conformance.md).
+fn unsupported_type_throws_at_start(constraints: &str, mime: &str) {
+    assert!(!is_type_supported(mime), "{mime}");
+    let r = recorder(constraints, mime);
+    assert_eq!(r.mime(), mime, "the property takes the string as given");
+    assert_eq!(r.start(0), Err("NotSupportedError".into()), "{mime}");
+    assert_eq!(r.state(), "inactive");
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder sets no default mimeType in
+/// the constructor for audio".
+#[test]
+fn mediarecorder_mimetype_mediarecorder_sets_no_default_mimetype_in_the_constructor_for_audio() {
+    assert_eq!(recorder(AUDIO, "").mime(), "");
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder sets no default mimeType in
+/// the constructor for video".
+#[test]
+fn mediarecorder_mimetype_mediarecorder_sets_no_default_mimetype_in_the_constructor_for_video() {
+    assert_eq!(recorder(VIDEO, "").mime(), "");
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder sets no default mimeType in
+/// the constructor for audio/video".
+#[test]
+fn mediarecorder_mimetype_mediarecorder_sets_no_default_mimetype_in_the_constructor_for_audio_video()
+ {
+    assert_eq!(recorder(AUDIO_VIDEO, "").mime(), "");
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder invalid audio mimeType
+/// throws" (deliberate difference: it throws at start).
+#[test]
+fn mediarecorder_mimetype_mediarecorder_invalid_audio_mimetype_throws() {
+    unsupported_type_throws_at_start(AUDIO, "audio/banana");
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder invalid audio mimeType is
+/// unsupported".
+#[test]
+fn mediarecorder_mimetype_mediarecorder_invalid_audio_mimetype_is_unsupported() {
+    assert!(!is_type_supported("audio/banana"));
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder invalid video mimeType
+/// throws" (deliberate difference: it throws at start).
+#[test]
+fn mediarecorder_mimetype_mediarecorder_invalid_video_mimetype_throws() {
+    unsupported_type_throws_at_start(VIDEO, "video/pineapple");
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder invalid video mimeType is
+/// unsupported".
+#[test]
+fn mediarecorder_mimetype_mediarecorder_invalid_video_mimetype_is_unsupported() {
+    assert!(!is_type_supported("video/pineapple"));
+}
+
+/// MediaRecorder-mimetype.html, "Supported mimeType ${mimeType} is set
+/// immediately after constructing" / "Unsupported mimeType ${mimeType}
+/// throws", for every type of the page: a supported type reads back as
+/// given before start; an unsupported one throws NotSupportedError (at
+/// start: the deliberate difference).
+#[test]
+fn mediarecorder_mimetype_supported_mimetype_is_set_immediately_after_constructing_or_unsupported_mimetype_throws()
+ {
+    for mime in all_mime_types() {
+        if is_type_supported(mime) {
+            init();
+            let rec = gst::ElementFactory::make("mediarecorder")
+                .property("mime-type", mime)
+                .build()
+                .unwrap();
+            assert_eq!(rec.property::<String>("mime-type"), mime);
+        } else {
+            unsupported_type_throws_at_start(AUDIO_VIDEO, mime);
+        }
+    }
+}
+
+/// The "start() does not throw with X" / "Unsupported X throws" loops of
+/// MediaRecorder-mimetype for a stream of `constraints`.
+fn start_does_not_throw_or_unsupported_throws(
+    constraints: &str,
+    types: &[&str],
+    only_supported: bool,
+) {
+    for &mime in types {
+        if is_type_supported(mime) {
+            let r = recorder(constraints, mime);
+            assert_eq!(r.start(0), Ok(()), "{mime} for {constraints}");
+        } else if !only_supported {
+            unsupported_type_throws_at_start(constraints, mime);
+        }
+    }
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder start() does not throw with
+/// ${mimeType} for audio" / "Unsupported mimeType ${mimeType} throws for
+/// audio", for every audio type of the page.
+#[test]
+fn mediarecorder_mimetype_mediarecorder_start_does_not_throw_with_mimetype_for_audio() {
+    start_does_not_throw_or_unsupported_throws(AUDIO, &audio_mime_types(), false);
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder start() does not throw with
+/// ${mimeType} for video" / "Unsupported mimeType ${mimeType} throws for
+/// video", for every video type of the page.
+#[test]
+fn mediarecorder_mimetype_mediarecorder_start_does_not_throw_with_mimetype_for_video() {
+    start_does_not_throw_or_unsupported_throws(VIDEO, &video_mime_types(), false);
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder start() does not throw with
+/// ${mimeType} for audio", for the supported video-only container types
+/// and an audio stream.
+#[test]
+fn mediarecorder_mimetype_mediarecorder_start_does_not_throw_with_video_only_mimetype_for_audio() {
+    start_does_not_throw_or_unsupported_throws(AUDIO, &VIDEO_ONLY_MIME_TYPES, true);
+}
+
+/// The mimeType read in the `start` event's handler.
+fn mime_on_start(constraints: &str) -> String {
+    let r = recorder(constraints, "");
+    r.start(0).unwrap();
+    r.wait(Ev::Start);
+    let m = r.mime_at_start.lock().unwrap().clone();
+    assert_eq!(m.len(), 1);
+    assert_eq!(m[0], r.mime(), "the same after the event");
+    m[0].clone()
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder sets a nonempty mimeType on
+/// 'onstart' for audio".
+#[test]
+fn mediarecorder_mimetype_mediarecorder_sets_a_nonempty_mimetype_on_onstart_for_audio() {
+    assert_ne!(mime_on_start(AUDIO), "");
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder sets a nonempty mimeType on
+/// 'onstart' for video".
+#[test]
+fn mediarecorder_mimetype_mediarecorder_sets_a_nonempty_mimetype_on_onstart_for_video() {
+    assert_ne!(mime_on_start(VIDEO), "");
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder sets a nonempty mimeType on
+/// 'onstart' for audio/video".
+#[test]
+fn mediarecorder_mimetype_mediarecorder_sets_a_nonempty_mimetype_on_onstart_for_audio_video() {
+    assert_ne!(mime_on_start(AUDIO_VIDEO), "");
+}
+
+fn mime_right_after_start(constraints: &str) -> String {
+    let r = recorder(constraints, "");
+    r.start(0).unwrap();
+    r.mime()
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder mimeType is not set before
+/// 'onstart' for audio": empty right after start().
+#[test]
+#[ignore = "issue 27, found by the WPT port: mime-type reads the full type as soon as start returns, before the start event"]
+fn mediarecorder_mimetype_mediarecorder_mimetype_is_not_set_before_onstart_for_audio() {
+    assert_eq!(mime_right_after_start(AUDIO), "");
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder mimeType is not set before
+/// 'onstart' for video".
+#[test]
+#[ignore = "issue 27, found by the WPT port: mime-type reads the full type as soon as start returns, before the start event"]
+fn mediarecorder_mimetype_mediarecorder_mimetype_is_not_set_before_onstart_for_video() {
+    assert_eq!(mime_right_after_start(VIDEO), "");
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder mimeType is not set before
+/// 'onstart' for audio/video".
+#[test]
+#[ignore = "issue 27, found by the WPT port: mime-type reads the full type as soon as start returns, before the start event"]
+fn mediarecorder_mimetype_mediarecorder_mimetype_is_not_set_before_onstart_for_audio_video() {
+    assert_eq!(mime_right_after_start(AUDIO_VIDEO), "");
+}
+
+/// One start event however long it records: the start, then three chunks
+/// (100 ms timeslice) with no second start.
+fn one_start(constraints: &str) {
+    let r = recorder(constraints, "");
+    r.start(100).unwrap();
+    let mut chunks = 0;
+    r.until(20, |e| {
+        if matches!(e, Ev::Data(_)) {
+            chunks += 1;
+        }
+        chunks >= 3
+    });
+    let starts = r.events().iter().filter(|e| **e == "start").count();
+    assert_eq!(starts, 1, "{:?}", r.events());
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder doesn't fire 'onstart'
+/// multiple times for audio".
+#[test]
+fn mediarecorder_mimetype_mediarecorder_doesn_t_fire_onstart_multiple_times_for_audio() {
+    one_start(AUDIO);
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder doesn't fire 'onstart'
+/// multiple times for video".
+#[test]
+fn mediarecorder_mimetype_mediarecorder_doesn_t_fire_onstart_multiple_times_for_video() {
+    one_start(VIDEO);
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder doesn't fire 'onstart'
+/// multiple times for audio/video".
+#[test]
+fn mediarecorder_mimetype_mediarecorder_doesn_t_fire_onstart_multiple_times_for_audio_video() {
+    one_start(AUDIO_VIDEO);
+}
+
+/// `^[a-z]+/[a-z]+;[ ]*codecs=` then `n` comma-separated codecs with no
+/// comma inside: WPT's regular expressions.
+fn well_formed(mime: &str, media: &str, n: usize) {
+    let (ty, rest) = mime.split_once(';').unwrap_or_else(|| panic!("{mime}"));
+    let (m, sub) = ty.split_once('/').unwrap();
+    assert_eq!(m, media, "{mime}");
+    let az = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase());
+    assert!(az(m) && az(sub), "{mime}: a container subtype");
+    let codecs = rest
+        .trim_start_matches(' ')
+        .strip_prefix("codecs=")
+        .unwrap_or_else(|| panic!("{mime}"));
+    let list: Vec<&str> = codecs.split(',').collect();
+    assert_eq!(list.len(), n, "{mime}");
+    assert!(list.iter().all(|c| !c.is_empty()), "{mime}");
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder formats mimeType well after
+/// 'start' for audio": audio/SUBTYPE;codecs=ONE.
+#[test]
+fn mediarecorder_mimetype_mediarecorder_formats_mimetype_well_after_start_for_audio() {
+    well_formed(&mime_on_start(AUDIO), "audio", 1);
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder formats mimeType well after
+/// 'start' for video": video/SUBTYPE;codecs=ONE.
+#[test]
+fn mediarecorder_mimetype_mediarecorder_formats_mimetype_well_after_start_for_video() {
+    well_formed(&mime_on_start(VIDEO), "video", 1);
+}
+
+/// MediaRecorder-mimetype.html, "MediaRecorder formats mimeType well after
+/// 'start' for audio/video": video/SUBTYPE;codecs=ONE,TWO.
+#[test]
+fn mediarecorder_mimetype_mediarecorder_formats_mimetype_well_after_start_for_audio_video() {
+    well_formed(&mime_on_start(AUDIO_VIDEO), "video", 2);
+}
+
+// ---------------------------------------------------------------------
+// MediaRecorder-bitrate.https.html
+// ---------------------------------------------------------------------
+
+fn bps(r: &Rec) -> (u32, u32) {
+    (
+        r.rec.property::<u32>("audio-bits-per-second"),
+        r.rec.property::<u32>("video-bits-per-second"),
+    )
+}
+
+/// MediaRecorder-bitrate.https.html, "Selected default track bitrates are
+/// not changed by start()".
+#[test]
+fn mediarecorder_bitrate_selected_default_track_bitrates_are_not_changed_by_start() {
+    let r = recorder(AUDIO_VIDEO, "");
+    let before = bps(&r);
+    r.start(0).unwrap();
+    assert_eq!(bps(&r), before);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passed-in track bitrates are not
+/// changed by start()": 100 kbps audio, 1 Mbps video.
+#[test]
+fn mediarecorder_bitrate_passed_in_track_bitrates_are_not_changed_by_start() {
+    let r = recorder(AUDIO_VIDEO, "");
+    r.rec.set_property("audio-bits-per-second", 100_000u32);
+    r.rec.set_property("video-bits-per-second", 1_000_000u32);
+    let before = bps(&r);
+    r.start(0).unwrap();
+    assert_eq!(bps(&r), before);
+    assert_eq!(before, (100_000, 1_000_000));
+}
