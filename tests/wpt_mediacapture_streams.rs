@@ -969,3 +969,188 @@ fn mediastreamtrack_getsettings_stopped_tracks_should_expose_deviceid_groupid() 
         }
     }
 }
+
+// MediaStreamTrack-getCapabilities.https.html
+
+/// The type WPT expects of a capability.
+#[derive(Clone, Copy)]
+enum Cap {
+    Str,
+    Bool,
+    Num,
+    /// Every value among these.
+    EnumAny(&'static [&'static str]),
+    /// Every value among these, and all of them.
+    EnumAll(&'static [&'static str]),
+}
+
+const FACING: &[&str] = &["user", "environment", "left", "right"];
+const RESIZE: &[&str] = &["none", "crop-and-scale"];
+
+/// WPT's checks of one capability of a track's `capabilities` structure:
+/// present; a string; a list of at most two booleans; a numeric range with
+/// min <= max (a one-value range is the plain number in the structure, as
+/// documented: GStreamer ranges need min < max; JSON gives `{min, max}`);
+/// enum values among the valid ones (all of them for resizeMode).
+fn check_track_capability(caps: &gst::Structure, prop: &str, cap: Cap) {
+    let v = caps
+        .value(prop)
+        .unwrap_or_else(|_| panic!("{prop} property present: {caps}"));
+    let strings = || -> Vec<String> {
+        v.get::<gst::List>()
+            .unwrap_or_else(|_| panic!("{prop}: a list"))
+            .iter()
+            .map(|x| x.get::<String>().unwrap())
+            .collect()
+    };
+    match cap {
+        Cap::Str => assert!(v.get::<String>().is_ok(), "{prop}: a string"),
+        Cap::Bool => {
+            let l = v.get::<gst::List>().expect("a list of booleans");
+            assert!(l.len() <= 2, "{prop}");
+            assert!(l.iter().all(|x| x.get::<bool>().is_ok()), "{prop}");
+        }
+        Cap::Num => {
+            if let Ok(r) = v.get::<gst::IntRange<i32>>() {
+                assert!(r.min() <= r.max(), "{prop}");
+            } else if let Some((min, max)) = double_range(v) {
+                assert!(min <= max, "{prop}");
+            } else {
+                assert!(number(caps, prop).is_some(), "{prop}: a number or a range");
+            }
+        }
+        Cap::EnumAny(valid) | Cap::EnumAll(valid) => {
+            let got = strings();
+            for g in &got {
+                assert!(valid.contains(&g.as_str()), "{prop}: {g}");
+            }
+            if let Cap::EnumAll(valid) = cap {
+                for want in valid {
+                    assert!(got.iter().any(|g| g == want), "{prop} Value: {want}");
+                }
+            }
+        }
+    }
+}
+
+/// The same checks on the JSON of an InputDeviceInfo's getCapabilities()
+/// (`examples/enumerate_devices`): numbers are `{min, max}` there.
+fn check_device_capability(caps: &Value, prop: &str, cap: Cap) {
+    let v = caps
+        .get(prop)
+        .unwrap_or_else(|| panic!("{prop} property present: {caps}"));
+    match cap {
+        Cap::Str => assert!(v.is_string(), "{prop}"),
+        Cap::Bool => {
+            let a = v.as_array().expect("an array");
+            assert!(a.len() <= 2 && a.iter().all(Value::is_boolean), "{prop}");
+        }
+        Cap::Num => {
+            let o = v.as_object().expect("an object");
+            assert_eq!(o.len(), 2, "{prop}: {v}");
+            let (min, max) = (o["min"].as_f64().unwrap(), o["max"].as_f64().unwrap());
+            assert!(min <= max, "{prop}");
+        }
+        Cap::EnumAny(valid) | Cap::EnumAll(valid) => {
+            let a = v.as_array().expect("an array");
+            for g in a {
+                assert!(
+                    valid.contains(&g.as_str().expect("a string")),
+                    "{prop}: {g}"
+                );
+            }
+            if let Cap::EnumAll(valid) = cap {
+                for want in valid {
+                    assert!(a.iter().any(|g| g == want), "{prop} Value: {want}");
+                }
+            }
+        }
+    }
+}
+
+/// The bounds of a `GstDoubleRange` (gstreamer-rs has no type for it).
+fn double_range(v: &gst::glib::SendValue) -> Option<(f64, f64)> {
+    use gst::glib::translate::{FromGlib, ToGlibPtr};
+    // SAFETY: the type is checked before the range is read.
+    unsafe {
+        let ty = gst::glib::Type::from_glib(gst::ffi::gst_double_range_get_type());
+        if v.type_() != ty {
+            return None;
+        }
+        let p: *const gst::glib::gobject_ffi::GValue = v.to_glib_none().0;
+        Some((
+            gst::ffi::gst_value_get_double_range_min(p),
+            gst::ffi::gst_value_get_double_range_max(p),
+        ))
+    }
+}
+
+fn track_capabilities(kind: &str) -> gst::Structure {
+    let g = gum_ok(&format!(r#"{{"{kind}": true}}"#));
+    let t = g.only(kind);
+    let c = t.property::<gst::Structure>("capabilities");
+    t.emit_by_name::<()>("stop", &[]);
+    c
+}
+
+/// The capabilities of the first enumerated device of `kind`.
+fn device_capabilities(kind: &str) -> Value {
+    enumerate_devices()
+        .into_iter()
+        .find(|d| d["kind"] == kind)
+        .unwrap_or_else(|| panic!("a {kind}"))["capabilities"]
+        .clone()
+}
+
+macro_rules! capabilities {
+    ($($name:ident: $what:literal, $prop:literal, $cap:expr;)*) => {$(
+        #[doc = concat!("MediaStreamTrack-getCapabilities.https.html, \"Setup ", $what,
+            " getCapabilities() test for ", $prop, "\" and its sub-tests (present, properly supported).")]
+        #[test]
+        fn $name() {
+            match $what {
+                "audio MediaStreamTrack" => check_track_capability(&track_capabilities("audio"), $prop, $cap),
+                "video MediaStreamTrack" => check_track_capability(&track_capabilities("video"), $prop, $cap),
+                "audio InputDeviceInfo" => check_device_capability(&device_capabilities("audioinput"), $prop, $cap),
+                _ => check_device_capability(&device_capabilities("videoinput"), $prop, $cap),
+            }
+        }
+    )*};
+}
+
+capabilities! {
+    mediastreamtrack_getcapabilities_setup_audio_mediastreamtrack_getcapabilities_test_for_samplerate: "audio MediaStreamTrack", "sampleRate", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_audio_mediastreamtrack_getcapabilities_test_for_samplesize: "audio MediaStreamTrack", "sampleSize", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_audio_mediastreamtrack_getcapabilities_test_for_echocancellation: "audio MediaStreamTrack", "echoCancellation", Cap::Bool;
+    mediastreamtrack_getcapabilities_setup_audio_mediastreamtrack_getcapabilities_test_for_autogaincontrol: "audio MediaStreamTrack", "autoGainControl", Cap::Bool;
+    mediastreamtrack_getcapabilities_setup_audio_mediastreamtrack_getcapabilities_test_for_noisesuppression: "audio MediaStreamTrack", "noiseSuppression", Cap::Bool;
+    mediastreamtrack_getcapabilities_setup_audio_mediastreamtrack_getcapabilities_test_for_latency: "audio MediaStreamTrack", "latency", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_audio_mediastreamtrack_getcapabilities_test_for_channelcount: "audio MediaStreamTrack", "channelCount", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_audio_mediastreamtrack_getcapabilities_test_for_deviceid: "audio MediaStreamTrack", "deviceId", Cap::Str;
+    mediastreamtrack_getcapabilities_setup_audio_mediastreamtrack_getcapabilities_test_for_groupid: "audio MediaStreamTrack", "groupId", Cap::Str;
+    mediastreamtrack_getcapabilities_setup_video_mediastreamtrack_getcapabilities_test_for_width: "video MediaStreamTrack", "width", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_video_mediastreamtrack_getcapabilities_test_for_height: "video MediaStreamTrack", "height", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_video_mediastreamtrack_getcapabilities_test_for_aspectratio: "video MediaStreamTrack", "aspectRatio", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_video_mediastreamtrack_getcapabilities_test_for_framerate: "video MediaStreamTrack", "frameRate", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_video_mediastreamtrack_getcapabilities_test_for_facingmode: "video MediaStreamTrack", "facingMode", Cap::EnumAny(FACING);
+    mediastreamtrack_getcapabilities_setup_video_mediastreamtrack_getcapabilities_test_for_resizemode: "video MediaStreamTrack", "resizeMode", Cap::EnumAll(RESIZE);
+    mediastreamtrack_getcapabilities_setup_video_mediastreamtrack_getcapabilities_test_for_deviceid: "video MediaStreamTrack", "deviceId", Cap::Str;
+    mediastreamtrack_getcapabilities_setup_video_mediastreamtrack_getcapabilities_test_for_groupid: "video MediaStreamTrack", "groupId", Cap::Str;
+    mediastreamtrack_getcapabilities_setup_audio_inputdeviceinfo_getcapabilities_test_for_samplerate: "audio InputDeviceInfo", "sampleRate", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_audio_inputdeviceinfo_getcapabilities_test_for_samplesize: "audio InputDeviceInfo", "sampleSize", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_audio_inputdeviceinfo_getcapabilities_test_for_echocancellation: "audio InputDeviceInfo", "echoCancellation", Cap::Bool;
+    mediastreamtrack_getcapabilities_setup_audio_inputdeviceinfo_getcapabilities_test_for_autogaincontrol: "audio InputDeviceInfo", "autoGainControl", Cap::Bool;
+    mediastreamtrack_getcapabilities_setup_audio_inputdeviceinfo_getcapabilities_test_for_noisesuppression: "audio InputDeviceInfo", "noiseSuppression", Cap::Bool;
+    mediastreamtrack_getcapabilities_setup_audio_inputdeviceinfo_getcapabilities_test_for_latency: "audio InputDeviceInfo", "latency", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_audio_inputdeviceinfo_getcapabilities_test_for_channelcount: "audio InputDeviceInfo", "channelCount", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_audio_inputdeviceinfo_getcapabilities_test_for_deviceid: "audio InputDeviceInfo", "deviceId", Cap::Str;
+    mediastreamtrack_getcapabilities_setup_audio_inputdeviceinfo_getcapabilities_test_for_groupid: "audio InputDeviceInfo", "groupId", Cap::Str;
+    mediastreamtrack_getcapabilities_setup_video_inputdeviceinfo_getcapabilities_test_for_width: "video InputDeviceInfo", "width", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_video_inputdeviceinfo_getcapabilities_test_for_height: "video InputDeviceInfo", "height", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_video_inputdeviceinfo_getcapabilities_test_for_aspectratio: "video InputDeviceInfo", "aspectRatio", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_video_inputdeviceinfo_getcapabilities_test_for_framerate: "video InputDeviceInfo", "frameRate", Cap::Num;
+    mediastreamtrack_getcapabilities_setup_video_inputdeviceinfo_getcapabilities_test_for_facingmode: "video InputDeviceInfo", "facingMode", Cap::EnumAny(FACING);
+    mediastreamtrack_getcapabilities_setup_video_inputdeviceinfo_getcapabilities_test_for_resizemode: "video InputDeviceInfo", "resizeMode", Cap::EnumAll(RESIZE);
+    mediastreamtrack_getcapabilities_setup_video_inputdeviceinfo_getcapabilities_test_for_deviceid: "video InputDeviceInfo", "deviceId", Cap::Str;
+    mediastreamtrack_getcapabilities_setup_video_inputdeviceinfo_getcapabilities_test_for_groupid: "video InputDeviceInfo", "groupId", Cap::Str;
+}
