@@ -1154,3 +1154,168 @@ capabilities! {
     mediastreamtrack_getcapabilities_setup_video_inputdeviceinfo_getcapabilities_test_for_deviceid: "video InputDeviceInfo", "deviceId", Cap::Str;
     mediastreamtrack_getcapabilities_setup_video_inputdeviceinfo_getcapabilities_test_for_groupid: "video InputDeviceInfo", "groupId", Cap::Str;
 }
+
+// MediaStream-finished-add.https.html, MediaStream-clone.https.html (the
+// track-clone case): tracks added to a stream through its `sink_%u` pads.
+
+/// A playing pipeline of its own holding `mediastream`s; every src pad of
+/// each goes to a fakesink unless `route` takes it.
+struct Streams {
+    pipeline: gst::Pipeline,
+}
+
+impl Streams {
+    fn new() -> Streams {
+        init();
+        Streams {
+            pipeline: gst::Pipeline::new(),
+        }
+    }
+
+    /// A `mediastream` (getUserMedia with `constraints`, or empty); its
+    /// src pads go to fakesinks, the `video` one through a tee when `tee`.
+    fn stream(&self, constraints: Option<&str>, tee: Option<gst::Element>) -> gst::Element {
+        let mut b = gst::ElementFactory::make("mediastream");
+        if let Some(c) = constraints {
+            b = b.property("constraints", c);
+        }
+        let ms = b.build().unwrap();
+        self.pipeline.add(&ms).unwrap();
+        let weak = self.pipeline.downgrade();
+        ms.connect_pad_added(move |_, pad| {
+            if pad.direction() != gst::PadDirection::Src {
+                return;
+            }
+            let p = weak.upgrade().unwrap();
+            match &tee {
+                Some(tee) if pad.name().starts_with("video") => {
+                    let q = gst::ElementFactory::make("queue").build().unwrap();
+                    p.add(&q).unwrap();
+                    q.sync_state_with_parent().unwrap();
+                    pad.link(&tee.static_pad("sink").unwrap()).unwrap();
+                    tee.link(&q).unwrap();
+                    track::fakesink_for(&p, &q.static_pad("src").unwrap());
+                }
+                _ => {
+                    track::fakesink_for(&p, pad);
+                }
+            }
+        });
+        ms
+    }
+
+    fn play(&self) {
+        self.pipeline.set_state(gst::State::Playing).unwrap();
+        let (ok, _, _) = self.pipeline.state(gst::ClockTime::from_seconds(10));
+        ok.expect("playing");
+    }
+
+    /// stream.addTrack(the branch behind `src`): a new `sink_%u` of `ms`.
+    fn add_track(&self, ms: &gst::Element, src: &gst::Pad) {
+        let sink = ms.request_pad_simple("sink_%u").unwrap();
+        src.link(&sink).unwrap();
+    }
+}
+
+impl Drop for Streams {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+fn tracks_in(ms: &gst::Element, kind: &str) -> Vec<gst::Element> {
+    track::children_made_by(ms, "mediastreamsrc")
+        .into_iter()
+        .filter(|t| nick(t, "kind") == kind)
+        .collect()
+}
+
+/// MediaStream-finished-add.https.html, "Tests that adding a track to an
+/// inactive MediaStream is allowed": the audio stream's only track stopped,
+/// it is inactive and the video stream active; the video stream's track
+/// added to the audio stream (through a tee: one track in two streams)
+/// joins it; removing the ended audio track is allowed too.
+#[test]
+fn mediastream_finished_add_tests_that_adding_a_track_to_an_inactive_mediastream_is_allowed() {
+    let s = Streams::new();
+    let tee = gst::ElementFactory::make("tee").build().unwrap();
+    s.pipeline.add(&tee).unwrap();
+    let audio = s.stream(Some(r#"{"audio": true}"#), None);
+    let video = s.stream(Some(r#"{"video": true}"#), Some(tee.clone()));
+    s.play();
+    let audio_track = tracks_in(&audio, "audio").remove(0);
+    audio_track.emit_by_name::<()>("stop", &[]);
+    track::wait_until("the audio stream inactive", || {
+        !audio.property::<bool>("active")
+    });
+    assert!(video.property::<bool>("active"));
+    let video_id = tracks_in(&video, "video")[0].property::<String>("track-id");
+    let branch = tee.request_pad_simple("src_%u").unwrap();
+    s.add_track(&audio, &branch);
+    track::wait_until("the video track in the audio stream", || {
+        audio
+            .property::<Vec<String>>("track-ids")
+            .contains(&video_id)
+    });
+    let audio_id = audio_track.property::<String>("track-id");
+    assert!(audio.emit_by_name::<bool>("remove-track", &[&audio_id]));
+    assert!(
+        !audio
+            .property::<Vec<String>>("track-ids")
+            .contains(&audio_id)
+    );
+}
+
+/// MediaStream-clone.https.html, "Tests that cloning MediaStreamTrack
+/// objects works as expected": clones of a live stream's tracks are live
+/// with new ids; stopping the originals ends them (the stream inactive) and
+/// not the clones; the clones added to the stream make it active; stopping
+/// every track makes it inactive and the clones ended.
+#[test]
+fn mediastream_clone_tests_that_cloning_mediastreamtrack_objects_works_as_expected() {
+    let s = Streams::new();
+    let ms = s.stream(Some(r#"{"video": true, "audio": true}"#), None);
+    s.play();
+    let audio = tracks_in(&ms, "audio").remove(0);
+    let video = tracks_in(&ms, "video").remove(0);
+    assert_eq!(nick(&audio, "ready-state"), "live");
+    assert_eq!(nick(&video, "ready-state"), "live");
+    assert!(ms.property::<bool>("active"));
+    let audio_clone = audio.emit_by_name::<gst::Element>("clone", &[]);
+    let video_clone = video.emit_by_name::<gst::Element>("clone", &[]);
+    assert_eq!(nick(&audio_clone, "ready-state"), "live");
+    assert_eq!(nick(&video_clone, "ready-state"), "live");
+    assert_ne!(
+        audio.property::<String>("track-id"),
+        audio_clone.property::<String>("track-id")
+    );
+    assert_ne!(
+        video.property::<String>("track-id"),
+        video_clone.property::<String>("track-id")
+    );
+    audio.emit_by_name::<()>("stop", &[]);
+    video.emit_by_name::<()>("stop", &[]);
+    assert!(!ms.property::<bool>("active"));
+    assert_eq!(nick(&audio, "ready-state"), "ended");
+    assert_eq!(nick(&video, "ready-state"), "ended");
+    assert_eq!(nick(&audio_clone, "ready-state"), "live");
+    assert_eq!(nick(&video_clone, "ready-state"), "live");
+    // stream.addTrack(audio_clone); stream.addTrack(video_clone).
+    for clone in [&audio_clone, &video_clone] {
+        s.pipeline.add(clone).unwrap();
+        s.add_track(&ms, &clone.static_pad("src").unwrap());
+        clone.sync_state_with_parent().unwrap();
+    }
+    track::wait_until("the clones in the stream", || {
+        let ids = ms.property::<Vec<String>>("track-ids");
+        ids.contains(&audio_clone.property::<String>("track-id"))
+            && ids.contains(&video_clone.property::<String>("track-id"))
+    });
+    assert!(ms.property::<bool>("active"));
+    for clone in [&audio_clone, &video_clone] {
+        clone.emit_by_name::<()>("stop", &[]);
+    }
+    track::wait_until("the stream inactive", || !ms.property::<bool>("active"));
+    assert_eq!(nick(&audio_clone, "ready-state"), "ended");
+    assert_eq!(nick(&video_clone, "ready-state"), "ended");
+}
