@@ -57,6 +57,8 @@ struct Rec {
     log: Arc<Mutex<Vec<Ev>>>,
     /// mime-type as read inside each `started` handler.
     mime_at_start: Arc<Mutex<Vec<String>>>,
+    /// state as read inside each `error` handler.
+    state_at_error: Arc<Mutex<Vec<String>>>,
 }
 
 const VIDEO: &str = r#"{"video": {"width": 320}}"#;
@@ -114,6 +116,17 @@ fn recorder(constraints: &str, mime: &str) -> Rec {
             None
         });
     }
+    let state_at_error = Arc::new(Mutex::new(Vec::new()));
+    {
+        let st = state_at_error.clone();
+        rec.connect("error", false, move |a| {
+            let r = a[0].get::<gst::Element>().unwrap();
+            let v = r.property_value("state");
+            let (_, e) = gst::glib::EnumValue::from_value(&v).unwrap();
+            st.lock().unwrap().push(e.nick().to_owned());
+            None
+        });
+    }
     on!("started", |_a| Ev::Start);
     on!("dataavailable", |a| Ev::Data(
         a[1].get::<gst::glib::Bytes>().unwrap().len()
@@ -133,6 +146,7 @@ fn recorder(constraints: &str, mime: &str) -> Rec {
         rx,
         log,
         mime_at_start,
+        state_at_error,
     }
 }
 
@@ -266,6 +280,57 @@ fn assert_sequence_in(actual: &[&str], expected: &[&str]) {
 // ---------------------------------------------------------------------
 // MediaRecorder-error.html
 // ---------------------------------------------------------------------
+
+/// The checks of MediaRecorder-error's first two cases once the track set
+/// changed: an error event named InvalidModificationError, and the
+/// recorder inactive when it fires.
+fn modification_error(r: &Rec) {
+    let tail = r.until(20, |e| matches!(e, Ev::Error(_)));
+    let Some(Ev::Error(name)) = tail.last() else {
+        unreachable!()
+    };
+    assert_eq!(name, "InvalidModificationError");
+    assert_eq!(
+        r.state_at_error.lock().unwrap().first().map(String::as_str),
+        Some("inactive"),
+        "the state when error fires"
+    );
+}
+
+/// MediaRecorder-error.html, "MediaRecorder will stop recording when any of
+/// track is added and error event will be fired": a video stream's recorder
+/// started; an audio track added to the stream: error
+/// (InvalidModificationError) with the recorder inactive.
+#[test]
+#[ignore = "issue 27 item: the state during `error` (recording, not inactive)"]
+fn mediarecorder_error_mediarecorder_will_stop_recording_when_any_of_track_is_added_and_error_event_will_be_fired()
+ {
+    let r = recorder(VIDEO, "");
+    r.start(0).unwrap();
+    assert_eq!(r.state(), "recording");
+    let src = gst::ElementFactory::make("audiotestsrc")
+        .property("is-live", true)
+        .build()
+        .unwrap();
+    r.pipeline.add(&src).unwrap();
+    let sink = r.stream.request_pad_simple("sink_%u").unwrap();
+    src.static_pad("src").unwrap().link(&sink).unwrap();
+    src.sync_state_with_parent().unwrap();
+    modification_error(&r);
+}
+
+/// MediaRecorder-error.html, "MediaRecorder will stop recording when any of
+/// track is removed and error event will be fired".
+#[test]
+#[ignore = "issue 27 item: the state during `error` (recording, not inactive)"]
+fn mediarecorder_error_mediarecorder_will_stop_recording_when_any_of_track_is_removed_and_error_event_will_be_fired()
+ {
+    let r = recorder(VIDEO, "");
+    r.start(0).unwrap();
+    assert_eq!(r.state(), "recording");
+    r.remove_track("video");
+    modification_error(&r);
+}
 
 /// MediaRecorder-error.html, "MediaRecorder cannot start recording when
 /// MediaRecorder' state is not inactive and an InvalidStateError should be
@@ -999,4 +1064,274 @@ fn mediarecorder_bitrate_passed_in_track_bitrates_are_not_changed_by_start() {
     r.start(0).unwrap();
     assert_eq!(bps(&r), before);
     assert_eq!(before, (100_000, 1_000_000));
+}
+
+const AUDIO_BITRATE: u32 = 100_000;
+const VIDEO_BITRATE: u32 = 1_000_000;
+const LOW_TOTAL_BITRATE: u32 = 500_000;
+const HIGH_TOTAL_BITRATE: u32 = 2_000_000;
+const BITRATE_EPSILON: f64 = 100_000.0;
+
+/// `new MediaRecorder(stream, {audioBitsPerSecond, videoBitsPerSecond,
+/// bitsPerSecond})`: the options as properties, `bits-per-second` last (it
+/// overrides the others, as in the constructor).
+fn with_bitrates(constraints: &str, a: Option<u32>, v: Option<u32>, total: Option<u32>) -> Rec {
+    let r = recorder(constraints, "");
+    if let Some(a) = a {
+        r.rec.set_property("audio-bits-per-second", a);
+    }
+    if let Some(v) = v {
+        r.rec.set_property("video-bits-per-second", v);
+    }
+    if let Some(t) = total {
+        r.rec.set_property("bits-per-second", t);
+    }
+    r
+}
+
+fn assert_approx(x: u32, want: u32) {
+    assert!(
+        (x as f64 - want as f64).abs() <= BITRATE_EPSILON,
+        "{x} is not {want} +- {BITRATE_EPSILON}"
+    );
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing no bitrate config results in
+/// defaults": both non-zero.
+#[test]
+#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
+fn mediarecorder_bitrate_passing_no_bitrate_config_results_in_defaults() {
+    let (a, v) = bps(&with_bitrates(AUDIO_VIDEO, None, None, None));
+    assert_ne!(a, 0);
+    assert_ne!(v, 0);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond:0 results in
+/// targets close to 0".
+#[test]
+#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
+fn mediarecorder_bitrate_passing_bitspersecond_0_results_in_targets_close_to_0() {
+    let (a, v) = bps(&with_bitrates(AUDIO_VIDEO, None, None, Some(0)));
+    assert_ne!(a, 0);
+    assert_ne!(v, 0);
+    assert_approx(a + v, 0);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing only audioBitsPerSecond:0
+/// results in 0 for audio, default for video".
+#[test]
+#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
+fn mediarecorder_bitrate_passing_only_audiobitspersecond_0_results_in_0_for_audio_default_for_video()
+ {
+    let (a, v) = bps(&with_bitrates(AUDIO_VIDEO, Some(0), None, None));
+    assert_eq!(a, 0);
+    assert_ne!(v, 0);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing only videoBitsPerSecond:0
+/// results in 0 for video, default for audio".
+#[test]
+#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
+fn mediarecorder_bitrate_passing_only_videobitspersecond_0_results_in_0_for_video_default_for_audio()
+ {
+    let (a, v) = bps(&with_bitrates(AUDIO_VIDEO, None, Some(0), None));
+    assert_ne!(a, 0);
+    assert_eq!(v, 0);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond:0 overrides
+/// audio/video-specific values".
+#[test]
+#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
+fn mediarecorder_bitrate_passing_bitspersecond_0_overrides_audio_video_specific_values() {
+    let r = with_bitrates(
+        AUDIO_VIDEO,
+        Some(AUDIO_BITRATE),
+        Some(VIDEO_BITRATE),
+        Some(0),
+    );
+    let (a, v) = bps(&r);
+    assert_ne!(a, 0);
+    assert_ne!(v, 0);
+    assert_approx(a + v, 0);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond overrides
+/// audio/video zero values".
+#[test]
+#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
+fn mediarecorder_bitrate_passing_bitspersecond_overrides_audio_video_zero_values() {
+    let r = with_bitrates(AUDIO_VIDEO, Some(0), Some(0), Some(HIGH_TOTAL_BITRATE));
+    let (a, v) = bps(&r);
+    assert_ne!(a, 0);
+    assert_ne!(v, 0);
+    assert_approx(a + v, HIGH_TOTAL_BITRATE);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond sets audio/video
+/// bitrate values".
+#[test]
+#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
+fn mediarecorder_bitrate_passing_bitspersecond_sets_audio_video_bitrate_values() {
+    let (a, v) = bps(&with_bitrates(
+        AUDIO_VIDEO,
+        None,
+        None,
+        Some(HIGH_TOTAL_BITRATE),
+    ));
+    assert_ne!(a, 0);
+    assert_ne!(v, 0);
+    assert_approx(a + v, HIGH_TOTAL_BITRATE);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing only audioBitsPerSecond
+/// results in default for video".
+#[test]
+#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
+fn mediarecorder_bitrate_passing_only_audiobitspersecond_results_in_default_for_video() {
+    let (a, v) = bps(&with_bitrates(AUDIO_VIDEO, Some(AUDIO_BITRATE), None, None));
+    assert_eq!(a, AUDIO_BITRATE);
+    assert_ne!(v, 0);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing only videoBitsPerSecond
+/// results in default for audio".
+#[test]
+#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
+fn mediarecorder_bitrate_passing_only_videobitspersecond_results_in_default_for_audio() {
+    let (a, v) = bps(&with_bitrates(AUDIO_VIDEO, None, Some(VIDEO_BITRATE), None));
+    assert_ne!(a, 0);
+    assert_eq!(v, VIDEO_BITRATE);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing videoBitsPerSecond for
+/// audio-only stream still results in something for video".
+#[test]
+#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
+fn mediarecorder_bitrate_passing_videobitspersecond_for_audio_only_stream_still_results_in_something_for_video()
+ {
+    let (a, v) = bps(&with_bitrates(AUDIO, None, Some(VIDEO_BITRATE), None));
+    assert_ne!(a, 0);
+    assert_eq!(v, VIDEO_BITRATE);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing audioBitsPerSecond for
+/// video-only stream still results in something for audio".
+#[test]
+#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
+fn mediarecorder_bitrate_passing_audiobitspersecond_for_video_only_stream_still_results_in_something_for_audio()
+ {
+    let (a, v) = bps(&with_bitrates(VIDEO, Some(AUDIO_BITRATE), None, None));
+    assert_eq!(a, AUDIO_BITRATE);
+    assert_ne!(v, 0);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond for audio-only
+/// stream still results in something for video".
+#[test]
+#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
+fn mediarecorder_bitrate_passing_bitspersecond_for_audio_only_stream_still_results_in_something_for_video()
+ {
+    let (a, v) = bps(&with_bitrates(AUDIO, None, None, Some(HIGH_TOTAL_BITRATE)));
+    assert_ne!(a, 0);
+    assert_ne!(v, 0);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond for video-only
+/// stream still results in something for audio".
+#[test]
+#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
+fn mediarecorder_bitrate_passing_bitspersecond_for_video_only_stream_still_results_in_something_for_audio()
+ {
+    let (a, v) = bps(&with_bitrates(VIDEO, None, None, Some(HIGH_TOTAL_BITRATE)));
+    assert_ne!(a, 0);
+    assert_ne!(v, 0);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond for audio/video
+/// stream does not change track bitrates in start()".
+#[test]
+#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond)"]
+fn mediarecorder_bitrate_passing_bitspersecond_for_audio_video_stream_does_not_change_track_bitrates_in_start()
+ {
+    let r = with_bitrates(AUDIO_VIDEO, None, None, Some(HIGH_TOTAL_BITRATE));
+    let before = bps(&r);
+    r.start(0).unwrap();
+    assert_eq!(bps(&r), before);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond for audio stream
+/// sets video track bitrate to 0 in start()": audio about the total, video 0,
+/// both changed by start.
+#[test]
+#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
+fn mediarecorder_bitrate_passing_bitspersecond_for_audio_stream_sets_video_track_bitrate_to_0_in_start()
+ {
+    let r = with_bitrates(AUDIO, None, None, Some(LOW_TOTAL_BITRATE));
+    let (a0, v0) = bps(&r);
+    r.start(0).unwrap();
+    let (a, v) = bps(&r);
+    assert_approx(a, LOW_TOTAL_BITRATE);
+    assert_eq!(v, 0);
+    assert_ne!(a, a0);
+    assert_ne!(v, v0);
+}
+
+/// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond for video stream
+/// sets audio track bitrate to 0 in start()".
+#[test]
+#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
+fn mediarecorder_bitrate_passing_bitspersecond_for_video_stream_sets_audio_track_bitrate_to_0_in_start()
+ {
+    let r = with_bitrates(VIDEO, None, None, Some(HIGH_TOTAL_BITRATE));
+    let (a0, v0) = bps(&r);
+    r.start(0).unwrap();
+    let (a, v) = bps(&r);
+    assert_eq!(a, 0);
+    assert_approx(v, HIGH_TOTAL_BITRATE);
+    assert_ne!(a, a0);
+    assert_ne!(v, v0);
+}
+
+// ---------------------------------------------------------------------
+// MediaRecorder-creation.https.html
+// ---------------------------------------------------------------------
+
+/// The case of MediaRecorder-creation for `constraints`: the stream has the
+/// tracks asked for, live; a recorder on it is inactive with non-zero
+/// video and audio bitrates.
+fn creation(constraints: &str, audio: usize, video: usize) {
+    let r = recorder(constraints, "");
+    assert_eq!(r.tracks("audio").len(), audio);
+    assert_eq!(r.tracks("video").len(), video);
+    for t in track::children_made_by(&r.stream, "mediastreamsrc") {
+        let v = t.property_value("ready-state");
+        let (_, e) = gst::glib::EnumValue::from_value(&v).unwrap();
+        assert_eq!(e.nick(), "live");
+    }
+    assert_eq!(r.state(), "inactive");
+    let (a, v) = bps(&r);
+    assert_ne!(v, 0, "videoBitsPerSecond");
+    assert_ne!(a, 0, "audioBitsPerSecond");
+}
+
+/// MediaRecorder-creation.https.html, "Video-only MediaRecorder".
+#[test]
+#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
+fn mediarecorder_creation_video_only_mediarecorder() {
+    creation(VIDEO, 0, 1);
+}
+
+/// MediaRecorder-creation.https.html, "Audio-only MediaRecorder".
+#[test]
+#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
+fn mediarecorder_creation_audio_only_mediarecorder() {
+    creation(AUDIO, 1, 0);
+}
+
+/// MediaRecorder-creation.https.html, "Video+Audio MediaRecorder".
+#[test]
+#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
+fn mediarecorder_creation_video_audio_mediarecorder() {
+    creation(AUDIO_VIDEO, 1, 1);
 }
