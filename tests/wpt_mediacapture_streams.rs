@@ -1464,3 +1464,95 @@ fn mediastream_clone_tests_that_cloning_mediastream_objects_works_as_expected() 
         assert_ne!(id(&clone1, kind), id(&clone3, kind));
     }
 }
+
+// ---------------------------------------------------------------------
+// docs/conformance.md against the tests (not a WPT case)
+// ---------------------------------------------------------------------
+
+/// The `#[test]` functions of a test file: (name, ignored).
+fn tests_of(source: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut attrs: Vec<&str> = Vec::new();
+    for line in source.lines() {
+        let l = line.trim();
+        if l.starts_with("#[") {
+            attrs.push(l);
+            continue;
+        }
+        if let Some(rest) = l.strip_prefix("fn ")
+            && attrs.contains(&"#[test]")
+        {
+            let name = rest.split('(').next().unwrap().to_owned();
+            if !name.starts_with('$') {
+                out.push((name, attrs.iter().any(|a| a.starts_with("#[ignore"))));
+            }
+        }
+        // A macro's `fn $name()` follows `#[test]` too: named by its invocation.
+        if !l.starts_with("#[") && !l.starts_with("///") && !l.starts_with("#[doc") {
+            attrs.clear();
+        }
+    }
+    out
+}
+
+/// docs/conformance.md names every test of the two WPT files, and only
+/// those; a test the doc says passes is not ignored and one it says fails
+/// today is; the README's figures are the doc's.
+#[test]
+fn docs_conformance_md_names_every_wpt_test_with_its_result() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/conformance.md")).unwrap();
+    let mut tests: std::collections::BTreeMap<String, bool> = Default::default();
+    for file in ["wpt_mediacapture_streams.rs", "wpt_mediacapture_record.rs"] {
+        let src = std::fs::read_to_string(root.join("tests").join(file)).unwrap();
+        tests.extend(tests_of(&src));
+        // The macro-made tests: `name: args;` lines inside the invocations.
+        for line in src.lines() {
+            let l = line.trim();
+            if let Some((name, _)) = l.split_once(": ")
+                && (name.starts_with("mediadevices_") || name.starts_with("mediastreamtrack_"))
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            {
+                tests.insert(name.to_owned(), false);
+            }
+        }
+    }
+    tests.remove("docs_conformance_md_names_every_wpt_test_with_its_result");
+    let mut listed: std::collections::BTreeMap<String, String> = Default::default();
+    for row in doc.lines().filter(|l| l.starts_with("| ")) {
+        let cells: Vec<&str> = row.split(" | ").collect();
+        if cells.len() == 5
+            && let Some(name) = cells[3].strip_prefix('`').and_then(|c| c.strip_suffix('`'))
+        {
+            listed.insert(name.to_owned(), cells[4].to_owned());
+        }
+    }
+    for (name, ignored) in &tests {
+        let result = listed
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} is not in docs/conformance.md"));
+        if *ignored {
+            assert!(result.starts_with("fails today"), "{name}: {result}");
+        } else {
+            assert!(result.starts_with("passes"), "{name}: {result}");
+        }
+    }
+    assert_eq!(tests.len(), listed.len());
+    assert!(tests.len() > 150, "{} tests found", tests.len());
+    for name in listed.keys() {
+        assert!(
+            tests.contains_key(name),
+            "docs/conformance.md names {name}, which is no test"
+        );
+    }
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    for part in doc.split("/: **").skip(1) {
+        let figure = part.split(" applicable").next().unwrap();
+        assert!(
+            readme.contains(&format!("**{figure}")),
+            "README lacks {figure}"
+        );
+    }
+}
