@@ -15,6 +15,8 @@
 
 #[path = "common/track.rs"]
 mod track;
+#[path = "webrtc_common/mod.rs"]
+mod webrtc_common;
 
 use gst::prelude::*;
 use std::sync::mpsc;
@@ -1570,5 +1572,317 @@ fn mediarecorder_events_and_exceptions_mediarecorder_events_and_exceptions() {
         ];
         let got: Vec<(&str, &str)> = seen.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
         assert_eq!(got, expect, "{mime}: events and the state each saw");
+    }
+}
+
+// ---------------------------------------------------------------------
+// MediaRecorder-peerconnection-no-sink.https.html,
+// MediaRecorder-peerconnection.https.html: a loopback connection
+// ---------------------------------------------------------------------
+
+use webrtc_common as wc;
+
+/// WPT's `startConnection(t, true, true)`: getUserMedia audio+video sent by
+/// one webrtcbin to another in the same pipeline; the remote stream's two
+/// tracks each go into a tee, so that recorders can be added to them.
+struct Loopback {
+    pipeline: gst::Pipeline,
+    /// The remote tracks' tees by kind, once the tracks came.
+    tees: Arc<Mutex<Vec<(String, gst::Element)>>>,
+}
+
+fn loopback() -> Loopback {
+    wc::init();
+    init();
+    let (p, _ms, pc1) = wc::sender(r#"{"video": {"width": 320}, "audio": true}"#);
+    let pc2 = gst::ElementFactory::make("webrtcbin")
+        .property_from_str("bundle-policy", "max-bundle")
+        .build()
+        .unwrap();
+    p.add(&pc2).unwrap();
+    let tees: Arc<Mutex<Vec<(String, gst::Element)>>> = Default::default();
+    let (t, weak) = (tees.clone(), p.downgrade());
+    gstmediastream::webrtc::receive_streams(&pc2, move |remote| {
+        let (t, weak) = (t.clone(), weak.clone());
+        remote.connect_pad_added(move |_, pad| {
+            if pad.direction() != gst::PadDirection::Src {
+                return;
+            }
+            let p = weak.upgrade().unwrap();
+            let tee = gst::ElementFactory::make("tee")
+                .property("allow-not-linked", true)
+                .build()
+                .unwrap();
+            p.add(&tee).unwrap();
+            tee.sync_state_with_parent().unwrap();
+            pad.link(&tee.static_pad("sink").unwrap()).unwrap();
+            let kind = if pad.name().starts_with("audio") {
+                "audio"
+            } else {
+                "video"
+            };
+            t.lock().unwrap().push((kind.to_owned(), tee));
+        });
+    });
+    p.set_state(gst::State::Playing).unwrap();
+    wc::wait_for_sink_caps(&pc1, 2);
+    let offer = wc::create_offer(&pc1);
+    wc::set_description(&pc1, true, &offer);
+    wc::wait_gathered(&pc1);
+    let offer = wc::sdp_desc(gst_webrtc::WebRTCSDPType::Offer, &wc::local_sdp(&pc1));
+    wc::set_description(&pc2, false, &offer);
+    let answer = wc::create_answer(&pc2);
+    wc::set_description(&pc2, true, &answer);
+    wc::wait_gathered(&pc2);
+    let answer = wc::sdp_desc(gst_webrtc::WebRTCSDPType::Answer, &wc::local_sdp(&pc2));
+    wc::set_description(&pc1, false, &answer);
+    // Up to 60 s: three connections may be negotiating at once on a
+    // loaded machine.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while tees.lock().unwrap().len() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "no two remote tracks within 60 s"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Loopback { pipeline: p, tees }
+}
+
+impl Drop for Loopback {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+impl Loopback {
+    /// `new MediaRecorder(new MediaStream(remote tracks of kinds), {mimeType})`
+    /// in the running pipeline, each track through a branch (a queue) of its
+    /// tee; its events on a channel.
+    fn recorder_with_branches(
+        &self,
+        kinds: &[&str],
+        mime: &str,
+    ) -> (gst::Element, mpsc::Receiver<Ev>, Vec<gst::Element>) {
+        let mut branches = Vec::new();
+        let rec = gst::ElementFactory::make("mediarecorder")
+            .property("mime-type", mime)
+            .property("auto-start", false)
+            .build()
+            .unwrap();
+        self.pipeline.add(&rec).unwrap();
+        for (kind, tee) in self.tees.lock().unwrap().iter() {
+            if !kinds.contains(&kind.as_str()) {
+                continue;
+            }
+            let q = gst::ElementFactory::make("queue").build().unwrap();
+            self.pipeline.add(&q).unwrap();
+            let sink = rec.request_pad_simple(&format!("{kind}_%u")).unwrap();
+            q.static_pad("src").unwrap().link(&sink).unwrap();
+            q.sync_state_with_parent().unwrap();
+            tee.link(&q).unwrap();
+            branches.push(q);
+        }
+        rec.sync_state_with_parent().unwrap();
+        let (tx, rx) = mpsc::channel();
+        let t = tx.clone();
+        rec.connect("started", false, move |_| {
+            let _ = t.send(Ev::Start);
+            None
+        });
+        let t = tx.clone();
+        rec.connect("dataavailable", false, move |a| {
+            let _ = t.send(Ev::Data(a[1].get::<gst::glib::Bytes>().unwrap().len()));
+            None
+        });
+        rec.connect("stopped", false, move |_| {
+            let _ = tx.send(Ev::Stop);
+            None
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let pads = rec.sink_pads();
+            if pads.len() == kinds.len() && pads.iter().all(|p| p.current_caps().is_some()) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the remote tracks did not reach the recorder within 60 s"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        (rec, rx, branches)
+    }
+}
+
+impl Loopback {
+    /// Takes a recorder and its ended branches out, so that their EOS
+    /// reaches no tee again.
+    fn remove(&self, rec: &gst::Element, branches: &[gst::Element]) {
+        for q in branches {
+            let sink = q.static_pad("sink").unwrap();
+            if let Some(tee_pad) = sink.peer() {
+                let tee = tee_pad.parent_element().unwrap();
+                tee_pad.unlink(&sink).unwrap();
+                tee.release_request_pad(&tee_pad);
+            }
+            q.set_state(gst::State::Null).unwrap();
+            self.pipeline.remove(q).unwrap();
+        }
+        rec.set_state(gst::State::Null).unwrap();
+        self.pipeline.remove(rec).unwrap();
+    }
+}
+
+/// start(200), (the start event when `wait_start`), chunks until 2000 bytes
+/// came, stop, the stop event.
+fn records_2000_bytes(rec: &gst::Element, rx: &mpsc::Receiver<Ev>, wait_start: bool, tag: &str) {
+    let r: gst::Structure = rec.emit_by_name("start", &[&200u32]);
+    assert!(r.get::<bool>("success").unwrap(), "{tag}: {r}");
+    let next = || {
+        rx.recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("{tag}: no recorder event within 20 s"))
+    };
+    if wait_start {
+        assert_eq!(next(), Ev::Start, "{tag}");
+    }
+    let mut combined = 0;
+    while combined < 2000 {
+        if let Ev::Data(n) = next() {
+            combined += n;
+        }
+    }
+    let _: gst::Structure = rec.emit_by_name("stop", &[]);
+    while next() != Ev::Stop {}
+}
+
+/// MediaRecorder-peerconnection-no-sink.https.html, "MediaRecorder records
+/// from PeerConnection without sinks, ${tag}" for {audio}, {video} and
+/// {audio, video}: the remote tracks (nothing renders them) recorded with a
+/// 200 ms timeslice give 2000 bytes of chunks.
+#[test]
+fn mediarecorder_peerconnection_no_sink_mediarecorder_records_from_peerconnection_without_sinks() {
+    if !wc::runnable(wc::missing_gstreamer())
+        || !wc::in_private_network(
+            "mediarecorder_peerconnection_no_sink_mediarecorder_records_from_peerconnection_without_sinks",
+        )
+    {
+        return;
+    }
+    let l = loopback();
+    for kinds in [&["audio"][..], &["video"], &["audio", "video"]] {
+        let (rec, rx, branches) = l.recorder_with_branches(kinds, "");
+        records_2000_bytes(&rec, &rx, false, &format!("{kinds:?}"));
+        l.remove(&rec, &branches);
+    }
+}
+
+/// MediaRecorder-peerconnection.https.html, "PeerConnection MediaRecorder
+/// receives data after onstart, ${tag}" for the page's eight kinds and
+/// types (every type is supported here, so the page's "constructor throws
+/// on no support" case makes no test): after the start event, 2000 bytes of
+/// 200 ms chunks.
+#[test]
+fn mediarecorder_peerconnection_peerconnection_mediarecorder_receives_data_after_onstart() {
+    if !wc::runnable(wc::missing_gstreamer())
+        || !wc::in_private_network(
+            "mediarecorder_peerconnection_peerconnection_mediarecorder_receives_data_after_onstart",
+        )
+    {
+        return;
+    }
+    let l = loopback();
+    for (kinds, mime) in [
+        (&["video"][..], ""),
+        (&["audio"], ""),
+        (&["video", "audio"], ""),
+        (&["audio"], "audio/webm;codecs=opus"),
+        (&["video"], "video/webm;codecs=vp8"),
+        (&["video", "audio"], "video/webm;codecs=vp8,opus"),
+        (&["video"], "video/webm;codecs=vp9"),
+        (&["video", "audio"], "video/webm;codecs=vp9,opus"),
+    ] {
+        assert!(mime.is_empty() || is_type_supported(mime), "{mime}");
+        let (rec, rx, branches) = l.recorder_with_branches(kinds, mime);
+        records_2000_bytes(&rec, &rx, true, &format!("{kinds:?} mimeType {mime:?}"));
+        l.remove(&rec, &branches);
+    }
+}
+
+/// MediaRecorder-peerconnection.https.html, "PeerConnection MediaRecorder
+/// gets ondata on stopping tracks, ${tag}" for the page's eight kinds and
+/// types: a recorder of a clone of the remote tracks (here: a tee branch of
+/// each, the clone's own path), started without timeslice; once 10 frames
+/// or packets came, the clone's tracks stop (EOS on their branches): a
+/// dataavailable and the stop event come.
+#[test]
+fn mediarecorder_peerconnection_peerconnection_mediarecorder_gets_ondata_on_stopping_tracks() {
+    if !wc::runnable(wc::missing_gstreamer())
+        || !wc::in_private_network(
+            "mediarecorder_peerconnection_peerconnection_mediarecorder_gets_ondata_on_stopping_tracks",
+        )
+    {
+        return;
+    }
+    let l = loopback();
+    for (kinds, mime) in [
+        (&["video"][..], ""),
+        (&["audio"], ""),
+        (&["video", "audio"], ""),
+        (&["audio"], "audio/webm;codecs=opus"),
+        (&["video"], "video/webm;codecs=vp8"),
+        (&["video", "audio"], "video/webm;codecs=vp8,opus"),
+        (&["video"], "video/webm;codecs=vp9"),
+        (&["video", "audio"], "video/webm;codecs=vp9,opus"),
+    ] {
+        let tag = format!("{kinds:?} mimeType {mime:?}");
+        let (rec, rx, branches) = l.recorder_with_branches(kinds, mime);
+        let frames: Vec<Arc<Mutex<u64>>> = branches
+            .iter()
+            .map(|q| {
+                let n = Arc::new(Mutex::new(0u64));
+                let c = n.clone();
+                q.static_pad("src")
+                    .unwrap()
+                    .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                        *c.lock().unwrap() += 1;
+                        gst::PadProbeReturn::Ok
+                    });
+                n
+            })
+            .collect();
+        let r: gst::Structure = rec.emit_by_name("start", &[&0u32]);
+        assert!(r.get::<bool>("success").unwrap(), "{tag}: {r}");
+        let next = || {
+            rx.recv_timeout(Duration::from_secs(20))
+                .unwrap_or_else(|_| panic!("{tag}: no recorder event within 20 s"))
+        };
+        assert_eq!(next(), Ev::Start, "{tag}");
+        track::wait_until("10 frames or packets on every track", || {
+            frames.iter().all(|n| *n.lock().unwrap() >= 10)
+        });
+        // The clone's tracks stop: each branch leaves its tee (the tee must
+        // not see the branch's EOS: that would end the remote track
+        // itself), then ends.
+        for q in &branches {
+            let sink = q.static_pad("sink").unwrap();
+            let tee_pad = sink.peer().expect("the branch's tee pad");
+            tee_pad.unlink(&sink).unwrap();
+            tee_pad
+                .parent_element()
+                .unwrap()
+                .release_request_pad(&tee_pad);
+            assert!(sink.send_event(gst::event::Eos::new()), "{tag}");
+        }
+        let (mut data, mut stop) = (false, false);
+        while !stop {
+            match next() {
+                Ev::Data(_) => data = true,
+                Ev::Stop => stop = true,
+                _ => {}
+            }
+        }
+        assert!(data, "{tag}: dataavailable as the tracks ended");
+        l.remove(&rec, &branches);
     }
 }
