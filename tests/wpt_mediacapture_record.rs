@@ -1671,6 +1671,10 @@ impl Loopback {
             .build()
             .unwrap();
         self.pipeline.add(&rec).unwrap();
+        // Playing before any branch reaches it: a branch into an element
+        // not yet started returns FLUSHING, which the tee would pass up to
+        // the remote track, ending it.
+        rec.sync_state_with_parent().unwrap();
         for (kind, tee) in self.tees.lock().unwrap().iter() {
             if !kinds.contains(&kind.as_str()) {
                 continue;
@@ -1683,7 +1687,6 @@ impl Loopback {
             tee.link(&q).unwrap();
             branches.push(q);
         }
-        rec.sync_state_with_parent().unwrap();
         let (tx, rx) = mpsc::channel();
         let t = tx.clone();
         rec.connect("started", false, move |_| {
