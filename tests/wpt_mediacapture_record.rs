@@ -1889,3 +1889,64 @@ fn mediarecorder_peerconnection_peerconnection_mediarecorder_gets_ondata_on_stop
         l.remove(&rec, &branches);
     }
 }
+
+// ---------------------------------------------------------------------
+// passthrough/MediaRecorder-passthrough.https.html
+// ---------------------------------------------------------------------
+
+/// The case of MediaRecorder-passthrough for VP8 and `kinds`: a recorder
+/// of the remote stream with no type names the received codec (VP8) in
+/// its mimeType at the start event. (The remote track is decoded and
+/// encoded again here: no passthrough, but the same type.)
+fn passthrough_vp8(kinds: &[&str]) {
+    let l = loopback();
+    let (rec, rx, branches) = l.recorder_with_branches(kinds, "");
+    let m: Arc<Mutex<Option<String>>> = Default::default();
+    let mm = m.clone();
+    rec.connect("started", false, move |a| {
+        let r = a[0].get::<gst::Element>().unwrap();
+        *mm.lock().unwrap() = Some(r.property::<String>("mime-type"));
+        None
+    });
+    let r: gst::Structure = rec.emit_by_name("start", &[&0u32]);
+    assert!(r.get::<bool>("success").unwrap(), "{r}");
+    assert_eq!(rx.recv_timeout(Duration::from_secs(20)).unwrap(), Ev::Start);
+    track::wait_until("the start handler", || m.lock().unwrap().is_some());
+    let mime = m.lock().unwrap().clone().unwrap();
+    assert!(mime.contains("vp8"), "{mime} names VP8");
+    let _: gst::Structure = rec.emit_by_name("stop", &[]);
+    while rx.recv_timeout(Duration::from_secs(20)).unwrap() != Ev::Stop {}
+    l.remove(&rec, &branches);
+}
+
+/// passthrough/MediaRecorder-passthrough.https.html, "PeerConnection
+/// passthrough MediaRecorder receives VP8 after onstart with a video
+/// stream.".
+#[test]
+fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp8_after_onstart_with_a_video_stream()
+ {
+    if !wc::runnable(wc::missing_gstreamer())
+        || !wc::in_private_network(
+            "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp8_after_onstart_with_a_video_stream",
+        )
+    {
+        return;
+    }
+    passthrough_vp8(&["video"]);
+}
+
+/// passthrough/MediaRecorder-passthrough.https.html, "PeerConnection
+/// passthrough MediaRecorder receives VP8 after onstart with a audio/video
+/// stream.".
+#[test]
+fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp8_after_onstart_with_a_audio_video_stream()
+ {
+    if !wc::runnable(wc::missing_gstreamer())
+        || !wc::in_private_network(
+            "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp8_after_onstart_with_a_audio_video_stream",
+        )
+    {
+        return;
+    }
+    passthrough_vp8(&["audio", "video"]);
+}
