@@ -1556,3 +1556,130 @@ fn docs_conformance_md_names_every_wpt_test_with_its_result() {
         );
     }
 }
+
+/// MediaStream-idl.https.html, "Tests that a MediaStream constructor follows
+/// the algorithm set in the spec": `new MediaStream(...)` is an empty
+/// `mediastream` whose `sink_%u` pads take the tracks (a track in several
+/// streams through a tee per track, no queue, so that its end reaches
+/// every stream at once). Ids differ from the original's; a stream made
+/// from another has its tracks; a stopped clone ends at once without
+/// `ended`; an ended track joins a stream and a stream of ended tracks only
+/// is inactive; stopping the original's tracks makes every stream inactive
+/// at once.
+#[test]
+#[ignore = "issue 27 item: an ended track joining a stream; and found by the WPT port: a stream of tracks added through sink pads turns inactive some time after their stop(), not at once"]
+fn mediastream_idl_tests_that_a_mediastream_constructor_follows_the_algorithm_set_in_the_spec() {
+    let s = Streams::new();
+    let p = s.pipeline.clone();
+    // The original stream: each track into a tee, and on to a fakesink.
+    let tees: Arc<Mutex<Vec<(String, gst::Element)>>> = Default::default();
+    let stream = gst::ElementFactory::make("mediastream")
+        .property("constraints", r#"{"video": true, "audio": true}"#)
+        .build()
+        .unwrap();
+    p.add(&stream).unwrap();
+    let (t, weak) = (tees.clone(), p.downgrade());
+    stream.connect_pad_added(move |_, pad| {
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
+        let p = weak.upgrade().unwrap();
+        let tee = gst::ElementFactory::make("tee").build().unwrap();
+        p.add(&tee).unwrap();
+        tee.sync_state_with_parent().unwrap();
+        pad.link(&tee.static_pad("sink").unwrap()).unwrap();
+        let branch = tee.request_pad_simple("src_%u").unwrap();
+        track::fakesink_for(&p, &branch);
+        let kind = if pad.name().starts_with("audio") {
+            "audio"
+        } else {
+            "video"
+        };
+        t.lock().unwrap().push((kind.to_owned(), tee));
+    });
+    s.play();
+    let tee = |kind: &str| {
+        tees.lock()
+            .unwrap()
+            .iter()
+            .find(|(k, _)| k == kind)
+            .unwrap()
+            .1
+            .clone()
+    };
+    let empty = || {
+        let ms = s.stream(None, None);
+        ms.sync_state_with_parent().unwrap();
+        ms
+    };
+    let add = |ms: &gst::Element, kind: &str| {
+        s.add_track(ms, &tee(kind).request_pad_simple("src_%u").unwrap());
+    };
+    let has = |ms: &gst::Element, id: &str| {
+        track::wait_until(&format!("the track {id} in the stream"), || {
+            count_id(ms, id) == 1
+        });
+    };
+    let audio1 = tracks_in(&stream, "audio").remove(0);
+    let video = tracks_in(&stream, "video").remove(0);
+    let (a1, v) = (
+        audio1.property::<String>("track-id"),
+        video.property::<String>("track-id"),
+    );
+    let stream1 = empty();
+    assert_ne!(
+        stream.property::<String>("id"),
+        stream1.property::<String>("id")
+    );
+    let stream2 = empty();
+    assert_ne!(
+        stream.property::<String>("id"),
+        stream2.property::<String>("id")
+    );
+    add(&stream2, "audio");
+    add(&stream2, "video");
+    has(&stream2, &a1);
+    has(&stream2, &v);
+    let stream4 = empty();
+    add(&stream4, "audio");
+    has(&stream4, &a1);
+    // audioTrack2 = audioTrack1.clone() (into a tee of its own, as the
+    // original's tracks), stopped: ended at once, no `ended`.
+    let audio2 = audio1.emit_by_name::<gst::Element>("clone", &[]);
+    let tee2 = gst::ElementFactory::make("tee").build().unwrap();
+    p.add_many([&audio2, &tee2]).unwrap();
+    audio2.link(&tee2).unwrap();
+    track::fakesink_for(&p, &tee2.request_pad_simple("src_%u").unwrap());
+    tee2.sync_state_with_parent().unwrap();
+    audio2.sync_state_with_parent().unwrap();
+    let ended = track::signal_channel(&audio2, "ended");
+    audio2.emit_by_name::<()>("stop", &[]);
+    assert_eq!(nick(&audio2, "ready-state"), "ended");
+    let a2 = audio2.property::<String>("track-id");
+    // stream3 = new MediaStream([audioTrack2, videoTrack]): the ended track
+    // joins too.
+    let stream3 = empty();
+    s.add_track(&stream3, &tee2.request_pad_simple("src_%u").unwrap());
+    add(&stream3, "video");
+    has(&stream3, &v);
+    has(&stream3, &a2);
+    // stream5 = new MediaStream([audioTrack2]): it, and inactive.
+    let stream5 = empty();
+    s.add_track(&stream5, &tee2.request_pad_simple("src_%u").unwrap());
+    has(&stream5, &a2);
+    assert!(!stream5.property::<bool>("active"));
+    audio1.emit_by_name::<()>("stop", &[]);
+    assert_eq!(nick(&audio1, "ready-state"), "ended");
+    video.emit_by_name::<()>("stop", &[]);
+    assert_eq!(nick(&video, "ready-state"), "ended");
+    for (name, ms) in [
+        ("the original", &stream),
+        ("stream1", &stream1),
+        ("stream2", &stream2),
+        ("stream3", &stream3),
+        ("stream4", &stream4),
+    ] {
+        assert!(!ms.property::<bool>("active"), "{name} is inactive at once");
+    }
+    assert!(ended.try_recv().is_err(), "no ended for stop()");
+}
