@@ -367,9 +367,10 @@ impl ObjectImpl for MediaRecorder {
                  * GstMediaRecorder::is-type-supported:
                  * @mime_type: a MIME type, e.g. `video/webm;codecs=vp9,opus`
                  *
-                 * MediaRecorder.isTypeSupported(): %TRUE exactly when the
-                 * type is one the recorder writes and every element it needs
-                 * (muxer, encoders, parsers) is installed.
+                 * MediaRecorder.isTypeSupported(): %TRUE for an empty type (the
+                 * default one) and exactly when the type is one the recorder
+                 * writes and every element it needs (muxer, encoders, parsers)
+                 * is installed.
                  */
                 glib::subclass::Signal::builder("is-type-supported")
                     .action()
@@ -690,6 +691,10 @@ fn panicked_result() -> gst::Structure {
 
 /// isTypeSupported on this machine.
 pub fn is_type_supported(mime: &str) -> bool {
+    // W3C: "If type is an empty string, return true" (the default type).
+    if mime.is_empty() {
+        return true;
+    }
     MimeType::parse(mime)
         .and_then(|m| m.supported(&installed))
         .is_ok()
