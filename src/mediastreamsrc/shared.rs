@@ -415,7 +415,10 @@ impl SharedCapture {
         })();
         device_pad.remove_probe(probe);
         moved?;
-        for e in elements {
+        // Downstream first: a device adopted in READY and started before
+        // its pin would push into the pin's inactive pad, get FLUSHING and
+        // pause its task for good, silently (no error, no frame ever).
+        for e in elements.iter().rev() {
             if e.sync_state_with_parent().is_err() {
                 gst::warning!(CAT, obj = e, "cannot follow the shared capture's state");
             }
