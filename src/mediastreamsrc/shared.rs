@@ -213,10 +213,23 @@ impl SharedCapture {
             self.device.info.label,
             self.mode()
         );
+        let new_caps = mode_caps(&running);
         if let (Some(pin), Some(mode)) = (&self.pin, self.device.info.modes.get(native)) {
+            // Each capsfilter asks the device to renegotiate when its caps
+            // change, and the device's streaming thread may do so between
+            // the two changes: with one filter on the old mode and the
+            // other on the new, nothing fits, the device fails
+            // (not-negotiated) and every track on it ends. So the fan-out
+            // takes both modes until the pin has the new one.
+            let mut both = self
+                .fan_out
+                .property::<Option<gst::Caps>>("caps")
+                .unwrap_or_else(gst::Caps::new_empty);
+            both.merge(new_caps.clone());
+            self.fan_out.set_property("caps", both);
             pin.set_property("caps", pin_caps(mode, &running));
         }
-        self.fan_out.set_property("caps", mode_caps(&running));
+        self.fan_out.set_property("caps", new_caps);
         *self.mode.lock() = Mode { running, native };
         // Taps made from here on are built for the new mode; the caller
         // has the tracks of the older ones follow.
@@ -402,7 +415,10 @@ impl SharedCapture {
         })();
         device_pad.remove_probe(probe);
         moved?;
-        for e in elements {
+        // Downstream first: a device adopted in READY and started before
+        // its pin would push into the pin's inactive pad, get FLUSHING and
+        // pause its task for good, silently (no error, no frame ever).
+        for e in elements.iter().rev() {
             if e.sync_state_with_parent().is_err() {
                 gst::warning!(CAT, obj = e, "cannot follow the shared capture's state");
             }
