@@ -61,20 +61,7 @@ fn recorder(constraints: &str, mime: &str) -> Rec {
         .build()
         .unwrap();
     pipeline.add_many([&stream, &rec]).unwrap();
-    let weak = rec.downgrade();
-    stream.connect_pad_added(move |_, pad| {
-        if pad.direction() != gst::PadDirection::Src {
-            return;
-        }
-        let rec = weak.upgrade().unwrap();
-        let templ = if pad.name().starts_with("audio") {
-            "audio_%u"
-        } else {
-            "video_%u"
-        };
-        let sink = rec.request_pad_simple(templ).unwrap();
-        pad.link(&sink).unwrap();
-    });
+    track::link_to_recorder(&stream, &rec);
     let (tx, rx) = mpsc::channel();
     let log = Arc::new(Mutex::new(Vec::new()));
     let send = move |tx: &mpsc::Sender<Ev>, log: &Arc<Mutex<Vec<Ev>>>, ev: Ev| {

@@ -247,3 +247,22 @@ pub fn wait_until(what: &str, done: impl Fn() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Links each src pad `stream` (a `mediastream`) adds to a request pad of
+/// `rec` (a `mediarecorder`) of the same kind.
+pub fn link_to_recorder(stream: &gst::Element, rec: &gst::Element) {
+    let weak = rec.downgrade();
+    stream.connect_pad_added(move |_, pad| {
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
+        let rec = weak.upgrade().unwrap();
+        let templ = if pad.name().starts_with("audio") {
+            "audio_%u"
+        } else {
+            "video_%u"
+        };
+        let sink = rec.request_pad_simple(templ).unwrap();
+        pad.link(&sink).unwrap();
+    });
+}
