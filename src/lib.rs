@@ -15,6 +15,7 @@ pub mod devices;
 pub mod excerpt;
 pub mod fakedeviceprovider;
 pub mod fault;
+mod lifeline;
 pub mod mediarecorder;
 pub mod mediastream;
 pub mod mediastreamfakesrc;

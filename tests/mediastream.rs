@@ -554,6 +554,33 @@ fn releasing_a_pad_removes_its_own_track() {
     assert!(ms.sink_pads().is_empty());
 }
 
+/// A stream let go with tracks added: its request pads are released while
+/// it is disposed, and their pass-throughs go with it on this thread. Handed
+/// to GStreamer's async pool then, a pass-through would outlive the drop,
+/// and the pool's reference to the stream raced the last one (GLib 2.74
+/// then finalized the stream twice).
+#[test]
+fn a_stream_let_go_with_added_tracks_goes_at_once() {
+    init();
+    let ms = gst::ElementFactory::make("mediastream").build().unwrap();
+    ms.request_pad_simple("sink_%u").unwrap();
+    ms.request_pad_simple("sink_%u").unwrap();
+    let passes: Vec<_> = track::children_made_by(&ms, "identity")
+        .iter()
+        .map(|e| e.downgrade())
+        .collect();
+    assert_eq!(passes.len(), 2);
+    let stream = ms.downgrade();
+    drop(ms);
+    assert!(stream.upgrade().is_none());
+    for pass in passes {
+        assert!(
+            pass.upgrade().is_none(),
+            "a pass-through outlived its stream"
+        );
+    }
+}
+
 /// Paused, a sink holds the added track's last buffer until PLAYING:
 /// removeTrack returns at once and the pad goes when the buffer has passed.
 #[test]

@@ -21,6 +21,7 @@ use crate::constraints::{ConstraintError, Kind, SelectOptions, StreamConstraints
 use crate::devices::monitor::MediaDevices;
 use crate::excerpt::excerpt;
 use crate::fault::Guarded;
+use crate::lifeline::Gate;
 use crate::mediastreamsrc::{MediaStreamSrc, Preselection, ReadyState, TrackKind};
 use crate::track::{self, TrackState};
 use gst::glib;
@@ -109,6 +110,9 @@ pub struct MediaStream {
     /// track is ended): in the stream from NULL -> READY on, never selected.
     ended: Mutex<Vec<MediaStreamSrc>>,
     state: Mutex<State>,
+    /// Closed by `dispose`: the closures on streaming threads and GStreamer's
+    /// async pool reach the bin only through it (crate::lifeline).
+    gate: Gate,
 }
 
 #[glib::object_subclass]
@@ -127,6 +131,7 @@ impl ObjectSubclass for MediaStream {
             ended: Mutex::default(),
             failed: Default::default(),
             state: Mutex::default(),
+            gate: Gate::default(),
         }
     }
 }
@@ -310,6 +315,10 @@ impl ObjectImpl for MediaStream {
         )
     }
 
+    fn dispose(&self) {
+        self.gate.close();
+    }
+
     fn constructed(&self) {
         self.parent_constructed();
         let obj = self.obj();
@@ -479,16 +488,20 @@ impl MediaStream {
                 .ok()?
                 .name(format!("sink_{n}"))
                 .build();
-        let weak = obj.downgrade();
+        let life = self.gate.lifeline(&*obj);
         let pass_weak = pass.downgrade();
         // On the way in: the src pad must exist (and be linked by
         // `pad-added`) before the first buffer leaves.
         pass.static_pad("sink")?
             .add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-                if let (Some(obj), Some(pass), Some(gst::PadProbeData::Event(ev))) =
-                    (weak.upgrade(), pass_weak.upgrade(), &mut info.data)
-                {
-                    let passed = obj.imp().guard(
+                let Some(gst::PadProbeData::Event(ev)) = &mut info.data else {
+                    return gst::PadProbeReturn::Ok;
+                };
+                // The pass-through too only inside the gate: it goes with
+                // the bin's dispose.
+                let passed = life.with(|obj| {
+                    let pass = pass_weak.upgrade()?;
+                    Some(obj.imp().guard(
                         || false,
                         |imp| {
                             crate::fault::point("mediastream:added-track-event");
@@ -498,19 +511,20 @@ impl MediaStream {
                             imp.on_added_event(&pass, ev);
                             true
                         },
-                    );
-                    if !passed {
-                        return crate::fault::drop_item(info);
-                    }
+                    ))
+                });
+                if passed == Some(Some(false)) {
+                    return crate::fault::drop_item(info);
                 }
                 gst::PadProbeReturn::Ok
             });
-        let weak = obj.downgrade();
+        let life = self.gate.lifeline(&*obj);
         let pass_weak = pass.downgrade();
         pass.static_pad("src")?
             .add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
-                if let (Some(obj), Some(pass)) = (weak.upgrade(), pass_weak.upgrade()) {
-                    let passed = obj.imp().guard(
+                let passed = life.with(|obj| {
+                    let pass = pass_weak.upgrade()?;
+                    Some(obj.imp().guard(
                         || false,
                         |imp| {
                             crate::fault::point("mediastream:added-track-buffer");
@@ -528,26 +542,29 @@ impl MediaStream {
                             }
                             true
                         },
-                    );
-                    if !passed {
-                        return crate::fault::drop_item(info);
-                    }
+                    ))
+                });
+                if passed == Some(Some(false)) {
+                    return crate::fault::drop_item(info);
                 }
                 gst::PadProbeReturn::Ok
             });
         // A branch that already started joins when it is linked.
-        let weak = obj.downgrade();
+        let life = self.gate.lifeline(&*obj);
         let pass_weak = pass.downgrade();
         sinkpad.connect_linked(move |_, peer| {
-            if let (Some(obj), Some(pass)) = (weak.upgrade(), pass_weak.upgrade()) {
+            life.with(|obj| {
+                let Some(pass) = pass_weak.upgrade() else {
+                    return;
+                };
                 obj.imp().guard(
                     || (),
                     |imp| {
                         crate::fault::point("mediastream:linked");
                         imp.join_from_peer(&pass, peer)
                     },
-                );
-            }
+                )
+            });
         });
         self.state.lock().tracks.push(Track {
             id: String::new(),
@@ -934,12 +951,12 @@ impl MediaStream {
                     // Runs at once when no buffer is on its way (the usual
                     // case), else from the streaming thread right after it;
                     // the caller never waits for it.
-                    let bin = obj.downgrade();
+                    let bin = self.gate.lifeline(&*obj);
                     output.add_probe(gst::PadProbeType::IDLE, move |_, _| {
-                        if let Some(bin) = bin.upgrade() {
+                        bin.with(|bin| {
                             gst::debug!(CAT, obj = bin, "removing {}", pad.name());
-                            remove_own_pad(&bin, &pad);
-                        }
+                            remove_own_pad(bin, &pad);
+                        });
                         gst::PadProbeReturn::Remove
                     });
                 }
@@ -1300,11 +1317,9 @@ impl MediaStream {
             });
             obj.add(&src).map_err(|_| gst::StateChangeError)?;
             let pad = self.track_pad(&src, kind.as_str(), &tracks)?;
-            let weak = obj.downgrade();
+            let life = self.gate.lifeline(&*obj);
             src.connect_notify(Some("ready-state"), move |_, _| {
-                if let Some(obj) = weak.upgrade() {
-                    obj.imp().guard(|| (), |imp| imp.update_active());
-                }
+                life.with(|obj| obj.imp().guard(|| (), |imp| imp.update_active()));
             });
             tracks.push(Track {
                 id: src.property::<String>("track-id"),
@@ -1434,23 +1449,28 @@ impl MediaStream {
 }
 
 /// Stops a track's element and takes it out of the bin, off the caller's
-/// thread: the element may be streaming.
+/// thread: the element may be streaming. Not while the bin is being
+/// disposed (its request pads are released then): nothing streams any
+/// more, and a reference the async pool took now would race the last one
+/// (crate::lifeline).
 fn retire(obj: &super::MediaStream, element: gst::Element) {
     element.set_locked_state(true);
-    gst::debug!(
-        CAT,
-        obj = obj,
-        "retiring {} on the async pool",
-        element.name()
-    );
-    obj.call_async(move |bin| {
+    let name = element.name();
+    let stop = move |bin: &super::MediaStream| {
         if element.set_state(gst::State::Null).is_err() {
             gst::warning!(CAT, obj = bin, "{} did not stop cleanly", element.name());
         }
         if bin.remove(&element).is_err() {
             gst::debug!(CAT, obj = bin, "{} was removed already", element.name());
         }
-    });
+    };
+    if obj.imp().gate.is_closed() {
+        gst::debug!(CAT, obj = obj, "disposing: retiring {name} now");
+        stop(obj);
+        return;
+    }
+    gst::debug!(CAT, obj = obj, "retiring {name} on the async pool");
+    obj.call_async(move |bin| stop(bin));
 }
 
 /// The first `KIND_N` that names neither a pad of the bin (a removed

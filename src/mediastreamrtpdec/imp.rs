@@ -62,6 +62,12 @@ struct State {
     mid: Option<String>,
     kind: Option<TrackKind>,
     built: bool,
+    /// READY -> PAUSED until PAUSED -> READY: an end is announced only
+    /// then. Stopping first, the bin's own shutdown closes webrtcbin after
+    /// it, and that close is no end of a running track: announced from the
+    /// async pool it would reach the enclosing bin while the application
+    /// lets it go.
+    running: bool,
     muted: bool,
     ended: bool,
     /// The state event must go out before the next buffer.
@@ -323,8 +329,11 @@ impl ElementImpl for MediaStreamRtpDec {
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
         gst::debug!(CAT, imp = self, "{transition:?}");
-        if transition == gst::StateChange::PlayingToPaused {
-            self.stop_check();
+        match transition {
+            gst::StateChange::PlayingToPaused => self.stop_check(),
+            gst::StateChange::ReadyToPaused => self.state.lock().running = true,
+            gst::StateChange::PausedToReady => self.state.lock().running = false,
+            _ => (),
         }
         let ret = self.parent_change_state(transition)?;
         if transition == gst::StateChange::PausedToPlaying {
@@ -656,6 +665,10 @@ impl MediaStreamRtpDec {
     fn end(&self, why: &str) {
         {
             let mut state = self.state.lock();
+            if !state.running {
+                gst::debug!(CAT, imp = self, "stopped: no end announced ({why})");
+                return;
+            }
             if state.ended {
                 return;
             }
@@ -668,7 +681,14 @@ impl MediaStreamRtpDec {
         gst::info!(CAT, imp = self, "ended: {why}");
         self.obj().call_async(|obj| {
             let imp = obj.imp();
-            let id = imp.state.lock().track_id.clone().unwrap_or_default();
+            let (id, running) = {
+                let state = imp.state.lock();
+                (state.track_id.clone().unwrap_or_default(), state.running)
+            };
+            if !running {
+                gst::debug!(CAT, obj = obj, "stopped meanwhile: end not announced");
+                return;
+            }
             obj.notify("ready-state");
             obj.emit_by_name::<()>("ended", &[]);
             track::post(obj, track::track_message("ended", &id).build());

@@ -241,8 +241,11 @@ where
             .find_property("msid")
             .and_then(|_| pad.property::<Option<String>>("msid"))
             .unwrap_or_default();
+        // One pad at a time: webrtcbin adds a stream's pads from several
+        // threads, and the second must find the stream in the bin, started
+        // and seen by `on_stream`.
+        let mut streams = streams.lock();
         let found = streams
-            .lock()
             .iter()
             .find(|s| s.property::<String>("id") == msid)
             .cloned();
@@ -258,7 +261,7 @@ where
                     gst::error!(CAT, obj = webrtc, "no mediastream element");
                     return;
                 };
-                streams.lock().push(s.clone());
+                streams.push(s.clone());
                 (s, true)
             }
         };
