@@ -944,6 +944,52 @@ fn bits_per_second_reach_the_encoders() {
     r.stop_and_wait();
 }
 
+/// The attributes read the bitrates in use: unset, the encoders' own
+/// (read back from them); `bits-per-second` split between the kinds, and
+/// all of it to the one kind of a one-kind stream at start.
+#[test]
+fn the_bitrates_read_back_are_the_ones_the_encoders_run_at() {
+    let by_factory = |rec: &gst::Element, name: &str| {
+        rec.downcast_ref::<gst::Bin>()
+            .unwrap()
+            .children()
+            .into_iter()
+            .find(|e| e.factory().unwrap().name() == name)
+            .unwrap_or_else(|| panic!("{name} in the recorder"))
+    };
+    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
+    // Before start: the encoders' starting values.
+    assert_eq!(r.rec.property::<u32>("video-bits-per-second"), 256_000);
+    assert_eq!(r.rec.property::<u32>("audio-bits-per-second"), 64_000);
+    r.play();
+    assert!(r.start(100));
+    // A chunk: frames went through the encoders.
+    r.until(10, |e| matches!(e, Ev::Data(..)));
+    // Recording: the same, and the encoders run at it (vp8enc, left
+    // alone, picks its own from the frame size once the caps come).
+    let vp8 = by_factory(&r.rec, "vp8enc").property::<i32>("target-bitrate");
+    let opus = by_factory(&r.rec, "opusenc").property::<i32>("bitrate");
+    assert_eq!((vp8, opus), (256_000, 64_000));
+    assert_eq!(r.rec.property::<u32>("video-bits-per-second"), 256_000);
+    assert_eq!(r.rec.property::<u32>("audio-bits-per-second"), 64_000);
+    r.stop_and_wait();
+
+    let r = recorder(r#"{"audio":true}"#, "");
+    r.rec.set_property("bits-per-second", 200_000u32);
+    assert_eq!(r.rec.property::<u32>("audio-bits-per-second"), 20_000);
+    assert_eq!(r.rec.property::<u32>("video-bits-per-second"), 180_000);
+    r.play();
+    assert!(r.start(0));
+    r.next(3);
+    assert_eq!(r.rec.property::<u32>("audio-bits-per-second"), 200_000);
+    assert_eq!(r.rec.property::<u32>("video-bits-per-second"), 0);
+    assert_eq!(
+        by_factory(&r.rec, "opusenc").property::<i32>("bitrate"),
+        200_000
+    );
+    r.stop_and_wait();
+}
+
 #[test]
 fn the_largest_bitrates_are_clamped_to_the_encoders_and_record() {
     let r = recorder(

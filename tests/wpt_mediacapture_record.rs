@@ -1111,7 +1111,6 @@ fn assert_approx(x: u32, want: u32) {
 /// MediaRecorder-bitrate.https.html, "Passing no bitrate config results in
 /// defaults": both non-zero.
 #[test]
-#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
 fn mediarecorder_bitrate_passing_no_bitrate_config_results_in_defaults() {
     let (a, v) = bps(&with_bitrates(AUDIO_VIDEO, None, None, None));
     assert_ne!(a, 0);
@@ -1121,7 +1120,6 @@ fn mediarecorder_bitrate_passing_no_bitrate_config_results_in_defaults() {
 /// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond:0 results in
 /// targets close to 0".
 #[test]
-#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
 fn mediarecorder_bitrate_passing_bitspersecond_0_results_in_targets_close_to_0() {
     let (a, v) = bps(&with_bitrates(AUDIO_VIDEO, None, None, Some(0)));
     assert_ne!(a, 0);
@@ -1132,7 +1130,6 @@ fn mediarecorder_bitrate_passing_bitspersecond_0_results_in_targets_close_to_0()
 /// MediaRecorder-bitrate.https.html, "Passing only audioBitsPerSecond:0
 /// results in 0 for audio, default for video".
 #[test]
-#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
 fn mediarecorder_bitrate_passing_only_audiobitspersecond_0_results_in_0_for_audio_default_for_video()
  {
     let (a, v) = bps(&with_bitrates(AUDIO_VIDEO, Some(0), None, None));
@@ -1143,7 +1140,6 @@ fn mediarecorder_bitrate_passing_only_audiobitspersecond_0_results_in_0_for_audi
 /// MediaRecorder-bitrate.https.html, "Passing only videoBitsPerSecond:0
 /// results in 0 for video, default for audio".
 #[test]
-#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
 fn mediarecorder_bitrate_passing_only_videobitspersecond_0_results_in_0_for_video_default_for_audio()
  {
     let (a, v) = bps(&with_bitrates(AUDIO_VIDEO, None, Some(0), None));
@@ -1154,7 +1150,6 @@ fn mediarecorder_bitrate_passing_only_videobitspersecond_0_results_in_0_for_vide
 /// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond:0 overrides
 /// audio/video-specific values".
 #[test]
-#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
 fn mediarecorder_bitrate_passing_bitspersecond_0_overrides_audio_video_specific_values() {
     let r = with_bitrates(
         AUDIO_VIDEO,
@@ -1171,7 +1166,6 @@ fn mediarecorder_bitrate_passing_bitspersecond_0_overrides_audio_video_specific_
 /// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond overrides
 /// audio/video zero values".
 #[test]
-#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
 fn mediarecorder_bitrate_passing_bitspersecond_overrides_audio_video_zero_values() {
     let r = with_bitrates(AUDIO_VIDEO, Some(0), Some(0), Some(HIGH_TOTAL_BITRATE));
     let (a, v) = bps(&r);
@@ -1183,7 +1177,6 @@ fn mediarecorder_bitrate_passing_bitspersecond_overrides_audio_video_zero_values
 /// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond sets audio/video
 /// bitrate values".
 #[test]
-#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
 fn mediarecorder_bitrate_passing_bitspersecond_sets_audio_video_bitrate_values() {
     let (a, v) = bps(&with_bitrates(
         AUDIO_VIDEO,
@@ -1199,7 +1192,6 @@ fn mediarecorder_bitrate_passing_bitspersecond_sets_audio_video_bitrate_values()
 /// MediaRecorder-bitrate.https.html, "Passing only audioBitsPerSecond
 /// results in default for video".
 #[test]
-#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
 fn mediarecorder_bitrate_passing_only_audiobitspersecond_results_in_default_for_video() {
     let (a, v) = bps(&with_bitrates(AUDIO_VIDEO, Some(AUDIO_BITRATE), None, None));
     assert_eq!(a, AUDIO_BITRATE);
@@ -1209,7 +1201,6 @@ fn mediarecorder_bitrate_passing_only_audiobitspersecond_results_in_default_for_
 /// MediaRecorder-bitrate.https.html, "Passing only videoBitsPerSecond
 /// results in default for audio".
 #[test]
-#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
 fn mediarecorder_bitrate_passing_only_videobitspersecond_results_in_default_for_audio() {
     let (a, v) = bps(&with_bitrates(AUDIO_VIDEO, None, Some(VIDEO_BITRATE), None));
     assert_ne!(a, 0);
@@ -1219,7 +1210,6 @@ fn mediarecorder_bitrate_passing_only_videobitspersecond_results_in_default_for_
 /// MediaRecorder-bitrate.https.html, "Passing videoBitsPerSecond for
 /// audio-only stream still results in something for video".
 #[test]
-#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
 fn mediarecorder_bitrate_passing_videobitspersecond_for_audio_only_stream_still_results_in_something_for_video()
  {
     let (a, v) = bps(&with_bitrates(AUDIO, None, Some(VIDEO_BITRATE), None));
@@ -1230,7 +1220,6 @@ fn mediarecorder_bitrate_passing_videobitspersecond_for_audio_only_stream_still_
 /// MediaRecorder-bitrate.https.html, "Passing audioBitsPerSecond for
 /// video-only stream still results in something for audio".
 #[test]
-#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
 fn mediarecorder_bitrate_passing_audiobitspersecond_for_video_only_stream_still_results_in_something_for_audio()
  {
     let (a, v) = bps(&with_bitrates(VIDEO, Some(AUDIO_BITRATE), None, None));
@@ -1241,7 +1230,6 @@ fn mediarecorder_bitrate_passing_audiobitspersecond_for_video_only_stream_still_
 /// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond for audio-only
 /// stream still results in something for video".
 #[test]
-#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
 fn mediarecorder_bitrate_passing_bitspersecond_for_audio_only_stream_still_results_in_something_for_video()
  {
     let (a, v) = bps(&with_bitrates(AUDIO, None, None, Some(HIGH_TOTAL_BITRATE)));
@@ -1252,7 +1240,6 @@ fn mediarecorder_bitrate_passing_bitspersecond_for_audio_only_stream_still_resul
 /// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond for video-only
 /// stream still results in something for audio".
 #[test]
-#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
 fn mediarecorder_bitrate_passing_bitspersecond_for_video_only_stream_still_results_in_something_for_audio()
  {
     let (a, v) = bps(&with_bitrates(VIDEO, None, None, Some(HIGH_TOTAL_BITRATE)));
@@ -1263,7 +1250,6 @@ fn mediarecorder_bitrate_passing_bitspersecond_for_video_only_stream_still_resul
 /// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond for audio/video
 /// stream does not change track bitrates in start()".
 #[test]
-#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond)"]
 fn mediarecorder_bitrate_passing_bitspersecond_for_audio_video_stream_does_not_change_track_bitrates_in_start()
  {
     let r = with_bitrates(AUDIO_VIDEO, None, None, Some(HIGH_TOTAL_BITRATE));
@@ -1276,7 +1262,6 @@ fn mediarecorder_bitrate_passing_bitspersecond_for_audio_video_stream_does_not_c
 /// sets video track bitrate to 0 in start()": audio about the total, video 0,
 /// both changed by start.
 #[test]
-#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
 fn mediarecorder_bitrate_passing_bitspersecond_for_audio_stream_sets_video_track_bitrate_to_0_in_start()
  {
     let r = with_bitrates(AUDIO, None, None, Some(LOW_TOTAL_BITRATE));
@@ -1292,7 +1277,6 @@ fn mediarecorder_bitrate_passing_bitspersecond_for_audio_stream_sets_video_track
 /// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond for video stream
 /// sets audio track bitrate to 0 in start()".
 #[test]
-#[ignore = "issue 27 item: no `bits-per-second` (bitsPerSecond); unset bitrates read 0"]
 fn mediarecorder_bitrate_passing_bitspersecond_for_video_stream_sets_audio_track_bitrate_to_0_in_start()
  {
     let r = with_bitrates(VIDEO, None, None, Some(HIGH_TOTAL_BITRATE));
@@ -1329,21 +1313,18 @@ fn creation(constraints: &str, audio: usize, video: usize) {
 
 /// MediaRecorder-creation.https.html, "Video-only MediaRecorder".
 #[test]
-#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
 fn mediarecorder_creation_video_only_mediarecorder() {
     creation(VIDEO, 0, 1);
 }
 
 /// MediaRecorder-creation.https.html, "Audio-only MediaRecorder".
 #[test]
-#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
 fn mediarecorder_creation_audio_only_mediarecorder() {
     creation(AUDIO, 1, 0);
 }
 
 /// MediaRecorder-creation.https.html, "Video+Audio MediaRecorder".
 #[test]
-#[ignore = "issue 27 item: unset bitrates read 0 instead of the default"]
 fn mediarecorder_creation_video_audio_mediarecorder() {
     creation(AUDIO_VIDEO, 1, 1);
 }

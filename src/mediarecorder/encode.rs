@@ -13,6 +13,9 @@ use super::imp::CAT;
 use super::mime::{Codec, Container, Plan};
 use gst::glib;
 use gst::prelude::*;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::sync::LazyLock;
 
 /// One track's elements inside the recorder.
 #[derive(Debug, Clone)]
@@ -22,12 +25,37 @@ pub struct EncodeBranch {
     /// Video: the capsfilter that holds the recording to the track's first
     /// size (`first_size`), its caps ANY until the first caps are known.
     pub size_filter: Option<gst::Element>,
+    /// The encoder, whose bitrate the recorder's attribute reads while
+    /// recording; and whether it is video.
+    pub encoder: gst::Element,
+    pub video: bool,
 }
 
 impl EncodeBranch {
     pub fn sink_pad(&self) -> gst::Pad {
         self.elements[0].static_pad("sink").expect("a sink pad")
     }
+
+    /// The bitrate the encoder runs at now (`vp8enc` sets its own from the
+    /// frame size and rate once the caps come, when none was given).
+    pub fn bitrate(&self) -> Option<u32> {
+        let factory = self.encoder.factory()?;
+        read_bitrate(&self.encoder, bitrate_property(factory.name().as_str()))
+    }
+}
+
+/// An encoder's bitrate property, whatever its integer type.
+fn read_bitrate(enc: &gst::Element, property: &str) -> Option<u32> {
+    enc.find_property(property)?;
+    let v = enc.property_value(property);
+    let bps = v
+        .get::<i32>()
+        .map(i128::from)
+        .or_else(|_| v.get::<u32>().map(i128::from))
+        .or_else(|_| v.get::<i64>().map(i128::from))
+        .or_else(|_| v.get::<u64>().map(i128::from))
+        .ok()?;
+    u32::try_from(bps.max(0)).ok()
 }
 
 fn make(factory: &str) -> Result<gst::Element, String> {
@@ -84,13 +112,40 @@ pub fn encoder(
         }
     }
     if bits_per_second > 0 {
-        let property = match factory {
-            "vp8enc" | "vp9enc" => "target-bitrate",
-            _ => "bitrate",
-        };
-        set_bitrate(&enc, property, bits_per_second);
+        set_bitrate(&enc, bitrate_property(factory), bits_per_second);
     }
     Ok(enc)
+}
+
+/// The encoder's bitrate property (bits per second in every encoder used).
+fn bitrate_property(factory: &str) -> &'static str {
+    match factory {
+        "vp8enc" | "vp9enc" => "target-bitrate",
+        _ => "bitrate",
+    }
+}
+
+/// The bitrate `codec`'s encoder starts at when none is given: what its
+/// bitrate property reads on a new instance (not the param spec's default:
+/// `vp8enc` says 0 there and starts at 256000, until the caps give it one
+/// from the frame size and rate). Looked up once per encoder; 0 when none
+/// is installed or it has no such property.
+pub fn default_bitrate(codec: Codec, installed: &dyn Fn(&str) -> bool) -> u32 {
+    static KNOWN: LazyLock<Mutex<HashMap<&'static str, u32>>> = LazyLock::new(Default::default);
+    let Some(factory) = Plan::encoder(codec, installed) else {
+        return 0;
+    };
+    if let Some(bps) = KNOWN.lock().get(factory) {
+        return *bps;
+    }
+    let bps = gst::ElementFactory::make(factory)
+        .build()
+        .ok()
+        .and_then(|enc| read_bitrate(&enc, bitrate_property(factory)))
+        .unwrap_or(0);
+    gst::debug!(CAT, "{factory} runs at {bps} bits/s by default");
+    KNOWN.lock().insert(factory, bps);
+    bps
 }
 
 /// Sets `property` (an integer of any width: int, uint, int64...) to
@@ -180,7 +235,7 @@ pub fn build(
             elements.push(make("audioresample")?);
         }
     }
-    elements.push(enc);
+    elements.push(enc.clone());
     if let Some(parser) = codec.parser() {
         elements.push(make(parser)?);
     }
@@ -214,6 +269,8 @@ pub fn build(
         Ok(()) => Ok(EncodeBranch {
             elements,
             size_filter,
+            encoder: enc,
+            video: codec.is_video(),
         }),
         Err(e) => {
             let _ = bin.remove_many(&elements);

@@ -20,6 +20,7 @@
 //! delivered in order by one thread at a time with no lock held.
 
 use super::RecorderState;
+use super::bitrate::{self, Bitrates};
 use super::chunker::{Chunk, Chunker};
 use super::encode::{self, EncodeBranch};
 use super::mime::{MimeType, NotSupported, Plan};
@@ -49,8 +50,8 @@ struct Settings {
     /// The type recording uses once started (the full type with codecs
     /// when `mime_type` gave none); what `mime-type` reads then.
     effective: Option<String>,
-    video_bps: u32,
-    audio_bps: u32,
+    /// The bitrate options as given (bitrate.rs says what they read).
+    bitrates: Bitrates,
     timeslice: u32,
     location: Option<String>,
     auto_start: bool,
@@ -64,8 +65,7 @@ impl Default for Settings {
         Settings {
             mime_type: String::new(),
             effective: None,
-            video_bps: 0,
-            audio_bps: 0,
+            bitrates: Bitrates::default(),
             timeslice: DEFAULT_TIMESLICE,
             location: None,
             auto_start: true,
@@ -245,6 +245,26 @@ impl ObjectSubclass for MediaRecorder {
     type ParentType = gst::Bin;
 }
 
+/// The bitrate `kind`'s encoder runs at by default for `mime` (the
+/// recorder's default type's encoder when `mime` names no codec of the
+/// kind, or does not parse).
+fn default_bitrate(kind: Kind, mime: &str) -> u32 {
+    let pick = |plan: &Plan| match kind {
+        Kind::Video => plan.video,
+        Kind::Audio => plan.audio,
+    };
+    let given = MimeType::parse(mime)
+        .ok()
+        .and_then(|m| m.plan(true, true, &installed).ok())
+        .and_then(|p| pick(&p));
+    let codec = given.or_else(|| {
+        Plan::default_for(true, true, &installed)
+            .ok()
+            .and_then(|p| pick(&p))
+    });
+    codec.map_or(0, |c| encode::default_bitrate(c, &installed))
+}
+
 fn installed(factory: &str) -> bool {
     gst::ElementFactory::find(factory).is_some()
 }
@@ -260,11 +280,15 @@ impl ObjectImpl for MediaRecorder {
                     .build(),
                 glib::ParamSpecUInt::builder("video-bits-per-second")
                     .nick("Video bits per second")
-                    .blurb("MediaRecorderOptions.videoBitsPerSecond: the video encoder's target bitrate, clamped to the range the encoder takes (VP8/VP9: at most 2147483647); 0 = the encoder's default. Read at start")
+                    .blurb("MediaRecorderOptions.videoBitsPerSecond / MediaRecorder.videoBitsPerSecond: the video encoder's target bitrate, clamped to the range the encoder takes (VP8/VP9: at most 2147483647). Not set, it reads the bitrate the encoder of the type runs at by default (VP8: 256000); 0 reads 0 and leaves the encoder at its default. Read at start")
                     .build(),
                 glib::ParamSpecUInt::builder("audio-bits-per-second")
                     .nick("Audio bits per second")
-                    .blurb("MediaRecorderOptions.audioBitsPerSecond: the audio encoder's bitrate, clamped to the range the encoder takes (Opus: 4000-650000); 0 = the encoder's default. Read at start")
+                    .blurb("MediaRecorderOptions.audioBitsPerSecond / MediaRecorder.audioBitsPerSecond: the audio encoder's bitrate, clamped to the range the encoder takes (Opus: 4000-650000). Not set, it reads the encoder's default (Opus: 128000); 0 reads 0 and leaves the encoder at its default. Read at start")
+                    .build(),
+                glib::ParamSpecUInt::builder("bits-per-second")
+                    .nick("Bits per second")
+                    .blurb("MediaRecorderOptions.bitsPerSecond: a total for audio and video, split at once (audio a tenth, 6000-128000, video the rest, at least 10000), overriding video-bits-per-second and audio-bits-per-second; at start a stream of one kind gives that kind all of it and the other 0. Setting either kind's bitrate later forgets the total. 0 (the default): none given")
                     .build(),
                 glib::ParamSpecUInt::builder("timeslice")
                     .nick("Timeslice")
@@ -456,8 +480,9 @@ impl ObjectImpl for MediaRecorder {
                         gst::debug!(CAT, imp = self, "mime-type = '{}'", excerpt(&s.mime_type));
                         return;
                     }
-                    "video-bits-per-second" => s.video_bps = value.get().unwrap(),
-                    "audio-bits-per-second" => s.audio_bps = value.get().unwrap(),
+                    "video-bits-per-second" => s.bitrates.set_video(value.get().unwrap()),
+                    "audio-bits-per-second" => s.bitrates.set_audio(value.get().unwrap()),
+                    "bits-per-second" => s.bitrates.set_total(value.get().unwrap()),
                     "timeslice" => s.timeslice = value.get().unwrap(),
                     "location" => s.location = value.get().unwrap(),
                     "auto-start" => s.auto_start = value.get().unwrap(),
@@ -509,8 +534,30 @@ impl ObjectImpl for MediaRecorder {
                             .clone()
                             .unwrap_or(s.mime_type.clone())
                             .to_value(),
-                        "video-bits-per-second" => s.video_bps.to_value(),
-                        "audio-bits-per-second" => s.audio_bps.to_value(),
+                        "video-bits-per-second" | "audio-bits-per-second" => {
+                            let kind = if name.starts_with("video") {
+                                Kind::Video
+                            } else {
+                                Kind::Audio
+                            };
+                            let given = match kind {
+                                Kind::Video => s.bitrates.video,
+                                Kind::Audio => s.bitrates.audio,
+                            };
+                            let mime = s.effective.clone().unwrap_or(s.mime_type.clone());
+                            drop(s);
+                            // While recording: the encoder's own (clamped,
+                            // or set from the frame size); 0 stays 0.
+                            let running = (given != Some(0))
+                                .then(|| self.encoder_bitrate(kind))
+                                .flatten();
+                            running
+                                .unwrap_or_else(|| {
+                                    bitrate::read(given, || default_bitrate(kind, &mime))
+                                })
+                                .to_value()
+                        }
+                        "bits-per-second" => s.bitrates.total.unwrap_or(0).to_value(),
                         "timeslice" => s.timeslice.to_value(),
                         "location" => s.location.to_value(),
                         "auto-start" => s.auto_start.to_value(),
@@ -1286,8 +1333,24 @@ impl MediaRecorder {
         rec.last_rt.unwrap_or(gst::ClockTime::ZERO)
     }
 
+    /// The bitrate the recording's encoder of `kind` runs at, if one runs.
+    fn encoder_bitrate(&self, kind: Kind) -> Option<u32> {
+        let video = kind == Kind::Video;
+        // Read with no lock of ours held: the encoder takes its own, which
+        // its streaming thread holds while it pushes into the recorder.
+        let branch = {
+            let state = self.state.lock();
+            let rec = state.as_ref()?;
+            rec.branches
+                .iter()
+                .find(|b| b.encode.video == video)
+                .map(|b| b.encode.clone())?
+        };
+        branch.bitrate()
+    }
+
     fn start(&self, timeslice: Option<u32>) -> Result<(), W3c> {
-        let settings = {
+        let mut settings = {
             let mut s = self.settings.lock();
             if let Some(t) = timeslice {
                 s.timeslice = t;
@@ -1295,8 +1358,7 @@ impl MediaRecorder {
             Settings {
                 mime_type: s.mime_type.clone(),
                 effective: None,
-                video_bps: s.video_bps,
-                audio_bps: s.audio_bps,
+                bitrates: s.bitrates,
                 timeslice: s.timeslice,
                 location: s.location.clone(),
                 auto_start: s.auto_start,
@@ -1328,6 +1390,7 @@ impl MediaRecorder {
         }
         let has_video = tracks.iter().any(|(_, k)| *k == Kind::Video);
         let has_audio = tracks.iter().any(|(_, k)| *k == Kind::Audio);
+        settings.bitrates = settings.bitrates.for_tracks(has_video, has_audio);
         let (plan, mime) = if settings.mime_type.is_empty() {
             let plan = Plan::default_for(has_video, has_audio, &installed)?;
             (plan, plan.mime_type())
@@ -1369,7 +1432,11 @@ impl MediaRecorder {
         // Before any chunk of this recording.
         self.push(Event::Start(mime.clone()));
         drop(state);
-        self.settings.lock().effective = Some(mime);
+        {
+            let mut s = self.settings.lock();
+            s.effective = Some(mime);
+            s.bitrates = settings.bitrates;
+        }
         self.arm_timer(false);
         self.obj().notify("state");
         self.obj().notify("mime-type");
@@ -1428,8 +1495,8 @@ impl MediaRecorder {
         );
         for (pad, kind) in tracks {
             let (codec, bps) = match kind {
-                Kind::Video => (plan.video, settings.video_bps),
-                Kind::Audio => (plan.audio, settings.audio_bps),
+                Kind::Video => (plan.video, bitrate::target(settings.bitrates.video)),
+                Kind::Audio => (plan.audio, bitrate::target(settings.bitrates.audio)),
             };
             let Some(codec) = codec else { continue };
             let upstream = pad
@@ -1442,6 +1509,10 @@ impl MediaRecorder {
                 pad.name(),
                 codec.name()
             );
+            // Not given: the encoder's starting value, set, so it stays
+            // what the attribute reads (vp8enc would pick its own from the
+            // frame size once the caps come).
+            let bps = bps.unwrap_or_else(|| encode::default_bitrate(codec, &installed));
             match encode::build(bin, codec, bps, &upstream, &mux, &installed) {
                 Ok(encode) => branches.push(Branch {
                     pad: pad.clone(),

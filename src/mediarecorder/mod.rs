@@ -6,6 +6,7 @@
 use gst::glib;
 use gst::prelude::*;
 
+pub mod bitrate;
 pub mod chunker;
 mod encode;
 mod imp;
