@@ -619,6 +619,84 @@ fn request_data_flushes_a_chunk_now_and_stop_the_last() {
     assert!(r.rx.recv_timeout(Duration::from_millis(200)).is_err());
 }
 
+/// Holds the recording's EOS at its muxer's output until the sender is
+/// dropped: the recording stays unfinished, so what happens before its end
+/// is tested without a race.
+fn hold_the_end(r: &Rec) -> mpsc::Sender<()> {
+    let mux = r
+        .rec
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .children()
+        .into_iter()
+        .find(|e| e.factory().unwrap().name() == "webmmux")
+        .expect("webmmux in the recorder");
+    let (tx, rx) = mpsc::channel::<()>();
+    let rx = Mutex::new(rx);
+    mux.static_pad("src").unwrap().add_probe(
+        gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |_, info| {
+            if let Some(gst::PadProbeData::Event(ev)) = &info.data
+                && ev.type_() == gst::EventType::Eos
+            {
+                // Returns when the sender is dropped.
+                let _ = rx.lock().unwrap().recv();
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+    tx
+}
+
+/// W3C stop() makes the recorder inactive at once; a start() right after
+/// it (one file per segment) is a new recording, whose `start` comes after
+/// the old one's last chunk and `stop`; meanwhile the state reads
+/// `recording`. A stop() before it began calls it off: no events.
+#[test]
+fn stop_then_start_at_once_records_again_in_order() {
+    let r = recorder(r#"{"video":{"width":320}}"#, "");
+    r.play();
+    assert!(r.start(0));
+    r.until(5, |e| matches!(e, Ev::Start(_)));
+    let held = hold_the_end(&r);
+    assert!(r.call("stop"));
+    assert_eq!(r.state(), "inactive", "right after stop()");
+    assert!(r.start(100));
+    assert_eq!(r.state(), "recording", "right after the second start()");
+    for m in ["pause", "request-data"] {
+        assert!(!r.call(m), "{m} before the waiting start began");
+        assert_eq!(r.thrown(), "InvalidStateError");
+    }
+    drop(held);
+    let events = r.until(10, |e| matches!(e, Ev::Start(_)));
+    let n = events.len();
+    assert!(n >= 3, "{events:?}");
+    assert!(matches!(events[n - 3], Ev::Data(..)), "{events:?}");
+    assert_eq!(events[n - 2], Ev::Stop);
+    // The new recording: chunks from its own header.
+    let Ev::Data(d, _) = r.until(10, |e| matches!(e, Ev::Data(..))).pop().unwrap() else {
+        unreachable!()
+    };
+    assert_eq!(&d[..4], &[0x1a, 0x45, 0xdf, 0xa3]);
+    r.stop_and_wait();
+
+    // Called off: stop() before the waiting start began.
+    assert!(r.start(0));
+    r.until(5, |e| matches!(e, Ev::Start(_)));
+    let held = hold_the_end(&r);
+    assert!(r.call("stop"));
+    assert!(r.start(0));
+    assert!(r.call("stop"));
+    assert_eq!(r.state(), "inactive");
+    drop(held);
+    r.until(10, |e| *e == Ev::Stop);
+    // An absence: nothing more comes (no `start` of the called-off one).
+    if let Ok(e) = r.rx.recv_timeout(Duration::from_millis(500)) {
+        panic!("an event after the called-off start: {e:?}");
+    }
+    assert_eq!(r.state(), "inactive");
+}
+
 #[test]
 fn methods_in_the_wrong_state_throw_invalid_state_error() {
     let r = recorder(r#"{"video":{"width":320}}"#, "");

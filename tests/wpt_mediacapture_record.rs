@@ -294,7 +294,6 @@ fn modification_error(r: &Rec) {
 /// started; an audio track added to the stream: error
 /// (InvalidModificationError) with the recorder inactive.
 #[test]
-#[ignore = "issue 27 item: the state during `error` (recording, not inactive)"]
 fn mediarecorder_error_mediarecorder_will_stop_recording_when_any_of_track_is_added_and_error_event_will_be_fired()
  {
     let r = recorder(VIDEO, "");
@@ -314,7 +313,6 @@ fn mediarecorder_error_mediarecorder_will_stop_recording_when_any_of_track_is_ad
 /// MediaRecorder-error.html, "MediaRecorder will stop recording when any of
 /// track is removed and error event will be fired".
 #[test]
-#[ignore = "issue 27 item: the state during `error` (recording, not inactive)"]
 fn mediarecorder_error_mediarecorder_will_stop_recording_when_any_of_track_is_removed_and_error_event_will_be_fired()
  {
     let r = recorder(VIDEO, "");
@@ -418,7 +416,6 @@ fn mediarecorder_pause_resume_mediarecorder_handles_pause_and_resume_calls_appro
 /// once; a new start() records again; events start, pause, dataavailable,
 /// stop, start.
 #[test]
-#[ignore = "issue 27 item: MediaRecorder stop() is not synchronous for `state` (it reads recording until `stopped`)"]
 fn mediarecorder_pause_resume_mediarecorder_handles_stop_in_paused_state_appropriately() {
     let r = recorder(VIDEO, "");
     r.start(0).unwrap();
@@ -557,7 +554,6 @@ fn mediarecorder_stop_mediarecorder_will_stop_recording_and_fire_a_stop_event_wh
 /// MediaRecorder-stop.html, "MediaRecorder will stop recording and fire a
 /// stop event when stop() is called": inactive at once after stop().
 #[test]
-#[ignore = "issue 27 item: MediaRecorder stop() is not synchronous for `state` (it reads recording until `stopped`)"]
 fn mediarecorder_stop_mediarecorder_will_stop_recording_and_fire_a_stop_event_when_stop_is_called()
 {
     for mime in stop_variants() {

@@ -15,7 +15,8 @@
 //! pads an offset of minus the paused time, so the timeline skips it at no
 //! cost per buffer.
 //!
-//! Lock order: `settings`, then `tracks`, then `state`, then `outbox`;
+//! Lock order: `settings`, then `tracks`, then `state`, then `waiting`, then
+//! `outbox`;
 //! `file` alone. Events (signals and messages) go through `outbox` and are
 //! delivered in order by one thread at a time with no lock held.
 
@@ -134,6 +135,10 @@ struct Recording {
     last_rt: Option<gst::ClockTime>,
     /// stop() was called (or the recording failed): EOS is on its way.
     stopping: bool,
+    /// The W3C state is inactive (stop() or an error set it at once), while
+    /// the encoders drain and the last chunk and `stopped` are still to
+    /// come.
+    inactive: bool,
     /// The spec's "discard any data that it has gathered" after an error.
     discarding: bool,
 }
@@ -160,6 +165,9 @@ enum Event {
     Resume,
     Error(String, String),
     Stop,
+    /// Not an event: the start that waited (`waiting`) begins, after the
+    /// previous recording's last chunk and `stop` went out.
+    Restart,
 }
 
 #[derive(Default)]
@@ -229,6 +237,10 @@ pub struct MediaRecorder {
     settings: Mutex<Settings>,
     tracks: Mutex<Vec<Track>>,
     state: Mutex<Option<Recording>>,
+    /// start() called while the previous recording finishes (its
+    /// timeslice): begun once that one's `stop` went out (Event::Restart),
+    /// so its `start` follows. The state reads `recording` from the call on.
+    waiting: Mutex<Option<Option<u32>>>,
     outbox: Mutex<Outbox>,
     file: Mutex<Option<Output>>,
     /// The `mediastream`s whose new pads the recorder links back to its
@@ -342,7 +354,7 @@ impl ObjectImpl for MediaRecorder {
                         let timeslice = args[1].get::<u32>().unwrap_or(0);
                         let result = obj.imp().guard(panicked_result, |imp| {
                             crate::fault::point("mediarecorder:start");
-                            imp.method("start", imp.start(Some(timeslice)))
+                            imp.method("start", imp.start(Some(timeslice), false))
                         });
                         Some(result.to_value())
                     })
@@ -772,7 +784,7 @@ impl MediaRecorder {
             let tracks = self.tracks.lock().iter().any(Track::linked);
             if auto && inactive && tracks {
                 gst::debug!(CAT, imp = self, "auto-start on PLAYING");
-                if let Err(e) = self.start(None) {
+                if let Err(e) = self.start(None, false) {
                     self.post_error(&e);
                 }
             }
@@ -822,10 +834,32 @@ impl MediaRecorder {
     }
 
     fn recorder_state(&self) -> RecorderState {
-        self.state
-            .lock()
-            .as_ref()
-            .map_or(RecorderState::Inactive, |r| r.state)
+        let state = self.state.lock();
+        if self.waiting.lock().is_some() {
+            return RecorderState::Recording;
+        }
+        match state.as_ref() {
+            Some(r) if !r.inactive => r.state,
+            _ => RecorderState::Inactive,
+        }
+    }
+
+    /// The recording pause, resume and request-data act on: not one that
+    /// stop() or an error made inactive (nor the start that waits for it).
+    fn active<'a>(&self, state: &'a mut Option<Recording>) -> Result<&'a mut Recording, W3c> {
+        if self.waiting.lock().is_some() {
+            return Err(W3c::new(
+                "InvalidStateError",
+                "the recorder is starting: the previous recording is still finishing (its stop event comes first)",
+            ));
+        }
+        match state.as_mut() {
+            Some(r) if !r.inactive => Ok(r),
+            _ => Err(W3c::new(
+                "InvalidStateError",
+                "the recorder is inactive: start it first",
+            )),
+        }
     }
 
     /// A method's outcome, as `apply-constraints` gives its own: a
@@ -1312,6 +1346,7 @@ impl MediaRecorder {
         };
         if all_ended
             && self.state.lock().is_none()
+            && self.waiting.lock().is_none()
             && !self
                 .eos_posted
                 .swap(true, std::sync::atomic::Ordering::SeqCst)
@@ -1349,7 +1384,9 @@ impl MediaRecorder {
         branch.bitrate()
     }
 
-    fn start(&self, timeslice: Option<u32>) -> Result<(), W3c> {
+    /// W3C start(). `resumed`: the start that waited for the previous
+    /// recording's end (`waiting`), begun now.
+    fn start(&self, timeslice: Option<u32>, resumed: bool) -> Result<(), W3c> {
         let mut settings = {
             let mut s = self.settings.lock();
             if let Some(t) = timeslice {
@@ -1373,6 +1410,31 @@ impl MediaRecorder {
             .map(|t| (t.pad.clone(), t.kind))
             .collect();
         let mut state = self.state.lock();
+        {
+            let mut waiting = self.waiting.lock();
+            if resumed {
+                if waiting.take().is_none() {
+                    gst::debug!(CAT, imp = self, "the waiting start was called off");
+                    return Ok(());
+                }
+            } else if waiting.is_some() {
+                return Err(W3c::new(
+                    "InvalidStateError",
+                    "the recorder is recording (it starts once the previous recording's stop event went out); stop it before starting again",
+                ));
+            } else if state.as_ref().is_some_and(|r| r.inactive) {
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "start: the previous recording is finishing; this one begins after its stop event"
+                );
+                *waiting = Some(timeslice);
+                drop(waiting);
+                drop(state);
+                self.obj().notify("state");
+                return Ok(());
+            }
+        }
         if let Some(rec) = state.as_ref() {
             return Err(W3c::new(
                 "InvalidStateError",
@@ -1584,6 +1646,7 @@ impl MediaRecorder {
             paused_total: gst::ClockTime::ZERO,
             last_rt: None,
             stopping: false,
+            inactive: false,
             discarding: false,
         })
     }
@@ -1659,12 +1722,22 @@ impl MediaRecorder {
     }
 
     fn stop(&self) {
-        let pads: Vec<gst::GhostPad> = {
+        let (pads, newly_inactive): (Vec<gst::GhostPad>, bool) = {
             let mut state = self.state.lock();
+            if self.waiting.lock().take().is_some() {
+                // The start that waited: never begun, no events.
+                gst::debug!(CAT, imp = self, "stop: the waiting start is called off");
+                drop(state);
+                self.obj().notify("state");
+                return;
+            }
             let Some(rec) = state.as_mut() else {
                 gst::debug!(CAT, imp = self, "stop: inactive, nothing to do");
                 return;
             };
+            // Inactive at once (W3C stop()); the last chunk and `stop`
+            // follow once the encoders have drained.
+            let was_inactive = std::mem::replace(&mut rec.inactive, true);
             if rec.stopping {
                 return;
             }
@@ -1672,12 +1745,17 @@ impl MediaRecorder {
             if let Some(t) = rec.timer.take() {
                 t.unschedule();
             }
-            rec.branches
+            let pads = rec
+                .branches
                 .iter()
                 .filter(|b| !b.ended)
                 .map(|b| b.pad.clone())
-                .collect()
+                .collect();
+            (pads, !was_inactive)
         };
+        if newly_inactive {
+            self.obj().notify("state");
+        }
         let running = self.obj().current_state() >= gst::State::Paused;
         gst::debug!(
             CAT,
@@ -1748,6 +1826,14 @@ impl MediaRecorder {
             // the order in which chunks were cut.
             self.push(Event::Data(chunk));
             self.push(Event::Stop);
+            // A start that waited for this end begins after `stop` went
+            // out; a state change calls it off.
+            let mut waiting = self.waiting.lock();
+            if now {
+                *waiting = None;
+            } else if waiting.is_some() {
+                self.push(Event::Restart);
+            }
             rec
         };
         let pads: Vec<(gst::GhostPad, gst::Pad)> = rec
@@ -1780,6 +1866,24 @@ impl MediaRecorder {
         self.maybe_post_eos();
     }
 
+    /// The start that waited for the previous recording's end, once that
+    /// one's last chunk and `stop` went out: begun now. Should it fail now
+    /// (a track ended meanwhile), `error` and `stop` fire: the start had
+    /// already been accepted.
+    fn begin_waiting(&self) {
+        gst::debug!(CAT, imp = self, "the start that waited begins");
+        let timeslice = self.waiting.lock().unwrap_or(None);
+        if let Err(e) = self.start(timeslice, true) {
+            gst::warning!(CAT, imp = self, "the waiting start failed: {}", e.message);
+            self.push(Event::Error(e.name.to_owned(), e.message.clone()));
+            self.push(Event::Stop);
+            self.obj().notify("state");
+            self.drain();
+            self.post_error(&e);
+            self.maybe_post_eos();
+        }
+    }
+
     /// The recording fails: the error, what was gathered is dropped, then
     /// the last (empty) chunk and `stopped`, as the spec orders them.
     fn fail(&self, e: W3c) {
@@ -1788,9 +1892,13 @@ impl MediaRecorder {
             let Some(rec) = state.as_mut() else { return };
             rec.chunker.discard();
             rec.discarding = true;
+            // W3C: inactive, then error, the last chunk and stop.
+            rec.inactive = true;
+            *self.waiting.lock() = None;
             gst::debug!(CAT, imp = self, "{}: {}", e.name, e.message);
             self.push(Event::Error(e.name.to_owned(), e.message.clone()));
         }
+        self.obj().notify("state");
         self.drain();
         self.post_error(&e);
         self.stop();
@@ -1839,12 +1947,7 @@ impl MediaRecorder {
     fn pause(&self) -> Result<(), W3c> {
         {
             let mut state = self.state.lock();
-            let rec = state.as_mut().ok_or_else(|| {
-                W3c::new(
-                    "InvalidStateError",
-                    "the recorder is inactive: start it first",
-                )
-            })?;
+            let rec = self.active(&mut state)?;
             if rec.state == RecorderState::Paused {
                 return Ok(());
             }
@@ -1862,12 +1965,7 @@ impl MediaRecorder {
     fn resume(&self) -> Result<(), W3c> {
         {
             let mut state = self.state.lock();
-            let rec = state.as_mut().ok_or_else(|| {
-                W3c::new(
-                    "InvalidStateError",
-                    "the recorder is inactive: start it first",
-                )
-            })?;
+            let rec = self.active(&mut state)?;
             let Some(p) = rec.paused_at.take() else {
                 return Ok(());
             };
@@ -1891,12 +1989,7 @@ impl MediaRecorder {
     fn request_data(&self) -> Result<(), W3c> {
         {
             let mut state = self.state.lock();
-            let rec = state.as_mut().ok_or_else(|| {
-                W3c::new(
-                    "InvalidStateError",
-                    "the recorder is inactive: start it first",
-                )
-            })?;
+            let rec = self.active(&mut state)?;
             let chunk = rec.chunker.take();
             gst::debug!(CAT, imp = self, "request-data: {} bytes", chunk.data.len());
             self.push(Event::Data(chunk));
@@ -2015,6 +2108,11 @@ impl MediaRecorder {
                 obj.emit_by_name::<()>("stopped", &[]);
                 crate::track::post(&*obj, message("stop").build());
             }
+            // Off the delivering thread, which may be the old recording's
+            // streaming thread.
+            Event::Restart => obj.call_async(|obj| {
+                obj.imp().guard(|| (), |imp| imp.begin_waiting());
+            }),
         }
     }
 }
