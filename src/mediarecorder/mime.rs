@@ -88,6 +88,34 @@ impl Codec {
     }
 }
 
+/// H.264's profile_idc of Baseline, which openh264enc writes (with the
+/// constraint flag of Constrained Baseline).
+const BASELINE: u8 = 66;
+
+/// The profile_idc of an RFC 6381 `avc1.PPCCLL` / `avc3.PPCCLL` (hex);
+/// `None` without one (plain `avc1`, `h264`) or for another codec.
+fn h264_profile(name: &str) -> Option<u8> {
+    let s = name.trim().trim_matches('"').to_ascii_lowercase();
+    let (head, rest) = s.split_once('.')?;
+    if !matches!(head, "avc1" | "avc3") {
+        return None;
+    }
+    u8::from_str_radix(rest.get(..2)?, 16).ok()
+}
+
+fn profile_name(profile: u8) -> &'static str {
+    match profile {
+        66 => "Baseline",
+        77 => "Main",
+        88 => "Extended",
+        100 => "High",
+        110 => "High 10",
+        122 => "High 4:2:2",
+        244 => "High 4:4:4",
+        _ => "not a profile openh264enc knows",
+    }
+}
+
 impl Container {
     /// The muxer factory.
     pub fn muxer(self) -> &'static str {
@@ -273,6 +301,13 @@ impl MimeType {
                         "{essence} cannot hold {} (it holds {})",
                         codec.name(),
                         codec_list(if video_allowed { vcodecs } else { &[] }, acodecs)
+                    )));
+                }
+                if let Some(profile) = h264_profile(name).filter(|p| *p != BASELINE) {
+                    return Err(unsupported(format!(
+                        "'{}' asks for H.264 profile {profile} ({}); the H.264 encoder used (openh264enc) writes Constrained Baseline only: ask for avc1.42E0xx, or avc1 with no profile",
+                        excerpt(name.trim()),
+                        profile_name(profile)
                     )));
                 }
                 let slot = if codec.is_video() {
@@ -497,6 +532,16 @@ mod tests {
         );
         let m = MimeType::parse(r#"Video/WebM; codecs="vp09.00.10.08, opus""#).unwrap();
         assert_eq!(m.video, Some(Codec::Vp9));
+        for high in [
+            "video/mp4;codecs=avc1.64003E,mp4a.40.2",
+            "video/mp4;codecs=avc3.4D401F",
+        ] {
+            let e = MimeType::parse(high).unwrap_err();
+            assert!(
+                e.message.contains("Constrained Baseline only"),
+                "{high}: {e:?}"
+            );
+        }
         let m = MimeType::parse("video/mp4;codecs=avc1.42E01E,mp4a.40.2").unwrap();
         assert_eq!(
             (m.container, m.video, m.audio),
