@@ -930,8 +930,10 @@ fn the_application_s_own_changes_fire_no_addtrack_or_removetrack() {
             src.sync_state_with_parent().unwrap();
             inputs.push(input);
         }
+        // Both listed and both exposed: a track is listed (its id) a moment
+        // before its pad is added.
         track::wait_until("two tracks", || {
-            ms.property::<Vec<String>>("track-ids").len() == 2
+            ms.property::<Vec<String>>("track-ids").len() == 2 && pads.lock().unwrap().len() == 2
         });
         // removeTrack (the application's, on any stream), then a release
         // (the peer's, on a remote stream).
