@@ -1036,20 +1036,35 @@ fn the_bitrates_read_back_are_the_ones_the_encoders_run_at() {
             .unwrap_or_else(|| panic!("{name} in the recorder"))
     };
     let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
-    // Before start: the encoders' starting values.
+    // Before any caps: the encoders' starting values.
     assert_eq!(r.rec.property::<u32>("video-bits-per-second"), 256_000);
     assert_eq!(r.rec.property::<u32>("audio-bits-per-second"), 64_000);
     r.play();
+    track::wait_until("the track's caps", || {
+        r.rec.property::<u32>("video-bits-per-second") != 256_000
+    });
+    // With the track's caps (320x240, 30 fps): what vp8enc left alone
+    // picks, bits-per-pixel 0.0434 x 320 x 240 x 30 = 99993 bits/s, which
+    // it keeps in kbit/s: 99000.
+    let before = (
+        r.rec.property::<u32>("video-bits-per-second"),
+        r.rec.property::<u32>("audio-bits-per-second"),
+    );
+    assert_eq!(before, (99_000, 64_000));
     assert!(r.start(100));
     // A chunk: frames went through the encoders.
     r.until(10, |e| matches!(e, Ev::Data(..)));
-    // Recording: the same, and the encoders run at it (vp8enc, left
-    // alone, picks its own from the frame size once the caps come).
+    // Recording: the same, and the encoders run at it.
     let vp8 = by_factory(&r.rec, "vp8enc").property::<i32>("target-bitrate");
     let opus = by_factory(&r.rec, "opusenc").property::<i32>("bitrate");
-    assert_eq!((vp8, opus), (256_000, 64_000));
-    assert_eq!(r.rec.property::<u32>("video-bits-per-second"), 256_000);
-    assert_eq!(r.rec.property::<u32>("audio-bits-per-second"), 64_000);
+    assert_eq!((vp8 as u32, opus as u32), before);
+    assert_eq!(
+        (
+            r.rec.property::<u32>("video-bits-per-second"),
+            r.rec.property::<u32>("audio-bits-per-second")
+        ),
+        before
+    );
     r.stop_and_wait();
 
     let r = recorder(r#"{"audio":true}"#, "");

@@ -131,6 +131,14 @@ fn recorder(constraints: &str, mime: &str) -> Rec {
     let (ok, state, _) = pipeline.state(gst::ClockTime::from_seconds(10));
     ok.unwrap();
     assert_eq!(state, gst::State::Playing);
+    // getUserMedia resolved: the tracks have their settings, which the
+    // recorder knows once their caps reached it (live sources reach
+    // PLAYING first). Its default bitrates follow from them.
+    track::wait_until("the tracks' caps at the recorder", || {
+        rec.sink_pads()
+            .iter()
+            .all(|p| p.peer().is_none() || p.current_caps().is_some())
+    });
     Rec {
         pipeline,
         stream,

@@ -125,27 +125,69 @@ fn bitrate_property(factory: &str) -> &'static str {
     }
 }
 
-/// The bitrate `codec`'s encoder starts at when none is given: what its
-/// bitrate property reads on a new instance (not the param spec's default:
-/// `vp8enc` says 0 there and starts at 256000, until the caps give it one
-/// from the frame size and rate). Looked up once per encoder; 0 when none
-/// is installed or it has no such property.
-pub fn default_bitrate(codec: Codec, installed: &dyn Fn(&str) -> bool) -> u32 {
-    static KNOWN: LazyLock<Mutex<HashMap<&'static str, u32>>> = LazyLock::new(Default::default);
+/// A new encoder's bitrate and bits per pixel.
+type Fresh = (u32, Option<f64>);
+
+/// What a new instance of `factory` reads: its bitrate (not the param
+/// spec's default: `vp8enc` says 0 there and starts at 256000) and, for
+/// VP8/VP9, its `bits-per-pixel`. Looked up once per encoder.
+fn fresh(factory: &'static str) -> Fresh {
+    static KNOWN: LazyLock<Mutex<HashMap<&'static str, Fresh>>> = LazyLock::new(Default::default);
+    if let Some(known) = KNOWN.lock().get(factory) {
+        return *known;
+    }
+    let enc = gst::ElementFactory::make(factory).build().ok();
+    let bps = enc
+        .as_ref()
+        .and_then(|enc| read_bitrate(enc, bitrate_property(factory)))
+        .unwrap_or(0);
+    let bpp = enc
+        .filter(|enc| enc.find_property("bits-per-pixel").is_some())
+        .and_then(|enc| enc.property_value("bits-per-pixel").get::<f32>().ok())
+        .map(f64::from);
+    gst::debug!(
+        CAT,
+        "{factory} starts at {bps} bits/s (bits per pixel: {bpp:?})"
+    );
+    KNOWN.lock().insert(factory, (bps, bpp));
+    (bps, bpp)
+}
+
+/// The bitrate `codec`'s encoder runs at when none is given, for a track
+/// with `caps`: VP8 and VP9 pick one from the frame size and rate once the
+/// caps come (`bits-per-pixel` x width x height x frame rate, in whole
+/// kbit/s, as vpxenc does: 1199000 at 1280x720 30 fps); the others keep
+/// their starting value (Opus 64000, openh264enc 128000), also VP8/VP9
+/// before any caps or at a variable frame rate. The recorder sets the
+/// encoder to this value, so what the attribute reads is what it runs at,
+/// and a recording equals the hand-written `vp8enc` pipeline. 0 when no
+/// encoder is installed.
+pub fn default_bitrate(
+    codec: Codec,
+    caps: Option<&gst::CapsRef>,
+    installed: &dyn Fn(&str) -> bool,
+) -> u32 {
     let Some(factory) = Plan::encoder(codec, installed) else {
         return 0;
     };
-    if let Some(bps) = KNOWN.lock().get(factory) {
-        return *bps;
+    let (start, bpp) = fresh(factory);
+    let size = caps.and_then(|c| c.structure(0)).and_then(|s| {
+        let fps = s.get::<gst::Fraction>("framerate").ok()?;
+        Some((
+            s.get::<i32>("width").ok()?,
+            s.get::<i32>("height").ok()?,
+            fps.numer(),
+            fps.denom(),
+        ))
+    });
+    match (bpp, size) {
+        (Some(bpp), Some((w, h, n, d))) if w > 0 && h > 0 && n > 0 && d > 0 => {
+            let bps = f64::from(w) * f64::from(h) * f64::from(n) / f64::from(d) * bpp;
+            let kbps = (bps as u64) / 1000;
+            u32::try_from(kbps * 1000).unwrap_or(u32::MAX)
+        }
+        _ => start,
     }
-    let bps = gst::ElementFactory::make(factory)
-        .build()
-        .ok()
-        .and_then(|enc| read_bitrate(&enc, bitrate_property(factory)))
-        .unwrap_or(0);
-    gst::debug!(CAT, "{factory} runs at {bps} bits/s by default");
-    KNOWN.lock().insert(factory, bps);
-    bps
 }
 
 /// Sets `property` (an integer of any width: int, uint, int64...) to

@@ -260,7 +260,7 @@ impl ObjectSubclass for MediaRecorder {
 /// The bitrate `kind`'s encoder runs at by default for `mime` (the
 /// recorder's default type's encoder when `mime` names no codec of the
 /// kind, or does not parse).
-fn default_bitrate(kind: Kind, mime: &str) -> u32 {
+fn default_bitrate(kind: Kind, mime: &str, caps: Option<&gst::CapsRef>) -> u32 {
     let pick = |plan: &Plan| match kind {
         Kind::Video => plan.video,
         Kind::Audio => plan.audio,
@@ -274,7 +274,7 @@ fn default_bitrate(kind: Kind, mime: &str) -> u32 {
             .ok()
             .and_then(|p| pick(&p))
     });
-    codec.map_or(0, |c| encode::default_bitrate(c, &installed))
+    codec.map_or(0, |c| encode::default_bitrate(c, caps, &installed))
 }
 
 fn installed(factory: &str) -> bool {
@@ -292,7 +292,7 @@ impl ObjectImpl for MediaRecorder {
                     .build(),
                 glib::ParamSpecUInt::builder("video-bits-per-second")
                     .nick("Video bits per second")
-                    .blurb("MediaRecorderOptions.videoBitsPerSecond / MediaRecorder.videoBitsPerSecond: the video encoder's target bitrate, clamped to the range the encoder takes (VP8/VP9: at most 2147483647). Not set, it reads the bitrate the encoder of the type runs at by default (VP8: 256000); 0 reads 0 and leaves the encoder at its default. Read at start")
+                    .blurb("MediaRecorderOptions.videoBitsPerSecond / MediaRecorder.videoBitsPerSecond: the video encoder's target bitrate, clamped to the range the encoder takes (VP8/VP9: at most 2147483647). Not set, it reads the bitrate the encoder of the type runs at when left alone, which start sets (VP8/VP9: from the video track's size and rate, as vp8enc picks it, 256000 before its caps are known); 0 reads 0 and leaves the encoder at that value. Read at start")
                     .build(),
                 glib::ParamSpecUInt::builder("audio-bits-per-second")
                     .nick("Audio bits per second")
@@ -565,7 +565,10 @@ impl ObjectImpl for MediaRecorder {
                                 .flatten();
                             running
                                 .unwrap_or_else(|| {
-                                    bitrate::read(given, || default_bitrate(kind, &mime))
+                                    bitrate::read(given, || {
+                                        let caps = self.caps_of_kind(kind);
+                                        default_bitrate(kind, &mime, caps.as_deref())
+                                    })
                                 })
                                 .to_value()
                         }
@@ -1368,6 +1371,18 @@ impl MediaRecorder {
         rec.last_rt.unwrap_or(gst::ClockTime::ZERO)
     }
 
+    /// The caps of the first live track of `kind` linked to the recorder:
+    /// what a recording started now would encode.
+    fn caps_of_kind(&self, kind: Kind) -> Option<gst::Caps> {
+        let pad = self
+            .tracks
+            .lock()
+            .iter()
+            .find(|t| t.kind == kind && !t.ended && t.linked())
+            .map(|t| t.pad.clone())?;
+        pad.current_caps()
+    }
+
     /// The bitrate the recording's encoder of `kind` runs at, if one runs.
     fn encoder_bitrate(&self, kind: Kind) -> Option<u32> {
         let video = kind == Kind::Video;
@@ -1574,7 +1589,8 @@ impl MediaRecorder {
             // Not given: the encoder's starting value, set, so it stays
             // what the attribute reads (vp8enc would pick its own from the
             // frame size once the caps come).
-            let bps = bps.unwrap_or_else(|| encode::default_bitrate(codec, &installed));
+            let bps =
+                bps.unwrap_or_else(|| encode::default_bitrate(codec, Some(&upstream), &installed));
             match encode::build(bin, codec, bps, &upstream, &mux, &installed) {
                 Ok(encode) => branches.push(Branch {
                     pad: pad.clone(),
@@ -1843,12 +1859,17 @@ impl MediaRecorder {
             .collect();
         let elements = rec.elements();
         let teardown = move |obj: &super::MediaRecorder| {
-            for (pad, target) in &pads {
-                if pad.target().as_ref() == Some(target) {
-                    let _ = pad.set_target(None::<&gst::Pad>);
-                }
-                if let Some(internal) = pad.internal() {
-                    internal.set_offset(0);
+            {
+                // Under the state lock, as a new recording's build aims the
+                // pads: one started meanwhile keeps its targets and offsets.
+                let _state = obj.imp().state.lock();
+                for (pad, target) in &pads {
+                    if pad.target().as_ref() == Some(target) {
+                        let _ = pad.set_target(None::<&gst::Pad>);
+                        if let Some(internal) = pad.internal() {
+                            internal.set_offset(0);
+                        }
+                    }
                 }
             }
             for e in &elements {

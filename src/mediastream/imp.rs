@@ -737,6 +737,19 @@ impl MediaStream {
         if let Err(e) = obj.add_pad(&pad) {
             gst::error!(CAT, imp = self, "cannot add {}: {e}", pad.name());
         }
+        // remove-track may have taken the track out between the lock and
+        // add_pad (it found no pad of ours to remove then).
+        let kept = self
+            .state
+            .lock()
+            .tracks
+            .iter()
+            .any(|t| t.pad.as_ref() == Some(&pad));
+        if !kept {
+            gst::debug!(CAT, imp = self, "{} was removed while joining", pad.name());
+            remove_own_pad(&obj, &pad);
+            return;
+        }
         obj.notify("track-ids");
         self.update_active();
         if *self.remote.lock() {
