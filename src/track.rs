@@ -90,6 +90,27 @@ impl TrackState {
     }
 }
 
+/// Name of the event a `mediastream` sends down a track's pad when
+/// `remove-track` takes the track out of the stream, just before the track
+/// is stopped: downstream (a recorder) tells a removal from the track's end.
+pub const TRACK_REMOVED: &str = "mediastream-track-removed";
+
+/// The `mediastream-track-removed` event (serialized with the data, not
+/// sticky).
+pub fn removed_event(track_id: &str) -> gst::Event {
+    gst::event::CustomDownstream::new(
+        gst::Structure::builder(TRACK_REMOVED)
+            .field("track-id", track_id)
+            .build(),
+    )
+}
+
+/// `ev` is a `mediastream-track-removed` event.
+pub fn is_removed_event(ev: &gst::EventRef) -> bool {
+    matches!(ev.view(), gst::EventView::CustomDownstream(e)
+        if e.structure().is_some_and(|s| s.name() == TRACK_REMOVED))
+}
+
 /// A `mediastream-track-EVENT` message structure for `track_id`; the
 /// caller adds its own fields.
 pub fn track_message(event: &str, track_id: &str) -> gst::structure::Builder {

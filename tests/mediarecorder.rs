@@ -377,6 +377,8 @@ fn expected_kinds(mime: &str) -> Vec<&'static str> {
             "video/x-h264"
         } else if mime.contains("vp9") {
             "video/x-vp9"
+        } else if mime.contains("av01") {
+            "video/x-av1"
         } else {
             "video/x-vp8"
         });

@@ -32,14 +32,16 @@ fn base64(data: &[u8]) -> String {
     out
 }
 
-/// About 2 s of a 640x480 camera and a microphone as WebM chunks, and the
-/// track's settings.
-fn record() -> (Vec<u8>, i32, i32) {
+/// About 2 s of a 640x480 camera and a microphone as chunks of `mime`,
+/// and the track's settings.
+fn record(mime: &str) -> (Vec<u8>, i32, i32) {
     wc::init();
-    let line = "mediastream constraints={\"video\":{\"width\":640,\"height\":480},\"audio\":true} name=s \
-                s. ! identity eos-after=60 ! r.video_0 s. ! identity eos-after=100 ! r.audio_0 \
-                mediarecorder name=r timeslice=500 mime-type=video/webm;codecs=vp8,opus";
-    let (p, data) = launch_recording::record_to_eos(line);
+    let line = format!(
+        "mediastream constraints={{\"video\":{{\"width\":640,\"height\":480}},\"audio\":true}} name=s \
+         s. ! identity eos-after=60 ! r.video_0 s. ! identity eos-after=100 ! r.audio_0 \
+         mediarecorder name=r timeslice=500 mime-type=\"{mime}\""
+    );
+    let (p, data) = launch_recording::record_to_eos(&line);
     let track = p
         .by_name("s")
         .unwrap()
@@ -60,34 +62,65 @@ fn record() -> (Vec<u8>, i32, i32) {
     (data, w, h)
 }
 
-#[test]
-fn chromium_plays_the_concatenated_webm() {
+/// A recording of `mime`, its chunks concatenated, played by Chromium: the
+/// metadata loads, the size is the track's, 15 frames are presented.
+fn chromium_plays(test: &str, mime: &str) {
     if !wc::runnable(wc::missing_browser()) {
         return;
     }
-    if !wc::in_private_network("chromium_plays_the_concatenated_webm") {
+    if !wc::in_private_network(test) {
         return;
     }
-    let (data, width, height) = record();
-    assert!(data.len() > 10_000, "{} bytes", data.len());
+    let (data, width, height) = record(mime);
+    assert!(data.len() > 10_000, "{mime}: {} bytes", data.len());
     assert_eq!((width, height), (640, 480));
     let page = wc::root().join("tests/mediarecorder/player.html");
     let mut browser = wc::Browser::open(Some(&format!("file://{}", page.display())), false);
-    let r = browser.call(
-        "play",
-        json!([base64(&data), "video/webm;codecs=vp8,opus", 15]),
-    );
-    eprintln!("Chromium: {r}");
-    assert_eq!(r["error"], serde_json::Value::Null, "{r}");
+    let r = browser.call("play", json!([base64(&data), mime, 15]));
+    eprintln!("Chromium, {mime}: {r}");
+    assert_eq!(r["error"], serde_json::Value::Null, "{mime}: {r}");
     assert!(
         r["readyState"].as_i64().unwrap() >= 1,
-        "metadata loaded: {r}"
+        "{mime}: metadata loaded: {r}"
     );
-    assert_eq!(r["width"], width, "{r}");
-    assert_eq!(r["height"], height, "{r}");
+    assert_eq!(r["width"], width, "{mime}: {r}");
+    assert_eq!(r["height"], height, "{mime}: {r}");
     assert!(
         r["presented"].as_i64().unwrap() >= 15,
-        "frames presented: {r}"
+        "{mime}: frames presented: {r}"
+    );
+}
+
+#[test]
+fn chromium_plays_the_concatenated_webm() {
+    chromium_plays(
+        "chromium_plays_the_concatenated_webm",
+        "video/webm;codecs=vp8,opus",
+    );
+}
+
+/// The types Chromium's own MediaRecorder also writes (issue 27 item 9).
+#[test]
+fn chromium_plays_mp4_with_vp9_and_opus() {
+    chromium_plays(
+        "chromium_plays_mp4_with_vp9_and_opus",
+        "video/mp4;codecs=vp9,opus",
+    );
+}
+
+#[test]
+fn chromium_plays_mp4_with_av1_and_opus() {
+    chromium_plays(
+        "chromium_plays_mp4_with_av1_and_opus",
+        "video/mp4;codecs=av01,opus",
+    );
+}
+
+#[test]
+fn chromium_plays_webm_with_av1_and_opus() {
+    chromium_plays(
+        "chromium_plays_webm_with_av1_and_opus",
+        "video/webm;codecs=av01,opus",
     );
 }
 

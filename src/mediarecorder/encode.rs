@@ -44,7 +44,14 @@ impl EncodeBranch {
     }
 }
 
-/// An encoder's bitrate property, whatever its integer type.
+/// The unit of `enc`'s bitrate property, in bits per second.
+fn unit_of(enc: &gst::Element) -> i128 {
+    enc.factory()
+        .map_or(1, |f| i128::from(bitrate_unit(f.name().as_str())))
+}
+
+/// An encoder's bitrate property in bits per second, whatever its integer
+/// type and unit.
 fn read_bitrate(enc: &gst::Element, property: &str) -> Option<u32> {
     enc.find_property(property)?;
     let v = enc.property_value(property);
@@ -55,7 +62,7 @@ fn read_bitrate(enc: &gst::Element, property: &str) -> Option<u32> {
         .or_else(|_| v.get::<i64>().map(i128::from))
         .or_else(|_| v.get::<u64>().map(i128::from))
         .ok()?;
-    u32::try_from(bps.max(0)).ok()
+    u32::try_from((bps * unit_of(enc)).max(0)).ok()
 }
 
 fn make(factory: &str) -> Result<gst::Element, String> {
@@ -111,6 +118,12 @@ pub fn encoder(
             enc.set_property("cpu-used", 8i32);
         }
     }
+    if factory == "av1enc" {
+        // libaom's real-time mode at its fastest, no frames held back.
+        enc.set_property_from_str("usage-profile", "realtime");
+        enc.set_property("cpu-used", 10i32);
+        enc.set_property("lag-in-frames", 0u32);
+    }
     if bits_per_second > 0 {
         set_bitrate(&enc, bitrate_property(factory), bits_per_second);
     }
@@ -118,6 +131,12 @@ pub fn encoder(
 }
 
 /// The encoder's bitrate property (bits per second in every encoder used).
+/// Bits per second in one unit of the encoder's bitrate property: av1enc
+/// takes kbit/s.
+fn bitrate_unit(factory: &str) -> u32 {
+    if factory == "av1enc" { 1000 } else { 1 }
+}
+
 fn bitrate_property(factory: &str) -> &'static str {
     match factory {
         "vp8enc" | "vp9enc" => "target-bitrate",
@@ -203,7 +222,8 @@ fn set_bitrate(enc: &gst::Element, property: &str, bps: u32) {
         );
         return;
     };
-    let want = i128::from(bps);
+    // In the property's unit (av1enc: kbit/s), at least 1 of it.
+    let want = (i128::from(bps) / unit_of(enc)).max(1);
     let (min, max): (i128, i128) = if let Some(p) = pspec.downcast_ref::<glib::ParamSpecInt>() {
         (p.minimum().into(), p.maximum().into())
     } else if let Some(p) = pspec.downcast_ref::<glib::ParamSpecUInt>() {
@@ -248,7 +268,7 @@ pub fn build(
     codec: Codec,
     bits_per_second: u32,
     upstream: &gst::Caps,
-    mux: &gst::Element,
+    (mux, container): (&gst::Element, Container),
     installed: &dyn Fn(&str) -> bool,
 ) -> Result<EncodeBranch, String> {
     let enc = encoder(codec, bits_per_second, installed)?;
@@ -278,7 +298,7 @@ pub fn build(
         }
     }
     elements.push(enc.clone());
-    if let Some(parser) = codec.parser() {
+    if let Some(parser) = codec.parser(container) {
         elements.push(make(parser)?);
     }
     bin.add_many(&elements)

@@ -1168,6 +1168,12 @@ impl MediaRecorder {
                     self.track_caps(pad, c.caps());
                     gst::PadProbeReturn::Ok
                 }
+                // remove-track on the stream: a change of the track set,
+                // not the track's end (the EOS that follows).
+                _ if crate::track::is_removed_event(ev) => {
+                    self.track_left(pad.upcast_ref(), "removed from the stream");
+                    gst::PadProbeReturn::Ok
+                }
                 _ => gst::PadProbeReturn::Ok,
             },
             Some(gst::PadProbeData::Query(q)) => {
@@ -1591,7 +1597,14 @@ impl MediaRecorder {
             // frame size once the caps come).
             let bps =
                 bps.unwrap_or_else(|| encode::default_bitrate(codec, Some(&upstream), &installed));
-            match encode::build(bin, codec, bps, &upstream, &mux, &installed) {
+            match encode::build(
+                bin,
+                codec,
+                bps,
+                &upstream,
+                (&mux, plan.container),
+                &installed,
+            ) {
                 Ok(encode) => branches.push(Branch {
                     pad: pad.clone(),
                     size: encode

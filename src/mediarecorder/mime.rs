@@ -26,6 +26,7 @@ pub enum Container {
 pub enum Codec {
     Vp8,
     Vp9,
+    Av1,
     H264,
     Opus,
     Aac,
@@ -37,7 +38,7 @@ const AAC_ENCODERS: [&str; 3] = ["voaacenc", "avenc_aac", "fdkaacenc"];
 
 impl Codec {
     pub fn is_video(self) -> bool {
-        matches!(self, Codec::Vp8 | Codec::Vp9 | Codec::H264)
+        matches!(self, Codec::Vp8 | Codec::Vp9 | Codec::Av1 | Codec::H264)
     }
 
     /// The name written in a `codecs` parameter.
@@ -45,6 +46,7 @@ impl Codec {
         match self {
             Codec::Vp8 => "vp8",
             Codec::Vp9 => "vp9",
+            Codec::Av1 => "av01",
             Codec::H264 => "avc1",
             Codec::Opus => "opus",
             Codec::Aac => "mp4a.40.2",
@@ -56,17 +58,22 @@ impl Codec {
         match self {
             Codec::Vp8 => &["vp8enc"],
             Codec::Vp9 => &["vp9enc"],
+            Codec::Av1 => &["av1enc"],
             Codec::H264 => &["openh264enc"],
             Codec::Opus => &["opusenc"],
             Codec::Aac => &AAC_ENCODERS,
         }
     }
 
-    /// The parser between encoder and muxer, if the muxer needs one (H.264
-    /// in the `avc` stream format with its codec data).
-    pub fn parser(self) -> Option<&'static str> {
+    /// The parser between encoder and muxer, if the muxer needs one: H.264
+    /// in the `avc` stream format with its codec data; AV1 in whole
+    /// temporal units; VP9 in MP4, whose muxer wants the chroma format and
+    /// bit depth vp9parse adds to the caps.
+    pub fn parser(self, container: Container) -> Option<&'static str> {
         match self {
             Codec::H264 => Some("h264parse"),
+            Codec::Av1 => Some("av1parse"),
+            Codec::Vp9 if container == Container::Mp4 => Some("vp9parse"),
             _ => None,
         }
     }
@@ -79,6 +86,7 @@ impl Codec {
         match head {
             "vp8" => Some(Codec::Vp8),
             "vp9" | "vp09" => Some(Codec::Vp9),
+            "av01" | "av1" => Some(Codec::Av1),
             "avc1" | "avc3" | "h264" => Some(Codec::H264),
             "opus" => Some(Codec::Opus),
             "mp4a" if s == "mp4a" || s == "mp4a.40.2" || s == "mp4a.40.02" => Some(Codec::Aac),
@@ -130,13 +138,16 @@ impl Container {
     /// Codecs the container can hold (video, audio), the default first.
     fn codecs(self) -> (&'static [Codec], &'static [Codec]) {
         match self {
-            Container::Webm => (&[Codec::Vp8, Codec::Vp9], &[Codec::Opus]),
+            Container::Webm => (&[Codec::Vp8, Codec::Vp9, Codec::Av1], &[Codec::Opus]),
             Container::Matroska => (
-                &[Codec::Vp8, Codec::Vp9, Codec::H264],
+                &[Codec::Vp8, Codec::Vp9, Codec::Av1, Codec::H264],
                 &[Codec::Opus, Codec::Aac],
             ),
             Container::Ogg => (&[], &[Codec::Opus]),
-            Container::Mp4 => (&[Codec::H264], &[Codec::Aac]),
+            Container::Mp4 => (
+                &[Codec::H264, Codec::Vp9, Codec::Av1],
+                &[Codec::Aac, Codec::Opus],
+            ),
         }
     }
 
@@ -493,7 +504,7 @@ impl Plan {
                     names.join(", "),
                 ));
             }
-            if let Some(parser) = codec.parser()
+            if let Some(parser) = codec.parser(self.container)
                 && !installed(parser)
             {
                 return Err(missing(format!("the parser '{parser}'"), parser.into()));
@@ -504,9 +515,12 @@ impl Plan {
 }
 
 /// The types the docs and tests list, each with what it records.
-pub const LISTED: [&str; 8] = [
+pub const LISTED: [&str; 11] = [
     "video/webm;codecs=vp8,opus",
     "video/webm;codecs=vp9,opus",
+    "video/webm;codecs=av01,opus",
+    "video/mp4;codecs=vp9,opus",
+    "video/mp4;codecs=av01,opus",
     "audio/webm;codecs=opus",
     "video/x-matroska",
     "video/x-matroska;codecs=avc1,opus",
@@ -552,6 +566,19 @@ mod tests {
         for t in LISTED {
             MimeType::parse(t).unwrap().supported(&all).unwrap();
         }
+        // The types Chromium records beyond WebM VP8/VP9.
+        for (t, video) in [
+            ("video/mp4;codecs=vp9,opus", Codec::Vp9),
+            ("video/mp4;codecs=av01,opus", Codec::Av1),
+            ("video/webm;codecs=av01,opus", Codec::Av1),
+            ("video/webm;codecs=av1,opus", Codec::Av1),
+            ("video/mp4;codecs=av01.0.04M.08,opus", Codec::Av1),
+        ] {
+            let m = MimeType::parse(t).unwrap();
+            assert_eq!((m.video, m.audio), (Some(video), Some(Codec::Opus)), "{t}");
+        }
+        assert_eq!(Codec::Vp9.parser(Container::Mp4), Some("vp9parse"));
+        assert_eq!(Codec::Vp9.parser(Container::Webm), None);
     }
 
     #[test]
@@ -563,7 +590,7 @@ mod tests {
             ("video/webm;codecs=avc1", "video/webm cannot hold avc1"),
             ("audio/ogg;codecs=vp8", "cannot hold vp8"),
             ("video/webm;codecs=theora", "unknown codec 'theora'"),
-            ("video/mp4;codecs=opus", "cannot hold opus"),
+            ("audio/ogg;codecs=mp4a.40.2", "cannot hold mp4a.40.2"),
         ] {
             let e = MimeType::parse(t).unwrap_err();
             assert!(e.to_string().starts_with("NotSupportedError: "), "{e}");

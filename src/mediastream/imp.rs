@@ -945,6 +945,13 @@ impl MediaStream {
         gst::debug!(CAT, imp = self, "removeTrack: {id} (release: {release})");
         let obj = self.obj();
         if track.sinkpad.is_none() {
+            // Removed, not ended: downstream (a recorder) learns it before
+            // the EOS that stopping the track sends.
+            if let Some(pad) = &track.pad
+                && !pad.push_event(track::removed_event(id))
+            {
+                gst::debug!(CAT, imp = self, "{}: the removal was not taken", pad.name());
+            }
             track.element.emit_by_name::<()>("stop", &[]);
         }
         match &track.sinkpad {
