@@ -1513,16 +1513,14 @@ impl MediaRecorder {
         *self.file.lock() = file;
         *state = Some(rec);
         // Before any chunk of this recording.
-        self.push(Event::Start(mime.clone()));
+        self.push(Event::Start(mime));
         drop(state);
-        {
-            let mut s = self.settings.lock();
-            s.effective = Some(mime);
-            s.bitrates = settings.bitrates;
-        }
+        self.settings.lock().bitrates = settings.bitrates;
         self.arm_timer(false);
         self.obj().notify("state");
-        self.obj().notify("mime-type");
+        // The start event before start() returns (a GStreamer signal has
+        // no later task to wait for: docs/conformance.md); mime-type reads
+        // the full type from the event on.
         self.drain();
         Ok(())
     }
@@ -2080,6 +2078,9 @@ impl MediaRecorder {
         let message = |name: &str| gst::Structure::builder(format!("mediarecorder-{name}"));
         match ev {
             Event::Start(mime) => {
+                // W3C: mimeType is set in the task that fires start.
+                self.settings.lock().effective = Some(mime.clone());
+                obj.notify("mime-type");
                 obj.emit_by_name::<()>("started", &[&mime]);
                 crate::track::post(&*obj, message("start").field("mime-type", mime).build());
             }
