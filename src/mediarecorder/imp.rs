@@ -24,7 +24,7 @@ use super::RecorderState;
 use super::bitrate::{self, Bitrates};
 use super::chunker::{Chunk, Chunker};
 use super::encode::{self, EncodeBranch};
-use super::mime::{MimeType, NotSupported, Plan};
+use super::mime::{Container, MimeType, NotSupported, Plan};
 use crate::excerpt::excerpt;
 use crate::fault::Guarded;
 use gst::glib;
@@ -114,6 +114,10 @@ struct Branch {
     offset: i64,
     /// Video: the size the recording keeps (encode::first_size), once known.
     size: Option<gst::Caps>,
+    /// A buffer went into it. One that never had any is let go of at
+    /// stop rather than ended: mp4mux waits for ever on a pad that gets
+    /// EOS without caps.
+    fed: bool,
 }
 
 /// A recording, made by `start`, gone at the end of `stop`.
@@ -135,6 +139,13 @@ struct Recording {
     last_rt: Option<gst::ClockTime>,
     /// stop() was called (or the recording failed): EOS is on its way.
     stopping: bool,
+    /// A buffer went into a branch. In MP4, until then stop() finishes at
+    /// once: mp4mux given EOS on pads that never had caps never ends.
+    fed: bool,
+    /// MP4 (mp4mux): branches that never had a buffer are let go of at
+    /// stop instead of ended. The other muxers end them, and write their
+    /// header even for an empty recording.
+    mp4: bool,
     /// The W3C state is inactive (stop() or an error set it at once), while
     /// the encoders drain and the last chunk and `stopped` are still to
     /// come.
@@ -1287,6 +1298,7 @@ impl MediaRecorder {
         if let Some(rt) = rt {
             rec.last_rt = Some(rec.last_rt.map_or(rt, |l| l.max(rt)));
         }
+        rec.fed = true;
         let Some(branch) = rec.branches.iter_mut().find(|b| &b.pad == pad) else {
             return false;
         };
@@ -1307,6 +1319,7 @@ impl MediaRecorder {
             }
             branch.offset = want;
         }
+        branch.fed = true;
         true
     }
 
@@ -1612,6 +1625,7 @@ impl MediaRecorder {
                     encode,
                     ended: false,
                     offset: 0,
+                    fed: false,
                 }),
                 Err(e) => {
                     cleanup(&branches);
@@ -1663,6 +1677,7 @@ impl MediaRecorder {
         Ok(Recording {
             state: RecorderState::Recording,
             timeslice: settings.timeslice,
+            mp4: plan.container == Container::Mp4,
             mux,
             sink,
             branches,
@@ -1673,6 +1688,7 @@ impl MediaRecorder {
             paused_total: gst::ClockTime::ZERO,
             last_rt: None,
             stopping: false,
+            fed: false,
             inactive: false,
             discarding: false,
         })
@@ -1749,7 +1765,7 @@ impl MediaRecorder {
     }
 
     fn stop(&self) {
-        let (pads, newly_inactive): (Vec<gst::GhostPad>, bool) = {
+        let (pads, newly_inactive, fed, unfed): (Vec<gst::GhostPad>, bool, bool, Vec<gst::Pad>) = {
             let mut state = self.state.lock();
             if self.waiting.lock().take().is_some() {
                 // The start that waited: never begun, no events.
@@ -1772,13 +1788,33 @@ impl MediaRecorder {
             if let Some(t) = rec.timer.take() {
                 t.unschedule();
             }
+            // Branches that never had a buffer leave the muxer instead of
+            // ending in it (none can get one now: `stopping`).
+            let mut unfed = Vec::new();
+            let mp4 = rec.mp4;
+            for b in rec
+                .branches
+                .iter_mut()
+                .filter(|b| mp4 && !b.ended && !b.fed)
+            {
+                b.ended = true;
+                if let Some(mux_pad) = b
+                    .encode
+                    .elements
+                    .last()
+                    .and_then(|e| e.static_pad("src"))
+                    .and_then(|p| p.peer())
+                {
+                    unfed.push(mux_pad);
+                }
+            }
             let pads = rec
                 .branches
                 .iter()
                 .filter(|b| !b.ended)
                 .map(|b| b.pad.clone())
                 .collect();
-            (pads, !was_inactive)
+            (pads, !was_inactive, rec.fed || !rec.mp4, unfed)
         };
         if newly_inactive {
             self.obj().notify("state");
@@ -1793,6 +1829,19 @@ impl MediaRecorder {
         if !running {
             self.finish(true);
             return;
+        }
+        if !fed {
+            // Nothing went in: no EOS to wait for (the muxer may have
+            // nothing to end); the last chunk is what it wrote, if anything.
+            gst::debug!(CAT, imp = self, "stop before any data: finished now");
+            self.finish(false);
+            return;
+        }
+        for mux_pad in unfed {
+            if let Some(mux) = mux_pad.parent_element() {
+                gst::debug!(CAT, imp = self, "{}: no data, let go of", mux_pad.name());
+                mux.release_request_pad(&mux_pad);
+            }
         }
         if pads.is_empty() {
             // Every branch has its EOS: the muxer's is on its way.
