@@ -679,12 +679,9 @@ fn long_group_id() -> String {
 
 /// MediaStreamTrack-applyConstraints.https.html, "applyConstraints rejects
 /// long string ideal groupID": {groupId: {ideal: 500 spaces + "2"}} →
-/// OverconstrainedError. Fails today: an `ideal` value only ranks in our
-/// selection (the spec's SelectSettings), whatever its length, so the
-/// track keeps its device and applyConstraints resolves; browsers reject
-/// strings over 500 characters.
+/// OverconstrainedError: a deviceId or groupId over 500 characters is
+/// refused, `ideal` too, as browsers do (docs/constraints.md).
 #[test]
-#[ignore = "issue 27, found by the WPT port: an over-long ideal groupId is accepted (ideal only ranks); WPT expects OverconstrainedError"]
 fn mediastreamtrack_applyconstraints_applyconstraints_rejects_long_string_ideal_groupid() {
     let g = gum_ok(r#"{"video": true}"#);
     let json = serde_json::json!({"groupId": {"ideal": long_group_id()}}).to_string();

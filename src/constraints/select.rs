@@ -1781,6 +1781,46 @@ fn finite_or_null(v: f64) -> Value {
     if v.is_finite() { json!(v) } else { Value::Null }
 }
 
+/// The longest deviceId or groupId a constraint may name: browsers refuse
+/// longer ones with OverconstrainedError, `ideal` too (WPT
+/// MediaStreamTrack-applyConstraints checks 501 characters), though the
+/// spec's SelectSettings would only rank by them.
+pub const MAX_ID_LENGTH: usize = 500;
+
+/// OverconstrainedError for a deviceId or groupId value over
+/// [`MAX_ID_LENGTH`] characters in any set, exact or ideal.
+fn overlong_id(constraints: &TrackConstraints) -> Option<ConstraintError> {
+    let sets = std::iter::once(&constraints.basic).chain(&constraints.advanced);
+    for set in sets {
+        for (p, c) in &set.members {
+            if !matches!(p, Property::DeviceId | Property::GroupId) {
+                continue;
+            }
+            let Constraint::Discrete(d) = c else { continue };
+            let long = d
+                .exact
+                .iter()
+                .chain(&d.ideal)
+                .flatten()
+                .find_map(|v| match v {
+                    Discrete::Str(s) if s.chars().count() > MAX_ID_LENGTH => {
+                        Some(s.chars().count())
+                    }
+                    _ => None,
+                });
+            if let Some(n) = long {
+                return Some(ConstraintError::overconstrained(
+                    p.name(),
+                    format!(
+                        "a value of {n} characters (at most {MAX_ID_LENGTH}: no device has such an id)"
+                    ),
+                ));
+            }
+        }
+    }
+    None
+}
+
 fn run(
     kind: Kind,
     constraints: &TrackConstraints,
@@ -1789,6 +1829,9 @@ fn run(
     scope: Scope,
     opts: &SelectOptions,
 ) -> Result<Selection, ConstraintError> {
+    if let Some(e) = overlong_id(constraints) {
+        return Err(e);
+    }
     let plans = plans(constraints, kind);
     let pool = Pool::new(kind, constraints, &plans, devices, order, opts);
     let usable = pool
@@ -2247,4 +2290,30 @@ pub fn brute_force_best(
         }
     }
     best.map(|(k, bi, s, r)| (pool.settings(bi, s, r), k.basic))
+}
+
+#[cfg(test)]
+mod overlong_id_tests {
+    use super::*;
+
+    fn check(json: &str) -> Option<ConstraintError> {
+        overlong_id(&TrackConstraints::parse(json).unwrap())
+    }
+
+    #[test]
+    fn an_id_over_500_characters_is_overconstrained_exact_or_ideal() {
+        let long = format!("{:>501}", "2");
+        for json in [
+            serde_json::json!({"groupId": {"ideal": long}}),
+            serde_json::json!({"deviceId": {"exact": long}}),
+            serde_json::json!({"advanced": [{"groupId": long}]}),
+        ] {
+            let e = check(&json.to_string()).expect("refused");
+            assert!(e.constraint().is_some_and(|c| c.ends_with("Id")), "{e:?}");
+            assert!(e.message().contains("501 characters"), "{e:?}");
+        }
+        let ok = format!("{:>500}", "2");
+        assert!(check(&serde_json::json!({"groupId": {"ideal": ok}}).to_string()).is_none());
+        assert!(check(&serde_json::json!({"facingMode": {"ideal": long}}).to_string()).is_none());
+    }
 }
