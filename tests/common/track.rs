@@ -68,10 +68,14 @@ pub fn child_factories(bin: &gst::Element) -> Vec<String> {
         .collect()
 }
 
-/// A `fakesink sync=false` in `p` for a new pad, started and linked.
+/// A `fakesink sync=false async=false` in `p` for a new pad, started and linked.
 pub fn fakesink_for(p: &gst::Pipeline, pad: &gst::Pad) -> gst::Element {
+    // Not async: a sink added to a running (live) pipeline need not
+    // preroll; an async one once stayed in PAUSED on its preroll buffer
+    // (a_new_track_never_takes_the_name_of_a_pad_still_there, rarely).
     let sink = gst::ElementFactory::make("fakesink")
         .property("sync", false)
+        .property("async", false)
         .build()
         .unwrap();
     p.add(&sink).unwrap();
