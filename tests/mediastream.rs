@@ -1145,8 +1145,11 @@ fn an_ended_track_linked_in_joins_the_stream() {
             return;
         }
         let p = weak.upgrade().unwrap();
+        // Not async: a preroll would make the running pipeline set every
+        // child to PLAYING again, also a source added but not yet linked.
         let sink = gst::ElementFactory::make("appsink")
             .property("sync", false)
+            .property("async", false)
             .build()
             .unwrap();
         p.add(&sink).unwrap();
@@ -1180,8 +1183,12 @@ fn an_ended_track_linked_in_joins_the_stream() {
         .property("is-live", true)
         .build()
         .unwrap();
+    // Held in NULL until linked: started unlinked, it would end at once
+    // (not-linked) and join as an ended track.
+    live.set_locked_state(true);
     p.add(&live).unwrap();
     live.link_pads(Some("src"), &ms, Some("sink_%u")).unwrap();
+    live.set_locked_state(false);
     live.sync_state_with_parent().unwrap();
     track::wait_until("a live member", || ms.property::<bool>("active"));
     assert_eq!(ms.property::<Vec<String>>("track-ids").len(), 2);
