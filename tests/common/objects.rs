@@ -89,6 +89,12 @@ fn install(pad: &gst::Pad, source: Option<Arc<Mutex<usize>>>) -> Watch {
     let counts = watch.counts.clone();
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
         if let Some(gst::PadProbeData::Buffer(b)) = &info.data {
+            // Against a source: not before its first buffer seen, since one
+            // pushed before the source's probe was in may still be on its
+            // way (it would count as foreign).
+            if source.as_ref().is_some_and(|s| *s.lock().unwrap() == 0) {
+                return gst::PadProbeReturn::Ok;
+            }
             let mut c = counts.lock().unwrap();
             c.buffers += 1;
             if mark(b.as_ptr() as *mut _, quark) {
