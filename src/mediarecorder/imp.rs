@@ -139,9 +139,6 @@ struct Recording {
     last_rt: Option<gst::ClockTime>,
     /// stop() was called (or the recording failed): EOS is on its way.
     stopping: bool,
-    /// A buffer went into a branch. In MP4, until then stop() finishes at
-    /// once: mp4mux given EOS on pads that never had caps never ends.
-    fed: bool,
     /// MP4 (mp4mux): branches that never had a buffer are let go of at
     /// stop instead of ended. The other muxers end them, and write their
     /// header even for an empty recording.
@@ -1298,7 +1295,6 @@ impl MediaRecorder {
         if let Some(rt) = rt {
             rec.last_rt = Some(rec.last_rt.map_or(rt, |l| l.max(rt)));
         }
-        rec.fed = true;
         let Some(branch) = rec.branches.iter_mut().find(|b| &b.pad == pad) else {
             return false;
         };
@@ -1688,7 +1684,6 @@ impl MediaRecorder {
             paused_total: gst::ClockTime::ZERO,
             last_rt: None,
             stopping: false,
-            fed: false,
             inactive: false,
             discarding: false,
         })
@@ -1814,7 +1809,10 @@ impl MediaRecorder {
                 .filter(|b| !b.ended)
                 .map(|b| b.pad.clone())
                 .collect();
-            (pads, !was_inactive, rec.fed || !rec.mp4, unfed)
+            // In MP4, stop() before any buffer went in finishes at once:
+            // mp4mux given EOS on pads that never had caps never ends.
+            let fed = rec.branches.iter().any(|b| b.fed);
+            (pads, !was_inactive, fed || !rec.mp4, unfed)
         };
         if newly_inactive {
             self.obj().notify("state");
