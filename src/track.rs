@@ -27,6 +27,11 @@ pub struct TrackState {
     /// The MediaTrackSettings structure, once selected.
     pub settings: Option<gst::Structure>,
     pub device_id: String,
+    /// A remote track's codec on the wire (its RTP encoding name in lower
+    /// case: `vp8`, `vp9`, `h264`, `opus`); a recorder with no type
+    /// records that codec where the container holds it, as a browser's
+    /// passthrough does. None for a local track.
+    pub received_codec: Option<String>,
 }
 
 impl TrackState {
@@ -43,6 +48,9 @@ impl TrackState {
             .build();
         if let Some(settings) = &self.settings {
             s.set("settings", settings);
+        }
+        if let Some(codec) = &self.received_codec {
+            s.set("received-codec", codec);
         }
         s
     }
@@ -75,6 +83,7 @@ impl TrackState {
                 .unwrap_or_default(),
             settings: s.get("settings").ok(),
             device_id: string("device-id"),
+            received_codec: s.get("received-codec").ok(),
         })
     }
 
@@ -87,6 +96,18 @@ impl TrackState {
             }
             _ => None,
         }
+    }
+
+    /// The state last sent down to `pad` (its sticky event), if any.
+    pub fn on_pad(pad: &gst::Pad) -> Option<TrackState> {
+        let mut found = None;
+        pad.sticky_events_foreach(|ev| {
+            if let Some(state) = TrackState::from_event(ev) {
+                found = Some(state);
+            }
+            std::ops::ControlFlow::Continue(gst::EventForeachAction::Keep)
+        });
+        found
     }
 }
 
@@ -255,7 +276,13 @@ mod tests {
                     .build(),
             ),
             device_id: "mic".into(),
+            received_codec: None,
         };
+        let remote = TrackState {
+            received_codec: Some("vp9".into()),
+            ..state.clone()
+        };
+        assert_eq!(TrackState::from_event(&remote.to_event()), Some(remote));
         let s = state.to_structure();
         assert_eq!(s.get::<&str>("ready-state").unwrap(), "ended");
         assert_eq!(s.get::<&str>("kind").unwrap(), "audio");

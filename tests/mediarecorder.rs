@@ -714,14 +714,19 @@ fn methods_in_the_wrong_state_throw_invalid_state_error() {
     assert!(!r.start(0), "start while paused");
     assert_eq!(r.thrown(), "InvalidStateError");
     r.stop_and_wait();
-    // And again after stop: a new recording, from its own header.
-    assert!(r.start(0));
-    r.until(5, |e| matches!(e, Ev::Start(_)));
-    let tail = r.stop_and_wait();
-    let Ev::Data(d, _) = &tail[0] else {
-        panic!("{tail:?}")
+    // And again after stop: a new recording, from its own header (its
+    // first chunk with data: a stop before any frame came may have none).
+    assert!(r.start(100));
+    let events = r.until(10, |e| matches!(e, Ev::Data(d, _) if !d.is_empty()));
+    let Some(Ev::Data(d, _)) = events.last() else {
+        unreachable!()
     };
     assert_eq!(&d[..4], &[0x1a, 0x45, 0xdf, 0xa3]);
+    assert!(
+        !events.iter().any(|e| matches!(e, Ev::Error(..))),
+        "{events:?}"
+    );
+    r.stop_and_wait();
 }
 
 #[test]
@@ -1754,4 +1759,40 @@ fn a_full_disk_is_one_error_and_the_file_ends_at_a_whole_chunk() {
         demux(&chunks, "video/webm").kinds(),
         ["audio/x-opus", "video/x-vp8"]
     );
+}
+
+/// An element of the recording that fails: `error` (UnknownError) names
+/// the element and says what it said, then the last chunk and `stop`.
+#[test]
+fn a_failing_element_of_the_recording_is_named_in_the_error() {
+    let r = recorder(r#"{"video":{"width":320}}"#, "");
+    r.play();
+    assert!(r.start(0));
+    r.until(5, |e| matches!(e, Ev::Start(_)));
+    let mux = r
+        .rec
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .children()
+        .into_iter()
+        .find(|e| e.factory().unwrap().name() == "webmmux")
+        .expect("webmmux in the recorder");
+    let name = mux.name().to_string();
+    mux.post_message(
+        gst::message::Error::builder(gst::StreamError::Mux, "Could not multiplex stream.")
+            .debug("Caps changes are not supported by Matroska")
+            .src(&mux)
+            .build(),
+    )
+    .unwrap();
+    let events = r.until(10, |e| *e == Ev::Stop);
+    let Some(Ev::Error(w3c, message)) = events.iter().find(|e| matches!(e, Ev::Error(..))) else {
+        panic!("no error: {events:?}")
+    };
+    assert_eq!(w3c, "UnknownError");
+    assert!(
+        message.contains(&name) && message.contains("Caps changes are not supported"),
+        "{message}"
+    );
+    assert_eq!(r.state(), "inactive");
 }

@@ -128,7 +128,7 @@ fn child(enc: &gst::Element, factory: &str) -> gst::Element {
 #[test]
 fn an_unknown_video_codec_is_refused_where_it_is_set() {
     let _serial = init();
-    for value in ["nonsense", "vp9", "\"\"", "VP8x"] {
+    for value in ["nonsense", "av1", "\"\"", "VP8x"] {
         // gst-launch-1.0 refuses the line before anything runs, naming
         // the property and the value.
         let arg = format!("video-codec={value}");
@@ -153,10 +153,11 @@ fn an_unknown_video_codec_is_refused_where_it_is_set() {
         let err = gst::parse::launch(&line).expect_err(&line);
         assert!(err.to_string().contains("video-codec"), "{value}: {err}");
     }
-    // The two codecs by their nicks, and gst-inspect-1.0 lists them.
+    // The three codecs by their nicks, and gst-inspect-1.0 lists them.
     for (nick, codec, encoding) in [
         ("vp8", VideoCodec::Vp8, "VP8"),
         ("h264", VideoCodec::H264, "H264"),
+        ("vp9", VideoCodec::Vp9, "VP9"),
     ] {
         let enc = gst::ElementFactory::make("mediastreamrtpenc")
             .build()
@@ -174,7 +175,7 @@ fn an_unknown_video_codec_is_refused_where_it_is_set() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("(1): vp8") && text.contains("(2): h264"),
+        text.contains("(1): vp8") && text.contains("(2): h264") && text.contains("(3): vp9"),
         "{text}"
     );
 }
@@ -184,6 +185,7 @@ fn the_largest_video_bitrate_is_clamped_to_the_encoder() {
     let _serial = init();
     for (codec, factory, property) in [
         (VideoCodec::Vp8, "vp8enc", "target-bitrate"),
+        (VideoCodec::Vp9, "vp9enc", "target-bitrate"),
         (VideoCodec::H264, "openh264enc", "bitrate"),
     ] {
         for bps in [2_147_483_648u32, u32::MAX] {
@@ -199,10 +201,10 @@ fn the_largest_video_bitrate_is_clamped_to_the_encoder() {
             .unwrap_or_else(|e| panic!("{factory} {bps}: {e}"));
             assert!(packets >= 5, "{factory} {bps}: {packets} packets");
             let set = set.unwrap();
-            // vp8enc's target-bitrate is a gint (which it keeps in
-            // kbit/s); OpenH264 starts with at most 288 Mbit/s.
+            // vp8enc's and vp9enc's target-bitrate is a gint (which they
+            // keep in kbit/s); OpenH264 starts with at most 288 Mbit/s.
             let (low, high) = match factory {
-                "vp8enc" => (i32::MAX as u64 - 1000, i32::MAX as u64),
+                "vp8enc" | "vp9enc" => (i32::MAX as u64 - 1000, i32::MAX as u64),
                 _ => (288_000_000, 288_000_000),
             };
             let set = set

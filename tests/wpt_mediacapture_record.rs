@@ -1573,14 +1573,28 @@ use webrtc_common as wc;
 /// tracks each go into a tee, so that recorders can be added to them.
 struct Loopback {
     pipeline: gst::Pipeline,
+    /// The sending and the receiving webrtcbin.
+    pcs: (gst::Element, gst::Element),
     /// The remote tracks' tees by kind, once the tracks came.
     tees: Arc<Mutex<Vec<(String, gst::Element)>>>,
 }
 
 fn loopback() -> Loopback {
+    loopback_sending("vp8")
+}
+
+/// The loopback with the sender's video in `codec` (`mediastreamrtpenc`'s
+/// `video-codec`): WPT's `setTransceiverCodecPreference`.
+fn loopback_sending(codec: &str) -> Loopback {
     wc::init();
     init();
     let (p, _ms, pc1) = wc::sender(r#"{"video": {"width": 320}, "audio": true}"#);
+    let codec = codec.to_owned();
+    p.connect_element_added(move |_, e| {
+        if e.factory().is_some_and(|f| f.name() == "mediastreamrtpenc") {
+            e.set_property_from_str("video-codec", &codec);
+        }
+    });
     let pc2 = gst::ElementFactory::make("webrtcbin")
         .property_from_str("bundle-policy", "max-bundle")
         .build()
@@ -1632,7 +1646,11 @@ fn loopback() -> Loopback {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
-    Loopback { pipeline: p, tees }
+    Loopback {
+        pipeline: p,
+        pcs: (pc1, pc2),
+        tees,
+    }
 }
 
 impl Drop for Loopback {
@@ -1705,6 +1723,26 @@ impl Loopback {
 }
 
 impl Loopback {
+    /// WPT's `exchangeOfferAnswerRaw`: a new offer from the sender and its
+    /// answer, on the connection already up.
+    fn renegotiate(&self) {
+        let (pc1, pc2) = &self.pcs;
+        let offer = wc::create_offer(pc1);
+        wc::set_description(pc1, true, &offer);
+        wc::set_description(pc2, false, &offer);
+        let answer = wc::create_answer(pc2);
+        wc::set_description(pc2, true, &answer);
+        wc::set_description(pc1, false, &answer);
+    }
+
+    /// The codec the remote track of `kind` arrived in, as it tells
+    /// downstream.
+    fn received_codec(&self, kind: &str) -> Option<String> {
+        let tees = self.tees.lock().unwrap();
+        let (_, tee) = tees.iter().find(|(k, _)| k == kind)?;
+        gstmediastream::track::TrackState::on_pad(&tee.static_pad("sink").unwrap())?.received_codec
+    }
+
     /// Takes a recorder and its ended branches out, so that their EOS
     /// reaches no tee again.
     fn remove(&self, rec: &gst::Element, branches: &[gst::Element]) {
@@ -1880,12 +1918,13 @@ fn mediarecorder_peerconnection_peerconnection_mediarecorder_gets_ondata_on_stop
 // passthrough/MediaRecorder-passthrough.https.html
 // ---------------------------------------------------------------------
 
-/// The case of MediaRecorder-passthrough for VP8 and `kinds`: a recorder
-/// of the remote stream with no type names the received codec (VP8) in
-/// its mimeType at the start event. (The remote track is decoded and
-/// encoded again here: no passthrough, but the same type.)
-fn passthrough_vp8(kinds: &[&str]) {
-    let l = loopback();
+/// The case of MediaRecorder-passthrough for `codec` (`vp8`, `vp9`) and
+/// `kinds`: a recorder of the remote stream with no type names the
+/// received codec in its mimeType at the start event. (The remote track is
+/// decoded and encoded again here: no passthrough, but the same type: the
+/// track tells the recorder the codec it arrived in.)
+fn passthrough(codec: &str, kinds: &[&str]) {
+    let l = loopback_sending(codec);
     let (rec, rx, branches) = l.recorder_with_branches(kinds, "");
     let m: Arc<Mutex<Option<String>>> = Default::default();
     let mm = m.clone();
@@ -1899,7 +1938,7 @@ fn passthrough_vp8(kinds: &[&str]) {
     assert_eq!(rx.recv_timeout(Duration::from_secs(20)).unwrap(), Ev::Start);
     track::wait_until("the start handler", || m.lock().unwrap().is_some());
     let mime = m.lock().unwrap().clone().unwrap();
-    assert!(mime.contains("vp8"), "{mime} names VP8");
+    assert!(mime.contains(codec), "{mime} names {codec}");
     let _: gst::Structure = rec.emit_by_name("stop", &[]);
     while rx.recv_timeout(Duration::from_secs(20)).unwrap() != Ev::Stop {}
     l.remove(&rec, &branches);
@@ -1918,7 +1957,7 @@ fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_v
     {
         return;
     }
-    passthrough_vp8(&["video"]);
+    passthrough("vp8", &["video"]);
 }
 
 /// passthrough/MediaRecorder-passthrough.https.html, "PeerConnection
@@ -1934,5 +1973,144 @@ fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_v
     {
         return;
     }
-    passthrough_vp8(&["audio", "video"]);
+    passthrough("vp8", &["audio", "video"]);
+}
+
+/// passthrough/MediaRecorder-passthrough.https.html, "PeerConnection
+/// passthrough MediaRecorder receives VP9 after onstart with a video
+/// stream.".
+#[test]
+fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp9_after_onstart_with_a_video_stream()
+ {
+    if !wc::runnable(wc::missing_gstreamer())
+        || !wc::in_private_network(
+            "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp9_after_onstart_with_a_video_stream",
+        )
+    {
+        return;
+    }
+    passthrough("vp9", &["video"]);
+}
+
+/// passthrough/MediaRecorder-passthrough.https.html, "PeerConnection
+/// passthrough MediaRecorder receives VP9 after onstart with a audio/video
+/// stream.".
+#[test]
+fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp9_after_onstart_with_a_audio_video_stream()
+ {
+    if !wc::runnable(wc::missing_gstreamer())
+        || !wc::in_private_network(
+            "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp9_after_onstart_with_a_audio_video_stream",
+        )
+    {
+        return;
+    }
+    passthrough("vp9", &["audio", "video"]);
+}
+
+/// passthrough/MediaRecorder-passthrough.https.html, "PeerConnection
+/// passthrough MediaRecorder should be prepared to handle the codec
+/// switching from VP8 to VP9": a recorder of the remote video (VP8) runs
+/// while the sender switches to VP9 (`video-codec` on its
+/// `mediastreamrtpenc`, WPT's `setCodecPreferences`) and renegotiates; the
+/// remote track goes on decoding VP9 (WPT's `waitForCodec`), and the
+/// recorder fires no error. Here it also goes on recording (frames after
+/// the switch, then chunks and `stop`).
+#[test]
+fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_should_be_prepared_to_handle_the_codec_switching_from_vp8_to_vp9()
+ {
+    if !wc::runnable(wc::missing_gstreamer())
+        || !wc::in_private_network(
+            "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_should_be_prepared_to_handle_the_codec_switching_from_vp8_to_vp9",
+        )
+    {
+        return;
+    }
+    let l = loopback_sending("vp8");
+    let (rec, rx, branches) = l.recorder_with_branches(&["video"], "");
+    let errors: Arc<Mutex<Vec<String>>> = Default::default();
+    let e = errors.clone();
+    rec.connect("error", false, move |a| {
+        e.lock().unwrap().push(a[1].get::<String>().unwrap());
+        None
+    });
+    let frames = Arc::new(Mutex::new(0u64));
+    let n = frames.clone();
+    branches[0]
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            *n.lock().unwrap() += 1;
+            gst::PadProbeReturn::Ok
+        });
+    let r: gst::Structure = rec.emit_by_name("start", &[&0u32]);
+    assert!(r.get::<bool>("success").unwrap(), "{r}");
+    assert_eq!(rx.recv_timeout(Duration::from_secs(20)).unwrap(), Ev::Start);
+    track::wait_until("10 frames recorded", || *frames.lock().unwrap() >= 10);
+    assert_eq!(l.received_codec("video").as_deref(), Some("vp8"));
+    // The switch.
+    let sender = track::children_made_by(l.pipeline.upcast_ref(), "mediastreamrtpenc")
+        .into_iter()
+        .find(|e| {
+            e.static_pad("sink")
+                .unwrap()
+                .current_caps()
+                .is_some_and(|c| {
+                    c.structure(0)
+                        .is_some_and(|s| s.name().starts_with("video/"))
+                })
+        })
+        .expect("the sender's video encoder");
+    sender.set_property_from_str("video-codec", "vp9");
+    // The next frame is VP9 on the sender's webrtcbin pad: the offer
+    // made now has it.
+    let fed = sender.static_pad("src").unwrap().peer().unwrap();
+    track::wait_until("VP9 into the sender's webrtcbin", || {
+        fed.current_caps().is_some_and(|c| {
+            c.structure(0)
+                .and_then(|s| s.get::<String>("encoding-name").ok())
+                .as_deref()
+                == Some("VP9")
+        })
+    });
+    l.renegotiate();
+    track::wait_until("the remote video decoded as VP9", || {
+        l.received_codec("video").as_deref() == Some("vp9")
+    });
+    // The audio m-line of the new offer is bundle-only with port 0: still
+    // sent, so the remote audio track goes on.
+    let audio = {
+        let tees = l.tees.lock().unwrap();
+        let (_, tee) = tees.iter().find(|(k, _)| k == "audio").unwrap();
+        gstmediastream::track::TrackState::on_pad(&tee.static_pad("sink").unwrap()).unwrap()
+    };
+    assert_eq!(
+        audio.ready_state,
+        gstmediastream::mediastreamsrc::ReadyState::Live
+    );
+    let at_switch = *frames.lock().unwrap();
+    track::wait_until("10 frames recorded after the switch", || {
+        *frames.lock().unwrap() >= at_switch + 10
+    });
+    assert!(
+        errors.lock().unwrap().is_empty(),
+        "{:?}",
+        errors.lock().unwrap()
+    );
+    let _: gst::Structure = rec.emit_by_name("stop", &[]);
+    let mut data = 0;
+    loop {
+        match rx.recv_timeout(Duration::from_secs(20)).unwrap() {
+            Ev::Data(n) => data += n,
+            Ev::Stop => break,
+            _ => {}
+        }
+    }
+    assert!(data > 0, "a recording");
+    assert!(
+        errors.lock().unwrap().is_empty(),
+        "{:?}",
+        errors.lock().unwrap()
+    );
+    l.remove(&rec, &branches);
 }

@@ -27,6 +27,7 @@ use super::encode::{self, EncodeBranch};
 use super::mime::{Container, MimeType, NotSupported, Plan};
 use crate::excerpt::excerpt;
 use crate::fault::Guarded;
+use crate::track::TrackState;
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -278,7 +279,7 @@ fn default_bitrate(kind: Kind, mime: &str, caps: Option<&gst::CapsRef>) -> u32 {
         .and_then(|m| m.plan(true, true, &installed).ok())
         .and_then(|p| pick(&p));
     let codec = given.or_else(|| {
-        Plan::default_for(true, true, &installed)
+        Plan::default_for(true, true, None, &installed)
             .ok()
             .and_then(|p| pick(&p))
     });
@@ -833,7 +834,13 @@ impl MediaRecorder {
             gst::MessageView::Error(err) => {
                 let recording = self.state.lock().as_ref().is_some_and(|r| !r.stopping);
                 if recording {
-                    let text = format!("{}", err.error());
+                    // The element and its debug text say what failed
+                    // ("Could not multiplex stream." alone does not).
+                    let from = msg.src().map(|s| s.name().to_string()).unwrap_or_default();
+                    let text = match err.debug() {
+                        Some(d) => format!("{} ({from}: {})", err.error(), excerpt(&d)),
+                        None => format!("{} ({from})", err.error()),
+                    };
                     gst::debug!(CAT, imp = self, "recording failed: {text}");
                     self.push(Event::Error("UnknownError".into(), text));
                     self.finish(false);
@@ -1484,7 +1491,12 @@ impl MediaRecorder {
         let has_audio = tracks.iter().any(|(_, k)| *k == Kind::Audio);
         settings.bitrates = settings.bitrates.for_tracks(has_video, has_audio);
         let (plan, mime) = if settings.mime_type.is_empty() {
-            let plan = Plan::default_for(has_video, has_audio, &installed)?;
+            // A remote video track's codec on the wire, if it has one.
+            let received = tracks
+                .iter()
+                .filter(|(_, k)| *k == Kind::Video)
+                .find_map(|(pad, _)| TrackState::on_pad(pad.upcast_ref())?.received_codec);
+            let plan = Plan::default_for(has_video, has_audio, received.as_deref(), &installed)?;
             (plan, plan.mime_type())
         } else {
             let parsed = MimeType::parse(&settings.mime_type)?;

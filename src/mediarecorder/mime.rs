@@ -431,12 +431,31 @@ pub struct Plan {
 
 impl Plan {
     /// The default for a stream's tracks (an empty `mime-type`): WebM with
-    /// VP8 and Opus, as browsers pick.
+    /// VP8 and Opus, as browsers pick; but a remote video track that
+    /// arrived in a codec WebM holds (`received_video`: `vp9`, `av1`) is
+    /// recorded in that codec when its encoder is installed, so the type
+    /// names the codec the peer sent, as a browser's passthrough has it.
     pub fn default_for(
         has_video: bool,
         has_audio: bool,
+        received_video: Option<&str>,
         installed: &dyn Fn(&str) -> bool,
     ) -> Result<Plan, NotSupported> {
+        let received = match received_video.filter(|_| has_video) {
+            Some("vp9") => Some("vp9"),
+            Some("av1") => Some("av01"),
+            _ => None,
+        };
+        if let Some(codec) = received {
+            let audio = if has_audio { ",opus" } else { "" };
+            let mime = format!("video/webm;codecs={codec}{audio}");
+            if let Ok(plan) = MimeType::parse(&mime)
+                .expect("a known type")
+                .plan(has_video, has_audio, installed)
+            {
+                return Ok(plan);
+            }
+        }
         let mime = if has_video {
             "video/webm"
         } else {
@@ -648,15 +667,42 @@ mod tests {
 
     #[test]
     fn plans_use_defaults_and_read_back_full_types() {
-        let p = Plan::default_for(true, true, &all).unwrap();
+        let p = Plan::default_for(true, true, None, &all).unwrap();
         assert_eq!(p.mime_type(), "video/webm;codecs=vp8,opus");
         assert_eq!(
-            Plan::default_for(false, true, &all).unwrap().mime_type(),
+            Plan::default_for(false, true, None, &all)
+                .unwrap()
+                .mime_type(),
             "audio/webm;codecs=opus"
         );
         assert_eq!(
-            Plan::default_for(true, false, &all).unwrap().mime_type(),
+            Plan::default_for(true, false, None, &all)
+                .unwrap()
+                .mime_type(),
             "video/webm;codecs=vp8"
+        );
+        // A remote track's codec, where WebM holds it and it is installed.
+        for (received, mime) in [
+            ("vp9", "video/webm;codecs=vp9,opus"),
+            ("av1", "video/webm;codecs=av01,opus"),
+            ("vp8", "video/webm;codecs=vp8,opus"),
+            ("h264", "video/webm;codecs=vp8,opus"),
+        ] {
+            let p = Plan::default_for(true, true, Some(received), &all).unwrap();
+            assert_eq!(p.mime_type(), mime, "{received}");
+        }
+        let no_vp9 = |f: &str| f != "vp9enc";
+        assert_eq!(
+            Plan::default_for(true, false, Some("vp9"), &no_vp9)
+                .unwrap()
+                .mime_type(),
+            "video/webm;codecs=vp8"
+        );
+        assert_eq!(
+            Plan::default_for(false, true, Some("vp9"), &all)
+                .unwrap()
+                .mime_type(),
+            "audio/webm;codecs=opus"
         );
         let m = MimeType::parse("video/x-matroska").unwrap();
         assert_eq!(

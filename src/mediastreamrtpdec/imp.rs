@@ -61,7 +61,9 @@ struct State {
     track_id: Option<String>,
     mid: Option<String>,
     kind: Option<TrackKind>,
-    built: bool,
+    /// The decoding chain and the RTP encoding it decodes (upper case),
+    /// once the first caps came; a renegotiated codec replaces it.
+    chain: Option<(String, Vec<gst::Element>)>,
     /// READY -> PAUSED until PAUSED -> READY: an end is announced only
     /// then. Stopping first, the bin's own shutdown closes webrtcbin after
     /// it, and that close is no end of a running track: announced from the
@@ -111,6 +113,13 @@ impl ObjectSubclass for MediaStreamRtpDec {
                     parent,
                     || false,
                     |imp| imp.sink_event(pad, event),
+                )
+            })
+            .query_function(|pad, parent, query| {
+                MediaStreamRtpDec::catch_panic_pad_function(
+                    parent,
+                    || false,
+                    |imp| imp.sink_query(pad, query),
                 )
             })
             .build();
@@ -347,19 +356,95 @@ impl BinImpl for MediaStreamRtpDec {}
 
 impl MediaStreamRtpDec {
     fn sink_event(&self, pad: &gst::GhostPad, event: gst::Event) -> bool {
-        if let gst::EventView::Caps(c) = event.view()
-            && !self.state.lock().built
-        {
-            if let Err(e) = self.build(c.caps()) {
-                self.post_error_message(e);
-                return false;
+        if let gst::EventView::Caps(c) = event.view() {
+            let encoding = encoding_of(c.caps());
+            let built = self.state.lock().chain.as_ref().map(|(e, _)| e.clone());
+            if built.as_ref() != Some(&encoding) {
+                if let Some(old) = built {
+                    // A renegotiation changed the codec (RTCRtpTransceiver
+                    // setCodecPreferences): the track goes on, decoded by
+                    // a new chain. Under the pad's stream lock (this is its
+                    // streaming thread): nothing is inside the old one.
+                    gst::info!(
+                        CAT,
+                        imp = self,
+                        "the codec changed from {old} to {encoding}"
+                    );
+                    self.take_chain();
+                }
+                if let Err(e) = self.build(c.caps()) {
+                    self.post_error_message(e);
+                    return false;
+                }
+                crate::plumbing::forward_sticky(*CAT, pad);
             }
-            crate::plumbing::forward_sticky(*CAT, pad);
         }
-        if !self.state.lock().built && event.is_sticky() {
+        if self.state.lock().chain.is_none() && event.is_sticky() {
             return true;
         }
         gst::Pad::event_default(pad, Some(&*self.obj()), event)
+    }
+
+    /// Caps: every encoding of the track's media it can decode, not only
+    /// the one of the chain built, so that `webrtcbin` answers an offer
+    /// that switches codec (it asks its src pad's peer).
+    fn sink_query(&self, pad: &gst::GhostPad, query: &mut gst::QueryRef) -> bool {
+        match query.view_mut() {
+            gst::QueryViewMut::Caps(q) => {
+                let caps = self.decodable_caps();
+                let caps = match q.filter() {
+                    Some(f) => f.intersect_with_mode(&caps, gst::CapsIntersectMode::First),
+                    None => caps,
+                };
+                gst::log!(CAT, imp = self, "caps query: {caps}");
+                q.set_result(&caps);
+                true
+            }
+            // Asked before a caps event reaches the pad: the chain built
+            // would refuse another codec's.
+            gst::QueryViewMut::AcceptCaps(q) => {
+                let ok = q.caps().can_intersect(&self.decodable_caps());
+                gst::debug!(CAT, imp = self, "accept {}: {ok}", q.caps());
+                q.set_result(ok);
+                true
+            }
+            _ => gst::Pad::query_default(pad, Some(&*self.obj()), query),
+        }
+    }
+
+    /// The RTP caps of every encoding of the track's media it decodes.
+    fn decodable_caps(&self) -> gst::Caps {
+        let kind = self.state.lock().kind;
+        let mut caps = gst::Caps::new_empty();
+        for (encoding, media, clock_rate) in ENCODINGS {
+            let same_kind = match kind {
+                Some(TrackKind::Video) => media == "video",
+                Some(TrackKind::Audio) => media == "audio",
+                None => true,
+            };
+            if same_kind && decodable(encoding) {
+                caps.get_mut().unwrap().append_structure(
+                    gst::Structure::builder("application/x-rtp")
+                        .field("media", media)
+                        .field("clock-rate", clock_rate)
+                        .field("encoding-name", encoding)
+                        .build(),
+                );
+            }
+        }
+        caps
+    }
+
+    /// Takes the decoding chain out of the bin.
+    fn take_chain(&self) {
+        let Some((_, elements)) = self.state.lock().chain.take() else {
+            return;
+        };
+        crate::plumbing::clear_target(&self.sinkpad);
+        crate::plumbing::clear_target(&self.srcpad);
+        for e in &elements {
+            crate::plumbing::discard(*CAT, &*self.obj(), e);
+        }
     }
 
     /// The decoding chain for the RTP caps' encoding. Errors: a missing
@@ -370,10 +455,7 @@ impl MediaStreamRtpDec {
         let s = caps
             .structure(0)
             .ok_or_else(|| gst::error_msg!(gst::StreamError::Format, ("empty caps")))?;
-        let encoding = s
-            .get::<&str>("encoding-name")
-            .unwrap_or_default()
-            .to_ascii_uppercase();
+        let encoding = encoding_of(caps);
         let media = s.get::<&str>("media").unwrap_or_default();
         let make = |factory: &str| {
             gst::ElementFactory::make(factory).build().map_err(|_| {
@@ -419,6 +501,18 @@ impl MediaStreamRtpDec {
                 ));
             }
         };
+        if kind == TrackKind::Video {
+            // As a browser's receiver: after a loss (or the first packets
+            // of a codec switched to, sent before the answer) the decoder
+            // gets nothing until a key frame, and the sender is asked for
+            // one (PLI), instead of decoding garbage or failing.
+            let depay = &elements[0];
+            for property in ["wait-for-keyframe", "request-keyframe"] {
+                if depay.find_property(property).is_some() {
+                    depay.set_property(property, true);
+                }
+            }
+        }
         crate::plumbing::install(
             *CAT,
             &*self.obj(),
@@ -428,8 +522,9 @@ impl MediaStreamRtpDec {
             "the decoding chain",
         )?;
         let mut state = self.state.lock();
-        state.built = true;
+        state.chain = Some((encoding.clone(), elements));
         state.kind = Some(kind);
+        state.dirty = true;
         gst::debug!(CAT, imp = self, "decoding {encoding}");
         Ok(())
     }
@@ -490,6 +585,10 @@ impl MediaStreamRtpDec {
             },
             settings: state.settings.clone(),
             device_id: String::new(),
+            received_codec: state
+                .chain
+                .as_ref()
+                .map(|(encoding, _)| encoding.to_ascii_lowercase()),
         }
         .to_event()
     }
@@ -643,8 +742,11 @@ impl MediaStreamRtpDec {
         };
         let sending = match webrtc::media_by_mid(desc.sdp(), &mid) {
             None => false,
+            // Port 0 with bundle-only is an m-line in the bundle (RFC
+            // 8843; webrtcbin's max-bundle offers after the first have
+            // it), not a removed one.
             Some(media) => {
-                media.port() != 0
+                (media.port() != 0 || media.attributes().any(|a| a.key() == "bundle-only"))
                     && !media
                         .attributes()
                         .any(|a| a.key() == "recvonly" || a.key() == "inactive")
@@ -698,7 +800,7 @@ impl MediaStreamRtpDec {
             // frame that never came). Not taken: downstream is flushing,
             // unlinked or already at EOS; the application saw `ended`
             // either way.
-            let built = imp.state.lock().built;
+            let built = imp.state.lock().chain.is_some();
             let sent = match imp.sinkpad.internal() {
                 Some(internal) if built => internal.push_event(gst::event::Eos::new()),
                 _ => {
@@ -963,4 +1065,34 @@ fn schedule(mute: &mut MuteClock, at: gst::ClockTime, obj: &super::MediaStreamRt
             obj.imp().check_mute();
         }
     });
+}
+
+/// The encodings a remote track decodes: name, media, clock rate.
+const ENCODINGS: [(&str, &str, i32); 4] = [
+    ("VP8", "video", 90000),
+    ("VP9", "video", 90000),
+    ("H264", "video", 90000),
+    ("OPUS", "audio", 48000),
+];
+
+/// The elements that decode `encoding` are installed.
+fn decodable(encoding: &str) -> bool {
+    let have = |f: &str| gst::ElementFactory::find(f).is_some();
+    match encoding {
+        "VP8" => have("rtpvp8depay") && have("vp8dec"),
+        "VP9" => have("rtpvp9depay") && have("vp9dec"),
+        "H264" => {
+            have("rtph264depay") && have("h264parse") && (have("openh264dec") || have("avdec_h264"))
+        }
+        "OPUS" => have("rtpopusdepay") && have("opusdec"),
+        _ => false,
+    }
+}
+
+/// The RTP caps' encoding name, upper case (`VP9`); empty when not given.
+fn encoding_of(caps: &gst::CapsRef) -> String {
+    caps.structure(0)
+        .and_then(|s| s.get::<&str>("encoding-name").ok())
+        .unwrap_or_default()
+        .to_ascii_uppercase()
 }

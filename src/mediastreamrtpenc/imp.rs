@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MPL-2.0
 
 //! `mediastreamrtpenc`: a bin that encodes one track for `webrtcbin`
-//! (VP8, or H.264 with `openh264enc`, for video; Opus for audio) and gives
+//! (VP8, VP9, or H.264 with `openh264enc`, for video; Opus for audio) and gives
 //! the `webrtcbin` sink pad it feeds the track's MediaStream identity
 //! (crate::webrtc::set_sender_identity): the stream id from the stream
 //! collection `mediastream` sends down its pads, the track id from
@@ -50,6 +50,7 @@ const DEFAULT_VIDEO_BITRATE: u32 = 1_500_000;
 /// offer's audio and video then shared 96, and when the peer sent media
 /// back on those m-lines, `webrtcbin` decoded its audio as VP8.
 const PT_VP8: u32 = 96;
+const PT_VP9: u32 = 98;
 const PT_H264: u32 = 102;
 const PT_OPUS: u32 = 111;
 /// The highest bitrate OpenH264 takes: the limit of H.264 level 5.2
@@ -79,6 +80,8 @@ struct State {
     stream_id: Option<String>,
     track_id: Option<String>,
     video: bool,
+    /// The codec of the video chain built.
+    codec: Option<VideoCodec>,
     /// The payloader's sink pad: frames are dropped there until connected.
     pay_sink: Option<gst::Pad>,
     /// The webrtcbin fed and our handler of its `notify::connection-state`.
@@ -107,6 +110,21 @@ impl ObjectSubclass for MediaStreamRtpEnc {
 
     fn with_class(klass: &Self::Class) -> Self {
         let sinkpad = gst::GhostPad::builder_from_template(&klass.pad_template("sink").unwrap())
+            .chain_function(|pad, parent, buffer| {
+                MediaStreamRtpEnc::catch_panic_pad_function(
+                    parent,
+                    || Err(gst::FlowError::Error),
+                    |imp| {
+                        imp.guard(
+                            || Err(gst::FlowError::Error),
+                            |imp| {
+                                imp.sink_buffer(pad);
+                                gst::ProxyPad::chain_default(pad, Some(&*imp.obj()), buffer)
+                            },
+                        )
+                    },
+                )
+            })
             .event_function(|pad, parent, event| {
                 MediaStreamRtpEnc::catch_panic_pad_function(
                     parent,
@@ -135,12 +153,12 @@ impl ObjectImpl for MediaStreamRtpEnc {
             vec![
                 glib::ParamSpecEnum::builder::<VideoCodec>("video-codec")
                     .nick("Video codec")
-                    .blurb("Codec of a video track: vp8 (vp8enc) or h264 (openh264enc, constrained baseline). Audio is always Opus. Read when the first caps arrive")
-                    .mutable_ready()
+                    .blurb("Codec of a video track: vp8 (vp8enc), vp9 (vp9enc, profile 0) or h264 (openh264enc, constrained baseline). Audio is always Opus. Set while a video track runs, the encoder changes at the next frame (a codec switch: renegotiate once webrtcbin's pad has the new caps), the RTP stream going on with the same SSRC")
+                    .mutable_playing()
                     .build(),
                 glib::ParamSpecUInt::builder("video-bitrate")
                     .nick("Video bitrate")
-                    .blurb("Target bitrate of a video track's encoder, in bits per second, clamped to the range the encoder accepts (vp8enc: at most 2147483647). Ignored for audio")
+                    .blurb("Target bitrate of a video track's encoder, in bits per second, clamped to the range the encoder accepts (vp8enc, vp9enc: at most 2147483647). Ignored for audio")
                     .minimum(10_000)
                     .default_value(DEFAULT_VIDEO_BITRATE)
                     .mutable_ready()
@@ -167,6 +185,8 @@ impl ObjectImpl for MediaStreamRtpEnc {
                 crate::fault::point("mediastreamrtpenc:set-property");
                 let mut settings = imp.settings.lock();
                 match pspec.name() {
+                    // A video chain of another codec is replaced at its
+                    // next frame (sink_buffer).
                     "video-codec" => settings.video_codec = value.get().unwrap(),
                     "video-bitrate" => settings.video_bitrate = value.get().unwrap(),
                     _ => unimplemented!(),
@@ -221,7 +241,7 @@ impl ElementImpl for MediaStreamRtpEnc {
             gst::subclass::ElementMetadata::new(
                 "MediaStreamTrack RTP encoder for webrtcbin",
                 "Codec/Encoder/Network/WebRTC",
-                "Encodes a track (VP8 or H.264 video, Opus audio) for webrtcbin and gives the webrtcbin sink pad it feeds the track's MediaStream id and track id, so the peer's ontrack sees them; drops frames until the connection is up",
+                "Encodes a track (VP8, VP9 or H.264 video, Opus audio) for webrtcbin and gives the webrtcbin sink pad it feeds the track's MediaStream id and track id, so the peer's ontrack sees them; drops frames until the connection is up",
                 "gst-mediastream developers",
             )
         });
@@ -313,7 +333,7 @@ impl MediaStreamRtpEnc {
                 }
             }
             gst::EventView::Caps(c) if self.state.lock().pay_sink.is_none() => {
-                if let Err(e) = self.build(c.caps()) {
+                if let Err(e) = self.build(c.caps(), None) {
                     self.post_error_message(e);
                     return false;
                 }
@@ -334,7 +354,11 @@ impl MediaStreamRtpEnc {
     /// Errors: a missing element (CoreError::MissingPlugin), media it does
     /// not encode (StreamError::Format), and plumbing that failed (the
     /// chain is taken out again).
-    fn build(&self, caps: &gst::CapsRef) -> Result<(), gst::ErrorMessage> {
+    fn build(
+        &self,
+        caps: &gst::CapsRef,
+        continued: Option<&gst::StructureRef>,
+    ) -> Result<(), gst::ErrorMessage> {
         crate::fault::point("mediastreamrtpenc:build");
         let settings = self.settings.lock().clone();
         let media = caps
@@ -380,6 +404,21 @@ impl MediaStreamRtpEnc {
                     .build(),
             );
             vec![make("videoconvert")?, enc, filter, make("h264parse")?, pay]
+        } else if video && settings.video_codec == VideoCodec::Vp9 {
+            // VP8's settings; cpu-used 8, libvpx's fastest real-time VP9,
+            // as the recorder has it.
+            let enc = make("vp9enc")?;
+            enc.set_property("deadline", 1i64);
+            enc.set_property("cpu-used", 8i32);
+            self.set_bitrate(&enc, "target-bitrate", settings.video_bitrate);
+            enc.set_property_from_str("end-usage", "cbr");
+            enc.set_property("keyframe-max-dist", 3000i32);
+            enc.set_property_from_str("error-resilient", "default");
+            enc.set_property("lag-in-frames", 0i32);
+            let pay = make("rtpvp9pay")?;
+            pay.set_property("pt", PT_VP9);
+            pay.set_property_from_str("picture-id-mode", "15-bit");
+            vec![make("videoconvert")?, enc, pay]
         } else if video {
             let enc = make("vp8enc")?;
             enc.set_property("deadline", 1i64);
@@ -411,7 +450,22 @@ impl MediaStreamRtpEnc {
             ));
         };
         let obj = self.obj();
-        let pay_sink = elements.last().unwrap().static_pad("sink").unwrap();
+        let pay = elements.last().unwrap();
+        if let Some(stats) = continued {
+            // The RTP stream goes on: its SSRC, sequence numbers and
+            // timestamps carry on across the codec switch, as a
+            // browser's sender keeps them.
+            if let Ok(ssrc) = stats.get::<u32>("ssrc") {
+                pay.set_property("ssrc", ssrc);
+            }
+            if let Ok(seqnum) = stats.get::<u32>("seqnum") {
+                pay.set_property("seqnum-offset", ((seqnum + 1) & 0xffff) as i32);
+            }
+            if let Ok(offset) = stats.get::<u32>("timestamp-offset") {
+                pay.set_property("timestamp-offset", offset);
+            }
+        }
+        let pay_sink = pay.static_pad("sink").unwrap();
         let weak = obj.downgrade();
         pay_sink.add_probe(
             gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
@@ -437,6 +491,7 @@ impl MediaStreamRtpEnc {
         {
             let mut state = self.state.lock();
             state.video = video;
+            state.codec = video.then_some(settings.video_codec);
             state.pay_sink = Some(pay_sink);
         }
         gst::debug!(
@@ -609,8 +664,42 @@ impl MediaStreamRtpEnc {
         }
     }
 
+    /// A frame into the chain: when `video-codec` changed since the video
+    /// chain was built, a chain of the new codec first (RTCRtpSender's
+    /// codec switch; the peer learns it through a renegotiation). On the
+    /// streaming thread, under the pad's stream lock: nothing is inside
+    /// the old chain. Its sticky events go to the new chain again with
+    /// the frame, as for any new link.
+    fn sink_buffer(&self, pad: &gst::GhostPad) {
+        let wanted = self.settings.lock().video_codec;
+        let built = self.state.lock().codec;
+        let Some(built) = built.filter(|c| *c != wanted) else {
+            return;
+        };
+        let Some(caps) = pad.current_caps() else {
+            return;
+        };
+        gst::info!(CAT, imp = self, "video codec {built:?} -> {wanted:?}");
+        let stats = self
+            .state
+            .lock()
+            .pay_sink
+            .as_ref()
+            .and_then(|p| p.parent_element())
+            .map(|pay| pay.property::<gst::Structure>("stats"));
+        gst::debug!(CAT, imp = self, "the RTP stream goes on from {stats:?}");
+        self.teardown();
+        if let Err(e) = self.build(&caps, stats.as_deref()) {
+            self.post_error_message(e);
+        }
+    }
+
     fn teardown(&self) {
-        let pay_sink = self.state.lock().pay_sink.take();
+        let pay_sink = {
+            let mut state = self.state.lock();
+            state.codec = None;
+            state.pay_sink.take()
+        };
         if pay_sink.is_none() {
             return;
         }

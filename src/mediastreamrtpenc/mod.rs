@@ -11,8 +11,8 @@ mod imp;
 /**
  * SECTION:element-mediastreamrtpenc
  *
- * One track encoded for `webrtcbin`: VP8 (or H.264 with `openh264enc`,
- * by `video-codec`, an enum: `vp8`, `h264`) for video at `video-bitrate`
+ * One track encoded for `webrtcbin`: VP8 (or VP9, or H.264 with
+ * `openh264enc`, by `video-codec`, an enum: `vp8`, `vp9`, `h264`) for video at `video-bitrate`
  * (clamped to what the encoder takes), Opus for audio, payloaded with a
  * payload type of its own per codec. The `webrtcbin` sink pad it feeds gets the
  * track's MediaStream identity (`stream-id` from the stream collection
@@ -34,7 +34,7 @@ glib::wrapper! {
 }
 
 /// `video-codec`: the codec of a video track. An enum, so that an unknown
-/// name (`vp9`, `nonsense`) is refused where it is set: `gst-launch-1.0`
+/// name (`av1`, `nonsense`) is refused where it is set: `gst-launch-1.0`
 /// says "could not set property" at parse time, `gst-inspect-1.0` lists
 /// the values. No value is 0: GStreamer reads an empty string as the
 /// number 0, so `video-codec=""` is refused too instead of meaning VP8.
@@ -49,6 +49,9 @@ pub enum VideoCodec {
     /// `openh264enc` (constrained baseline), `h264parse`, `rtph264pay`.
     #[enum_value(name = "H.264 constrained baseline (openh264enc)", nick = "h264")]
     H264 = 2,
+    /// `vp9enc` (realtime, CBR, profile 0), `rtpvp9pay`.
+    #[enum_value(name = "VP9 profile 0 (vp9enc)", nick = "vp9")]
+    Vp9 = 3,
 }
 
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {

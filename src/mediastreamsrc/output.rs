@@ -50,6 +50,7 @@ impl MediaStreamSrc {
                 ready_state: ReadyState::Ended,
                 settings,
                 device_id: device.map(|d| d.device_id).unwrap_or_default(),
+                received_codec: None,
             };
         }
         let state = self.state.lock();
@@ -64,6 +65,7 @@ impl MediaStreamSrc {
             ready_state: state.map_or(ReadyState::Live, State::ready_state),
             settings: state.map(|s| settings_structure(&s.settings)),
             device_id: device.map(|d| d.device_id.clone()).unwrap_or_default(),
+            received_codec: None,
         }
     }
 

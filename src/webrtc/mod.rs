@@ -13,6 +13,7 @@
 //! that line; `tests/webrtc_sdp.rs` checks the SDP webrtcbin writes, so a
 //! GStreamer that changes it fails the tests instead of the browser.
 
+use gst::glib;
 use gst::prelude::*;
 use std::sync::LazyLock;
 
@@ -210,6 +211,31 @@ fn send_track(webrtc: &gst::Element, pad: &gst::Pad) -> Result<(), String> {
     linked
 }
 
+/// A renegotiation switched a transceiver's codec: `webrtcbin` 1.22 gives
+/// the new payload type a pad of its own. The track goes on (as in a
+/// browser): its decoder now takes the new pad, and decodes the new codec
+/// (mediastreamrtpdec rebuilds its chain on the new caps); what still
+/// comes on the old pad is dropped there. Called on the streaming thread
+/// that feeds both pads, so nothing is in flight on the old one.
+fn switch_codec(pad: &gst::Pad, dec: &gst::Element) {
+    let sink = dec.static_pad("sink").unwrap();
+    if let Some(old) = sink.peer() {
+        let _ = old.unlink(&sink);
+        old.add_probe(gst::PadProbeType::DATA_DOWNSTREAM, |_, info| {
+            crate::fault::drop_item(info)
+        });
+    }
+    match pad.link(&sink) {
+        Ok(_) => gst::info!(
+            CAT,
+            obj = pad,
+            "the codec changed: {} decodes it",
+            dec.name()
+        ),
+        Err(e) => gst::error!(CAT, obj = pad, "cannot take the new codec's pad: {e:?}"),
+    }
+}
+
 /// Receives the peer's MediaStreams: each `webrtcbin` src pad becomes a
 /// track (`mediastreamrtpdec`: decoded, the sender's track id, muted while
 /// no packets arrive, ended with EOS when removed, when the connection
@@ -225,9 +251,32 @@ where
     F: Fn(&gst::Element) + Send + Sync + 'static,
 {
     let streams: parking_lot::Mutex<Vec<gst::Element>> = Default::default();
+    // The decoder of each transceiver, for a pad that replaces its first.
+    let decoders: parking_lot::Mutex<
+        Vec<(
+            glib::WeakRef<gst_webrtc::WebRTCRTPTransceiver>,
+            gst::Element,
+        )>,
+    > = Default::default();
     webrtc.connect_pad_added(move |webrtc, pad| {
         if pad.direction() != gst::PadDirection::Src {
             return;
+        }
+        let transceiver = pad
+            .find_property("transceiver")
+            .and_then(|_| pad.property::<Option<gst_webrtc::WebRTCRTPTransceiver>>("transceiver"));
+        if let Some(t) = &transceiver {
+            let mut decoders = decoders.lock();
+            decoders.retain(|(t, _)| t.upgrade().is_some());
+            let known = decoders
+                .iter()
+                .find(|(w, _)| w.upgrade().as_ref() == Some(t))
+                .map(|(_, d)| d.clone());
+            drop(decoders);
+            if let Some(dec) = known {
+                switch_codec(pad, &dec);
+                return;
+            }
         }
         let Some(bin) = webrtc.parent().and_downcast::<gst::Bin>() else {
             gst::warning!(
@@ -294,6 +343,9 @@ where
                 .is_some_and(|sink| dec.static_pad("src").unwrap().link(&sink).is_ok());
         if !linked {
             gst::error!(CAT, obj = pad, "could not link the remote track");
+        }
+        if let Some(t) = &transceiver {
+            decoders.lock().push((t.downgrade(), dec.clone()));
         }
         if new && stream.sync_state_with_parent().is_err() {
             gst::warning!(CAT, obj = webrtc, "the remote stream {msid} did not start");
