@@ -9,7 +9,9 @@
 use crate::constraints::caps::{error_details, error_domain};
 use crate::constraints::{ConstraintError, ErrorName};
 use crate::mediastreamsrc::{ReadyState, TrackKind};
+use gst::glib;
 use gst::prelude::*;
+use std::sync::LazyLock;
 
 /// Name of the sticky event and of the structure that carries track state.
 pub const TRACK_STATE: &str = "mediastream-track-state";
@@ -109,6 +111,54 @@ impl TrackState {
         });
         found
     }
+}
+
+/// The local tracks (`mediastreamsrc`) by id. A stream that holds a track
+/// through a `sink_%u` pad (`new MediaStream([track])`) finds the track
+/// here and follows its `ready-state` at once, as a browser's stream holds
+/// the track object itself; the track's EOS reaches the stream later,
+/// through the pipeline.
+static LOCAL_TRACKS: LazyLock<parking_lot::Mutex<Vec<LocalTrack>>> =
+    LazyLock::new(Default::default);
+
+/// A local track's id and element.
+type LocalTrack = (String, glib::WeakRef<gst::Element>);
+
+/// Makes `element`, a local track of id `id`, findable by [`local_track`].
+pub fn register_local(id: &str, element: &gst::Element) {
+    let mut tracks = LOCAL_TRACKS.lock();
+    tracks.retain(|(_, w)| w.upgrade().is_some());
+    tracks.push((id.to_owned(), element.downgrade()));
+}
+
+/// The local track of id `id`, while it exists.
+pub fn local_track(id: &str) -> Option<gst::Element> {
+    LOCAL_TRACKS
+        .lock()
+        .iter()
+        .find(|(i, _)| i == id)
+        .and_then(|(_, w)| w.upgrade())
+}
+
+/// The local track `pad` carries: upstream through elements with one sink
+/// pad (a queue, a tee) to a registered track.
+pub fn local_track_upstream(pad: &gst::Pad) -> Option<gst::Element> {
+    let mut element = pad.parent_element()?;
+    for _ in 0..32 {
+        let known = LOCAL_TRACKS
+            .lock()
+            .iter()
+            .any(|(_, w)| w.upgrade().as_ref() == Some(&element));
+        if known {
+            return Some(element);
+        }
+        let sinks = element.sink_pads();
+        let [sink] = sinks.as_slice() else {
+            return None;
+        };
+        element = sink.peer()?.parent_element()?;
+    }
+    None
 }
 
 /// Name of the event a `mediastream` sends down a track's pad when

@@ -1585,7 +1585,6 @@ fn docs_conformance_md_names_every_wpt_test_with_its_result() {
 /// is inactive; stopping the original's tracks makes every stream inactive
 /// at once.
 #[test]
-#[ignore = "issue 27 item: an ended track joining a stream; and found by the WPT port: a stream of tracks added through sink pads turns inactive some time after their stop(), not at once"]
 fn mediastream_idl_tests_that_a_mediastream_constructor_follows_the_algorithm_set_in_the_spec() {
     let s = Streams::new();
     let p = s.pipeline.clone();

@@ -60,6 +60,23 @@ struct Track {
     replay: Vec<gst::Event>,
     /// `replay` is to be sent.
     replay_due: bool,
+    /// An added track that is a local track: our handler of its
+    /// `notify::ready-state` (crate::track::local_track).
+    origin: Option<Following>,
+}
+
+/// A handler on a track element, disconnected when dropped.
+struct Following {
+    element: glib::WeakRef<gst::Element>,
+    handler: Option<glib::SignalHandlerId>,
+}
+
+impl Drop for Following {
+    fn drop(&mut self) {
+        if let (Some(e), Some(h)) = (self.element.upgrade(), self.handler.take()) {
+            e.disconnect(h);
+        }
+    }
 }
 
 impl Track {
@@ -576,6 +593,7 @@ impl MediaStream {
             pending_collection: None,
             replay: Vec::new(),
             replay_due: false,
+            origin: None,
         });
         if pass.sync_state_with_parent().is_err() {
             gst::warning!(
@@ -694,7 +712,80 @@ impl MediaStream {
         };
         if let Some((sinkpad, other)) = duplicate {
             self.refuse_duplicate(pass, &sinkpad, id, &other);
+        } else {
+            self.follow_local(pass, id);
         }
+    }
+
+    /// An added track that is a local track: its end makes the stream
+    /// inactive at once (W3C: `stop()` ends the track object every stream
+    /// holds), not only when its EOS arrives.
+    fn follow_local(&self, pass: &gst::Element, id: &str) {
+        let Some(src) = track::local_track(id) else {
+            return;
+        };
+        if self
+            .state
+            .lock()
+            .tracks
+            .iter()
+            .any(|t| &t.element == pass && t.origin.is_some())
+        {
+            return;
+        }
+        gst::debug!(
+            CAT,
+            imp = self,
+            "{}: follows the local track {id}",
+            pass.name()
+        );
+        let life = self.gate.lifeline(&*self.obj());
+        let pass_weak = pass.downgrade();
+        let handler = src.connect_notify(Some("ready-state"), move |src, _| {
+            life.with(|obj| {
+                obj.imp().guard(
+                    || (),
+                    |imp| {
+                        if let Some(pass) = pass_weak.upgrade() {
+                            imp.origin_changed(&pass, src);
+                        }
+                    },
+                )
+            });
+        });
+        let following = Following {
+            element: src.downgrade(),
+            handler: Some(handler),
+        };
+        {
+            let mut state = self.state.lock();
+            let Some(t) = state.tracks.iter_mut().find(|t| &t.element == pass) else {
+                return;
+            };
+            t.origin = Some(following);
+        }
+        // Ended already (linked after its `stop()`).
+        self.origin_changed(pass, &src);
+    }
+
+    fn origin_changed(&self, pass: &gst::Element, src: &gst::Element) {
+        let ended =
+            src.property_value("ready-state").get::<ReadyState>().ok() == Some(ReadyState::Ended);
+        if !ended {
+            return;
+        }
+        {
+            let mut state = self.state.lock();
+            let Some(t) = state.tracks.iter_mut().find(|t| &t.element == pass) else {
+                return;
+            };
+            if !t.live {
+                return;
+            }
+            gst::debug!(CAT, imp = self, "{}: the local track ended", pass.name());
+            t.live = false;
+        }
+        self.update_active();
     }
 
     /// The added track's src pad (kind `kind`): it joins the stream.
@@ -807,11 +898,31 @@ impl MediaStream {
             events.push(ev.clone());
             std::ops::ControlFlow::Continue(gst::EventForeachAction::Keep)
         });
-        let told = events.iter().find_map(|e| TrackState::from_event(e));
+        let mut told = events.iter().find_map(|e| TrackState::from_event(e));
         let start = events.iter().find_map(|e| match e.view() {
             gst::EventView::StreamStart(s) => Some((s.stream_id().to_owned(), s.stream())),
             _ => None,
         });
+        if start.is_none() && told.is_none() {
+            // A local track that ended before anything reached this pad
+            // (a tee's pad requested meanwhile may get none of its events):
+            // it joins as ended all the same, told by the track itself.
+            if let Some(src) = track::local_track_upstream(peer)
+                .and_then(|e| e.downcast::<MediaStreamSrc>().ok())
+                .filter(|s| s.property::<ReadyState>("ready-state") == ReadyState::Ended)
+            {
+                let state = src.track_state();
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "{}: the ended local track {} upstream",
+                    peer.name(),
+                    state.track_id
+                );
+                events = vec![state.to_event(), gst::event::Eos::new()];
+                told = Some(state);
+            }
+        }
         // A `mediastreamsrc` stopped before it started says who it is in
         // its state event only.
         let Some((id, upstream)) =
@@ -860,10 +971,13 @@ impl MediaStream {
                 t.replay_due = true;
             }
         }
+        // A local track stopped before its first caps, whose state event is
+        // still on its way: its element says its kind.
         let kind = caps
             .as_ref()
             .and_then(|c| TrackKind::of_caps(c))
             .or(told.map(|s| s.kind))
+            .or_else(|| track::local_track(&id).map(|t| t.property::<TrackKind>("kind")))
             .unwrap_or(TrackKind::Video);
         self.expose_added(pass, kind, caps);
         if ended {
@@ -1351,6 +1465,7 @@ impl MediaStream {
                 pending_collection: None,
                 replay: Vec::new(),
                 replay_due: false,
+                origin: None,
             });
         }
         for (src, stream) in ended.into_iter().zip(ended_streams) {
@@ -1368,6 +1483,7 @@ impl MediaStream {
                 pending_collection: None,
                 replay: Vec::new(),
                 replay_due: false,
+                origin: None,
             });
         }
         gst::info!(CAT, imp = self, "getUserMedia: {} tracks", tracks.len());

@@ -400,10 +400,11 @@ impl MediaStreamRtpDec {
                 q.set_result(&caps);
                 true
             }
-            // Asked before a caps event reaches the pad: the chain built
-            // would refuse another codec's.
+            // Asked before a caps event reaches the pad: any RTP, not only
+            // the chain built (another codec's builds a new chain; one it
+            // cannot decode is refused there, with an error naming it).
             gst::QueryViewMut::AcceptCaps(q) => {
-                let ok = q.caps().can_intersect(&self.decodable_caps());
+                let ok = q.caps().can_intersect(&pad.pad_template_caps());
                 gst::debug!(CAT, imp = self, "accept {}: {ok}", q.caps());
                 q.set_result(ok);
                 true

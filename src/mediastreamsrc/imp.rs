@@ -600,6 +600,7 @@ impl ObjectImpl for MediaStreamSrc {
         self.parent_constructed();
         let obj = self.obj();
         obj.add_pad(&self.srcpad).unwrap();
+        track::register_local(&self.track_id, obj.upcast_ref());
         obj.set_suppressed_flags(gst::ElementFlags::SOURCE | gst::ElementFlags::SINK);
         obj.set_element_flags(gst::ElementFlags::SOURCE);
     }

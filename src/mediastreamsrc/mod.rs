@@ -78,6 +78,14 @@ impl ReadyState {
     }
 }
 
+impl MediaStreamSrc {
+    /// What the track tells downstream about itself now.
+    pub(crate) fn track_state(&self) -> crate::track::TrackState {
+        use gst::subclass::prelude::ObjectSubclassIsExt;
+        self.imp().track_state()
+    }
+}
+
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     gst::Element::register(
         Some(plugin),

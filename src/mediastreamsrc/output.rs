@@ -34,7 +34,7 @@ impl MediaStreamSrc {
     }
 
     /// What the sticky state event says now.
-    pub(super) fn track_state(&self) -> TrackState {
+    pub(crate) fn track_state(&self) -> TrackState {
         let enabled = self.settings.lock().enabled;
         if self.is_ended_clone() {
             // No state: the source's device and settings, ended.
@@ -58,7 +58,7 @@ impl MediaStreamSrc {
         let device = state.map(|s| &s.device.info);
         TrackState {
             track_id: self.track_id.clone(),
-            kind: state.map_or(TrackKind::Video, |s| s.settings.kind()),
+            kind: state.map_or_else(|| self.kind(), |s| s.settings.kind()),
             label: device.map(|d| d.label.clone()).unwrap_or_default(),
             enabled,
             muted: state.is_some_and(|s| s.muted),
