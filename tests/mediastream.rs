@@ -1008,7 +1008,7 @@ fn the_application_s_own_changes_fire_no_addtrack_or_removetrack() {
 /// their pads have EOS.
 #[test]
 fn a_clone_of_ended_tracks_has_ended_tracks() {
-    use gstmediastream::mediastreamsrc::ReadyState;
+    use gstmediastream::track::ReadyState;
     init();
     let (p, ms, _) = stream(r#"{"video": true, "audio": true}"#);
     p.set_state(gst::State::Playing).unwrap();
@@ -1016,7 +1016,7 @@ fn a_clone_of_ended_tracks_has_ended_tracks() {
         track::children_made_by(ms, "mediastreamsrc")
             .into_iter()
             .find(|t| {
-                t.property::<gstmediastream::mediastreamsrc::TrackKind>("kind")
+                t.property::<gstmediastream::track::TrackKind>("kind")
                     .as_str()
                     == kind
             })

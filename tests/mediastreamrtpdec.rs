@@ -205,10 +205,9 @@ fn a_peer_that_sends_nothing_for_peer_timeout_is_gone() {
         }
     };
     let mut push = |h: &mut Harness| h.push(packets.next().unwrap()).unwrap();
-    let ready_state = |dec: &gst::Element| {
-        dec.property::<gstmediastream::mediastreamsrc::ReadyState>("ready-state")
-    };
-    let live = gstmediastream::mediastreamsrc::ReadyState::Live;
+    let ready_state =
+        |dec: &gst::Element| dec.property::<gstmediastream::track::ReadyState>("ready-state");
+    let live = gstmediastream::track::ReadyState::Live;
 
     // Gaps of 900 ms: muted each time (mute-timeout 200), never gone.
     for _ in 0..4 {
@@ -244,10 +243,7 @@ fn a_peer_that_sends_nothing_for_peer_timeout_is_gone() {
             && silence <= gst::ClockTime::from_mseconds(1005),
         "gone {silence} after the last packet"
     );
-    assert_eq!(
-        ready_state(&dec),
-        gstmediastream::mediastreamsrc::ReadyState::Ended
-    );
+    assert_eq!(ready_state(&dec), gstmediastream::track::ReadyState::Ended);
 
     // The message and the warning say so; the track's ended message
     // follows them.
@@ -334,13 +330,9 @@ fn peer_timeout_changes_while_playing() {
     };
     h.push(packets[0].clone()).unwrap();
     run(3000);
-    let ready = |dec: &gst::Element| {
-        dec.property::<gstmediastream::mediastreamsrc::ReadyState>("ready-state")
-    };
-    assert_eq!(
-        ready(&dec),
-        gstmediastream::mediastreamsrc::ReadyState::Live
-    );
+    let ready =
+        |dec: &gst::Element| dec.property::<gstmediastream::track::ReadyState>("ready-state");
+    assert_eq!(ready(&dec), gstmediastream::track::ReadyState::Live);
     assert!(rx.try_recv().is_err(), "peer-timeout 0: never gone");
     dec.set_property("peer-timeout", 10_000u32);
     run(1000);
@@ -349,8 +341,5 @@ fn peer_timeout_changes_while_playing() {
     run(5);
     rx.recv_timeout(std::time::Duration::from_secs(10))
         .expect("silent for 4 s with peer-timeout 2000: gone");
-    assert_eq!(
-        ready(&dec),
-        gstmediastream::mediastreamsrc::ReadyState::Ended
-    );
+    assert_eq!(ready(&dec), gstmediastream::track::ReadyState::Ended);
 }

@@ -518,9 +518,9 @@ fn stop_ends_the_track_and_releases_the_device() {
     assert_eq!(
         t.src
             .property_value("ready-state")
-            .get::<gstmediastream::mediastreamsrc::ReadyState>()
+            .get::<gstmediastream::track::ReadyState>()
             .unwrap(),
-        gstmediastream::mediastreamsrc::ReadyState::Ended
+        gstmediastream::track::ReadyState::Ended
     );
     assert!(!*ended.lock().unwrap(), "stop() fires no ended");
 }
@@ -793,7 +793,7 @@ fn inner_test_source(t: &track::Track) -> gst::Element {
         .unwrap()
 }
 
-fn ready_state(t: &track::Track) -> gstmediastream::mediastreamsrc::ReadyState {
+fn ready_state(t: &track::Track) -> gstmediastream::track::ReadyState {
     t.src.property_value("ready-state").get().unwrap()
 }
 
@@ -815,10 +815,7 @@ fn stop_does_not_block_while_paused() {
     });
     rx.recv_timeout(Duration::from_secs(3))
         .expect("stop() returns while the pipeline is paused");
-    assert_eq!(
-        ready_state(&t),
-        gstmediastream::mediastreamsrc::ReadyState::Ended
-    );
+    assert_eq!(ready_state(&t), gstmediastream::track::ReadyState::Ended);
 }
 
 #[test]
@@ -831,10 +828,7 @@ fn a_device_that_ends_by_itself_ends_the_track() {
     inner_test_source(&t).send_event(gst::event::Eos::new());
     rx.recv_timeout(Duration::from_secs(5))
         .expect("ended when the device's stream ends");
-    assert_eq!(
-        ready_state(&t),
-        gstmediastream::mediastreamsrc::ReadyState::Ended
-    );
+    assert_eq!(ready_state(&t), gstmediastream::track::ReadyState::Ended);
 }
 
 #[test]
@@ -896,10 +890,7 @@ fn apply_constraints_after_stop_does_not_reopen_the_device() {
     // An absence: a device reopened would be playing within this window.
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(playing(), 0, "no device reopened on an ended track");
-    assert_eq!(
-        ready_state(&t),
-        gstmediastream::mediastreamsrc::ReadyState::Ended
-    );
+    assert_eq!(ready_state(&t), gstmediastream::track::ReadyState::Ended);
 }
 
 #[test]
@@ -1052,9 +1043,8 @@ fn kind_is_refused_once_a_device_is_selected() {
     t.pull_width(640);
     t.src.set_property_from_str("kind", "audio");
     assert_eq!(
-        t.src
-            .property::<gstmediastream::mediastreamsrc::TrackKind>("kind"),
-        gstmediastream::mediastreamsrc::TrackKind::Video
+        t.src.property::<gstmediastream::track::TrackKind>("kind"),
+        gstmediastream::track::TrackKind::Video
     );
     let r = t
         .src
@@ -1065,9 +1055,8 @@ fn kind_is_refused_once_a_device_is_selected() {
     // Back in NULL the track is new again: the kind may change.
     t.src.set_property_from_str("kind", "audio");
     assert_eq!(
-        t.src
-            .property::<gstmediastream::mediastreamsrc::TrackKind>("kind"),
-        gstmediastream::mediastreamsrc::TrackKind::Audio
+        t.src.property::<gstmediastream::track::TrackKind>("kind"),
+        gstmediastream::track::TrackKind::Audio
     );
 }
 
@@ -1123,7 +1112,7 @@ fn state_event_at(pad: &gst::Pad) -> Option<gst::Structure> {
 /// and EOS, and opens no device.
 #[test]
 fn a_clone_of_an_ended_track_is_ended_and_opens_nothing() {
-    use gstmediastream::mediastreamsrc::ReadyState;
+    use gstmediastream::track::ReadyState;
     init();
     let t = track("audio", "{}", "");
     t.play().unwrap();

@@ -88,9 +88,9 @@ fn unplugged_device_ends_its_track_only() {
     assert_eq!(
         b.src
             .property_value("ready-state")
-            .get::<gstmediastream::mediastreamsrc::ReadyState>()
+            .get::<gstmediastream::track::ReadyState>()
             .unwrap(),
-        gstmediastream::mediastreamsrc::ReadyState::Live
+        gstmediastream::track::ReadyState::Live
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -8,7 +8,7 @@
 mod track;
 
 use gst::prelude::*;
-use gstmediastream::mediastreamsrc::ReadyState;
+use gstmediastream::track::ReadyState;
 use std::sync::mpsc;
 use std::time::Duration;
 

@@ -353,10 +353,10 @@ fn chromium_to_gstreamer() {
     let ans = answer(&webrtc, offer["sdp"].as_str().unwrap());
     browser.call("accept", json!([ans]));
     wait_for(10, "ended", || {
-        dec.property::<gstmediastream::mediastreamsrc::ReadyState>("ready-state")
-            == gstmediastream::mediastreamsrc::ReadyState::Ended
-            && video_sink.property::<gstmediastream::mediastreamsrc::ReadyState>("ready-state")
-                == gstmediastream::mediastreamsrc::ReadyState::Ended
+        dec.property::<gstmediastream::track::ReadyState>("ready-state")
+            == gstmediastream::track::ReadyState::Ended
+            && video_sink.property::<gstmediastream::track::ReadyState>("ready-state")
+                == gstmediastream::track::ReadyState::Ended
     });
     // No error on the bus.
     let bus = p.bus().unwrap();
@@ -381,7 +381,7 @@ fn a_vanished_chromium_ends_the_remote_tracks() {
     {
         return;
     }
-    use gstmediastream::mediastreamsrc::ReadyState;
+    use gstmediastream::track::ReadyState;
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     wc::init();
@@ -646,7 +646,7 @@ fn gstreamer_peer_silent_then_gone() {
     {
         return;
     }
-    use gstmediastream::mediastreamsrc::ReadyState;
+    use gstmediastream::track::ReadyState;
     let (sender, ms, send_webrtc) = wc::sender(r#"{"video":{"width":320,"height":240}}"#);
     let receiver = gst::Pipeline::new();
     let webrtc = gst::ElementFactory::make("webrtcbin")

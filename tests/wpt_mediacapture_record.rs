@@ -2084,10 +2084,7 @@ fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_should_be_
         let (_, tee) = tees.iter().find(|(k, _)| k == "audio").unwrap();
         gstmediastream::track::TrackState::on_pad(&tee.static_pad("sink").unwrap()).unwrap()
     };
-    assert_eq!(
-        audio.ready_state,
-        gstmediastream::mediastreamsrc::ReadyState::Live
-    );
+    assert_eq!(audio.ready_state, gstmediastream::track::ReadyState::Live);
     let at_switch = *frames.lock().unwrap();
     track::wait_until("10 frames recorded after the switch", || {
         *frames.lock().unwrap() >= at_switch + 10

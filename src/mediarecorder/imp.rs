@@ -27,7 +27,7 @@ use super::encode::{self, EncodeBranch};
 use super::mime::{Container, MimeType, NotSupported, Plan};
 use crate::excerpt::excerpt;
 use crate::fault::Guarded;
-use crate::track::TrackState;
+use crate::track::{TrackKind, TrackState};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -76,16 +76,10 @@ impl Default for Settings {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Video,
-    Audio,
-}
-
 /// A track on one of the recorder's pads.
 struct Track {
     pad: gst::GhostPad,
-    kind: Kind,
+    kind: TrackKind,
     /// EOS arrived: the track ended.
     ended: bool,
     segment: Option<gst::FormattedSegment<gst::ClockTime>>,
@@ -269,10 +263,10 @@ impl ObjectSubclass for MediaRecorder {
 /// The bitrate `kind`'s encoder runs at by default for `mime` (the
 /// recorder's default type's encoder when `mime` names no codec of the
 /// kind, or does not parse).
-fn default_bitrate(kind: Kind, mime: &str, caps: Option<&gst::CapsRef>) -> u32 {
+fn default_bitrate(kind: TrackKind, mime: &str, caps: Option<&gst::CapsRef>) -> u32 {
     let pick = |plan: &Plan| match kind {
-        Kind::Video => plan.video,
-        Kind::Audio => plan.audio,
+        TrackKind::Video => plan.video,
+        TrackKind::Audio => plan.audio,
     };
     let given = MimeType::parse(mime)
         .ok()
@@ -557,13 +551,13 @@ impl ObjectImpl for MediaRecorder {
                             .to_value(),
                         "video-bits-per-second" | "audio-bits-per-second" => {
                             let kind = if name.starts_with("video") {
-                                Kind::Video
+                                TrackKind::Video
                             } else {
-                                Kind::Audio
+                                TrackKind::Audio
                             };
                             let given = match kind {
-                                Kind::Video => s.bitrates.video,
-                                Kind::Audio => s.bitrates.audio,
+                                TrackKind::Video => s.bitrates.video,
+                                TrackKind::Audio => s.bitrates.audio,
                             };
                             let mime = s.effective.clone().unwrap_or(s.mime_type.clone());
                             drop(s);
@@ -922,12 +916,12 @@ impl MediaRecorder {
 
     fn new_track_pad(&self, templ: &gst::PadTemplate, name: Option<&str>) -> Option<gst::Pad> {
         let kind = if templ.name_template().starts_with("audio") {
-            Kind::Audio
+            TrackKind::Audio
         } else {
-            Kind::Video
+            TrackKind::Video
         };
         let obj = self.obj();
-        let prefix = if kind == Kind::Audio {
+        let prefix = if kind == TrackKind::Audio {
             "audio"
         } else {
             "video"
@@ -1395,7 +1389,7 @@ impl MediaRecorder {
 
     /// The caps of the first live track of `kind` linked to the recorder:
     /// what a recording started now would encode.
-    fn caps_of_kind(&self, kind: Kind) -> Option<gst::Caps> {
+    fn caps_of_kind(&self, kind: TrackKind) -> Option<gst::Caps> {
         let pad = self
             .tracks
             .lock()
@@ -1406,8 +1400,8 @@ impl MediaRecorder {
     }
 
     /// The bitrate the recording's encoder of `kind` runs at, if one runs.
-    fn encoder_bitrate(&self, kind: Kind) -> Option<u32> {
-        let video = kind == Kind::Video;
+    fn encoder_bitrate(&self, kind: TrackKind) -> Option<u32> {
+        let video = kind == TrackKind::Video;
         // Read with no lock of ours held: the encoder takes its own, which
         // its streaming thread holds while it pushes into the recorder.
         let branch = {
@@ -1439,7 +1433,7 @@ impl MediaRecorder {
                 stream: None,
             }
         };
-        let tracks: Vec<(gst::GhostPad, Kind)> = self
+        let tracks: Vec<(gst::GhostPad, TrackKind)> = self
             .tracks
             .lock()
             .iter()
@@ -1487,14 +1481,14 @@ impl MediaRecorder {
                 "the stream has no live track to record: link a mediastream's pads (or raw video/audio) to the recorder first",
             ));
         }
-        let has_video = tracks.iter().any(|(_, k)| *k == Kind::Video);
-        let has_audio = tracks.iter().any(|(_, k)| *k == Kind::Audio);
+        let has_video = tracks.iter().any(|(_, k)| *k == TrackKind::Video);
+        let has_audio = tracks.iter().any(|(_, k)| *k == TrackKind::Audio);
         settings.bitrates = settings.bitrates.for_tracks(has_video, has_audio);
         let (plan, mime) = if settings.mime_type.is_empty() {
             // A remote video track's codec on the wire, if it has one.
             let received = tracks
                 .iter()
-                .filter(|(_, k)| *k == Kind::Video)
+                .filter(|(_, k)| *k == TrackKind::Video)
                 .find_map(|(pad, _)| TrackState::on_pad(pad.upcast_ref())?.received_codec);
             let plan = Plan::default_for(has_video, has_audio, received.as_deref(), &installed)?;
             (plan, plan.mime_type())
@@ -1552,7 +1546,7 @@ impl MediaRecorder {
         &self,
         plan: &Plan,
         settings: &Settings,
-        tracks: &[(gst::GhostPad, Kind)],
+        tracks: &[(gst::GhostPad, TrackKind)],
     ) -> Result<Recording, String> {
         let obj = self.obj();
         let bin = obj.upcast_ref::<gst::Bin>();
@@ -1597,8 +1591,8 @@ impl MediaRecorder {
         );
         for (pad, kind) in tracks {
             let (codec, bps) = match kind {
-                Kind::Video => (plan.video, bitrate::target(settings.bitrates.video)),
-                Kind::Audio => (plan.audio, bitrate::target(settings.bitrates.audio)),
+                TrackKind::Video => (plan.video, bitrate::target(settings.bitrates.video)),
+                TrackKind::Audio => (plan.audio, bitrate::target(settings.bitrates.audio)),
             };
             let Some(codec) = codec else { continue };
             let upstream = pad

@@ -34,9 +34,9 @@
 //! taken alone otherwise); no lock is held while emitting, posting or
 //! pushing.
 
-use crate::mediastreamsrc::{ReadyState, TrackKind};
 use crate::mute::MuteClock;
 use crate::track::{self, TrackState};
+use crate::track::{ReadyState, TrackKind};
 use crate::webrtc;
 use gst::glib;
 use gst::prelude::*;

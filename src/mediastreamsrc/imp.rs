@@ -41,7 +41,6 @@ mod switch;
 use super::capture::Capture;
 use super::chain::{self, Chain};
 use super::shared::{self, Holders, Running, SharedCapture, Tap};
-use super::{ReadyState, TrackKind};
 use crate::constraints::caps::{capabilities_structure, error_details, settings_structure};
 use crate::constraints::{
     ConstraintError, ErrorName, Kind, SelectOptions, Settings, TrackConstraints, capabilities,
@@ -50,6 +49,7 @@ use crate::constraints::{
 use crate::devices::monitor::{DeviceChange, MediaDevice, MediaDevices, Subscription};
 use crate::fault::Guarded;
 use crate::track::{self, TrackState, audio_processing, track_message};
+use crate::track::{ReadyState, TrackKind};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;

@@ -11,8 +11,8 @@
 use crate::constraints::ConstraintError;
 use crate::devices::monitor::MediaDevices;
 use crate::fault::Guarded;
-use crate::mediastreamsrc::{ReadyState, TrackKind};
 use crate::track::{self, track_message};
+use crate::track::{ReadyState, TrackKind};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;

@@ -8,10 +8,12 @@
 
 use crate::constraints::caps::{error_details, error_domain};
 use crate::constraints::{ConstraintError, ErrorName};
-use crate::mediastreamsrc::{ReadyState, TrackKind};
 use gst::glib;
 use gst::prelude::*;
 use std::sync::LazyLock;
+
+mod kind;
+pub use kind::{ReadyState, TrackKind};
 
 /// Name of the sticky event and of the structure that carries track state.
 pub const TRACK_STATE: &str = "mediastream-track-state";
