@@ -23,7 +23,6 @@ pub mod mediastreamrtpdec;
 pub mod mediastreamrtpenc;
 pub mod mediastreamsrc;
 pub mod mediastreamtracksink;
-pub mod mute;
 mod plumbing;
 pub mod track;
 pub mod webrtc;

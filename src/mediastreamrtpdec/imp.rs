@@ -7,7 +7,7 @@
 //! event its state, and
 //! - `muted` while no RTP packet arrived for `mute-timeout` ms of the
 //!   pipeline clock (`mute` / `unmute` signals and messages), checked by
-//!   `crate::mute::MuteClock` while PLAYING: one single-shot clock id at
+//!   `crate::track::liveness` while PLAYING: one single-shot clock id at
 //!   the last packet + mute-timeout, so nothing wakes while packets flow;
 //! - `ended` (signal, message, state event, then EOS: no error) when the
 //!   sender stops sending this media in a new remote description
@@ -34,7 +34,9 @@
 //! taken alone otherwise); no lock is held while emitting, posting or
 //! pushing.
 
-use crate::mute::MuteClock;
+use crate::track::liveness::{
+    DEFAULT_MUTE_TIMEOUT_MS, Liveness, MIN_MUTE_TIMEOUT_MS, MuteClock, Verdict,
+};
 use crate::track::{self, TrackState};
 use crate::track::{ReadyState, TrackKind};
 use crate::webrtc;
@@ -52,7 +54,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
-const DEFAULT_MUTE_TIMEOUT_MS: u32 = 1000;
 const DEFAULT_PEER_TIMEOUT_MS: u32 = 15_000;
 
 #[derive(Default)]
@@ -75,9 +76,9 @@ struct State {
     /// The state event must go out before the next buffer.
     dirty: bool,
     settings: Option<gst::Structure>,
-    /// Clock time of the last RTP packet (or of PLAYING, before the
-    /// first), while the mute check runs.
-    last_packet: Option<gst::ClockTime>,
+    /// When the track mutes: no packet for mute-timeout (counted from
+    /// PLAYING), while the mute check runs.
+    liveness: Option<Liveness>,
     /// The next mute check, on the pipeline clock, while PLAYING.
     mute: Option<MuteClock>,
     /// Clock time of the last thing that arrived from the peer (or of
@@ -162,7 +163,7 @@ impl ObjectImpl for MediaStreamRtpDec {
                 glib::ParamSpecUInt::builder("mute-timeout")
                     .nick("Mute timeout")
                     .blurb("Milliseconds of the pipeline clock without an RTP packet, while PLAYING, after which the track is muted")
-                    .minimum(10)
+                    .minimum(MIN_MUTE_TIMEOUT_MS)
                     .default_value(DEFAULT_MUTE_TIMEOUT_MS)
                     .mutable_playing()
                     .build(),
@@ -793,8 +794,7 @@ impl MediaStreamRtpDec {
                 return;
             }
             obj.notify("ready-state");
-            obj.emit_by_name::<()>("ended", &[]);
-            track::post(obj, track::track_message("ended", &id).build());
+            track::announce(obj, track::TrackEvent::Ended, &id);
             // Into the chain, so the decoder drains before EOS goes out;
             // the src probe sends the ended state just before it (sent
             // into the chain, a decoder held it as an event of a next
@@ -844,7 +844,9 @@ impl MediaStreamRtpDec {
                 return;
             };
             let now = mute.now();
-            state.last_packet = Some(now);
+            if let Some(l) = state.liveness.as_mut() {
+                l.media(now);
+            }
             if state.muted && !state.ended {
                 state.muted = false;
                 state.dirty = true;
@@ -859,15 +861,13 @@ impl MediaStreamRtpDec {
         };
         if let Some(id) = unmuted {
             gst::info!(CAT, imp = self, "packets again: unmuted");
-            self.announce("unmute", &id);
+            self.announce(track::TrackEvent::Unmute, &id);
         }
     }
 
-    fn announce(&self, what: &str, track_id: &str) {
-        let obj = self.obj();
-        obj.notify("muted");
-        obj.emit_by_name::<()>(what, &[]);
-        track::post(&*obj, track::track_message(what, track_id).build());
+    fn announce(&self, event: track::TrackEvent, track_id: &str) {
+        self.obj().notify("muted");
+        track::announce(&*self.obj(), event, track_id);
     }
 
     fn mute_timeout(&self) -> gst::ClockTime {
@@ -908,7 +908,7 @@ impl MediaStreamRtpDec {
         schedule(&mut mute, now + timeout, &obj);
         {
             let mut state = self.state.lock();
-            state.last_packet = Some(now);
+            state.liveness = Some(Liveness::new(timeout, Some(now)));
             state.last_arrival = Some(now);
             state.mute = Some(mute);
             state.peer = Some(MuteClock::new(clock));
@@ -1023,17 +1023,20 @@ impl MediaStreamRtpDec {
                 return;
             };
             let now = mute.now();
-            let due = state.last_packet.map_or(now, |last| last + timeout);
-            if now < due {
-                gst::log!(CAT, imp = self, "a packet since: next check at {due}");
-                schedule(mute, due, &obj);
+            let Some(liveness) = state.liveness.as_mut() else {
+                return;
+            };
+            liveness.set_timeout(timeout);
+            if let Verdict::Alive { next } = liveness.check(now) {
+                gst::log!(CAT, imp = self, "a packet since: next check at {next}");
+                schedule(mute, next, &obj);
                 return;
             }
             state.muted = true;
             state.track_id.clone().unwrap_or_default()
         };
         gst::info!(CAT, imp = self, "no packet for {timeout}: muted");
-        self.announce("mute", &muted);
+        self.announce(track::TrackEvent::Mute, &muted);
         // Downstream learns it at once: nothing flows to carry it.
         let ev = {
             let state = self.state.lock();

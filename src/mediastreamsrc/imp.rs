@@ -30,7 +30,7 @@
 //! but must not change the element's state from there.
 
 use super::blank::Blank;
-use crate::mute::MuteClock;
+use crate::track::liveness::{DEFAULT_MUTE_TIMEOUT_MS, Liveness, MIN_MUTE_TIMEOUT_MS, MuteClock};
 
 #[path = "mute.rs"]
 mod mute;
@@ -66,8 +66,6 @@ pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
         Some("MediaStreamTrack source"),
     )
 });
-
-const DEFAULT_MUTE_TIMEOUT_MS: u32 = 1000;
 
 /// The element's properties (what gst-plugins-rs calls `Settings`; here
 /// `Settings` is the track's MediaTrackSettings).
@@ -107,8 +105,8 @@ enum Phase {
 struct MuteCheck {
     /// `None` without a pipeline clock: no stall is detected.
     clock: Option<MuteClock>,
-    /// Clock time of the last media from the device.
-    last_media: Option<gst::ClockTime>,
+    /// When the device is stalled.
+    liveness: Liveness,
 }
 
 /// Where a track's media comes from.
@@ -402,7 +400,7 @@ impl ObjectImpl for MediaStreamSrc {
                 glib::ParamSpecUInt::builder("mute-timeout")
                     .nick("Mute timeout")
                     .blurb("Milliseconds a live device may deliver nothing before the track is muted")
-                    .minimum(1)
+                    .minimum(MIN_MUTE_TIMEOUT_MS)
                     .default_value(DEFAULT_MUTE_TIMEOUT_MS)
                     .mutable_playing()
                     .build(),
@@ -1444,8 +1442,7 @@ impl MediaStreamSrc {
         let obj = self.obj();
         obj.notify("ready-state");
         if lost {
-            obj.emit_by_name::<()>("ended", &[]);
-            track::post(&*obj, track_message("ended", &self.track_id).build());
+            track::announce(&*obj, track::TrackEvent::Ended, &self.track_id);
         }
         true
     }

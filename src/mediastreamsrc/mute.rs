@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MPL-2.0
 
-//! The track's mute detection: `crate::mute::MuteClock` on the pipeline
-//! clock while it plays, and the check that mutes a stalled device.
+//! The track's mute detection while it plays (crate::track::liveness), and
+//! the check that mutes a stalled device and keeps downstream moving.
 
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 
 use super::{CAT, MediaStreamSrc, MuteCheck, Phase};
 use crate::fault::Guarded;
-use crate::mute::MuteClock;
+use crate::track::liveness::{Liveness, MuteClock, Verdict};
 
 impl MediaStreamSrc {
     /// PAUSED -> PLAYING: mute checks on the pipeline clock, the first
@@ -32,7 +32,8 @@ impl MediaStreamSrc {
         });
         state.phase = Phase::Playing(MuteCheck {
             clock,
-            last_media: None,
+            // A device that has not delivered yet is not stalled.
+            liveness: Liveness::new(timeout, None),
         });
         gst::debug!(CAT, imp = self, "mute checks every {timeout} without media");
     }
@@ -61,18 +62,15 @@ impl MediaStreamSrc {
                 return;
             };
             let now = mute.now();
-            let due = check.last_media.map(|last| last + timeout);
-            if due.is_none_or(|due| now < due) {
-                // Nothing yet, or media since: check again when it would be due.
-                schedule(
-                    mute,
-                    due.filter(|d| *d > now).unwrap_or(now + timeout),
-                    &obj,
-                );
-                return;
+            check.liveness.set_timeout(timeout);
+            match check.liveness.check(now) {
+                Verdict::Alive { next } => {
+                    // Nothing yet, or media since: check again when due.
+                    schedule(mute, next, &obj);
+                    return;
+                }
+                Verdict::Silent { next } => schedule(mute, next, &obj),
             }
-            schedule(mute, now + timeout, &obj);
-            check.last_media = Some(now);
             let newly = !std::mem::replace(&mut state.muted, true);
             state.output.dirty = true;
             state.delivered = true;

@@ -225,8 +225,10 @@ impl MediaStreamSrc {
             let Some(state) = state.as_mut().filter(|s| !s.ended()) else {
                 return gst::PadProbeReturn::Drop;
             };
-            if let Phase::Playing(check) = &mut state.phase {
-                check.last_media = check.clock.as_ref().map(MuteClock::now);
+            if let Phase::Playing(check) = &mut state.phase
+                && let Some(clock) = &check.clock
+            {
+                check.liveness.media(clock.now());
             }
             state.delivered = true;
             if let (Some(pts), Some(d)) = (buf.pts(), buf.duration()) {
@@ -280,9 +282,7 @@ impl MediaStreamSrc {
 
     pub(super) fn notify_mute(&self, muted: bool) {
         let obj = self.obj();
-        let name = if muted { "mute" } else { "unmute" };
         obj.notify("muted");
-        obj.emit_by_name::<()>(name, &[]);
-        track::post(&*obj, track_message(name, &self.track_id).build());
+        track::announce(&*obj, track::TrackEvent::muted(muted), &self.track_id);
     }
 }

@@ -11,7 +11,7 @@
 use crate::constraints::ConstraintError;
 use crate::devices::monitor::MediaDevices;
 use crate::fault::Guarded;
-use crate::track::{self, track_message};
+use crate::track;
 use crate::track::{ReadyState, TrackKind};
 use gst::glib;
 use gst::prelude::*;
@@ -644,15 +644,14 @@ impl MediaStreamTrackSink {
         }
         let mut events = Vec::new();
         if before.muted != after.muted {
-            events.push(if after.muted { "mute" } else { "unmute" });
+            events.push(track::TrackEvent::muted(after.muted));
         }
         if before.ready_state != after.ready_state && after.ready_state == ReadyState::Ended {
-            events.push("ended");
+            events.push(track::TrackEvent::Ended);
         }
-        for name in events {
-            obj.emit_by_name::<()>(name, &[]);
-            let id = after.track_id.clone().unwrap_or_default();
-            track::post(&*obj, track_message(name, &id).build());
+        let id = after.track_id.clone().unwrap_or_default();
+        for event in events {
+            track::announce(&*obj, event, &id);
         }
     }
 }

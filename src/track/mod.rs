@@ -13,6 +13,7 @@ use gst::prelude::*;
 use std::sync::LazyLock;
 
 mod kind;
+pub(crate) mod liveness;
 pub use kind::{ReadyState, TrackKind};
 
 /// Name of the sticky event and of the structure that carries track state.
@@ -113,6 +114,44 @@ impl TrackState {
         });
         found
     }
+}
+
+/// MediaStreamTrack's events, as signals of the elements that are (or
+/// show) a track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrackEvent {
+    Mute,
+    Unmute,
+    Ended,
+}
+
+impl TrackEvent {
+    /// The signal's name, and the message's `mediastream-track-<name>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            TrackEvent::Mute => "mute",
+            TrackEvent::Unmute => "unmute",
+            TrackEvent::Ended => "ended",
+        }
+    }
+
+    /// `mute` or `unmute`.
+    pub fn muted(muted: bool) -> TrackEvent {
+        if muted {
+            TrackEvent::Mute
+        } else {
+            TrackEvent::Unmute
+        }
+    }
+}
+
+/// `event` of the track `track_id`: `element`'s signal, then its
+/// `mediastream-track-*` message. With no lock held (handlers may call
+/// back). The property notifications (`muted`, `ready-state`) are the
+/// caller's: not every change has an event.
+pub(crate) fn announce(element: &impl IsA<gst::Element>, event: TrackEvent, track_id: &str) {
+    element.emit_by_name::<()>(event.name(), &[]);
+    post(element, track_message(event.name(), track_id).build());
 }
 
 /// The local tracks (`mediastreamsrc`) by id. A stream that holds a track
