@@ -139,29 +139,8 @@ impl MediaStreamSrc {
                 };
                 let before = st.settings.clone();
                 // The settings describe what flows (e.g. the negotiated rate).
-                match (&mut st.settings, caps.structure(0)) {
-                    (Settings::Video(v), Some(s)) => {
-                        if let Ok(w) = s.get::<i32>("width") {
-                            v.width = w as u32;
-                        }
-                        if let Ok(h) = s.get::<i32>("height") {
-                            v.height = h as u32;
-                        }
-                        if let Ok(f) = s.get::<gst::Fraction>("framerate") {
-                            v.frame_rate = f.numer() as f64 / f.denom().max(1) as f64;
-                            v.frame_rate_fraction =
-                                crate::constraints::Fraction::new(f.numer(), f.denom());
-                        }
-                    }
-                    (Settings::Audio(a), Some(s)) => {
-                        if let Ok(r) = s.get::<i32>("rate") {
-                            a.sample_rate = r as u32;
-                        }
-                        if let Ok(c) = s.get::<i32>("channels") {
-                            a.channel_count = c as u32;
-                        }
-                    }
-                    _ => {}
+                if let Some(s) = caps.structure(0) {
+                    track::settings_follow_caps(&mut st.settings, s);
                 }
                 gst::debug!(
                     CAT,

@@ -7,7 +7,7 @@
 //! W3C errors as element errors. docs/overview.md describes the protocol.
 
 use crate::constraints::caps::{error_details, error_domain};
-use crate::constraints::{ConstraintError, ErrorName};
+use crate::constraints::{ConstraintError, ErrorName, Settings};
 use gst::glib;
 use gst::prelude::*;
 use std::sync::LazyLock;
@@ -264,29 +264,83 @@ pub fn new_stream(
 /// MediaTrackSettings from caps, for a track that is not a
 /// `mediastreamsrc` (no state event to read them from).
 pub fn settings_from_caps(s: &gst::StructureRef) -> gst::Structure {
+    let media = CapsMedia::of(s);
     let mut out = gst::Structure::new_empty("MediaTrackSettings");
-    if s.name().starts_with("audio/") {
-        if let Ok(r) = s.get::<i32>("rate") {
+    if media.audio {
+        if let Some(r) = media.sample_rate {
             out.set("sampleRate", r);
         }
-        if let Ok(c) = s.get::<i32>("channels") {
+        if let Some(c) = media.channels {
             out.set("channelCount", c);
         }
     } else {
-        let w = s.get::<i32>("width").ok();
-        let h = s.get::<i32>("height").ok();
-        if let (Some(w), Some(h)) = (w, h) {
+        if let (Some(w), Some(h)) = (media.width, media.height) {
             out.set("width", w);
             out.set("height", h);
             if h > 0 {
                 out.set("aspectRatio", (w as f64 / h as f64 * 1e10).round() / 1e10);
             }
         }
-        if let Ok(f) = s.get::<gst::Fraction>("framerate") {
-            out.set("frameRate", f.numer() as f64 / f.denom().max(1) as f64);
+        if let Some(f) = media.frame_rate {
+            out.set("frameRate", fps(f));
         }
     }
     out
+}
+
+/// A local track's settings follow what flows (the negotiated size, rate,
+/// channels), read from its caps as [`settings_from_caps`] reads them.
+pub fn settings_follow_caps(settings: &mut Settings, s: &gst::StructureRef) {
+    let media = CapsMedia::of(s);
+    match settings {
+        Settings::Video(v) => {
+            if let Some(w) = media.width {
+                v.width = w as u32;
+            }
+            if let Some(h) = media.height {
+                v.height = h as u32;
+            }
+            if let Some(f) = media.frame_rate {
+                v.frame_rate = fps(f);
+                v.frame_rate_fraction = crate::constraints::Fraction::new(f.numer(), f.denom());
+            }
+        }
+        Settings::Audio(a) => {
+            if let Some(r) = media.sample_rate {
+                a.sample_rate = r as u32;
+            }
+            if let Some(c) = media.channels {
+                a.channel_count = c as u32;
+            }
+        }
+    }
+}
+
+/// The MediaTrackSettings members caps carry.
+struct CapsMedia {
+    audio: bool,
+    width: Option<i32>,
+    height: Option<i32>,
+    frame_rate: Option<gst::Fraction>,
+    sample_rate: Option<i32>,
+    channels: Option<i32>,
+}
+
+impl CapsMedia {
+    fn of(s: &gst::StructureRef) -> CapsMedia {
+        CapsMedia {
+            audio: s.name().starts_with("audio/"),
+            width: s.get("width").ok(),
+            height: s.get("height").ok(),
+            frame_rate: s.get("framerate").ok(),
+            sample_rate: s.get("rate").ok(),
+            channels: s.get("channels").ok(),
+        }
+    }
+}
+
+fn fps(f: gst::Fraction) -> f64 {
+    f.numer() as f64 / f.denom().max(1) as f64
 }
 
 /// Whether audio processing (`webrtcdsp`) is installed: it decides the
@@ -349,6 +403,45 @@ mod tests {
             let details = err.details().unwrap();
             assert_eq!(details.get::<&str>("name").unwrap(), "NotReadableError");
         }
+    }
+
+    #[test]
+    fn settings_follow_the_caps_as_a_remote_track_reads_them() {
+        use crate::constraints::{Fraction, ResizeMode, VideoSettings};
+        gst::init().unwrap();
+        let caps = gst::Caps::builder("video/x-raw")
+            .field("width", 320)
+            .field("height", 240)
+            .field("framerate", gst::Fraction::new(30000, 1001))
+            .build();
+        let s = caps.structure(0).unwrap();
+        let mut settings = Settings::Video(VideoSettings {
+            device_id: "cam".into(),
+            group_id: "g".into(),
+            width: 640,
+            height: 480,
+            frame_rate: 30.0,
+            frame_rate_fraction: Fraction::new(30, 1),
+            facing_mode: None,
+            resize_mode: ResizeMode::None,
+        });
+        settings_follow_caps(&mut settings, s);
+        let Settings::Video(v) = &settings else {
+            unreachable!()
+        };
+        assert_eq!((v.width, v.height), (320, 240));
+        assert_eq!(v.frame_rate_fraction, Fraction::new(30000, 1001));
+        let remote = settings_from_caps(s);
+        assert_eq!(remote.get::<i32>("width").unwrap(), 320);
+        assert_eq!(remote.get::<f64>("frameRate").unwrap(), v.frame_rate);
+        assert_eq!(remote.get::<f64>("aspectRatio").unwrap(), v.aspect_ratio());
+        let audio = gst::Caps::builder("audio/x-raw")
+            .field("rate", 16000)
+            .field("channels", 2)
+            .build();
+        let remote = settings_from_caps(audio.structure(0).unwrap());
+        assert_eq!(remote.get::<i32>("sampleRate").unwrap(), 16000);
+        assert_eq!(remote.get::<i32>("channelCount").unwrap(), 2);
     }
 
     #[test]
