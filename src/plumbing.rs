@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MPL-2.0
 
-//! Plumbing shared by the plugin's bins that build their chain late
-//! (`mediastreamrtpenc`, `mediastreamrtpdec`, `mediastreamfakesrc`,
-//! `mediastreamtracksink`): taking children out again, and handing a new
-//! chain the events its ghost pad kept meanwhile.
+//! Plumbing shared by the plugin's bins: taking children out again (one
+//! way, [`discard_all`]), installing a chain between a bin's ghost pads,
+//! and handing a chain built late (on the first caps: `mediastreamrtpenc`,
+//! `mediastreamrtpdec`, `mediastreamfakesrc`, `mediastreamtracksink`) the
+//! events its ghost pad kept meanwhile.
 
 use gst::prelude::*;
 
@@ -11,12 +12,38 @@ use gst::prelude::*;
 /// failed half way. Failures are logged in `cat`, not returned: the caller
 /// is already on its way out, and the element goes with the bin anyway.
 pub(crate) fn discard(cat: gst::DebugCategory, bin: &impl IsA<gst::Bin>, element: &gst::Element) {
-    if element.set_state(gst::State::Null).is_err() {
-        gst::warning!(cat, obj = bin, "{} did not stop cleanly", element.name());
+    discard_all(cat, bin, std::slice::from_ref(element), &[]);
+}
+
+/// The one way the plugin takes elements out of its bins: stops all of
+/// `elements` in their order (a chain upstream first, so nothing pushes
+/// into an element already stopped or gone), clears the targets of
+/// `ghosts` (the bin's pads that led to them), then removes them,
+/// downstream first. Failures are logged in `cat`, not returned.
+pub(crate) fn discard_all(
+    cat: gst::DebugCategory,
+    bin: &impl IsA<gst::Bin>,
+    elements: &[gst::Element],
+    ghosts: &[&gst::GhostPad],
+) {
+    for e in elements {
+        if e.set_state(gst::State::Null).is_err() {
+            gst::warning!(cat, obj = bin, "{} did not stop cleanly", e.name());
+        }
     }
-    match bin.remove(element) {
-        Ok(()) => gst::debug!(cat, obj = bin, "removed {}", element.name()),
-        Err(e) => gst::warning!(cat, obj = bin, "cannot remove {}: {e}", element.name()),
+    for g in ghosts {
+        clear_target(g);
+    }
+    for e in elements.iter().rev() {
+        // Already out (a bin's own teardown, or a second call) is fine.
+        if e.parent().as_ref() != Some(bin.upcast_ref::<gst::Bin>().upcast_ref::<gst::Object>()) {
+            gst::debug!(cat, obj = bin, "{} is not in the bin any more", e.name());
+            continue;
+        }
+        match bin.remove(e) {
+            Ok(()) => gst::debug!(cat, obj = bin, "removed {}", e.name()),
+            Err(err) => gst::warning!(cat, obj = bin, "cannot remove {}: {err}", e.name()),
+        }
     }
 }
 
@@ -94,4 +121,32 @@ pub(crate) fn install(
         }
     }
     plumbed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn discard_all_stops_clears_the_targets_and_removes_once() {
+        gst::init().unwrap();
+        let bin = gst::Bin::new();
+        let a = gst::ElementFactory::make("identity").build().unwrap();
+        let b = gst::ElementFactory::make("identity").build().unwrap();
+        bin.add_many([&a, &b]).unwrap();
+        a.link(&b).unwrap();
+        let src = gst::GhostPad::with_target(&b.static_pad("src").unwrap()).unwrap();
+        bin.add_pad(&src).unwrap();
+        bin.set_state(gst::State::Paused).unwrap();
+        let cat = gst::DebugCategory::new("plumbing-test", gst::DebugColorFlags::empty(), None);
+        let chain = [a.clone(), b.clone()];
+        discard_all(cat, &bin, &chain, &[&src]);
+        assert!(bin.children().is_empty());
+        assert!(src.target().is_none());
+        assert_eq!(a.current_state(), gst::State::Null);
+        assert_eq!(b.current_state(), gst::State::Null);
+        // A second time finds nothing to take out, and says so only in the log.
+        discard_all(cat, &bin, &chain, &[&src]);
+        bin.set_state(gst::State::Null).unwrap();
+    }
 }

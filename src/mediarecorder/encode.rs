@@ -335,7 +335,7 @@ pub fn build(
             video: codec.is_video(),
         }),
         Err(e) => {
-            let _ = bin.remove_many(&elements);
+            crate::plumbing::discard_all(*CAT, bin, &elements, &[]);
             Err(e)
         }
     }

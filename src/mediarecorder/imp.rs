@@ -808,11 +808,16 @@ impl MediaRecorder {
             self.finish(true);
         }
         let obj = self.obj();
-        for child in obj.children() {
-            gst::debug!(CAT, imp = self, "removing the leftover {}", child.name());
-            let _ = child.set_state(gst::State::Null);
-            let _ = obj.remove(&child);
+        let leftovers = obj.children();
+        if !leftovers.is_empty() {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "removing {} leftover elements",
+                leftovers.len()
+            );
         }
+        crate::plumbing::discard_all(*CAT, &*obj, &leftovers, &[]);
         *self.file.lock() = None;
     }
 
@@ -1560,10 +1565,12 @@ impl MediaRecorder {
         bin.add_many([&mux, &sink]).map_err(|e| e.to_string())?;
         let mut branches = Vec::new();
         let cleanup = |branches: &[Branch]| {
-            for b in branches {
-                let _ = bin.remove_many(&b.encode.elements);
-            }
-            let _ = bin.remove_many([&mux, &sink]);
+            let mut all: Vec<gst::Element> = branches
+                .iter()
+                .flat_map(|b| b.encode.elements.iter().cloned())
+                .collect();
+            all.extend([mux.clone(), sink.clone()]);
+            crate::plumbing::discard_all(*CAT, bin, &all, &[]);
         };
         if let Err(e) = mux.link(&sink) {
             cleanup(&branches);
@@ -1667,10 +1674,7 @@ impl MediaRecorder {
         for e in &order {
             if e.sync_state_with_parent().is_err() {
                 for b in &branches {
-                    let _ = b.pad.set_target(None::<&gst::Pad>);
-                }
-                for e in &order {
-                    let _ = e.set_state(gst::State::Null);
+                    crate::plumbing::clear_target(&b.pad);
                 }
                 cleanup(&branches);
                 return Err(format!("the element '{}' failed to start", e.name()));
@@ -1936,10 +1940,7 @@ impl MediaRecorder {
                     }
                 }
             }
-            for e in &elements {
-                let _ = e.set_state(gst::State::Null);
-            }
-            let _ = obj.remove_many(&elements);
+            crate::plumbing::discard_all(*CAT, obj, &elements, &[]);
         };
         if now {
             teardown(&self.obj());

@@ -1567,14 +1567,9 @@ impl MediaStream {
         };
         let obj = self.obj();
         for t in tracks {
-            if t.element.set_state(gst::State::Null).is_err() {
-                gst::warning!(CAT, imp = self, "{} did not stop cleanly", t.element.name());
-            }
+            crate::plumbing::discard(*CAT, &*obj, &t.element);
             if let Some(pad) = &t.pad {
                 remove_own_pad(&obj, pad);
-            }
-            if obj.remove(&t.element).is_err() {
-                gst::debug!(CAT, imp = self, "{} was already removed", t.element.name());
             }
         }
         self.state.lock().exposed = false;
@@ -1594,12 +1589,7 @@ fn retire(obj: &super::MediaStream, element: gst::Element) {
     element.set_locked_state(true);
     let name = element.name();
     let stop = move |bin: &super::MediaStream| {
-        if element.set_state(gst::State::Null).is_err() {
-            gst::warning!(CAT, obj = bin, "{} did not stop cleanly", element.name());
-        }
-        if bin.remove(&element).is_err() {
-            gst::debug!(CAT, obj = bin, "{} was removed already", element.name());
-        }
+        crate::plumbing::discard(*CAT, bin, &element);
     };
     if obj.imp().gate.is_closed() {
         gst::debug!(CAT, obj = obj, "disposing: retiring {name} now");

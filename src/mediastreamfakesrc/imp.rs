@@ -568,11 +568,8 @@ impl MediaStreamFakeSrc {
     fn teardown(&self) {
         let watcher = self.state.lock().watcher.take();
         drop(watcher);
-        crate::plumbing::clear_target(&self.srcpad);
         let obj = self.obj();
-        for child in obj.children() {
-            crate::plumbing::discard(*CAT, &*obj, &child);
-        }
+        crate::plumbing::discard_all(*CAT, &*obj, &obj.children(), &[&self.srcpad]);
         let mut state = self.state.lock();
         state.source = None;
         state.filter = None;

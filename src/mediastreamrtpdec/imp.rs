@@ -442,11 +442,12 @@ impl MediaStreamRtpDec {
         let Some((_, elements)) = self.state.lock().chain.take() else {
             return;
         };
-        crate::plumbing::clear_target(&self.sinkpad);
-        crate::plumbing::clear_target(&self.srcpad);
-        for e in &elements {
-            crate::plumbing::discard(*CAT, &*self.obj(), e);
-        }
+        crate::plumbing::discard_all(
+            *CAT,
+            &*self.obj(),
+            &elements,
+            &[&self.sinkpad, &self.srcpad],
+        );
     }
 
     /// The decoding chain for the RTP caps' encoding. Errors: a missing

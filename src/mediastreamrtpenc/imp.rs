@@ -704,12 +704,8 @@ impl MediaStreamRtpEnc {
             return;
         }
         gst::debug!(CAT, imp = self, "chain torn down");
-        crate::plumbing::clear_target(&self.sinkpad);
-        crate::plumbing::clear_target(&self.srcpad);
         let obj = self.obj();
-        for e in obj.children() {
-            crate::plumbing::discard(*CAT, &*obj, &e);
-        }
+        crate::plumbing::discard_all(*CAT, &*obj, &obj.children(), &[&self.sinkpad, &self.srcpad]);
     }
 }
 

@@ -208,7 +208,7 @@ fn echo_reference(
     bin.add_many(&extras)
         .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
     if let Err(e) = gst::Element::link_many(&extras) {
-        remove(bin, &extras);
+        crate::plumbing::discard_all(*super::imp::CAT, bin, &extras, &[]);
         return Err(ConstraintError::not_readable(format!(
             "echo reference: {e}"
         )));
@@ -218,16 +218,4 @@ fn echo_reference(
     }
     dsp.set_property("probe", &name);
     Ok(extras)
-}
-
-/// Elements stopped and taken out of `bin`.
-pub(super) fn remove(bin: &impl IsA<gst::Bin>, elements: &[gst::Element]) {
-    for e in elements {
-        if e.set_state(gst::State::Null).is_err() {
-            gst::warning!(super::imp::CAT, obj = e, "did not stop cleanly");
-        }
-        if bin.remove(e).is_err() {
-            gst::debug!(super::imp::CAT, obj = e, "was not in the bin");
-        }
-    }
 }

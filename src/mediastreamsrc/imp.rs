@@ -39,7 +39,7 @@ mod output;
 #[path = "switch.rs"]
 mod switch;
 use super::capture::Capture;
-use super::chain::{self, Chain};
+use super::chain::Chain;
 use super::shared::{self, Holders, Running, SharedCapture, Tap};
 use crate::constraints::caps::{capabilities_structure, error_details, settings_structure};
 use crate::constraints::{
@@ -1356,7 +1356,7 @@ impl MediaStreamSrc {
 
     /// Elements stopped and taken out of the bin.
     fn remove_elements(&self, elements: &[gst::Element]) {
-        chain::remove(&*self.obj(), elements);
+        crate::plumbing::discard_all(*CAT, &*self.obj(), elements, &[]);
     }
 
     /// Takes the elements out of the state and apart (the device released).
@@ -1389,20 +1389,8 @@ impl MediaStreamSrc {
         elements.set_locked(true);
         self.remove_elements(elements.chain.reference());
         // Stopped first, so the old device never pushes into an unlinked pad.
-        for e in elements.linked() {
-            if e.set_state(gst::State::Null).is_err() {
-                gst::warning!(CAT, imp = self, "{} did not stop cleanly", e.name());
-            }
-        }
-        if self.srcpad.set_target(None::<&gst::Pad>).is_err() {
-            gst::warning!(CAT, imp = self, "could not clear the pad's target");
-        }
-        let obj = self.obj();
-        for e in elements.linked().rev() {
-            if obj.remove(e).is_err() {
-                gst::warning!(CAT, imp = self, "{} was not in the bin", e.name());
-            }
-        }
+        let linked: Vec<gst::Element> = elements.linked().cloned().collect();
+        crate::plumbing::discard_all(*CAT, &*self.obj(), &linked, &[&self.srcpad]);
     }
 
     /// READY -> NULL (or a failed start): the state dropped, the device

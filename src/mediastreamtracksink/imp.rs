@@ -305,10 +305,8 @@ impl ElementImpl for MediaStreamTrackSink {
         let ret = self.parent_change_state(transition)?;
         if transition == gst::StateChange::ReadyToNull {
             let renderer = self.state.lock().renderer.take();
-            crate::plumbing::clear_target(&self.sinkpad);
-            if let Some(r) = renderer {
-                crate::plumbing::discard(*CAT, &*self.obj(), &r);
-            }
+            let renderer: Vec<gst::Element> = renderer.into_iter().collect();
+            crate::plumbing::discard_all(*CAT, &*self.obj(), &renderer, &[&self.sinkpad]);
         }
         Ok(ret)
     }
