@@ -16,6 +16,7 @@
 //! `fault-injection` feature, which the tests turn on: in any other build
 //! a site is nothing at all.
 
+use gst::glib;
 use gst::subclass::prelude::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -56,6 +57,26 @@ pub(crate) trait Guarded: ElementImpl {
     /// Call on the way to NULL: the element may be used again.
     fn reset_failed(&self) {
         self.failed().store(false, Ordering::Release);
+    }
+}
+
+/// A pad function of a [`Guarded`] element (set on its pads with
+/// `event_function`, `chain_function`...): the element from the pad's
+/// parent, the call guarded; `fallback` when the pad has no such parent
+/// (taken out) or after a panic.
+pub(crate) fn pad_function<T, R>(
+    parent: Option<&gst::Object>,
+    fallback: impl FnOnce() -> R,
+    f: impl FnOnce(&T) -> R,
+) -> R
+where
+    T: Guarded + ObjectSubclass,
+    T::Type: glib::prelude::IsA<gst::Object>,
+{
+    use glib::prelude::Cast;
+    match parent.and_then(|p| p.downcast_ref::<T::Type>()) {
+        Some(obj) => obj.imp().guard(fallback, f),
+        None => fallback(),
     }
 }
 

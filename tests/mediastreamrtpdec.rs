@@ -343,3 +343,49 @@ fn peer_timeout_changes_while_playing() {
         .expect("silent for 4 s with peer-timeout 2000: gone");
     assert_eq!(ready(&dec), gstmediastream::track::ReadyState::Ended);
 }
+
+/// A panic on the clock's thread (the mute check) is an element error
+/// like one anywhere else (crate::fault): `Panicked`, nothing more passes,
+/// and after NULL the element works again.
+#[test]
+fn a_panic_in_the_mute_check_is_an_element_error() {
+    init();
+    let (caps, packets) = vp8_packets();
+    let dec = gst::ElementFactory::make("mediastreamrtpdec")
+        .property("mute-timeout", 200u32)
+        .build()
+        .unwrap();
+    for round in 0..2 {
+        let mut h = Harness::with_element(&dec, Some("sink"), Some("src"));
+        let bus = gst::Bus::new();
+        dec.set_bus(Some(&bus));
+        let clock = h.testclock().expect("the harness's test clock");
+        h.set_src_caps(caps.clone());
+        h.play();
+        h.push(packets[0].clone()).unwrap();
+        if round == 0 {
+            gstmediastream::fault::inject_panic("mediastreamrtpdec:mute");
+        }
+        for _ in 0..60 {
+            clock.advance_time(5 * MS as i64);
+            while clock.process_next_clock_id().is_some() {}
+        }
+        let error = bus.pop_filtered(&[gst::MessageType::Error]);
+        if round == 0 {
+            let msg = error.expect("the panic on the bus");
+            let gst::MessageView::Error(e) = msg.view() else {
+                unreachable!()
+            };
+            assert_eq!(
+                e.error().message(),
+                "Panicked: panic injected at mediastreamrtpdec:mute"
+            );
+            assert!(!dec.property::<bool>("muted"), "the check did not run");
+        } else {
+            assert!(error.is_none(), "{error:?}");
+            assert!(dec.property::<bool>("muted"), "after NULL it mutes again");
+        }
+        drop(h);
+        dec.set_state(gst::State::Null).unwrap();
+    }
+}

@@ -34,6 +34,7 @@
 //! taken alone otherwise); no lock is held while emitting, posting or
 //! pushing.
 
+use crate::fault::Guarded;
 use crate::track::liveness::{
     DEFAULT_MUTE_TIMEOUT_MS, Liveness, MIN_MUTE_TIMEOUT_MS, MuteClock, Verdict,
 };
@@ -45,6 +46,7 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use parking_lot::Mutex;
 use std::sync::LazyLock;
+use std::sync::atomic::AtomicBool;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -99,6 +101,8 @@ pub struct MediaStreamRtpDec {
     mute_timeout: Mutex<u32>,
     peer_timeout: Mutex<u32>,
     state: Mutex<State>,
+    /// Set by a panic, cleared at NULL (crate::fault::Guarded).
+    failed: AtomicBool,
 }
 
 #[glib::object_subclass]
@@ -110,17 +114,17 @@ impl ObjectSubclass for MediaStreamRtpDec {
     fn with_class(klass: &Self::Class) -> Self {
         let sinkpad = gst::GhostPad::builder_from_template(&klass.pad_template("sink").unwrap())
             .event_function(|pad, parent, event| {
-                MediaStreamRtpDec::catch_panic_pad_function(
+                crate::fault::pad_function(
                     parent,
                     || false,
-                    |imp| imp.sink_event(pad, event),
+                    |imp: &MediaStreamRtpDec| imp.sink_event(pad, event),
                 )
             })
             .query_function(|pad, parent, query| {
-                MediaStreamRtpDec::catch_panic_pad_function(
+                crate::fault::pad_function(
                     parent,
                     || false,
-                    |imp| imp.sink_query(pad, query),
+                    |imp: &MediaStreamRtpDec| imp.sink_query(pad, query),
                 )
             })
             .build();
@@ -132,7 +136,14 @@ impl ObjectSubclass for MediaStreamRtpDec {
             mute_timeout: Mutex::new(DEFAULT_MUTE_TIMEOUT_MS),
             peer_timeout: Mutex::new(DEFAULT_PEER_TIMEOUT_MS),
             state: Mutex::default(),
+            failed: AtomicBool::new(false),
         }
+    }
+}
+
+impl Guarded for MediaStreamRtpDec {
+    fn failed(&self) -> &AtomicBool {
+        &self.failed
     }
 }
 
@@ -248,7 +259,7 @@ impl ObjectImpl for MediaStreamRtpDec {
         let weak = obj.downgrade();
         self.sinkpad.connect_linked(move |_, peer| {
             if let Some(obj) = weak.upgrade() {
-                obj.imp().linked(peer);
+                obj.imp().guard(|| (), |imp| imp.linked(peer));
             }
         });
         let weak = obj.downgrade();
@@ -256,7 +267,7 @@ impl ObjectImpl for MediaStreamRtpDec {
             gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
             move |_, _| {
                 if let Some(obj) = weak.upgrade() {
-                    obj.imp().packet();
+                    obj.imp().guard(|| (), |imp| imp.packet());
                 }
                 gst::PadProbeReturn::Ok
             },
@@ -271,7 +282,7 @@ impl ObjectImpl for MediaStreamRtpDec {
                     && ev.type_() == gst::EventType::Eos
                     && let Some(obj) = weak.upgrade()
                 {
-                    obj.imp().before_eos();
+                    obj.imp().guard(|| (), |imp| imp.before_eos());
                 }
                 gst::PadProbeReturn::Ok
             },
@@ -282,7 +293,14 @@ impl ObjectImpl for MediaStreamRtpDec {
                 | gst::PadProbeType::BUFFER_LIST
                 | gst::PadProbeType::EVENT_DOWNSTREAM,
             move |pad, info| match weak.upgrade() {
-                Some(obj) => obj.imp().src_probe(pad.upcast_ref(), info),
+                Some(obj) => match obj
+                    .imp()
+                    .guard(|| None, |imp| Some(imp.src_probe(pad.upcast_ref(), info)))
+                {
+                    Some(ret) => ret,
+                    // After a panic nothing passes.
+                    None => crate::fault::drop_item(info),
+                },
                 None => gst::PadProbeReturn::Ok,
             },
         );
@@ -346,8 +364,11 @@ impl ElementImpl for MediaStreamRtpDec {
             _ => (),
         }
         let ret = self.parent_change_state(transition)?;
-        if transition == gst::StateChange::PausedToPlaying {
-            self.start_check();
+        match transition {
+            gst::StateChange::PausedToPlaying => self.guard(|| (), |imp| imp.start_check()),
+            // After a panic, NULL gives the element back.
+            gst::StateChange::ReadyToNull => self.reset_failed(),
+            _ => (),
         }
         Ok(ret)
     }
@@ -642,7 +663,8 @@ impl MediaStreamRtpDec {
                         | gst_webrtc::WebRTCPeerConnectionState::Failed
                 ) && let Some(obj) = weak.upgrade()
                 {
-                    obj.imp().end("the connection closed");
+                    obj.imp()
+                        .guard(|| (), |imp| imp.end("the connection closed"));
                 }
             }),
         );
@@ -652,7 +674,8 @@ impl MediaStreamRtpDec {
             let weak = self.obj().downgrade();
             ids.push(webrtc.connect_notify(Some(prop), move |w, _| {
                 if let Some(obj) = weak.upgrade() {
-                    obj.imp().remote_description_changed(w);
+                    obj.imp()
+                        .guard(|| (), |imp| imp.remote_description_changed(w));
                 }
             }));
         }
@@ -665,7 +688,7 @@ impl MediaStreamRtpDec {
                 .unwrap()
                 .connect_deep_element_added(move |_, _, element| {
                     if let Some(obj) = weak.upgrade() {
-                        obj.imp().watch_transport(element);
+                        obj.imp().guard(|| (), |imp| imp.watch_transport(element));
                     }
                 }),
         );
@@ -699,7 +722,7 @@ impl MediaStreamRtpDec {
             gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
             move |_, _| {
                 if let Some(obj) = weak.upgrade() {
-                    obj.imp().arrival();
+                    obj.imp().guard(|| (), |imp| imp.arrival());
                 }
                 gst::PadProbeReturn::Ok
             },
@@ -785,35 +808,39 @@ impl MediaStreamRtpDec {
         drop(mute);
         gst::info!(CAT, imp = self, "ended: {why}");
         self.obj().call_async(|obj| {
-            let imp = obj.imp();
-            let (id, running) = {
-                let state = imp.state.lock();
-                (state.track_id.clone().unwrap_or_default(), state.running)
-            };
-            if !running {
-                gst::debug!(CAT, obj = obj, "stopped meanwhile: end not announced");
-                return;
-            }
-            obj.notify("ready-state");
-            track::announce(obj, track::TrackEvent::Ended, &id);
-            // Into the chain, so the decoder drains before EOS goes out;
-            // the src probe sends the ended state just before it (sent
-            // into the chain, a decoder held it as an event of a next
-            // frame that never came). Not taken: downstream is flushing,
-            // unlinked or already at EOS; the application saw `ended`
-            // either way.
-            let built = imp.state.lock().chain.is_some();
-            let sent = match imp.sinkpad.internal() {
-                Some(internal) if built => internal.push_event(gst::event::Eos::new()),
-                _ => {
-                    imp.before_eos();
-                    imp.srcpad.push_event(gst::event::Eos::new())
-                }
-            };
-            gst::debug!(
-                CAT,
-                obj = obj,
-                "ended: state and EOS sent downstream: {sent}"
+            obj.imp().guard(
+                || (),
+                |imp| {
+                    let (id, running) = {
+                        let state = imp.state.lock();
+                        (state.track_id.clone().unwrap_or_default(), state.running)
+                    };
+                    if !running {
+                        gst::debug!(CAT, obj = obj, "stopped meanwhile: end not announced");
+                        return;
+                    }
+                    obj.notify("ready-state");
+                    track::announce(obj, track::TrackEvent::Ended, &id);
+                    // Into the chain, so the decoder drains before EOS goes out;
+                    // the src probe sends the ended state just before it (sent
+                    // into the chain, a decoder held it as an event of a next
+                    // frame that never came). Not taken: downstream is flushing,
+                    // unlinked or already at EOS; the application saw `ended`
+                    // either way.
+                    let built = imp.state.lock().chain.is_some();
+                    let sent = match imp.sinkpad.internal() {
+                        Some(internal) if built => internal.push_event(gst::event::Eos::new()),
+                        _ => {
+                            imp.before_eos();
+                            imp.srcpad.push_event(gst::event::Eos::new())
+                        }
+                    };
+                    gst::debug!(
+                        CAT,
+                        obj = obj,
+                        "ended: state and EOS sent downstream: {sent}"
+                    );
+                },
             );
         });
     }
@@ -1057,7 +1084,7 @@ fn schedule_peer(peer: &mut MuteClock, at: gst::ClockTime, obj: &super::MediaStr
     let weak = obj.downgrade();
     peer.check_at(at, move || {
         if let Some(obj) = weak.upgrade() {
-            obj.imp().check_peer();
+            obj.imp().guard(|| (), |imp| imp.check_peer());
         }
     });
 }
@@ -1067,7 +1094,13 @@ fn schedule(mute: &mut MuteClock, at: gst::ClockTime, obj: &super::MediaStreamRt
     let weak = obj.downgrade();
     mute.check_at(at, move || {
         if let Some(obj) = weak.upgrade() {
-            obj.imp().check_mute();
+            obj.imp().guard(
+                || (),
+                |imp| {
+                    crate::fault::point("mediastreamrtpdec:mute");
+                    imp.check_mute()
+                },
+            );
         }
     });
 }

@@ -111,25 +111,20 @@ impl ObjectSubclass for MediaStreamRtpEnc {
     fn with_class(klass: &Self::Class) -> Self {
         let sinkpad = gst::GhostPad::builder_from_template(&klass.pad_template("sink").unwrap())
             .chain_function(|pad, parent, buffer| {
-                MediaStreamRtpEnc::catch_panic_pad_function(
+                crate::fault::pad_function(
                     parent,
                     || Err(gst::FlowError::Error),
-                    |imp| {
-                        imp.guard(
-                            || Err(gst::FlowError::Error),
-                            |imp| {
-                                imp.sink_buffer(pad);
-                                gst::ProxyPad::chain_default(pad, Some(&*imp.obj()), buffer)
-                            },
-                        )
+                    |imp: &MediaStreamRtpEnc| {
+                        imp.sink_buffer(pad);
+                        gst::ProxyPad::chain_default(pad, Some(&*imp.obj()), buffer)
                     },
                 )
             })
             .event_function(|pad, parent, event| {
-                MediaStreamRtpEnc::catch_panic_pad_function(
+                crate::fault::pad_function(
                     parent,
                     || false,
-                    |imp| imp.guard(|| false, |imp| imp.sink_event(pad, event)),
+                    |imp: &MediaStreamRtpEnc| imp.sink_event(pad, event),
                 )
             })
             .build();
