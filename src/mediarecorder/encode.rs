@@ -9,7 +9,7 @@
 //! track's thread). The audio converters are put in only when the track's
 //! caps are not ones the encoder takes.
 
-use super::imp::CAT;
+use super::CAT;
 use super::mime::{Codec, Container, Plan};
 use gst::glib;
 use gst::prelude::*;

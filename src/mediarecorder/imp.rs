@@ -20,6 +20,7 @@
 //! `file` alone. Events (signals and messages) go through `outbox` and are
 //! delivered in order by one thread at a time with no lock held.
 
+use super::CAT;
 use super::RecorderState;
 use super::bitrate::{self, Bitrates};
 use super::chunker::{Chunk, Chunker};
@@ -35,14 +36,6 @@ use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::io::Write;
 use std::sync::LazyLock;
-
-pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
-    gst::DebugCategory::new(
-        "mediarecorder",
-        gst::DebugColorFlags::empty(),
-        Some("MediaRecorder: records a stream's tracks in chunks"),
-    )
-});
 
 const DEFAULT_TIMESLICE: u32 = 0;
 

@@ -5,12 +5,22 @@
 
 use gst::glib;
 use gst::prelude::*;
+use std::sync::LazyLock;
 
 pub mod bitrate;
 pub mod chunker;
 mod encode;
 mod imp;
 pub mod mime;
+
+/// The element's debug category, for every part of it.
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediarecorder",
+        gst::DebugColorFlags::empty(),
+        Some("MediaRecorder: records a stream's tracks in chunks"),
+    )
+});
 
 /**
  * SECTION:element-mediarecorder

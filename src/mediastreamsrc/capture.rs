@@ -4,8 +4,8 @@
 //! native mode the selection chose (a capsfilter that pins the mode, a
 //! decoder for an encoded one).
 
+use super::CAT;
 use super::chain::make;
-use super::imp::CAT;
 use crate::constraints::caps::modes_from_caps;
 use crate::constraints::share::{device_rate, running_mode};
 use crate::constraints::{ConstraintError, NativeMode, ResizeMode, Settings};
@@ -147,16 +147,12 @@ fn device_caps(settings: &Settings, mode: &NativeMode) -> Option<gst::Caps> {
 /// the device switches to on its own pass: the track follows the device
 /// and its settings become what flows, instead of failing negotiation.
 impl Capture {
-    pub(super) fn follow_device_caps(
-        &self,
-        track: &super::imp::MediaStreamSrc,
-        filter: &gst::Element,
-    ) {
+    pub(super) fn follow_device_caps(&self, track: &super::MediaStreamSrc, filter: &gst::Element) {
         let Some(pad) = self.element().static_pad("src") else {
             return;
         };
         let filter = filter.downgrade();
-        let track = track.obj().downgrade();
+        let track = track.downgrade();
         pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |pad, info| {
             let Some(track) = track.upgrade() else {
                 return gst::PadProbeReturn::Remove;

@@ -208,7 +208,7 @@ fn echo_reference(
     bin.add_many(&extras)
         .map_err(|e| ConstraintError::not_readable(e.to_string()))?;
     if let Err(e) = gst::Element::link_many(&extras) {
-        crate::plumbing::discard_all(*super::imp::CAT, bin, &extras, &[]);
+        crate::plumbing::discard_all(*super::CAT, bin, &extras, &[]);
         return Err(ConstraintError::not_readable(format!(
             "echo reference: {e}"
         )));

@@ -29,26 +29,24 @@
 //! `apply-constraints` or `stop` (neither waits for the streaming thread),
 //! but must not change the element's state from there.
 
+use super::CAT;
 use super::blank::Blank;
 use crate::track::liveness::{DEFAULT_MUTE_TIMEOUT_MS, Liveness, MIN_MUTE_TIMEOUT_MS, MuteClock};
 
-#[path = "mute.rs"]
 mod mute;
-#[path = "output.rs"]
 mod output;
-#[path = "switch.rs"]
 mod switch;
 use super::capture::Capture;
 use super::chain::Chain;
 use super::shared::{self, Holders, Running, SharedCapture, Tap};
-use crate::constraints::caps::{capabilities_structure, error_details, settings_structure};
+use crate::constraints::caps::{capabilities_structure, settings_structure};
 use crate::constraints::{
-    ConstraintError, ErrorName, Kind, SelectOptions, Settings, TrackConstraints, capabilities,
+    ConstraintError, Kind, SelectOptions, Settings, TrackConstraints, capabilities,
     select_on_device, share, supported_constraints,
 };
 use crate::devices::monitor::{DeviceChange, MediaDevice, MediaDevices, Subscription};
 use crate::fault::Guarded;
-use crate::track::{self, TrackState, audio_processing, track_message};
+use crate::track::{self, audio_processing};
 use crate::track::{ReadyState, TrackKind};
 use gst::glib;
 use gst::prelude::*;
@@ -56,16 +54,7 @@ use gst::subclass::prelude::*;
 use parking_lot::Mutex;
 use std::sync::Arc;
 use std::sync::LazyLock;
-use std::sync::atomic::Ordering;
 use switch::{Switch, panicked_result};
-
-pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
-    gst::DebugCategory::new(
-        "mediastreamsrc",
-        gst::DebugColorFlags::empty(),
-        Some("MediaStreamTrack source"),
-    )
-});
 
 /// The element's properties (what gst-plugins-rs calls `Settings`; here
 /// `Settings` is the track's MediaTrackSettings).
@@ -1337,7 +1326,7 @@ impl MediaStreamSrc {
             && capture.is_bare()
             && let Some(filter) = chain.only_filter()
         {
-            capture.follow_device_caps(self, filter);
+            capture.follow_device_caps(&self.obj(), filter);
         }
         self.install_probe(&last);
         Ok(Elements {

@@ -5,6 +5,7 @@
 
 use gst::glib;
 use gst::prelude::*;
+use std::sync::LazyLock;
 
 mod blank;
 mod capture;
@@ -13,6 +14,16 @@ mod imp;
 mod shared;
 
 pub use crate::track::TRACK_STATE;
+
+/// The element's debug category, for every part of it.
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediastreamsrc",
+        gst::DebugColorFlags::empty(),
+        Some("MediaStreamTrack source"),
+    )
+});
+
 pub(crate) use imp::Preselection;
 
 /**

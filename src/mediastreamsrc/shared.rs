@@ -25,8 +25,8 @@
 //! Lock order: `HOLDERS` before any track's `chain_lock` and state lock; a
 //! capture's `mode` before its `taps`, both after every other lock.
 
+use super::CAT;
 use super::capture::Capture;
-use super::imp::CAT;
 use crate::constraints::{NativeMode, Settings};
 use crate::devices::monitor::MediaDevice;
 use gst::glib;

@@ -101,7 +101,11 @@ impl MediaStreamSrc {
 }
 
 /// The track's `check_mute` at `at`, on the clock's thread.
-fn schedule(mute: &mut MuteClock, at: gst::ClockTime, track: &super::super::MediaStreamSrc) {
+fn schedule(
+    mute: &mut MuteClock,
+    at: gst::ClockTime,
+    track: &crate::mediastreamsrc::MediaStreamSrc,
+) {
     let weak = track.downgrade();
     mute.check_at(at, move || {
         if let Some(track) = weak.upgrade() {

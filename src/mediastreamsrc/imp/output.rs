@@ -5,7 +5,14 @@
 //! that follow the caps, a disabled track's blank frames, unmute on media,
 //! and the device ending on its own.
 
-use super::*;
+use super::{CAT, MediaStreamSrc, Phase, State};
+use crate::constraints::Settings;
+use crate::constraints::caps::settings_structure;
+use crate::fault::Guarded;
+use crate::mediastreamsrc::blank::Blank;
+use crate::track::{self, ReadyState, TrackState, track_message};
+use gst::prelude::*;
+use gst::subclass::prelude::*;
 
 impl MediaStreamSrc {
     pub(super) fn install_probe(&self, pad: &gst::Pad) {

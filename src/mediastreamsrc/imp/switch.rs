@@ -4,7 +4,18 @@
 //! once, and the switch that restarts the device with the new settings on
 //! GStreamer's async pool.
 
-use super::*;
+use super::{CAT, Holders, MediaStreamSrc, Plan, State, move_capture, select_on_device, shared};
+use crate::constraints::caps::error_details;
+use crate::constraints::{
+    ConstraintError, ErrorName, SelectOptions, Settings, TrackConstraints, share,
+};
+use crate::devices::monitor::MediaDevice;
+use crate::fault::Guarded;
+use crate::mediastreamsrc::blank::Blank;
+use crate::track::{self, audio_processing, track_message};
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use std::sync::atomic::Ordering;
 
 /// applyConstraints' settings on their way to the device.
 #[derive(Default)]
