@@ -2,7 +2,7 @@
 
 //! Panics never cross into C. Every pad probe, signal handler, property
 //! accessor and thread body of the plugin's elements runs inside
-//! [`Guarded::guard`]: a panic becomes a `Panicked: ...` element error
+//! `Guarded::guard`: a panic becomes a `Panicked: ...` element error
 //! (GST_LIBRARY_ERROR_FAILED) on the bus, the element passes no more data
 //! and answers with defaults until it is set to NULL, and the application
 //! goes on.
@@ -11,7 +11,7 @@
 //! entry points post the error again for ever, even while the bin is
 //! disposed (which deadlocked in g_error_free), and is never cleared.
 //!
-//! [`point`] marks those places so a test can prove it: `inject_panic`
+//! `point` marks those places so a test can prove it: `inject_panic`
 //! arms one site, the next pass through it panics. Only with the
 //! `fault-injection` feature, which the tests turn on: in any other build
 //! a site is nothing at all.

@@ -6,26 +6,55 @@
 
 //! gst-mediastream: the W3C Media Capture and Streams model for GStreamer.
 //!
-//! The [`constraints`] module is the pure W3C constraints engine
-//! (parsing, SelectSettings, fitness distance, capabilities); it needs no
-//! running GStreamer except at its caps edge ([`constraints::caps`]).
+//! The plugin's elements (`mediastream`, `mediastreamsrc`,
+//! `mediastreamtracksink`, `mediarecorder`, `mediastreamrtpenc`,
+//! `mediastreamrtpdec`, `mediastreamfakesrc`) are used through GStreamer:
+//! `gst::ElementFactory::make("mediastream")`, launch lines, properties and
+//! signals. What a Rust program may use besides:
+//!
+//! - [`constraints`]: the pure W3C constraints engine (parsing,
+//!   SelectSettings, fitness distance, capabilities); it needs no running
+//!   GStreamer except at its caps edge ([`constraints::caps`]).
+//! - [`devices`]: MediaDevices over GstDeviceMonitor (enumerateDevices,
+//!   devicechange) and the fake-device files.
+//! - [`track`]: the track layer: kinds, ready state, the track-state event
+//!   any element downstream of a track can read.
+//! - [`webrtc`]: sending a stream through `webrtcbin` and receiving the
+//!   peer's streams as remote `mediastream`s.
+//! - [`recording`]: MediaRecorder's MIME types (isTypeSupported's answer).
+//! - [`constraints_from_uri`], [`VideoCodec`], [`ensure_registered`].
+//!
+//! The crate in layers (docs/architecture.md): the constraints engine and
+//! the device layer at the bottom, the track layer on them, the elements
+//! on top; an element module imports nothing from another element but
+//! what `mediastream` composes.
 
 pub mod constraints;
 pub mod devices;
-pub mod excerpt;
-pub mod fakedeviceprovider;
+pub(crate) mod excerpt;
+mod fakedeviceprovider;
+#[doc(hidden)]
 pub mod fault;
 mod lifeline;
-pub mod mediarecorder;
-pub mod mediastream;
-pub mod mediastreamfakesrc;
-pub mod mediastreamrtpdec;
-pub mod mediastreamrtpenc;
-pub mod mediastreamsrc;
-pub mod mediastreamtracksink;
+mod mediarecorder;
+mod mediastream;
+mod mediastreamfakesrc;
+mod mediastreamrtpdec;
+mod mediastreamrtpenc;
+mod mediastreamsrc;
+mod mediastreamtracksink;
 mod plumbing;
 pub mod track;
 pub mod webrtc;
+
+pub use mediastream::constraints_from_uri;
+pub use mediastreamrtpenc::VideoCodec;
+
+/// MediaRecorder's MIME types: what `is-type-supported` answers, and the
+/// container and codecs a type records with.
+pub mod recording {
+    pub use crate::mediarecorder::mime::*;
+}
 
 use gst::glib;
 
@@ -70,6 +99,6 @@ gst::plugin_define!(
     "MPL",
     env!("CARGO_PKG_NAME"),
     env!("CARGO_PKG_NAME"),
-    "Unknown package origin",
+    "gst-mediastream",
     env!("BUILD_REL_DATE")
 );

@@ -16,7 +16,7 @@ mod track;
 use gst::prelude::*;
 use gst_base::prelude::BaseTransformExt;
 use gst_video::prelude::*;
-use gstmediastream::mediarecorder::mime::LISTED;
+use gstmediastream::recording::LISTED;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

@@ -11,7 +11,7 @@
 mod common;
 
 use gst::prelude::*;
-use gstmediastream::mediastreamrtpenc::VideoCodec;
+use gstmediastream::VideoCodec;
 use std::process::Command;
 use std::sync::Mutex;
 

@@ -423,8 +423,7 @@ fn messages_cut_a_long_value() {
 
     // The mediastream:// URI quotes its parameters the same way.
     let e =
-        gstmediastream::mediastream::constraints_from_uri(&format!("mediastream://?video={big}"))
-            .unwrap_err();
+        gstmediastream::constraints_from_uri(&format!("mediastream://?video={big}")).unwrap_err();
     assert!(e.len() <= 300, "{} bytes", e.len());
     assert!(
         e.starts_with(&format!(

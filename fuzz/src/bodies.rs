@@ -143,7 +143,7 @@ pub fn device_file(data: &[u8]) {
 pub fn uri(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     for uri in [text.to_string(), format!("mediastream://?{text}")] {
-        match gstmediastream::mediastream::constraints_from_uri(&uri) {
+        match gstmediastream::constraints_from_uri(&uri) {
             Ok(json) => {
                 StreamConstraints::parse(&json).expect("an accepted URI gives valid constraints");
             }

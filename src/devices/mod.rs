@@ -2,7 +2,7 @@
 
 //! The device layer: what getUserMedia selects from.
 //!
-//! - [`file`]: the fake-device file format (docs/devices.md);
+//! - [`file`](mod@file): the fake-device file format (docs/devices.md);
 //! - [`fake`]: `GST_MEDIASTREAM_FAKE_DEVICES` and the device-file poller;
 //! - [`monitor`]: MediaDevices over `GstDeviceMonitor` (or the fake provider);
 //! - [`opened`]: which fake devices are open (exclusive ones refuse a second open).

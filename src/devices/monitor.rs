@@ -88,7 +88,7 @@ type Callback = Arc<dyn Fn(&DeviceChange) + Send + Sync>;
 ///
 /// No thread of its own: the device monitor's bus (or, with fake devices,
 /// the fake provider's bus) hands each change over synchronously on the
-/// thread that found it, and [`MediaDevices::on_message`] applies it.
+/// thread that found it, and `MediaDevices::on_message` applies it.
 pub struct MediaDevices {
     /// Keeps the monitor (real devices) or the provider (fake ones)
     /// started; the error says why there are no devices.

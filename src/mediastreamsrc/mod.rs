@@ -13,8 +13,6 @@ mod chain;
 mod imp;
 mod shared;
 
-pub use crate::track::TRACK_STATE;
-
 /// The element's debug category, for every part of it.
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
