@@ -30,7 +30,7 @@ fn camera(id: &str) -> String {
     )
 }
 
-const CAMERAS: [&str; 12] = [
+const CAMERAS: [&str; 14] = [
     "one-pipeline",
     "two-pipelines",
     "unplugged",
@@ -43,6 +43,8 @@ const CAMERAS: [&str; 12] = [
     "incompatible",
     "launch",
     "pending",
+    "stalled-share",
+    "elsewhere",
 ];
 
 fn devices_json(cameras: &[&str]) -> String {
@@ -793,4 +795,73 @@ fn signal_count(element: &gst::Element, name: &str) -> std::sync::mpsc::Receiver
         None
     });
     rx
+}
+
+/// A capture that cannot move (its only track's sink is blocked, so the
+/// device's streaming thread never comes between two buffers) makes the
+/// track that wants to share it wait up to 2 s and fail as busy; a
+/// getUserMedia on another device, in another pipeline, meanwhile is not
+/// held up by it (each device has its own entry in the registry of shared
+/// captures).
+#[test]
+fn a_capture_that_cannot_move_holds_up_no_other_device() {
+    init();
+    let dev = "stalled-share";
+    // The device's only track, into a sink never pulled and never dropping:
+    // its streaming thread blocks there.
+    let first = gst::Pipeline::new();
+    let a = new_track(&constraints(dev, NATIVE));
+    let full = gst::ElementFactory::make("appsink")
+        .property("sync", false)
+        .property("max-buffers", 1u32)
+        .property("drop", false)
+        .build()
+        .unwrap();
+    first.add_many([&a, &full]).unwrap();
+    a.link(&full).unwrap();
+    let frames = frame_log(&a);
+    play(&first);
+    // The sink holds one; the second frame is stuck on its way in.
+    for _ in 0..2 {
+        frames
+            .recv_timeout(Duration::from_secs(10))
+            .expect("frames from the first track");
+    }
+    let device_pad = track::children_made_by(&a, "mediastreamfakesrc")
+        .pop()
+        .expect("the device's element in the track")
+        .static_pad("src")
+        .unwrap();
+    // A second track on the device: its capture must move, and cannot.
+    let waiting = std::thread::spawn(move || {
+        let second = gst::Pipeline::new();
+        second.add(&new_track(&constraints(dev, NATIVE))).unwrap();
+        let started = second.set_state(gst::State::Ready);
+        second.set_state(gst::State::Null).unwrap();
+        started
+    });
+    track::wait_until("the move waiting for the device's thread", || {
+        device_pad.is_blocked()
+    });
+    // Meanwhile, getUserMedia on another device, elsewhere.
+    let other = gst::Pipeline::new();
+    other
+        .add(&new_track(&constraints("elsewhere", NATIVE)))
+        .unwrap();
+    assert_eq!(
+        other.set_state(gst::State::Ready),
+        Ok(gst::StateChangeSuccess::Success)
+    );
+    assert!(
+        !waiting.is_finished(),
+        "the other device's track waited for the stalled move"
+    );
+    other.set_state(gst::State::Null).unwrap();
+    assert!(
+        waiting.join().unwrap().is_err(),
+        "the stalled capture cannot be shared: busy"
+    );
+    first.set_state(gst::State::Null).unwrap();
+    wait_closed(dev);
+    wait_closed("elsewhere");
 }

@@ -14,7 +14,9 @@
 //! live, playing (mute checks on the pipeline clock), ended.
 //!
 //! Lock order: `chain_lock`, then `settings`, then `preselection`, then
-//! `state`; `inherited` and `ended_clone` are taken alone. Only
+//! `state`; `inherited`, `ended_clone` and `held` are taken alone; a
+//! device's entry in the shared captures' registry comes before all of
+//! them (shared.rs). Only
 //! `chain_lock` is held while changing a child's state (it serializes chain
 //! changes: start, the switcher, the release of an ended track, teardown;
 //! never taken by an application's call); no lock is held while posting a
@@ -288,6 +290,9 @@ pub struct MediaStreamSrc {
     /// Serializes changes of the chain (start, the switcher, teardown);
     /// taken before `settings` and `state`.
     chain_lock: Mutex<()>,
+    /// The exclusive device this track holds alone (its entry in the
+    /// shared captures' registry). Taken alone.
+    held: Mutex<Option<String>>,
     settings: Mutex<Props>,
     /// A `mediastream`'s selection for this track, until it starts.
     preselection: Mutex<Option<Preselection>>,
@@ -314,6 +319,7 @@ impl ObjectSubclass for MediaStreamSrc {
             srcpad,
             track_id: uuid::Uuid::new_v4().to_string(),
             chain_lock: Mutex::new(()),
+            held: Mutex::default(),
             settings: Mutex::default(),
             failed: Default::default(),
             preselection: Mutex::default(),
@@ -1007,10 +1013,11 @@ impl MediaStreamSrc {
         }
         let obj = self.obj();
         let id = &device.info.device_id;
-        let mut holders = Holders::lock();
-        let Some(running) = holders.running(id, &obj) else {
+        let mut holders = Holders::lock(id);
+        let Some(running) = holders.running(&obj) else {
             gst::debug!(CAT, imp = self, "'{}' is ours alone", device.info.label);
-            holders.hold(id, &obj);
+            holders.hold(&obj);
+            *self.held.lock() = Some(id.clone());
             return Ok((Plan::Own, settings, mode));
         };
         let (running_mode, native) = match &running {
@@ -1063,7 +1070,7 @@ impl MediaStreamSrc {
             Running::Shared(c) => c,
             Running::Track(t) => {
                 let c = t.imp().share_capture()?;
-                holders.share(id, &c);
+                holders.share(&c);
                 c
             }
         };
@@ -1387,7 +1394,16 @@ impl MediaStreamSrc {
     fn teardown(&self) {
         self.teardown_chain();
         // Not under `chain_lock` (lock order).
-        shared::release_holds(&self.obj());
+        self.release_hold();
+    }
+
+    /// The device this track held alone is free (for the next track to
+    /// hold or share).
+    fn release_hold(&self) {
+        let held = self.held.lock().take();
+        if let Some(id) = held {
+            shared::release_hold(&self.obj(), &id);
+        }
     }
 
     fn teardown_chain(&self) {
@@ -1477,7 +1493,7 @@ impl MediaStreamSrc {
                 gst::debug!(CAT, obj = obj, "device released");
             }
             drop(chain);
-            shared::release_holds(obj);
+            imp.release_hold();
             // The last track on a shared capture releases the device here.
             drop(left);
         });

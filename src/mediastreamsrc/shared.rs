@@ -22,8 +22,10 @@
 //! chains are then rebuilt for the new mode (their settings stay), and each
 //! tap is fed only the mode its chain was built for.
 //!
-//! Lock order: `HOLDERS` before any track's `chain_lock` and state lock; a
-//! capture's `mode` before its `taps`, both after every other lock.
+//! Lock order: a device's entry in `HOLDERS` (one lock per device; the map's
+//! own lock only to find it, alone) before any track's `chain_lock` and
+//! state lock; a capture's `mode` before its `taps`, both after every other
+//! lock.
 
 use super::CAT;
 use super::capture::Capture;
@@ -47,8 +49,22 @@ enum Holder {
     Shared(Weak<SharedCapture>),
 }
 
-/// By device id.
-static HOLDERS: LazyLock<Mutex<HashMap<String, Holder>>> = LazyLock::new(Default::default);
+/// A device's entry: who runs it, locked while a track decides how it
+/// captures from it.
+type Slot = Arc<Mutex<Option<Holder>>>;
+
+/// By device id. The map's own lock is held only to find an entry: a
+/// track whose decision waits (a capture moving, up to `MOVE_TIMEOUT`)
+/// holds up no track on another device.
+static HOLDERS: LazyLock<Mutex<HashMap<String, Slot>>> = LazyLock::new(Default::default);
+
+fn slot(device_id: &str) -> Slot {
+    HOLDERS
+        .lock()
+        .entry(device_id.to_owned())
+        .or_default()
+        .clone()
+}
 
 /// How long the device's streaming thread may take to reach a point
 /// between two buffers when its capture moves.
@@ -60,43 +76,41 @@ pub(super) enum Running {
     Shared(Arc<SharedCapture>),
 }
 
-/// The registry, locked while a track decides how it captures (so two
-/// tracks starting at once on one device agree).
-pub(super) struct Holders(parking_lot::MutexGuard<'static, HashMap<String, Holder>>);
+/// One device's entry, locked while a track decides how it captures from
+/// that device (so two tracks starting at once on it agree).
+pub(super) struct Holders(parking_lot::ArcMutexGuard<parking_lot::RawMutex, Option<Holder>>);
 
 impl Holders {
-    pub(super) fn lock() -> Holders {
-        Holders(HOLDERS.lock())
+    pub(super) fn lock(device_id: &str) -> Holders {
+        Holders(slot(device_id).lock_arc())
     }
 
-    /// Who runs `device_id` now, other than `me`.
-    pub(super) fn running(&self, device_id: &str, me: &super::MediaStreamSrc) -> Option<Running> {
-        match self.0.get(device_id)? {
+    /// Who runs the device now, other than `me`.
+    pub(super) fn running(&self, me: &super::MediaStreamSrc) -> Option<Running> {
+        match self.0.as_ref()? {
             Holder::Track(weak) => weak.upgrade().filter(|t| t != me).map(Running::Track),
             Holder::Shared(weak) => weak.upgrade().map(Running::Shared),
         }
     }
 
-    /// `track` runs `device_id` alone.
-    pub(super) fn hold(&mut self, device_id: &str, track: &super::MediaStreamSrc) {
-        self.0
-            .insert(device_id.to_owned(), Holder::Track(track.downgrade()));
+    /// `track` runs the device alone.
+    pub(super) fn hold(&mut self, track: &super::MediaStreamSrc) {
+        *self.0 = Some(Holder::Track(track.downgrade()));
     }
 
-    pub(super) fn share(&mut self, device_id: &str, capture: &Arc<SharedCapture>) {
-        self.0.insert(
-            device_id.to_owned(),
-            Holder::Shared(Arc::downgrade(capture)),
-        );
+    pub(super) fn share(&mut self, capture: &Arc<SharedCapture>) {
+        *self.0 = Some(Holder::Shared(Arc::downgrade(capture)));
     }
 }
 
-/// `track` no longer runs a device alone (its device is released).
-pub(super) fn release_holds(track: &super::MediaStreamSrc) {
-    HOLDERS.lock().retain(|_, holder| match holder {
-        Holder::Track(weak) => weak.upgrade().is_some_and(|t| &t != track),
-        Holder::Shared(weak) => weak.strong_count() > 0,
-    });
+/// `track` no longer runs `device_id` alone (its device is released).
+pub(super) fn release_hold(track: &super::MediaStreamSrc, device_id: &str) {
+    let mut holder = slot(device_id).lock_arc();
+    if let Some(Holder::Track(weak)) = holder.as_ref()
+        && weak.upgrade().is_none_or(|t| &t == track)
+    {
+        *holder = None;
+    }
 }
 
 /// A track's input from a shared capture.

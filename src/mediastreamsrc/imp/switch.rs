@@ -84,7 +84,9 @@ impl MediaStreamSrc {
         // `HOLDERS` on a device others may share, so two moves do not
         // cross and no track shares this one's capture in between (read
         // again under it).
-        let holders = device.is_exclusive().then(Holders::lock);
+        let holders = device
+            .is_exclusive()
+            .then(|| Holders::lock(&device.info.device_id));
         let shared = match &holders {
             Some(_) => self.state.lock().as_ref().and_then(State::shared_capture),
             None => shared,
