@@ -181,10 +181,10 @@ fn four_threads_against_a_playing_stream() {
     // A deadlock shows as a thread that does not come back.
     let give_up = deadline + Duration::from_secs(30);
     for t in threads {
-        while !t.is_finished() {
-            assert!(Instant::now() < give_up, "a thread is stuck: deadlock");
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let left = give_up.saturating_duration_since(Instant::now());
+        track::poll::until("every thread back (else: a deadlock)", left, || {
+            t.is_finished()
+        });
         if let Err(e) = t.join() {
             std::panic::resume_unwind(e);
         }
@@ -202,17 +202,14 @@ fn four_threads_against_a_playing_stream() {
         t.set_property("enabled", true);
         let pad = t.static_pad("src").unwrap();
         let mut last = Err(String::from("no caps"));
-        for _ in 0..100 {
+        track::poll::holds_within(Duration::from_secs(2), || {
             let settings = t.property::<Option<gst::Structure>>("settings").unwrap();
             last = pad
                 .current_caps()
                 .ok_or_else(|| "no caps".to_string())
                 .and_then(|caps| settings_match(&settings, &caps));
-            if last.is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+            last.is_ok()
+        });
         assert_eq!(last, Ok(()), "{}", t.name());
     }
     let bus = pipeline.bus().unwrap();

@@ -68,18 +68,18 @@ impl Devices {
             &gst::Caps::from_str("video/x-raw,format=I420,width=320,height=240,framerate=30/1")
                 .unwrap(),
         );
-        for _ in 0..100 {
-            let devices = media.devices().unwrap();
-            let cam = devices
-                .iter()
-                .any(|d| d.info.device_id == "cam" && d.info.modes == cam_modes);
-            let mic = devices.iter().any(|d| d.info.device_id == "mic");
-            if cam && mic {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("the device monitor does not list cam and mic after 5 s");
+        track::poll::until(
+            "the device monitor to list cam and mic",
+            Duration::from_secs(5),
+            || {
+                let devices = media.devices().unwrap();
+                let cam = devices
+                    .iter()
+                    .any(|d| d.info.device_id == "cam" && d.info.modes == cam_modes);
+                let mic = devices.iter().any(|d| d.info.device_id == "mic");
+                cam && mic
+            },
+        );
     }
 }
 

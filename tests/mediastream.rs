@@ -118,12 +118,9 @@ fn get_user_media_in_one_element() {
     for src in &srcs {
         src.emit_by_name::<()>("stop", &[]);
     }
-    for _ in 0..100 {
-        if !ms.property::<bool>("active") {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    track::wait_until("!ms.property::<bool>('active')", || {
+        !ms.property::<bool>("active")
+    });
     assert!(!ms.property::<bool>("active"));
     for sink in &sinks {
         let mut eos = false;
@@ -419,12 +416,9 @@ fn add_track_and_remove_track() {
     p.set_state(gst::State::Playing).unwrap();
 
     // The device's video_0, then the two added tracks.
-    for _ in 0..250 {
-        if added.lock().unwrap().len() == 3 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    track::wait_until("added.lock().unwrap().len() == 3", || {
+        added.lock().unwrap().len() == 3
+    });
     let mut pads = added.lock().unwrap().clone();
     pads.sort();
     assert_eq!(
@@ -450,12 +444,9 @@ fn add_track_and_remove_track() {
             .is_none()
     );
     // Media flows on the added tracks too.
-    for _ in 0..100 {
-        if sinks.lock().unwrap().len() == 3 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    track::wait_until("sinks.lock().unwrap().len() == 3", || {
+        sinks.lock().unwrap().len() == 3
+    });
     let sinks = sinks.lock().unwrap().clone();
     for sink in &sinks {
         assert!(pull(sink).is_some(), "{} gets media", sink.name());
@@ -497,12 +488,7 @@ fn add_track_and_remove_track() {
     // The removed track's pad goes once no buffer is on its way through it
     // (remove-track does not wait for that).
     let left = || -> Vec<String> { ms.src_pads().iter().map(|p| p.name().to_string()).collect() };
-    for _ in 0..250 {
-        if left() == ["video_0"] {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    track::wait_until("left() == ['video_0']", || left() == ["video_0"]);
     assert_eq!(left(), ["video_0"]);
     let mut gone = removed.lock().unwrap().clone();
     gone.sort();
@@ -541,12 +527,10 @@ fn releasing_a_pad_removes_its_own_track() {
     assert_eq!(left, [first.name().to_string()]);
     assert!(second.parent().is_none());
     // Its pass-through leaves the bin from a thread of its own.
-    for _ in 0..250 {
-        if track::children_made_by(&ms, "identity").len() == 1 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    track::wait_until(
+        "track::children_made_by(&ms, 'identity').len() == 1",
+        || track::children_made_by(&ms, "identity").len() == 1,
+    );
     assert_eq!(track::children_made_by(&ms, "identity").len(), 1);
     // An empty id is no track's.
     assert!(!ms.emit_by_name::<bool>("remove-track", &[&""]));
@@ -619,12 +603,7 @@ fn remove_track_while_paused_does_not_wait_for_playing() {
     assert!(removed);
     assert_eq!(ms.property::<Vec<String>>("track-ids").len(), 0);
     p.set_state(gst::State::Playing).unwrap();
-    for _ in 0..250 {
-        if ms.src_pads().is_empty() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    track::wait_until("ms.src_pads().is_empty()", || ms.src_pads().is_empty());
     assert!(ms.src_pads().is_empty(), "the track's pad is gone");
     // The application's source never saw not-linked.
     let bus = p.bus().unwrap();
@@ -643,12 +622,10 @@ fn the_gst_launch_pipeline_of_the_readme() {
     .unwrap();
     p.set_state(gst::State::Playing).unwrap();
     let (a, b) = (p.by_name("a").unwrap(), p.by_name("b").unwrap());
-    for _ in 0..250 {
-        if a.property::<u64>("frames") > 5 && b.property::<u64>("frames") > 5 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    track::wait_until(
+        "a.property::<u64>('frames') > 5 && b.property::<u64>('frames",
+        || a.property::<u64>("frames") > 5 && b.property::<u64>("frames") > 5,
+    );
     let mut kinds = vec![
         a.property::<Option<String>>("kind"),
         b.property::<Option<String>>("kind"),
@@ -753,12 +730,9 @@ fn a_new_track_never_takes_the_name_of_a_pad_still_there() {
         let pad = ms.request_pad_simple("sink_%u").unwrap();
         src.static_pad("src").unwrap().link(&pad).unwrap();
         src.sync_state_with_parent().unwrap();
-        for _ in 0..250 {
-            if added.lock().unwrap().len() == n {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        track::wait_until("added.lock().unwrap().len() == n", || {
+            added.lock().unwrap().len() == n
+        });
         let (id, name) = added.lock().unwrap().last().cloned().expect("a new track");
         (src, id, name)
     };
@@ -773,16 +747,13 @@ fn a_new_track_never_takes_the_name_of_a_pad_still_there() {
     );
     // Both remaining tracks flow, and nothing failed.
     let before = seen.lock().unwrap().clone();
-    for _ in 0..250 {
+    track::wait_until("frames on both remaining tracks", || {
         let now = seen.lock().unwrap().clone();
         let grew = |name: &str| {
             now.get(name).copied().unwrap_or(0) > before.get(name).copied().unwrap_or(0)
         };
-        if grew(&b_pad) && grew(&c_pad) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        grew(&b_pad) && grew(&c_pad)
+    });
     let now = seen.lock().unwrap().clone();
     assert!(
         now.get(&c_pad).copied().unwrap_or(0) > before.get(&c_pad).copied().unwrap_or(0)

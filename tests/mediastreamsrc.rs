@@ -506,15 +506,9 @@ fn stop_ends_the_track_and_releases_the_device() {
     let device = t.device_element();
     t.src.emit_by_name::<()>("stop", &[]);
     assert!(t.pull_until_eos(50), "EOS reaches the sink");
-    let mut released = false;
-    for _ in 0..50 {
-        if device.current_state() == gst::State::Null {
-            released = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    assert!(released, "the device element is NULL");
+    track::wait_until("the device element in NULL", || {
+        device.current_state() == gst::State::Null
+    });
     assert_eq!(
         t.src
             .property_value("ready-state")

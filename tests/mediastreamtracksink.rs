@@ -26,13 +26,7 @@ fn init() {
 /// Polls `f` for up to 15 s (auto sinks probe the machine's outputs
 /// first; a loaded CI machine takes its time).
 fn wait_until(what: &str, f: impl Fn() -> bool) {
-    for _ in 0..750 {
-        if f() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    panic!("timed out waiting for {what}");
+    track::poll::until(what, Duration::from_secs(15), f);
 }
 
 fn pipeline(desc: &str) -> (gst::Pipeline, gst::Element) {

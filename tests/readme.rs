@@ -261,3 +261,61 @@ fn readme_headless_commands_run() {
         failures.join("\n\n")
     );
 }
+
+/// docs/reliability.md lists every sleep the tests keep, by file and line
+/// (the one polling helper's own interval aside), and no other.
+#[test]
+fn every_sleep_in_the_tests_is_listed_in_reliability_md() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(root.join("docs/reliability.md")).unwrap();
+    let section = doc
+        .split("## Sleeps in tests")
+        .nth(1)
+        .expect("a 'Sleeps in tests' section")
+        .split("\n## ")
+        .next()
+        .unwrap();
+    let mut found = Vec::new();
+    for dir in ["tests", "tests/common", "tests/webrtc_common"] {
+        for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let text = std::fs::read_to_string(&path).unwrap();
+            for (i, line) in text.lines().enumerate() {
+                if line.contains("thread::sleep(") && !line.trim_start().starts_with("//") {
+                    found.push((rel.clone(), i + 1));
+                }
+            }
+        }
+    }
+    for (file, line) in &found {
+        if file == "tests/common/poll.rs" || file == "tests/readme.rs" {
+            continue;
+        }
+        let listed = section.contains(&format!("{file}:{line}"))
+            || section
+                .lines()
+                .any(|l| l.contains(file.as_str()) && l.contains(&format!(":{line}")))
+            || section.contains(&format!(" :{line} ")) && section.contains(file.as_str());
+        assert!(
+            listed,
+            "{file}:{line} sleeps and docs/reliability.md does not list it"
+        );
+    }
+    let kept = found
+        .iter()
+        .filter(|(f, _)| f != "tests/common/poll.rs" && f != "tests/readme.rs")
+        .count();
+    assert!(
+        section.contains(&format!("{kept} remain")),
+        "docs/reliability.md does not say {kept} remain"
+    );
+}

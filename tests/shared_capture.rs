@@ -18,7 +18,7 @@ use gstmediastream::devices::opened;
 use pixels::Rgb;
 use std::path::PathBuf;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 static DEVICES_PATH: OnceLock<PathBuf> = OnceLock::new();
 
@@ -236,15 +236,7 @@ fn play(pipeline: &gst::Pipeline) {
 
 /// Bounded: the device closes when the last track's pipeline is NULL.
 fn wait_closed(device: &str) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while opened::is_open(device) {
-        assert!(
-            Instant::now() < deadline,
-            "{device} is still open (opened {} times)",
-            opened::opens(device)
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    track::wait_until(&format!("{device} closed"), || !opened::is_open(device));
 }
 
 #[test]
@@ -402,11 +394,9 @@ fn an_unplugged_camera_ends_every_track_on_it() {
     b.expect_square((320, 240));
     let others: Vec<&str> = CAMERAS.iter().copied().filter(|c| *c != dev).collect();
     std::fs::write(DEVICES_PATH.get().unwrap(), devices_json(&others)).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while a.ready_state() != "ended" || b.ready_state() != "ended" {
-        assert!(Instant::now() < deadline, "both tracks end");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    track::wait_until("both tracks end", || {
+        a.ready_state() == "ended" && b.ready_state() == "ended"
+    });
     assert_eq!(ended_a.recv_timeout(Duration::from_secs(5)), Ok(()));
     assert_eq!(ended_b.recv_timeout(Duration::from_secs(5)), Ok(()));
     pipeline.set_state(gst::State::Null).unwrap();
@@ -554,17 +544,16 @@ fn two_gst_launch_branches_on_one_camera_share_its_capture() {
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let status = loop {
-        if let Some(status) = child.0.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "gst-launch-1.0 {line}: no EOS in 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let mut status = None;
+    track::poll::until(
+        &format!("gst-launch-1.0 {line} to end at EOS"),
+        Duration::from_secs(30),
+        || {
+            status = child.0.try_wait().unwrap();
+            status.is_some()
+        },
+    );
+    let status = status.unwrap();
     let mut err = String::new();
     std::io::Read::read_to_string(child.0.stderr.as_mut().unwrap(), &mut err).unwrap();
     assert!(status.success(), "gst-launch-1.0 {line}: {status}\n{err}");

@@ -22,18 +22,13 @@ fn wait_stats(
     what: &str,
     done: impl Fn(&Value) -> bool,
 ) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let stats = browser.call("stats", json!([]));
-        if done(&stats) {
-            return stats;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "Chromium: {what} did not happen: {stats:#}"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let mut stats = Value::Null;
+    let happened = wc::poll::holds_within(Duration::from_secs(secs), || {
+        stats = browser.call("stats", json!([]));
+        done(&stats)
+    });
+    assert!(happened, "Chromium: {what} did not happen: {stats:#}");
+    stats
 }
 
 #[test]
@@ -139,18 +134,13 @@ fn gstreamer_to_chromium() {
         .unwrap();
     let brightness = |b: &mut wc::Browser| b.call("brightness", json!([])).as_f64().unwrap_or(-1.0);
     let wait_brightness = |b: &mut wc::Browser, what: &str, ok: &dyn Fn(f64) -> bool| {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            let v = brightness(b);
-            if ok(v) {
-                return v;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "Chromium: {what}: brightness {v}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        let mut v = -1.0;
+        let seen = wc::poll::holds_within(Duration::from_secs(10), || {
+            v = brightness(b);
+            ok(v)
+        });
+        assert!(seen, "Chromium: {what}: brightness {v}");
+        v
     };
     let lit = wait_brightness(&mut browser, "the camera's picture", &|v| v > 40.0);
     camera.set_property("enabled", false);
@@ -201,14 +191,11 @@ fn gstreamer_to_chromium() {
 }
 
 fn wait_for(secs: u64, what: &str, done: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    while !done() {
-        assert!(
-            Instant::now() < deadline,
-            "GStreamer: {what} did not happen"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wc::poll::until(
+        &format!("GStreamer: {what}"),
+        Duration::from_secs(secs),
+        done,
+    );
 }
 
 /// GStreamer answers Chromium's offer `sdp`; returns the answer's SDP.

@@ -14,7 +14,7 @@ mod track;
 mod webrtc_common;
 
 use gst::prelude::*;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use webrtc_common as wc;
 
 #[test]
@@ -85,16 +85,15 @@ fn the_encoder_gets_the_devices_own_buffers() {
     assert!(queues.is_empty(), "queues in the pipeline: {queues:?}");
 
     let mut seen = vec![objects::Counts::default(); watches.len()];
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while seen.iter().any(|c| c.buffers < 30) {
-        assert!(Instant::now() < deadline, "too few buffers: {seen:?}");
-        std::thread::sleep(Duration::from_millis(50));
+    let enough = track::poll::holds_within(Duration::from_secs(20), || {
         for (s, (_, w)) in seen.iter_mut().zip(&watches) {
             let c = w.take();
             s.buffers += c.buffers;
             s.foreign += c.foreign;
         }
-    }
+        seen.iter().all(|c| c.buffers >= 30)
+    });
+    assert!(enough, "too few buffers: {seen:?}");
     for (s, (name, _)) in seen.iter().zip(&watches) {
         assert_eq!(
             s.foreign, 0,

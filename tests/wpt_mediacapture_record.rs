@@ -1638,14 +1638,9 @@ fn loopback_sending(codec: &str) -> Loopback {
     wc::set_description(&pc1, false, &answer);
     // Up to 60 s: three connections may be negotiating at once on a
     // loaded machine.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while tees.lock().unwrap().len() < 2 {
-        assert!(
-            Instant::now() < deadline,
-            "no two remote tracks within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wc::poll::until("two remote tracks", Duration::from_secs(60), || {
+        tees.lock().unwrap().len() >= 2
+    });
     Loopback {
         pipeline: p,
         pcs: (pc1, pc2),
@@ -1706,18 +1701,14 @@ impl Loopback {
             let _ = tx.send(Ev::Stop);
             None
         });
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let pads = rec.sink_pads();
-            if pads.len() == kinds.len() && pads.iter().all(|p| p.current_caps().is_some()) {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the remote tracks did not reach the recorder within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wc::poll::until(
+            "the remote tracks at the recorder",
+            Duration::from_secs(60),
+            || {
+                let pads = rec.sink_pads();
+                pads.len() == kinds.len() && pads.iter().all(|p| p.current_caps().is_some())
+            },
+        );
         (rec, rx, branches)
     }
 }

@@ -3,6 +3,10 @@
 //! Pipelines around `mediastreamsrc` for the track tests.
 #![allow(dead_code)]
 
+#[allow(clippy::duplicate_mod)]
+#[path = "poll.rs"]
+pub mod poll;
+
 use gst::prelude::*;
 use std::time::Duration;
 
@@ -239,17 +243,9 @@ pub fn within<T: Send + 'static>(
     })
 }
 
-/// Polls `done` every 20 ms for up to 10 s: for a state that changes on
-/// another thread with nothing to wait on.
+/// Polls `done` for up to 10 s (poll::until).
 pub fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll::until(what, Duration::from_secs(10), done);
 }
 
 /// Links each src pad `stream` (a `mediastream`) adds to a request pad of

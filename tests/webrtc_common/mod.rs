@@ -5,6 +5,11 @@
 //! driven through tests/webrtc/browser.py.
 #![allow(dead_code)]
 
+// Also in common/track.rs: a test that has both has the helper twice.
+#[allow(clippy::duplicate_mod)]
+#[path = "../common/poll.rs"]
+pub mod poll;
+
 use gst::prelude::*;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
@@ -183,18 +188,14 @@ pub fn sender(constraints: &str) -> (gst::Pipeline, gst::Element, gst::Element) 
 /// Waits until every sink pad of `webrtc` has caps (webrtcbin 1.22 writes
 /// a sender's ssrc and msid only then).
 pub fn wait_for_sink_caps(webrtc: &gst::Element, pads: usize) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let sinks = webrtc.sink_pads();
-        if sinks.len() >= pads && sinks.iter().all(|p| p.current_caps().is_some()) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "webrtcbin's sink pads got no caps"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    poll::until(
+        "caps on webrtcbin's sink pads",
+        Duration::from_secs(20),
+        || {
+            let sinks = webrtc.sink_pads();
+            sinks.len() >= pads && sinks.iter().all(|p| p.current_caps().is_some())
+        },
+    );
 }
 
 use gstmediastream::webrtc::signalling;
@@ -463,12 +464,10 @@ impl Drop for Browser {
     fn drop(&mut self) {
         let _ = writeln!(self.stdin, "{{\"quit\": true}}");
         let _ = self.stdin.flush();
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        if poll::holds_within(Duration::from_secs(10), || {
+            matches!(self.child.try_wait(), Ok(Some(_)))
+        }) {
+            return;
         }
         let _ = self.child.kill();
         let _ = self.child.wait();
