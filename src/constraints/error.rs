@@ -17,6 +17,12 @@ pub enum ErrorName {
     /// getUserMedia failed for a reason none of the others name: the
     /// GStreamer plumbing (adding or linking the track's elements).
     AbortError,
+    /// MediaRecorder: a type it cannot record.
+    NotSupportedError,
+    /// MediaRecorder: the track set changed while recording.
+    InvalidModificationError,
+    /// MediaRecorder: the recording failed (an element of it, the file).
+    UnknownError,
 }
 
 impl ErrorName {
@@ -28,6 +34,9 @@ impl ErrorName {
             ErrorName::NotReadableError => "NotReadableError",
             ErrorName::InvalidStateError => "InvalidStateError",
             ErrorName::AbortError => "AbortError",
+            ErrorName::NotSupportedError => "NotSupportedError",
+            ErrorName::InvalidModificationError => "InvalidModificationError",
+            ErrorName::UnknownError => "UnknownError",
         }
     }
 }
@@ -41,6 +50,8 @@ pub struct ConstraintError {
     message: String,
     /// The GStreamer element a track needs and that is not installed.
     missing_element: Option<String>,
+    /// Writing a file failed (the recorder's `location`).
+    write_failed: bool,
 }
 
 impl ConstraintError {
@@ -50,6 +61,7 @@ impl ConstraintError {
             constraint: None,
             message: message.into(),
             missing_element: None,
+            write_failed: false,
         }
     }
 
@@ -59,6 +71,7 @@ impl ConstraintError {
             constraint: None,
             message: message.into(),
             missing_element: None,
+            write_failed: false,
         }
     }
 
@@ -68,6 +81,7 @@ impl ConstraintError {
             constraint: None,
             message: message.into(),
             missing_element: None,
+            write_failed: false,
         }
     }
 
@@ -77,6 +91,7 @@ impl ConstraintError {
             constraint: None,
             message: message.into(),
             missing_element: None,
+            write_failed: false,
         }
     }
 
@@ -88,7 +103,53 @@ impl ConstraintError {
             constraint: None,
             message: message.into(),
             missing_element: None,
+            write_failed: false,
         }
+    }
+
+    /// The crate's W3C errors are this one type (constraints, tracks and
+    /// the recorder): an error of `name`.
+    fn named(name: ErrorName, message: impl Into<String>) -> Self {
+        ConstraintError {
+            name,
+            constraint: None,
+            message: message.into(),
+            missing_element: None,
+            write_failed: false,
+        }
+    }
+
+    pub fn not_supported(message: impl Into<String>) -> Self {
+        Self::named(ErrorName::NotSupportedError, message)
+    }
+
+    pub fn invalid_modification(message: impl Into<String>) -> Self {
+        Self::named(ErrorName::InvalidModificationError, message)
+    }
+
+    pub fn unknown(message: impl Into<String>) -> Self {
+        Self::named(ErrorName::UnknownError, message)
+    }
+
+    /// Writing a file failed: UnknownError for the W3C side,
+    /// `RESOURCE_ERROR_WRITE` for GStreamer's.
+    pub fn write_failed(message: impl Into<String>) -> Self {
+        ConstraintError {
+            write_failed: true,
+            ..Self::unknown(message)
+        }
+    }
+
+    /// `self`, also naming the element (or alternatives) not installed
+    /// that caused it.
+    pub fn missing_element_too(mut self, factory: Option<String>) -> Self {
+        self.missing_element = factory;
+        self
+    }
+
+    /// A [`ConstraintError::write_failed`].
+    pub fn is_write_failure(&self) -> bool {
+        self.write_failed
     }
 
     /// `message` is the explanation after the constraint name.
@@ -98,6 +159,7 @@ impl ConstraintError {
             constraint: Some(constraint.to_owned()),
             message: format!("{constraint}: {}", message.as_ref()),
             missing_element: None,
+            write_failed: false,
         }
     }
 

@@ -26,9 +26,10 @@ use super::bitrate::{self, Bitrates};
 use super::chunker::{Chunk, Chunker};
 use super::encode::{self, EncodeBranch};
 use super::mime::{Container, MimeType, NotSupported, Plan};
+use crate::constraints::ConstraintError;
 use crate::excerpt::excerpt;
 use crate::fault::Guarded;
-use crate::track::{TrackKind, TrackState};
+use crate::track::{self, TrackKind, TrackState};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -170,53 +171,6 @@ enum Event {
 struct Outbox {
     queue: VecDeque<Event>,
     draining: bool,
-}
-
-/// A W3C exception or error: its name and message.
-#[derive(Debug, Clone)]
-struct W3c {
-    name: &'static str,
-    message: String,
-    missing: bool,
-    /// The file at `location` failed: GST_RESOURCE_ERROR_WRITE.
-    file: bool,
-}
-
-impl W3c {
-    fn new(name: &'static str, message: impl Into<String>) -> W3c {
-        W3c {
-            name,
-            message: message.into(),
-            missing: false,
-            file: false,
-        }
-    }
-
-    /// Writing the file at `location` failed (UnknownError).
-    fn file(message: String) -> W3c {
-        W3c {
-            file: true,
-            ..W3c::new("UnknownError", message)
-        }
-    }
-
-    fn details(&self) -> gst::Structure {
-        gst::Structure::builder("mediastream-error")
-            .field("name", self.name)
-            .field("message", &self.message)
-            .build()
-    }
-}
-
-impl From<NotSupported> for W3c {
-    fn from(e: NotSupported) -> W3c {
-        W3c {
-            name: "NotSupportedError",
-            missing: e.missing.is_some(),
-            message: e.message,
-            file: false,
-        }
-    }
 }
 
 /// The file at `location`, and its length: the chunks written so far, each
@@ -720,7 +674,7 @@ impl BinImpl for MediaRecorder {
 /// and returns its `mediarecorder-result`.
 fn method_signal(
     name: &'static str,
-    run: fn(&MediaRecorder) -> Result<(), W3c>,
+    run: fn(&MediaRecorder) -> Result<(), ConstraintError>,
 ) -> glib::subclass::Signal {
     glib::subclass::Signal::builder(name)
         .action()
@@ -856,17 +810,18 @@ impl MediaRecorder {
 
     /// The recording pause, resume and request-data act on: not one that
     /// stop() or an error made inactive (nor the start that waits for it).
-    fn active<'a>(&self, state: &'a mut Option<Recording>) -> Result<&'a mut Recording, W3c> {
+    fn active<'a>(
+        &self,
+        state: &'a mut Option<Recording>,
+    ) -> Result<&'a mut Recording, ConstraintError> {
         if self.waiting.lock().is_some() {
-            return Err(W3c::new(
-                "InvalidStateError",
+            return Err(ConstraintError::invalid_state(
                 "the recorder is starting: the previous recording is still finishing (its stop event comes first)",
             ));
         }
         match state.as_mut() {
             Some(r) if !r.inactive => Ok(r),
-            _ => Err(W3c::new(
-                "InvalidStateError",
+            _ => Err(ConstraintError::invalid_state(
                 "the recorder is inactive: start it first",
             )),
         }
@@ -876,40 +831,29 @@ impl MediaRecorder {
     /// `mediarecorder-result` structure, `success`, and for an exception
     /// the W3C `name` and the `message` (nothing is posted: the caller is
     /// the one to act).
-    fn method(&self, what: &str, result: Result<(), W3c>) -> gst::Structure {
+    fn method(&self, what: &str, result: Result<(), ConstraintError>) -> gst::Structure {
         let b = gst::Structure::builder("mediarecorder-result");
         match result {
             Ok(()) => b.field("success", true).build(),
             Err(e) => {
-                gst::debug!(CAT, imp = self, "{what} throws {}: {}", e.name, e.message);
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "{what} throws {}: {}",
+                    e.name(),
+                    e.message()
+                );
                 b.field("success", false)
-                    .field("name", e.name)
-                    .field("message", format!("{}: {what}: {}", e.name, e.message))
+                    .field("name", e.name())
+                    .field("message", format!("{}: {what}: {}", e.name(), e.message()))
                     .build()
             }
         }
     }
 
     /// An error that stops a recording (or prevents auto-start).
-    fn post_error(&self, e: &W3c) {
-        let details = e.details();
-        match e.name {
-            _ if e.file => {
-                gst::element_imp_error!(self, gst::ResourceError::Write, ("{}: {}", e.name, e.message), ["the recording stopped; the file holds every chunk delivered before the failure, whole"], details: details)
-            }
-            _ if e.missing => {
-                gst::element_imp_error!(self, gst::CoreError::MissingPlugin, ("{}: {}", e.name, e.message), details: details)
-            }
-            "NotSupportedError" => {
-                gst::element_imp_error!(self, gst::CoreError::NotImplemented, ("{}: {}", e.name, e.message), details: details)
-            }
-            "InvalidModificationError" => {
-                gst::element_imp_error!(self, gst::StreamError::Failed, ("{}: {}", e.name, e.message), ["the stream's track set changed while recording; stop the recorder before adding or removing tracks"], details: details)
-            }
-            _ => {
-                gst::element_imp_error!(self, gst::StreamError::Failed, ("{}: {}", e.name, e.message), details: details)
-            }
-        }
+    fn post_error(&self, e: &ConstraintError) {
+        track::post_error(&*self.obj(), e);
     }
 
     fn new_track_pad(&self, templ: &gst::PadTemplate, name: Option<&str>) -> Option<gst::Pad> {
@@ -982,10 +926,9 @@ impl MediaRecorder {
         gst::debug!(CAT, imp = self, "track pad {name}");
         let recording = self.state.lock().as_ref().is_some_and(|r| !r.stopping);
         if recording {
-            self.fail(W3c::new(
-                "InvalidModificationError",
-                format!("a track was added to the stream while recording (pad {name})"),
-            ));
+            self.fail(ConstraintError::invalid_modification(format!(
+                "a track was added to the stream while recording (pad {name})"
+            )));
         }
         Some(pad.upcast())
     }
@@ -1102,13 +1045,10 @@ impl MediaRecorder {
         let recording = self.state.lock().as_ref().is_some_and(|r| !r.stopping);
         if linked.is_ok() && recording {
             // A track joined the stream, as through a new pad.
-            self.fail(W3c::new(
-                "InvalidModificationError",
-                format!(
-                    "a track was added to the stream while recording (pad {})",
-                    target.name()
-                ),
-            ));
+            self.fail(ConstraintError::invalid_modification(format!(
+                "a track was added to the stream while recording (pad {})",
+                target.name()
+            )));
         }
         linked.is_ok()
     }
@@ -1131,13 +1071,10 @@ impl MediaRecorder {
             pad.name()
         );
         if recorded {
-            self.fail(W3c::new(
-                "InvalidModificationError",
-                format!(
-                    "a track was removed from the stream while recording (pad {} {how})",
-                    pad.name()
-                ),
-            ));
+            self.fail(ConstraintError::invalid_modification(format!(
+                "a track was removed from the stream while recording (pad {} {how})",
+                pad.name()
+            )));
         }
     }
 
@@ -1415,7 +1352,7 @@ impl MediaRecorder {
 
     /// W3C start(). `resumed`: the start that waited for the previous
     /// recording's end (`waiting`), begun now.
-    fn start(&self, timeslice: Option<u32>, resumed: bool) -> Result<(), W3c> {
+    fn start(&self, timeslice: Option<u32>, resumed: bool) -> Result<(), ConstraintError> {
         let mut settings = {
             let mut s = self.settings.lock();
             if let Some(t) = timeslice {
@@ -1447,8 +1384,7 @@ impl MediaRecorder {
                     return Ok(());
                 }
             } else if waiting.is_some() {
-                return Err(W3c::new(
-                    "InvalidStateError",
+                return Err(ConstraintError::invalid_state(
                     "the recorder is recording (it starts once the previous recording's stop event went out); stop it before starting again",
                 ));
             } else if state.as_ref().is_some_and(|r| r.inactive) {
@@ -1465,17 +1401,13 @@ impl MediaRecorder {
             }
         }
         if let Some(rec) = state.as_ref() {
-            return Err(W3c::new(
-                "InvalidStateError",
-                format!(
-                    "the recorder is {}, not inactive; stop it before starting again",
-                    rec.state.as_str()
-                ),
-            ));
+            return Err(ConstraintError::invalid_state(format!(
+                "the recorder is {}, not inactive; stop it before starting again",
+                rec.state.as_str()
+            )));
         }
         if tracks.is_empty() {
-            return Err(W3c::new(
-                "NotSupportedError",
+            return Err(ConstraintError::not_supported(
                 "the stream has no live track to record: link a mediastream's pads (or raw video/audio) to the recorder first",
             ));
         }
@@ -1510,10 +1442,7 @@ impl MediaRecorder {
         let file = match &settings.location {
             Some(path) if !path.is_empty() => Some(Output {
                 file: std::fs::File::create(path).map_err(|e| {
-                    W3c::new(
-                        "UnknownError",
-                        format!("cannot write '{}': {e}", excerpt(path)),
-                    )
+                    ConstraintError::unknown(format!("cannot write '{}': {e}", excerpt(path)))
                 })?,
                 path: path.clone(),
                 len: 0,
@@ -1522,7 +1451,7 @@ impl MediaRecorder {
         };
         let rec = self
             .build(&plan, &settings, &tracks)
-            .map_err(|e| W3c::new("NotSupportedError", e))?;
+            .map_err(ConstraintError::not_supported)?;
         *self.file.lock() = file;
         *state = Some(rec);
         // Before any chunk of this recording.
@@ -1953,8 +1882,8 @@ impl MediaRecorder {
         gst::debug!(CAT, imp = self, "the start that waited begins");
         let timeslice = self.waiting.lock().unwrap_or(None);
         if let Err(e) = self.start(timeslice, true) {
-            gst::warning!(CAT, imp = self, "the waiting start failed: {}", e.message);
-            self.push(Event::Error(e.name.to_owned(), e.message.clone()));
+            gst::warning!(CAT, imp = self, "the waiting start failed: {}", e.message());
+            self.push(Event::Error(e.name().to_owned(), e.message().to_owned()));
             self.push(Event::Stop);
             self.obj().notify("state");
             self.drain();
@@ -1965,7 +1894,7 @@ impl MediaRecorder {
 
     /// The recording fails: the error, what was gathered is dropped, then
     /// the last (empty) chunk and `stopped`, as the spec orders them.
-    fn fail(&self, e: W3c) {
+    fn fail(&self, e: ConstraintError) {
         {
             let mut state = self.state.lock();
             let Some(rec) = state.as_mut() else { return };
@@ -1974,8 +1903,8 @@ impl MediaRecorder {
             // W3C: inactive, then error, the last chunk and stop.
             rec.inactive = true;
             *self.waiting.lock() = None;
-            gst::debug!(CAT, imp = self, "{}: {}", e.name, e.message);
-            self.push(Event::Error(e.name.to_owned(), e.message.clone()));
+            gst::debug!(CAT, imp = self, "{}: {}", e.name(), e.message());
+            self.push(Event::Error(e.name().to_owned(), e.message().to_owned()));
         }
         self.obj().notify("state");
         self.drain();
@@ -1986,7 +1915,7 @@ impl MediaRecorder {
     /// Appends a chunk to the file at `location`. A chunk that cannot be
     /// written whole is cut off again (the file ends at the previous
     /// chunk) and the file is closed: nothing more is written to it.
-    fn write_chunk(&self, data: &[u8]) -> Option<W3c> {
+    fn write_chunk(&self, data: &[u8]) -> Option<ConstraintError> {
         let mut out = self.file.lock();
         let o = out.as_mut()?;
         let Err(e) = o.file.write_all(data) else {
@@ -2005,7 +1934,7 @@ impl MediaRecorder {
             data.len(),
             o.len
         );
-        Some(W3c::file(format!(
+        Some(ConstraintError::write_failed(format!(
             "cannot write the recording to '{}': {e}{cut}",
             excerpt(&o.path)
         )))
@@ -2014,16 +1943,16 @@ impl MediaRecorder {
     /// The file failed: `error` right after the chunk that could not be
     /// written, the element error, and the recording stops (its last
     /// chunks still go to `dataavailable`, not to the file).
-    fn file_failed(&self, e: W3c) {
+    fn file_failed(&self, e: ConstraintError) {
         self.outbox
             .lock()
             .queue
-            .push_front(Event::Error(e.name.to_owned(), e.message.clone()));
+            .push_front(Event::Error(e.name().to_owned(), e.message().to_owned()));
         self.post_error(&e);
         self.stop();
     }
 
-    fn pause(&self) -> Result<(), W3c> {
+    fn pause(&self) -> Result<(), ConstraintError> {
         {
             let mut state = self.state.lock();
             let rec = self.active(&mut state)?;
@@ -2041,7 +1970,7 @@ impl MediaRecorder {
         Ok(())
     }
 
-    fn resume(&self) -> Result<(), W3c> {
+    fn resume(&self) -> Result<(), ConstraintError> {
         {
             let mut state = self.state.lock();
             let rec = self.active(&mut state)?;
@@ -2065,7 +1994,7 @@ impl MediaRecorder {
         Ok(())
     }
 
-    fn request_data(&self) -> Result<(), W3c> {
+    fn request_data(&self) -> Result<(), ConstraintError> {
         {
             let mut state = self.state.lock();
             let rec = self.active(&mut state)?;
@@ -2178,12 +2107,12 @@ impl MediaRecorder {
                     if let Err(e) = synced {
                         // The recording is over: the error comes before
                         // `stopped`, as for a write that fails.
-                        let e = W3c::file(format!(
+                        let e = ConstraintError::write_failed(format!(
                             "cannot write the recording to '{}' (fsync): {e}",
                             excerpt(&out.path)
                         ));
-                        gst::debug!(CAT, imp = self, "{}", e.message);
-                        self.deliver(Event::Error(e.name.to_owned(), e.message.clone()));
+                        gst::debug!(CAT, imp = self, "{}", e.message());
+                        self.deliver(Event::Error(e.name().to_owned(), e.message().to_owned()));
                         self.post_error(&e);
                     }
                 }
@@ -2202,5 +2131,11 @@ impl MediaRecorder {
 impl Guarded for MediaRecorder {
     fn failed(&self) -> &std::sync::atomic::AtomicBool {
         &self.failed
+    }
+}
+
+impl From<NotSupported> for ConstraintError {
+    fn from(e: NotSupported) -> ConstraintError {
+        ConstraintError::not_supported(e.message).missing_element_too(e.missing)
     }
 }

@@ -350,26 +350,48 @@ pub fn audio_processing() -> bool {
 }
 
 /// Posts a W3C error as the element's error: `NAME: message` and the
-/// `mediastream-error` details (docs/errors.md), in the resource domain of
-/// its name, or `CORE_ERROR_MISSING_PLUGIN` for an element not installed.
+/// `mediastream-error` details (docs/errors.md). The one mapping of the
+/// crate's W3C errors to GStreamer's: an element not installed is
+/// `CORE_ERROR_MISSING_PLUGIN`, a file not written `RESOURCE_ERROR_WRITE`,
+/// AbortError `CORE_ERROR_FAILED`, NotSupportedError
+/// `CORE_ERROR_NOT_IMPLEMENTED`, InvalidModificationError and UnknownError
+/// `STREAM_ERROR_FAILED`, the capture errors their resource domain.
 pub fn post_error(element: &impl IsA<gst::Element>, e: &ConstraintError) {
     let element = element.upcast_ref::<gst::Element>();
+    let details = error_details(e);
     if e.missing().is_some() {
+        gst::element_error!(element, gst::CoreError::MissingPlugin, ("{}", e), details: details);
+    } else if e.is_write_failure() {
         gst::element_error!(
             element,
-            gst::CoreError::MissingPlugin,
+            gst::ResourceError::Write,
             ("{}", e),
-            details: error_details(e)
-        );
-    } else if e.error_name() == ErrorName::AbortError {
-        gst::element_error!(
-            element,
-            gst::CoreError::Failed,
-            ("{}", e),
-            details: error_details(e)
+            ["the recording stopped; the file holds every chunk delivered before the failure, whole"],
+            details: details
         );
     } else {
-        gst::element_error!(element, error_domain(e), ("{}", e), details: error_details(e));
+        match e.error_name() {
+            ErrorName::AbortError => {
+                gst::element_error!(element, gst::CoreError::Failed, ("{}", e), details: details)
+            }
+            ErrorName::NotSupportedError => gst::element_error!(
+                element,
+                gst::CoreError::NotImplemented,
+                ("{}", e),
+                details: details
+            ),
+            ErrorName::InvalidModificationError => gst::element_error!(
+                element,
+                gst::StreamError::Failed,
+                ("{}", e),
+                ["the stream's track set changed while recording; stop the recorder before adding or removing tracks"],
+                details: details
+            ),
+            ErrorName::UnknownError => {
+                gst::element_error!(element, gst::StreamError::Failed, ("{}", e), details: details)
+            }
+            _ => gst::element_error!(element, error_domain(e), ("{}", e), details: details),
+        }
     }
 }
 
@@ -403,6 +425,41 @@ mod tests {
             let details = err.details().unwrap();
             assert_eq!(details.get::<&str>("name").unwrap(), "NotReadableError");
         }
+    }
+
+    #[test]
+    fn every_w3c_error_has_one_gstreamer_error() {
+        gst::init().unwrap();
+        let pipeline = gst::Pipeline::new();
+        let element = gst::Bin::new().upcast::<gst::Element>();
+        pipeline.add(&element).unwrap();
+        let bus = pipeline.bus().unwrap();
+        let domain = |e: ConstraintError| {
+            post_error(&element, &e);
+            let msg = bus.pop_filtered(&[gst::MessageType::Error]).unwrap();
+            let gst::MessageView::Error(err) = msg.view() else {
+                unreachable!()
+            };
+            let details = err.details().unwrap();
+            assert_eq!(details.get::<&str>("name").unwrap(), e.name());
+            assert_eq!(err.error().message(), e.to_string());
+            err.error()
+        };
+        assert!(domain(ConstraintError::not_found("x")).matches(gst::ResourceError::NotFound));
+        assert!(domain(ConstraintError::not_readable("x")).matches(gst::ResourceError::OpenRead));
+        assert!(domain(ConstraintError::abort("x")).matches(gst::CoreError::Failed));
+        assert!(
+            domain(ConstraintError::not_supported("x")).matches(gst::CoreError::NotImplemented)
+        );
+        assert!(
+            domain(ConstraintError::not_supported("x").missing_element_too(Some("vp9enc".into())))
+                .matches(gst::CoreError::MissingPlugin)
+        );
+        assert!(
+            domain(ConstraintError::invalid_modification("x")).matches(gst::StreamError::Failed)
+        );
+        assert!(domain(ConstraintError::unknown("x")).matches(gst::StreamError::Failed));
+        assert!(domain(ConstraintError::write_failed("x")).matches(gst::ResourceError::Write));
     }
 
     #[test]
