@@ -399,32 +399,24 @@ impl MediaStreamRtpEnc {
                     .build(),
             );
             vec![make("videoconvert")?, enc, filter, make("h264parse")?, pay]
-        } else if video && settings.video_codec == VideoCodec::Vp9 {
-            // VP8's settings; cpu-used 8, libvpx's fastest real-time VP9,
-            // as the recorder has it.
-            let enc = make("vp9enc")?;
-            enc.set_property("deadline", 1i64);
-            enc.set_property("cpu-used", 8i32);
-            self.set_bitrate(&enc, "target-bitrate", settings.video_bitrate);
-            enc.set_property_from_str("end-usage", "cbr");
-            enc.set_property("keyframe-max-dist", 3000i32);
-            enc.set_property_from_str("error-resilient", "default");
-            enc.set_property("lag-in-frames", 0i32);
-            let pay = make("rtpvp9pay")?;
-            pay.set_property("pt", PT_VP9);
-            pay.set_property_from_str("picture-id-mode", "15-bit");
-            vec![make("videoconvert")?, enc, pay]
         } else if video {
-            let enc = make("vp8enc")?;
+            // libvpx in real time, CBR, no frames held back; cpu-used -6
+            // for VP8, 8 (its fastest real-time setting, as the recorder
+            // has it) for VP9.
+            let (encoder, payloader, pt, cpu_used) = match settings.video_codec {
+                VideoCodec::Vp9 => ("vp9enc", "rtpvp9pay", PT_VP9, 8i32),
+                _ => ("vp8enc", "rtpvp8pay", PT_VP8, -6i32),
+            };
+            let enc = make(encoder)?;
             enc.set_property("deadline", 1i64);
-            enc.set_property("cpu-used", -6i32);
+            enc.set_property("cpu-used", cpu_used);
             self.set_bitrate(&enc, "target-bitrate", settings.video_bitrate);
             enc.set_property_from_str("end-usage", "cbr");
             enc.set_property("keyframe-max-dist", 3000i32);
             enc.set_property_from_str("error-resilient", "default");
             enc.set_property("lag-in-frames", 0i32);
-            let pay = make("rtpvp8pay")?;
-            pay.set_property("pt", PT_VP8);
+            let pay = make(payloader)?;
+            pay.set_property("pt", pt);
             pay.set_property_from_str("picture-id-mode", "15-bit");
             vec![make("videoconvert")?, enc, pay]
         } else if media.starts_with("audio/") {
