@@ -16,7 +16,7 @@
 //! Lock order: `chain_lock`, then `settings`, then `preselection`, then
 //! `state`; `inherited`, `ended_clone` and `held` are taken alone; a
 //! device's entry in the shared captures' registry comes before all of
-//! them (shared.rs). Only
+//! them (shared_capture.rs). Only
 //! `chain_lock` is held while changing a child's state (it serializes chain
 //! changes: start, the switcher, the release of an ended track, teardown;
 //! never taken by an application's call); no lock is held while posting a
@@ -40,7 +40,7 @@ mod output;
 mod switch;
 use super::capture::Capture;
 use super::chain::Chain;
-use super::shared::{self, Holders, Running, SharedCapture, Tap};
+use super::shared_capture::{self, Holders, Running, SharedCapture, Tap};
 use crate::constraints::caps::{capabilities_structure, settings_structure};
 use crate::constraints::{
     ConstraintError, Kind, SelectOptions, Settings, TrackConstraints, capabilities,
@@ -109,7 +109,7 @@ enum Source {
 }
 
 /// How a track about to be built will capture.
-enum Plan {
+enum CapturePlan {
     Own,
     /// From a shared capture, through a tap made when the track joined it.
     Shared(Tap),
@@ -1006,10 +1006,10 @@ impl MediaStreamSrc {
         constraints: &TrackConstraints,
         settings: Settings,
         mode: usize,
-    ) -> Result<(Plan, Settings, usize), ConstraintError> {
+    ) -> Result<(CapturePlan, Settings, usize), ConstraintError> {
         if !device.is_exclusive() {
             // Its provider shares it (PipeWire, PulseAudio): a capture each.
-            return Ok((Plan::Own, settings, mode));
+            return Ok((CapturePlan::Own, settings, mode));
         }
         let obj = self.obj();
         let id = &device.info.device_id;
@@ -1018,7 +1018,7 @@ impl MediaStreamSrc {
             gst::debug!(CAT, imp = self, "'{}' is ours alone", device.info.label);
             holders.hold(&obj);
             *self.held.lock() = Some(id.clone());
-            return Ok((Plan::Own, settings, mode));
+            return Ok((CapturePlan::Own, settings, mode));
         };
         let (running_mode, native) = match &running {
             Running::Shared(c) => Some((c.mode(), c.native_mode())),
@@ -1052,7 +1052,7 @@ impl MediaStreamSrc {
         )
         .filter(|_| same_modes);
         let runs = target.clone().unwrap_or_else(|| running_mode.clone());
-        let on = shared::running_device(device, &runs);
+        let on = shared_capture::running_device(device, &runs);
         let opts = SelectOptions {
             audio_processing: audio_processing(),
             explain: false,
@@ -1079,7 +1079,7 @@ impl MediaStreamSrc {
         }
         // Tapped now, under `HOLDERS`: a move from here on keeps its settings.
         let tap = capture.tap(&obj, &sel.settings);
-        Ok((Plan::Shared(tap), sel.settings, sel.mode_index))
+        Ok((CapturePlan::Shared(tap), sel.settings, sel.mode_index))
     }
 
     /// The capture this track runs or taps, as the mode it delivers and
@@ -1207,7 +1207,7 @@ impl MediaStreamSrc {
         constraints: TrackConstraints,
         settings: &Settings,
         mode: usize,
-        plan: Plan,
+        plan: CapturePlan,
         output: Output,
     ) -> Result<(), gst::StateChangeError> {
         // A switcher of an earlier run may still be on its way out.
@@ -1259,10 +1259,10 @@ impl MediaStreamSrc {
         device: &MediaDevice,
         settings: &Settings,
         mode: usize,
-        plan: Plan,
+        plan: CapturePlan,
     ) -> Result<Elements, ConstraintError> {
         let (source, head, native) = match plan {
-            Plan::Own => {
+            CapturePlan::Own => {
                 let capture = Capture::new(device, settings, mode)?;
                 let head = capture.elements().to_vec();
                 (
@@ -1271,7 +1271,7 @@ impl MediaStreamSrc {
                     device.info.modes[mode].clone(),
                 )
             }
-            Plan::Shared(tap) => {
+            CapturePlan::Shared(tap) => {
                 let head = vec![tap.element()];
                 let mode = tap.mode();
                 (Source::Shared(tap), head, mode)
@@ -1402,7 +1402,7 @@ impl MediaStreamSrc {
     fn release_hold(&self) {
         let held = self.held.lock().take();
         if let Some(id) = held {
-            shared::release_hold(&self.obj(), &id);
+            shared_capture::release_hold(&self.obj(), &id);
         }
     }
 

@@ -11,7 +11,7 @@ mod blank;
 mod capture;
 mod chain;
 mod imp;
-mod shared;
+mod shared_capture;
 
 /// The element's debug category, for every part of it.
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {

@@ -4,7 +4,10 @@
 //! once, and the switch that restarts the device with the new settings on
 //! GStreamer's async pool.
 
-use super::{CAT, Holders, MediaStreamSrc, Plan, State, move_capture, select_on_device, shared};
+use super::{
+    CAT, CapturePlan, Holders, MediaStreamSrc, State, move_capture, select_on_device,
+    shared_capture,
+};
 use crate::constraints::caps::error_details;
 use crate::constraints::{
     ConstraintError, ErrorName, SelectOptions, Settings, TrackConstraints, share,
@@ -110,7 +113,7 @@ impl MediaStreamSrc {
                         .map(|to| (to, alone.mode_index))
                     });
                 match &target {
-                    Some((to, _)) => (shared::running_device(&device, to), target),
+                    Some((to, _)) => (shared_capture::running_device(&device, to), target),
                     None => (c.as_device(), None),
                 }
             }
@@ -189,8 +192,8 @@ impl MediaStreamSrc {
         // A track on a shared capture changes its chain only: the capture
         // is kept across (this reference), the device keeps its mode.
         let plan = match self.state.lock().as_ref().and_then(State::shared_capture) {
-            Some(capture) => Plan::Shared(capture.tap(&obj, settings)),
-            None => Plan::Own,
+            Some(capture) => CapturePlan::Shared(capture.tap(&obj, settings)),
+            None => CapturePlan::Own,
         };
         self.unbuild();
         let elements = self.build(device, settings, mode, plan)?;
