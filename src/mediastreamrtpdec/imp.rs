@@ -35,6 +35,7 @@
 //! pushing.
 
 use crate::fault::Guarded;
+use crate::lifeline::Gate;
 use crate::track::liveness::{
     DEFAULT_MUTE_TIMEOUT_MS, Liveness, MIN_MUTE_TIMEOUT_MS, MuteClock, Verdict,
 };
@@ -103,6 +104,10 @@ pub struct MediaStreamRtpDec {
     state: Mutex<State>,
     /// Set by a panic, cleared at NULL (crate::fault::Guarded).
     failed: AtomicBool,
+    /// Closures on threads this element does not own (pad probes,
+    /// webrtcbin's notify handlers, clock callbacks) reach it only through
+    /// this gate, which dispose closes (crate::lifeline).
+    gate: Gate,
 }
 
 #[glib::object_subclass]
@@ -137,6 +142,7 @@ impl ObjectSubclass for MediaStreamRtpDec {
             peer_timeout: Mutex::new(DEFAULT_PEER_TIMEOUT_MS),
             state: Mutex::default(),
             failed: AtomicBool::new(false),
+            gate: Gate::default(),
         }
     }
 }
@@ -256,57 +262,51 @@ impl ObjectImpl for MediaStreamRtpDec {
         let obj = self.obj();
         obj.add_pad(&self.sinkpad).unwrap();
         obj.add_pad(&self.srcpad).unwrap();
-        let weak = obj.downgrade();
+        let life = self.gate.lifeline(&*obj);
         self.sinkpad.connect_linked(move |_, peer| {
-            if let Some(obj) = weak.upgrade() {
-                obj.imp().guard(|| (), |imp| imp.linked(peer));
-            }
+            life.with(|obj| obj.imp().guard(|| (), |imp| imp.linked(peer)));
         });
-        let weak = obj.downgrade();
+        let life = self.gate.lifeline(&*obj);
         self.sinkpad.add_probe(
             gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
             move |_, _| {
-                if let Some(obj) = weak.upgrade() {
-                    obj.imp().guard(|| (), |imp| imp.packet());
-                }
+                life.with(|obj| obj.imp().guard(|| (), |imp| imp.packet()));
                 gst::PadProbeReturn::Ok
             },
         );
         // An ended track says so just before its EOS leaves the chain (on
         // the inside: once EOS is on the src pad nothing more goes out).
-        let weak = obj.downgrade();
+        let life = self.gate.lifeline(&*obj);
         self.srcpad.internal().unwrap().add_probe(
             gst::PadProbeType::EVENT_DOWNSTREAM,
             move |_, info| {
                 if let Some(gst::PadProbeData::Event(ev)) = &info.data
                     && ev.type_() == gst::EventType::Eos
-                    && let Some(obj) = weak.upgrade()
                 {
-                    obj.imp().guard(|| (), |imp| imp.before_eos());
+                    life.with(|obj| obj.imp().guard(|| (), |imp| imp.before_eos()));
                 }
                 gst::PadProbeReturn::Ok
             },
         );
-        let weak = obj.downgrade();
+        let life = self.gate.lifeline(&*obj);
         self.srcpad.add_probe(
             gst::PadProbeType::BUFFER
                 | gst::PadProbeType::BUFFER_LIST
                 | gst::PadProbeType::EVENT_DOWNSTREAM,
-            move |pad, info| match weak.upgrade() {
-                Some(obj) => match obj
-                    .imp()
+            move |pad, info| match life.with(|obj| {
+                obj.imp()
                     .guard(|| None, |imp| Some(imp.src_probe(pad.upcast_ref(), info)))
-                {
-                    Some(ret) => ret,
-                    // After a panic nothing passes.
-                    None => crate::fault::drop_item(info),
-                },
+            }) {
+                Some(Some(ret)) => ret,
+                // After a panic nothing passes.
+                Some(None) => crate::fault::drop_item(info),
                 None => gst::PadProbeReturn::Ok,
             },
         );
     }
 
     fn dispose(&self) {
+        self.gate.close();
         self.unwatch();
     }
 }
@@ -653,7 +653,7 @@ impl MediaStreamRtpDec {
         }
         self.unwatch();
         let mut ids = Vec::new();
-        let weak = self.obj().downgrade();
+        let life = self.gate.lifeline(&*self.obj());
         ids.push(
             webrtc.connect_notify(Some("connection-state"), move |w, _| {
                 let s = w.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
@@ -661,35 +661,34 @@ impl MediaStreamRtpDec {
                     s,
                     gst_webrtc::WebRTCPeerConnectionState::Closed
                         | gst_webrtc::WebRTCPeerConnectionState::Failed
-                ) && let Some(obj) = weak.upgrade()
-                {
-                    obj.imp()
-                        .guard(|| (), |imp| imp.end("the connection closed"));
+                ) {
+                    life.with(|obj| {
+                        obj.imp()
+                            .guard(|| (), |imp| imp.end("the connection closed"))
+                    });
                 }
             }),
         );
         // webrtcbin 1.22 does not notify remote-description: a new one
         // shows as a change of signaling-state.
         for prop in ["remote-description", "signaling-state"] {
-            let weak = self.obj().downgrade();
+            let life = self.gate.lifeline(&*self.obj());
             ids.push(webrtc.connect_notify(Some(prop), move |w, _| {
-                if let Some(obj) = weak.upgrade() {
+                life.with(|obj| {
                     obj.imp()
-                        .guard(|| (), |imp| imp.remote_description_changed(w));
-                }
+                        .guard(|| (), |imp| imp.remote_description_changed(w))
+                });
             }));
         }
         // A transport webrtcbin makes later (a renegotiation without
         // bundle) is watched too.
-        let weak = self.obj().downgrade();
+        let life = self.gate.lifeline(&*self.obj());
         ids.push(
             webrtc
                 .downcast_ref::<gst::Bin>()
                 .unwrap()
                 .connect_deep_element_added(move |_, _, element| {
-                    if let Some(obj) = weak.upgrade() {
-                        obj.imp().guard(|| (), |imp| imp.watch_transport(element));
-                    }
+                    life.with(|obj| obj.imp().guard(|| (), |imp| imp.watch_transport(element)));
                 }),
         );
         self.state.lock().webrtc = Some((webrtc.clone(), ids));
@@ -717,13 +716,11 @@ impl MediaStreamRtpDec {
         if state.transport_probes.iter().any(|(p, _)| *p == pad) {
             return;
         }
-        let weak = self.obj().downgrade();
+        let life = self.gate.lifeline(&*self.obj());
         let id = pad.add_probe(
             gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
             move |_, _| {
-                if let Some(obj) = weak.upgrade() {
-                    obj.imp().guard(|| (), |imp| imp.arrival());
-                }
+                life.with(|obj| obj.imp().guard(|| (), |imp| imp.arrival()));
                 gst::PadProbeReturn::Ok
             },
         );
@@ -1081,27 +1078,25 @@ impl MediaStreamRtpDec {
 
 /// The element's `check_peer` at `at`, on the clock's thread.
 fn schedule_peer(peer: &mut MuteClock, at: gst::ClockTime, obj: &super::MediaStreamRtpDec) {
-    let weak = obj.downgrade();
+    let life = obj.imp().gate.lifeline(obj);
     peer.check_at(at, move || {
-        if let Some(obj) = weak.upgrade() {
-            obj.imp().guard(|| (), |imp| imp.check_peer());
-        }
+        life.with(|obj| obj.imp().guard(|| (), |imp| imp.check_peer()));
     });
 }
 
 /// The element's `check_mute` at `at`, on the clock's thread.
 fn schedule(mute: &mut MuteClock, at: gst::ClockTime, obj: &super::MediaStreamRtpDec) {
-    let weak = obj.downgrade();
+    let life = obj.imp().gate.lifeline(obj);
     mute.check_at(at, move || {
-        if let Some(obj) = weak.upgrade() {
+        life.with(|obj| {
             obj.imp().guard(
                 || (),
                 |imp| {
                     crate::fault::point("mediastreamrtpdec:mute");
                     imp.check_mute()
                 },
-            );
-        }
+            )
+        });
     });
 }
 
