@@ -632,18 +632,22 @@ fn request_data_flushes_a_chunk_now_and_stop_the_last() {
     assert!(r.rx.recv_timeout(Duration::from_millis(200)).is_err());
 }
 
-/// Holds the recording's EOS at its muxer's output until the sender is
-/// dropped: the recording stays unfinished, so what happens before its end
-/// is tested without a race.
-fn hold_the_end(r: &Rec) -> mpsc::Sender<()> {
-    let mux = r
-        .rec
+/// The recording's `webmmux`.
+fn webm_muxer(r: &Rec) -> gst::Element {
+    r.rec
         .downcast_ref::<gst::Bin>()
         .unwrap()
         .children()
         .into_iter()
         .find(|e| e.factory().unwrap().name() == "webmmux")
-        .expect("webmmux in the recorder");
+        .expect("webmmux in the recorder")
+}
+
+/// Holds the recording's EOS at its muxer's output until the sender is
+/// dropped: the recording stays unfinished, so what happens before its end
+/// is tested without a race.
+fn hold_the_end(r: &Rec) -> mpsc::Sender<()> {
+    let mux = webm_muxer(r);
     let (tx, rx) = mpsc::channel::<()>();
     let rx = Mutex::new(rx);
     mux.static_pad("src").unwrap().add_probe(
@@ -1780,14 +1784,7 @@ fn a_failing_element_of_the_recording_is_named_in_the_error() {
     r.play();
     assert!(r.start(0));
     r.until(5, |e| matches!(e, Ev::Start(_)));
-    let mux = r
-        .rec
-        .downcast_ref::<gst::Bin>()
-        .unwrap()
-        .children()
-        .into_iter()
-        .find(|e| e.factory().unwrap().name() == "webmmux")
-        .expect("webmmux in the recorder");
+    let mux = webm_muxer(&r);
     let name = mux.name().to_string();
     mux.post_message(
         gst::message::Error::builder(gst::StreamError::Mux, "Could not multiplex stream.")

@@ -678,12 +678,7 @@ fn a_blocked_consumer_holds_up_no_other_track() {
         dev,
         r#", "width": 640, "height": 480, "resizeMode": "crop-and-scale""#,
     ));
-    let full = gst::ElementFactory::make("appsink")
-        .property("sync", false)
-        .property("max-buffers", 1u32)
-        .property("drop", false)
-        .build()
-        .unwrap();
+    let full = blocking_sink();
     other.add_many([&blocked, &full]).unwrap();
     blocked.link(&full).unwrap();
     play(&other);
@@ -693,6 +688,17 @@ fn a_blocked_consumer_holds_up_no_other_track() {
     other.set_state(gst::State::Null).unwrap();
     pipeline.set_state(gst::State::Null).unwrap();
     wait_closed(dev);
+}
+
+/// An appsink never pulled that never drops: the streaming thread into it
+/// blocks once it holds a buffer.
+fn blocking_sink() -> gst::Element {
+    gst::ElementFactory::make("appsink")
+        .property("sync", false)
+        .property("max-buffers", 1u32)
+        .property("drop", false)
+        .build()
+        .unwrap()
 }
 
 /// The address of a buffer's first memory's data.
@@ -800,12 +806,7 @@ fn a_capture_that_cannot_move_holds_up_no_other_device() {
     // its streaming thread blocks there.
     let first = gst::Pipeline::new();
     let a = new_track(&constraints(dev, NATIVE));
-    let full = gst::ElementFactory::make("appsink")
-        .property("sync", false)
-        .property("max-buffers", 1u32)
-        .property("drop", false)
-        .build()
-        .unwrap();
+    let full = blocking_sink();
     first.add_many([&a, &full]).unwrap();
     a.link(&full).unwrap();
     let frames = frame_log(&a);
