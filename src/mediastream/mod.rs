@@ -5,10 +5,21 @@
 
 use gst::glib;
 use gst::prelude::*;
+use std::sync::LazyLock;
 
 mod imp;
+mod uri;
 
-pub use imp::constraints_from_uri;
+pub use uri::constraints_from_uri;
+
+/// The element's debug category, for every part of it.
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediastream",
+        gst::DebugColorFlags::empty(),
+        Some("MediaStream bin"),
+    )
+});
 
 /**
  * SECTION:element-mediastream

@@ -654,21 +654,21 @@ impl MediaStreamRtpDec {
         self.unwatch();
         let mut ids = Vec::new();
         let life = self.gate.lifeline(&*self.obj());
-        ids.push(
-            webrtc.connect_notify(Some("connection-state"), move |w, _| {
-                let s = w.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
-                if matches!(
-                    s,
-                    gst_webrtc::WebRTCPeerConnectionState::Closed
-                        | gst_webrtc::WebRTCPeerConnectionState::Failed
-                ) {
-                    life.with(|obj| {
-                        obj.imp()
-                            .guard(|| (), |imp| imp.end("the connection closed"))
-                    });
-                }
-            }),
-        );
+        // Also turns the keepalive conncheck on: a peer that vanished
+        // fails the connection.
+        let (id, _) = webrtc::follow_connection(&webrtc, move |_, state| {
+            if matches!(
+                state,
+                gst_webrtc::WebRTCPeerConnectionState::Closed
+                    | gst_webrtc::WebRTCPeerConnectionState::Failed
+            ) {
+                life.with(|obj| {
+                    obj.imp()
+                        .guard(|| (), |imp| imp.end("the connection closed"))
+                });
+            }
+        });
+        ids.push(id);
         // webrtcbin 1.22 does not notify remote-description: a new one
         // shows as a change of signaling-state.
         for prop in ["remote-description", "signaling-state"] {
@@ -700,7 +700,6 @@ impl MediaStreamRtpDec {
                 Err(_) => break,
             }
         }
-        webrtc::keepalive_conncheck(&webrtc);
     }
 
     /// A `nicesrc` inside the webrtcbin watched: everything it delivers

@@ -28,6 +28,7 @@
 
 use super::VideoCodec;
 use crate::fault::Guarded;
+use crate::lifeline::Gate;
 use crate::webrtc;
 use gst::glib;
 use gst::prelude::*;
@@ -98,8 +99,14 @@ pub struct MediaStreamRtpEnc {
     connected: AtomicBool,
     /// Video waits for a key frame (after connecting).
     need_key: AtomicBool,
+    /// `video-codec` was set: the next frame checks whether the chain's
+    /// codec is still the one wanted (no lock per frame otherwise).
+    codec_set: AtomicBool,
     /// Set by a panic, cleared at NULL (crate::fault::Guarded).
     failed: AtomicBool,
+    /// Other threads (pad link signals, webrtcbin's notify) reach the
+    /// element through this gate, which dispose closes (crate::lifeline).
+    gate: Gate,
 }
 
 #[glib::object_subclass]
@@ -137,7 +144,9 @@ impl ObjectSubclass for MediaStreamRtpEnc {
             state: Mutex::default(),
             connected: AtomicBool::new(true),
             need_key: AtomicBool::new(false),
+            codec_set: AtomicBool::new(false),
             failed: AtomicBool::new(false),
+            gate: Gate::default(),
         }
     }
 }
@@ -182,7 +191,10 @@ impl ObjectImpl for MediaStreamRtpEnc {
                 match pspec.name() {
                     // A video chain of another codec is replaced at its
                     // next frame (sink_buffer).
-                    "video-codec" => settings.video_codec = value.get().unwrap(),
+                    "video-codec" => {
+                        settings.video_codec = value.get().unwrap();
+                        imp.codec_set.store(true, Ordering::Release);
+                    }
                     "video-bitrate" => settings.video_bitrate = value.get().unwrap(),
                     _ => unimplemented!(),
                 }
@@ -209,21 +221,18 @@ impl ObjectImpl for MediaStreamRtpEnc {
         let obj = self.obj();
         obj.add_pad(&self.sinkpad).unwrap();
         obj.add_pad(&self.srcpad).unwrap();
-        let weak = obj.downgrade();
+        let life = self.gate.lifeline(&*obj);
         self.srcpad.connect_linked(move |_, peer| {
-            if let Some(obj) = weak.upgrade() {
-                obj.imp().linked(Some(peer));
-            }
+            life.with(|obj| obj.imp().guard(|| (), |imp| imp.linked(Some(peer))));
         });
-        let weak = obj.downgrade();
+        let life = self.gate.lifeline(&*obj);
         self.srcpad.connect_unlinked(move |_, _| {
-            if let Some(obj) = weak.upgrade() {
-                obj.imp().linked(None);
-            }
+            life.with(|obj| obj.imp().guard(|| (), |imp| imp.linked(None)));
         });
     }
 
     fn dispose(&self) {
+        self.gate.close();
         self.watch(None);
     }
 }
@@ -575,22 +584,17 @@ impl MediaStreamRtpEnc {
             return;
         };
         gst::debug!(CAT, imp = self, "following {}'s connection", webrtc.name());
-        // So that a peer that vanished fails the connection (in about a
-        // minute) instead of leaving it connected for ever: then frames
-        // stop.
-        webrtc::keepalive_conncheck(&webrtc);
-        let weak = self.obj().downgrade();
-        let id = webrtc.connect_notify(Some("connection-state"), move |webrtc, _| {
-            if let Some(obj) = weak.upgrade() {
-                obj.imp().connection_changed(webrtc);
-            }
+        // A peer that vanished fails the connection (in about a minute)
+        // instead of leaving it connected for ever: then frames stop.
+        let life = self.gate.lifeline(&*self.obj());
+        let (id, now) = webrtc::follow_connection(&webrtc, move |_, state| {
+            life.with(|obj| obj.imp().guard(|| (), |imp| imp.connection_changed(state)));
         });
-        self.state.lock().webrtc = Some((webrtc.clone(), id));
-        self.connection_changed(&webrtc);
+        self.state.lock().webrtc = Some((webrtc, id));
+        self.connection_changed(now);
     }
 
-    fn connection_changed(&self, webrtc: &gst::Element) {
-        let state = webrtc.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
+    fn connection_changed(&self, state: gst_webrtc::WebRTCPeerConnectionState) {
         let connected = state == gst_webrtc::WebRTCPeerConnectionState::Connected;
         let was = self.connected.swap(connected, Ordering::AcqRel);
         gst::debug!(CAT, imp = self, "webrtcbin connection-state {state:?}");
@@ -658,12 +662,18 @@ impl MediaStreamRtpEnc {
     /// the old chain. Its sticky events go to the new chain again with
     /// the frame, as for any new link.
     fn sink_buffer(&self, pad: &gst::GhostPad) {
+        if !self.codec_set.swap(false, Ordering::AcqRel) {
+            return;
+        }
+        // A value set before (or while) the chain was built is the
+        // chain's codec already: nothing to do.
         let wanted = self.settings.lock().video_codec;
         let built = self.state.lock().codec;
         let Some(built) = built.filter(|c| *c != wanted) else {
             return;
         };
         let Some(caps) = pad.current_caps() else {
+            self.codec_set.store(true, Ordering::Release);
             return;
         };
         gst::info!(CAT, imp = self, "video codec {built:?} -> {wanted:?}");
@@ -699,17 +709,9 @@ impl MediaStreamRtpEnc {
 /// The `id` of the `mediastream` upstream of `pad`, through elements with
 /// one sink pad (a queue, a tee).
 fn upstream_stream_id(pad: &gst::Pad) -> Option<String> {
-    let mut pad = pad.peer()?;
-    for _ in 0..32 {
-        let element = pad.parent_element()?;
-        if element.factory().is_some_and(|f| f.name() == "mediastream") {
-            return Some(element.property::<String>("id"));
-        }
-        let sinks = element.sink_pads();
-        let [sink] = sinks.as_slice() else {
-            return None;
-        };
-        pad = sink.peer()?;
-    }
-    None
+    let start = pad.peer()?.parent_element()?;
+    crate::track::upstream_element(start, |e| {
+        e.factory().is_some_and(|f| f.name() == "mediastream")
+    })
+    .map(|stream| stream.property::<String>("id"))
 }

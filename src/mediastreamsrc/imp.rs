@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MPL-2.0
 
 //! `mediastreamsrc`'s GObject glue and state machine: properties, signals,
-//! state changes, selection and start, building and taking apart the
-//! chain, the end of a track. Its parts, each in a file of its own:
-//! `capture` (the device element and what reaches the chosen native mode),
-//! `chain` (crop, scale, rate, processing), `output` (what leaves the pad:
-//! identity, state event, settings from caps), `blank` (a disabled
-//! track's frames), `mute` (stall detection on the pipeline clock),
-//! `switch` (applyConstraints), `sharing` (alone on an exclusive device or
-//! from its shared capture); the track protocol is `crate::track`.
+//! state changes, the end of a track. Its rooms, each in a file of its
+//! own: `imp/lifecycle` (getUserMedia at NULL->READY, the chain built and
+//! taken apart), `imp/stream` (what `mediastream` and clone() ask of a
+//! track), `imp/sharing` (alone on an exclusive device or from its shared
+//! capture), `imp/output` (what leaves the pad: identity, state event,
+//! settings from caps), `imp/mute` (stall detection on the pipeline
+//! clock), `imp/switch` (applyConstraints); beside them `capture` (the
+//! device element and what reaches the chosen native mode), `chain` (crop,
+//! scale, rate, processing), `blank` (a disabled track's frames); the
+//! track protocol is `crate::track`.
 //!
 //! State: `None` in NULL; made on NULL->READY (getUserMedia) with the
 //! chain built, dropped on READY->NULL. Its `Phase` is the track's life:
@@ -36,19 +38,21 @@ use super::CAT;
 use super::blank::Blank;
 use crate::track::liveness::{DEFAULT_MUTE_TIMEOUT_MS, Liveness, MIN_MUTE_TIMEOUT_MS, MuteClock};
 
+mod lifecycle;
 mod mute;
 mod output;
 mod sharing;
+mod stream;
 mod switch;
 use super::capture::Capture;
 use super::chain::Chain;
 use super::shared_capture::{self, Holders, SharedCapture, Tap};
 use crate::constraints::caps::{capabilities_structure, settings_structure};
 use crate::constraints::{
-    ConstraintError, Kind, SelectOptions, Settings, TrackConstraints, capabilities,
-    select_on_device, supported_constraints,
+    ConstraintError, Kind, Settings, TrackConstraints, capabilities, select_on_device,
+    supported_constraints,
 };
-use crate::devices::monitor::{DeviceChange, MediaDevice, MediaDevices, Subscription};
+use crate::devices::monitor::{MediaDevice, Subscription};
 use crate::fault::Guarded;
 use crate::track::{self, audio_processing};
 use crate::track::{ReadyState, TrackKind};
@@ -806,48 +810,6 @@ impl MediaStreamSrc {
         self.inherited.lock().as_ref().map(|(d, s)| f(d, s))
     }
 
-    /// MediaStreamTrack.clone(): the same kind, constraints (on this
-    /// track's device), enabled and mute-timeout.
-    fn clone_track(&self) -> super::MediaStreamSrc {
-        let props = self.settings.lock().clone();
-        let source = self.selected(|d, s| (d.clone(), s.clone()));
-        let ended = self.ready_state() == ReadyState::Ended;
-        let constraints = match &source {
-            Some((d, _)) => pin_device(&props.constraints, &d.info.device_id),
-            None => props.constraints.clone(),
-        };
-        let clone = glib::Object::builder::<super::MediaStreamSrc>()
-            .property("kind", props.kind)
-            .property("constraints", &constraints)
-            .property("enabled", props.enabled)
-            .property("mute-timeout", props.mute_timeout_ms)
-            .build();
-        *clone.imp().inherited.lock() = source;
-        if ended {
-            *clone.imp().ended_clone.lock() = Some(EndedClone::default());
-        }
-        gst::info!(
-            CAT,
-            imp = self,
-            "clone(): {} with {constraints} (ended: {ended})",
-            clone.name()
-        );
-        clone
-    }
-
-    /// `mediastream` selects for all tracks before any device opens, then
-    /// hands each track its part.
-    pub(crate) fn preselect(&self, p: Preselection) {
-        gst::debug!(
-            CAT,
-            imp = self,
-            "preselected by the stream: {}",
-            p.settings.to_json()
-        );
-        self.settings.lock().constraints = p.constraints_json.clone();
-        *self.preselection.lock() = Some(p);
-    }
-
     /// MediaStreamTrack.readyState: the running track's, `ended` for a
     /// clone of an ended track, else (not started) `live`.
     fn ready_state(&self) -> ReadyState {
@@ -858,367 +820,6 @@ impl MediaStreamSrc {
             .lock()
             .as_ref()
             .map_or(ReadyState::Live, State::ready_state)
-    }
-
-    fn is_ended_clone(&self) -> bool {
-        self.ended_clone.lock().is_some()
-    }
-
-    /// A `mediastream` holds this clone of an ended track: its stream-start
-    /// carries the stream's GstStream and group id, then the collection.
-    pub(crate) fn join_stream_ended(
-        &self,
-        stream: gst::Stream,
-        group_id: gst::GroupId,
-        collection: gst::StreamCollection,
-    ) {
-        if let Some(e) = self.ended_clone.lock().as_mut() {
-            e.stream = Some(stream);
-            e.group_id = Some(group_id);
-            e.collection = Some(collection);
-        }
-    }
-
-    /// A clone of an ended track plays: its stream-start, a segment, the
-    /// stream's collection, its state (ended) and EOS, on GStreamer's
-    /// async pool (a prerolling sink holds an EOS until PLAYING). No
-    /// device, no caps: nothing will flow.
-    fn announce_ended(&self) {
-        let (stream, group_id, collection) = {
-            let e = self.ended_clone.lock();
-            let Some(e) = e.as_ref() else { return };
-            (e.stream.clone(), e.group_id, e.collection.clone())
-        };
-        let stream = stream.unwrap_or_else(|| {
-            let label = self.device_label();
-            track::new_stream(&self.track_id, Some(self.kind()), None, label.as_deref())
-        });
-        let start = gst::event::StreamStart::builder(&self.track_id)
-            .group_id(group_id.unwrap_or_else(gst::GroupId::next))
-            .stream(stream)
-            .build();
-        let mut events = vec![
-            start,
-            gst::event::Segment::new(&gst::FormattedSegment::<gst::ClockTime>::new()),
-        ];
-        events.extend(collection.map(|c| gst::event::StreamCollection::new(&c)));
-        events.push(self.track_state().to_event());
-        events.push(gst::event::Eos::new());
-        gst::debug!(
-            CAT,
-            imp = self,
-            "a clone of an ended track: stream-start, its state and EOS"
-        );
-        self.obj().call_async(move |obj| {
-            for ev in events {
-                // Sticky: kept on the pad if downstream is not linked yet.
-                if !obj.imp().srcpad.push_event(ev) {
-                    gst::debug!(CAT, obj = obj, "an event of the ended clone not taken");
-                }
-            }
-        });
-    }
-
-    /// A new collection of the track's `mediastream`: sent before the next
-    /// buffer, on the streaming thread.
-    pub(crate) fn update_collection(&self, collection: gst::StreamCollection) {
-        if let Some(e) = self.ended_clone.lock().as_mut() {
-            e.collection = Some(collection.clone());
-        }
-        if let Some(p) = self.preselection.lock().as_mut() {
-            p.collection = collection.clone();
-        }
-        if let Some(state) = self.state.lock().as_mut() {
-            state.output.unsent_collection = Some(collection);
-        }
-    }
-
-    /// NULL -> READY: getUserMedia for one track (or the `mediastream`'s
-    /// preselection). The state is made here, with the chain built.
-    fn start(&self) -> Result<(), gst::StateChangeError> {
-        if self.is_ended_clone() {
-            // Ended at birth: no selection, no device; it keeps reading its
-            // source's device and settings.
-            gst::debug!(CAT, imp = self, "a clone of an ended track: no device");
-            return Ok(());
-        }
-        // From now on the track reads its own selection.
-        self.inherited.lock().take();
-        let (device, constraints, settings, mode, output) =
-            if let Some(p) = self.preselection.lock().take() {
-                gst::debug!(
-                    CAT,
-                    imp = self,
-                    "starting the stream's selection: {}",
-                    p.settings.to_json()
-                );
-                let output = Output {
-                    dirty: true,
-                    stream: Some(p.stream),
-                    group_id: Some(p.group_id),
-                    unsent_collection: Some(p.collection),
-                    ..Default::default()
-                };
-                (p.device, p.constraints, p.settings, p.mode_index, output)
-            } else {
-                let json = self.settings.lock().constraints.clone();
-                let kind = self.kind();
-                let result = TrackConstraints::parse(&json).and_then(|c| {
-                    let opts = SelectOptions {
-                        audio_processing: audio_processing(),
-                        explain: false,
-                    };
-                    let (sel, device) = MediaDevices::get().select_track(kind, &c, &opts)?;
-                    Ok((c, sel, device))
-                });
-                let (constraints, sel, device) = result.map_err(|e| {
-                    gst::info!(CAT, imp = self, "getUserMedia failed: {e}");
-                    self.post_error(&e);
-                    gst::StateChangeError
-                })?;
-                gst::info!(
-                    CAT,
-                    imp = self,
-                    "selected {} on '{}' (mode {})",
-                    sel.settings.to_json(),
-                    device.info.label,
-                    sel.mode_index
-                );
-                let output = Output {
-                    dirty: true,
-                    ..Default::default()
-                };
-                (device, constraints, sel.settings, sel.mode_index, output)
-            };
-        let (plan, settings, mode) =
-            self.plan(&device, &constraints, settings, mode)
-                .map_err(|e| {
-                    gst::info!(CAT, imp = self, "getUserMedia failed: {e}");
-                    self.post_error(&e);
-                    gst::StateChangeError
-                })?;
-        self.open(&device, constraints, &settings, mode, plan, output)
-    }
-
-    /// Builds the chain for the selection, makes the state and follows the
-    /// device's removal.
-    fn open(
-        &self,
-        device: &MediaDevice,
-        constraints: TrackConstraints,
-        settings: &Settings,
-        mode: usize,
-        plan: CapturePlan,
-        output: Output,
-    ) -> Result<(), gst::StateChangeError> {
-        // A switcher of an earlier run may still be on its way out.
-        let chain = self.chain_lock.lock();
-        let elements = self.build(device, settings, mode, plan).map_err(|e| {
-            self.post_error(&e);
-            gst::StateChangeError
-        })?;
-        let mut state = State::new(device, constraints, settings, elements);
-        state.output = output;
-        *self.state.lock() = Some(state);
-        self.unlock_elements();
-        drop(chain);
-        let weak = self.obj().downgrade();
-        let id = device.info.device_id.clone();
-        let subscription = MediaDevices::get().subscribe(move |change| {
-            if let (DeviceChange::Removed(d), Some(obj)) = (change, weak.upgrade())
-                && d.info.device_id == id
-            {
-                obj.imp()
-                    .guard(|| (), |imp| imp.end("the device was removed"));
-            }
-        });
-        if let Some(state) = self.state.lock().as_mut() {
-            state.subscription = Some(subscription);
-        }
-        // A shared capture moved between the tap's making and the state:
-        // the move found no state to follow.
-        let stale = self
-            .state
-            .lock()
-            .as_ref()
-            .and_then(|s| s.elements.as_ref())
-            .is_some_and(|e| matches!(&e.source, Source::Shared(tap) if tap.is_stale()));
-        if stale {
-            self.follow_capture();
-        }
-        self.obj().notify("device-id");
-        self.obj().notify("label");
-        self.obj().notify("settings");
-        Ok(())
-    }
-
-    /// The source (the device capture, or a tap of a shared one) and the
-    /// track's chain for `settings`, in the bin, linked to `src`, locked
-    /// until the caller stored them in the state (`unlock_elements`).
-    fn build(
-        &self,
-        device: &MediaDevice,
-        settings: &Settings,
-        mode: usize,
-        plan: CapturePlan,
-    ) -> Result<Elements, ConstraintError> {
-        let (source, head, native) = match plan {
-            CapturePlan::Own => {
-                let capture = Capture::new(device, settings, mode)?;
-                let head = capture.elements().to_vec();
-                (
-                    Source::Own(Box::new(capture)),
-                    head,
-                    device.info.modes[mode].clone(),
-                )
-            }
-            CapturePlan::Shared(tap) => {
-                let head = vec![tap.element()];
-                let mode = tap.mode();
-                (Source::Shared(tap), head, mode)
-            }
-        };
-        let mut chain = Chain::new(settings, &native)?;
-        let linked: Vec<gst::Element> = head.iter().chain(chain.elements()).cloned().collect();
-        gst::debug!(
-            CAT,
-            imp = self,
-            "chain for {} from '{}' mode {native}: {}",
-            settings.to_json(),
-            device.info.label,
-            linked
-                .iter()
-                .map(|e| e
-                    .factory()
-                    .map_or_else(|| e.name().to_string(), |f| f.name().to_string()))
-                .collect::<Vec<_>>()
-                .join(" ! ")
-        );
-        // Locked until linked: the pipeline may be changing state in
-        // another thread (a sink added, lost state), and a device started
-        // before it is linked fails with not-linked.
-        for e in &linked {
-            e.set_locked_state(true);
-        }
-        let obj = self.obj();
-        obj.add_many(&linked).map_err(|e| {
-            ConstraintError::abort(format!(
-                "cannot add the elements of '{}' to {}: {e}",
-                device.info.label,
-                obj.name()
-            ))
-        })?;
-        let result = (|| {
-            if crate::fault::fails("mediastreamsrc:link") {
-                return Err(ConstraintError::abort("cannot link (injected failure)"));
-            }
-            gst::Element::link_many(&linked).map_err(|e| {
-                ConstraintError::abort(format!(
-                    "cannot link the elements of '{}': {e}",
-                    device.info.label
-                ))
-            })?;
-            chain.add_echo_reference(&*obj, &self.track_id, settings)?;
-            let last = linked.last().unwrap().static_pad("src").unwrap();
-            if let Err(e) = self.srcpad.set_target(Some(&last)) {
-                self.remove_elements(chain.reference());
-                return Err(ConstraintError::abort(format!(
-                    "cannot target the track's pad at '{}': {e}",
-                    device.info.label
-                )));
-            }
-            Ok(last)
-        })();
-        let last = result.inspect_err(|_| self.remove_elements(&linked))?;
-        if let Source::Own(capture) = &source
-            && capture.is_bare()
-            && let Some(filter) = chain.only_filter()
-        {
-            capture.follow_device_caps(&self.obj(), filter);
-        }
-        self.install_probe(&last);
-        Ok(Elements {
-            source,
-            head,
-            chain,
-        })
-    }
-
-    /// The built elements, stored in the state, may start.
-    fn unlock_elements(&self) {
-        if let Some(elements) = self.state.lock().as_ref().and_then(|s| s.elements.as_ref()) {
-            elements.set_locked(false);
-        }
-    }
-
-    /// Elements stopped and taken out of the bin.
-    fn remove_elements(&self, elements: &[gst::Element]) {
-        crate::plumbing::discard_all(*CAT, &*self.obj(), elements, &[]);
-    }
-
-    /// Takes the elements out of the state and apart (the device released).
-    fn unbuild(&self) {
-        let elements = self.state.lock().as_mut().and_then(|s| s.elements.take());
-        if let Some(elements) = elements {
-            self.dismantle(elements);
-        }
-    }
-
-    fn dismantle(&self, elements: Elements) {
-        match &elements.source {
-            Source::Own(c) => gst::debug!(
-                CAT,
-                imp = self,
-                "taking the chain apart: '{}' (mode {}) released",
-                c.device().info.label,
-                c.mode()
-            ),
-            Source::Shared(_) => {
-                gst::debug!(
-                    CAT,
-                    imp = self,
-                    "taking the chain apart: leaving the shared capture"
-                )
-            }
-        }
-        // Locked, so a state change of the pipeline in another thread
-        // cannot restart them while they are taken apart.
-        elements.set_locked(true);
-        self.remove_elements(elements.chain.reference());
-        // Stopped first, so the old device never pushes into an unlinked pad.
-        let linked: Vec<gst::Element> = elements.linked().cloned().collect();
-        crate::plumbing::discard_all(*CAT, &*self.obj(), &linked, &[&self.srcpad]);
-    }
-
-    /// READY -> NULL (or a failed start): the state dropped, the device
-    /// released.
-    fn teardown(&self) {
-        self.teardown_chain();
-        // Not under `chain_lock` (lock order).
-        self.release_hold();
-    }
-
-    /// The device this track held alone is free (for the next track to
-    /// hold or share).
-    fn release_hold(&self) {
-        let held = self.held.lock().take();
-        if let Some(id) = held {
-            shared_capture::release_hold(&self.obj(), &id);
-        }
-    }
-
-    fn teardown_chain(&self) {
-        let _chain = self.chain_lock.lock();
-        let Some(mut state) = self.state.lock().take() else {
-            return;
-        };
-        gst::debug!(CAT, imp = self, "teardown: the device is released");
-        // Unsubscribed without our lock: the device layer may be calling
-        // `end` meanwhile.
-        drop(state.subscription.take());
-        if let Some(elements) = state.elements.take() {
-            self.dismantle(elements);
-        }
     }
 
     /// ready-state -> ended; with `lost`, the `ended` signal and message.
@@ -1299,17 +900,6 @@ impl MediaStreamSrc {
             drop(left);
         });
     }
-}
-
-/// `constraints` (a track's JSON, valid once it started) with `deviceId`
-/// required to be `device_id`.
-fn pin_device(constraints: &str, device_id: &str) -> String {
-    let mut v: serde_json::Value =
-        serde_json::from_str(constraints).unwrap_or_else(|_| serde_json::json!({}));
-    if let Some(map) = v.as_object_mut() {
-        map.insert("deviceId".into(), serde_json::json!({ "exact": device_id }));
-    }
-    v.to_string()
 }
 
 impl Guarded for MediaStreamSrc {

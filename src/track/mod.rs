@@ -184,13 +184,25 @@ pub fn local_track(id: &str) -> Option<gst::Element> {
 /// The local track `pad` carries: upstream through elements with one sink
 /// pad (a queue, a tee) to a registered track.
 pub fn local_track_upstream(pad: &gst::Pad) -> Option<gst::Element> {
-    let mut element = pad.parent_element()?;
-    for _ in 0..32 {
-        let known = LOCAL_TRACKS
+    upstream_element(pad.parent_element()?, |element| {
+        LOCAL_TRACKS
             .lock()
             .iter()
-            .any(|(_, w)| w.upgrade().as_ref() == Some(&element));
-        if known {
+            .any(|(_, w)| w.upgrade().as_ref() == Some(element))
+    })
+}
+
+/// The first element from `start` upstream, through elements with one
+/// sink pad (a queue, a tee, a converter), that is `wanted`: how an
+/// element finds the track or the stream it is fed from. Gives up after
+/// 32 elements (a loop) and at an element with several sink pads.
+pub fn upstream_element(
+    start: gst::Element,
+    wanted: impl Fn(&gst::Element) -> bool,
+) -> Option<gst::Element> {
+    let mut element = start;
+    for _ in 0..32 {
+        if wanted(&element) {
             return Some(element);
         }
         let sinks = element.sink_pads();

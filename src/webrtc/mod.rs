@@ -132,6 +132,29 @@ pub fn keepalive_conncheck(webrtc: &gst::Element) -> bool {
     true
 }
 
+/// Follows `webrtc`'s `connection-state`, for an element feeding it or fed
+/// by it: `changed` runs with each new state, on whichever thread
+/// webrtcbin notifies from, and the keepalive conncheck is turned on
+/// ([`keepalive_conncheck`]) so that a peer that vanished fails the
+/// connection. Returns the handler, to disconnect, and the state now.
+pub(crate) fn follow_connection(
+    webrtc: &gst::Element,
+    changed: impl Fn(&gst::Element, gst_webrtc::WebRTCPeerConnectionState) + Send + Sync + 'static,
+) -> (
+    gst::glib::SignalHandlerId,
+    gst_webrtc::WebRTCPeerConnectionState,
+) {
+    keepalive_conncheck(webrtc);
+    let id = webrtc.connect_notify(Some("connection-state"), move |w, _| {
+        changed(w, connection_state(w))
+    });
+    (id, connection_state(webrtc))
+}
+
+fn connection_state(webrtc: &gst::Element) -> gst_webrtc::WebRTCPeerConnectionState {
+    webrtc.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state")
+}
+
 /// The `(stream id, track id)` pairs of an SDP media section as a
 /// browser reads them: `a=msid:` when present, else the ssrc-level
 /// `a=ssrc:N msid:` (what webrtcbin 1.22 writes).
