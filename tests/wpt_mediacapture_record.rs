@@ -175,6 +175,35 @@ impl Rec {
         e.nick().to_owned()
     }
 
+    /// The state is `want`; if not, the failure shows what happened: every
+    /// event, and the errors on the bus (the recorder names a failing
+    /// element there).
+    fn expect_state(&self, want: &str) {
+        let got = self.state();
+        if got == want {
+            return;
+        }
+        // What is still on its way (an error, stop) is shown too.
+        let end = Instant::now() + Duration::from_secs(2);
+        while self
+            .rx
+            .recv_timeout(end.saturating_duration_since(Instant::now()))
+            .is_ok()
+        {}
+        let bus = self.pipeline.bus().unwrap();
+        let errors: Vec<String> =
+            std::iter::from_fn(|| bus.pop_filtered(&[gst::MessageType::Error]))
+                .map(|m| match m.view() {
+                    gst::MessageView::Error(e) => format!("{} ({:?})", e.error(), e.debug()),
+                    _ => unreachable!(),
+                })
+                .collect();
+        panic!(
+            "state {got}, expected {want}; events {:?}; bus errors {errors:?}",
+            self.log.lock().unwrap()
+        );
+    }
+
     fn mime(&self) -> String {
         self.rec.property::<String>("mime-type")
     }
@@ -306,7 +335,7 @@ fn mediarecorder_error_mediarecorder_will_stop_recording_when_any_of_track_is_ad
  {
     let r = recorder(VIDEO, "");
     r.start(0).unwrap();
-    assert_eq!(r.state(), "recording");
+    r.expect_state("recording");
     let src = gst::ElementFactory::make("audiotestsrc")
         .property("is-live", true)
         .build()
@@ -325,7 +354,7 @@ fn mediarecorder_error_mediarecorder_will_stop_recording_when_any_of_track_is_re
  {
     let r = recorder(VIDEO, "");
     r.start(0).unwrap();
-    assert_eq!(r.state(), "recording");
+    r.expect_state("recording");
     r.remove_track("video");
     modification_error(&r);
 }
@@ -338,7 +367,7 @@ fn mediarecorder_error_mediarecorder_cannot_start_recording_when_mediarecorder_s
  {
     let r = recorder(VIDEO, "");
     r.start(0).unwrap();
-    assert_eq!(r.state(), "recording");
+    r.expect_state("recording");
     assert_eq!(r.start(0), Err("InvalidStateError".into()));
 }
 
@@ -355,12 +384,12 @@ fn disabled_tracks_record(constraints: &str) {
     for t in track::children_made_by(&r.stream, "mediastreamsrc") {
         t.set_property("enabled", false);
     }
-    assert_eq!(r.state(), "inactive");
+    r.expect_state("inactive");
     r.start(0).unwrap();
-    assert_eq!(r.state(), "recording");
+    r.expect_state("recording");
     r.call("request-data").unwrap();
     r.wait(Ev::Data(0));
-    assert_eq!(r.state(), "recording");
+    r.expect_state("recording");
     r.call("stop").unwrap();
     r.wait(Ev::Stop);
     let events = r.events();
@@ -399,17 +428,17 @@ fn mediarecorder_pause_resume_mediarecorder_handles_pause_and_resume_calls_appro
  {
     let r = recorder(VIDEO, "");
     r.start(0).unwrap();
-    assert_eq!(r.state(), "recording");
+    r.expect_state("recording");
     r.wait(Ev::Start);
     r.call("pause").unwrap();
-    assert_eq!(r.state(), "paused");
+    r.expect_state("paused");
     r.call("pause").unwrap();
-    assert_eq!(r.state(), "paused");
+    r.expect_state("paused");
     r.wait(Ev::Pause);
     r.call("resume").unwrap();
-    assert_eq!(r.state(), "recording");
+    r.expect_state("recording");
     r.call("resume").unwrap();
-    assert_eq!(r.state(), "recording");
+    r.expect_state("recording");
     r.wait(Ev::Resume);
     r.call("stop").unwrap();
     r.wait(Ev::Stop);
@@ -427,16 +456,16 @@ fn mediarecorder_pause_resume_mediarecorder_handles_pause_and_resume_calls_appro
 fn mediarecorder_pause_resume_mediarecorder_handles_stop_in_paused_state_appropriately() {
     let r = recorder(VIDEO, "");
     r.start(0).unwrap();
-    assert_eq!(r.state(), "recording");
+    r.expect_state("recording");
     r.wait(Ev::Start);
     r.call("pause").unwrap();
-    assert_eq!(r.state(), "paused");
+    r.expect_state("paused");
     r.wait(Ev::Pause);
     r.call("stop").unwrap();
-    assert_eq!(r.state(), "inactive");
+    r.expect_state("inactive");
     r.wait(Ev::Stop);
     r.start(0).unwrap();
-    assert_eq!(r.state(), "recording");
+    r.expect_state("recording");
     r.wait(Ev::Start);
     assert_eq!(
         r.events(),
@@ -460,7 +489,7 @@ fn mediarecorder_start_mediarecorder_cannot_record_the_stream_using_the_current_
         .expect("an audio type is supported");
     let r = recorder(VIDEO, mime);
     assert_eq!(r.start(0), Err("NotSupportedError".into()));
-    assert_eq!(r.state(), "inactive");
+    r.expect_state("inactive");
 }
 
 // ---------------------------------------------------------------------
@@ -568,11 +597,11 @@ fn mediarecorder_stop_mediarecorder_will_stop_recording_and_fire_a_stop_event_wh
     for mime in stop_variants() {
         let r = recorder(VIDEO, mime);
         r.start(0).unwrap();
-        assert_eq!(r.state(), "recording");
+        r.expect_state("recording");
         r.call("stop").unwrap();
         assert_eq!(r.state(), "inactive", "{mime}: right after stop()");
         r.wait(Ev::Stop);
-        assert_eq!(r.state(), "inactive");
+        r.expect_state("inactive");
         assert_sequence_in(&r.events(), &["start", "dataavailable", "stop"]);
     }
 }
@@ -800,7 +829,7 @@ fn unsupported_type_throws_at_start(constraints: &str, mime: &str) {
     let r = recorder(constraints, mime);
     assert_eq!(r.mime(), mime, "the property takes the string as given");
     assert_eq!(r.start(0), Err("NotSupportedError".into()), "{mime}");
-    assert_eq!(r.state(), "inactive");
+    r.expect_state("inactive");
 }
 
 /// MediaRecorder-mimetype.html, "MediaRecorder sets no default mimeType in
@@ -1321,7 +1350,7 @@ fn creation(constraints: &str, audio: usize, video: usize) {
         let (_, e) = gst::glib::EnumValue::from_value(&v).unwrap();
         assert_eq!(e.nick(), "live");
     }
-    assert_eq!(r.state(), "inactive");
+    r.expect_state("inactive");
     let (a, v) = bps(&r);
     assert_ne!(v, 0, "videoBitsPerSecond");
     assert_ne!(a, 0, "audioBitsPerSecond");
@@ -1476,7 +1505,7 @@ fn mediarecorder_events_and_exceptions_mediarecorder_events_and_exceptions() {
         .filter(|m| m.is_empty() || is_type_supported(m))
     {
         let r = recorder("", mime);
-        assert_eq!(r.state(), "inactive");
+        r.expect_state("inactive");
         r.call("stop").unwrap();
         assert_eq!(r.state(), "inactive", "stop() is idempotent");
         for m in ["pause", "resume", "request-data"] {
@@ -1520,7 +1549,7 @@ fn mediarecorder_events_and_exceptions_mediarecorder_events_and_exceptions() {
             });
         }
         r.start(0).unwrap();
-        assert_eq!(r.state(), "recording");
+        r.expect_state("recording");
         r.wait(Ev::Start);
         r.call("pause").unwrap();
         r.wait(Ev::Pause);
@@ -1528,7 +1557,7 @@ fn mediarecorder_events_and_exceptions_mediarecorder_events_and_exceptions() {
         r.wait(Ev::Resume);
         r.call("stop").unwrap();
         r.wait(Ev::Stop);
-        assert_eq!(r.state(), "inactive");
+        r.expect_state("inactive");
         r.call("stop").unwrap();
         assert_eq!(r.state(), "inactive", "stop() is idempotent");
         for m in ["pause", "resume", "request-data"] {

@@ -412,7 +412,7 @@ impl ObjectImpl for MediaRecorder {
                         let stream = value.get::<Option<gst::Element>>().unwrap();
                         if let Some(other) = stream
                             .as_ref()
-                            .filter(|e| !e.is::<crate::mediastream::MediaStream>())
+                            .filter(|e| !track::is_mediastream(e))
                         {
                             // As GObject does for a value of the wrong type:
                             // a warning, and the property keeps its value.

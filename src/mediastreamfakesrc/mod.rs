@@ -8,8 +8,19 @@
 
 use gst::glib;
 use gst::prelude::*;
+use std::sync::LazyLock;
 
 mod imp;
+
+/// The element's debug category, for every part of it.
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediastreamfakesrc",
+        gst::DebugColorFlags::empty(),
+        Some("Fake capture device source"),
+    )
+});
+
 pub mod square;
 
 /**

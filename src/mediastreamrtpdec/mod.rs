@@ -6,8 +6,18 @@
 
 use gst::glib;
 use gst::prelude::*;
+use std::sync::LazyLock;
 
 mod imp;
+
+/// The element's debug category, for every part of it.
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediastreamrtpdec",
+        gst::DebugColorFlags::empty(),
+        Some("Remote MediaStreamTrack from webrtcbin"),
+    )
+});
 
 /**
  * SECTION:element-mediastreamrtpdec

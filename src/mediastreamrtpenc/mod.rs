@@ -5,8 +5,18 @@
 
 use gst::glib;
 use gst::prelude::*;
+use std::sync::LazyLock;
 
 mod imp;
+
+/// The element's debug category, for every part of it.
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "mediastreamrtpenc",
+        gst::DebugColorFlags::empty(),
+        Some("MediaStreamTrack encoder for webrtcbin"),
+    )
+});
 
 /**
  * SECTION:element-mediastreamrtpenc

@@ -192,6 +192,13 @@ pub fn local_track_upstream(pad: &gst::Pad) -> Option<gst::Element> {
     })
 }
 
+/// Whether `element` is a `mediastream` (a MediaStream): by its type's
+/// name, so the track layer and the elements beside `mediastream` need no
+/// import of it.
+pub fn is_mediastream(element: &gst::Element) -> bool {
+    element.type_().name() == "GstMediaStream"
+}
+
 /// The first element from `start` upstream, through elements with one
 /// sink pad (a queue, a tee, a converter), that is `wanted`: how an
 /// element finds the track or the stream it is fed from. Gives up after
@@ -410,6 +417,34 @@ pub fn post_error(element: &impl IsA<gst::Element>, e: &ConstraintError) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_stream_upstream_is_found_through_one_sink_pad_elements_only() {
+        gst::init().unwrap();
+        crate::ensure_registered();
+        let make = |f: &str| gst::ElementFactory::make(f).build().unwrap();
+        let stream = make("mediastream");
+        assert!(is_mediastream(&stream));
+        let (queue, tee, sink) = (make("queue"), make("tee"), make("fakesink"));
+        assert!(!is_mediastream(&queue));
+        let bin = gst::Bin::new();
+        bin.add_many([&stream, &queue, &tee, &sink]).unwrap();
+        let src = stream.request_pad_simple("sink_%u").unwrap();
+        gst::Element::link_many([&queue, &tee, &sink]).unwrap();
+        let found =
+            |pad: &gst::Pad| upstream_element(pad.parent_element().unwrap(), is_mediastream);
+        // queue ! tee ! fakesink: no stream upstream.
+        assert_eq!(found(&sink.static_pad("sink").unwrap()), None);
+        // The stream itself, from its own pad.
+        assert_eq!(found(&src), Some(stream.clone()));
+        // An element with two sink pads stops the walk.
+        let mixer = make("funnel");
+        bin.add(&mixer).unwrap();
+        for _ in 0..2 {
+            mixer.request_pad_simple("sink_%u").unwrap();
+        }
+        assert_eq!(found(&mixer.static_pad("src").unwrap()), None);
+    }
 
     #[test]
     fn a_missing_element_is_a_missing_plugin_with_its_w3c_name() {

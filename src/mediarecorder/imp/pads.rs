@@ -131,10 +131,7 @@ impl MediaRecorder {
     /// give a pad of that name again (after a NULL cycle), to be linked
     /// back to this one.
     pub(super) fn remember_stream_pad(&self, pad: &gst::GhostPad, peer: &gst::Pad) {
-        let Some(stream) = peer
-            .parent_element()
-            .filter(|e| e.is::<crate::mediastream::MediaStream>())
-        else {
+        let Some(stream) = peer.parent_element().filter(crate::track::is_mediastream) else {
             return;
         };
         let name = peer.name().to_string();
