@@ -17,7 +17,9 @@ use gst::glib;
 use gst::prelude::*;
 use std::sync::LazyLock;
 
+pub mod janus;
 pub mod signalling;
+pub mod whip;
 
 pub(crate) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
