@@ -39,6 +39,7 @@ mod lifeline;
 mod mediarecorder;
 mod mediastream;
 mod mediastreamfakesrc;
+mod mediastreamjanussrc;
 mod mediastreamrtpdec;
 mod mediastreamrtpenc;
 mod mediastreamsrc;
@@ -88,6 +89,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     mediastreamrtpenc::register(plugin)?;
     mediastreamrtpdec::register(plugin)?;
     mediarecorder::register(plugin)?;
+    mediastreamjanussrc::register(plugin)?;
     Ok(())
 }
 

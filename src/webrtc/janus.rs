@@ -554,9 +554,131 @@ pub fn streams_of(data: &Value) -> Vec<(String, Option<String>, String, bool)> {
         .collect()
 }
 
+/// The offer with the ids the subscriber's tracks get: for each media
+/// section whose `a=mid` `ids` maps to `(stream id, track id)`, its
+/// `a=msid` and an `a=ssrc:N msid:` line per SSRC (webrtcbin 1.22 reads a
+/// src pad's `msid` only from the ssrc-level line; Janus writes only the
+/// media-level one). Other sections are left as they are.
+pub fn offer_with_ids(sdp: &str, ids: impl Fn(&str) -> Option<(String, String)>) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut section: Vec<&str> = Vec::new();
+    let flush = |section: &mut Vec<&str>, out: &mut Vec<String>| {
+        let mid = section
+            .iter()
+            .find_map(|l| l.strip_prefix("a=mid:"))
+            .map(str::trim);
+        let Some((stream, track)) = mid.and_then(&ids) else {
+            out.extend(section.drain(..).map(str::to_owned));
+            return;
+        };
+        let mut ssrcs: Vec<&str> = Vec::new();
+        for line in section.drain(..) {
+            if line.starts_with("a=msid:") {
+                continue;
+            }
+            if let Some(rest) = line.strip_prefix("a=ssrc:") {
+                let (ssrc, attr) = rest.split_once(' ').unwrap_or((rest, ""));
+                if attr.starts_with("msid:") {
+                    continue;
+                }
+                if !ssrcs.contains(&ssrc) {
+                    ssrcs.push(ssrc);
+                }
+            }
+            out.push(line.to_owned());
+            if line.starts_with("a=mid:") {
+                out.push(format!("a=msid:{stream} {track}"));
+            }
+        }
+        for ssrc in ssrcs {
+            out.push(format!("a=ssrc:{ssrc} msid:{stream} {track}"));
+        }
+    };
+    for line in sdp.lines() {
+        if line.starts_with("m=") {
+            flush(&mut section, &mut out);
+        }
+        if line.starts_with("m=") || !section.is_empty() {
+            section.push(line);
+        } else {
+            out.push(line.to_owned());
+        }
+    }
+    flush(&mut section, &mut out);
+    let mut text = out.join("\r\n");
+    text.push_str("\r\n");
+    text
+}
+
+/// The offer with every media section `a=inactive`: what Janus sends its
+/// subscribers when the feed is gone, made here when the session ends
+/// without it (a hangup, the server gone), so the tracks end the same way.
+pub fn all_inactive(sdp: &str) -> String {
+    let mut out: Vec<String> = Vec::new();
+    let mut in_media = false;
+    for line in sdp.lines() {
+        if line.starts_with("m=") {
+            in_media = true;
+            out.push(line.to_owned());
+            out.push("a=inactive".to_owned());
+            continue;
+        }
+        let direction = matches!(
+            line,
+            "a=sendonly" | "a=recvonly" | "a=sendrecv" | "a=inactive"
+        );
+        if in_media && (direction || line.starts_with("a=msid:") || line.starts_with("a=ssrc")) {
+            continue;
+        }
+        out.push(line.to_owned());
+    }
+    let mut text = out.join("\r\n");
+    text.push_str("\r\n");
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const OFFER: &str = "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=VideoRoom\r\nt=0 0\r\na=group:BUNDLE 0 1\r\nm=video 9 UDP/TLS/RTP/SAVPF 96 97\r\na=sendonly\r\na=mid:0\r\na=ssrc-group:FID 11 12\r\na=msid:77 0\r\na=ssrc:11 cname:janus\r\na=ssrc:12 cname:janus\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=sendonly\r\na=mid:1\r\na=msid:77 1\r\na=ssrc:13 cname:janus\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=mid:2\r\n";
+
+    #[test]
+    fn the_offer_carries_the_ids_at_media_and_ssrc_level() {
+        let sdp = offer_with_ids(OFFER, |mid| match mid {
+            "0" => Some(("cam".into(), "v-track".into())),
+            "1" => Some(("cam".into(), "a-track".into())),
+            _ => None,
+        });
+        let lines: Vec<&str> = sdp.lines().collect();
+        for want in [
+            "a=msid:cam v-track",
+            "a=ssrc:11 msid:cam v-track",
+            "a=ssrc:12 msid:cam v-track",
+            "a=msid:cam a-track",
+            "a=ssrc:13 msid:cam a-track",
+            "a=ssrc:11 cname:janus",
+            "a=mid:2",
+        ] {
+            assert!(lines.contains(&want), "{want} in {sdp}");
+        }
+        assert!(!sdp.contains("msid:77"), "{sdp}");
+        assert!(sdp.ends_with("\r\n"));
+        gst::init().unwrap();
+        gst_sdp::SDPMessage::parse_buffer(sdp.as_bytes()).unwrap();
+    }
+
+    #[test]
+    fn an_ended_session_makes_every_section_inactive() {
+        let sdp = all_inactive(OFFER);
+        let sections: Vec<&str> = sdp.split("m=").skip(1).collect();
+        assert_eq!(sections.len(), 3);
+        for s in sections {
+            assert!(s.contains("a=inactive"), "{s}");
+            assert!(!s.contains("a=sendonly") && !s.contains("msid"), "{s}");
+        }
+        assert!(sdp.contains("a=group:BUNDLE 0 1"));
+    }
 
     #[test]
     fn videoroom_errors_name_the_cause() {
