@@ -44,6 +44,7 @@ mod mediastreamrtpdec;
 mod mediastreamrtpenc;
 mod mediastreamsrc;
 mod mediastreamtracksink;
+mod mediastreamwhipsink;
 mod plumbing;
 pub mod track;
 pub mod webrtc;
@@ -90,6 +91,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     mediastreamrtpdec::register(plugin)?;
     mediarecorder::register(plugin)?;
     mediastreamjanussrc::register(plugin)?;
+    mediastreamwhipsink::register(plugin)?;
     Ok(())
 }
 

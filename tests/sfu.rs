@@ -237,3 +237,60 @@ fn a_whip_publisher_reaches_a_janus_subscriber_and_its_delete_ends_the_tracks() 
     assert_eq!(sub.bus_error(), None);
     drop(publisher.stream.clone());
 }
+
+/// A launch line publishes (`mediastream` -> `mediastreamwhipsink`): the
+/// subscriber decodes its video at the published size and its audio; the
+/// publisher's EOS DELETEs the session (`resource` cleared) and ends the
+/// subscriber's tracks with EOS.
+#[test]
+fn a_launch_line_publishes_with_whip_and_its_eos_ends_the_subscription() {
+    if !runnable("a_launch_line_publishes_with_whip_and_its_eos_ends_the_subscription") {
+        return;
+    }
+    let sfu = sfu::Sfu::start();
+    let endpoint = sfu.create_endpoint("cam2", sfu::ROOM, TOKEN, "porch");
+    let line = format!(
+        "mediastream name=s constraints={{\"video\":{{\"width\":{{\"exact\":320}},\"height\":{{\"exact\":240}}}},\"audio\":true}} \
+         s. ! w. s. ! w. mediastreamwhipsink name=w whip-endpoint={endpoint} auth-token={TOKEN}"
+    );
+    let publisher = gst::parse::launch(&line)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    publisher.set_state(gst::State::Playing).unwrap();
+    let whip = publisher.by_name("w").unwrap();
+    let sub = Subscriber::start(&[("display", &"porch")]);
+    sub.wait_media(&sfu, (320, 240));
+    assert!(
+        whip.property::<Option<String>>("resource")
+            .is_some_and(|r| r.starts_with("http://127.0.0.1:7080/whip/resource/")),
+        "{:?}",
+        whip.property::<Option<String>>("resource")
+    );
+    let bus = publisher.bus().unwrap();
+    publisher.send_event(gst::event::Eos::new());
+    let msg = bus
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(10),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
+        .expect("the publisher's EOS");
+    assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
+    assert_eq!(whip.property::<Option<String>>("resource"), None);
+    let ended = wc::poll::holds_within(Duration::from_secs(10), || {
+        let all: Vec<Received> = sub
+            .pads
+            .lock()
+            .iter()
+            .map(|(_, r)| r.lock().clone())
+            .collect();
+        all.len() == 2 && all.iter().all(|r| r.eos)
+    });
+    assert!(
+        ended,
+        "tracks after the publisher's EOS: {:?}\n{}",
+        sub.pads.lock(),
+        sfu.logs()
+    );
+    publisher.set_state(gst::State::Null).unwrap();
+}

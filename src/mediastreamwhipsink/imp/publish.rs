@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! WHIP: the offer once every track's caps reached webrtcbin (webrtcbin
+//! 1.22 writes a sender's SSRC and msid only then, and WHIP has no
+//! renegotiation: every track must be in the one offer), with every ICE
+//! candidate (simple-whip-server takes no trickled candidates); the
+//! answer; the DELETE when the stream ends or the element stops.
+
+use super::MediaStreamWhipSink;
+use crate::fault::Guarded;
+use crate::mediastreamwhipsink::CAT;
+use crate::webrtc::signalling;
+use crate::webrtc::whip::{self, WhipError};
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_webrtc::WebRTCSDPType;
+
+impl MediaStreamWhipSink {
+    /// Publishes once every track has caps at webrtcbin.
+    pub(super) fn maybe_offer(&self) {
+        let webrtc = {
+            let mut state = self.state.lock();
+            let ready = !state.tracks.is_empty()
+                && state
+                    .tracks
+                    .iter()
+                    .all(|t| t.webrtc_pad.current_caps().is_some());
+            if !ready || state.offered {
+                return;
+            }
+            state.offered = true;
+            state.webrtc.clone()
+        };
+        let Some(webrtc) = webrtc else { return };
+        gst::debug!(CAT, imp = self, "every track has caps: publishing");
+        // Off webrtcbin's (or the streaming) thread: the exchange waits
+        // for ICE gathering and the server.
+        self.obj().call_async(move |obj| {
+            obj.imp().guard(|| (), |imp| imp.publish(&webrtc));
+        });
+    }
+
+    fn publish(&self, webrtc: &gst::Element) {
+        let settings = self.settings.lock().clone();
+        let Some(endpoint) = settings.endpoint.filter(|e| !e.is_empty()) else {
+            gst::element_imp_error!(
+                self,
+                gst::ResourceError::Settings,
+                ("no WHIP endpoint: set whip-endpoint to the server's endpoint URL")
+            );
+            return;
+        };
+        let client = whip::Client::new(&endpoint, settings.token.as_deref());
+        let offer = (|| {
+            let offer = signalling::create_offer(webrtc)?;
+            signalling::set_description(webrtc, true, &offer)?;
+            signalling::wait_gathered(webrtc)?;
+            signalling::local_sdp(webrtc).ok_or_else(|| "no local description".to_owned())
+        })();
+        let offer = match offer {
+            Ok(o) => o,
+            Err(e) => {
+                gst::element_imp_error!(
+                    self,
+                    gst::CoreError::Negotiation,
+                    ("cannot make the WHIP offer: {e}")
+                );
+                return;
+            }
+        };
+        gst::debug!(CAT, imp = self, "POST to {endpoint}");
+        let session = match client.publish(&offer) {
+            Ok(s) => s,
+            Err(e) => {
+                self.post_whip_error(&e);
+                return;
+            }
+        };
+        gst::info!(CAT, imp = self, "published: {}", session.resource);
+        let applied = signalling::description(WebRTCSDPType::Answer, &session.answer)
+            .and_then(|a| signalling::set_description(webrtc, false, &a));
+        {
+            let mut state = self.state.lock();
+            state.client = Some(client);
+            state.session = Some(session);
+        }
+        self.obj().notify("resource");
+        if let Err(e) = applied {
+            gst::element_imp_error!(
+                self,
+                gst::CoreError::Negotiation,
+                ("the WHIP server's answer was not taken: {e}")
+            );
+        }
+    }
+
+    fn post_whip_error(&self, e: &WhipError) {
+        let domain = match e {
+            WhipError::Unreachable { .. } => gst::ResourceError::OpenWrite,
+            WhipError::Status {
+                status: 401 | 403, ..
+            } => gst::ResourceError::NotAuthorized,
+            WhipError::Status { status: 404, .. } => gst::ResourceError::NotFound,
+            WhipError::Status {
+                status: 409 | 503, ..
+            } => gst::ResourceError::Busy,
+            _ => gst::ResourceError::Failed,
+        };
+        gst::element_imp_error!(self, domain, ("{e}"));
+    }
+
+    /// Ends the WHIP session (DELETE), if there is one.
+    pub(super) fn leave(&self, why: &str) {
+        let (client, session) = {
+            let mut state = self.state.lock();
+            state.offered = false;
+            (state.client.take(), state.session.take())
+        };
+        let (Some(client), Some(session)) = (client, session) else {
+            return;
+        };
+        gst::info!(CAT, imp = self, "DELETE {} ({why})", session.resource);
+        if let Err(e) = client.delete(&session) {
+            gst::element_imp_warning!(self, gst::ResourceError::Close, ("{e}"));
+        }
+        self.obj().notify("resource");
+    }
+}
