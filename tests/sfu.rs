@@ -239,7 +239,8 @@ fn a_whip_publisher_reaches_a_janus_subscriber_and_its_delete_ends_the_tracks() 
 }
 
 /// A launch line publishes (`mediastream` -> `mediastreamwhipsink`): the
-/// subscriber decodes its video at the published size and its audio; the
+/// subscriber decodes its video at the published size and its audio, and
+/// its stream and tracks have the publisher's ids (the data channel); the
 /// publisher's EOS DELETEs the session (`resource` cleared) and ends the
 /// subscriber's tracks with EOS.
 #[test]
@@ -261,6 +262,26 @@ fn a_launch_line_publishes_with_whip_and_its_eos_ends_the_subscription() {
     let whip = publisher.by_name("w").unwrap();
     let sub = Subscriber::start(&[("display", &"porch")]);
     sub.wait_media(&sfu, (320, 240));
+    // The publisher's own ids, from its data channel.
+    let source = publisher.by_name("s").unwrap();
+    let stream = sub.src.property::<gst::Element>("stream");
+    assert_eq!(
+        stream.property::<String>("id"),
+        source.property::<String>("id")
+    );
+    let mut sent: Vec<String> = source
+        .property::<Vec<String>>("track-ids")
+        .into_iter()
+        .collect();
+    sent.sort();
+    let mut got: Vec<String> = sub
+        .pads
+        .lock()
+        .iter()
+        .filter_map(|(_, r)| r.lock().track_id.clone())
+        .collect();
+    got.sort();
+    assert_eq!(got, sent, "the subscriber's track ids");
     assert!(
         whip.property::<Option<String>>("resource")
             .is_some_and(|r| r.starts_with("http://127.0.0.1:7080/whip/resource/")),

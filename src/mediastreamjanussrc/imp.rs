@@ -17,13 +17,15 @@
 use super::CAT;
 use crate::fault::Guarded;
 use crate::lifeline::Gate;
+use crate::webrtc::ids::Ids;
 use crate::webrtc::janus::Connection;
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use parking_lot::Mutex;
-use std::sync::LazyLock;
+use parking_lot::{Condvar, Mutex};
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 mod subscribe;
 
@@ -68,10 +70,35 @@ pub(super) struct State {
     pub(super) ended: bool,
 }
 
+/// What the subscription tells the tracks about their ids: Janus's
+/// streams (our mid, the publisher's mid), and the publisher's own ids
+/// from its data channel (crate::webrtc::ids) when it sends them.
+#[derive(Default)]
+pub(super) struct Heard {
+    pub(super) mids: Vec<(String, String)>,
+    /// The feed has a data channel: its ids are worth waiting for.
+    pub(super) data: bool,
+    pub(super) ids: Option<Ids>,
+    /// Stopping: nobody waits any more.
+    pub(super) closed: bool,
+}
+
+#[derive(Default)]
+pub(super) struct IdsSlot {
+    pub(super) heard: Mutex<Heard>,
+    pub(super) changed: Condvar,
+}
+
+/// How long a new track waits for the publisher's ids on the data channel
+/// (they come every second) before it takes the ids Janus gives.
+const IDS_WAIT: Duration = Duration::from_secs(3);
+
 #[derive(Default)]
 pub struct MediaStreamJanusSrc {
     pub(super) settings: Mutex<Settings>,
     pub(super) state: Mutex<Option<State>>,
+    /// Taken alone (the tracks' threads wait on it).
+    pub(super) ids: Arc<IdsSlot>,
     /// Janus's thread, webrtcbin's and the pool reach the element through
     /// this gate, which dispose closes (crate::lifeline).
     pub(super) gate: Gate,
@@ -295,14 +322,26 @@ impl MediaStreamJanusSrc {
             })?;
         let obj = self.obj();
         obj.add(&webrtc).map_err(|_| gst::StateChangeError)?;
-        let life = self.gate.lifeline(&*obj);
-        crate::webrtc::receive_streams(&webrtc, move |stream| {
-            let life = life.clone();
-            life.with(|obj| {
-                obj.imp()
-                    .guard(|| (), |imp| imp.stream_added(stream, life.clone()))
-            });
+        *self.ids.heard.lock() = Heard::default();
+        let slot = self.ids.clone();
+        webrtc.connect("on-data-channel", false, move |args| {
+            let channel = args[1].get::<gst_webrtc::WebRTCDataChannel>().ok()?;
+            listen_for_ids(&slot, &channel);
+            None
         });
+        let slot = self.ids.clone();
+        let life = self.gate.lifeline(&*obj);
+        crate::webrtc::receive_streams_named(
+            &webrtc,
+            move |pad| publisher_ids(&slot, pad),
+            move |stream| {
+                let life = life.clone();
+                life.with(|obj| {
+                    obj.imp()
+                        .guard(|| (), |imp| imp.stream_added(stream, life.clone()))
+                });
+            },
+        );
         *self.state.lock() = Some(State {
             webrtc,
             stream: None,
@@ -395,4 +434,48 @@ impl MediaStreamJanusSrc {
         let children = obj.children();
         crate::plumbing::discard_all(*CAT, &*obj, &children, &[]);
     }
+}
+
+/// A new track's ids as its publisher sent them on the data channel
+/// (waiting up to [`IDS_WAIT`] for them when the feed has one); `None`:
+/// the ids Janus gives (the offer's msid, see subscribe.rs).
+fn publisher_ids(slot: &IdsSlot, pad: &gst::Pad) -> Option<(String, String)> {
+    let mid = pad
+        .property::<Option<gst_webrtc::WebRTCRTPTransceiver>>("transceiver")?
+        .mid()?;
+    let mut heard = slot.heard.lock();
+    let publisher_mid = heard
+        .mids
+        .iter()
+        .find(|(ours, _)| *ours == mid)
+        .map(|(_, theirs)| theirs.clone())?;
+    if heard.data && heard.ids.is_none() && !heard.closed {
+        gst::debug!(CAT, obj = pad, "waiting for the publisher's ids");
+        let _ = slot
+            .changed
+            .wait_while_for(&mut heard, |h| h.ids.is_none() && !h.closed, IDS_WAIT);
+    }
+    let ids = heard.ids.as_ref()?;
+    let track = ids.tracks.get(&publisher_mid)?;
+    gst::debug!(CAT, obj = pad, "mid {mid}: the publisher's track {track}");
+    Some((ids.stream.clone(), track.clone()))
+}
+
+/// The publisher's ids from `channel`. Any channel: Janus 1.1.2 relays a
+/// publisher's data on a channel it opens, labelled with the feed id, not
+/// the publisher's label; a message that is not the ids is ignored
+/// (Ids::from_message).
+pub(super) fn listen_for_ids(slot: &Arc<IdsSlot>, channel: &gst_webrtc::WebRTCDataChannel) {
+    gst::debug!(CAT, "data channel {:?}", channel.label());
+    let slot = slot.clone();
+    channel.connect_on_message_string(move |_, text| {
+        if let Some(heard) = text.and_then(Ids::from_message) {
+            let mut h = slot.heard.lock();
+            if h.ids.as_ref() != Some(&heard) {
+                gst::debug!(CAT, "the publisher's ids: {heard:?}");
+                h.ids = Some(heard);
+                slot.changed.notify_all();
+            }
+        }
+    });
 }

@@ -102,6 +102,9 @@ pub struct MediaStreamRtpDec {
     srcpad: gst::GhostPad,
     mute_timeout: Mutex<u32>,
     peer_timeout: Mutex<u32>,
+    /// The ids given before linking (a signalling that carries the
+    /// sender's ids itself): they win over the remote description's.
+    given_ids: Mutex<(Option<String>, Option<String>)>,
     state: Mutex<State>,
     /// Set by a panic, cleared at NULL (crate::fault::Guarded).
     failed: AtomicBool,
@@ -141,6 +144,7 @@ impl ObjectSubclass for MediaStreamRtpDec {
             srcpad,
             mute_timeout: Mutex::new(DEFAULT_MUTE_TIMEOUT_MS),
             peer_timeout: Mutex::new(DEFAULT_PEER_TIMEOUT_MS),
+            given_ids: Mutex::default(),
             state: Mutex::default(),
             failed: AtomicBool::new(false),
             gate: Gate::default(),
@@ -160,13 +164,13 @@ impl ObjectImpl for MediaStreamRtpDec {
             vec![
                 glib::ParamSpecString::builder("stream-id")
                     .nick("Stream id")
-                    .blurb("The sender's MediaStream.id: the msid of the webrtcbin src pad this element is linked to. Unset until linked to webrtcbin")
-                    .read_only()
+                    .blurb("The sender's MediaStream.id: the msid of the webrtcbin src pad this element is linked to. Unset until linked to webrtcbin; a value set before linking (the id a signalling carried) is kept instead")
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("track-id")
                     .nick("Track id")
-                    .blurb("The sender's MediaStreamTrack.id, from the remote description's msid of this pad's media. Also the stream-id of the decoded stream. Unset until linked to webrtcbin")
-                    .read_only()
+                    .blurb("The sender's MediaStreamTrack.id, from the remote description's msid of this pad's media. Also the stream-id of the decoded stream. Unset until linked to webrtcbin; a value set before linking (the id a signalling carried) is kept instead")
+                    .mutable_ready()
                     .build(),
                 glib::ParamSpecBoolean::builder("muted")
                     .nick("Muted")
@@ -231,6 +235,8 @@ impl ObjectImpl for MediaStreamRtpDec {
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
         match pspec.name() {
             "mute-timeout" => *self.mute_timeout.lock() = value.get().unwrap(),
+            "stream-id" => self.given_ids.lock().0 = value.get().unwrap(),
+            "track-id" => self.given_ids.lock().1 = value.get().unwrap(),
             "peer-timeout" => {
                 *self.peer_timeout.lock() = value.get().unwrap();
                 // While playing: due again from the last arrival.
@@ -243,8 +249,16 @@ impl ObjectImpl for MediaStreamRtpDec {
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
         let state = self.state.lock();
         match pspec.name() {
-            "stream-id" => state.stream_id.to_value(),
-            "track-id" => state.track_id.to_value(),
+            "stream-id" => state
+                .stream_id
+                .clone()
+                .or_else(|| self.given_ids.lock().0.clone())
+                .to_value(),
+            "track-id" => state
+                .track_id
+                .clone()
+                .or_else(|| self.given_ids.lock().1.clone())
+                .to_value(),
             "muted" => state.muted.to_value(),
             "ready-state" => if state.ended {
                 ReadyState::Ended

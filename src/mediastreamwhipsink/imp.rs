@@ -51,6 +51,10 @@ pub(super) struct State {
     pub(super) offered: bool,
     pub(super) client: Option<whip::Client>,
     pub(super) session: Option<whip::Session>,
+    /// The data channel the ids go on (crate::webrtc::ids), and the clock
+    /// id that repeats them.
+    pub(super) ids_channel: Option<gst_webrtc::WebRTCDataChannel>,
+    pub(super) ids_clock: Option<gst::PeriodicClockId>,
     /// Our EOS was posted.
     pub(super) eos_posted: bool,
 }
@@ -352,12 +356,14 @@ impl MediaStreamWhipSink {
     fn track_ended(&self, pad: &gst::Pad) {
         let all = {
             let mut state = self.state.lock();
-            if let Some(t) = state
+            match state
                 .tracks
                 .iter_mut()
                 .find(|t| t.pad.upcast_ref::<gst::Pad>() == pad)
             {
-                t.ended = true;
+                Some(t) if !t.ended => t.ended = true,
+                // Seen already (a sticky EOS sent again), or not ours.
+                _ => return,
             }
             let all = state.tracks.iter().all(|t| t.ended) && !state.eos_posted;
             if all {

@@ -17,6 +17,7 @@ use gst::glib;
 use gst::prelude::*;
 use std::sync::LazyLock;
 
+pub mod ids;
 pub mod janus;
 pub mod signalling;
 pub mod whip;
@@ -275,6 +276,19 @@ pub fn receive_streams<F>(webrtc: &gst::Element, on_stream: F)
 where
     F: Fn(&gst::Element) + Send + Sync + 'static,
 {
+    receive_streams_named(webrtc, |_| None, on_stream)
+}
+
+/// [`receive_streams`] where the signalling carries the sender's ids
+/// itself (an SFU that rewrites the msid: docs/webrtc.md): `name` gives a
+/// new webrtcbin src pad its `(stream id, track id)`, or `None` for the
+/// SDP's msid. Called on the streaming thread that adds the pad, before
+/// its track exists: it may wait there for ids on their way.
+pub fn receive_streams_named<N, F>(webrtc: &gst::Element, name: N, on_stream: F)
+where
+    N: Fn(&gst::Pad) -> Option<(String, String)> + Send + Sync + 'static,
+    F: Fn(&gst::Element) + Send + Sync + 'static,
+{
     let streams: parking_lot::Mutex<Vec<gst::Element>> = Default::default();
     // The decoder of each transceiver, for a pad that replaces its first.
     let decoders: parking_lot::Mutex<
@@ -311,10 +325,14 @@ where
             );
             return;
         };
-        let msid = pad
-            .find_property("msid")
-            .and_then(|_| pad.property::<Option<String>>("msid"))
-            .unwrap_or_default();
+        let named = name(pad);
+        let msid = match &named {
+            Some((stream, _)) => stream.clone(),
+            None => pad
+                .find_property("msid")
+                .and_then(|_| pad.property::<Option<String>>("msid"))
+                .unwrap_or_default(),
+        };
         // One pad at a time: webrtcbin adds a stream's pads from several
         // threads, and the second must find the stream in the bin, started
         // and seen by `on_stream`.
@@ -339,7 +357,13 @@ where
                 (s, true)
             }
         };
-        let Ok(dec) = gst::ElementFactory::make("mediastreamrtpdec").build() else {
+        let mut dec = gst::ElementFactory::make("mediastreamrtpdec");
+        if let Some((stream, track)) = &named {
+            dec = dec
+                .property("stream-id", stream)
+                .property("track-id", track);
+        }
+        let Ok(dec) = dec.build() else {
             gst::error!(CAT, obj = webrtc, "no mediastreamrtpdec element");
             return;
         };

@@ -62,7 +62,10 @@ pub struct Sfu {
 impl Sfu {
     /// Starts Janus, then the WHIP server in front of it; both ready.
     pub fn start() -> Sfu {
-        let dir = std::env::temp_dir().join(format!("gst-mediastream-sfu-{}", std::process::id()));
+        static COUNT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("gst-mediastream-sfu-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let conf = dir.join("janus");
         std::fs::create_dir_all(&conf).unwrap();

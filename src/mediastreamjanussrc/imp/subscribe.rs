@@ -124,7 +124,19 @@ impl MediaStreamJanusSrc {
                 feed_mid.clone().unwrap_or_else(|| mid.to_owned()),
             ))
         });
-        let answer = answer(webrtc, &offer).map_err(Failure::WebRtc)?;
+        {
+            let mut heard = self.ids.heard.lock();
+            heard.mids = streams
+                .iter()
+                .filter_map(|(ours, theirs, ..)| Some((ours.clone(), theirs.clone()?)))
+                .collect();
+            heard.data = streams.iter().any(|(_, _, kind, _)| kind == "data");
+        }
+        gst::log!(CAT, imp = self, "offer:\n{offer}");
+        let has_data = self.ids.heard.lock().data;
+        let answer =
+            answer(webrtc, &offer, has_data.then_some(&self.ids)).map_err(Failure::WebRtc)?;
+        gst::log!(CAT, imp = self, "answer:\n{answer}");
         conn.start(&answer).map_err(Failure::Janus)?;
         gst::info!(CAT, imp = self, "started: feed {feed}");
         Ok((conn, feed))
@@ -179,7 +191,10 @@ impl MediaStreamJanusSrc {
                 if data["videoroom"] != "updated" {
                     return;
                 }
-                let active = janus::streams_of(&data).iter().any(|(.., active)| *active);
+                // The data channel's stream may stay active: the media decide.
+                let active = janus::streams_of(&data)
+                    .iter()
+                    .any(|(_, _, kind, active)| *active && (kind == "video" || kind == "audio"));
                 match jsep.as_ref().and_then(|j| j["sdp"].as_str()) {
                     Some(sdp) if !active => self.end_tracks(Some(sdp), "the publisher left"),
                     Some(_) => gst::warning!(
@@ -229,6 +244,11 @@ impl MediaStreamJanusSrc {
 
     /// PAUSED->READY: leaves the room and closes the session.
     pub(super) fn unsubscribe(&self) {
+        {
+            let mut heard = self.ids.heard.lock();
+            heard.closed = true;
+            self.ids.changed.notify_all();
+        }
         let conn = {
             let mut state = self.state.lock();
             let Some(s) = state.as_mut() else { return };
@@ -244,9 +264,25 @@ impl MediaStreamJanusSrc {
 
 /// Our answer to `offer`, with its candidates (Janus takes them in the
 /// SDP; no trickle).
-fn answer(webrtc: &gst::Element, offer: &str) -> Result<String, String> {
+/// With `ids`, a data channel of ours too: Janus forwards a publisher's
+/// data to a subscriber only once that subscriber opened a channel
+/// (janus.js opens one for the same reason); the ids come on it.
+fn answer(
+    webrtc: &gst::Element,
+    offer: &str,
+    ids: Option<&std::sync::Arc<super::IdsSlot>>,
+) -> Result<String, String> {
     let offer = signalling::description(WebRTCSDPType::Offer, offer)?;
     signalling::set_description(webrtc, false, &offer)?;
+    if let Some(slot) = ids {
+        let channel = webrtc.emit_by_name::<Option<gst_webrtc::WebRTCDataChannel>>(
+            "create-data-channel",
+            &[&crate::webrtc::ids::LABEL, &None::<gst::Structure>],
+        );
+        if let Some(c) = channel {
+            super::listen_for_ids(slot, &c);
+        }
+    }
     let answer = signalling::create_answer(webrtc)?;
     signalling::set_description(webrtc, true, &answer)?;
     signalling::wait_gathered(webrtc)?;

@@ -42,10 +42,11 @@ impl MediaStreamRtpDec {
             imp = self,
             "remote track: stream {stream_id:?}, track {track_id:?}, mid {mid:?}"
         );
+        let (given_stream, given_track) = self.given_ids.lock().clone();
         {
             let mut state = self.state.lock();
-            state.stream_id = stream_id;
-            state.track_id = track_id;
+            state.stream_id = given_stream.or(stream_id);
+            state.track_id = given_track.or(track_id);
             state.mid = mid;
         }
         self.unwatch();

@@ -9,6 +9,7 @@
 use super::MediaStreamWhipSink;
 use crate::fault::Guarded;
 use crate::mediastreamwhipsink::CAT;
+use crate::webrtc::ids::{self, Ids};
 use crate::webrtc::signalling;
 use crate::webrtc::whip::{self, WhipError};
 use gst::prelude::*;
@@ -51,6 +52,18 @@ impl MediaStreamWhipSink {
             return;
         };
         let client = whip::Client::new(&endpoint, settings.token.as_deref());
+        // Before the offer, so that it has the data channel's m-line.
+        let channel = webrtc.emit_by_name::<Option<gst_webrtc::WebRTCDataChannel>>(
+            "create-data-channel",
+            &[&ids::LABEL, &None::<gst::Structure>],
+        );
+        if channel.is_none() {
+            gst::warning!(
+                CAT,
+                imp = self,
+                "no data channel (sctpenc missing?): subscribers get the ids the server gives"
+            );
+        }
         let offer = (|| {
             let offer = signalling::create_offer(webrtc)?;
             signalling::set_description(webrtc, true, &offer)?;
@@ -83,8 +96,10 @@ impl MediaStreamWhipSink {
             let mut state = self.state.lock();
             state.client = Some(client);
             state.session = Some(session);
+            state.ids_channel = channel;
         }
         self.obj().notify("resource");
+        self.send_ids_repeatedly();
         if let Err(e) = applied {
             gst::element_imp_error!(
                 self,
@@ -109,11 +124,74 @@ impl MediaStreamWhipSink {
         gst::element_imp_error!(self, domain, ("{e}"));
     }
 
+    /// The stream's ids, by the mids of our SDP.
+    fn ids(&self) -> Option<Ids> {
+        let state = self.state.lock();
+        let mut ids = Ids::default();
+        for t in &state.tracks {
+            let mid = t
+                .webrtc_pad
+                .property::<Option<gst_webrtc::WebRTCRTPTransceiver>>("transceiver")
+                .and_then(|tr| tr.mid())?;
+            ids.stream = t.enc.property::<Option<String>>("stream-id")?;
+            let track = t.enc.property::<Option<String>>("track-id")?;
+            ids.tracks.insert(mid.to_string(), track);
+        }
+        Some(ids)
+    }
+
+    /// The ids on the data channel now and every [`ids::INTERVAL_MS`], from
+    /// the system clock's thread, while published.
+    fn send_ids_repeatedly(&self) {
+        let Some(ids) = self.ids() else {
+            gst::warning!(CAT, imp = self, "the stream's ids are not known: not sent");
+            return;
+        };
+        let message = ids.to_message();
+        gst::debug!(CAT, imp = self, "ids: {message}");
+        let clock = gst::SystemClock::obtain();
+        let id = clock.new_periodic_id(
+            clock.time(),
+            gst::ClockTime::from_mseconds(ids::INTERVAL_MS),
+        );
+        let life = self.gate.lifeline(&*self.obj());
+        let scheduled = id.wait_async(move |_, _, _| {
+            life.with(|obj| {
+                obj.imp().guard(
+                    || (),
+                    |imp| {
+                        let channel = imp.state.lock().ids_channel.clone();
+                        gst::log!(
+                            CAT,
+                            imp = imp,
+                            "ids channel {:?}",
+                            channel.as_ref().map(|c| c.ready_state())
+                        );
+                        if let Some(c) = channel
+                            .filter(|c| c.ready_state() == gst_webrtc::WebRTCDataChannelState::Open)
+                        {
+                            if let Err(e) = c.send_string_full(Some(&message)) {
+                                gst::debug!(CAT, imp = imp, "ids not sent: {e}");
+                            }
+                        }
+                    },
+                )
+            });
+        });
+        if scheduled.is_ok() {
+            self.state.lock().ids_clock = Some(id);
+        }
+    }
+
     /// Ends the WHIP session (DELETE), if there is one.
     pub(super) fn leave(&self, why: &str) {
         let (client, session) = {
             let mut state = self.state.lock();
             state.offered = false;
+            if let Some(id) = state.ids_clock.take() {
+                id.unschedule();
+            }
+            state.ids_channel = None;
             (state.client.take(), state.session.take())
         };
         let (Some(client), Some(session)) = (client, session) else {
