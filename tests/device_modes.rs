@@ -170,11 +170,7 @@ fn one_device_file() {
 /// track's device element with the explained mode.
 fn check_case(devices: &std::path::Path, constraints: &str) -> Result<(), String> {
     let pipeline = gst::Pipeline::new();
-    let stream = gst::ElementFactory::make("mediastream")
-        .property("constraints", constraints)
-        .build()
-        .unwrap();
-    pipeline.add(&stream).unwrap();
+    let stream = track::stream_in(&pipeline, constraints);
     let (tx, rx) = std::sync::mpsc::channel::<(String, gst::Caps)>();
     let weak = pipeline.downgrade();
     stream.connect_pad_added(move |_, pad| {

@@ -38,9 +38,7 @@ enum Ev {
 /// A fake-device `mediastream` whose tracks feed a `mediarecorder`
 /// (auto-start off: the test calls start).
 struct Rec {
-    pipeline: gst::Pipeline,
-    stream: gst::Element,
-    rec: gst::Element,
+    parts: track::StreamRecorder,
     rx: mpsc::Receiver<Ev>,
     /// Every event so far, in order.
     log: Arc<Mutex<Vec<Ev>>>,
@@ -48,20 +46,18 @@ struct Rec {
     last: std::cell::RefCell<Option<gst::Structure>>,
 }
 
+/// The recorder, playing and started with `timeslice` (which succeeds).
+fn started(constraints: &str, mime: &str, timeslice: u32) -> Rec {
+    let r = recorder(constraints, mime);
+    r.play();
+    assert!(r.start(timeslice));
+    r
+}
+
 fn recorder(constraints: &str, mime: &str) -> Rec {
     init();
-    let pipeline = gst::Pipeline::new();
-    let stream = gst::ElementFactory::make("mediastream")
-        .property("constraints", constraints)
-        .build()
-        .unwrap();
-    let rec = gst::ElementFactory::make("mediarecorder")
-        .property("mime-type", mime)
-        .property("auto-start", false)
-        .build()
-        .unwrap();
-    pipeline.add_many([&stream, &rec]).unwrap();
-    track::link_to_recorder(&stream, &rec);
+    let parts = track::StreamRecorder::new(constraints, mime);
+    let rec = &parts.rec;
     let (tx, rx) = mpsc::channel();
     let log = Arc::new(Mutex::new(Vec::new()));
     let send = move |tx: &mpsc::Sender<Ev>, log: &Arc<Mutex<Vec<Ev>>>, ev: Ev| {
@@ -91,12 +87,19 @@ fn recorder(constraints: &str, mime: &str) -> Rec {
     ));
     on!("stopped", |_a| Ev::Stop);
     Rec {
-        pipeline,
-        stream,
-        rec,
+        parts,
         rx,
         log,
         last: Default::default(),
+    }
+}
+
+/// The pipeline, the stream and the recorder.
+impl std::ops::Deref for Rec {
+    type Target = track::StreamRecorder;
+
+    fn deref(&self) -> &track::StreamRecorder {
+        &self.parts
     }
 }
 
@@ -141,21 +144,20 @@ impl Rec {
             })
     }
 
-    /// Events until (and with) the first that `f` accepts.
-    fn until(&self, secs: u64, mut f: impl FnMut(&Ev) -> bool) -> Vec<Ev> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        let mut out = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let ev = self.rx.recv_timeout(left).unwrap_or_else(|_| {
-                panic!("not seen within {secs} s; so far: {:?}", self.summary())
-            });
-            let done = f(&ev);
-            out.push(ev);
-            if done {
-                return out;
-            }
-        }
+    /// The recorder's child made by `factory`.
+    fn child(&self, factory: &str) -> gst::Element {
+        self.rec
+            .downcast_ref::<gst::Bin>()
+            .unwrap()
+            .children()
+            .into_iter()
+            .find(|e| e.factory().unwrap().name() == factory)
+            .unwrap_or_else(|| panic!("{factory} in the recorder"))
+    }
+
+    /// Events until (and with) the first that `f` accepts, within `secs`.
+    fn until(&self, secs: u64, f: impl FnMut(&Ev) -> bool) -> Vec<Ev> {
+        track::events_until(&self.rx, secs, f, || self.summary())
     }
 
     /// Waits until `n` chunks have come since now.
@@ -289,14 +291,7 @@ fn demux(data: &[u8], mime: &str) -> Demuxed {
     let pw = p.downgrade();
     d.connect_pad_added(move |_, pad| {
         let p = pw.upgrade().unwrap();
-        let sink = gst::ElementFactory::make("fakesink")
-            .property("sync", false)
-            .property("async", false)
-            .build()
-            .unwrap();
-        p.add(&sink).unwrap();
-        sink.sync_state_with_parent().unwrap();
-        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+        track::fakesink_for(&p, pad);
         let idx = {
             let mut v = s.lock().unwrap();
             v.push((String::new(), 0, None, None));
@@ -324,17 +319,8 @@ fn demux(data: &[u8], mime: &str) -> Demuxed {
         );
     });
     p.set_state(gst::State::Playing).unwrap();
-    let appsrc = src.clone();
-    let _ = appsrc
-        .emit_by_name::<gst::FlowReturn>("push-buffer", &[&gst::Buffer::from_slice(data.to_vec())]);
-    let _ = appsrc.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
-    let bus = p.bus().unwrap();
-    let msg = bus
-        .timed_pop_filtered(
-            gst::ClockTime::from_seconds(30),
-            &[gst::MessageType::Eos, gst::MessageType::Error],
-        )
-        .expect("the demuxer reaches the end");
+    launch_recording::push_all(&src, data);
+    let msg = launch_recording::eos_or_error(&p, 30, "the demuxer reaches the end");
     if let gst::MessageView::Error(e) = msg.view() {
         panic!(
             "{demuxer} cannot read the recording: {} ({:?})",
@@ -489,9 +475,7 @@ fn is_type_supported_agrees_with_start() {
     // W3C isTypeSupported: an empty type is true (the user agent picks
     // one), and start records with it.
     assert!(supported(""));
-    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
-    r.play();
-    assert!(r.start(0));
+    let _r = started(r#"{"video":{"width":320},"audio":true}"#, "", 0);
     for m in [
         "video/avi",
         "video/webm;codecs=h265",
@@ -595,9 +579,7 @@ fn pause_gathers_nothing_and_the_timeline_skips_it() {
 
 #[test]
 fn request_data_flushes_a_chunk_now_and_stop_the_last() {
-    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
-    r.play();
-    assert!(r.start(0));
+    let r = started(r#"{"video":{"width":320},"audio":true}"#, "", 0);
     r.next(5);
     let clock = r.pipeline.clock().unwrap();
     let id = clock.new_single_shot_id(clock.time() + gst::ClockTime::from_mseconds(1000));
@@ -671,9 +653,7 @@ fn hold_the_end(r: &Rec) -> mpsc::Sender<()> {
 /// `recording`. A stop() before it began calls it off: no events.
 #[test]
 fn stop_then_start_at_once_records_again_in_order() {
-    let r = recorder(r#"{"video":{"width":320}}"#, "");
-    r.play();
-    assert!(r.start(0));
+    let r = started(r#"{"video":{"width":320}}"#, "", 0);
     r.until(5, |e| matches!(e, Ev::Start(_)));
     let held = hold_the_end(&r);
     assert!(r.call("stop"));
@@ -770,9 +750,7 @@ fn a_type_without_a_codec_for_a_track_is_not_supported() {
 
 #[test]
 fn tracks_that_end_finish_the_recording_cleanly() {
-    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
-    r.play();
-    assert!(r.start(500));
+    let r = started(r#"{"video":{"width":320},"audio":true}"#, "", 500);
     r.chunks(2, 10);
     let tracks = r.tracks();
     assert_eq!(tracks.len(), 2);
@@ -827,27 +805,16 @@ fn check_modification(r: &Rec) {
 
 #[test]
 fn a_track_added_while_recording_stops_it_with_an_error() {
-    let r = recorder(r#"{"audio":true}"#, "");
-    r.play();
-    assert!(r.start(500));
+    let r = started(r#"{"audio":true}"#, "", 500);
     r.chunks(1, 10);
     // addTrack: a test pattern joins the stream; its pad reaches the recorder.
-    let src = gst::ElementFactory::make("videotestsrc")
-        .property("is-live", true)
-        .build()
-        .unwrap();
-    r.pipeline.add(&src).unwrap();
-    let sink = r.stream.request_pad_simple("sink_%u").unwrap();
-    src.static_pad("src").unwrap().link(&sink).unwrap();
-    src.sync_state_with_parent().unwrap();
+    track::add_live_source(&r.pipeline, &r.stream, "videotestsrc");
     check_modification(&r);
 }
 
 #[test]
 fn a_track_removed_while_recording_stops_it_with_an_error() {
-    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
-    r.play();
-    assert!(r.start(500));
+    let r = started(r#"{"video":{"width":320},"audio":true}"#, "", 500);
     r.chunks(1, 10);
     let ids: Vec<String> = r.stream.property::<Vec<String>>("track-ids");
     assert!(r.stream.emit_by_name::<bool>("remove-track", &[&ids[0]]));
@@ -856,9 +823,7 @@ fn a_track_removed_while_recording_stops_it_with_an_error() {
 
 #[test]
 fn the_encoders_get_the_devices_own_buffers() {
-    let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
-    r.play();
-    assert!(r.start(0));
+    let r = started(r#"{"video":{"width":320},"audio":true}"#, "", 0);
     r.next(5);
     let bin = r.rec.downcast_ref::<gst::Bin>().unwrap();
     let children: Vec<String> = bin
@@ -962,8 +927,9 @@ fn location_writes_the_chunks_to_a_file_from_a_launch_line() {
     assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"]);
 }
 
-#[test]
-fn a_recorder_given_the_stream_links_its_tracks_itself() {
+/// A fake-device audio/video `mediastream` and a `mediarecorder` (auto-start
+/// off) given it as its `stream`, in a new pipeline.
+fn given_the_stream() -> (gst::Pipeline, gst::Element, gst::Element) {
     init();
     let pipeline = gst::Pipeline::new();
     let stream = gst::ElementFactory::make("mediastream")
@@ -976,23 +942,50 @@ fn a_recorder_given_the_stream_links_its_tracks_itself() {
         .unwrap();
     pipeline.add_many([&stream, &rec]).unwrap();
     rec.set_property("stream", &stream);
-    assert_eq!(
-        rec.property::<Option<gst::Element>>("stream").as_ref(),
-        Some(&stream)
-    );
+    (pipeline, stream, rec)
+}
+
+/// The `stopped` events of `rec`, and every chunk's bytes, in order.
+fn collect_data(rec: &gst::Element) -> (mpsc::Receiver<()>, Arc<Mutex<Vec<u8>>>) {
     let (tx, rx) = mpsc::channel();
-    let data = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let d = data.clone();
-    rec.connect("dataavailable", false, move |a| {
-        d.lock()
-            .unwrap()
-            .extend(a[1].get::<gst::glib::Bytes>().unwrap().iter());
-        None
-    });
+    let data = launch_recording::collect_chunks(rec);
     rec.connect("stopped", false, move |_| {
         let _ = tx.send(());
         None
     });
+    (rx, data)
+}
+
+/// start (which succeeds), `ms` of the pipeline's clock, stop, and the
+/// `stopped` event on `stopped` (collect_data).
+fn record_for(pipeline: &gst::Pipeline, rec: &gst::Element, stopped: &mpsc::Receiver<()>, ms: u64) {
+    let started = rec.emit_by_name::<gst::Structure>("start", &[&0u32]);
+    assert!(started.get::<bool>("success").unwrap(), "{started}");
+    let clock = pipeline.clock().unwrap();
+    let _ = clock
+        .new_single_shot_id(clock.time() + gst::ClockTime::from_mseconds(ms))
+        .wait();
+    rec.emit_by_name::<gst::Structure>("stop", &[]);
+    stopped
+        .recv_timeout(Duration::from_secs(20))
+        .expect("stopped");
+}
+
+/// The names of `rec`'s sink pads, sorted.
+fn sorted_pad_names(rec: &gst::Element) -> Vec<String> {
+    let mut pads: Vec<String> = rec.sink_pads().iter().map(|p| p.name().into()).collect();
+    pads.sort();
+    pads
+}
+
+#[test]
+fn a_recorder_given_the_stream_links_its_tracks_itself() {
+    let (pipeline, stream, rec) = given_the_stream();
+    assert_eq!(
+        rec.property::<Option<gst::Element>>("stream").as_ref(),
+        Some(&stream)
+    );
+    let (rx, data) = collect_data(&rec);
     pipeline.set_state(gst::State::Playing).unwrap();
     let _ = pipeline.state(gst::ClockTime::from_seconds(10));
     let pads: Vec<String> = rec
@@ -1001,14 +994,7 @@ fn a_recorder_given_the_stream_links_its_tracks_itself() {
         .map(|p| p.name().to_string())
         .collect();
     assert_eq!(pads.len(), 2, "{pads:?}");
-    let started = rec.emit_by_name::<gst::Structure>("start", &[&0u32]);
-    assert!(started.get::<bool>("success").unwrap());
-    let clock = pipeline.clock().unwrap();
-    let _ = clock
-        .new_single_shot_id(clock.time() + gst::ClockTime::from_mseconds(1000))
-        .wait();
-    rec.emit_by_name::<gst::Structure>("stop", &[]);
-    rx.recv_timeout(Duration::from_secs(20)).expect("stopped");
+    record_for(&pipeline, &rec, &rx, 1000);
     pipeline.set_state(gst::State::Null).unwrap();
     let d = demux(&data.lock().unwrap(), "video/webm");
     assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"]);
@@ -1022,20 +1008,10 @@ fn bits_per_second_reach_the_encoders() {
     r.play();
     assert!(r.start(0));
     r.next(5);
-    let bin = r.rec.downcast_ref::<gst::Bin>().unwrap();
-    let by_factory = |name: &str| {
-        bin.children()
-            .into_iter()
-            .find(|e| e.factory().unwrap().name() == name)
-            .unwrap_or_else(|| panic!("{name} in the recorder"))
-    };
+    assert_eq!(r.child("vp8enc").property::<i32>("target-bitrate"), 300_000);
+    assert_eq!(r.child("opusenc").property::<i32>("bitrate"), 24_000);
     assert_eq!(
-        by_factory("vp8enc").property::<i32>("target-bitrate"),
-        300_000
-    );
-    assert_eq!(by_factory("opusenc").property::<i32>("bitrate"), 24_000);
-    assert_eq!(
-        by_factory("vp8enc")
+        r.child("vp8enc")
             .property_value("deadline")
             .get::<i64>()
             .unwrap(),
@@ -1049,14 +1025,6 @@ fn bits_per_second_reach_the_encoders() {
 /// all of it to the one kind of a one-kind stream at start.
 #[test]
 fn the_bitrates_read_back_are_the_ones_the_encoders_run_at() {
-    let by_factory = |rec: &gst::Element, name: &str| {
-        rec.downcast_ref::<gst::Bin>()
-            .unwrap()
-            .children()
-            .into_iter()
-            .find(|e| e.factory().unwrap().name() == name)
-            .unwrap_or_else(|| panic!("{name} in the recorder"))
-    };
     let r = recorder(r#"{"video":{"width":320},"audio":true}"#, "");
     // Before any caps: the encoders' starting values.
     assert_eq!(r.rec.property::<u32>("video-bits-per-second"), 256_000);
@@ -1077,8 +1045,8 @@ fn the_bitrates_read_back_are_the_ones_the_encoders_run_at() {
     // A chunk: frames went through the encoders.
     r.until(10, |e| matches!(e, Ev::Data(..)));
     // Recording: the same, and the encoders run at it.
-    let vp8 = by_factory(&r.rec, "vp8enc").property::<i32>("target-bitrate");
-    let opus = by_factory(&r.rec, "opusenc").property::<i32>("bitrate");
+    let vp8 = r.child("vp8enc").property::<i32>("target-bitrate");
+    let opus = r.child("opusenc").property::<i32>("bitrate");
     assert_eq!((vp8 as u32, opus as u32), before);
     assert_eq!(
         (
@@ -1098,10 +1066,7 @@ fn the_bitrates_read_back_are_the_ones_the_encoders_run_at() {
     r.next(3);
     assert_eq!(r.rec.property::<u32>("audio-bits-per-second"), 200_000);
     assert_eq!(r.rec.property::<u32>("video-bits-per-second"), 0);
-    assert_eq!(
-        by_factory(&r.rec, "opusenc").property::<i32>("bitrate"),
-        200_000
-    );
+    assert_eq!(r.child("opusenc").property::<i32>("bitrate"), 200_000);
     r.stop_and_wait();
 }
 
@@ -1118,13 +1083,6 @@ fn the_largest_bitrates_are_clamped_to_the_encoders_and_record() {
     r.play();
     assert!(r.start(250), "{:?}", r.last.borrow());
     r.chunks(4, 15);
-    let bin = r.rec.downcast_ref::<gst::Bin>().unwrap();
-    let by_factory = |name: &str| {
-        bin.children()
-            .into_iter()
-            .find(|e| e.factory().unwrap().name() == name)
-            .unwrap_or_else(|| panic!("{name} in the recorder"))
-    };
     let max = |e: &gst::Element, p: &str| {
         e.find_property(p)
             .unwrap()
@@ -1132,14 +1090,14 @@ fn the_largest_bitrates_are_clamped_to_the_encoders_and_record() {
             .unwrap()
             .maximum()
     };
-    let vp8 = by_factory("vp8enc");
+    let vp8 = r.child("vp8enc");
     assert_eq!(max(&vp8, "target-bitrate"), i32::MAX);
     // vp8enc keeps kbit/s: its maximum, rounded down to a kbit.
     assert_eq!(
         vp8.property::<i32>("target-bitrate"),
         i32::MAX / 1000 * 1000
     );
-    let opus = by_factory("opusenc");
+    let opus = r.child("opusenc");
     assert_eq!(opus.property::<i32>("bitrate"), 650_000);
     assert_eq!(opus.property::<i32>("bitrate"), max(&opus, "bitrate"));
     let tail = r.stop_and_wait();
@@ -1158,19 +1116,7 @@ fn the_largest_bitrates_are_clamped_to_the_encoders_and_record() {
 /// NULL (the stream makes new tracks and pads, the old pads are gone):
 /// both kinds in the file, about the time recorded.
 fn records_after_a_null_cycle(pipeline: &gst::Pipeline, rec: &gst::Element) {
-    let (tx, rx) = mpsc::channel();
-    let data = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let d = data.clone();
-    rec.connect("dataavailable", false, move |a| {
-        d.lock()
-            .unwrap()
-            .extend(a[1].get::<gst::glib::Bytes>().unwrap().iter());
-        None
-    });
-    rec.connect("stopped", false, move |_| {
-        let _ = tx.send(());
-        None
-    });
+    let (rx, data) = collect_data(rec);
     let play = || {
         pipeline.set_state(gst::State::Playing).unwrap();
         let (ok, state, _) = pipeline.state(gst::ClockTime::from_seconds(10));
@@ -1185,14 +1131,7 @@ fn records_after_a_null_cycle(pipeline: &gst::Pipeline, rec: &gst::Element) {
     play();
     // stop (inactive: nothing), then start: the issue's sequence.
     rec.emit_by_name::<gst::Structure>("stop", &[]);
-    let started = rec.emit_by_name::<gst::Structure>("start", &[&0u32]);
-    assert!(started.get::<bool>("success").unwrap(), "{started}");
-    let clock = pipeline.clock().unwrap();
-    let _ = clock
-        .new_single_shot_id(clock.time() + gst::ClockTime::from_mseconds(1500))
-        .wait();
-    rec.emit_by_name::<gst::Structure>("stop", &[]);
-    rx.recv_timeout(Duration::from_secs(20)).expect("stopped");
+    record_for(pipeline, rec, &rx, 1500);
     let d = demux(&data.lock().unwrap(), "video/webm");
     assert_eq!(d.kinds(), ["audio/x-opus", "video/x-vp8"], "{d:?}");
     let frames = d.streams.iter().find(|s| s.0 == "video/x-vp8").unwrap().1;
@@ -1204,23 +1143,10 @@ fn records_after_a_null_cycle(pipeline: &gst::Pipeline, rec: &gst::Element) {
 
 #[test]
 fn a_recorder_given_the_stream_records_again_after_a_null_cycle() {
-    init();
-    let pipeline = gst::Pipeline::new();
-    let stream = gst::ElementFactory::make("mediastream")
-        .property("constraints", r#"{"video":{"width":320},"audio":true}"#)
-        .build()
-        .unwrap();
-    let rec = gst::ElementFactory::make("mediarecorder")
-        .property("auto-start", false)
-        .build()
-        .unwrap();
-    pipeline.add_many([&stream, &rec]).unwrap();
-    rec.set_property("stream", &stream);
+    let (pipeline, _stream, rec) = given_the_stream();
     records_after_a_null_cycle(&pipeline, &rec);
     // The pads it made for the first tracks went with them.
-    let mut pads: Vec<String> = rec.sink_pads().iter().map(|p| p.name().into()).collect();
-    pads.sort();
-    assert_eq!(pads, ["audio_0", "video_0"]);
+    assert_eq!(sorted_pad_names(&rec), ["audio_0", "video_0"]);
 }
 
 #[test]
@@ -1237,9 +1163,7 @@ fn a_launch_line_recorder_records_again_after_a_null_cycle() {
     .unwrap();
     let rec = pipeline.by_name("r").unwrap();
     records_after_a_null_cycle(&pipeline, &rec);
-    let mut pads: Vec<String> = rec.sink_pads().iter().map(|p| p.name().into()).collect();
-    pads.sort();
-    assert_eq!(pads, ["audio_0", "video_0"]);
+    assert_eq!(sorted_pad_names(&rec), ["audio_0", "video_0"]);
 }
 
 #[test]
@@ -1333,17 +1257,8 @@ fn decoded(data: &[u8]) -> Decoded {
         });
     p.set_state(gst::State::Playing).unwrap();
     let src = p.by_name("src").unwrap();
-    let _ = src
-        .emit_by_name::<gst::FlowReturn>("push-buffer", &[&gst::Buffer::from_slice(data.to_vec())]);
-    let _ = src.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
-    let msg = p
-        .bus()
-        .unwrap()
-        .timed_pop_filtered(
-            gst::ClockTime::from_seconds(30),
-            &[gst::MessageType::Eos, gst::MessageType::Error],
-        )
-        .expect("the recording decodes to its end");
+    launch_recording::push_all(&src, data);
+    let msg = launch_recording::eos_or_error(&p, 30, "the recording decodes to its end");
     p.set_state(gst::State::Null).unwrap();
     assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
     let header = header.lock().unwrap().expect("the demuxer's caps");
@@ -1780,9 +1695,7 @@ fn a_full_disk_is_one_error_and_the_file_ends_at_a_whole_chunk() {
 /// the element and says what it said, then the last chunk and `stop`.
 #[test]
 fn a_failing_element_of_the_recording_is_named_in_the_error() {
-    let r = recorder(r#"{"video":{"width":320}}"#, "");
-    r.play();
-    assert!(r.start(0));
+    let r = started(r#"{"video":{"width":320}}"#, "", 0);
     r.until(5, |e| matches!(e, Ev::Start(_)));
     let mux = webm_muxer(&r);
     let name = mux.name().to_string();

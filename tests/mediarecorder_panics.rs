@@ -8,6 +8,8 @@
 //!
 //! One test: an injected panic is process-wide.
 
+#[path = "common/launch_recording.rs"]
+mod launch_recording;
 #[path = "common/track.rs"]
 mod track;
 
@@ -26,14 +28,7 @@ fn a_recorder_that_panicked_records_again_after_null() {
     .downcast::<gst::Pipeline>()
     .unwrap();
     let rec = pipeline.by_name("r").unwrap();
-    let data = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let d = data.clone();
-    rec.connect("dataavailable", false, move |a| {
-        d.lock()
-            .unwrap()
-            .extend(a[1].get::<gst::glib::Bytes>().unwrap().iter());
-        None
-    });
+    let data = launch_recording::collect_chunks(&rec);
     let stopped = track::signal_channel(&rec, "stopped");
     let bus = pipeline.bus().unwrap();
 
@@ -106,16 +101,8 @@ fn a_recorder_that_panicked_records_again_after_null() {
         });
     p.set_state(gst::State::Playing).unwrap();
     let src = p.by_name("src").unwrap();
-    let _ = src.emit_by_name::<gst::FlowReturn>("push-buffer", &[&gst::Buffer::from_slice(data)]);
-    let _ = src.emit_by_name::<gst::FlowReturn>("end-of-stream", &[]);
-    let end = p
-        .bus()
-        .unwrap()
-        .timed_pop_filtered(
-            gst::ClockTime::from_seconds(30),
-            &[gst::MessageType::Eos, gst::MessageType::Error],
-        )
-        .expect("the recording demuxes to its end");
+    launch_recording::push_all(&src, &data);
+    let end = launch_recording::eos_or_error(&p, 30, "the recording demuxes to its end");
     p.set_state(gst::State::Null).unwrap();
     assert_eq!(end.type_(), gst::MessageType::Eos, "{end:?}");
     let frames = *frames.lock().unwrap();

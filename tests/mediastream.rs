@@ -4,6 +4,8 @@
 //! track-ids, pads, one group id and a stream collection, inactive when
 //! every track ended.
 
+#[path = "common/launch_recording.rs"]
+mod launch_recording;
 #[path = "common/objects.rs"]
 mod objects;
 #[path = "common/track.rs"]
@@ -25,31 +27,8 @@ fn stream(
     std::sync::Arc<std::sync::Mutex<Vec<gst::Element>>>,
 ) {
     let p = gst::Pipeline::new();
-    let ms = gst::ElementFactory::make("mediastream")
-        .property("constraints", constraints)
-        .build()
-        .unwrap();
-    p.add(&ms).unwrap();
-    let sinks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let s = sinks.clone();
-    let weak = p.downgrade();
-    ms.connect_pad_added(move |_, pad| {
-        if pad.direction() != gst::PadDirection::Src {
-            return;
-        }
-        let p = weak.upgrade().unwrap();
-        let sink = gst::ElementFactory::make("appsink")
-            .name(format!("sink_{}", pad.name()))
-            .property("sync", false)
-            .property("max-buffers", 2u32)
-            .property("drop", true)
-            .build()
-            .unwrap();
-        p.add(&sink).unwrap();
-        sink.sync_state_with_parent().unwrap();
-        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
-        s.lock().unwrap().push(sink);
-    });
+    let ms = track::stream_in(&p, constraints);
+    let sinks = track::appsink_per_pad(&p, &ms);
     (p, ms, sinks)
 }
 
@@ -252,13 +231,7 @@ fn records_a_playable_matroska_file() {
             .expect("two seconds of video and of audio recorded");
     }
     p.send_event(gst::event::Eos::new());
-    let bus = p.bus().unwrap();
-    let msg = bus
-        .timed_pop_filtered(
-            gst::ClockTime::from_seconds(10),
-            &[gst::MessageType::Eos, gst::MessageType::Error],
-        )
-        .expect("EOS after the recording");
+    let msg = launch_recording::eos_or_error(&p, 10, "EOS after the recording");
     assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
     p.set_state(gst::State::Null).unwrap();
 
@@ -396,14 +369,8 @@ fn add_track_and_remove_track() {
         }
     });
     // Non-device tracks, as canvas capture or a remote peer give them.
-    let v = gst::ElementFactory::make("videotestsrc")
-        .property("is-live", true)
-        .build()
-        .unwrap();
-    let a = gst::ElementFactory::make("audiotestsrc")
-        .property("is-live", true)
-        .build()
-        .unwrap();
+    let v = track::live_source("videotestsrc");
+    let a = track::live_source("audiotestsrc");
     p.add_many([&v, &a]).unwrap();
     let vpad = ms.request_pad_simple("sink_%u").unwrap();
     let apad = ms.request_pad_simple("sink_%u").unwrap();
@@ -722,10 +689,7 @@ fn a_new_track_never_takes_the_name_of_a_pad_still_there() {
     });
     p.set_state(gst::State::Playing).unwrap();
     let add = |n: usize| {
-        let src = gst::ElementFactory::make("videotestsrc")
-            .property("is-live", true)
-            .build()
-            .unwrap();
+        let src = track::live_source("videotestsrc");
         p.add(&src).unwrap();
         let pad = ms.request_pad_simple("sink_%u").unwrap();
         src.static_pad("src").unwrap().link(&pad).unwrap();
@@ -782,10 +746,7 @@ fn a_second_branch_of_a_track_is_not_added_again() {
     init();
     let p = gst::Pipeline::new();
     let ms = gst::ElementFactory::make("mediastream").build().unwrap();
-    let v = gst::ElementFactory::make("videotestsrc")
-        .property("is-live", true)
-        .build()
-        .unwrap();
+    let v = track::live_source("videotestsrc");
     let tee = gst::ElementFactory::make("tee").build().unwrap();
     p.add_many([&ms, &v, &tee]).unwrap();
     v.link(&tee).unwrap();
@@ -891,10 +852,7 @@ fn the_application_s_own_changes_fire_no_addtrack_or_removetrack() {
         p.set_state(gst::State::Playing).unwrap();
         let mut inputs = Vec::new();
         for _ in 0..2 {
-            let src = gst::ElementFactory::make("videotestsrc")
-                .property("is-live", true)
-                .build()
-                .unwrap();
+            let src = track::live_source("videotestsrc");
             p.add(&src).unwrap();
             let input = ms.request_pad_simple("sink_%u").unwrap();
             src.static_pad("src").unwrap().link(&input).unwrap();
@@ -1052,9 +1010,7 @@ fn play_with_appsinks(
             .property("sync", false)
             .build()
             .unwrap();
-        p.add(&sink).unwrap();
-        sink.sync_state_with_parent().unwrap();
-        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+        track::add_fed_by(&p, &sink, pad);
         s.lock().unwrap().push(sink);
     });
     p.set_state(gst::State::Playing).unwrap();
@@ -1123,9 +1079,7 @@ fn an_ended_track_linked_in_joins_the_stream() {
             .property("async", false)
             .build()
             .unwrap();
-        p.add(&sink).unwrap();
-        sink.sync_state_with_parent().unwrap();
-        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+        track::add_fed_by(&p, &sink, pad);
         s.lock().unwrap().push(sink);
     });
     let input = ms.request_pad_simple("sink_%u").unwrap();
@@ -1150,10 +1104,7 @@ fn an_ended_track_linked_in_joins_the_stream() {
         .unwrap();
     assert_eq!(start.stream_id(), id);
     // A live track joins: now the stream is active.
-    let live = gst::ElementFactory::make("videotestsrc")
-        .property("is-live", true)
-        .build()
-        .unwrap();
+    let live = track::live_source("videotestsrc");
     // Held in NULL until linked: started unlinked, it would end at once
     // (not-linked) and join as an ended track.
     live.set_locked_state(true);

@@ -45,17 +45,35 @@ fn vp8_packets() -> (gst::Caps, Vec<gst::Buffer>) {
     (caps.unwrap(), packets)
 }
 
+/// A `mediastreamrtpdec` with the properties `props` (its timeouts, in ms).
+fn rtpdec(props: &[(&str, u32)]) -> gst::Element {
+    let mut dec = gst::ElementFactory::make("mediastreamrtpdec");
+    for (name, value) in props {
+        dec = dec.property(name, value);
+    }
+    dec.build().unwrap()
+}
+
+/// Moves the harness's test clock on by `ms` in 5 ms steps, running the
+/// checks due.
+fn advance(clock: &gst_check::TestClock, ms: u64) {
+    for _ in 0..ms / 5 {
+        clock.advance_time(5 * MS as i64);
+        while clock.process_next_clock_id().is_some() {}
+    }
+}
+
+fn ready_state(dec: &gst::Element) -> gstmediastream::track::ReadyState {
+    dec.property("ready-state")
+}
+
 #[test]
 fn mute_and_unmute_on_the_pipeline_clock() {
     init();
     let (caps, packets) = vp8_packets();
     let mut packets = packets.into_iter().cycle();
     // No peer check: the mute check is the only clock id.
-    let dec = gst::ElementFactory::make("mediastreamrtpdec")
-        .property("mute-timeout", 200u32)
-        .property("peer-timeout", 0u32)
-        .build()
-        .unwrap();
+    let dec = rtpdec(&[("mute-timeout", 200u32), ("peer-timeout", 0u32)]);
     let mut h = Harness::with_element(&dec, Some("sink"), Some("src"));
     let clock = h.testclock().expect("the harness's test clock");
     // Each signal with the `muted` property as it reads when emitted, and
@@ -73,13 +91,7 @@ fn mute_and_unmute_on_the_pipeline_clock() {
     }
     h.set_src_caps(caps);
     h.play();
-    // Moves the clock on by `ms` in 5 ms steps, running the checks due.
-    let run = |ms: u64| {
-        for _ in 0..ms / 5 {
-            clock.advance_time(5 * MS as i64);
-            while clock.process_next_clock_id().is_some() {}
-        }
-    };
+    let run = |ms: u64| advance(&clock, ms);
     let mut push = |h: &mut Harness| h.push(packets.next().unwrap()).unwrap();
 
     // Packets every 100 ms of clock time: never muted, and one pending
@@ -122,16 +134,19 @@ fn mute_and_unmute_on_the_pipeline_clock() {
     run(10);
     assert_eq!(rx.try_recv().map(|(n, m, _)| (n, m)), Ok(("mute", true)));
 
-    // The state event downstream says muted too.
+    // The state event downstream says muted too (pushed from GStreamer's
+    // pool, not the clock's thread: pull_event waits for it).
     let mut seen = Vec::new();
-    while let Some(ev) = h.try_pull_event() {
+    while seen.last() != Some(&true) {
+        let ev = h
+            .pull_event()
+            .unwrap_or_else(|_| panic!("no muted state event; state events: {seen:?}"));
         if let Some(s) = ev.structure()
             && s.name() == "mediastream-track-state"
         {
             seen.push(s.get::<bool>("muted").unwrap());
         }
     }
-    assert_eq!(seen.last(), Some(&true), "state events: {seen:?}");
 }
 
 #[test]
@@ -178,11 +193,7 @@ fn a_peer_that_sends_nothing_for_peer_timeout_is_gone() {
     init();
     let (caps, packets) = vp8_packets();
     let mut packets = packets.into_iter().cycle();
-    let dec = gst::ElementFactory::make("mediastreamrtpdec")
-        .property("mute-timeout", 200u32)
-        .property("peer-timeout", 1000u32)
-        .build()
-        .unwrap();
+    let dec = rtpdec(&[("mute-timeout", 200u32), ("peer-timeout", 1000u32)]);
     let mut h = Harness::with_element(&dec, Some("sink"), Some("src"));
     let bus = gst::Bus::new();
     dec.set_bus(Some(&bus));
@@ -198,15 +209,8 @@ fn a_peer_that_sends_nothing_for_peer_timeout_is_gone() {
     }
     h.set_src_caps(caps);
     h.play();
-    let run = |ms: u64| {
-        for _ in 0..ms / 5 {
-            clock.advance_time(5 * MS as i64);
-            while clock.process_next_clock_id().is_some() {}
-        }
-    };
+    let run = |ms: u64| advance(&clock, ms);
     let mut push = |h: &mut Harness| h.push(packets.next().unwrap()).unwrap();
-    let ready_state =
-        |dec: &gst::Element| dec.property::<gstmediastream::track::ReadyState>("ready-state");
     let live = gstmediastream::track::ReadyState::Live;
 
     // Gaps of 900 ms: muted each time (mute-timeout 200), never gone.
@@ -309,10 +313,7 @@ fn a_peer_that_sends_nothing_for_peer_timeout_is_gone() {
 fn peer_timeout_changes_while_playing() {
     init();
     let (caps, packets) = vp8_packets();
-    let dec = gst::ElementFactory::make("mediastreamrtpdec")
-        .property("peer-timeout", 0u32)
-        .build()
-        .unwrap();
+    let dec = rtpdec(&[("peer-timeout", 0u32)]);
     let mut h = Harness::with_element(&dec, Some("sink"), Some("src"));
     let clock = h.testclock().expect("the harness's test clock");
     let (tx, rx) = mpsc::channel();
@@ -322,17 +323,10 @@ fn peer_timeout_changes_while_playing() {
     });
     h.set_src_caps(caps);
     h.play();
-    let run = |ms: u64| {
-        for _ in 0..ms / 5 {
-            clock.advance_time(5 * MS as i64);
-            while clock.process_next_clock_id().is_some() {}
-        }
-    };
+    let run = |ms: u64| advance(&clock, ms);
     h.push(packets[0].clone()).unwrap();
     run(3000);
-    let ready =
-        |dec: &gst::Element| dec.property::<gstmediastream::track::ReadyState>("ready-state");
-    assert_eq!(ready(&dec), gstmediastream::track::ReadyState::Live);
+    assert_eq!(ready_state(&dec), gstmediastream::track::ReadyState::Live);
     assert!(rx.try_recv().is_err(), "peer-timeout 0: never gone");
     dec.set_property("peer-timeout", 10_000u32);
     run(1000);
@@ -341,7 +335,7 @@ fn peer_timeout_changes_while_playing() {
     run(5);
     rx.recv_timeout(std::time::Duration::from_secs(10))
         .expect("silent for 4 s with peer-timeout 2000: gone");
-    assert_eq!(ready(&dec), gstmediastream::track::ReadyState::Ended);
+    assert_eq!(ready_state(&dec), gstmediastream::track::ReadyState::Ended);
 }
 
 /// A panic on the clock's thread (the mute check) is an element error
@@ -351,10 +345,7 @@ fn peer_timeout_changes_while_playing() {
 fn a_panic_in_the_mute_check_is_an_element_error() {
     init();
     let (caps, packets) = vp8_packets();
-    let dec = gst::ElementFactory::make("mediastreamrtpdec")
-        .property("mute-timeout", 200u32)
-        .build()
-        .unwrap();
+    let dec = rtpdec(&[("mute-timeout", 200u32)]);
     for round in 0..2 {
         let mut h = Harness::with_element(&dec, Some("sink"), Some("src"));
         let bus = gst::Bus::new();

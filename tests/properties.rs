@@ -12,6 +12,22 @@ use gstmediastream::constraints::{
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+/// The words of a constraint set in both word lists below.
+const SET_WORDS: [&str; 6] = ["exact", "ideal", "min", "max", "advanced", "facingMode"];
+
+/// Any one of `words` (the parts joined, in order):
+/// `prop_oneof![Just(word), ...]` (more than ten arms: a weighted union of
+/// one boxed `Just` each).
+fn one_of(words: &[&[&'static str]]) -> proptest::strategy::Union<BoxedStrategy<&'static str>> {
+    proptest::strategy::Union::new_weighted(
+        words
+            .concat()
+            .into_iter()
+            .map(|w| (1, Just(w).boxed()))
+            .collect(),
+    )
+}
+
 fn json_value() -> impl Strategy<Value = Value> {
     let leaf = prop_oneof![
         Just(Value::Null),
@@ -20,22 +36,11 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<f64>()
             .prop_filter("finite", |f| f.is_finite())
             .prop_map(|f| json!(f)),
-        prop_oneof![
-            Just("video"),
-            Just("audio"),
-            Just("width"),
-            Just("exact"),
-            Just("ideal"),
-            Just("min"),
-            Just("max"),
-            Just("advanced"),
-            Just("facingMode"),
-            Just("user"),
-            Just("echoCancellation"),
-            Just("frameRate"),
-            Just("deviceId"),
-            Just("")
-        ]
+        one_of(&[
+            &["video", "audio", "width"][..],
+            &SET_WORDS,
+            &["user", "echoCancellation", "frameRate", "deviceId", ""],
+        ])
         .prop_map(|s| json!(s)),
     ];
     leaf.prop_recursive(4, 48, 6, |inner| {
@@ -43,25 +48,19 @@ fn json_value() -> impl Strategy<Value = Value> {
             prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
             prop::collection::vec(
                 (
-                    prop_oneof![
-                        Just("video"),
-                        Just("audio"),
-                        Just("width"),
-                        Just("height"),
-                        Just("exact"),
-                        Just("ideal"),
-                        Just("min"),
-                        Just("max"),
-                        Just("advanced"),
-                        Just("facingMode"),
-                        Just("resizeMode"),
-                        Just("sampleRate"),
-                        Just("echoCancellation"),
-                        Just("latency"),
-                        Just("aspectRatio"),
-                        Just("groupId"),
-                        Just("bogus")
-                    ],
+                    one_of(&[
+                        &["video", "audio", "width", "height"][..],
+                        &SET_WORDS,
+                        &[
+                            "resizeMode",
+                            "sampleRate",
+                            "echoCancellation",
+                            "latency",
+                            "aspectRatio",
+                            "groupId",
+                            "bogus",
+                        ],
+                    ]),
                     inner
                 ),
                 0..5

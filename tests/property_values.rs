@@ -74,6 +74,9 @@ fn usual(factory: &str) -> Vec<(&'static str, glib::Value)> {
         "mediastream" => vec![("constraints", r#"{"video":true}"#.to_value())],
         "mediastreamfakesrc" => vec![("device-id", "fake-camera-front".to_value())],
         "mediastreamtracksink" => vec![("sink", make("fakesink").to_value())],
+        // Where nothing listens: see `works`.
+        "mediastreamjanussrc" => vec![("url", "ws://127.0.0.1:9".to_value())],
+        "mediastreamwhipsink" => vec![("whip-endpoint", "http://127.0.0.1:9/whip".to_value())],
         _ => vec![],
     }
 }
@@ -107,6 +110,24 @@ fn small(factory: &str, element: gst::Element) -> Small {
             pipeline.add(&src).unwrap();
             src.link(&element).unwrap();
             watch(&element.static_pad("sink").unwrap(), &tx);
+        }
+        "mediastreamwhipsink" => {
+            let src = make("mediastreamsrc");
+            pipeline.add(&src).unwrap();
+            let pad = element.request_pad_simple("video_%u").unwrap();
+            src.static_pad("src").unwrap().link(&pad).unwrap();
+            watch(&pad, &tx);
+        }
+        "mediastreamjanussrc" => {
+            let p = pipeline.downgrade();
+            element.connect_pad_added(move |_, pad| {
+                let Some(p) = p.upgrade() else { return };
+                let sink = make("fakesink");
+                p.add(&sink).unwrap();
+                let _ = pad.link(&sink.static_pad("sink").unwrap());
+                watch(pad, &tx);
+                let _ = sink.sync_state_with_parent();
+            });
         }
         "mediarecorder" => {
             let src = make("mediastreamsrc");
@@ -344,6 +365,20 @@ fn run(s: &Small, when: &str) -> Outcome {
     outcome
 }
 
+/// Whether the element did its usual work. The elements that talk to a
+/// server point at a port where nothing listens (tests/sfu.rs runs them
+/// against Janus): the subscriber's work there is to say so, one error
+/// naming the server; the publisher takes the track's buffers (and says
+/// so in its turn, once it offers).
+fn works(factory: &str, outcome: &Outcome) -> bool {
+    match factory {
+        "mediastreamjanussrc" => {
+            matches!(&outcome.errors[..], [e] if e.contains("cannot be reached"))
+        }
+        _ => outcome.errors.is_empty() && outcome.flowed,
+    }
+}
+
 /// The usual value of a property in its small pipeline.
 fn usual_value(factory: &str, pspec: &glib::ParamSpec) -> glib::Value {
     usual(factory)
@@ -351,6 +386,20 @@ fn usual_value(factory: &str, pspec: &glib::ParamSpec) -> glib::Value {
         .find(|(n, _)| *n == pspec.name())
         .map(|(_, v)| v)
         .unwrap_or_else(|| pspec.default_value().clone())
+}
+
+/// The case's name in the report: the element, the property, the value's
+/// label, and when it is set.
+fn case_name(factory: &str, pspec: &glib::ParamSpec, label: &str, live: bool) -> String {
+    format!(
+        "{factory} {}={label} ({})",
+        pspec.name(),
+        if live {
+            "while playing"
+        } else {
+            "before playing"
+        }
+    )
 }
 
 /// One value of one property, set before playing or while playing. What
@@ -362,15 +411,7 @@ fn case(
     value: &glib::Value,
     live: bool,
 ) -> String {
-    let when = format!(
-        "{factory} {}={label} ({})",
-        pspec.name(),
-        if live {
-            "while playing"
-        } else {
-            "before playing"
-        }
-    );
+    let when = case_name(factory, pspec, label, live);
     let construct_only = pspec.flags().contains(glib::ParamFlags::CONSTRUCT_ONLY);
     let mut builder = gst::ElementFactory::make(factory);
     for (name, v) in usual(factory) {
@@ -408,7 +449,7 @@ fn case(
             .set_property_from_value(pspec.name(), &usual_value(factory, pspec));
         outcome = run(&s, &format!("{when}, then NULL and the usual value"));
         assert!(
-            outcome.errors.is_empty() && outcome.flowed,
+            works(factory, &outcome),
             "{when}: after NULL and back to its usual value the element does not work again: {outcome:?}"
         );
         assert!(s.pipeline.set_state(gst::State::Null).is_ok());
@@ -465,15 +506,7 @@ fn every_value_every_property_accepts_is_safe() {
                         let report = case(&f, &p, &l, &v, live);
                         let _ = tx.send(report);
                     });
-                    let name = format!(
-                        "{factory} {}={label} ({})",
-                        pspec.name(),
-                        if live {
-                            "while playing"
-                        } else {
-                            "before playing"
-                        }
-                    );
+                    let name = case_name(factory, pspec, &label, live);
                     match rx.recv_timeout(HANG) {
                         Ok(report) => {
                             println!("{name}: {report}");

@@ -28,16 +28,10 @@ fn daemons_running() -> bool {
 }
 
 fn enumerate() -> Value {
-    let out = Command::new(common::example("enumerate_devices"))
-        .env_remove("GST_MEDIASTREAM_FAKE_DEVICES")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::json_output(
+        Command::new(common::example("enumerate_devices"))
+            .env_remove("GST_MEDIASTREAM_FAKE_DEVICES"),
+    )
 }
 
 fn by_label<'a>(list: &'a Value, label: &str) -> Option<&'a Value> {

@@ -22,13 +22,19 @@ fn mode(devices: &[DeviceInfo], d: usize, m: usize) -> String {
     devices[d].modes[m].to_string()
 }
 
-#[test]
-fn step8_raw_before_encoded() {
+/// The webcam's selection for `width` x `height` (the webcam devices too).
+fn webcam(width: u32, height: u32) -> (Vec<DeviceInfo>, usize, usize, Settings) {
     let devs = common::devices("webcam");
     let (d, m, s) = video(
         &devs,
-        r#"{"deviceId": "webcam", "width": 640, "height": 480}"#,
+        &format!(r#"{{"deviceId": "webcam", "width": {width}, "height": {height}}}"#),
     );
+    (devs, d, m, s)
+}
+
+#[test]
+fn step8_raw_before_encoded() {
+    let (devs, d, m, s) = webcam(640, 480);
     assert_eq!(devs[d].device_id, "webcam");
     assert_eq!(mode(&devs, d, m), "video/x-raw 640x480 30/1 (structure 3)");
     let Settings::Video(v) = s else { panic!() };
@@ -37,11 +43,7 @@ fn step8_raw_before_encoded() {
 
 #[test]
 fn step1_prefers_mjpeg_at_full_rate_over_slow_raw() {
-    let devs = common::devices("webcam");
-    let (d, m, _) = video(
-        &devs,
-        r#"{"deviceId": "webcam", "width": 1920, "height": 1080}"#,
-    );
+    let (devs, d, m, _) = webcam(1920, 1080);
     assert_eq!(mode(&devs, d, m), "image/jpeg 1920x1080 30/1 (structure 0)");
 }
 
@@ -78,6 +80,15 @@ fn size(devices: &[DeviceInfo], json: &str) -> (u32, u32, String) {
     (v.width, v.height, mode(devices, d, m))
 }
 
+/// The size `json` selects, and the native mode it comes from.
+fn assert_size(devices: &[DeviceInfo], json: &str, want: (u32, u32, &str)) {
+    assert_eq!(
+        size(devices, json),
+        (want.0, want.1, want.2.to_string()),
+        "{json}"
+    );
+}
+
 const HD: &str = "video/x-raw 1280x720 [5/1,30/1] (structure 0)";
 const VGA: &str = "video/x-raw 640x480 [5/1,30/1] (structure 1)";
 
@@ -85,36 +96,23 @@ const VGA: &str = "video/x-raw 640x480 [5/1,30/1] (structure 1)";
 fn step4_counts_in_whole_pixels() {
     let devs = common::devices("builtin");
     // 106 * 16/9 = 188.4: the rounded 16:9 width, not 176x99 (exact 16:9).
-    assert_eq!(
-        size(&devs, r#"{"height": {"max": 106}}"#),
-        (188, 106, HD.into())
-    );
+    assert_size(&devs, r#"{"height": {"max": 106}}"#, (188, 106, HD));
     // 1000 * 9/16 = 562.5, rounded up; 563 * 16/9 rounds to 1001, so a
     // free width takes 1001 (both sides rounded partners), a pinned one 1000.
-    assert_eq!(
-        size(&devs, r#"{"width": {"exact": 1000}}"#),
-        (1000, 563, HD.into())
-    );
-    assert_eq!(
-        size(
-            &devs,
-            r#"{"width": {"min": 1000}, "resizeMode": "crop-and-scale"}"#
-        ),
-        (1001, 563, HD.into())
+    assert_size(&devs, r#"{"width": {"exact": 1000}}"#, (1000, 563, HD));
+    assert_size(
+        &devs,
+        r#"{"width": {"min": 1000}, "resizeMode": "crop-and-scale"}"#,
+        (1001, 563, HD),
     );
     // Across native modes the shape still counts: 640x360 is cut from the
     // 16:9 mode, not cropped out of 4:3 (step 7 would take the smaller).
-    assert_eq!(
-        size(
-            &devs,
-            r#"{"width": {"exact": 640}, "height": {"exact": 360}}"#
-        ),
-        (640, 360, HD.into())
+    assert_size(
+        &devs,
+        r#"{"width": {"exact": 640}, "height": {"exact": 360}}"#,
+        (640, 360, HD),
     );
-    assert_eq!(
-        size(&devs, r#"{"width": {"exact": 480}}"#),
-        (480, 360, VGA.into())
-    );
+    assert_size(&devs, r#"{"width": {"exact": 480}}"#, (480, 360, VGA));
 }
 
 #[test]
@@ -123,18 +121,9 @@ fn step4_takes_the_exact_ratio_under_an_aspect_constraint() {
     // whole pixels, 356x200 is 16:9): under an aspectRatio constraint the
     // ratio is compared exactly, so the size is not lost to it.
     let devs = common::devices("builtin");
-    assert_eq!(
-        size(&devs, r#"{"aspectRatio": {"exact": 1.5}}"#),
-        (639, 426, VGA.into())
-    );
-    assert_eq!(
-        size(&devs, r#"{"aspectRatio": 1.78}"#),
-        (801, 450, HD.into())
-    );
-    assert_eq!(
-        size(&devs, r#"{"aspectRatio": {"min": 1.78}}"#),
-        (801, 450, HD.into())
-    );
+    assert_size(&devs, r#"{"aspectRatio": {"exact": 1.5}}"#, (639, 426, VGA));
+    assert_size(&devs, r#"{"aspectRatio": 1.78}"#, (801, 450, HD));
+    assert_size(&devs, r#"{"aspectRatio": {"min": 1.78}}"#, (801, 450, HD));
     // An advanced set that applies counts too.
     assert_eq!(
         size(
@@ -154,26 +143,23 @@ fn step4_finds_the_closest_ratio_inside_an_aspect_bound() {
     // value the constraints name (96x102, 0.94118, was taken before).
     let devs = common::devices("webkit-mock");
     const SQUARE: &str = "video/x-raw 112x112 [5/1,30/1] (structure 2)";
-    assert_eq!(
-        size(
-            &devs,
-            r#"{"frameRate": 30, "aspectRatio": {"max": 0.942}, "resizeMode": "none"}"#
-        ),
-        (81, 86, SQUARE.into())
+    assert_size(
+        &devs,
+        r#"{"frameRate": 30, "aspectRatio": {"max": 0.942}, "resizeMode": "none"}"#,
+        (81, 86, SQUARE),
     );
     // The same bound from an advanced set that applies.
-    assert_eq!(
-        size(&devs, r#"{"advanced": [{"aspectRatio": {"max": 0.942}}]}"#),
-        (81, 86, SQUARE.into())
+    assert_size(
+        &devs,
+        r#"{"advanced": [{"aspectRatio": {"max": 0.942}}]}"#,
+        (81, 86, SQUARE),
     );
     // At most 60 wide, the closest ratio is 16/17, and step 5 takes its
     // largest multiple (nearest 640x480).
-    assert_eq!(
-        size(
-            &devs,
-            r#"{"aspectRatio": {"max": 0.942}, "width": {"max": 60}}"#
-        ),
-        (48, 51, SQUARE.into())
+    assert_size(
+        &devs,
+        r#"{"aspectRatio": {"max": 0.942}, "width": {"max": 60}}"#,
+        (48, 51, SQUARE),
     );
 }
 

@@ -6,11 +6,16 @@
 //! inside the test's own network namespace (tests/webrtc_common,
 //! tests/common/sfu.rs).
 
+#[path = "common/mod.rs"]
+mod common;
+#[path = "common/recording.rs"]
+mod recording;
 #[path = "common/sfu.rs"]
 mod sfu;
 #[path = "webrtc_common/mod.rs"]
 mod webrtc_common;
 
+use gst::glib;
 use gst::prelude::*;
 use gstmediastream::webrtc::whip;
 use parking_lot::Mutex;
@@ -70,11 +75,14 @@ struct Received {
     track_id: Option<String>,
 }
 
+/// Each track pad's name and what it received.
+type Pads = Arc<Mutex<Vec<(String, Arc<Mutex<Received>>)>>>;
+
 /// `mediastreamjanussrc` with a fakesink per track pad, counting.
 struct Subscriber {
     pipeline: gst::Pipeline,
     src: gst::Element,
-    pads: Arc<Mutex<Vec<(String, Arc<Mutex<Received>>)>>>,
+    pads: Pads,
 }
 
 impl Subscriber {
@@ -88,7 +96,7 @@ impl Subscriber {
         }
         let src = b.build().unwrap();
         pipeline.add(&src).unwrap();
-        let pads: Arc<Mutex<Vec<(String, Arc<Mutex<Received>>)>>> = Default::default();
+        let pads: Pads = Default::default();
         let seen = pads.clone();
         let weak = pipeline.downgrade();
         src.connect_pad_added(move |_, pad| {
@@ -312,6 +320,419 @@ fn a_launch_line_publishes_with_whip_and_its_eos_ends_the_subscription() {
         "tracks after the publisher's EOS: {:?}\n{}",
         sub.pads.lock(),
         sfu.logs()
+    );
+    publisher.set_state(gst::State::Null).unwrap();
+}
+
+/// The first error on `pipeline`'s bus within `secs`: its domain error
+/// and its message.
+fn first_error(pipeline: &gst::Pipeline, secs: u64) -> (glib::Error, String) {
+    let bus = pipeline.bus().unwrap();
+    let msg = bus
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(secs),
+            &[gst::MessageType::Error],
+        )
+        .unwrap_or_else(|| panic!("no error within {secs} s"));
+    let gst::MessageView::Error(e) = msg.view() else {
+        unreachable!()
+    };
+    let text = e.error().message().to_owned();
+    (e.error(), text)
+}
+
+fn publisher_line(endpoint: &str, token: &str) -> gst::Pipeline {
+    let line = format!(
+        "mediastream name=s constraints={{\"video\":true,\"audio\":true}} \
+         s. ! w. s. ! w. mediastreamwhipsink name=w whip-endpoint={endpoint} auth-token={token}"
+    );
+    gst::parse::launch(&line)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap()
+}
+
+/// What the servers refuse is an element error that says what and why,
+/// never a hang: a wrong token (403), an unknown endpoint (404), a room
+/// that does not exist, a room's pin missing or wrong, no publisher in
+/// time, a server that is not there.
+#[test]
+fn refusals_are_errors_that_name_the_cause() {
+    if !runnable("refusals_are_errors_that_name_the_cause") {
+        return;
+    }
+    let sfu = sfu::Sfu::start();
+    let endpoint = sfu.create_endpoint("cam3", sfu::ROOM, TOKEN, "yard");
+
+    for (url, token, status, domain) in [
+        (
+            endpoint.clone(),
+            "wrong",
+            "403",
+            gst::ResourceError::NotAuthorized,
+        ),
+        (
+            sfu::endpoint("nosuch"),
+            TOKEN,
+            "404",
+            gst::ResourceError::NotFound,
+        ),
+    ] {
+        let p = publisher_line(&url, token);
+        p.set_state(gst::State::Playing).unwrap();
+        let (err, text) = first_error(&p, 20);
+        assert!(err.matches(domain), "{url} {token}: {err:?}");
+        assert!(text.contains(status), "{text}");
+        assert!(!text.contains(TOKEN), "the token is never shown: {text}");
+        p.set_state(gst::State::Null).unwrap();
+    }
+
+    let subscribe = |props: &[(&str, &dyn ToValue)]| {
+        let sub = Subscriber::start(props);
+        let (err, text) = first_error(&sub.pipeline, 20);
+        (sub, err, text)
+    };
+    let (_s, err, text) = subscribe(&[("room", &9999u64)]);
+    assert!(err.matches(gst::ResourceError::NotFound), "{err:?}");
+    assert!(text.contains("No such room (9999)"), "{text}");
+    let (_s, err, text) = subscribe(&[("room", &sfu::PIN_ROOM), ("feed", &123u64)]);
+    assert!(err.matches(gst::ResourceError::NotAuthorized), "{err:?}");
+    assert!(text.contains("pin"), "{text}");
+    let (_s, err, text) = subscribe(&[
+        ("room", &sfu::PIN_ROOM),
+        ("feed", &123u64),
+        ("pin", &"wrong"),
+    ]);
+    assert!(err.matches(gst::ResourceError::NotAuthorized), "{err:?}");
+    assert!(text.contains("wrong pin"), "{text}");
+    let (_s, err, text) = subscribe(&[("publisher-timeout", &500u32)]);
+    assert!(err.matches(gst::ResourceError::NotFound), "{err:?}");
+    assert!(
+        text.contains("no publisher in room 1234 within 500 ms"),
+        "{text}"
+    );
+    let (_s, err, text) = subscribe(&[("display", &"nobody"), ("publisher-timeout", &300u32)]);
+    assert!(err.matches(gst::ResourceError::NotFound), "{err:?}");
+    assert!(text.contains("no publisher named 'nobody'"), "{text}");
+    let (_s, err, text) = subscribe(&[("url", &"ws://127.0.0.1:9")]);
+    assert!(err.matches(gst::ResourceError::OpenRead), "{err:?}");
+    assert!(text.contains("cannot be reached"), "{text}");
+}
+
+/// Polls the page's subscribers until `done` holds for their stats.
+fn wait_page(
+    browser: &mut wc::Browser,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&[serde_json::Value]) -> bool,
+) -> Vec<serde_json::Value> {
+    let mut stats = Vec::new();
+    let happened = wc::poll::holds_within(Duration::from_secs(secs), || {
+        stats = browser
+            .call("stats", serde_json::json!([]))
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        done(&stats)
+    });
+    assert!(happened, "Chromium: {what}: {stats:#?}");
+    stats
+}
+
+/// One GStreamer publisher (a launch line: fake camera and microphone)
+/// -> WHIP -> Janus -> four Chromium subscribers (Janus's own janus.js)
+/// and one GStreamer subscriber: each decodes the video at the published
+/// size and receives the audio. The GStreamer subscriber has the
+/// publisher's ids; Chromium's have what Janus gives (the feed id as the
+/// stream, Janus's mids as the tracks: docs/webrtc.md). The publisher's
+/// end (EOS: DELETE) mutes Chromium's tracks and ends the GStreamer
+/// subscriber's with EOS.
+#[test]
+fn one_publisher_reaches_four_chromium_subscribers_and_one_gstreamer_subscriber() {
+    if !wc::runnable(wc::missing_browser().or_else(sfu::missing))
+        || !wc::in_private_network(
+            "one_publisher_reaches_four_chromium_subscribers_and_one_gstreamer_subscriber",
+        )
+    {
+        return;
+    }
+    let sfu = sfu::Sfu::start();
+    let endpoint = sfu.create_endpoint("cam4", sfu::ROOM, TOKEN, "studio");
+    let publisher = publisher_line(&endpoint, TOKEN);
+    publisher.set_state(gst::State::Playing).unwrap();
+    let sub = Subscriber::start(&[("display", &"studio")]);
+    let mut browser = wc::Browser::page("tests/webrtc/janus.html", false);
+    browser.call(
+        "subscribe",
+        serde_json::json!([sfu::JANUS_URL, sfu::ROOM, "studio", 4]),
+    );
+    sub.wait_media(&sfu, (640, 480));
+    let stats = wait_page(
+        &mut browser,
+        30,
+        "4 subscribers decoding 640x480 and audio",
+        |s| {
+            s.len() == 4
+                && s.iter().all(|v| {
+                    v["video"]["framesDecoded"].as_u64().unwrap_or(0) >= 30
+                        && v["video"]["width"] == 640
+                        && v["video"]["height"] == 480
+                        && v["audio"]["packets"].as_u64().unwrap_or(0) >= 50
+                })
+        },
+    );
+    // The GStreamer subscriber: the publisher's own ids.
+    let source = publisher.by_name("s").unwrap();
+    let stream = sub.src.property::<gst::Element>("stream");
+    assert_eq!(
+        stream.property::<String>("id"),
+        source.property::<String>("id")
+    );
+    let mut sent: Vec<String> = source.property::<Vec<String>>("track-ids");
+    sent.sort();
+    let mut got: Vec<String> = stream.property::<Vec<String>>("track-ids");
+    got.sort();
+    assert_eq!(got, sent);
+    // Chromium's: what Janus gives its subscribers.
+    let feed = sub.src.property::<u64>("feed-id");
+    for s in &stats {
+        assert_eq!(s["feed"].as_u64(), Some(feed), "{s}");
+        let mut ids: Vec<String> = s["tracks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["kind"] != "data")
+            .map(|t| {
+                format!(
+                    "{}:{}",
+                    t["mid"].as_str().unwrap(),
+                    t["id"].as_str().unwrap()
+                )
+            })
+            .collect();
+        ids.sort();
+        assert_eq!(ids, ["0:0", "1:1"], "Janus's mids as track ids: {s}");
+    }
+    // The end.
+    publisher.send_event(gst::event::Eos::new());
+    let ended = wc::poll::holds_within(Duration::from_secs(10), || {
+        let all: Vec<Received> = sub
+            .pads
+            .lock()
+            .iter()
+            .map(|(_, r)| r.lock().clone())
+            .collect();
+        all.len() == 2 && all.iter().all(|r| r.eos)
+    });
+    assert!(
+        ended,
+        "the GStreamer subscriber's tracks did not end: {:?}",
+        sub.pads.lock()
+    );
+    wait_page(&mut browser, 10, "every Chromium track muted", |s| {
+        s.iter().all(|v| {
+            v["events"]
+                .as_array()
+                .is_some_and(|e| e.len() == 2 && e.iter().all(|t| t["muted"] == true))
+        })
+    });
+    publisher.set_state(gst::State::Null).unwrap();
+}
+
+/// A Chromium publisher (fake devices, janus.js) is received by the
+/// GStreamer subscriber: video at its size, audio; the stream is the
+/// feed's display name, the tracks Chromium's mids (a browser sends no
+/// ids of its own through Janus).
+#[test]
+fn a_chromium_publisher_reaches_a_gstreamer_subscriber() {
+    if !wc::runnable(wc::missing_browser().or_else(sfu::missing))
+        || !wc::in_private_network("a_chromium_publisher_reaches_a_gstreamer_subscriber")
+    {
+        return;
+    }
+    let sfu = sfu::Sfu::start();
+    let mut browser = wc::Browser::page("tests/webrtc/janus.html", true);
+    browser.call(
+        "publish",
+        serde_json::json!([sfu::JANUS_URL, sfu::ROOM, "chromium"]),
+    );
+    let sub = Subscriber::start(&[("display", &"chromium")]);
+    sub.wait_media(&sfu, (640, 480));
+    let stream = sub.src.property::<gst::Element>("stream");
+    assert_eq!(stream.property::<String>("id"), "chromium");
+    let mut ids: Vec<String> = stream.property::<Vec<String>>("track-ids");
+    ids.sort();
+    assert_eq!(ids, ["0", "1"], "Chromium's mids");
+}
+
+/// How long after a publisher vanished (killed: no DELETE) the
+/// subscriber's tracks end: muted after 1 s without packets, then gone
+/// after `gone-timeout` (15 s) with every track muted; Janus itself may
+/// take a minute or more. docs/webrtc.md gives this figure.
+const PUBLISHER_GONE_WITHIN: Duration = Duration::from_secs(25);
+
+/// The publisher's process killed: the GStreamer subscriber's tracks mute
+/// at once (no packets) and end with EOS within
+/// [`PUBLISHER_GONE_WITHIN`], no error; `mediarecorder` recording them
+/// finishes its file, which plays to its end.
+#[test]
+fn a_killed_publisher_ends_the_subscription_and_its_recording_is_finished() {
+    if !runnable("a_killed_publisher_ends_the_subscription_and_its_recording_is_finished") {
+        return;
+    }
+    let sfu = sfu::Sfu::start();
+    let endpoint = sfu.create_endpoint("cam5", sfu::ROOM, TOKEN, "garage");
+    let mut publisher = std::process::Command::new("gst-launch-1.0")
+        .args([
+            "mediastream",
+            "name=s",
+            "constraints={\"video\":true,\"audio\":true}",
+            "s.",
+            "!",
+            "w.",
+            "s.",
+            "!",
+            "w.",
+            "mediastreamwhipsink",
+            "name=w",
+            &format!("whip-endpoint={endpoint}"),
+            &format!("auth-token={TOKEN}"),
+        ])
+        .env("GST_PLUGIN_PATH", common::plugin_dir())
+        .env("GST_MEDIASTREAM_FAKE_DEVICES", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("gst-launch-1.0 starts");
+
+    // The subscriber records what it receives.
+    let file = sfu.dir.join("garage.webm");
+    let pipeline = gst::Pipeline::new();
+    let src = gst::ElementFactory::make("mediastreamjanussrc")
+        .property("url", sfu::JANUS_URL)
+        .property("room", sfu::ROOM)
+        .property("display", "garage")
+        .build()
+        .unwrap();
+    let rec = gst::ElementFactory::make("mediarecorder")
+        .property("location", file.to_str().unwrap())
+        .property("auto-start", false)
+        .build()
+        .unwrap();
+    pipeline.add_many([&src, &rec]).unwrap();
+    let linked = Arc::new(Mutex::new(Vec::<gst::Pad>::new()));
+    let l = linked.clone();
+    let r = rec.clone();
+    src.connect_pad_added(move |_, pad| {
+        let template = if pad.name().starts_with("audio") {
+            "audio_%u"
+        } else {
+            "video_%u"
+        };
+        let sink = r.request_pad_simple(template).unwrap();
+        pad.link(&sink).unwrap();
+        l.lock().push(pad.clone());
+    });
+    pipeline.set_state(gst::State::Playing).unwrap();
+    wc::poll::until("both tracks", Duration::from_secs(30), || {
+        linked.lock().len() == 2
+    });
+    let started = rec.emit_by_name::<gst::Structure>("start", &[&0u32]);
+    assert_eq!(started.get::<bool>("success"), Ok(true), "{started}");
+    let stream = src.property::<gst::Element>("stream");
+    // Recording for a while.
+    let bus = pipeline.bus().unwrap();
+    assert!(
+        bus.timed_pop_filtered(gst::ClockTime::from_seconds(2), &[gst::MessageType::Error])
+            .is_none()
+    );
+
+    publisher.kill().unwrap();
+    publisher.wait().unwrap();
+    let killed = std::time::Instant::now();
+    // Muted first: nothing arrives any more.
+    wc::poll::until("the tracks muted", Duration::from_secs(10), || {
+        bus.pop_filtered(&[gst::MessageType::Element])
+            .is_some_and(|m| {
+                m.structure()
+                    .is_some_and(|s| s.name() == "mediastream-track-mute")
+            })
+    });
+    let msg = bus
+        .timed_pop_filtered(
+            gst::ClockTime::from_nseconds(PUBLISHER_GONE_WITHIN.as_nanos() as u64),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
+        .unwrap_or_else(|| panic!("no EOS within {PUBLISHER_GONE_WITHIN:?}\n{}", sfu.logs()));
+    assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
+    eprintln!("the tracks ended {:?} after the kill", killed.elapsed());
+    assert_eq!(
+        stream.property::<Vec<String>>("track-ids").len(),
+        2,
+        "the stream still holds its (ended) tracks"
+    );
+    pipeline.set_state(gst::State::Null).unwrap();
+    let counts = recording::demuxed(&file, recording::Container::Matroska);
+    assert!(
+        counts.get("video").copied().unwrap_or(0) >= 30
+            && counts.get("audio").copied().unwrap_or(0) >= 50,
+        "the recording: {counts:?}"
+    );
+}
+
+/// The track of `kind` inside a `mediastream`.
+fn track_of(stream: &gst::Element, kind: &str) -> gst::Element {
+    stream
+        .downcast_ref::<gst::Bin>()
+        .unwrap()
+        .iterate_recurse()
+        .into_iter()
+        .flatten()
+        .find(|e| {
+            e.factory().is_some_and(|f| f.name() == "mediastreamsrc")
+                && glib::EnumValue::from_value(&e.property_value("kind"))
+                    .is_some_and(|(_, v)| v.nick() == kind)
+        })
+        .unwrap_or_else(|| panic!("no {kind} track in {}", stream.name()))
+}
+
+/// A publisher's video track stopped while its audio goes on (WHIP has no
+/// renegotiation): the subscriber's video track mutes (no packets), is
+/// not ended, and the audio keeps coming (docs/webrtc.md, "Track state
+/// through the SFU").
+#[test]
+fn a_stopped_publisher_track_mutes_at_the_subscriber() {
+    if !runnable("a_stopped_publisher_track_mutes_at_the_subscriber") {
+        return;
+    }
+    let sfu = sfu::Sfu::start();
+    let endpoint = sfu.create_endpoint("cam6", sfu::ROOM, TOKEN, "attic");
+    let publisher = publisher_line(&endpoint, TOKEN);
+    publisher.set_state(gst::State::Playing).unwrap();
+    let sub = Subscriber::start(&[("display", &"attic")]);
+    sub.wait_media(&sfu, (640, 480));
+    let source = publisher.by_name("s").unwrap();
+    let video = track_of(&source, "video");
+    let video_id = video.property::<String>("track-id");
+    let bus = sub.pipeline.bus().unwrap();
+    while bus.pop().is_some() {}
+    video.emit_by_name::<()>("stop", &[]);
+    wc::poll::until("the video track muted", Duration::from_secs(10), || {
+        bus.pop_filtered(&[gst::MessageType::Element])
+            .is_some_and(|m| {
+                m.structure().is_some_and(|s| {
+                    s.name() == "mediastream-track-mute"
+                        && s.get::<String>("track-id").ok().as_deref() == Some(video_id.as_str())
+                })
+            })
+    });
+    let audio_before = sub.received("audio")[0].buffers;
+    wc::poll::until("audio going on", Duration::from_secs(10), || {
+        sub.received("audio")[0].buffers >= audio_before + 50
+    });
+    assert!(
+        !sub.received("video")[0].eos,
+        "the video track is not ended"
     );
     publisher.set_state(gst::State::Null).unwrap();
 }

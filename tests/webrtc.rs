@@ -63,14 +63,9 @@ fn gstreamer_to_chromium() {
         },
     );
     let stream_id = ms.property::<String>("id");
-    let mut track_ids = ms.property::<Vec<String>>("track-ids");
-    track_ids.sort();
+    let track_ids = sorted_track_ids(&ms);
     let tracks = stats["tracks"].as_array().unwrap();
-    let mut seen: Vec<String> = tracks
-        .iter()
-        .map(|t| t["trackId"].as_str().unwrap().to_string())
-        .collect();
-    seen.sort();
+    let seen = sorted_strings(tracks, "trackId");
     assert_eq!(seen, track_ids, "ontrack's track ids: {stats:#}");
     for t in tracks {
         assert_eq!(t["streamIds"], json!([stream_id]), "ontrack's stream: {t}");
@@ -120,12 +115,7 @@ fn gstreamer_to_chromium() {
 
     // enabled=false: Chromium shows black frames, still decoding; back on:
     // the picture again.
-    let camera = ms
-        .downcast_ref::<gst::Bin>()
-        .unwrap()
-        .iterate_all_by_element_factory_name("mediastreamsrc")
-        .into_iter()
-        .map(Result::unwrap)
+    let camera = tracks_of(&ms)
         .find(|e| {
             e.static_pad("src")
                 .and_then(|p| p.current_caps())
@@ -154,9 +144,10 @@ fn gstreamer_to_chromium() {
     wait_brightness(&mut browser, "the picture back", &|v| v > 40.0);
     eprintln!("brightness: {lit:.1} enabled, {dark:.1} disabled");
 
-    // stop(): the track's EOS reaches webrtcbin; Chromium decodes no more
-    // frames. Its remote track stays live and unmuted (Chromium mutes a
-    // remote track only when a new description stops its media).
+    // stop(): the track ends (its EOS stays out of webrtcbin, whose bundle
+    // it would end); Chromium decodes no more frames. Its remote track
+    // stays live and unmuted (Chromium mutes a remote track only when a new
+    // description stops its media).
     camera.emit_by_name::<()>("stop", &[]);
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut last = decoded(&browser.call("stats", json!([])));
@@ -198,6 +189,88 @@ fn wait_for(secs: u64, what: &str, done: impl Fn() -> bool) {
     );
 }
 
+/// A `webrtcbin` with bundle-policy max-bundle, in `p`.
+fn max_bundle_webrtcbin(p: &gst::Pipeline) -> gst::Element {
+    let webrtc = gst::ElementFactory::make("webrtcbin")
+        .property_from_str("bundle-policy", "max-bundle")
+        .build()
+        .unwrap();
+    p.add(&webrtc).unwrap();
+    webrtc
+}
+
+/// A `mediastreamtracksink` into a `fakesink sync=false`.
+fn track_sink() -> gst::Element {
+    gst::ElementFactory::make("mediastreamtracksink")
+        .property(
+            "sink",
+            gst::ElementFactory::make("fakesink")
+                .property("sync", false)
+                .build()
+                .unwrap(),
+        )
+        .build()
+        .unwrap()
+}
+
+/// Each track `stream` (a remote `mediastream`) adds into a `track_sink`
+/// in the pipeline, pushed to `sinks`.
+fn sink_each_track(
+    stream: &gst::Element,
+    pipeline: gst::glib::WeakRef<gst::Pipeline>,
+    sinks: std::sync::Arc<std::sync::Mutex<Vec<gst::Element>>>,
+) {
+    stream.connect_pad_added(move |_, pad| {
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
+        let p = pipeline.upgrade().unwrap();
+        let sink = track_sink();
+        p.add(&sink).unwrap();
+        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+        sink.sync_state_with_parent().unwrap();
+        sinks.lock().unwrap().push(sink);
+    });
+}
+
+/// Chromium sends its camera (320x240) and microphone in an offer that
+/// `webrtc` answers; returns what `send` returned.
+fn chromium_sends_camera_and_microphone(browser: &mut wc::Browser, webrtc: &gst::Element) -> Value {
+    let sent = browser.call(
+        "send",
+        json!([{"video": {"width": 320, "height": 240}, "audio": true}]),
+    );
+    let ans = answer(webrtc, sent["sdp"].as_str().unwrap());
+    browser.call("accept", json!([ans]));
+    sent
+}
+
+/// The tracks (`mediastreamsrc`) of the `mediastream` `ms`.
+fn tracks_of(ms: &gst::Element) -> impl Iterator<Item = gst::Element> {
+    ms.downcast_ref::<gst::Bin>()
+        .unwrap()
+        .iterate_all_by_element_factory_name("mediastreamsrc")
+        .into_iter()
+        .map(Result::unwrap)
+}
+
+/// `key` of each of `items`, sorted.
+fn sorted_strings(items: &[Value], key: &str) -> Vec<String> {
+    let mut out: Vec<String> = items
+        .iter()
+        .map(|t| t[key].as_str().unwrap().to_string())
+        .collect();
+    out.sort();
+    out
+}
+
+/// The `track-ids` of the `mediastream` `ms`, sorted.
+fn sorted_track_ids(ms: &gst::Element) -> Vec<String> {
+    let mut ids = ms.property::<Vec<String>>("track-ids");
+    ids.sort();
+    ids
+}
+
 /// GStreamer answers Chromium's offer `sdp`; returns the answer's SDP.
 fn answer(webrtc: &gst::Element, sdp: &str) -> String {
     let offer = wc::sdp_desc(gst_webrtc::WebRTCSDPType::Offer, sdp);
@@ -216,11 +289,7 @@ fn chromium_to_gstreamer() {
     wc::init();
     let mut browser = wc::Browser::start(true);
     let p = gst::Pipeline::new();
-    let webrtc = gst::ElementFactory::make("webrtcbin")
-        .property_from_str("bundle-policy", "max-bundle")
-        .build()
-        .unwrap();
-    p.add(&webrtc).unwrap();
+    let webrtc = max_bundle_webrtcbin(&p);
     type Shared<T> = std::sync::Arc<std::sync::Mutex<Vec<T>>>;
     let streams: Shared<gst::Element> = Default::default();
     let sinks: Shared<gst::Element> = Default::default();
@@ -237,35 +306,10 @@ fn chromium_to_gstreamer() {
             None
         });
         let (k, weak) = (k.clone(), weak.clone());
-        ms.connect_pad_added(move |_, pad| {
-            if pad.direction() != gst::PadDirection::Src {
-                return;
-            }
-            let p = weak.upgrade().unwrap();
-            let sink = gst::ElementFactory::make("mediastreamtracksink")
-                .property(
-                    "sink",
-                    gst::ElementFactory::make("fakesink")
-                        .property("sync", false)
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap();
-            p.add(&sink).unwrap();
-            pad.link(&sink.static_pad("sink").unwrap()).unwrap();
-            sink.sync_state_with_parent().unwrap();
-            k.lock().unwrap().push(sink);
-        });
+        sink_each_track(ms, weak, k);
     });
     p.set_state(gst::State::Playing).unwrap();
-
-    let sent = browser.call(
-        "send",
-        json!([{"video": {"width": 320, "height": 240}, "audio": true}]),
-    );
-    let ans = answer(&webrtc, sent["sdp"].as_str().unwrap());
-    browser.call("accept", json!([ans]));
+    let sent = chromium_sends_camera_and_microphone(&mut browser, &webrtc);
 
     wait_for(30, "two remote tracks with frames", || {
         let sinks = sinks.lock().unwrap();
@@ -277,14 +321,9 @@ fn chromium_to_gstreamer() {
         ms.property::<String>("id"),
         sent["streamId"].as_str().unwrap()
     );
-    let mut ids = ms.property::<Vec<String>>("track-ids");
-    ids.sort();
+    let ids = sorted_track_ids(&ms);
     let tracks = sent["tracks"].as_array().unwrap();
-    let mut want: Vec<String> = tracks
-        .iter()
-        .map(|t| t["id"].as_str().unwrap().to_string())
-        .collect();
-    want.sort();
+    let want = sorted_strings(tracks, "id");
     assert_eq!(ids, want, "remote track ids = Chromium's track ids");
     let mut added = added.lock().unwrap().clone();
     added.sort();
@@ -377,11 +416,7 @@ fn a_vanished_chromium_ends_the_remote_tracks() {
     let file = dir.join("remote.mkv");
     let mut browser = wc::Browser::start(true);
     let p = gst::Pipeline::new();
-    let webrtc = gst::ElementFactory::make("webrtcbin")
-        .property_from_str("bundle-policy", "max-bundle")
-        .build()
-        .unwrap();
-    p.add(&webrtc).unwrap();
+    let webrtc = max_bundle_webrtcbin(&p);
     // The video track into a recording, the audio track into a track sink.
     let recorded = Arc::new(AtomicU64::new(0));
     let finished = Arc::new(AtomicBool::new(false));
@@ -442,16 +477,7 @@ fn a_vanished_chromium_ends_the_remote_tracks() {
                         });
                     bin.upcast::<gst::Element>()
                 } else {
-                    let sink = gst::ElementFactory::make("mediastreamtracksink")
-                        .property(
-                            "sink",
-                            gst::ElementFactory::make("fakesink")
-                                .property("sync", false)
-                                .build()
-                                .unwrap(),
-                        )
-                        .build()
-                        .unwrap();
+                    let sink = track_sink();
                     *audio_sink.lock().unwrap() = Some(sink.clone());
                     // The audio track's EOS, as it leaves the remote stream.
                     let done = audio_eos.clone();
@@ -472,12 +498,7 @@ fn a_vanished_chromium_ends_the_remote_tracks() {
         });
     }
     p.set_state(gst::State::Playing).unwrap();
-    let sent = browser.call(
-        "send",
-        json!([{"video": {"width": 320, "height": 240}, "audio": true}]),
-    );
-    let ans = answer(&webrtc, sent["sdp"].as_str().unwrap());
-    browser.call("accept", json!([ans]));
+    chromium_sends_camera_and_microphone(&mut browser, &webrtc);
     wait_for(30, "video frames recorded and audio received", || {
         recorded.load(Ordering::Relaxed) >= 30
             && audio_sink
@@ -636,36 +657,13 @@ fn gstreamer_peer_silent_then_gone() {
     use gstmediastream::track::ReadyState;
     let (sender, ms, send_webrtc) = wc::sender(r#"{"video":{"width":320,"height":240}}"#);
     let receiver = gst::Pipeline::new();
-    let webrtc = gst::ElementFactory::make("webrtcbin")
-        .property_from_str("bundle-policy", "max-bundle")
-        .build()
-        .unwrap();
-    receiver.add(&webrtc).unwrap();
+    let webrtc = max_bundle_webrtcbin(&receiver);
     let sinks: std::sync::Arc<std::sync::Mutex<Vec<gst::Element>>> = Default::default();
     let k = sinks.clone();
     let weak = receiver.downgrade();
     gstmediastream::webrtc::receive_streams(&webrtc, move |stream| {
         let (k, weak) = (k.clone(), weak.clone());
-        stream.connect_pad_added(move |_, pad| {
-            if pad.direction() != gst::PadDirection::Src {
-                return;
-            }
-            let p = weak.upgrade().unwrap();
-            let sink = gst::ElementFactory::make("mediastreamtracksink")
-                .property(
-                    "sink",
-                    gst::ElementFactory::make("fakesink")
-                        .property("sync", false)
-                        .build()
-                        .unwrap(),
-                )
-                .build()
-                .unwrap();
-            p.add(&sink).unwrap();
-            pad.link(&sink.static_pad("sink").unwrap()).unwrap();
-            sink.sync_state_with_parent().unwrap();
-            k.lock().unwrap().push(sink);
-        });
+        sink_each_track(stream, weak, k);
     });
     receiver.set_state(gst::State::Playing).unwrap();
     sender.set_state(gst::State::Playing).unwrap();
@@ -693,14 +691,7 @@ fn gstreamer_peer_silent_then_gone() {
 
     // The sender's track stops (EOS into its webrtcbin): no RTP, RTCP
     // only. Muted, and still live one peer-timeout and a second later.
-    let camera = ms
-        .downcast_ref::<gst::Bin>()
-        .unwrap()
-        .iterate_all_by_element_factory_name("mediastreamsrc")
-        .into_iter()
-        .map(Result::unwrap)
-        .next()
-        .unwrap();
+    let camera = tracks_of(&ms).next().unwrap();
     camera.emit_by_name::<()>("stop", &[]);
     wait_for(10, "muted", || dec.property::<bool>("muted"));
     std::thread::sleep(Duration::from_millis(timeout as u64 + 1000));

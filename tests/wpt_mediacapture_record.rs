@@ -52,9 +52,7 @@ impl Ev {
 }
 
 struct Rec {
-    pipeline: gst::Pipeline,
-    stream: gst::Element,
-    rec: gst::Element,
+    parts: track::StreamRecorder,
     rx: mpsc::Receiver<Ev>,
     log: Arc<Mutex<Vec<Ev>>>,
     /// mime-type as read inside each `started` handler.
@@ -71,20 +69,8 @@ const AUDIO_VIDEO: &str = r#"{"video": {"width": 320}, "audio": true}"#;
 /// (`new MediaStream()` when `constraints` is empty).
 fn recorder(constraints: &str, mime: &str) -> Rec {
     init();
-    let pipeline = gst::Pipeline::new();
-    // `new MediaStream()` for "": an empty stream waiting for addTrack.
-    let mut stream = gst::ElementFactory::make("mediastream");
-    if !constraints.is_empty() {
-        stream = stream.property("constraints", constraints);
-    }
-    let stream = stream.build().unwrap();
-    let rec = gst::ElementFactory::make("mediarecorder")
-        .property("mime-type", mime)
-        .property("auto-start", false)
-        .build()
-        .unwrap();
-    pipeline.add_many([&stream, &rec]).unwrap();
-    track::link_to_recorder(&stream, &rec);
+    let parts = track::StreamRecorder::new(constraints, mime);
+    let (pipeline, rec) = (&parts.pipeline, &parts.rec);
     let (tx, rx) = mpsc::channel();
     let log = Arc::new(Mutex::new(Vec::new()));
     let mime_at_start = Arc::new(Mutex::new(Vec::new()));
@@ -140,14 +126,39 @@ fn recorder(constraints: &str, mime: &str) -> Rec {
             .all(|p| p.peer().is_none() || p.current_caps().is_some())
     });
     Rec {
-        pipeline,
-        stream,
-        rec,
+        parts,
         rx,
         log,
         mime_at_start,
         state_at_error,
     }
+}
+
+/// The recorder, started (start(0)).
+fn started(constraints: &str, mime: &str) -> Rec {
+    let r = recorder(constraints, mime);
+    r.start(0).unwrap();
+    r
+}
+
+/// The recorder, started and recording.
+fn recording(constraints: &str, mime: &str) -> Rec {
+    let r = started(constraints, mime);
+    r.expect_state("recording");
+    r
+}
+
+/// Sends `rec`'s dataavailable and stop events to `tx`.
+fn send_data_and_stop(rec: &gst::Element, tx: mpsc::Sender<Ev>) {
+    let t = tx.clone();
+    rec.connect("dataavailable", false, move |a| {
+        let _ = t.send(Ev::Data(a[1].get::<gst::glib::Bytes>().unwrap().len()));
+        None
+    });
+    rec.connect("stopped", false, move |_| {
+        let _ = tx.send(Ev::Stop);
+        None
+    });
 }
 
 /// An action's outcome: Ok, or the thrown exception's W3C name.
@@ -160,6 +171,15 @@ fn outcome(result: gst::Structure) -> Result<(), String> {
     }
 }
 
+/// The pipeline, the stream and the recorder.
+impl std::ops::Deref for Rec {
+    type Target = track::StreamRecorder;
+
+    fn deref(&self) -> &track::StreamRecorder {
+        &self.parts
+    }
+}
+
 impl Rec {
     fn start(&self, timeslice: u32) -> Result<(), String> {
         outcome(self.rec.emit_by_name("start", &[&timeslice]))
@@ -167,6 +187,12 @@ impl Rec {
 
     fn call(&self, action: &str) -> Result<(), String> {
         outcome(self.rec.emit_by_name(action, &[]))
+    }
+
+    /// stop(), then the stop event.
+    fn stop(&self) {
+        self.call("stop").unwrap();
+        self.wait(Ev::Stop);
     }
 
     fn state(&self) -> String {
@@ -208,21 +234,9 @@ impl Rec {
         self.rec.property::<String>("mime-type")
     }
 
-    /// Events until (and with) the first `f` accepts, within `secs`.
-    fn until(&self, secs: u64, mut f: impl FnMut(&Ev) -> bool) -> Vec<Ev> {
-        let deadline = Instant::now() + Duration::from_secs(secs);
-        let mut out = Vec::new();
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let ev = self.rx.recv_timeout(left).unwrap_or_else(|_| {
-                panic!("not seen within {secs} s; so far: {:?}", self.events())
-            });
-            let done = f(&ev);
-            out.push(ev);
-            if done {
-                return out;
-            }
-        }
+    /// Events until (and with) the first that `f` accepts, within `secs`.
+    fn until(&self, secs: u64, f: impl FnMut(&Ev) -> bool) -> Vec<Ev> {
+        track::events_until(&self.rx, secs, f, || self.events())
     }
 
     fn wait(&self, ev: Ev) {
@@ -271,6 +285,12 @@ impl Rec {
         let t = &self.tracks(kind)[0];
         let id = t.property::<String>("track-id");
         assert!(self.stream.emit_by_name::<bool>("remove-track", &[&id]));
+    }
+
+    /// stop() succeeds, and no event comes within a short while.
+    fn stop_without_event(&self) {
+        self.call("stop").unwrap();
+        self.no_event_now();
     }
 
     /// No event comes within a short while (WPT's `step_timeout(r, 0)` race).
@@ -333,17 +353,8 @@ fn modification_error(r: &Rec) {
 #[test]
 fn mediarecorder_error_mediarecorder_will_stop_recording_when_any_of_track_is_added_and_error_event_will_be_fired()
  {
-    let r = recorder(VIDEO, "");
-    r.start(0).unwrap();
-    r.expect_state("recording");
-    let src = gst::ElementFactory::make("audiotestsrc")
-        .property("is-live", true)
-        .build()
-        .unwrap();
-    r.pipeline.add(&src).unwrap();
-    let sink = r.stream.request_pad_simple("sink_%u").unwrap();
-    src.static_pad("src").unwrap().link(&sink).unwrap();
-    src.sync_state_with_parent().unwrap();
+    let r = recording(VIDEO, "");
+    track::add_live_source(&r.pipeline, &r.stream, "audiotestsrc");
     modification_error(&r);
 }
 
@@ -352,9 +363,7 @@ fn mediarecorder_error_mediarecorder_will_stop_recording_when_any_of_track_is_ad
 #[test]
 fn mediarecorder_error_mediarecorder_will_stop_recording_when_any_of_track_is_removed_and_error_event_will_be_fired()
  {
-    let r = recorder(VIDEO, "");
-    r.start(0).unwrap();
-    r.expect_state("recording");
+    let r = recording(VIDEO, "");
     r.remove_track("video");
     modification_error(&r);
 }
@@ -365,9 +374,7 @@ fn mediarecorder_error_mediarecorder_will_stop_recording_when_any_of_track_is_re
 #[test]
 fn mediarecorder_error_mediarecorder_cannot_start_recording_when_mediarecorder_state_is_not_inactive_and_an_invalidstateerror_should_be_thrown()
  {
-    let r = recorder(VIDEO, "");
-    r.start(0).unwrap();
-    r.expect_state("recording");
+    let r = recording(VIDEO, "");
     assert_eq!(r.start(0), Err("InvalidStateError".into()));
 }
 
@@ -390,8 +397,7 @@ fn disabled_tracks_record(constraints: &str) {
     r.call("request-data").unwrap();
     r.wait(Ev::Data(0));
     r.expect_state("recording");
-    r.call("stop").unwrap();
-    r.wait(Ev::Stop);
+    r.stop();
     let events = r.events();
     assert!(!events.contains(&"error"), "{events:?}");
     assert_eq!(events.iter().filter(|e| **e == "stop").count(), 1);
@@ -426,9 +432,7 @@ fn mediarecorder_disabled_tracks_audio_video() {
 #[test]
 fn mediarecorder_pause_resume_mediarecorder_handles_pause_and_resume_calls_appropriately_in_state_and_events()
  {
-    let r = recorder(VIDEO, "");
-    r.start(0).unwrap();
-    r.expect_state("recording");
+    let r = recording(VIDEO, "");
     r.wait(Ev::Start);
     r.call("pause").unwrap();
     r.expect_state("paused");
@@ -440,8 +444,7 @@ fn mediarecorder_pause_resume_mediarecorder_handles_pause_and_resume_calls_appro
     r.call("resume").unwrap();
     r.expect_state("recording");
     r.wait(Ev::Resume);
-    r.call("stop").unwrap();
-    r.wait(Ev::Stop);
+    r.stop();
     assert_eq!(
         r.events(),
         ["start", "pause", "resume", "dataavailable", "stop"]
@@ -454,9 +457,7 @@ fn mediarecorder_pause_resume_mediarecorder_handles_pause_and_resume_calls_appro
 /// stop, start.
 #[test]
 fn mediarecorder_pause_resume_mediarecorder_handles_stop_in_paused_state_appropriately() {
-    let r = recorder(VIDEO, "");
-    r.start(0).unwrap();
-    r.expect_state("recording");
+    let r = recording(VIDEO, "");
     r.wait(Ev::Start);
     r.call("pause").unwrap();
     r.expect_state("paused");
@@ -526,6 +527,27 @@ fn stop_variants() -> impl Iterator<Item = &'static str> {
         .filter(|m| m.is_empty() || is_type_supported(m))
 }
 
+/// start(); stop() on an audio/video recorder of `mime`, until the stop
+/// event.
+fn stopped_synchronously(mime: &str) -> Rec {
+    let r = started(AUDIO_VIDEO, mime);
+    r.stop();
+    r
+}
+
+/// MediaRecorder-stop.html's "MediaRecorder will fire start event even if a
+/// track is removed synchronously" for `mime`.
+fn start_fires_though_a_track_is_removed_synchronously(mime: &str) {
+    let r = started(AUDIO_VIDEO, mime);
+    r.remove_track("audio");
+    r.wait(Ev::Stop);
+    assert_eq!(
+        r.first_of_each(),
+        ["start", "error", "dataavailable", "stop"],
+        "{mime}"
+    );
+}
+
 /// MediaRecorder-stop.html's MP4 variants supported here (`video/mp4`,
 /// VP9 and AV1 with Opus): "MediaRecorder will fire start event even if
 /// stopped synchronously" and "... even if a track is removed
@@ -538,24 +560,13 @@ fn mediarecorder_stop_mp4_variants() {
             .into_iter()
             .filter(|m| m.starts_with("video/mp4") && is_type_supported(m))
         {
-            let r = recorder(AUDIO_VIDEO, mime);
-            r.start(0).unwrap();
-            r.call("stop").unwrap();
-            r.wait(Ev::Stop);
+            let r = stopped_synchronously(mime);
             assert_eq!(
                 r.first_of_each(),
                 ["start", "dataavailable", "stop"],
                 "{mime}"
             );
-            let r = recorder(AUDIO_VIDEO, mime);
-            r.start(0).unwrap();
-            r.remove_track("audio");
-            r.wait(Ev::Stop);
-            assert_eq!(
-                r.first_of_each(),
-                ["start", "error", "dataavailable", "stop"],
-                "{mime}"
-            );
+            start_fires_though_a_track_is_removed_synchronously(mime);
         }
     }
 }
@@ -595,9 +606,7 @@ fn mediarecorder_stop_mediarecorder_will_stop_recording_and_fire_a_stop_event_wh
 fn mediarecorder_stop_mediarecorder_will_stop_recording_and_fire_a_stop_event_when_stop_is_called()
 {
     for mime in stop_variants() {
-        let r = recorder(VIDEO, mime);
-        r.start(0).unwrap();
-        r.expect_state("recording");
+        let r = recording(VIDEO, mime);
         r.call("stop").unwrap();
         assert_eq!(r.state(), "inactive", "{mime}: right after stop()");
         r.wait(Ev::Stop);
@@ -613,8 +622,7 @@ fn mediarecorder_stop_mediarecorder_will_stop_recording_and_fire_a_stop_event_wh
 fn mediarecorder_stop_mediarecorder_will_not_fire_an_exception_when_stopped_after_creation() {
     for mime in stop_variants() {
         let r = recorder(VIDEO, mime);
-        r.call("stop").unwrap();
-        r.no_event_now();
+        r.stop_without_event();
     }
 }
 
@@ -624,12 +632,9 @@ fn mediarecorder_stop_mediarecorder_will_not_fire_an_exception_when_stopped_afte
 fn mediarecorder_stop_mediarecorder_will_not_fire_an_exception_when_stopped_after_having_just_been_stopped()
  {
     for mime in stop_variants() {
-        let r = recorder(VIDEO, mime);
-        r.start(0).unwrap();
-        r.call("stop").unwrap();
-        r.wait(Ev::Stop);
-        r.call("stop").unwrap();
-        r.no_event_now();
+        let r = started(VIDEO, mime);
+        r.stop();
+        r.stop_without_event();
     }
 }
 
@@ -639,12 +644,10 @@ fn mediarecorder_stop_mediarecorder_will_not_fire_an_exception_when_stopped_afte
 fn mediarecorder_stop_mediarecorder_will_not_fire_an_exception_when_stopped_after_having_just_been_spontaneously_stopped()
  {
     for mime in stop_variants() {
-        let r = recorder(VIDEO, mime);
-        r.start(0).unwrap();
+        let r = started(VIDEO, mime);
         r.stop_track("video");
         r.wait(Ev::Stop);
-        r.call("stop").unwrap();
-        r.no_event_now();
+        r.stop_without_event();
     }
 }
 
@@ -653,10 +656,7 @@ fn mediarecorder_stop_mediarecorder_will_not_fire_an_exception_when_stopped_afte
 #[test]
 fn mediarecorder_stop_mediarecorder_will_fire_start_event_even_if_stopped_synchronously() {
     for mime in stop_variants() {
-        let r = recorder(AUDIO_VIDEO, mime);
-        r.start(0).unwrap();
-        r.call("stop").unwrap();
-        r.wait(Ev::Stop);
+        let r = stopped_synchronously(mime);
         let se: Vec<&str> = r
             .events()
             .into_iter()
@@ -673,15 +673,7 @@ fn mediarecorder_stop_mediarecorder_will_fire_start_event_even_if_stopped_synchr
 fn mediarecorder_stop_mediarecorder_will_fire_start_event_even_if_a_track_is_removed_synchronously()
 {
     for mime in stop_variants() {
-        let r = recorder(AUDIO_VIDEO, mime);
-        r.start(0).unwrap();
-        r.remove_track("audio");
-        r.wait(Ev::Stop);
-        assert_eq!(
-            r.first_of_each(),
-            ["start", "error", "dataavailable", "stop"],
-            "{mime}"
-        );
+        start_fires_though_a_track_is_removed_synchronously(mime);
     }
 }
 
@@ -698,8 +690,7 @@ fn mediarecorder_stop_mediarecorder_will_fire_only_start_and_stop_events_in_a_ba
         let r = recorder(AUDIO_VIDEO, mime);
         r.start(100).unwrap();
         r.wait(Ev::Data(0));
-        r.call("stop").unwrap();
-        r.wait(Ev::Stop);
+        r.stop();
         assert_sequence_in(&r.events(), &["start", "dataavailable", "stop"]);
     }
 }
@@ -715,13 +706,11 @@ fn mediarecorder_stop_mediarecorder_will_fire_only_start_and_stop_events_in_a_ba
 #[test]
 fn mediarecorder_stop_mediarecorder_will_not_fire_an_error_event_if_a_recorder_is_stopped_synchronously_after_a_track_is_removed()
  {
-    let r = recorder(AUDIO_VIDEO, "");
-    r.start(0).unwrap();
+    let r = started(AUDIO_VIDEO, "");
     r.wait(Ev::Start);
     r.remove_track("audio");
     assert_eq!(r.state(), "inactive", "right after remove-track");
-    r.call("stop").unwrap();
-    r.wait(Ev::Stop);
+    r.stop();
     assert_eq!(r.events(), ["start", "error", "dataavailable", "stop"]);
 }
 
@@ -732,13 +721,11 @@ fn mediarecorder_stop_mediarecorder_will_not_fire_an_error_event_if_a_recorder_i
 #[test]
 fn mediarecorder_stop_mediarecorder_will_not_fire_an_error_event_if_a_recorder_is_stopped_synchronously_after_all_tracks_are_ended()
  {
-    let r = recorder(AUDIO_VIDEO, "");
-    r.start(0).unwrap();
+    let r = started(AUDIO_VIDEO, "");
     r.wait(Ev::Start);
     r.stop_track("audio");
     r.stop_track("video");
-    r.call("stop").unwrap();
-    r.wait(Ev::Stop);
+    r.stop();
     assert_eq!(r.events(), ["start", "dataavailable", "stop"]);
 }
 
@@ -747,48 +734,48 @@ fn mediarecorder_stop_mediarecorder_will_not_fire_an_error_event_if_a_recorder_i
 // ---------------------------------------------------------------------
 
 const AUDIO_ONLY_MIME_TYPES: [&str; 3] = ["audio/mp4", "audio/ogg", "audio/webm"];
-const AUDIO_CODECS_MIME_TYPES: [&str; 4] = [
-    r#"audio/ogg; codecs="vorbis""#,
-    r#"audio/ogg; codecs="opus""#,
-    r#"audio/webm; codecs="vorbis""#,
-    r#"audio/webm; codecs="opus""#,
-];
 const VIDEO_ONLY_MIME_TYPES: [&str; 3] = ["video/mp4", "video/webm", "video/x-matroska"];
+const AUDIO_CODECS_MIME_TYPES: [&str; 4] = [
+    "audio/ogg; codecs=\"vorbis\"",
+    "audio/ogg; codecs=\"opus\"",
+    "audio/webm; codecs=\"vorbis\"",
+    "audio/webm; codecs=\"opus\"",
+];
 const VIDEO_CODECS_MIME_TYPES: [&str; 15] = [
-    r#"video/webm; codecs="vp8""#,
-    r#"video/webm; codecs="vp9""#,
-    r#"video/webm; codecs="av1""#,
-    r#"video/x-matroska; codecs="avc1""#,
-    r#"video/x-matroska; codecs="hvc1""#,
-    r#"video/x-matroska; codecs="hev1""#,
-    r#"video/x-matroska; codecs="avc1.64001E""#,
-    r#"video/x-matroska; codecs="hvc1.1.6.L123.00""#,
-    r#"video/x-matroska; codecs="hev1.1.6.L123.00""#,
-    r#"video/mp4; codecs="avc1""#,
-    r#"video/mp4; codecs="hvc1""#,
-    r#"video/mp4; codecs="hev1""#,
-    r#"video/mp4; codecs="avc1.64001E""#,
-    r#"video/mp4; codecs="hvc1.1.6.L123.00""#,
-    r#"video/mp4; codecs="hev1.1.6.L123.00""#,
+    "video/webm; codecs=\"vp8\"",
+    "video/webm; codecs=\"vp9\"",
+    "video/webm; codecs=\"av1\"",
+    "video/x-matroska; codecs=\"avc1\"",
+    "video/x-matroska; codecs=\"hvc1\"",
+    "video/x-matroska; codecs=\"hev1\"",
+    "video/x-matroska; codecs=\"avc1.64001E\"",
+    "video/x-matroska; codecs=\"hvc1.1.6.L123.00\"",
+    "video/x-matroska; codecs=\"hev1.1.6.L123.00\"",
+    "video/mp4; codecs=\"avc1\"",
+    "video/mp4; codecs=\"hvc1\"",
+    "video/mp4; codecs=\"hev1\"",
+    "video/mp4; codecs=\"avc1.64001E\"",
+    "video/mp4; codecs=\"hvc1.1.6.L123.00\"",
+    "video/mp4; codecs=\"hev1.1.6.L123.00\"",
 ];
 const AUDIO_VIDEO_MIME_TYPES: [&str; 17] = [
-    r#"video/webm; codecs="vp8, vorbis""#,
-    r#"video/webm; codecs="vp8, opus""#,
-    r#"video/webm; codecs="vp9, vorbis""#,
-    r#"video/webm; codecs="vp9, opus""#,
-    r#"video/webm; codecs="av1, opus""#,
-    r#"video/x-matroska; codecs="avc1, vorbis""#,
-    r#"video/x-matroska; codecs="hvc1, opus""#,
-    r#"video/x-matroska; codecs="hev1, opus""#,
-    r#"video/x-matroska; codecs="avc1.64001E, vorbis""#,
-    r#"video/x-matroska; codecs="hvc1.1.6.L123.00, opus""#,
-    r#"video/x-matroska; codecs="hev1.1.6.L123.00, vorbis""#,
-    r#"video/mp4; codecs="avc1, opus""#,
-    r#"video/mp4; codecs="hvc1, vorbis""#,
-    r#"video/mp4; codecs="hev1, vorbis""#,
-    r#"video/mp4; codecs="avc1.64001E, opus""#,
-    r#"video/mp4; codecs="hvc1.1.6.L123.00, vorbis""#,
-    r#"video/mp4; codecs="hev1.1.6.L123.00, opus""#,
+    "video/webm; codecs=\"vp8, vorbis\"",
+    "video/webm; codecs=\"vp8, opus\"",
+    "video/webm; codecs=\"vp9, vorbis\"",
+    "video/webm; codecs=\"vp9, opus\"",
+    "video/webm; codecs=\"av1, opus\"",
+    "video/x-matroska; codecs=\"avc1, vorbis\"",
+    "video/x-matroska; codecs=\"hvc1, opus\"",
+    "video/x-matroska; codecs=\"hev1, opus\"",
+    "video/x-matroska; codecs=\"avc1.64001E, vorbis\"",
+    "video/x-matroska; codecs=\"hvc1.1.6.L123.00, opus\"",
+    "video/x-matroska; codecs=\"hev1.1.6.L123.00, vorbis\"",
+    "video/mp4; codecs=\"avc1, opus\"",
+    "video/mp4; codecs=\"hvc1, vorbis\"",
+    "video/mp4; codecs=\"hev1, vorbis\"",
+    "video/mp4; codecs=\"avc1.64001E, opus\"",
+    "video/mp4; codecs=\"hvc1.1.6.L123.00, vorbis\"",
+    "video/mp4; codecs=\"hev1.1.6.L123.00, opus\"",
 ];
 
 fn audio_mime_types() -> Vec<&'static str> {
@@ -947,8 +934,7 @@ fn mediarecorder_mimetype_mediarecorder_start_does_not_throw_with_video_only_mim
 
 /// The mimeType read in the `start` event's handler.
 fn mime_on_start(constraints: &str) -> String {
-    let r = recorder(constraints, "");
-    r.start(0).unwrap();
+    let r = started(constraints, "");
     r.wait(Ev::Start);
     let m = r.mime_at_start.lock().unwrap().clone();
     assert_eq!(m.len(), 1);
@@ -1098,6 +1084,16 @@ fn bps(r: &Rec) -> (u32, u32) {
         r.rec.property::<u32>("audio-bits-per-second"),
         r.rec.property::<u32>("video-bits-per-second"),
     )
+}
+
+/// The audio and video bitrates after start(0), each changed by it.
+fn bps_changed_by_start(r: &Rec) -> (u32, u32) {
+    let (a0, v0) = bps(r);
+    r.start(0).unwrap();
+    let (a, v) = bps(r);
+    assert_ne!(a, a0);
+    assert_ne!(v, v0);
+    (a, v)
 }
 
 /// MediaRecorder-bitrate.https.html, "Selected default track bitrates are
@@ -1310,13 +1306,9 @@ fn mediarecorder_bitrate_passing_bitspersecond_for_audio_video_stream_does_not_c
 fn mediarecorder_bitrate_passing_bitspersecond_for_audio_stream_sets_video_track_bitrate_to_0_in_start()
  {
     let r = with_bitrates(AUDIO, None, None, Some(LOW_TOTAL_BITRATE));
-    let (a0, v0) = bps(&r);
-    r.start(0).unwrap();
-    let (a, v) = bps(&r);
+    let (a, v) = bps_changed_by_start(&r);
     assert_approx(a, LOW_TOTAL_BITRATE);
     assert_eq!(v, 0);
-    assert_ne!(a, a0);
-    assert_ne!(v, v0);
 }
 
 /// MediaRecorder-bitrate.https.html, "Passing bitsPerSecond for video stream
@@ -1325,13 +1317,9 @@ fn mediarecorder_bitrate_passing_bitspersecond_for_audio_stream_sets_video_track
 fn mediarecorder_bitrate_passing_bitspersecond_for_video_stream_sets_audio_track_bitrate_to_0_in_start()
  {
     let r = with_bitrates(VIDEO, None, None, Some(HIGH_TOTAL_BITRATE));
-    let (a0, v0) = bps(&r);
-    r.start(0).unwrap();
-    let (a, v) = bps(&r);
+    let (a, v) = bps_changed_by_start(&r);
     assert_eq!(a, 0);
     assert_approx(v, HIGH_TOTAL_BITRATE);
-    assert_ne!(a, a0);
-    assert_ne!(v, v0);
 }
 
 // ---------------------------------------------------------------------
@@ -1431,15 +1419,7 @@ fn mediarecorder_canvas_media_source_mediarecorder_returns_frames_containing_vid
             }
         });
         let (dtx, drx) = mpsc::channel::<Ev>();
-        let d = dtx.clone();
-        rec.connect("dataavailable", false, move |a| {
-            let _ = d.send(Ev::Data(a[1].get::<gst::glib::Bytes>().unwrap().len()));
-            None
-        });
-        rec.connect("stopped", false, move |_| {
-            let _ = dtx.send(Ev::Stop);
-            None
-        });
+        send_data_and_stop(&rec, dtx);
         p.set_state(gst::State::Playing).unwrap();
         let (ok, _, _) = p.state(gst::ClockTime::from_seconds(10));
         ok.unwrap();
@@ -1517,14 +1497,7 @@ fn mediarecorder_events_and_exceptions_mediarecorder_events_and_exceptions() {
             "starting with an inactive stream"
         );
         // recorder.stream.addTrack(canvas track).
-        let src = gst::ElementFactory::make("videotestsrc")
-            .property("is-live", true)
-            .build()
-            .unwrap();
-        r.pipeline.add(&src).unwrap();
-        let sink = r.stream.request_pad_simple("sink_%u").unwrap();
-        src.static_pad("src").unwrap().link(&sink).unwrap();
-        src.sync_state_with_parent().unwrap();
+        track::add_live_source(&r.pipeline, &r.stream, "videotestsrc");
         track::wait_until("the track at the recorder", || {
             r.rec.sink_pads().iter().any(|p| p.current_caps().is_some())
         });
@@ -1555,8 +1528,7 @@ fn mediarecorder_events_and_exceptions_mediarecorder_events_and_exceptions() {
         r.wait(Ev::Pause);
         r.call("resume").unwrap();
         r.wait(Ev::Resume);
-        r.call("stop").unwrap();
-        r.wait(Ev::Stop);
+        r.stop();
         r.expect_state("inactive");
         r.call("stop").unwrap();
         assert_eq!(r.state(), "inactive", "stop() is idempotent");
@@ -1608,6 +1580,24 @@ struct Loopback {
     tees: Arc<Mutex<Vec<(String, gst::Element)>>>,
 }
 
+/// Whether the WebRTC test `name` goes on: GStreamer has its elements and
+/// this is the run inside the private network namespace.
+fn in_private_network(name: &str) -> bool {
+    wc::runnable(wc::missing_gstreamer()) && wc::in_private_network(name)
+}
+
+/// MediaRecorder-peerconnection.https.html's eight kinds and types.
+const PEERCONNECTION_CASES: [(&[&str], &str); 8] = [
+    (&["video"], ""),
+    (&["audio"], ""),
+    (&["video", "audio"], ""),
+    (&["audio"], "audio/webm;codecs=opus"),
+    (&["video"], "video/webm;codecs=vp8"),
+    (&["video", "audio"], "video/webm;codecs=vp8,opus"),
+    (&["video"], "video/webm;codecs=vp9"),
+    (&["video", "audio"], "video/webm;codecs=vp9,opus"),
+];
+
 fn loopback() -> Loopback {
     loopback_sending("vp8")
 }
@@ -1642,9 +1632,7 @@ fn loopback_sending(codec: &str) -> Loopback {
                 .property("allow-not-linked", true)
                 .build()
                 .unwrap();
-            p.add(&tee).unwrap();
-            tee.sync_state_with_parent().unwrap();
-            pad.link(&tee.static_pad("sink").unwrap()).unwrap();
+            track::add_fed_by(&p, &tee, pad);
             let kind = if pad.name().starts_with("audio") {
                 "audio"
             } else {
@@ -1721,15 +1709,7 @@ impl Loopback {
             let _ = t.send(Ev::Start);
             None
         });
-        let t = tx.clone();
-        rec.connect("dataavailable", false, move |a| {
-            let _ = t.send(Ev::Data(a[1].get::<gst::glib::Bytes>().unwrap().len()));
-            None
-        });
-        rec.connect("stopped", false, move |_| {
-            let _ = tx.send(Ev::Stop);
-            None
-        });
+        send_data_and_stop(&rec, tx);
         wc::poll::until(
             "the remote tracks at the recorder",
             Duration::from_secs(60),
@@ -1781,26 +1761,66 @@ impl Loopback {
     }
 }
 
+/// start(`timeslice`) on the remote tracks' recorder `rec`, which must
+/// succeed.
+fn start_remote(rec: &gst::Element, timeslice: u32, tag: &str) {
+    let r: gst::Structure = rec.emit_by_name("start", &[&timeslice]);
+    assert!(r.get::<bool>("success").unwrap(), "{tag}: {r}");
+}
+
+/// The recorder's next event, within 20 s.
+fn next_event(rx: &mpsc::Receiver<Ev>, tag: &str) -> Ev {
+    rx.recv_timeout(Duration::from_secs(20))
+        .unwrap_or_else(|_| panic!("{tag}: no recorder event within 20 s"))
+}
+
+/// The count of buffers out of the branch `q`, from now on.
+fn count_buffers(q: &gst::Element) -> Arc<Mutex<u64>> {
+    let n = Arc::new(Mutex::new(0u64));
+    let c = n.clone();
+    q.static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+            *c.lock().unwrap() += 1;
+            gst::PadProbeReturn::Ok
+        });
+    n
+}
+
 /// start(200), (the start event when `wait_start`), chunks until 2000 bytes
 /// came, stop, the stop event.
 fn records_2000_bytes(rec: &gst::Element, rx: &mpsc::Receiver<Ev>, wait_start: bool, tag: &str) {
-    let r: gst::Structure = rec.emit_by_name("start", &[&200u32]);
-    assert!(r.get::<bool>("success").unwrap(), "{tag}: {r}");
-    let next = || {
-        rx.recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("{tag}: no recorder event within 20 s"))
-    };
+    start_remote(rec, 200, tag);
     if wait_start {
-        assert_eq!(next(), Ev::Start, "{tag}");
+        assert_eq!(next_event(rx, tag), Ev::Start, "{tag}");
     }
     let mut combined = 0;
     while combined < 2000 {
-        if let Ev::Data(n) = next() {
+        if let Ev::Data(n) = next_event(rx, tag) {
             combined += n;
         }
     }
     let _: gst::Structure = rec.emit_by_name("stop", &[]);
-    while next() != Ev::Stop {}
+    while next_event(rx, tag) != Ev::Stop {}
+}
+
+/// The WebRTC test `test` (see `in_private_network`): for each of `cases`,
+/// `case(kinds, mime, recorder, its events, its branches)` on a recorder of
+/// the loopback's remote `kinds` with `mime`, removed after the case.
+fn each_remote_recorder(
+    test: &str,
+    cases: &[(&[&str], &str)],
+    case: impl Fn(&[&str], &str, &gst::Element, &mpsc::Receiver<Ev>, &[gst::Element]),
+) {
+    if !in_private_network(test) {
+        return;
+    }
+    let l = loopback();
+    for &(kinds, mime) in cases {
+        let (rec, rx, branches) = l.recorder_with_branches(kinds, mime);
+        case(kinds, mime, &rec, &rx, &branches);
+        l.remove(&rec, &branches);
+    }
 }
 
 /// MediaRecorder-peerconnection-no-sink.https.html, "MediaRecorder records
@@ -1809,19 +1829,15 @@ fn records_2000_bytes(rec: &gst::Element, rx: &mpsc::Receiver<Ev>, wait_start: b
 /// 200 ms timeslice give 2000 bytes of chunks.
 #[test]
 fn mediarecorder_peerconnection_no_sink_mediarecorder_records_from_peerconnection_without_sinks() {
-    if !wc::runnable(wc::missing_gstreamer())
-        || !wc::in_private_network(
-            "mediarecorder_peerconnection_no_sink_mediarecorder_records_from_peerconnection_without_sinks",
-        )
-    {
-        return;
-    }
-    let l = loopback();
-    for kinds in [&["audio"][..], &["video"], &["audio", "video"]] {
-        let (rec, rx, branches) = l.recorder_with_branches(kinds, "");
-        records_2000_bytes(&rec, &rx, false, &format!("{kinds:?}"));
-        l.remove(&rec, &branches);
-    }
+    each_remote_recorder(
+        "mediarecorder_peerconnection_no_sink_mediarecorder_records_from_peerconnection_without_sinks",
+        &[
+            (&["audio"], ""),
+            (&["video"], ""),
+            (&["audio", "video"], ""),
+        ],
+        |kinds, _, rec, rx, _| records_2000_bytes(rec, rx, false, &format!("{kinds:?}")),
+    );
 }
 
 /// MediaRecorder-peerconnection.https.html, "PeerConnection MediaRecorder
@@ -1831,29 +1847,14 @@ fn mediarecorder_peerconnection_no_sink_mediarecorder_records_from_peerconnectio
 /// 200 ms chunks.
 #[test]
 fn mediarecorder_peerconnection_peerconnection_mediarecorder_receives_data_after_onstart() {
-    if !wc::runnable(wc::missing_gstreamer())
-        || !wc::in_private_network(
-            "mediarecorder_peerconnection_peerconnection_mediarecorder_receives_data_after_onstart",
-        )
-    {
-        return;
-    }
-    let l = loopback();
-    for (kinds, mime) in [
-        (&["video"][..], ""),
-        (&["audio"], ""),
-        (&["video", "audio"], ""),
-        (&["audio"], "audio/webm;codecs=opus"),
-        (&["video"], "video/webm;codecs=vp8"),
-        (&["video", "audio"], "video/webm;codecs=vp8,opus"),
-        (&["video"], "video/webm;codecs=vp9"),
-        (&["video", "audio"], "video/webm;codecs=vp9,opus"),
-    ] {
-        assert!(mime.is_empty() || is_type_supported(mime), "{mime}");
-        let (rec, rx, branches) = l.recorder_with_branches(kinds, mime);
-        records_2000_bytes(&rec, &rx, true, &format!("{kinds:?} mimeType {mime:?}"));
-        l.remove(&rec, &branches);
-    }
+    each_remote_recorder(
+        "mediarecorder_peerconnection_peerconnection_mediarecorder_receives_data_after_onstart",
+        &PEERCONNECTION_CASES,
+        |kinds, mime, rec, rx, _| {
+            assert!(mime.is_empty() || is_type_supported(mime), "{mime}");
+            records_2000_bytes(rec, rx, true, &format!("{kinds:?} mimeType {mime:?}"));
+        },
+    );
 }
 
 /// MediaRecorder-peerconnection.https.html, "PeerConnection MediaRecorder
@@ -1864,74 +1865,41 @@ fn mediarecorder_peerconnection_peerconnection_mediarecorder_receives_data_after
 /// dataavailable and the stop event come.
 #[test]
 fn mediarecorder_peerconnection_peerconnection_mediarecorder_gets_ondata_on_stopping_tracks() {
-    if !wc::runnable(wc::missing_gstreamer())
-        || !wc::in_private_network(
-            "mediarecorder_peerconnection_peerconnection_mediarecorder_gets_ondata_on_stopping_tracks",
-        )
-    {
-        return;
-    }
-    let l = loopback();
-    for (kinds, mime) in [
-        (&["video"][..], ""),
-        (&["audio"], ""),
-        (&["video", "audio"], ""),
-        (&["audio"], "audio/webm;codecs=opus"),
-        (&["video"], "video/webm;codecs=vp8"),
-        (&["video", "audio"], "video/webm;codecs=vp8,opus"),
-        (&["video"], "video/webm;codecs=vp9"),
-        (&["video", "audio"], "video/webm;codecs=vp9,opus"),
-    ] {
-        let tag = format!("{kinds:?} mimeType {mime:?}");
-        let (rec, rx, branches) = l.recorder_with_branches(kinds, mime);
-        let frames: Vec<Arc<Mutex<u64>>> = branches
-            .iter()
-            .map(|q| {
-                let n = Arc::new(Mutex::new(0u64));
-                let c = n.clone();
-                q.static_pad("src")
+    each_remote_recorder(
+        "mediarecorder_peerconnection_peerconnection_mediarecorder_gets_ondata_on_stopping_tracks",
+        &PEERCONNECTION_CASES,
+        |kinds, mime, rec, rx, branches| {
+            let tag = format!("{kinds:?} mimeType {mime:?}");
+            let frames: Vec<Arc<Mutex<u64>>> = branches.iter().map(count_buffers).collect();
+            start_remote(rec, 0, &tag);
+            assert_eq!(next_event(rx, &tag), Ev::Start, "{tag}");
+            track::wait_until("10 frames or packets on every track", || {
+                frames.iter().all(|n| *n.lock().unwrap() >= 10)
+            });
+            // The clone's tracks stop: each branch leaves its tee (the tee
+            // must not see the branch's EOS: that would end the remote
+            // track itself), then ends.
+            for q in branches {
+                let sink = q.static_pad("sink").unwrap();
+                let tee_pad = sink.peer().expect("the branch's tee pad");
+                tee_pad.unlink(&sink).unwrap();
+                tee_pad
+                    .parent_element()
                     .unwrap()
-                    .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-                        *c.lock().unwrap() += 1;
-                        gst::PadProbeReturn::Ok
-                    });
-                n
-            })
-            .collect();
-        let r: gst::Structure = rec.emit_by_name("start", &[&0u32]);
-        assert!(r.get::<bool>("success").unwrap(), "{tag}: {r}");
-        let next = || {
-            rx.recv_timeout(Duration::from_secs(20))
-                .unwrap_or_else(|_| panic!("{tag}: no recorder event within 20 s"))
-        };
-        assert_eq!(next(), Ev::Start, "{tag}");
-        track::wait_until("10 frames or packets on every track", || {
-            frames.iter().all(|n| *n.lock().unwrap() >= 10)
-        });
-        // The clone's tracks stop: each branch leaves its tee (the tee must
-        // not see the branch's EOS: that would end the remote track
-        // itself), then ends.
-        for q in &branches {
-            let sink = q.static_pad("sink").unwrap();
-            let tee_pad = sink.peer().expect("the branch's tee pad");
-            tee_pad.unlink(&sink).unwrap();
-            tee_pad
-                .parent_element()
-                .unwrap()
-                .release_request_pad(&tee_pad);
-            assert!(sink.send_event(gst::event::Eos::new()), "{tag}");
-        }
-        let (mut data, mut stop) = (false, false);
-        while !stop {
-            match next() {
-                Ev::Data(_) => data = true,
-                Ev::Stop => stop = true,
-                _ => {}
+                    .release_request_pad(&tee_pad);
+                assert!(sink.send_event(gst::event::Eos::new()), "{tag}");
             }
-        }
-        assert!(data, "{tag}: dataavailable as the tracks ended");
-        l.remove(&rec, &branches);
-    }
+            let (mut data, mut stop) = (false, false);
+            while !stop {
+                match next_event(rx, &tag) {
+                    Ev::Data(_) => data = true,
+                    Ev::Stop => stop = true,
+                    _ => {}
+                }
+            }
+            assert!(data, "{tag}: dataavailable as the tracks ended");
+        },
+    );
 }
 
 // ---------------------------------------------------------------------
@@ -1942,8 +1910,12 @@ fn mediarecorder_peerconnection_peerconnection_mediarecorder_gets_ondata_on_stop
 /// `kinds`: a recorder of the remote stream with no type names the
 /// received codec in its mimeType at the start event. (The remote track is
 /// decoded and encoded again here: no passthrough, but the same type: the
-/// track tells the recorder the codec it arrived in.)
-fn passthrough(codec: &str, kinds: &[&str]) {
+/// track tells the recorder the codec it arrived in.) `test` is the
+/// calling test's name (see `in_private_network`).
+fn passthrough(test: &str, codec: &str, kinds: &[&str]) {
+    if !in_private_network(test) {
+        return;
+    }
     let l = loopback_sending(codec);
     let (rec, rx, branches) = l.recorder_with_branches(kinds, "");
     let m: Arc<Mutex<Option<String>>> = Default::default();
@@ -1953,9 +1925,8 @@ fn passthrough(codec: &str, kinds: &[&str]) {
         *mm.lock().unwrap() = Some(r.property::<String>("mime-type"));
         None
     });
-    let r: gst::Structure = rec.emit_by_name("start", &[&0u32]);
-    assert!(r.get::<bool>("success").unwrap(), "{r}");
-    assert_eq!(rx.recv_timeout(Duration::from_secs(20)).unwrap(), Ev::Start);
+    start_remote(&rec, 0, "start");
+    assert_eq!(next_event(&rx, "start"), Ev::Start);
     track::wait_until("the start handler", || m.lock().unwrap().is_some());
     let mime = m.lock().unwrap().clone().unwrap();
     assert!(mime.contains(codec), "{mime} names {codec}");
@@ -1970,14 +1941,11 @@ fn passthrough(codec: &str, kinds: &[&str]) {
 #[test]
 fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp8_after_onstart_with_a_video_stream()
  {
-    if !wc::runnable(wc::missing_gstreamer())
-        || !wc::in_private_network(
-            "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp8_after_onstart_with_a_video_stream",
-        )
-    {
-        return;
-    }
-    passthrough("vp8", &["video"]);
+    passthrough(
+        "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp8_after_onstart_with_a_video_stream",
+        "vp8",
+        &["video"],
+    );
 }
 
 /// passthrough/MediaRecorder-passthrough.https.html, "PeerConnection
@@ -1986,14 +1954,11 @@ fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_v
 #[test]
 fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp8_after_onstart_with_a_audio_video_stream()
  {
-    if !wc::runnable(wc::missing_gstreamer())
-        || !wc::in_private_network(
-            "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp8_after_onstart_with_a_audio_video_stream",
-        )
-    {
-        return;
-    }
-    passthrough("vp8", &["audio", "video"]);
+    passthrough(
+        "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp8_after_onstart_with_a_audio_video_stream",
+        "vp8",
+        &["audio", "video"],
+    );
 }
 
 /// passthrough/MediaRecorder-passthrough.https.html, "PeerConnection
@@ -2002,14 +1967,11 @@ fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_v
 #[test]
 fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp9_after_onstart_with_a_video_stream()
  {
-    if !wc::runnable(wc::missing_gstreamer())
-        || !wc::in_private_network(
-            "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp9_after_onstart_with_a_video_stream",
-        )
-    {
-        return;
-    }
-    passthrough("vp9", &["video"]);
+    passthrough(
+        "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp9_after_onstart_with_a_video_stream",
+        "vp9",
+        &["video"],
+    );
 }
 
 /// passthrough/MediaRecorder-passthrough.https.html, "PeerConnection
@@ -2018,14 +1980,11 @@ fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_v
 #[test]
 fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp9_after_onstart_with_a_audio_video_stream()
  {
-    if !wc::runnable(wc::missing_gstreamer())
-        || !wc::in_private_network(
-            "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp9_after_onstart_with_a_audio_video_stream",
-        )
-    {
-        return;
-    }
-    passthrough("vp9", &["audio", "video"]);
+    passthrough(
+        "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_vp9_after_onstart_with_a_audio_video_stream",
+        "vp9",
+        &["audio", "video"],
+    );
 }
 
 /// passthrough/MediaRecorder-passthrough.https.html, "PeerConnection
@@ -2039,11 +1998,9 @@ fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_receives_v
 #[test]
 fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_should_be_prepared_to_handle_the_codec_switching_from_vp8_to_vp9()
  {
-    if !wc::runnable(wc::missing_gstreamer())
-        || !wc::in_private_network(
-            "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_should_be_prepared_to_handle_the_codec_switching_from_vp8_to_vp9",
-        )
-    {
+    if !in_private_network(
+        "mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_should_be_prepared_to_handle_the_codec_switching_from_vp8_to_vp9",
+    ) {
         return;
     }
     let l = loopback_sending("vp8");
@@ -2054,18 +2011,9 @@ fn mediarecorder_passthrough_peerconnection_passthrough_mediarecorder_should_be_
         e.lock().unwrap().push(a[1].get::<String>().unwrap());
         None
     });
-    let frames = Arc::new(Mutex::new(0u64));
-    let n = frames.clone();
-    branches[0]
-        .static_pad("src")
-        .unwrap()
-        .add_probe(gst::PadProbeType::BUFFER, move |_, _| {
-            *n.lock().unwrap() += 1;
-            gst::PadProbeReturn::Ok
-        });
-    let r: gst::Structure = rec.emit_by_name("start", &[&0u32]);
-    assert!(r.get::<bool>("success").unwrap(), "{r}");
-    assert_eq!(rx.recv_timeout(Duration::from_secs(20)).unwrap(), Ev::Start);
+    let frames = count_buffers(&branches[0]);
+    start_remote(&rec, 0, "start");
+    assert_eq!(next_event(&rx, "start"), Ev::Start);
     track::wait_until("10 frames recorded", || *frames.lock().unwrap() >= 10);
     assert_eq!(l.received_codec("video").as_deref(), Some("vp8"));
     // The switch.

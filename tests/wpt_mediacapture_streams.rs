@@ -38,31 +38,8 @@ struct Gum {
 fn gum(constraints: &str) -> Result<Gum, gst::Structure> {
     init();
     let pipeline = gst::Pipeline::new();
-    let stream = gst::ElementFactory::make("mediastream")
-        .property("constraints", constraints)
-        .build()
-        .unwrap();
-    pipeline.add(&stream).unwrap();
-    let sinks = Arc::new(Mutex::new(Vec::new()));
-    let s = sinks.clone();
-    let weak = pipeline.downgrade();
-    stream.connect_pad_added(move |_, pad| {
-        if pad.direction() != gst::PadDirection::Src {
-            return;
-        }
-        let p = weak.upgrade().unwrap();
-        let sink = gst::ElementFactory::make("appsink")
-            .name(format!("sink_{}", pad.name()))
-            .property("sync", false)
-            .property("max-buffers", 2u32)
-            .property("drop", true)
-            .build()
-            .unwrap();
-        p.add(&sink).unwrap();
-        sink.sync_state_with_parent().unwrap();
-        pad.link(&sink.static_pad("sink").unwrap()).unwrap();
-        s.lock().unwrap().push(sink);
-    });
+    let stream = track::stream_in(&pipeline, constraints);
+    let sinks = track::appsink_per_pad(&pipeline, &stream);
     if pipeline.set_state(gst::State::Playing).is_err() {
         let (_, details) = track::error_details(&pipeline);
         let _ = pipeline.set_state(gst::State::Null);
@@ -185,16 +162,10 @@ fn rejected(result: &gst::Structure) -> (String, Option<String>) {
 /// navigator.mediaDevices.enumerateDevices(), as `examples/enumerate_devices`
 /// prints it (browser-shaped JSON).
 fn enumerate_devices() -> Vec<Value> {
-    let out = std::process::Command::new(common::example("enumerate_devices"))
-        .env("GST_MEDIASTREAM_FAKE_DEVICES", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let v: Value = common::json_output(
+        std::process::Command::new(common::example("enumerate_devices"))
+            .env("GST_MEDIASTREAM_FAKE_DEVICES", "1"),
     );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     v.as_array().expect("a list").clone()
 }
 
@@ -1602,9 +1573,7 @@ fn mediastream_idl_tests_that_a_mediastream_constructor_follows_the_algorithm_se
         }
         let p = weak.upgrade().unwrap();
         let tee = gst::ElementFactory::make("tee").build().unwrap();
-        p.add(&tee).unwrap();
-        tee.sync_state_with_parent().unwrap();
-        pad.link(&tee.static_pad("sink").unwrap()).unwrap();
+        track::add_fed_by(&p, &tee, pad);
         let branch = tee.request_pad_simple("src_%u").unwrap();
         track::fakesink_for(&p, &branch);
         let kind = if pad.name().starts_with("audio") {

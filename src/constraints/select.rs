@@ -959,6 +959,21 @@ impl ShapeTable {
         sum(members.iter().map(|(p, c)| distance(c, self.actual(s, *p))))
     }
 
+    /// The widths and heights of `region` that the mode's area allows.
+    fn sides_in_area(&self, region: &SizeRegion) -> ((u64, u64), (u64, u64)) {
+        let (aw, ah) = self.area;
+        (
+            (
+                region.width.0.max(aw.min as u64),
+                region.width.1.min(aw.max as u64),
+            ),
+            (
+                region.height.0.max(ah.min as u64),
+                region.height.1.min(ah.max as u64),
+            ),
+        )
+    }
+
     /// Under an aspectRatio constraint, step 4 takes the ratio closest to
     /// the native one that `region` allows, which can lie far from every
     /// value the constraints name (81x86 from 112x112 under `max: 0.942`):
@@ -976,15 +991,7 @@ impl ShapeTable {
         if self.resize != ResizeMode::CropAndScale || nw == 0 || nh == 0 {
             return;
         }
-        let (aw, ah) = self.area;
-        let ws = (
-            region.width.0.max(aw.min as u64),
-            region.width.1.min(aw.max as u64),
-        );
-        let hs = (
-            region.height.0.max(ah.min as u64),
-            region.height.1.min(ah.max as u64),
-        );
+        let (ws, hs) = self.sides_in_area(region);
         if ws.0 > ws.1 || hs.0 > hs.1 || region.aspect.0 > region.aspect.1 {
             return;
         }
@@ -1079,15 +1086,7 @@ impl ShapeTable {
         if ideal(Property::AspectRatio).is_some() || region.aspect == (0.0, f64::INFINITY) {
             return;
         }
-        let (aw, ah) = self.area;
-        let ws = (
-            region.width.0.max(aw.min as u64),
-            region.width.1.min(aw.max as u64),
-        );
-        let hs = (
-            region.height.0.max(ah.min as u64),
-            region.height.1.min(ah.max as u64),
-        );
+        let (ws, hs) = self.sides_in_area(region);
         if ws.0 > ws.1 || hs.0 > hs.1 || hs.1 - hs.0 >= RATIO_SCAN_MAX {
             return;
         }

@@ -163,6 +163,11 @@ impl Recording {
         );
         v
     }
+
+    /// The branch of the recorder's sink pad `pad`.
+    fn branch_mut(&mut self, pad: &gst::GhostPad) -> Option<&mut Branch> {
+        self.branches.iter_mut().find(|b| &b.pad == pad)
+    }
 }
 
 #[derive(Default)]

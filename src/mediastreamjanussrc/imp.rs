@@ -32,6 +32,7 @@ mod subscribe;
 const DEFAULT_URL: &str = "ws://127.0.0.1:8188";
 const DEFAULT_ROOM: u64 = 1234;
 const DEFAULT_PUBLISHER_TIMEOUT_MS: u32 = 10_000;
+const DEFAULT_GONE_TIMEOUT_MS: u32 = 15_000;
 
 #[derive(Debug, Clone)]
 pub(super) struct Settings {
@@ -41,6 +42,7 @@ pub(super) struct Settings {
     pub(super) display: Option<String>,
     pub(super) pin: Option<String>,
     pub(super) publisher_timeout_ms: u32,
+    pub(super) gone_timeout_ms: u32,
 }
 
 impl Default for Settings {
@@ -52,6 +54,7 @@ impl Default for Settings {
             display: None,
             pin: None,
             publisher_timeout_ms: DEFAULT_PUBLISHER_TIMEOUT_MS,
+            gone_timeout_ms: DEFAULT_GONE_TIMEOUT_MS,
         }
     }
 }
@@ -68,6 +71,10 @@ pub(super) struct State {
     pub(super) stopping: bool,
     /// The tracks were ended (the publisher left, the session ended).
     pub(super) ended: bool,
+    /// The tracks muted now, by id, and the clock id that takes the
+    /// publisher for gone when every track stays muted (`gone-timeout`).
+    pub(super) muted: Vec<String>,
+    pub(super) gone: Option<gst::SingleShotClockId>,
 }
 
 /// What the subscription tells the tracks about their ids: Janus's
@@ -157,6 +164,12 @@ impl ObjectImpl for MediaStreamJanusSrc {
                     .default_value(DEFAULT_PUBLISHER_TIMEOUT_MS)
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecUInt::builder("gone-timeout")
+                    .nick("Gone timeout")
+                    .blurb("When no track received a packet for this long (ms), the publisher is taken for gone and the tracks end, as when it leaves: Janus itself may take a minute or more to notice a publisher that vanished. 0: wait for Janus")
+                    .default_value(DEFAULT_GONE_TIMEOUT_MS)
+                    .mutable_playing()
+                    .build(),
                 glib::ParamSpecUInt64::builder("feed-id")
                     .nick("Feed id")
                     .blurb("The feed subscribed to (0 until subscribed)")
@@ -189,6 +202,7 @@ impl ObjectImpl for MediaStreamJanusSrc {
                     "display" => s.display = value.get().unwrap(),
                     "pin" => s.pin = value.get().unwrap(),
                     "publisher-timeout" => s.publisher_timeout_ms = value.get().unwrap(),
+                    "gone-timeout" => s.gone_timeout_ms = value.get().unwrap(),
                     _ => unimplemented!(),
                 }
                 if pspec.name() != "pin" {
@@ -209,6 +223,7 @@ impl ObjectImpl for MediaStreamJanusSrc {
                     "feed" => s.feed.to_value(),
                     "display" => s.display.to_value(),
                     "publisher-timeout" => s.publisher_timeout_ms.to_value(),
+                    "gone-timeout" => s.gone_timeout_ms.to_value(),
                     "feed-id" => imp
                         .state
                         .lock()
@@ -225,6 +240,15 @@ impl ObjectImpl for MediaStreamJanusSrc {
                 }
             },
         )
+    }
+
+    fn constructed(&self) {
+        self.parent_constructed();
+        // A source: webrtcbin's nicesinks inside would make the bin a sink
+        // the pipeline waits for at EOS.
+        let obj = self.obj();
+        obj.set_suppressed_flags(gst::ElementFlags::SOURCE | gst::ElementFlags::SINK);
+        obj.set_element_flags(gst::ElementFlags::SOURCE);
     }
 
     fn dispose(&self) {
@@ -276,7 +300,21 @@ impl ElementImpl for MediaStreamJanusSrc {
     }
 }
 
-impl BinImpl for MediaStreamJanusSrc {}
+impl BinImpl for MediaStreamJanusSrc {
+    fn handle_message(&self, msg: gst::Message) {
+        if let gst::MessageView::Element(e) = msg.view()
+            && let Some(s) = e.structure()
+            && let Ok(id) = s.get::<String>("track-id")
+        {
+            match s.name().as_str() {
+                "mediastream-track-mute" => self.guard(|| (), |imp| imp.track_muted(id, true)),
+                "mediastream-track-unmute" => self.guard(|| (), |imp| imp.track_muted(id, false)),
+                _ => {}
+            }
+        }
+        self.parent_handle_message(msg)
+    }
+}
 
 impl MediaStreamJanusSrc {
     fn change_state_guarded(
@@ -349,6 +387,8 @@ impl MediaStreamJanusSrc {
             feed: 0,
             stopping: false,
             ended: false,
+            muted: Vec::new(),
+            gone: None,
         });
         Ok(())
     }

@@ -215,6 +215,21 @@ impl ObjectImpl for MediaStreamRtpEnc {
         self.srcpad.connect_unlinked(move |_, _| {
             life.with(|obj| obj.imp().guard(|| (), |imp| imp.linked(None)));
         });
+        // webrtcbin 1.22 sends every track of a bundle through one
+        // rtpfunnel, whose output ends at the first EOS of any of its
+        // inputs: one track's stop() would end every other track of the
+        // connection (measured: the microphone's source got EOS 5 ms after
+        // the camera track stopped). A stopped track sends nothing more, as
+        // a browser's does; its EOS stays here. The encoder drained first.
+        self.srcpad
+            .add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, |pad, info| {
+                let eos = matches!(&info.data, Some(gst::PadProbeData::Event(e)) if e.type_() == gst::EventType::Eos);
+                if eos && pad.peer().is_some_and(|p| crate::webrtc::is_webrtcbin_sink_pad(&p)) {
+                    gst::debug!(CAT, obj = pad, "the track ended: its EOS stays out of webrtcbin");
+                    return gst::PadProbeReturn::Drop;
+                }
+                gst::PadProbeReturn::Ok
+            });
     }
 
     fn dispose(&self) {

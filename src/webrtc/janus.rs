@@ -51,10 +51,15 @@ impl std::fmt::Display for JanusError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             JanusError::Unreachable { url, detail } => {
-                write!(f, "the Janus server at {url} cannot be reached: {detail}")
+                write!(
+                    f,
+                    "the Janus server at {} cannot be reached: {}",
+                    excerpt(url),
+                    excerpt(detail)
+                )
             }
             JanusError::Janus { code, reason } => {
-                write!(f, "Janus refused: {reason} (error {code})")
+                write!(f, "Janus refused: {} (error {code})", excerpt(reason))
             }
             JanusError::VideoRoom { code, reason } => {
                 let hint = match code {
@@ -63,13 +68,21 @@ impl std::fmt::Display for JanusError {
                     429 | 433 => " (check pin)",
                     _ => "",
                 };
-                write!(f, "the VideoRoom refused: {reason} (error {code}){hint}")
+                write!(
+                    f,
+                    "the VideoRoom refused: {} (error {code}){hint}",
+                    excerpt(reason)
+                )
             }
             JanusError::Timeout { what } => {
                 write!(f, "Janus did not answer {what} within {TIMEOUT:?}")
             }
-            JanusError::Closed { detail } => write!(f, "the Janus session ended: {detail}"),
-            JanusError::Protocol { detail } => write!(f, "unexpected answer from Janus: {detail}"),
+            JanusError::Closed { detail } => {
+                write!(f, "the Janus session ended: {}", excerpt(detail))
+            }
+            JanusError::Protocol { detail } => {
+                write!(f, "unexpected answer from Janus: {}", excerpt(detail))
+            }
         }
     }
 }

@@ -47,7 +47,12 @@ impl std::fmt::Display for WhipError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             WhipError::Unreachable { url, detail } => {
-                write!(f, "the WHIP server at {url} cannot be reached: {detail}")
+                write!(
+                    f,
+                    "the WHIP server at {} cannot be reached: {}",
+                    excerpt(url),
+                    excerpt(detail)
+                )
             }
             WhipError::Status { url, status, body } => {
                 let why = match status {
@@ -56,14 +61,23 @@ impl std::fmt::Display for WhipError {
                     409 | 503 => " (the endpoint is busy: another publisher?)",
                     _ => "",
                 };
-                write!(f, "the WHIP server at {url} answered {status}{why}")?;
+                write!(
+                    f,
+                    "the WHIP server at {} answered {status}{why}",
+                    excerpt(url)
+                )?;
                 if !body.trim().is_empty() {
                     write!(f, ": {}", excerpt(body.trim()))?;
                 }
                 Ok(())
             }
             WhipError::Protocol { url, detail } => {
-                write!(f, "{url} did not answer as a WHIP endpoint: {detail}")
+                write!(
+                    f,
+                    "{} did not answer as a WHIP endpoint: {}",
+                    excerpt(url),
+                    excerpt(detail)
+                )
             }
         }
     }
@@ -251,6 +265,35 @@ pub fn resolve(endpoint: &str, location: &str) -> String {
     format!("{}{dir}{location}", &endpoint[..origin_end])
 }
 
+/// The offer as sent: every candidate is in it, so each media section
+/// says so (`a=end-of-candidates`, RFC 8840), which webrtcbin 1.22 does
+/// not write, and it offers no trickle (`a=ice-options:trickle` left
+/// out: this client sends no candidate later). A server that waits for
+/// trickled candidates otherwise (Janus 1.1.2: "trickle pending") never
+/// gives up on a publisher that vanished.
+pub fn with_end_of_candidates(sdp: &str) -> String {
+    let mut out: Vec<&str> = Vec::new();
+    let mut in_media = false;
+    let mut ended = false;
+    for line in sdp.lines().filter(|l| *l != "a=ice-options:trickle") {
+        if line.starts_with("m=") {
+            if in_media && !ended {
+                out.push("a=end-of-candidates");
+            }
+            in_media = true;
+            ended = false;
+        }
+        ended |= line == "a=end-of-candidates";
+        out.push(line);
+    }
+    if in_media && !ended {
+        out.push("a=end-of-candidates");
+    }
+    let mut text = out.join("\r\n");
+    text.push_str("\r\n");
+    text
+}
+
 /// The ICE server URLs of one `Link` header value.
 fn ice_servers_of(link: &str) -> Vec<String> {
     link.split(',')
@@ -284,6 +327,19 @@ mod tests {
         );
         assert_eq!(resolve("http://h:1", "/r"), "http://h:1/r");
         assert_eq!(resolve("http://h:1/a?x=/y", "b"), "http://h:1/b");
+    }
+
+    #[test]
+    fn every_media_section_ends_its_candidates_once() {
+        let sdp = "v=0\r\ns=-\r\na=ice-options:trickle\r\nm=video 9 X 96\r\na=ice-options:trickle\r\na=candidate:1 1 UDP 1 10.0.0.1 5 typ host\r\nm=audio 0 X 111\r\na=end-of-candidates\r\nm=application 0 Y z\r\na=mid:2\r\n";
+        let out = with_end_of_candidates(sdp);
+        let sections: Vec<&str> = out.split("m=").skip(1).collect();
+        assert_eq!(sections.len(), 3);
+        for s in sections {
+            assert_eq!(s.matches("a=end-of-candidates").count(), 1, "{s}");
+        }
+        assert!(out.starts_with("v=0\r\ns=-\r\nm=") && out.ends_with("\r\n"));
+        assert!(!out.contains("trickle"), "{out}");
     }
 
     #[test]

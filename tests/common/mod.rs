@@ -274,3 +274,15 @@ pub fn virtual_camera(name: &str) -> Killed {
 pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
+
+/// Runs `command` (an example), which must succeed (else a panic with its
+/// stderr); its stdout as JSON.
+pub fn json_output(command: &mut std::process::Command) -> Value {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}

@@ -6,6 +6,10 @@
 
 #![allow(dead_code)]
 
+#[allow(clippy::duplicate_mod)]
+#[path = "launch_recording.rs"]
+mod launch_recording;
+
 use gst::prelude::*;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -296,14 +300,8 @@ pub fn demuxed(path: &Path, container: Container) -> HashMap<String, u64> {
     let (ok, _, _) = pipeline.state(gst::ClockTime::from_seconds(10));
     ok.unwrap_or_else(|e| panic!("{} does not preroll: {e}", path.display()));
     pipeline.set_state(gst::State::Playing).unwrap();
-    let msg = pipeline
-        .bus()
-        .unwrap()
-        .timed_pop_filtered(
-            gst::ClockTime::from_seconds(30),
-            &[gst::MessageType::Eos, gst::MessageType::Error],
-        )
-        .expect("the file plays to its end within 30 s");
+    let msg =
+        launch_recording::eos_or_error(&pipeline, 30, "the file plays to its end within 30 s");
     pipeline.set_state(gst::State::Null).unwrap();
     assert_eq!(
         msg.type_(),

@@ -82,9 +82,7 @@ pub fn fakesink_for(p: &gst::Pipeline, pad: &gst::Pad) -> gst::Element {
         .property("async", false)
         .build()
         .unwrap();
-    p.add(&sink).unwrap();
-    sink.sync_state_with_parent().unwrap();
-    pad.link(&sink.static_pad("sink").unwrap()).unwrap();
+    add_fed_by(p, &sink, pad);
     sink
 }
 
@@ -265,4 +263,125 @@ pub fn link_to_recorder(stream: &gst::Element, rec: &gst::Element) {
         let sink = rec.request_pad_simple(templ).unwrap();
         pad.link(&sink).unwrap();
     });
+}
+
+/// stream.addTrack: a live `factory` (`videotestsrc`, `audiotestsrc`) in
+/// `pipeline` linked to a new sink pad of `stream` (a `mediastream`).
+pub fn add_live_source(pipeline: &gst::Pipeline, stream: &gst::Element, factory: &str) {
+    let src = gst::ElementFactory::make(factory)
+        .property("is-live", true)
+        .build()
+        .unwrap();
+    pipeline.add(&src).unwrap();
+    let sink = stream.request_pad_simple("sink_%u").unwrap();
+    src.static_pad("src").unwrap().link(&sink).unwrap();
+    src.sync_state_with_parent().unwrap();
+}
+
+/// A `mediastream` whose tracks feed a `mediarecorder`, in a pipeline.
+pub struct StreamRecorder {
+    pub pipeline: gst::Pipeline,
+    pub stream: gst::Element,
+    pub rec: gst::Element,
+}
+
+impl StreamRecorder {
+    /// A `mediastream` of `constraints` (none when empty: `new
+    /// MediaStream()`) whose tracks feed a `mediarecorder` of `mime` with
+    /// auto-start off, both in a new pipeline.
+    pub fn new(constraints: &str, mime: &str) -> Self {
+        let pipeline = gst::Pipeline::new();
+        let mut stream = gst::ElementFactory::make("mediastream");
+        if !constraints.is_empty() {
+            stream = stream.property("constraints", constraints);
+        }
+        let stream = stream.build().unwrap();
+        let rec = gst::ElementFactory::make("mediarecorder")
+            .property("mime-type", mime)
+            .property("auto-start", false)
+            .build()
+            .unwrap();
+        pipeline.add_many([&stream, &rec]).unwrap();
+        link_to_recorder(&stream, &rec);
+        Self {
+            pipeline,
+            stream,
+            rec,
+        }
+    }
+}
+
+/// Events from `rx` until (and with) the first that `done` accepts, within
+/// `secs`; if none does, a panic that shows `so_far()`.
+pub fn events_until<E, S: std::fmt::Debug>(
+    rx: &std::sync::mpsc::Receiver<E>,
+    secs: u64,
+    mut done: impl FnMut(&E) -> bool,
+    so_far: impl Fn() -> S,
+) -> Vec<E> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    let mut out = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let ev = rx
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("not seen within {secs} s; so far: {:?}", so_far()));
+        let stop = done(&ev);
+        out.push(ev);
+        if stop {
+            return out;
+        }
+    }
+}
+
+/// `element` added to `p`, started, and fed by `pad`.
+pub fn add_fed_by(p: &gst::Pipeline, element: &gst::Element, pad: &gst::Pad) {
+    p.add(element).unwrap();
+    element.sync_state_with_parent().unwrap();
+    pad.link(&element.static_pad("sink").unwrap()).unwrap();
+}
+
+/// A `mediastream` of `constraints` in `p`.
+pub fn stream_in(p: &gst::Pipeline, constraints: &str) -> gst::Element {
+    let stream = gst::ElementFactory::make("mediastream")
+        .property("constraints", constraints)
+        .build()
+        .unwrap();
+    p.add(&stream).unwrap();
+    stream
+}
+
+/// An appsink (`sync=false max-buffers=2 drop=true`, named `sink_` and the
+/// pad's name) in `p` for each src pad `stream` adds, in order.
+pub fn appsink_per_pad(
+    p: &gst::Pipeline,
+    stream: &gst::Element,
+) -> std::sync::Arc<std::sync::Mutex<Vec<gst::Element>>> {
+    let sinks = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let s = sinks.clone();
+    let weak = p.downgrade();
+    stream.connect_pad_added(move |_, pad| {
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
+        let p = weak.upgrade().unwrap();
+        let sink = gst::ElementFactory::make("appsink")
+            .name(format!("sink_{}", pad.name()))
+            .property("sync", false)
+            .property("max-buffers", 2u32)
+            .property("drop", true)
+            .build()
+            .unwrap();
+        add_fed_by(&p, &sink, pad);
+        s.lock().unwrap().push(sink);
+    });
+    sinks
+}
+
+/// A live `factory` (`videotestsrc`, `audiotestsrc`).
+pub fn live_source(factory: &str) -> gst::Element {
+    gst::ElementFactory::make(factory)
+        .property("is-live", true)
+        .build()
+        .unwrap()
 }

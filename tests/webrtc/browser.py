@@ -12,7 +12,9 @@ the page and prints {"result": ...} or {"error": "..."}; {"pids": true}
 prints {"result": {"chromedriver": PID, "browser": PID}} (the browser's
 main process, a child of chromedriver: a test kills it to make the peer
 vanish); {"quit": true} ends. With --url URL it opens that page instead (examples/webrtc.rs's
-page, whose global `peer` has the functions called). Run it inside the
+page, whose global `peer` has the functions called); with --page PATH the
+repository's page at PATH (tests/webrtc/janus.html, whose janus.js and
+webrtc-adapter are Debian's, served from /usr/share/javascript). Run it inside the
 test's own network namespace (tests/webrtc.rs): Chromium and chromedriver
 then reach only that namespace.
 """
@@ -69,6 +71,23 @@ def main():
                 self.send_error(403, "only this test's own page is served")
                 return
             self.path = self.path[len(prefix) - 1 :]
+            # Debian's JavaScript libraries (janus.js, webrtc-adapter) for
+            # the SFU page, read-only, under javascript/.
+            js = "/tests/webrtc/javascript/"
+            if self.path.startswith(js):
+                rel = os.path.normpath(self.path[len(js) :]).lstrip("/")
+                path = os.path.join("/usr/share/javascript", rel)
+                if rel.startswith("..") or not path.endswith(".js") or not os.path.isfile(path):
+                    self.send_error(404)
+                    return
+                with open(path, "rb") as f:
+                    body = f.read()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/javascript")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return
             super().do_GET()
 
         def do_HEAD(self):
@@ -95,7 +114,10 @@ def main():
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     try:
         driver.set_script_timeout(60)
-        url = f"http://127.0.0.1:{server.server_address[1]}{prefix}tests/webrtc/peer.html"
+        page = "tests/webrtc/peer.html"
+        if "--page" in sys.argv:
+            page = sys.argv[sys.argv.index("--page") + 1]
+        url = f"http://127.0.0.1:{server.server_address[1]}{prefix}{page}"
         if "--url" in sys.argv:
             url = sys.argv[sys.argv.index("--url") + 1]
         driver.get(url)

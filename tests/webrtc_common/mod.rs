@@ -342,10 +342,22 @@ impl Browser {
 
     /// Chromium on the page at `url` (else tests/webrtc/peer.html).
     pub fn open(url: Option<&str>, fake_devices: bool) -> Browser {
+        Browser::launch(url, None, fake_devices)
+    }
+
+    /// Chromium on the repository's page `page` (tests/webrtc/janus.html).
+    pub fn page(page: &str, fake_devices: bool) -> Browser {
+        Browser::launch(None, Some(page), fake_devices)
+    }
+
+    fn launch(url: Option<&str>, page: Option<&str>, fake_devices: bool) -> Browser {
         let mut cmd = Command::new(PYTHON);
         cmd.arg(root().join("tests/webrtc/browser.py"))
             .stdin(Stdio::piped())
             .stdout(Stdio::piped());
+        if let Some(page) = page {
+            cmd.args(["--page", page]);
+        }
         if fake_devices {
             cmd.arg("--fake-devices");
         }

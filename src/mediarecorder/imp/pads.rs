@@ -311,10 +311,7 @@ impl MediaRecorder {
     pub(super) fn track_caps(&self, pad: &gst::GhostPad, caps: &gst::CapsRef) {
         let set = {
             let mut state = self.state.lock();
-            let Some(b) = state
-                .as_mut()
-                .and_then(|r| r.branches.iter_mut().find(|b| &b.pad == pad))
-            else {
+            let Some(b) = state.as_mut().and_then(|r| r.branch_mut(pad)) else {
                 return;
             };
             let Some(filter) = b.encode.size_filter.clone() else {
@@ -368,10 +365,7 @@ impl MediaRecorder {
         }
         let into_branch = {
             let mut state = self.state.lock();
-            match state
-                .as_mut()
-                .and_then(|r| r.branches.iter_mut().find(|b| &b.pad == pad))
-            {
+            match state.as_mut().and_then(|r| r.branch_mut(pad)) {
                 Some(b) if !b.ended => {
                     b.ended = true;
                     true

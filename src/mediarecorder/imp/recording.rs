@@ -492,10 +492,7 @@ impl MediaRecorder {
         let _stream = pad.stream_lock();
         let target = {
             let mut state = self.state.lock();
-            let Some(b) = state
-                .as_mut()
-                .and_then(|r| r.branches.iter_mut().find(|b| &b.pad == pad))
-            else {
+            let Some(b) = state.as_mut().and_then(|r| r.branch_mut(pad)) else {
                 return;
             };
             if b.ended {

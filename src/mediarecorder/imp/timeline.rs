@@ -46,7 +46,7 @@ impl MediaRecorder {
         if let Some(rt) = rt {
             rec.last_rt = Some(rec.last_rt.map_or(rt, |l| l.max(rt)));
         }
-        let Some(branch) = rec.branches.iter_mut().find(|b| &b.pad == pad) else {
+        let Some(branch) = rec.branch_mut(pad) else {
             return false;
         };
         if branch.ended {

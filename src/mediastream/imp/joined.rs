@@ -7,11 +7,36 @@
 
 use super::{Following, MediaStream, Track, free_pad_name, remove_own_pad};
 use crate::fault::Guarded;
+use crate::lifeline::Lifeline;
 use crate::mediastream::CAT;
 use crate::mediastreamsrc::MediaStreamSrc;
 use crate::track::{self, ReadyState, TrackKind, TrackState};
 use gst::prelude::*;
 use gst::subclass::prelude::*;
+
+/// What a pass-through's probe does with the stream: `f` only inside the
+/// gate, the pass-through too (it goes with the bin's dispose), under the
+/// panic guard at the fault point `point`. False after a panic: the probe
+/// drops the item.
+fn in_gate(
+    life: &Lifeline<crate::mediastream::MediaStream>,
+    pass: &gst::glib::WeakRef<gst::Element>,
+    point: &'static str,
+    f: impl FnOnce(&MediaStream, &gst::Element),
+) -> bool {
+    let passed = life.with(|obj| {
+        let pass = pass.upgrade()?;
+        Some(obj.imp().guard(
+            || false,
+            |imp| {
+                crate::fault::point(point);
+                f(imp, &pass);
+                true
+            },
+        ))
+    });
+    passed != Some(Some(false))
+}
 
 impl MediaStream {
     /// addTrack: a `sink_%u` pad whose branch becomes a track with its own
@@ -48,23 +73,18 @@ impl MediaStream {
                 let Some(gst::PadProbeData::Event(ev)) = &mut info.data else {
                     return gst::PadProbeReturn::Ok;
                 };
-                // The pass-through too only inside the gate: it goes with
-                // the bin's dispose.
-                let passed = life.with(|obj| {
-                    let pass = pass_weak.upgrade()?;
-                    Some(obj.imp().guard(
-                        || false,
-                        |imp| {
-                            crate::fault::point("mediastream:added-track-event");
-                            if let Some(start) = imp.restamp(ev) {
-                                *ev = start;
-                            }
-                            imp.on_added_event(&pass, ev);
-                            true
-                        },
-                    ))
-                });
-                if passed == Some(Some(false)) {
+                let passed = in_gate(
+                    &life,
+                    &pass_weak,
+                    "mediastream:added-track-event",
+                    |imp, pass| {
+                        if let Some(start) = imp.restamp(ev) {
+                            *ev = start;
+                        }
+                        imp.on_added_event(pass, ev);
+                    },
+                );
+                if !passed {
                     return crate::fault::drop_item(info);
                 }
                 gst::PadProbeReturn::Ok
@@ -73,29 +93,26 @@ impl MediaStream {
         let pass_weak = pass.downgrade();
         pass.static_pad("src")?
             .add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
-                let passed = life.with(|obj| {
-                    let pass = pass_weak.upgrade()?;
-                    Some(obj.imp().guard(
-                        || false,
-                        |imp| {
-                            crate::fault::point("mediastream:added-track-buffer");
-                            let pending = imp
-                                .state
-                                .lock()
-                                .tracks
-                                .iter_mut()
-                                .find(|t| t.element == pass)
-                                .and_then(|t| t.pending_collection.take());
-                            if let Some(collection) = pending
-                                && !pad.push_event(gst::event::StreamCollection::new(&collection))
-                            {
-                                gst::debug!(CAT, "stream collection not taken downstream");
-                            }
-                            true
-                        },
-                    ))
-                });
-                if passed == Some(Some(false)) {
+                let passed = in_gate(
+                    &life,
+                    &pass_weak,
+                    "mediastream:added-track-buffer",
+                    |imp, pass| {
+                        let pending = imp
+                            .state
+                            .lock()
+                            .tracks
+                            .iter_mut()
+                            .find(|t| t.element == *pass)
+                            .and_then(|t| t.pending_collection.take());
+                        if let Some(collection) = pending
+                            && !pad.push_event(gst::event::StreamCollection::new(&collection))
+                        {
+                            gst::debug!(CAT, "stream collection not taken downstream");
+                        }
+                    },
+                );
+                if !passed {
                     return crate::fault::drop_item(info);
                 }
                 gst::PadProbeReturn::Ok
@@ -183,32 +200,27 @@ impl MediaStream {
                 if let Some(ts) = TrackState::from_event(ev)
                     && ts.ready_state == ReadyState::Ended
                 {
-                    if let Some(t) = self
-                        .state
-                        .lock()
-                        .tracks
-                        .iter_mut()
-                        .find(|t| &t.element == pass)
-                    {
-                        t.live = false;
-                    }
-                    self.update_active();
+                    self.added_track_ended(pass);
                 }
             }
-            gst::EventView::Eos(_) => {
-                if let Some(t) = self
-                    .state
-                    .lock()
-                    .tracks
-                    .iter_mut()
-                    .find(|t| &t.element == pass)
-                {
-                    t.live = false;
-                }
-                self.update_active();
-            }
+            gst::EventView::Eos(_) => self.added_track_ended(pass),
             _ => {}
         }
+    }
+
+    /// The joined track of the pass-through `pass` ended (its EOS, or its
+    /// source said so): no longer live.
+    fn added_track_ended(&self, pass: &gst::Element) {
+        if let Some(t) = self
+            .state
+            .lock()
+            .tracks
+            .iter_mut()
+            .find(|t| &t.element == pass)
+        {
+            t.live = false;
+        }
+        self.update_active();
     }
 
     /// An added track's id (its stream-start's stream-id), unless a track
@@ -255,6 +267,12 @@ impl MediaStream {
     /// inactive at once (W3C: `stop()` ends the track object every stream
     /// holds), not only when its EOS arrives.
     pub(super) fn follow_local(&self, pass: &gst::Element, id: &str) {
+        // A remote stream's tracks are the peer's, whatever their ids: a
+        // local track of the same id in this process (a publisher whose
+        // ids came back through an SFU) is another track.
+        if *self.remote.lock() {
+            return;
+        }
         let Some(src) = track::local_track(id) else {
             return;
         };
@@ -516,7 +534,13 @@ impl MediaStream {
             .as_ref()
             .and_then(|c| TrackKind::of_caps(c))
             .or(told.map(|s| s.kind))
-            .or_else(|| track::local_track(&id).map(|t| t.property::<TrackKind>("kind")))
+            .or_else(|| {
+                let local = !*self.remote.lock();
+                local
+                    .then(|| track::local_track(&id))
+                    .flatten()
+                    .map(|t| t.property::<TrackKind>("kind"))
+            })
             .unwrap_or(TrackKind::Video);
         self.expose_added(pass, kind, caps);
         if ended {

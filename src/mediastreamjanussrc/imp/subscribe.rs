@@ -77,7 +77,11 @@ impl MediaStreamJanusSrc {
                     self,
                     domain,
                     ("{text}"),
-                    ["Janus {} room {}", settings.url, settings.room]
+                    [
+                        "Janus {} room {}",
+                        crate::excerpt::excerpt(&settings.url),
+                        settings.room
+                    ]
                 );
             }
         }
@@ -164,7 +168,9 @@ impl MediaStreamJanusSrc {
             }
             if Instant::now() >= deadline || self.state.lock().as_ref().is_none_or(|s| s.stopping) {
                 let who = match &settings.display {
-                    Some(d) if !d.is_empty() => format!("no publisher named '{d}'"),
+                    Some(d) if !d.is_empty() => {
+                        format!("no publisher named '{}'", crate::excerpt::excerpt(d))
+                    }
                     _ => "no publisher".to_owned(),
                 };
                 let seen: Vec<&str> = publishers.iter().map(|(_, d)| d.as_str()).collect();
@@ -242,6 +248,70 @@ impl MediaStreamJanusSrc {
         }
     }
 
+    /// A track muted or unmuted: with every track muted, the publisher is
+    /// taken for gone after `gone-timeout` (a clock id on the system clock:
+    /// the pipeline's may be paused), unless a track unmutes first.
+    pub(super) fn track_muted(&self, id: String, muted: bool) {
+        let timeout = self.settings.lock().gone_timeout_ms;
+        let stream = self.state.lock().as_ref().and_then(|s| s.stream.clone());
+        let tracks = stream.map_or(0, |s| s.property::<Vec<String>>("track-ids").len());
+        gst::debug!(
+            CAT,
+            imp = self,
+            "track {id} muted: {muted} ({tracks} tracks)"
+        );
+        let mut state = self.state.lock();
+        let Some(s) = state.as_mut() else { return };
+        s.muted.retain(|m| *m != id);
+        if muted {
+            s.muted.push(id);
+        }
+        let all = tracks > 0 && s.muted.len() >= tracks && !s.ended && !s.stopping;
+        match (all && timeout > 0, s.gone.is_some()) {
+            (true, false) => {
+                let clock = gst::SystemClock::obtain();
+                let at = clock.time() + gst::ClockTime::from_mseconds(timeout.into());
+                let id = clock.new_single_shot_id(at);
+                let life = self.gate.lifeline(&*self.obj());
+                // GStreamer also calls back an id that was unscheduled (a
+                // track unmuted, the element stops): only a due one that is
+                // still pending counts.
+                let scheduled = id.wait_async(move |clock, _, id| {
+                    if clock.time() < at {
+                        return;
+                    }
+                    life.with(|obj| obj.imp().guard(|| (), |imp| imp.gone_due(id, timeout)));
+                });
+                if scheduled.is_ok() {
+                    gst::debug!(CAT, imp = self, "every track muted: gone in {timeout} ms");
+                    s.gone = Some(id);
+                }
+            }
+            (false, true) => {
+                if let Some(id) = s.gone.take() {
+                    id.unschedule();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// `gone-timeout` passed with every track muted: the publisher is gone,
+    /// if `id` is still the pending check.
+    fn gone_due(&self, id: &gst::ClockId, timeout: u32) {
+        let due = {
+            let mut state = self.state.lock();
+            let pending = state.as_mut().and_then(|s| s.gone.take_if(|g| &**g == id));
+            pending.is_some()
+        };
+        if due {
+            self.end_tracks(
+                None,
+                &format!("no packet from the publisher for {timeout} ms"),
+            );
+        }
+    }
+
     /// PAUSED->READY: leaves the room and closes the session.
     pub(super) fn unsubscribe(&self) {
         {
@@ -253,6 +323,9 @@ impl MediaStreamJanusSrc {
             let mut state = self.state.lock();
             let Some(s) = state.as_mut() else { return };
             s.stopping = true;
+            if let Some(id) = s.gone.take() {
+                id.unschedule();
+            }
             s.conn.take()
         };
         if let Some(mut conn) = conn {

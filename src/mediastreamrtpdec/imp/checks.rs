@@ -215,17 +215,32 @@ impl MediaStreamRtpDec {
         };
         gst::info!(CAT, imp = self, "no packet for {timeout}: muted");
         self.announce(track::TrackEvent::Mute, &muted);
-        // Downstream learns it at once: nothing flows to carry it.
-        let ev = {
-            let state = self.state.lock();
-            self.track_state(&state)
-        };
-        if let Some(internal) = self.srcpad.internal() {
-            let _lock = internal.stream_lock();
-            if !self.srcpad.push_event(ev) {
-                gst::debug!(CAT, imp = self, "the muted state event was not taken");
-            }
-        }
+        // Downstream learns it at once: nothing flows to carry it. From the
+        // pool, not the clock's thread: the push waits for the pad's stream
+        // lock, which a streaming thread blocked downstream (a muxer waiting
+        // for another track) may hold for long, and every check of every
+        // element on this clock would wait with it.
+        self.obj().call_async(|obj| {
+            obj.imp().guard(
+                || (),
+                |imp| {
+                    let Some(internal) = imp.srcpad.internal() else {
+                        return;
+                    };
+                    let _lock = internal.stream_lock();
+                    let ev = {
+                        let state = imp.state.lock();
+                        if !state.muted || state.ended {
+                            return;
+                        }
+                        imp.track_state(&state)
+                    };
+                    if !imp.srcpad.push_event(ev) {
+                        gst::debug!(CAT, imp = imp, "the muted state event was not taken");
+                    }
+                },
+            )
+        });
     }
 }
 /// The element's `check_peer` at `at`, on the clock's thread.

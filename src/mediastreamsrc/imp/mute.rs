@@ -79,24 +79,38 @@ impl MediaStreamSrc {
         if newly {
             gst::info!(CAT, imp = self, "no media for {timeout}: muted");
             self.notify_mute(true);
-            if !self.srcpad.push_event(self.track_state().to_event()) {
-                gst::debug!(
-                    CAT,
-                    imp = self,
-                    "muted state event not taken now: it stays sticky"
-                );
-            }
         }
-        if let Some(pos) = gap_at {
-            gst::log!(CAT, imp = self, "muted: GAP at {pos}");
-            let gap = gst::event::Gap::builder(pos).duration(timeout).build();
-            if !self.srcpad.push_event(gap) {
-                gst::debug!(CAT, imp = self, "GAP not taken downstream");
-            }
-            if let Some(state) = self.state.lock().as_mut() {
-                state.output.last_end = Some(pos + timeout);
-            }
+        if let (Some(pos), Some(state)) = (gap_at, self.state.lock().as_mut()) {
+            state.output.last_end = Some(pos + timeout);
         }
+        if !newly && gap_at.is_none() {
+            return;
+        }
+        // From the pool, not the clock's thread: a push waits for the pad's
+        // stream lock, which a streaming thread blocked downstream (a muxer
+        // waiting for another track) may hold for long, and every check on
+        // this clock would wait with it.
+        self.obj().call_async(move |obj| {
+            obj.imp().guard(
+                || (),
+                |imp| {
+                    if newly && !imp.srcpad.push_event(imp.track_state().to_event()) {
+                        gst::debug!(
+                            CAT,
+                            imp = imp,
+                            "muted state event not taken now: it stays sticky"
+                        );
+                    }
+                    if let Some(pos) = gap_at {
+                        gst::log!(CAT, imp = imp, "muted: GAP at {pos}");
+                        let gap = gst::event::Gap::builder(pos).duration(timeout).build();
+                        if !imp.srcpad.push_event(gap) {
+                            gst::debug!(CAT, imp = imp, "GAP not taken downstream");
+                        }
+                    }
+                },
+            )
+        });
     }
 }
 

@@ -82,7 +82,7 @@ impl MediaStreamWhipSink {
             }
         };
         gst::debug!(CAT, imp = self, "POST to {endpoint}");
-        let session = match client.publish(&offer) {
+        let session = match client.publish(&whip::with_end_of_candidates(&offer)) {
             Ok(s) => s,
             Err(e) => {
                 self.post_whip_error(&e);
@@ -167,12 +167,13 @@ impl MediaStreamWhipSink {
                             "ids channel {:?}",
                             channel.as_ref().map(|c| c.ready_state())
                         );
-                        if let Some(c) = channel
-                            .filter(|c| c.ready_state() == gst_webrtc::WebRTCDataChannelState::Open)
+                        let open = channel.filter(|c| {
+                            c.ready_state() == gst_webrtc::WebRTCDataChannelState::Open
+                        });
+                        if let Some(c) = open
+                            && let Err(e) = c.send_string_full(Some(&message))
                         {
-                            if let Err(e) = c.send_string_full(Some(&message)) {
-                                gst::debug!(CAT, imp = imp, "ids not sent: {e}");
-                            }
+                            gst::debug!(CAT, imp = imp, "ids not sent: {e}");
                         }
                     },
                 )
