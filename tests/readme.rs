@@ -15,6 +15,10 @@
 //! follow a headless block, and no other block may need a display.
 
 mod common;
+#[path = "common/sfu.rs"]
+mod sfu;
+#[path = "webrtc_common/mod.rs"]
+mod webrtc_common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -260,6 +264,120 @@ fn readme_headless_commands_run() {
         failures.len(),
         failures.join("\n\n")
     );
+}
+
+/// The block tagged ```` ```sh sfu ````: its first line publishes, its
+/// second receives, against Janus and its WHIP front end run inside this
+/// test's network namespace (tests/common/sfu.rs) with the endpoint the
+/// README names (`cam1`, token `s3cret`, label `cam1`). The receiver shows
+/// the publisher's video and ends with EOS (exit 0) once the publisher,
+/// interrupted as Ctrl-C does, has DELETEd its session and ended (exit 0).
+#[test]
+fn readme_sfu_lines_publish_and_receive() {
+    if !webrtc_common::runnable(webrtc_common::missing_network().or_else(sfu::missing))
+        || !webrtc_common::in_private_network("readme_sfu_lines_publish_and_receive")
+    {
+        return;
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let block = blocks(&readme)
+        .into_iter()
+        .find(|b| b.tag == "sh sfu")
+        .expect("a ```sh sfu block in README.md");
+    let [(_, publish), (_, receive)] = &block.lines[..] else {
+        panic!(
+            "README.md:{}: the sfu block has two commands: publish, receive",
+            block.line
+        );
+    };
+    let sfu = sfu::Sfu::start();
+    sfu.create_endpoint("cam1", sfu::ROOM, "s3cret", "cam1");
+    let dir = common::TempDir::new("readme-sfu");
+    let spawn = |line: &str| {
+        Command::new("bash")
+            .args(["-c", &format!("exec env {line}")])
+            .current_dir(&root)
+            .env("GST_PLUGIN_PATH", common::plugin_dir())
+            .env("GST_REGISTRY", dir.join("registry.bin"))
+            .env_remove("GST_MEDIASTREAM_FAKE_DEVICES")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let mut publisher = spawn(publish);
+    let receiver = spawn(receive);
+    // The receiver shows the video's caps (-v) once frames come.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let mut out = receiver;
+    let stdout = out.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !seen
+        .iter()
+        .any(|l: &String| l.contains("video/x-raw") && l.contains("width=(int)640"))
+    {
+        match rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => seen.push(line),
+            Err(_) => {
+                let _ = publisher.kill();
+                let _ = out.kill();
+                let err = |c: &mut std::process::Child| {
+                    let mut text = String::new();
+                    if let Some(mut e) = c.stderr.take() {
+                        use std::io::Read;
+                        let _ = e.read_to_string(&mut text);
+                    }
+                    text
+                };
+                panic!(
+                    "the receiver showed no 640-wide video:\n{}\n--- receiver stderr\n{}\n--- publisher stderr\n{}\n{}",
+                    seen.join("\n"),
+                    err(&mut out),
+                    err(&mut publisher),
+                    sfu.logs()
+                )
+            }
+        }
+    }
+    // Ctrl-C: gst-launch-1.0 -e sends EOS; the publisher DELETEs and ends.
+    // SAFETY: a signal to our own child, by its pid.
+    unsafe { libc::kill(publisher.id() as i32, libc::SIGINT) };
+    let status = wait_for(&mut publisher, Duration::from_secs(20));
+    assert_eq!(status, Some(0), "the publisher's exit");
+    let status = wait_for(&mut out, Duration::from_secs(20));
+    seen.extend(rx.try_iter());
+    assert_eq!(status, Some(0), "the receiver's exit:\n{}", seen.join("\n"));
+    assert!(
+        seen.iter().any(|l| l.contains("Got EOS from element")),
+        "the receiver reached EOS:\n{}",
+        seen.join("\n")
+    );
+}
+
+/// `child`'s exit code within `within`; killed (and `None`) after it.
+fn wait_for(child: &mut std::process::Child, within: Duration) -> Option<i32> {
+    let deadline = Instant::now() + within;
+    let mut status = None;
+    webrtc_common::poll::holds_within(within, || {
+        status = child.try_wait().ok().flatten();
+        status.is_some()
+    });
+    if status.is_none() && Instant::now() >= deadline {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    status.and_then(|s| s.code())
 }
 
 /// docs/reliability.md lists every sleep the tests keep, by file and line

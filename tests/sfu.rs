@@ -736,3 +736,53 @@ fn a_stopped_publisher_track_mutes_at_the_subscriber() {
     );
     publisher.set_state(gst::State::Null).unwrap();
 }
+
+/// examples/python/receive.py (PyGObject, no gst-python) receives a
+/// remote stream from Janus: it prints the publisher's stream id and track
+/// ids and the frames it counted.
+#[test]
+fn the_python_example_receives_a_remote_stream() {
+    if !runnable("the_python_example_receives_a_remote_stream") {
+        return;
+    }
+    let sfu = sfu::Sfu::start();
+    let endpoint = sfu.create_endpoint("cam7", sfu::ROOM, TOKEN, "hall");
+    let publisher = publisher_line(&endpoint, TOKEN);
+    publisher.set_state(gst::State::Playing).unwrap();
+    let dir = common::TempDir::new("python-receive");
+    let out = std::process::Command::new("/usr/bin/python3")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/examples/python/receive.py"
+        ))
+        .args([
+            "--url",
+            sfu::JANUS_URL,
+            "--display",
+            "hall",
+            "--frames",
+            "30",
+        ])
+        .env("GST_PLUGIN_PATH", common::plugin_dir())
+        .env("GST_REGISTRY", dir.join("registry.bin"))
+        .output()
+        .expect("/usr/bin/python3 (python3-gi) runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}\n{}", sfu.logs());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let source = publisher.by_name("s").unwrap();
+    assert_eq!(json["id"], source.property::<String>("id"), "{json}");
+    let mut sent: Vec<String> = source.property::<Vec<String>>("track-ids");
+    sent.sort();
+    let mut got: Vec<String> = json["trackIds"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    got.sort();
+    assert_eq!(got, sent);
+    assert!(json["frames"]["video"].as_u64() >= Some(30), "{json}");
+    assert!(json["frames"]["audio"].as_u64() > Some(0), "{json}");
+    publisher.set_state(gst::State::Null).unwrap();
+}
