@@ -47,6 +47,47 @@ pub(crate) fn discard_all(
     }
 }
 
+/// The name a request pad of `templ` gets: `name` if given, else the first
+/// `video_N` / `audio_N` (by the template's kind) `element` has no pad of.
+pub(crate) fn track_pad_name(
+    element: &gst::Element,
+    templ: &gst::PadTemplate,
+    name: Option<&str>,
+) -> String {
+    if let Some(n) = name {
+        return n.to_owned();
+    }
+    let prefix = if templ.name_template().starts_with("audio") {
+        "audio"
+    } else {
+        "video"
+    };
+    (0..)
+        .map(|i| format!("{prefix}_{i}"))
+        .find(|n| element.static_pad(n).is_none())
+        .unwrap()
+}
+
+/// The pad templates of an element whose pads are tracks: `video_%u`
+/// (raw video) and `audio_%u` (raw audio), of `direction` and `presence`.
+pub(crate) fn track_pad_templates(
+    direction: gst::PadDirection,
+    presence: gst::PadPresence,
+) -> Vec<gst::PadTemplate> {
+    [("video_%u", "video/x-raw"), ("audio_%u", "audio/x-raw")]
+        .into_iter()
+        .map(|(name, media)| {
+            gst::PadTemplate::new(
+                name,
+                direction,
+                presence,
+                &gst::Caps::builder(media).build(),
+            )
+            .unwrap()
+        })
+        .collect()
+}
+
 /// Clears a ghost pad's target. Only setting a new target can fail (its
 /// link); clearing one cannot.
 pub(crate) fn clear_target(pad: &gst::GhostPad) {

@@ -153,6 +153,44 @@ impl Subscriber {
             .collect()
     }
 
+    /// Whether both tracks ended (EOS) within `within`.
+    fn all_ended(&self, within: Duration) -> bool {
+        wc::poll::holds_within(within, || {
+            let all: Vec<Received> = self
+                .pads
+                .lock()
+                .iter()
+                .map(|(_, r)| r.lock().clone())
+                .collect();
+            all.len() == 2 && all.iter().all(|r| r.eos)
+        })
+    }
+
+    /// The remote stream has the ids of `source`, the publisher's
+    /// `mediastream` (sent on the data channel).
+    fn assert_ids_of(&self, source: &gst::Element) {
+        let stream = self.src.property::<gst::Element>("stream");
+        assert_eq!(
+            stream.property::<String>("id"),
+            source.property::<String>("id")
+        );
+        let sorted = |e: &gst::Element| {
+            let mut ids: Vec<String> = e.property::<Vec<String>>("track-ids");
+            ids.sort();
+            ids
+        };
+        assert_eq!(sorted(&stream), sorted(source), "the track ids");
+        // Downstream sees them too: each pad's stream-start.
+        let mut started: Vec<String> = self
+            .pads
+            .lock()
+            .iter()
+            .filter_map(|(_, r)| r.lock().track_id.clone())
+            .collect();
+        started.sort();
+        assert_eq!(started, sorted(source), "the pads' stream ids");
+    }
+
     fn bus_error(&self) -> Option<String> {
         let bus = self.pipeline.bus().unwrap();
         bus.pop_filtered(&[gst::MessageType::Error])
@@ -227,15 +265,7 @@ fn a_whip_publisher_reaches_a_janus_subscriber_and_its_delete_ends_the_tracks() 
     assert_eq!(ids, ["audio1", "video0"], "the publisher's mids");
     assert_ne!(sub.src.property::<u64>("feed-id"), 0);
     publisher.client.delete(&publisher.session).expect("DELETE");
-    let ended = wc::poll::holds_within(Duration::from_secs(10), || {
-        let all: Vec<Received> = sub
-            .pads
-            .lock()
-            .iter()
-            .map(|(_, r)| r.lock().clone())
-            .collect();
-        all.len() == 2 && all.iter().all(|r| r.eos)
-    });
+    let ended = sub.all_ended(Duration::from_secs(10));
     assert!(
         ended,
         "tracks after DELETE: {:?}\n{}",
@@ -271,25 +301,7 @@ fn a_launch_line_publishes_with_whip_and_its_eos_ends_the_subscription() {
     let sub = Subscriber::start(&[("display", &"porch")]);
     sub.wait_media(&sfu, (320, 240));
     // The publisher's own ids, from its data channel.
-    let source = publisher.by_name("s").unwrap();
-    let stream = sub.src.property::<gst::Element>("stream");
-    assert_eq!(
-        stream.property::<String>("id"),
-        source.property::<String>("id")
-    );
-    let mut sent: Vec<String> = source
-        .property::<Vec<String>>("track-ids")
-        .into_iter()
-        .collect();
-    sent.sort();
-    let mut got: Vec<String> = sub
-        .pads
-        .lock()
-        .iter()
-        .filter_map(|(_, r)| r.lock().track_id.clone())
-        .collect();
-    got.sort();
-    assert_eq!(got, sent, "the subscriber's track ids");
+    sub.assert_ids_of(&publisher.by_name("s").unwrap());
     assert!(
         whip.property::<Option<String>>("resource")
             .is_some_and(|r| r.starts_with("http://127.0.0.1:7080/whip/resource/")),
@@ -306,15 +318,7 @@ fn a_launch_line_publishes_with_whip_and_its_eos_ends_the_subscription() {
         .expect("the publisher's EOS");
     assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
     assert_eq!(whip.property::<Option<String>>("resource"), None);
-    let ended = wc::poll::holds_within(Duration::from_secs(10), || {
-        let all: Vec<Received> = sub
-            .pads
-            .lock()
-            .iter()
-            .map(|(_, r)| r.lock().clone())
-            .collect();
-        all.len() == 2 && all.iter().all(|r| r.eos)
-    });
+    let ended = sub.all_ended(Duration::from_secs(10));
     assert!(
         ended,
         "tracks after the publisher's EOS: {:?}\n{}",
@@ -482,17 +486,7 @@ fn one_publisher_reaches_four_chromium_subscribers_and_one_gstreamer_subscriber(
         },
     );
     // The GStreamer subscriber: the publisher's own ids.
-    let source = publisher.by_name("s").unwrap();
-    let stream = sub.src.property::<gst::Element>("stream");
-    assert_eq!(
-        stream.property::<String>("id"),
-        source.property::<String>("id")
-    );
-    let mut sent: Vec<String> = source.property::<Vec<String>>("track-ids");
-    sent.sort();
-    let mut got: Vec<String> = stream.property::<Vec<String>>("track-ids");
-    got.sort();
-    assert_eq!(got, sent);
+    sub.assert_ids_of(&publisher.by_name("s").unwrap());
     // Chromium's: what Janus gives its subscribers.
     let feed = sub.src.property::<u64>("feed-id");
     for s in &stats {
@@ -515,15 +509,7 @@ fn one_publisher_reaches_four_chromium_subscribers_and_one_gstreamer_subscriber(
     }
     // The end.
     publisher.send_event(gst::event::Eos::new());
-    let ended = wc::poll::holds_within(Duration::from_secs(10), || {
-        let all: Vec<Received> = sub
-            .pads
-            .lock()
-            .iter()
-            .map(|(_, r)| r.lock().clone())
-            .collect();
-        all.len() == 2 && all.iter().all(|r| r.eos)
-    });
+    let ended = sub.all_ended(Duration::from_secs(10));
     assert!(
         ended,
         "the GStreamer subscriber's tracks did not end: {:?}",
@@ -785,4 +771,199 @@ fn the_python_example_receives_a_remote_stream() {
     assert!(json["frames"]["video"].as_u64() >= Some(30), "{json}");
     assert!(json["frames"]["audio"].as_u64() > Some(0), "{json}");
     publisher.set_state(gst::State::Null).unwrap();
+}
+
+/// A child process killed (by its pid) and reaped when dropped, also when
+/// the test fails: nothing of the test's is left running.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// CPU seconds `pid` has used (user + system), from /proc.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // After "(comm)": state ppid ... utime (14th field) stime (15th).
+    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
+    let ticks: f64 = fields[11].parse::<f64>().unwrap() + fields[12].parse::<f64>().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    ticks / unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64
+}
+
+/// scripts/bench sfu's helper: the same publisher built by hand, as a
+/// user would write it without the plugin's elements: the same devices'
+/// elements (the fake camera and microphone, so the encoders see the same
+/// pictures and sound), `vp8enc` and `opusenc` with mediastreamrtpenc's
+/// settings and payload types, `webrtcbin`; its offer POSTed to
+/// SFU_HAND_ENDPOINT with the WHIP client; runs until killed. Does
+/// nothing without that variable.
+#[test]
+#[ignore]
+fn hand_publisher_process() {
+    let Ok(endpoint) = std::env::var("SFU_HAND_ENDPOINT") else {
+        return;
+    };
+    wc::init();
+    let pipeline = gst::parse::launch(
+        "webrtcbin name=w bundle-policy=max-bundle \
+         mediastreamfakesrc device-id=fake-camera-front ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! \
+         videoconvert ! vp8enc deadline=1 cpu-used=-6 target-bitrate=1500000 end-usage=cbr \
+         keyframe-max-dist=3000 error-resilient=default lag-in-frames=0 ! \
+         rtpvp8pay pt=96 picture-id-mode=15-bit ! w. \
+         mediastreamfakesrc device-id=fake-microphone ! audioconvert ! audioresample ! \
+         opusenc ! rtpopuspay pt=111 ! w.",
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let webrtc = pipeline.by_name("w").unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    wc::wait_for_sink_caps(&webrtc, 2);
+    let offer = wc::create_offer(&webrtc);
+    wc::set_description(&webrtc, true, &offer);
+    wc::wait_gathered(&webrtc);
+    let client = whip::Client::new(&endpoint, Some(TOKEN));
+    let session = client
+        .publish(&whip::with_end_of_candidates(&wc::local_sdp(&webrtc)))
+        .expect("published");
+    let answer = wc::sdp_desc(gst_webrtc::WebRTCSDPType::Answer, &session.answer);
+    wc::set_description(&webrtc, false, &answer);
+    println!("HAND_PUBLISHING");
+    let bus = pipeline.bus().unwrap();
+    let msg = bus.timed_pop_filtered(gst::ClockTime::NONE, &[gst::MessageType::Error]);
+    panic!("the hand-built publisher failed: {msg:?}");
+}
+
+/// scripts/bench sfu's figures: per run, each publisher in turn (ours:
+/// `gst-launch-1.0 mediastream ! mediastreamwhipsink`; by hand: the
+/// helper above), in a process of its own, 640x480 I420 at 30 fps and a
+/// microphone, into Janus; headless Chromium subscribes once (noting its
+/// first frame's age, frame-age.js), then three more times. One JSON line
+/// each: the publisher's CPU per frame over `secs`, the frames per second
+/// each subscriber decodes with 1 and with 4 subscribers, the first
+/// frame's age. `cargo test --release --test sfu -- --ignored --exact
+/// sfu_figures --nocapture` (SFU_BENCH_RUNS, SFU_BENCH_SECONDS).
+#[test]
+#[ignore]
+fn sfu_figures() {
+    if !wc::runnable(wc::missing_browser().or_else(sfu::missing))
+        || !wc::in_private_network("sfu_figures")
+    {
+        return;
+    }
+    let (runs, secs) = (
+        wc::env_number("SFU_BENCH_RUNS", 3),
+        wc::env_number("SFU_BENCH_SECONDS", 10),
+    );
+    let sfu = sfu::Sfu::start();
+    let fps = |stats: &[serde_json::Value], before: &[serde_json::Value]| -> Vec<f64> {
+        stats
+            .iter()
+            .zip(before)
+            .map(|(a, b)| {
+                let n = |v: &serde_json::Value| v["video"]["framesDecoded"].as_f64().unwrap_or(0.0);
+                (n(a) - n(b)) / secs as f64
+            })
+            .collect()
+    };
+    let mut n = 0;
+    for _ in 0..runs {
+        for path in ["mediastream", "plain"] {
+            n += 1;
+            let id = format!("bench{n}");
+            let endpoint = sfu.create_endpoint(&id, sfu::ROOM, TOKEN, &id);
+            let publisher = Running(if path == "mediastream" {
+                std::process::Command::new("gst-launch-1.0")
+                    .args([
+                        "mediastream",
+                        "name=s",
+                        "constraints={\"video\":{\"width\":640,\"height\":480,\"frameRate\":30},\"audio\":true}",
+                        "s.", "!", "w.", "s.", "!", "w.",
+                        "mediastreamwhipsink",
+                        "name=w",
+                        &format!("whip-endpoint={endpoint}"),
+                        &format!("auth-token={TOKEN}"),
+                    ])
+                    .env("GST_PLUGIN_PATH", common::plugin_dir())
+                    .env("GST_MEDIASTREAM_FAKE_DEVICES", "1")
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .expect("gst-launch-1.0 starts")
+            } else {
+                std::process::Command::new(std::env::current_exe().unwrap())
+                    .args([
+                        "hand_publisher_process",
+                        "--exact",
+                        "--ignored",
+                        "--nocapture",
+                    ])
+                    .env("SFU_HAND_ENDPOINT", &endpoint)
+                    .stdout(std::process::Stdio::null())
+                    .spawn()
+                    .expect("the hand-built publisher starts")
+            });
+            let mut browser = wc::Browser::page("tests/webrtc/janus.html", false);
+            browser.call(
+                "subscribe",
+                serde_json::json!([sfu::JANUS_URL, sfu::ROOM, id, 1, true]),
+            );
+            // Settled: frames decoding for a while.
+            wait_page(&mut browser, 30, "the first subscriber decoding", |s| {
+                s.len() == 1 && s[0]["video"]["framesDecoded"].as_u64().unwrap_or(0) >= 90
+            });
+            let before = browser
+                .call("stats", serde_json::json!([]))
+                .as_array()
+                .cloned()
+                .unwrap();
+            let cpu0 = cpu_seconds(publisher.0.id());
+            let t0 = std::time::Instant::now();
+            wc::poll::holds_within(Duration::from_secs(secs), || false);
+            let cpu = cpu_seconds(publisher.0.id()) - cpu0;
+            let elapsed = t0.elapsed().as_secs_f64();
+            let after = browser
+                .call("stats", serde_json::json!([]))
+                .as_array()
+                .cloned()
+                .unwrap();
+            let one = fps(&after, &before);
+            let age = after[0]["firstFrameAge"].clone();
+            browser.call(
+                "subscribe",
+                serde_json::json!([sfu::JANUS_URL, sfu::ROOM, id, 3, false]),
+            );
+            wait_page(&mut browser, 30, "four subscribers decoding", |s| {
+                s.len() == 4
+                    && s.iter()
+                        .all(|v| v["video"]["framesDecoded"].as_u64().unwrap_or(0) >= 60)
+            });
+            let before = browser
+                .call("stats", serde_json::json!([]))
+                .as_array()
+                .cloned()
+                .unwrap();
+            wc::poll::holds_within(Duration::from_secs(secs), || false);
+            let after = browser
+                .call("stats", serde_json::json!([]))
+                .as_array()
+                .cloned()
+                .unwrap();
+            let four = fps(&after, &before);
+            let f = serde_json::json!({
+                "path": path,
+                "cpuMsPerFrame": cpu * 1000.0 / (elapsed * 30.0),
+                "fps1": one[0],
+                "fps4": four,
+                "ageMs": age["ageMs"],
+                "ageFrames": age["frames"],
+            });
+            println!("SFU_FIGURES {f}");
+            drop(browser);
+            drop(publisher);
+        }
+    }
 }

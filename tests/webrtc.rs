@@ -887,27 +887,6 @@ fn figures(
     })
 }
 
-/// `webrtcbin` fed by hand, as a user would write it without the plugin:
-/// the same source caps, encoders, settings and payload types as
-/// mediastreamrtpenc, no gate before the connection.
-fn plain_sender() -> (gst::Pipeline, gst::Element) {
-    wc::init();
-    let p = gst::parse::launch(
-        "webrtcbin name=w bundle-policy=max-bundle \
-         videotestsrc is-live=true ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! \
-         videoconvert ! vp8enc deadline=1 cpu-used=-6 target-bitrate=1500000 end-usage=cbr \
-         keyframe-max-dist=3000 error-resilient=default lag-in-frames=0 ! \
-         rtpvp8pay pt=96 picture-id-mode=15-bit ! w. \
-         audiotestsrc is-live=true ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! audioresample ! \
-         opusenc ! rtpopuspay pt=111 ! w.",
-    )
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
-    let w = p.by_name("w").unwrap();
-    (p, w)
-}
-
 /// scripts/bench's WebRTC figures: `runs` connections of each path, in
 /// alternation, one JSON line each (`{"path": "mediastream"|"plain", ...}`).
 /// Ignored by `cargo test`: `cargo test --release --test webrtc --
@@ -919,13 +898,10 @@ fn webrtc_figures() {
     if !wc::runnable(wc::missing_browser()) || !wc::in_private_network("webrtc_figures") {
         return;
     }
-    let env = |name: &str, default: u64| {
-        std::env::var(name)
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
-    };
-    let (runs, secs) = (env("WEBRTC_BENCH_RUNS", 3), env("WEBRTC_BENCH_SECONDS", 10));
+    let (runs, secs) = (
+        wc::env_number("WEBRTC_BENCH_RUNS", 3),
+        wc::env_number("WEBRTC_BENCH_SECONDS", 10),
+    );
     let mut browser = wc::Browser::start(false);
     for _ in 0..runs {
         let (p, _ms, webrtc) =
@@ -933,7 +909,7 @@ fn webrtc_figures() {
         let mut f = figures(&mut browser, &p, &webrtc, secs);
         f["path"] = json!("mediastream");
         println!("WEBRTC_FIGURES {f}");
-        let (p, webrtc) = plain_sender();
+        let (p, webrtc) = wc::plain_sender();
         let mut f = figures(&mut browser, &p, &webrtc, secs);
         f["path"] = json!("plain");
         println!("WEBRTC_FIGURES {f}");

@@ -106,15 +106,9 @@ mod tests {
     use crate::constraints::device::{AudioMode, Fraction, IntRange, NativeMode, VideoMode};
 
     fn camera() -> DeviceInfo {
-        DeviceInfo {
-            kind: DeviceKind::VideoInput,
-            label: "Cam".into(),
-            device_id: "cam".into(),
-            group_id: "g".into(),
-            facing_mode: Some("user".into()),
-            is_default: true,
-            latency: 0.0,
-            modes: vec![
+        crate::constraints::device::test_camera(
+            Some("user"),
+            vec![
                 NativeMode::Video(VideoMode {
                     width: IntRange::fixed(1280),
                     height: IntRange::fixed(720),
@@ -134,7 +128,7 @@ mod tests {
                     structure_index: 1,
                 }),
             ],
-        }
+        )
     }
 
     #[test]

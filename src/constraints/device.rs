@@ -201,6 +201,21 @@ impl fmt::Display for NativeMode {
     }
 }
 
+/// A camera for the unit tests: "Cam", id "cam", the default, with `modes`.
+#[cfg(test)]
+pub(crate) fn test_camera(facing_mode: Option<&str>, modes: Vec<NativeMode>) -> DeviceInfo {
+    DeviceInfo {
+        kind: DeviceKind::VideoInput,
+        label: "Cam".into(),
+        device_id: "cam".into(),
+        group_id: "g".into(),
+        facing_mode: facing_mode.map(str::to_owned),
+        is_default: true,
+        latency: 0.0,
+        modes,
+    }
+}
+
 /// A device as the engine sees it (MediaDeviceInfo plus its native modes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceInfo {

@@ -141,7 +141,6 @@ pub fn move_for(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::constraints::DeviceKind;
 
     fn mode(w: u32, h: u32, media_type: &str, index: usize) -> NativeMode {
         NativeMode::Video(VideoMode {
@@ -161,20 +160,14 @@ mod tests {
 
     /// 1280x720 and 640x480 raw, 1920x1080 MJPEG, all at 30 fps.
     fn camera() -> DeviceInfo {
-        DeviceInfo {
-            kind: DeviceKind::VideoInput,
-            label: "Cam".into(),
-            device_id: "cam".into(),
-            group_id: "g".into(),
-            facing_mode: None,
-            is_default: true,
-            latency: 0.0,
-            modes: vec![
+        crate::constraints::device::test_camera(
+            None,
+            vec![
                 mode(1280, 720, "video/x-raw", 0),
                 mode(640, 480, "video/x-raw", 1),
                 mode(1920, 1080, "image/jpeg", 2),
             ],
-        }
+        )
     }
 
     /// What `json` selects on the whole camera: settings and mode index.

@@ -273,18 +273,10 @@ impl ElementImpl for MediaStreamJanusSrc {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            [("video_%u", "video/x-raw"), ("audio_%u", "audio/x-raw")]
-                .into_iter()
-                .map(|(name, media)| {
-                    gst::PadTemplate::new(
-                        name,
-                        gst::PadDirection::Src,
-                        gst::PadPresence::Sometimes,
-                        &gst::Caps::builder(media).build(),
-                    )
-                    .unwrap()
-                })
-                .collect()
+            crate::plumbing::track_pad_templates(
+                gst::PadDirection::Src,
+                gst::PadPresence::Sometimes,
+            )
         });
         TEMPLATES.as_ref()
     }

@@ -177,18 +177,7 @@ impl ElementImpl for MediaStreamWhipSink {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            [("video_%u", "video/x-raw"), ("audio_%u", "audio/x-raw")]
-                .into_iter()
-                .map(|(name, media)| {
-                    gst::PadTemplate::new(
-                        name,
-                        gst::PadDirection::Sink,
-                        gst::PadPresence::Request,
-                        &gst::Caps::builder(media).build(),
-                    )
-                    .unwrap()
-                })
-                .collect()
+            crate::plumbing::track_pad_templates(gst::PadDirection::Sink, gst::PadPresence::Request)
         });
         TEMPLATES.as_ref()
     }
@@ -288,18 +277,7 @@ impl MediaStreamWhipSink {
 
     fn new_track_pad(&self, templ: &gst::PadTemplate, name: Option<&str>) -> Option<gst::Pad> {
         let obj = self.obj();
-        let prefix = if templ.name_template().starts_with("audio") {
-            "audio"
-        } else {
-            "video"
-        };
-        let name = match name {
-            Some(n) => n.to_owned(),
-            None => (0..)
-                .map(|i| format!("{prefix}_{i}"))
-                .find(|n| obj.static_pad(n).is_none())
-                .unwrap(),
-        };
+        let name = crate::plumbing::track_pad_name(obj.upcast_ref(), templ, name);
         if self.state.lock().offered {
             gst::element_imp_warning!(
                 self,

@@ -5,6 +5,29 @@
 // returns JSON-able values (browser.py passes them back).
 "use strict";
 
+// janus.js makes the RTCPeerConnections; a measuring one (subscribe's
+// `measure`) is made with encoded insertable streams, and every received
+// frame passes through this page, the video's arrivals noted
+// (frame-age.js): then every receiver must pipe its frames, or none are
+// decoded.
+let measuring = false;
+{
+  const Native = window.RTCPeerConnection;
+  const Measured = function (config, ...rest) {
+    if (!measuring) return new Native(config, ...rest);
+    const pc = new Native({ ...(config || {}), encodedInsertableStreams: true }, ...rest);
+    pc.arrivals = [];
+    pc.addEventListener("track", (e) => {
+      const { readable, writable } = e.receiver.createEncodedStreams();
+      const through = e.track.kind === "video" ? arrivalRecorder(pc.arrivals) : new TransformStream();
+      readable.pipeThrough(through).pipeTo(writable);
+    });
+    return pc;
+  };
+  Measured.prototype = Native.prototype;
+  window.RTCPeerConnection = Measured;
+}
+
 const peer = (() => {
   let janus = null;
   const subscribers = []; // {handle, pc, tracks: [], events: []}
@@ -63,8 +86,9 @@ const peer = (() => {
     throw new Error("no publisher in room " + room);
   }
 
-  // `n` subscribers of the publisher `display` (else the first).
-  async function subscribe(server, room, display, n) {
+  // `n` subscribers of the publisher `display` (else the first). With
+  // `measure`, each notes its video frames' arrivals (frame-age.js).
+  async function subscribe(server, room, display, n, measure) {
     await connect(server);
     for (let i = 0; i < n; i++) {
       const sub = await attach();
@@ -73,6 +97,7 @@ const peer = (() => {
         sub.onmessage = (msg, jsep) => {
           if (msg.error) reject(new Error(msg.error));
           if (!jsep) return;
+          measuring = !!measure;
           sub.handle.createAnswer({
             jsep,
             // Receive what is offered; a data channel of ours too.
@@ -114,6 +139,7 @@ const peer = (() => {
           .map((t) => ({ mid: t.mid, kind: t.receiver.track.kind, id: t.receiver.track.id }));
       }
       s.events = sub.tracks.map((t) => ({ kind: t.kind, mid: t.mid, events: t.events, muted: t.track.muted }));
+      if (pc && pc.arrivals) s.firstFrameAge = firstFrameAge(pc.arrivals);
       s.feed = sub.feed;
       out.push(s);
     }

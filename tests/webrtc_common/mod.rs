@@ -185,6 +185,36 @@ pub fn sender(constraints: &str) -> (gst::Pipeline, gst::Element, gst::Element) 
     (p, ms, webrtc)
 }
 
+/// A benchmark's setting from the environment (runs, seconds), else
+/// `default`.
+pub fn env_number(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// `webrtcbin` fed by hand, as a user would write it without the plugin:
+/// the same source caps, encoders, settings and payload types as
+/// mediastreamrtpenc, no gate before the connection.
+pub fn plain_sender() -> (gst::Pipeline, gst::Element) {
+    init();
+    let p = gst::parse::launch(
+        "webrtcbin name=w bundle-policy=max-bundle \
+         videotestsrc is-live=true ! video/x-raw,format=I420,width=640,height=480,framerate=30/1 ! \
+         videoconvert ! vp8enc deadline=1 cpu-used=-6 target-bitrate=1500000 end-usage=cbr \
+         keyframe-max-dist=3000 error-resilient=default lag-in-frames=0 ! \
+         rtpvp8pay pt=96 picture-id-mode=15-bit ! w. \
+         audiotestsrc is-live=true ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! audioresample ! \
+         opusenc ! rtpopuspay pt=111 ! w.",
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let w = p.by_name("w").unwrap();
+    (p, w)
+}
+
 /// Waits until every sink pad of `webrtc` has caps (webrtcbin 1.22 writes
 /// a sender's ssrc and msid only then).
 pub fn wait_for_sink_caps(webrtc: &gst::Element, pads: usize) {

@@ -25,18 +25,7 @@ impl MediaRecorder {
             TrackKind::Video
         };
         let obj = self.obj();
-        let prefix = if kind == TrackKind::Audio {
-            "audio"
-        } else {
-            "video"
-        };
-        let name = match name {
-            Some(n) => n.to_owned(),
-            None => (0..)
-                .map(|i| format!("{prefix}_{i}"))
-                .find(|n| obj.static_pad(n).is_none())
-                .unwrap(),
-        };
+        let name = crate::plumbing::track_pad_name(obj.upcast_ref(), templ, name);
         let pad = gst::GhostPad::builder_from_template(templ)
             .name(name.as_str())
             .build();
