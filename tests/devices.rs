@@ -196,17 +196,11 @@ fn init() {
 
 /// Runs `src ! capsfilter(downstream) ! appsink` for one buffer: its caps.
 fn first_caps(src: gst::Element, downstream: &str) -> gst::Caps {
-    let pipeline = gst::Pipeline::new();
     let filter = gst::ElementFactory::make("capsfilter")
         .property("caps", downstream.parse::<gst::Caps>().unwrap())
         .build()
         .unwrap();
-    let sink = gst::ElementFactory::make("appsink")
-        .property("sync", false)
-        .build()
-        .unwrap();
-    pipeline.add_many([&src, &filter, &sink]).unwrap();
-    gst::Element::link_many([&src, &filter, &sink]).unwrap();
+    let (pipeline, sink) = common::into_appsink(&[&src, &filter]);
     pipeline.set_state(gst::State::Playing).unwrap();
     let sample = sink
         .emit_by_name::<Option<gst::Sample>>(

@@ -48,7 +48,6 @@ fn encode_then(
     enc: &gst::Element,
     inspect: impl FnOnce(&gst::Element),
 ) -> Result<(gst::Caps, usize), String> {
-    let p = gst::Pipeline::new();
     let src = gst::ElementFactory::make("videotestsrc")
         .property("num-buffers", 5)
         .build()
@@ -64,12 +63,7 @@ fn encode_then(
         )
         .build()
         .unwrap();
-    let sink = gst::ElementFactory::make("appsink")
-        .property("sync", false)
-        .build()
-        .unwrap();
-    p.add_many([&src, &filter, enc, &sink]).unwrap();
-    gst::Element::link_many([&src, &filter, enc, &sink]).unwrap();
+    let (p, sink) = common::into_appsink(&[&src, &filter, enc]);
     let result = run(&p, &sink);
     if result.is_ok() {
         inspect(enc);

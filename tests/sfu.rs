@@ -887,6 +887,12 @@ fn sfu_figures() {
                         "name=w",
                         &format!("whip-endpoint={endpoint}"),
                         &format!("auth-token={TOKEN}"),
+                        // SFU_BENCH_SEND_IDS=false: without the ids' data
+                        // channel, for what it costs.
+                        &format!(
+                            "send-ids={}",
+                            std::env::var("SFU_BENCH_SEND_IDS").unwrap_or("true".into())
+                        ),
                     ])
                     .env("GST_PLUGIN_PATH", common::plugin_dir())
                     .env("GST_MEDIASTREAM_FAKE_DEVICES", "1")

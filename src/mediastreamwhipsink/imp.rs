@@ -27,11 +27,24 @@ use std::sync::atomic::AtomicBool;
 
 mod publish;
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(super) struct Settings {
     pub(super) endpoint: Option<String>,
     pub(super) token: Option<String>,
     pub(super) video_codec: VideoCodec,
+    /// Send the stream's ids on a data channel (crate::webrtc::ids).
+    pub(super) send_ids: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            endpoint: None,
+            token: None,
+            video_codec: VideoCodec::default(),
+            send_ids: true,
+        }
+    }
 }
 
 /// A track's pad and its encoder.
@@ -102,6 +115,12 @@ impl ObjectImpl for MediaStreamWhipSink {
                     .blurb("The codec video tracks are encoded in (what the server's room takes: Janus's default VideoRoom takes VP8)")
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecBoolean::builder("send-ids")
+                    .nick("Send ids")
+                    .blurb("Send the stream id and the track ids on a data channel (`mediastream-ids`), once a second, for subscribers whose server drops the msid (Janus); mediastreamjanussrc reads them")
+                    .default_value(true)
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecString::builder("resource")
                     .nick("Resource")
                     .blurb("The WHIP session's URL (the answer's Location), while published")
@@ -121,6 +140,7 @@ impl ObjectImpl for MediaStreamWhipSink {
                     "whip-endpoint" => s.endpoint = value.get().unwrap(),
                     "auth-token" => s.token = value.get().unwrap(),
                     "video-codec" => s.video_codec = value.get().unwrap(),
+                    "send-ids" => s.send_ids = value.get().unwrap(),
                     _ => unimplemented!(),
                 }
                 if pspec.name() != "auth-token" {
@@ -136,6 +156,7 @@ impl ObjectImpl for MediaStreamWhipSink {
             |imp| match pspec.name() {
                 "whip-endpoint" => imp.settings.lock().endpoint.to_value(),
                 "video-codec" => imp.settings.lock().video_codec.to_value(),
+                "send-ids" => imp.settings.lock().send_ids.to_value(),
                 "resource" => imp
                     .state
                     .lock()

@@ -11,6 +11,21 @@ use gstmediastream::devices::file::load_device_infos;
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
+/// `elements` linked in a new pipeline, ending in an appsink that pulls
+/// as fast as it can (`sync=false`): the pipeline and the sink.
+pub fn into_appsink(elements: &[&gst::Element]) -> (gst::Pipeline, gst::Element) {
+    let pipeline = gst::Pipeline::new();
+    let sink = gst::ElementFactory::make("appsink")
+        .property("sync", false)
+        .build()
+        .unwrap();
+    let mut all: Vec<&gst::Element> = elements.to_vec();
+    all.push(&sink);
+    pipeline.add_many(all.iter().copied()).unwrap();
+    gst::Element::link_many(all.iter().copied()).unwrap();
+    (pipeline, sink)
+}
+
 /// A non-live `mediastreamfakesrc` producing exactly `caps`.
 pub fn fake_source(caps: &str) -> gst::Element {
     gst::ElementFactory::make("mediastreamfakesrc")

@@ -53,11 +53,20 @@ impl MediaStreamWhipSink {
         };
         let client = whip::Client::new(&endpoint, settings.token.as_deref());
         // Before the offer, so that it has the data channel's m-line.
-        let channel = webrtc.emit_by_name::<Option<gst_webrtc::WebRTCDataChannel>>(
-            "create-data-channel",
-            &[&ids::LABEL, &None::<gst::Structure>],
-        );
-        if channel.is_none() {
+        let channel = settings.send_ids.then(|| {
+            webrtc.emit_by_name::<Option<gst_webrtc::WebRTCDataChannel>>(
+                "create-data-channel",
+                &[&ids::LABEL, &None::<gst::Structure>],
+            )
+        });
+        let channel = match channel {
+            Some(c) => c,
+            None => {
+                gst::debug!(CAT, imp = self, "send-ids off: no data channel");
+                None
+            }
+        };
+        if channel.is_none() && settings.send_ids {
             gst::warning!(
                 CAT,
                 imp = self,
@@ -99,7 +108,9 @@ impl MediaStreamWhipSink {
             state.ids_channel = channel;
         }
         self.obj().notify("resource");
-        self.send_ids_repeatedly();
+        if settings.send_ids {
+            self.send_ids_repeatedly();
+        }
         if let Err(e) = applied {
             gst::element_imp_error!(
                 self,
