@@ -229,6 +229,16 @@ impl MediaRecorder {
     /// What passes a track pad: buffers only into a recording that is not
     /// paused; events on (a lone EOS is swallowed); queries answered from
     /// the template while there is no recording to answer them.
+    /// Whether the recording's branch of `pad` took a frame (no recording:
+    /// nothing to protect).
+    fn branch_fed(&self, pad: &gst::GhostPad) -> bool {
+        let mut state = self.state.lock();
+        match state.as_mut() {
+            Some(rec) => rec.branch_mut(pad).is_none_or(|b| b.fed),
+            None => true,
+        }
+    }
+
     pub(super) fn track_probe(
         &self,
         pad: &gst::GhostPad,
@@ -259,6 +269,20 @@ impl MediaRecorder {
                 gst::EventView::Caps(c) => {
                     self.track_caps(pad, c.caps());
                     gst::PadProbeReturn::Ok
+                }
+                // A gap before the branch's first frame: its encoder would
+                // pass it on before it has output caps, and the muxer would
+                // write its header without this track ("Caps on pad
+                // arrived late"). Nothing is missing from a recording that
+                // has no frame of the track yet.
+                gst::EventView::Gap(_) if !self.branch_fed(pad) => {
+                    gst::log!(
+                        CAT,
+                        imp = self,
+                        "{}: gap before the first frame: dropped",
+                        pad.name()
+                    );
+                    gst::PadProbeReturn::Drop
                 }
                 // remove-track on the stream: a change of the track set,
                 // not the track's end (the EOS that follows).
