@@ -423,6 +423,15 @@ fn refusals_are_errors_that_name_the_cause() {
     assert!(text.contains("cannot be reached"), "{text}");
 }
 
+/// The page's subscribers' stats now (janus-peer.js `stats`).
+fn page_stats(browser: &mut wc::Browser) -> Vec<serde_json::Value> {
+    browser
+        .call("stats", serde_json::json!([]))
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// Polls the page's subscribers until `done` holds for their stats.
 fn wait_page(
     browser: &mut wc::Browser,
@@ -432,11 +441,7 @@ fn wait_page(
 ) -> Vec<serde_json::Value> {
     let mut stats = Vec::new();
     let happened = wc::poll::holds_within(Duration::from_secs(secs), || {
-        stats = browser
-            .call("stats", serde_json::json!([]))
-            .as_array()
-            .cloned()
-            .unwrap_or_default();
+        stats = page_stats(browser);
         done(&stats)
     });
     assert!(happened, "Chromium: {what}: {stats:#?}");
@@ -931,17 +936,9 @@ fn sfu_figures() {
             wait_page(&mut browser, 30, "the first subscriber decoding", |s| {
                 s.len() == 1 && s[0]["video"]["framesDecoded"].as_u64().unwrap_or(0) >= 90
             });
-            let before = browser
-                .call("stats", serde_json::json!([]))
-                .as_array()
-                .cloned()
-                .unwrap();
+            let before = page_stats(&mut browser);
             wc::poll::holds_within(Duration::from_secs(secs), || false);
-            let after = browser
-                .call("stats", serde_json::json!([]))
-                .as_array()
-                .cloned()
-                .unwrap();
+            let after = page_stats(&mut browser);
             let one = fps(&after, &before);
             let age = after[0]["firstFrameAge"].clone();
             browser.call(
@@ -953,17 +950,9 @@ fn sfu_figures() {
                     && s.iter()
                         .all(|v| v["video"]["framesDecoded"].as_u64().unwrap_or(0) >= 60)
             });
-            let before = browser
-                .call("stats", serde_json::json!([]))
-                .as_array()
-                .cloned()
-                .unwrap();
+            let before = page_stats(&mut browser);
             wc::poll::holds_within(Duration::from_secs(secs), || false);
-            let after = browser
-                .call("stats", serde_json::json!([]))
-                .as_array()
-                .cloned()
-                .unwrap();
+            let after = page_stats(&mut browser);
             let four = fps(&after, &before);
             let f = serde_json::json!({
                 "path": path,
