@@ -902,11 +902,29 @@ fn the_application_s_own_changes_fire_no_addtrack_or_removetrack() {
             ],
             "remote: {remote}"
         );
+        let bus = p.bus().unwrap();
+        let posted = std::cell::RefCell::new(Vec::new());
+        let count = |name: &str| {
+            posted
+                .borrow()
+                .iter()
+                .filter(|s: &&gst::Structure| s.name() == name)
+                .count()
+        };
+        if remote {
+            // A joining track's signal and message come from its own
+            // thread, a moment after its pad: wait for them, then check
+            // there is nothing more.
+            track::wait_until("the peer's addtrack and removetrack", || {
+                posted.borrow_mut().extend(element_messages(&bus));
+                events.lock().unwrap().len() >= 3
+                    && count("mediastream-addtrack") >= 2
+                    && count("mediastream-removetrack") >= 1
+            });
+        }
+        posted.borrow_mut().extend(element_messages(&bus));
         let mut fired = events.lock().unwrap().clone();
         fired.sort();
-        let bus = p.bus().unwrap();
-        let posted = element_messages(&bus);
-        let count = |name: &str| posted.iter().filter(|s| s.name() == name).count();
         let messages = (
             count("mediastream-addtrack"),
             count("mediastream-removetrack"),
