@@ -74,6 +74,7 @@ fn camera(i: usize) -> DeviceInfo {
         is_default: i == 0,
         latency: 0.0,
         modes,
+        display: None,
     }
 }
 

@@ -257,6 +257,7 @@ fn devices(kind: Kind) -> impl Strategy<Value = Vec<DeviceInfo>> {
                 is_default,
                 latency,
                 modes,
+                display: None,
             })
             .collect()
     })
@@ -761,5 +762,6 @@ fn camera(i: usize, modes: Vec<NativeMode>) -> DeviceInfo {
         is_default: i == 0,
         latency: 0.0,
         modes,
+        display: None,
     }
 }

@@ -340,6 +340,7 @@ fn selection_input(u: &mut Unstructured) -> AResult<(Vec<DeviceInfo>, Value, Sel
             is_default: u.arbitrary()?,
             latency: *u.choose(&[0.0, 0.01, 0.2, f64::MAX])?,
             modes,
+            display: None,
         });
     }
     let constraints = constraints_value(u)?;

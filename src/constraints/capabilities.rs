@@ -30,6 +30,9 @@ fn fold_min(it: impl Iterator<Item = f64>) -> Option<f64> {
 /// are the device's own; the processing flags can be `true` only when
 /// `audio_processing` (the `webrtcdsp` element is installed).
 pub fn capabilities(device: &DeviceInfo, audio_processing: bool) -> Value {
+    if let Some(surface) = super::display::DisplaySurface::of(device) {
+        return super::display::capabilities(&surface);
+    }
     let mut m = Map::new();
     m.insert("deviceId".into(), json!(device.device_id));
     m.insert("groupId".into(), json!(device.group_id));
@@ -85,7 +88,8 @@ pub fn capabilities(device: &DeviceInfo, audio_processing: bool) -> Value {
                 m.insert(name.into(), flags.clone());
             }
         }
-        DeviceKind::AudioOutput => {}
+        // A display without a mode: nothing to say beyond its ids.
+        DeviceKind::AudioOutput | DeviceKind::Display => {}
     }
     Value::Object(m)
 }
@@ -170,6 +174,7 @@ mod tests {
                 format: "S16LE".into(),
                 structure_index: 0,
             })],
+            display: None,
         };
         let c = capabilities(&mic, false);
         assert_eq!(c["sampleRate"], json!({"min": 8000, "max": 48000}));
@@ -186,7 +191,9 @@ mod tests {
     #[test]
     fn supported_lists_every_member() {
         let s = supported_constraints();
-        assert_eq!(s.as_object().unwrap().len(), 15);
+        // The 15 of Media Capture and Streams, and Screen Capture's three.
+        assert_eq!(s.as_object().unwrap().len(), 18);
+        assert_eq!(s["cursor"], json!(true));
         assert_eq!(s["resizeMode"], json!(true));
         assert_eq!(s["echoCancellation"], json!(true));
     }

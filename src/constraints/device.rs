@@ -13,6 +13,9 @@ pub enum DeviceKind {
     VideoInput,
     AudioInput,
     AudioOutput,
+    /// A display surface (getDisplayMedia's): not a MediaDeviceKind, never
+    /// listed by enumerateDevices, never chosen by getUserMedia.
+    Display,
 }
 
 impl DeviceKind {
@@ -21,6 +24,7 @@ impl DeviceKind {
             DeviceKind::VideoInput => "videoinput",
             DeviceKind::AudioInput => "audioinput",
             DeviceKind::AudioOutput => "audiooutput",
+            DeviceKind::Display => "display",
         }
     }
 
@@ -29,6 +33,7 @@ impl DeviceKind {
             "videoinput" => Some(DeviceKind::VideoInput),
             "audioinput" => Some(DeviceKind::AudioInput),
             "audiooutput" => Some(DeviceKind::AudioOutput),
+            "display" => Some(DeviceKind::Display),
             _ => None,
         }
     }
@@ -36,7 +41,7 @@ impl DeviceKind {
     /// The track kind an input device gives; `None` for outputs.
     pub fn track_kind(self) -> Option<Kind> {
         match self {
-            DeviceKind::VideoInput => Some(Kind::Video),
+            DeviceKind::VideoInput | DeviceKind::Display => Some(Kind::Video),
             DeviceKind::AudioInput => Some(Kind::Audio),
             DeviceKind::AudioOutput => None,
         }
@@ -213,6 +218,7 @@ pub(crate) fn test_camera(facing_mode: Option<&str>, modes: Vec<NativeMode>) -> 
         is_default: true,
         latency: 0.0,
         modes,
+        display: None,
     }
 }
 
@@ -228,6 +234,8 @@ pub struct DeviceInfo {
     /// Audio latency in seconds.
     pub latency: f64,
     pub modes: Vec<NativeMode>,
+    /// A display surface's traits (kind [`DeviceKind::Display`]).
+    pub display: Option<super::display::DisplayTraits>,
 }
 
 impl DeviceInfo {

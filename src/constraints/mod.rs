@@ -10,6 +10,7 @@
 pub mod capabilities;
 pub mod caps;
 pub mod device;
+pub mod display;
 pub mod error;
 pub mod parse;
 pub mod select;

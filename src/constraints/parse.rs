@@ -115,6 +115,9 @@ properties! {
     EchoCancellation => "echoCancellation", BooleanOrDomString, Some(Kind::Audio);
     AutoGainControl => "autoGainControl", Boolean, Some(Kind::Audio);
     NoiseSuppression => "noiseSuppression", Boolean, Some(Kind::Audio);
+    DisplaySurface => "displaySurface", DomString, Some(Kind::Video);
+    LogicalSurface => "logicalSurface", Boolean, Some(Kind::Video);
+    Cursor => "cursor", DomString, Some(Kind::Video);
 }
 
 impl Property {
@@ -354,7 +357,7 @@ fn describe(v: &Value) -> &'static str {
     }
 }
 
-fn parse_track(map: &Map<String, Value>, path: &str) -> Result<TrackConstraints, ConstraintError> {
+pub(crate) fn parse_track(map: &Map<String, Value>, path: &str) -> Result<TrackConstraints, ConstraintError> {
     let basic = parse_set(map, path, false)?;
     let mut advanced = Vec::new();
     if let Some(adv) = map.get("advanced") {

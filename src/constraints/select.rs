@@ -120,6 +120,9 @@ pub fn select_on_device(
     device: &DeviceInfo,
     opts: &SelectOptions,
 ) -> Result<Selection, ConstraintError> {
+    if device.kind == DeviceKind::Display && kind == Kind::Video {
+        return super::display::select_on(constraints, device);
+    }
     if device.kind != DeviceKind::input_for(kind) {
         return Err(ConstraintError::not_found(format!(
             "device '{}' is a {}, not a {} source",
@@ -148,7 +151,7 @@ enum Scope {
 
 /// The value a candidate has for a property, as the fitness distance sees it.
 #[derive(Clone, Copy)]
-enum Actual<'a> {
+pub(super) enum Actual<'a> {
     Num(f64),
     Str(&'a str),
     Bool(bool),
@@ -182,7 +185,7 @@ fn discrete_eq(d: &Discrete, a: Actual) -> bool {
 }
 
 /// The spec's fitness distance of one constraint member.
-fn distance(c: &Constraint, a: Actual) -> f64 {
+pub(super) fn distance(c: &Constraint, a: Actual) -> f64 {
     match c {
         Constraint::Number(n) => number_distance(n, a),
         Constraint::Discrete(d) => {
@@ -225,7 +228,12 @@ fn level_of(p: Property) -> Level {
         | Property::FacingMode
         | Property::ResizeMode
         | Property::SampleSize
-        | Property::Latency => Level::Block,
+        | Property::Latency
+        // A camera has none of the display's: Missing, the same for
+        // every candidate of a device.
+        | Property::DisplaySurface
+        | Property::LogicalSurface
+        | Property::Cursor => Level::Block,
     }
 }
 
@@ -1717,6 +1725,7 @@ impl<'a> Pool<'a> {
                     frame_rate_fraction,
                     facing_mode: d.facing_mode.clone(),
                     resize_mode: b.resize,
+                    display: None,
                 })
             }
             Shape::Audio {

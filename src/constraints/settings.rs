@@ -39,6 +39,8 @@ pub struct VideoSettings {
     pub frame_rate_fraction: Fraction,
     pub facing_mode: Option<String>,
     pub resize_mode: ResizeMode,
+    /// A display track's (getDisplayMedia): what surface, which cursor.
+    pub display: Option<super::display::DisplaySettings>,
 }
 
 impl VideoSettings {
@@ -109,6 +111,11 @@ impl Settings {
                     m.insert("facingMode".into(), json!(f));
                 }
                 m.insert("resizeMode".into(), json!(v.resize_mode.as_str()));
+                if let Some(d) = &v.display {
+                    m.insert("displaySurface".into(), json!(d.surface.as_str()));
+                    m.insert("logicalSurface".into(), json!(d.logical_surface));
+                    m.insert("cursor".into(), json!(d.cursor.as_str()));
+                }
             }
             Settings::Audio(a) => {
                 m.insert("deviceId".into(), json!(a.device_id));

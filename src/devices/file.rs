@@ -13,6 +13,7 @@
 //! `gst::init()`.
 
 use crate::constraints::caps::modes_from_caps;
+use crate::constraints::display::{Cursor, DisplayTraits, SurfaceType};
 use crate::constraints::{DeviceInfo, DeviceKind};
 use serde_json::{Map, Value};
 use std::fmt;
@@ -49,6 +50,9 @@ pub struct DeviceSpec {
     /// `square`); `None`: a pattern of its own from its index
     /// ([`super::fake::pattern_for`]).
     pub pattern: Option<String>,
+    /// `"displaySurface"` of a `display` device: `monitor` (the default)
+    /// or `window`.
+    pub display_surface: Option<SurfaceType>,
 }
 
 /// A fake-device file that cannot be used: names the file, the device index
@@ -149,6 +153,7 @@ pub fn parse_devices(json: &str, origin: &str) -> Result<Vec<DeviceSpec>, Device
         DeviceKind::VideoInput,
         DeviceKind::AudioInput,
         DeviceKind::AudioOutput,
+        DeviceKind::Display,
     ] {
         let has_default = specs.iter().any(|s| s.kind == kind && s.is_default);
         if !has_default && let Some(first) = specs.iter_mut().find(|s| s.kind == kind) {
@@ -187,7 +192,7 @@ fn parse_device(
             origin,
             Some(i),
             Some("kind"),
-            format!("\"{kind_name}\" is not one of videoinput, audioinput, audiooutput"),
+            format!("\"{kind_name}\" is not one of videoinput, audioinput, audiooutput, display"),
         )
     })?;
     let label = string("label", true)?.unwrap_or_default();
@@ -196,6 +201,30 @@ fn parse_device(
     let group_id = string("groupId", false)?.unwrap_or_else(|| device_id.clone());
     let facing_mode = string("facingMode", false)?;
     let pattern = string("pattern", false)?;
+    let display_surface = match (kind, string("displaySurface", false)?) {
+        (DeviceKind::Display, None) => Some(SurfaceType::Monitor),
+        (DeviceKind::Display, Some(name)) => Some(
+            SurfaceType::from_name(&name)
+                .filter(|t| *t != SurfaceType::Browser)
+                .ok_or_else(|| {
+                    err(
+                        origin,
+                        Some(i),
+                        Some("displaySurface"),
+                        format!("\"{name}\" is not one of monitor, window"),
+                    )
+                })?,
+        ),
+        (_, Some(_)) => {
+            return Err(err(
+                origin,
+                Some(i),
+                Some("displaySurface"),
+                "only a \"display\" device has a displaySurface",
+            ));
+        }
+        (_, None) => None,
+    };
     let latency = match m.get("latency") {
         None => DEFAULT_LATENCY,
         Some(v) => v.as_f64().filter(|l| *l >= 0.0).ok_or_else(|| {
@@ -220,10 +249,22 @@ fn parse_device(
         broken: boolean("broken", false)?,
         exclusive: boolean("exclusive", false)?,
         pattern,
+        display_surface,
     })
 }
 
 impl DeviceSpec {
+    /// A fake display's traits: no pointer on a fake surface; a monitor is
+    /// captured whole, a window as far as it is visible.
+    pub fn display_traits(&self) -> Option<DisplayTraits> {
+        let surface = self.display_surface?;
+        Some(DisplayTraits {
+            surface,
+            logical_surface: surface == SurfaceType::Monitor,
+            cursors: vec![Cursor::Never],
+        })
+    }
+
     /// Parses the caps (GStreamer's parser; needs `gst::init()`).
     pub fn parsed_caps(&self, origin: &str, index: usize) -> Result<gst::Caps, DeviceFileError> {
         gst::Caps::from_str(&self.caps).map_err(|_| {
@@ -252,6 +293,7 @@ impl DeviceSpec {
             is_default: self.is_default,
             latency: self.latency,
             modes: modes_from_caps(&caps),
+            display: self.display_traits(),
         })
     }
 }
@@ -288,12 +330,15 @@ mod tests {
                 "fake-camera-front",
                 "fake-camera-back",
                 "fake-microphone",
-                "fake-speaker"
+                "fake-speaker",
+                "fake-monitor",
+                "fake-window"
             ]
         );
         let defaults: Vec<_> = specs.iter().map(|s| s.is_default).collect();
-        // The speaker is the first (only) output, so it is that kind's default.
-        assert_eq!(defaults, [true, false, true, true]);
+        // The speaker is the first (only) output, so it is that kind's
+        // default; the monitor is the first display.
+        assert_eq!(defaults, [true, false, true, true, true, false]);
         assert_eq!(specs[2].latency, DEFAULT_LATENCY);
         assert!(specs.iter().all(|s| s.live));
     }
@@ -342,6 +387,36 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!((e.device, e.field.as_deref()), (Some(0), Some("pattern")));
+    }
+
+    #[test]
+    fn a_display_is_a_monitor_or_a_window() {
+        let specs = parse_devices(
+            r#"{"devices": [{"kind": "display", "label": "a", "deviceId": "a", "caps": "x"},
+                            {"kind": "display", "label": "b", "deviceId": "b", "caps": "x", "displaySurface": "window"}]}"#,
+            "f.json",
+        )
+        .unwrap();
+        let traits: Vec<_> = specs.iter().map(|s| s.display_traits().unwrap()).collect();
+        assert_eq!(traits[0].surface, SurfaceType::Monitor);
+        assert!(traits[0].logical_surface);
+        assert_eq!(traits[1].surface, SurfaceType::Window);
+        assert!(!traits[1].logical_surface);
+        // The first display is the default one.
+        assert!(specs[0].is_default && !specs[1].is_default);
+        for (json, message) in [
+            (
+                r#"{"kind": "display", "label": "a", "deviceId": "a", "caps": "x", "displaySurface": "browser"}"#,
+                "f.json: device 0: field \"displaySurface\": \"browser\" is not one of monitor, window",
+            ),
+            (
+                r#"{"kind": "videoinput", "label": "a", "deviceId": "a", "caps": "x", "displaySurface": "window"}"#,
+                "f.json: device 0: field \"displaySurface\": only a \"display\" device has a displaySurface",
+            ),
+        ] {
+            let e = parse_devices(&format!(r#"{{"devices": [{json}]}}"#), "f.json").unwrap_err();
+            assert_eq!(e.to_string(), message);
+        }
     }
 
     #[test]

@@ -135,7 +135,23 @@ impl MediaDevices {
     /// enumerateDevices(): audioinput, videoinput, audiooutput; within a
     /// kind the default first, then a stable order (a fake file's order, or
     /// label and deviceId). Starts the monitor on first use.
+    /// Display surfaces are not listed (a browser lists none): see
+    /// [`MediaDevices::displays`].
     pub fn devices(&self) -> Result<Vec<MediaDevice>, String> {
+        let mut devices = self.all()?;
+        devices.retain(|d| d.info.kind != DeviceKind::Display);
+        Ok(devices)
+    }
+
+    /// The display surfaces getDisplayMedia chooses from: the default
+    /// first, then in a stable order.
+    pub fn displays(&self) -> Result<Vec<MediaDevice>, String> {
+        let mut devices = self.all()?;
+        devices.retain(|d| d.info.kind == DeviceKind::Display);
+        Ok(devices)
+    }
+
+    fn all(&self) -> Result<Vec<MediaDevice>, String> {
         let mut devices = self.started()?.lock().clone();
         sort(&mut devices);
         Ok(devices)
@@ -143,7 +159,7 @@ impl MediaDevices {
 
     /// The device with this deviceId, if it is plugged in.
     pub fn find(&self, device_id: &str) -> Option<MediaDevice> {
-        self.devices()
+        self.all()
             .ok()?
             .into_iter()
             .find(|d| d.info.device_id == device_id)
@@ -174,6 +190,21 @@ impl MediaDevices {
         let devices = self.devices().map_err(ConstraintError::not_readable)?;
         let infos: Vec<DeviceInfo> = devices.iter().map(|d| d.info.clone()).collect();
         let sel = select_track(kind, constraints, &infos, opts).map_err(|e| self.explained(e))?;
+        let device = devices[sel.device_index].clone();
+        Ok((sel, device))
+    }
+
+    /// getDisplayMedia's choice of surface and settings
+    /// ([`crate::constraints::display::select_display`]).
+    pub fn select_display(
+        &self,
+        options: &crate::constraints::display::DisplayOptions,
+        named: &str,
+    ) -> Result<(Selection, MediaDevice), ConstraintError> {
+        let devices = self.displays().map_err(ConstraintError::not_readable)?;
+        let infos: Vec<DeviceInfo> = devices.iter().map(|d| d.info.clone()).collect();
+        let sel = crate::constraints::display::select_display(options, &infos, Some(named))
+            .map_err(|e| self.explained(e))?;
         let device = devices[sel.device_index].clone();
         Ok((sel, device))
     }
@@ -403,6 +434,7 @@ fn sort(devices: &mut [MediaDevice]) {
         DeviceKind::AudioInput => 0,
         DeviceKind::VideoInput => 1,
         DeviceKind::AudioOutput => 2,
+        DeviceKind::Display => 3,
     };
     devices.sort_by(|a, b| {
         kind_rank(a.info.kind)
@@ -491,11 +523,20 @@ fn is_monitor_source(props: Option<&gst::StructureRef>) -> bool {
         || prop_str(props, "node.name").is_some_and(|n| n.ends_with(".monitor"))
 }
 
+/// The display traits of a fake display device (from its spec).
+fn fake_display_traits(device: &gst::Device) -> Option<crate::constraints::display::DisplayTraits> {
+    use gst::subclass::prelude::*;
+    let fake = device.downcast_ref::<crate::fakedeviceprovider::FakeDevice>()?;
+    fake.imp().spec().display_traits()
+}
+
 /// A GStreamer device as a MediaDevice; `None` for what is not a camera,
 /// microphone or speaker (and for monitors of speakers).
 pub fn media_device(device: &gst::Device) -> Option<MediaDevice> {
     let class = device.device_class();
-    let kind = if class.contains("Video/Source") {
+    let kind = if class.split('/').any(|c| c == "Display") {
+        DeviceKind::Display
+    } else if class.contains("Video/Source") {
         DeviceKind::VideoInput
     } else if class.contains("Audio/Source") {
         DeviceKind::AudioInput
@@ -529,6 +570,7 @@ pub fn media_device(device: &gst::Device) -> Option<MediaDevice> {
                     .get::<f64>("mediastream.latency")
                     .unwrap_or(DEFAULT_LATENCY),
                 modes,
+                display: fake_display_traits(device),
             },
             device: device.clone(),
             fake_index: p.get::<u32>("mediastream.index").ok(),
@@ -549,6 +591,7 @@ pub fn media_device(device: &gst::Device) -> Option<MediaDevice> {
             is_default,
             latency: DEFAULT_LATENCY,
             modes,
+            display: None,
         },
         device: device.clone(),
         fake_index: None,

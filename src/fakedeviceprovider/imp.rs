@@ -213,6 +213,9 @@ impl super::FakeDevice {
             DeviceKind::VideoInput => "Video/Source",
             DeviceKind::AudioInput => "Audio/Source",
             DeviceKind::AudioOutput => "Audio/Sink",
+            // Video/Source, so that it shows with the cameras in
+            // gst-device-monitor-1.0; Display tells it apart.
+            DeviceKind::Display => "Video/Source/Display",
         };
         let mut props = gst::Structure::builder("mediastream-fake-device")
             .field("device.api", super::DEVICE_API)

@@ -119,7 +119,8 @@ fn elements(settings: &Settings, mode: &NativeMode) -> Result<Vec<gst::Element>,
         (Settings::Video(v), NativeMode::Video(m)) if v.resize_mode == ResizeMode::CropAndScale => {
             let (nw, nh) = (m.width.max as u64, m.height.max as u64);
             let (w, h) = (v.width as u64, v.height as u64);
-            if nw * h != nh * w {
+            let display = v.display.is_some();
+            if nw * h != nh * w && !display {
                 // Crop the middle to the target's aspect ratio, then
                 // scale: never letterbox, never stretch.
                 let crop = make("videocrop")?;
@@ -136,7 +137,14 @@ fn elements(settings: &Settings, mode: &NativeMode) -> Result<Vec<gst::Element>,
                 }
                 chain.push(crop);
             }
-            chain.push(make("videoconvertscale")?);
+            let scale = make("videoconvertscale")?;
+            if display {
+                // Screen Capture: never crop. The size keeps the surface's
+                // shape to the nearest pixel; that pixel is stretched, not
+                // bordered.
+                scale.set_property("add-borders", false);
+            }
+            chain.push(scale);
             let rate = device_rate(v, m);
             if v.frame_rate < rate.to_f64() - 1e-9 {
                 chain.push(make("videorate")?);

@@ -70,6 +70,9 @@ use switch::{Switch, panicked_result};
 #[derive(Debug, Clone)]
 struct Props {
     kind: TrackKind,
+    capture: super::Capture,
+    /// The display surface's deviceId (`capture=display`); empty: chosen.
+    display_surface: String,
     constraints: String,
     enabled: bool,
     mute_timeout_ms: u32,
@@ -79,6 +82,8 @@ impl Default for Props {
     fn default() -> Self {
         Props {
             kind: TrackKind::Video,
+            capture: super::Capture::User,
+            display_surface: String::new(),
             constraints: "{}".into(),
             enabled: true,
             mute_timeout_ms: DEFAULT_MUTE_TIMEOUT_MS,
@@ -346,6 +351,17 @@ impl ObjectImpl for MediaStreamSrc {
                     .blurb("MediaStreamTrack.kind: capture a camera (video) or a microphone (audio)")
                     .mutable_ready()
                     .build(),
+                glib::ParamSpecEnum::builder_with_default("capture", super::Capture::User)
+                    .nick("Capture")
+                    .blurb("What the track captures: user (getUserMedia: a camera or a microphone, by kind) or display (getDisplayMedia: a screen or a window; video only; constraints then follow the Screen Capture rules: no min, exact or advanced, downscale and decimation only)")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("display-surface")
+                    .nick("Display surface")
+                    .blurb("capture=display: the deviceId of the screen or window to capture (a browser asks the user; here this chooses). Empty: the first surface of the displaySurface constraint's type, else the default screen. gst-device-monitor-1.0 Video/Source/Display lists them")
+                    .default_value(Some(""))
+                    .mutable_ready()
+                    .build(),
                 glib::ParamSpecString::builder("constraints")
                     .nick("Constraints")
                     .blurb("MediaTrackConstraints as JSON, e.g. {\"width\": {\"ideal\": 1280}, \"frameRate\": 30}. The device and settings are selected on NULL->READY (getUserMedia); set while playing it is applyConstraints")
@@ -527,6 +543,11 @@ impl ObjectImpl for MediaStreamSrc {
                 crate::fault::point("mediastreamsrc:set-property");
                 match pspec.name() {
                     "kind" => self.set_kind(value.get().unwrap()),
+                    "capture" => self.settings.lock().capture = value.get().unwrap(),
+                    "display-surface" => {
+                        self.settings.lock().display_surface =
+                            value.get::<Option<String>>().unwrap().unwrap_or_default()
+                    }
                     "constraints" => {
                         let json = value
                             .get::<Option<String>>()
@@ -564,6 +585,8 @@ impl ObjectImpl for MediaStreamSrc {
                 crate::fault::point("mediastreamsrc:property");
                 match pspec.name() {
                     "kind" => self.settings.lock().kind.to_value(),
+                    "capture" => self.settings.lock().capture.to_value(),
+                    "display-surface" => self.settings.lock().display_surface.to_value(),
                     "constraints" => self.settings.lock().constraints.to_value(),
                     "track-id" => self.track_id.to_value(),
                     "device-id" => self.selected(|d, _| d.info.device_id.clone()).to_value(),

@@ -56,7 +56,22 @@ impl MediaStreamSrc {
     }
 }
 
+/// `capture`: what the track captures, and so which W3C call selects it.
+#[derive(Debug, Eq, PartialEq, Clone, Copy, Default, glib::Enum)]
+#[repr(u32)]
+#[enum_type(name = "GstMediaStreamSrcCapture")]
+pub enum Capture {
+    /// getUserMedia: a camera or a microphone.
+    #[default]
+    #[enum_value(name = "getUserMedia: a camera or a microphone", nick = "user")]
+    User = 0,
+    /// getDisplayMedia: a screen or a window (docs/display.md).
+    #[enum_value(name = "getDisplayMedia: a screen or a window", nick = "display")]
+    Display = 1,
+}
+
 pub fn register(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    Capture::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     gst::Element::register(
         Some(plugin),
         "mediastreamsrc",

@@ -528,6 +528,7 @@ mod tests {
             frame_rate_fraction: Fraction::new(30, 1),
             facing_mode: None,
             resize_mode: ResizeMode::None,
+            display: None,
         });
         settings_follow_caps(&mut settings, s);
         let Settings::Video(v) = &settings else {

@@ -45,16 +45,20 @@ impl MediaStreamSrc {
                 };
                 (p.device, p.constraints, p.settings, p.mode_index, output)
             } else {
-                let json = self.settings.lock().constraints.clone();
+                let props = self.settings.lock().clone();
                 let kind = self.kind();
-                let result = TrackConstraints::parse(&json).and_then(|c| {
-                    let opts = SelectOptions {
-                        audio_processing: audio_processing(),
-                        explain: false,
-                    };
-                    let (sel, device) = MediaDevices::get().select_track(kind, &c, &opts)?;
-                    Ok((c, sel, device))
-                });
+                let result = if props.capture == crate::mediastreamsrc::Capture::Display {
+                    self.select_display(kind, &props.constraints, &props.display_surface)
+                } else {
+                    TrackConstraints::parse(&props.constraints).and_then(|c| {
+                        let opts = SelectOptions {
+                            audio_processing: audio_processing(),
+                            explain: false,
+                        };
+                        let (sel, device) = MediaDevices::get().select_track(kind, &c, &opts)?;
+                        Ok((c, sel, device))
+                    })
+                };
                 let (constraints, sel, device) = result.map_err(|e| {
                     gst::info!(CAT, imp = self, "getUserMedia failed: {e}");
                     self.post_error(&e);
@@ -82,6 +86,34 @@ impl MediaStreamSrc {
                     gst::StateChangeError
                 })?;
         self.open(&device, constraints, &settings, mode, plan, output)
+    }
+
+    /// getDisplayMedia for one track: `constraints` are the video member
+    /// of DisplayMediaStreamOptions (its TypeErrors), `surface` the
+    /// display's deviceId or empty.
+    fn select_display(
+        &self,
+        kind: crate::constraints::Kind,
+        constraints: &str,
+        surface: &str,
+    ) -> Result<(TrackConstraints, crate::constraints::Selection, MediaDevice), ConstraintError> {
+        use crate::constraints::display::DisplayOptions;
+        if kind != crate::constraints::Kind::Video {
+            return Err(ConstraintError::not_found(
+                "capture=display is a screen or window: kind must be video (the system's sound is not captured, docs/display.md)",
+            ));
+        }
+        let video: serde_json::Value = serde_json::from_str(constraints).map_err(|e| {
+            ConstraintError::type_error(format!(
+                "constraints: malformed JSON at line {}, column {}",
+                e.line(),
+                e.column()
+            ))
+        })?;
+        let options = DisplayOptions::from_value(&serde_json::json!({ "video": video }))?;
+        let (sel, device) = MediaDevices::get().select_display(&options, surface)?;
+        gst::debug!(CAT, imp = self, "getDisplayMedia: '{}'", device.info.label);
+        Ok((options.video, sel, device))
     }
 
     /// Builds the chain for the selection, makes the state and follows the

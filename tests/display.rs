@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MPL-2.0
+
+//! getDisplayMedia on the fake displays (GST_MEDIASTREAM_FAKE_DEVICES):
+//! the Screen Capture rules without an X server (docs/display.md). The
+//! built-in set has a 1280x720 monitor (`fake-monitor`, the default) and
+//! an 800x600 window (`fake-window`), both up to 30 fps.
+
+#[path = "common/track.rs"]
+mod track;
+
+use track::Track;
+use gst::prelude::*;
+use std::time::Duration;
+
+/// A `mediastreamsrc capture=display` track into an appsink.
+fn display(constraints: &str, surface: &str) -> Track {
+    track::init_builtin();
+    let t = track::track("video", constraints, "");
+    t.src.set_property_from_str("capture", "display");
+    t.src.set_property("display-surface", surface);
+    t
+}
+
+fn caps_of(s: &gst::Sample) -> (i32, i32, gst::Fraction) {
+    let st = s.caps().unwrap().structure(0).unwrap().to_owned();
+    (
+        st.get("width").unwrap(),
+        st.get("height").unwrap(),
+        st.get("framerate").unwrap(),
+    )
+}
+
+#[test]
+fn the_default_is_the_whole_default_screen_at_its_rate() {
+    let t = display("{}", "");
+    t.play().unwrap();
+    let s = t.pull().expect("a frame");
+    assert_eq!(caps_of(&s), (1280, 720, gst::Fraction::new(30, 1)));
+    let settings = t.settings();
+    assert_eq!(settings.get::<&str>("deviceId").unwrap(), "fake-monitor");
+    assert_eq!(settings.get::<&str>("displaySurface").unwrap(), "monitor");
+    assert!(settings.get::<bool>("logicalSurface").unwrap());
+    // A fake screen has no pointer.
+    assert_eq!(settings.get::<&str>("cursor").unwrap(), "never");
+    assert_eq!(settings.get::<&str>("resizeMode").unwrap(), "none");
+    assert_eq!(t.src.property::<String>("label"), "Fake monitor");
+    let caps = t
+        .src
+        .property::<Option<gst::Structure>>("capabilities")
+        .unwrap();
+    assert_eq!(caps.get::<&str>("displaySurface").unwrap(), "monitor");
+}
+
+#[test]
+fn constraints_downscale_in_the_surface_s_shape_and_decimate() {
+    // One dimension: the other follows the screen's 16:9.
+    let t = display(r#"{"width": 640, "frameRate": 10}"#, "");
+    t.play().unwrap();
+    let s = t.pull().expect("a frame");
+    assert_eq!(caps_of(&s), (640, 360, gst::Fraction::new(10, 1)));
+    assert_eq!(
+        t.settings().get::<&str>("resizeMode").unwrap(),
+        "crop-and-scale"
+    );
+    // Square pixels: scaled, not cropped or bordered.
+    let st = s.caps().unwrap().structure(0).unwrap().to_owned();
+    assert_eq!(
+        st.get::<gst::Fraction>("pixel-aspect-ratio").unwrap(),
+        gst::Fraction::new(1, 1)
+    );
+    drop(t);
+    // Asking for more than the screen: the screen's own size and rate.
+    let t = display(r#"{"width": {"max": 4000, "ideal": 4000}, "frameRate": 60}"#, "");
+    t.play().unwrap();
+    let s = t.pull().expect("a frame");
+    assert_eq!(caps_of(&s), (1280, 720, gst::Fraction::new(30, 1)));
+}
+
+#[test]
+fn min_exact_and_advanced_are_type_errors() {
+    for bad in [
+        r#"{"width": {"min": 640}}"#,
+        r#"{"height": {"exact": 480}}"#,
+        r#"{"advanced": [{"width": 640}]}"#,
+    ] {
+        let t = display(bad, "");
+        assert!(t.play().is_err(), "{bad}");
+        let (err, details) = track::error_details(&t.pipeline);
+        assert_eq!(details.get::<&str>("name").unwrap(), "TypeError", "{bad}: {err}");
+    }
+    // max below the floor is an OverconstrainedError naming the member.
+    let t = display(r#"{"width": {"max": 0}}"#, "");
+    assert!(t.play().is_err());
+    let (_, details) = track::error_details(&t.pipeline);
+    assert_eq!(
+        details.get::<&str>("name").unwrap(),
+        "OverconstrainedError"
+    );
+    assert_eq!(details.get::<&str>("constraint").unwrap(), "width");
+}
+
+#[test]
+fn the_surface_is_named_or_preferred_by_type() {
+    // Named: the window, whatever the constraints prefer.
+    let t = display(r#"{"displaySurface": "monitor"}"#, "fake-window");
+    t.play().unwrap();
+    assert_eq!(caps_of(&t.pull().unwrap()).0, 800);
+    let settings = t.settings();
+    assert_eq!(settings.get::<&str>("displaySurface").unwrap(), "window");
+    // A window is captured as far as it shows.
+    assert!(!settings.get::<bool>("logicalSurface").unwrap());
+    drop(t);
+    // Preferred by displaySurface.
+    let t = display(r#"{"displaySurface": "window"}"#, "");
+    t.play().unwrap();
+    assert_eq!(t.settings().get::<&str>("deviceId").unwrap(), "fake-window");
+    drop(t);
+    // A surface that is not there.
+    let t = display("{}", "no-such-screen");
+    assert!(t.play().is_err());
+    let (err, details) = track::error_details(&t.pipeline);
+    assert_eq!(details.get::<&str>("name").unwrap(), "NotFoundError");
+    assert!(err.message().contains("no-such-screen"), "{}", err.message());
+}
+
+#[test]
+fn a_display_is_never_a_camera_nor_audio() {
+    // getUserMedia never picks a display, even asked for its size.
+    track::init_builtin();
+    let t = track::track("video", r#"{"deviceId": "fake-monitor"}"#, "");
+    t.play().unwrap();
+    assert_ne!(t.settings().get::<&str>("deviceId").unwrap(), "fake-monitor");
+    drop(t);
+    // The system's sound is not captured: a NotFoundError that says so.
+    let t = track::track("audio", "{}", "");
+    t.src.set_property_from_str("capture", "display");
+    assert!(t.play().is_err());
+    let (err, details) = track::error_details(&t.pipeline);
+    assert_eq!(details.get::<&str>("name").unwrap(), "NotFoundError");
+    assert!(err.message().contains("kind must be video"), "{}", err.message());
+}
+
+#[test]
+fn apply_constraints_on_a_display_track_downscales_it() {
+    let t = display("{}", "fake-window");
+    t.play().unwrap();
+    t.pull_width(800);
+    let r = t
+        .src
+        .emit_by_name::<gst::Structure>("apply-constraints", &[&r#"{"height": 300}"#]);
+    assert!(r.get::<bool>("success").unwrap(), "{r}");
+    let s = t.pull_width(400);
+    assert_eq!(caps_of(&s).1, 300);
+    let settings = t.settings();
+    assert_eq!(settings.get::<i32>("height").unwrap(), 300);
+    assert_eq!(settings.get::<&str>("displaySurface").unwrap(), "window");
+    // applyConstraints is getUserMedia's: min may fail, as an
+    // OverconstrainedError, and the track keeps its settings.
+    let r = t
+        .src
+        .emit_by_name::<gst::Structure>("apply-constraints", &[&r#"{"width": {"min": 1000}}"#]);
+    assert!(!r.get::<bool>("success").unwrap(), "{r}");
+    assert_eq!(r.get::<&str>("name").unwrap(), "OverconstrainedError", "{r}");
+    assert_eq!(t.settings().get::<i32>("width").unwrap(), 400);
+    assert!(
+        t.wait_message("mediastream-track-settings-changed", Duration::from_secs(1))
+            .is_some()
+    );
+}
