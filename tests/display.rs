@@ -8,9 +8,9 @@
 #[path = "common/track.rs"]
 mod track;
 
-use track::Track;
 use gst::prelude::*;
 use std::time::Duration;
+use track::Track;
 
 /// A `mediastreamsrc capture=display` track into an appsink.
 fn display(constraints: &str, surface: &str) -> Track {
@@ -70,7 +70,10 @@ fn constraints_downscale_in_the_surface_s_shape_and_decimate() {
     );
     drop(t);
     // Asking for more than the screen: the screen's own size and rate.
-    let t = display(r#"{"width": {"max": 4000, "ideal": 4000}, "frameRate": 60}"#, "");
+    let t = display(
+        r#"{"width": {"max": 4000, "ideal": 4000}, "frameRate": 60}"#,
+        "",
+    );
     t.play().unwrap();
     let s = t.pull().expect("a frame");
     assert_eq!(caps_of(&s), (1280, 720, gst::Fraction::new(30, 1)));
@@ -86,16 +89,17 @@ fn min_exact_and_advanced_are_type_errors() {
         let t = display(bad, "");
         assert!(t.play().is_err(), "{bad}");
         let (err, details) = track::error_details(&t.pipeline);
-        assert_eq!(details.get::<&str>("name").unwrap(), "TypeError", "{bad}: {err}");
+        assert_eq!(
+            details.get::<&str>("name").unwrap(),
+            "TypeError",
+            "{bad}: {err}"
+        );
     }
     // max below the floor is an OverconstrainedError naming the member.
     let t = display(r#"{"width": {"max": 0}}"#, "");
     assert!(t.play().is_err());
     let (_, details) = track::error_details(&t.pipeline);
-    assert_eq!(
-        details.get::<&str>("name").unwrap(),
-        "OverconstrainedError"
-    );
+    assert_eq!(details.get::<&str>("name").unwrap(), "OverconstrainedError");
     assert_eq!(details.get::<&str>("constraint").unwrap(), "width");
 }
 
@@ -120,7 +124,11 @@ fn the_surface_is_named_or_preferred_by_type() {
     assert!(t.play().is_err());
     let (err, details) = track::error_details(&t.pipeline);
     assert_eq!(details.get::<&str>("name").unwrap(), "NotFoundError");
-    assert!(err.message().contains("no-such-screen"), "{}", err.message());
+    assert!(
+        err.message().contains("no-such-screen"),
+        "{}",
+        err.message()
+    );
 }
 
 #[test]
@@ -129,7 +137,10 @@ fn a_display_is_never_a_camera_nor_audio() {
     track::init_builtin();
     let t = track::track("video", r#"{"deviceId": "fake-monitor"}"#, "");
     t.play().unwrap();
-    assert_ne!(t.settings().get::<&str>("deviceId").unwrap(), "fake-monitor");
+    assert_ne!(
+        t.settings().get::<&str>("deviceId").unwrap(),
+        "fake-monitor"
+    );
     drop(t);
     // The system's sound is not captured: a NotFoundError that says so.
     let t = track::track("audio", "{}", "");
@@ -137,7 +148,11 @@ fn a_display_is_never_a_camera_nor_audio() {
     assert!(t.play().is_err());
     let (err, details) = track::error_details(&t.pipeline);
     assert_eq!(details.get::<&str>("name").unwrap(), "NotFoundError");
-    assert!(err.message().contains("kind must be video"), "{}", err.message());
+    assert!(
+        err.message().contains("kind must be video"),
+        "{}",
+        err.message()
+    );
 }
 
 #[test]
@@ -160,10 +175,79 @@ fn apply_constraints_on_a_display_track_downscales_it() {
         .src
         .emit_by_name::<gst::Structure>("apply-constraints", &[&r#"{"width": {"min": 1000}}"#]);
     assert!(!r.get::<bool>("success").unwrap(), "{r}");
-    assert_eq!(r.get::<&str>("name").unwrap(), "OverconstrainedError", "{r}");
+    assert_eq!(
+        r.get::<&str>("name").unwrap(),
+        "OverconstrainedError",
+        "{r}"
+    );
     assert_eq!(t.settings().get::<i32>("width").unwrap(), 400);
     assert!(
         t.wait_message("mediastream-track-settings-changed", Duration::from_secs(1))
             .is_some()
     );
+}
+
+/// `mediastream display-constraints=…`: getDisplayMedia for a whole
+/// stream.
+fn display_stream(options: &str) -> (gst::Pipeline, gst::Element) {
+    track::init_builtin();
+    let p = gst::Pipeline::new();
+    let stream = gst::ElementFactory::make("mediastream")
+        .property("display-constraints", options)
+        .build()
+        .unwrap();
+    p.add(&stream).unwrap();
+    (p, stream)
+}
+
+#[test]
+fn a_display_stream_has_one_video_track_and_no_audio() {
+    for options in ["{}", r#"{"video": {"frameRate": 5}, "audio": true}"#] {
+        let (p, stream) = display_stream(options);
+        let sinks = track::appsink_per_pad(&p, &stream);
+        p.set_state(gst::State::Playing).unwrap();
+        let sink = sinks.lock().unwrap()[0].clone();
+        let sample = sink
+            .emit_by_name::<Option<gst::Sample>>(
+                "try-pull-sample",
+                &[&gst::ClockTime::from_seconds(10)],
+            )
+            .expect("a frame of the screen");
+        let (w, h, rate) = caps_of(&sample);
+        assert_eq!((w, h), (1280, 720), "{options}");
+        let expected = if options == "{}" { 30 } else { 5 };
+        assert_eq!(rate, gst::Fraction::new(expected, 1), "{options}");
+        // The system's sound is not captured: video only, as a browser
+        // gives when the user does not share audio.
+        assert_eq!(stream.property::<Vec<String>>("track-ids").len(), 1);
+        assert_eq!(sinks.lock().unwrap().len(), 1);
+        let src = track::children_made_by(&stream, "mediastreamsrc")
+            .into_iter()
+            .next()
+            .unwrap();
+        let settings = src.property::<Option<gst::Structure>>("settings").unwrap();
+        assert_eq!(settings.get::<&str>("displaySurface").unwrap(), "monitor");
+        p.set_state(gst::State::Null).unwrap();
+    }
+}
+
+#[test]
+fn a_stream_comes_from_one_call() {
+    // video false, and both calls at once, are TypeErrors.
+    let (p, _stream) = display_stream(r#"{"video": false}"#);
+    assert!(p.set_state(gst::State::Playing).is_err());
+    let (_, details) = track::error_details(&p);
+    assert_eq!(details.get::<&str>("name").unwrap(), "TypeError");
+    p.set_state(gst::State::Null).unwrap();
+    let (p, stream) = display_stream("{}");
+    stream.set_property("constraints", r#"{"video": true}"#);
+    assert!(p.set_state(gst::State::Playing).is_err());
+    let (err, details) = track::error_details(&p);
+    assert_eq!(details.get::<&str>("name").unwrap(), "TypeError");
+    assert!(
+        err.message().contains("display-constraints"),
+        "{}",
+        err.message()
+    );
+    p.set_state(gst::State::Null).unwrap();
 }

@@ -9,11 +9,11 @@
 //! here the element's properties do): they only shape what is captured of
 //! it. They never upscale, never crop, never add frames.
 
+use super::device::{DeviceInfo, Fraction};
 use super::error::ConstraintError;
 use super::parse::{Constraint, ConstraintSet, Kind, Property, TrackConstraints};
 use super::select::{Actual, Selection, distance};
 use super::settings::{ResizeMode, Settings, VideoSettings, round10};
-use super::device::{DeviceInfo, Fraction};
 use serde_json::{Map, Value, json};
 use std::fmt;
 
@@ -44,9 +44,13 @@ impl SurfaceType {
     }
 
     pub fn from_name(s: &str) -> Option<SurfaceType> {
-        [SurfaceType::Monitor, SurfaceType::Window, SurfaceType::Browser]
-            .into_iter()
-            .find(|t| t.as_str() == s)
+        [
+            SurfaceType::Monitor,
+            SurfaceType::Window,
+            SurfaceType::Browser,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
     }
 }
 
@@ -280,7 +284,8 @@ fn parse_dictionary(value: &Value, kind: Kind) -> Result<TrackConstraints, Const
         )));
     }
     let display = |name: &str| {
-        Property::from_name(name).is_some_and(|p| kind == Kind::Video && VIDEO_PROPERTIES.contains(&p))
+        Property::from_name(name)
+            .is_some_and(|p| kind == Kind::Video && VIDEO_PROPERTIES.contains(&p))
     };
     for (name, v) in map {
         let Value::Object(inner) = v else { continue };
@@ -352,7 +357,12 @@ impl Candidate {
     /// purposes").
     fn distance(&self, set: &ConstraintSet, s: &DisplaySurface) -> f64 {
         set.for_kind(Kind::Video)
-            .filter(|(p, _)| !matches!(p, Property::DisplaySurface | Property::DeviceId | Property::GroupId))
+            .filter(|(p, _)| {
+                !matches!(
+                    p,
+                    Property::DisplaySurface | Property::DeviceId | Property::GroupId
+                )
+            })
             .map(|(p, c)| distance(c, self.actual(*p, s)))
             .sum()
     }
@@ -366,9 +376,15 @@ fn sizes(s: &DisplaySurface) -> Vec<(u32, u32)> {
     let (w, h) = (s.width.max(1) as u64, s.height.max(1) as u64);
     let nearest = |a: u64, num: u64, den: u64| ((a * num + den / 2) / den).max(1) as u32;
     if w >= h {
-        (FLOOR_SIZE as u64..=h).rev().map(|y| (nearest(y, w, h), y as u32)).collect()
+        (FLOOR_SIZE as u64..=h)
+            .rev()
+            .map(|y| (nearest(y, w, h), y as u32))
+            .collect()
     } else {
-        (FLOOR_SIZE as u64..=w).rev().map(|x| (x as u32, nearest(x, h, w))).collect()
+        (FLOOR_SIZE as u64..=w)
+            .rev()
+            .map(|x| (x as u32, nearest(x, h, w)))
+            .collect()
     }
 }
 
@@ -393,7 +409,10 @@ fn rates(sets: &[&ConstraintSet], s: &DisplaySurface) -> Vec<f64> {
 /// fitness distance wins; a tie goes to the larger size, then the higher
 /// rate, then the cursor the surface lists first. No constraint: the
 /// whole surface at its full rate.
-pub fn select(constraints: &TrackConstraints, s: &DisplaySurface) -> Result<Settings, ConstraintError> {
+pub fn select(
+    constraints: &TrackConstraints,
+    s: &DisplaySurface,
+) -> Result<Settings, ConstraintError> {
     if s.width == 0 || s.height == 0 {
         return Err(ConstraintError::not_readable(format!(
             "display surface '{}' has no size ({}x{})",
@@ -467,7 +486,10 @@ pub fn select(constraints: &TrackConstraints, s: &DisplaySurface) -> Result<Sett
 }
 
 /// applyConstraints on a display track: [`select`] on its device.
-pub fn select_on(constraints: &TrackConstraints, device: &DeviceInfo) -> Result<Selection, ConstraintError> {
+pub fn select_on(
+    constraints: &TrackConstraints,
+    device: &DeviceInfo,
+) -> Result<Selection, ConstraintError> {
     let surface = DisplaySurface::of(device).ok_or_else(|| {
         ConstraintError::not_readable(format!("display '{}' has no video mode", device.label))
     })?;
@@ -492,7 +514,9 @@ pub fn select_display(
     let usable = |d: &DeviceInfo| {
         d.kind == super::DeviceKind::Display
             && !(options.exclude_monitors
-                && d.display.as_ref().is_some_and(|t| t.surface == SurfaceType::Monitor))
+                && d.display
+                    .as_ref()
+                    .is_some_and(|t| t.surface == SurfaceType::Monitor))
     };
     let surface_of = |d: &DeviceInfo| d.display.as_ref().map(|t| t.surface);
     let index = match named.filter(|n| !n.is_empty()) {
@@ -537,29 +561,44 @@ fn overconstrained(set: &ConstraintSet, s: &DisplaySurface) -> ConstraintError {
     let alone = |p: Property, c: &Constraint| ConstraintSet {
         members: vec![(p, c.clone())],
     };
-    let cursors = if s.cursors.is_empty() { vec![Cursor::Never] } else { s.cursors.clone() };
+    let cursors = if s.cursors.is_empty() {
+        vec![Cursor::Never]
+    } else {
+        s.cursors.clone()
+    };
     for (p, c) in set.for_kind(Kind::Video) {
         let one = alone(*p, c);
         let rates = rates(&[&one], s);
         let any = sizes(s).into_iter().any(|(width, height)| {
             rates.iter().any(|&rate| {
                 cursors.iter().any(|&cursor| {
-                    Candidate { width, height, rate, cursor }
-                        .distance(&one, s)
-                        .is_finite()
+                    Candidate {
+                        width,
+                        height,
+                        rate,
+                        cursor,
+                    }
+                    .distance(&one, s)
+                    .is_finite()
                 })
             })
         });
         if !any {
             return ConstraintError::overconstrained(
                 p.name(),
-                format!("display surface '{}' ({}x{} at most {} fps) cannot meet {p}", s.label, s.width, s.height, s.frame_rate),
+                format!(
+                    "display surface '{}' ({}x{} at most {} fps) cannot meet {p}",
+                    s.label, s.width, s.height, s.frame_rate
+                ),
             );
         }
     }
     ConstraintError::overconstrained(
         "",
-        format!("display surface '{}' cannot meet these constraints together", s.label),
+        format!(
+            "display surface '{}' cannot meet these constraints together",
+            s.label
+        ),
     )
 }
 
@@ -614,13 +653,29 @@ mod tests {
 
     #[test]
     fn video_is_the_default_and_false_is_a_type_error() {
-        for ok in ["{}", "null", "{\"video\": true}", "{\"audio\": false}", "{\"video\": {}}"] {
+        for ok in [
+            "{}",
+            "null",
+            "{\"video\": true}",
+            "{\"audio\": false}",
+            "{\"video\": {}}",
+        ] {
             let o = DisplayOptions::parse(ok).unwrap();
             assert_eq!(o.video, TrackConstraints::default(), "{ok}");
             assert!(o.audio.is_none(), "{ok}");
         }
-        assert!(DisplayOptions::parse("{\"audio\": true}").unwrap().audio.is_some());
-        for bad in ["{\"video\": false}", "{\"video\": false, \"audio\": true}", "{\"video\": 3}", "[]"] {
+        assert!(
+            DisplayOptions::parse("{\"audio\": true}")
+                .unwrap()
+                .audio
+                .is_some()
+        );
+        for bad in [
+            "{\"video\": false}",
+            "{\"video\": false, \"audio\": true}",
+            "{\"video\": 3}",
+            "[]",
+        ] {
             let e = DisplayOptions::parse(bad).unwrap_err();
             assert_eq!(e.error_name(), ErrorName::TypeError, "{bad}: {e}");
         }
@@ -690,7 +745,10 @@ mod tests {
         // Rates decimate, never above the surface's.
         assert_eq!(chosen(&video(r#"{"video": {"frameRate": 5}}"#)).2, 5.0);
         assert_eq!(chosen(&video(r#"{"video": {"frameRate": 60}}"#)).2, 30.0);
-        assert_eq!(chosen(&video(r#"{"video": {"frameRate": {"max": 12.5}}}"#)).2, 12.5);
+        assert_eq!(
+            chosen(&video(r#"{"video": {"frameRate": {"max": 12.5}}}"#)).2,
+            12.5
+        );
     }
 
     #[test]
@@ -702,7 +760,8 @@ mod tests {
         // A surface that cannot hide the cursor keeps it.
         let mut s = monitor();
         s.cursors = vec![Cursor::Always];
-        let Settings::Video(v) = select(&video(r#"{"video": {"cursor": "never"}}"#), &s).unwrap() else {
+        let Settings::Video(v) = select(&video(r#"{"video": {"cursor": "never"}}"#), &s).unwrap()
+        else {
             panic!()
         };
         assert_eq!(v.display.unwrap().cursor, Cursor::Always);
@@ -718,7 +777,9 @@ mod tests {
         let e = select(&c, &monitor()).unwrap_err();
         assert_eq!(e.error_name(), ErrorName::OverconstrainedError);
         assert_eq!(e.constraint(), Some("width"));
-        let c = TrackConstraints::parse(r#"{"width": 640, "advanced": [{"frameRate": {"max": 10}}]}"#).unwrap();
+        let c =
+            TrackConstraints::parse(r#"{"width": 640, "advanced": [{"frameRate": {"max": 10}}]}"#)
+                .unwrap();
         assert_eq!(chosen(&c).2, 10.0);
     }
 
@@ -739,15 +800,20 @@ mod tests {
     fn device(id: &str, surface: SurfaceType, default: bool) -> DeviceInfo {
         let mut d = crate::constraints::device::test_camera(
             None,
-            vec![crate::constraints::NativeMode::Video(crate::constraints::VideoMode {
-                width: crate::constraints::IntRange { min: 1280, max: 1280 },
-                height: crate::constraints::IntRange { min: 720, max: 720 },
-                min_rate: Fraction::new(1, 1),
-                max_rate: Fraction::new(30, 1),
-                media_type: "video/x-raw".into(),
-                formats: vec!["BGRx".into()],
-                structure_index: 0,
-            })],
+            vec![crate::constraints::NativeMode::Video(
+                crate::constraints::VideoMode {
+                    width: crate::constraints::IntRange {
+                        min: 1280,
+                        max: 1280,
+                    },
+                    height: crate::constraints::IntRange { min: 720, max: 720 },
+                    min_rate: Fraction::new(1, 1),
+                    max_rate: Fraction::new(30, 1),
+                    media_type: "video/x-raw".into(),
+                    formats: vec!["BGRx".into()],
+                    structure_index: 0,
+                },
+            )],
         );
         d.kind = crate::constraints::DeviceKind::Display;
         d.device_id = id.into();
@@ -773,9 +839,18 @@ mod tests {
         };
         assert_eq!(pick("{}", None).unwrap(), "m");
         assert_eq!(pick("{}", Some("")).unwrap(), "m");
-        assert_eq!(pick(r#"{"video": {"displaySurface": "window"}}"#, None).unwrap(), "w");
-        assert_eq!(pick(r#"{"monitorTypeSurfaces": "exclude"}"#, None).unwrap(), "w");
-        assert_eq!(pick(r#"{"video": {"displaySurface": "monitor"}}"#, Some("w")).unwrap(), "w");
+        assert_eq!(
+            pick(r#"{"video": {"displaySurface": "window"}}"#, None).unwrap(),
+            "w"
+        );
+        assert_eq!(
+            pick(r#"{"monitorTypeSurfaces": "exclude"}"#, None).unwrap(),
+            "w"
+        );
+        assert_eq!(
+            pick(r#"{"video": {"displaySurface": "monitor"}}"#, Some("w")).unwrap(),
+            "w"
+        );
         // A camera is never a display surface.
         let e = pick("{}", Some("cam")).unwrap_err();
         assert_eq!(e.error_name(), ErrorName::NotFoundError);
@@ -789,6 +864,9 @@ mod tests {
     fn preferred_surface_is_read_from_display_surface() {
         let o = DisplayOptions::parse(r#"{"video": {"displaySurface": "window"}}"#).unwrap();
         assert_eq!(o.preferred_surface(), Some(SurfaceType::Window));
-        assert_eq!(DisplayOptions::parse("{}").unwrap().preferred_surface(), None);
+        assert_eq!(
+            DisplayOptions::parse("{}").unwrap().preferred_surface(),
+            None
+        );
     }
 }

@@ -357,7 +357,10 @@ fn describe(v: &Value) -> &'static str {
     }
 }
 
-pub(crate) fn parse_track(map: &Map<String, Value>, path: &str) -> Result<TrackConstraints, ConstraintError> {
+pub(crate) fn parse_track(
+    map: &Map<String, Value>,
+    path: &str,
+) -> Result<TrackConstraints, ConstraintError> {
     let basic = parse_set(map, path, false)?;
     let mut advanced = Vec::new();
     if let Some(adv) = map.get("advanced") {

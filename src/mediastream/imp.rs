@@ -121,6 +121,10 @@ pub struct MediaStream {
     /// takes its sender's id, crate::webrtc).
     id: Mutex<String>,
     constraints: Mutex<Option<String>>,
+    /// `display-constraints`: getDisplayMedia's DisplayMediaStreamOptions.
+    display: Mutex<Option<String>>,
+    /// `display-surface`: the display's deviceId, or empty.
+    display_surface: Mutex<String>,
     uri: Mutex<Option<String>>,
     /// A remote stream: the tracks that join and leave on `sink_%u` are the
     /// user agent's changes (`addtrack` / `removetrack`).
@@ -145,6 +149,8 @@ impl ObjectSubclass for MediaStream {
         MediaStream {
             id: Mutex::new(uuid::Uuid::new_v4().to_string()),
             constraints: Mutex::default(),
+            display: Mutex::default(),
+            display_surface: Mutex::default(),
             uri: Mutex::default(),
             remote: Mutex::default(),
             ended: Mutex::default(),
@@ -162,6 +168,17 @@ impl ObjectImpl for MediaStream {
                 glib::ParamSpecString::builder("constraints")
                     .nick("Constraints")
                     .blurb("MediaStreamConstraints as JSON, e.g. {\"video\": {\"width\": 1280}, \"audio\": true}: getUserMedia on NULL->READY, one track per requested kind, all selected before any device opens")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("display-constraints")
+                    .nick("Display constraints")
+                    .blurb("DisplayMediaStreamOptions as JSON, e.g. {\"video\": {\"width\": {\"max\": 1280}, \"cursor\": \"never\"}}: getDisplayMedia on NULL->READY, one video track of a screen or window ({} is {\"video\": true}; min, exact and advanced are TypeErrors; constraints only downscale and decimate). Not with constraints: a stream comes from one call (docs/display.md)")
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("display-surface")
+                    .nick("Display surface")
+                    .blurb("With display-constraints: the deviceId of the screen or window to capture (a browser asks the user; here this chooses). Empty: the first surface of the displaySurface constraint's type, else the default screen")
+                    .default_value(Some(""))
                     .mutable_ready()
                     .build(),
                 glib::ParamSpecString::builder("id")
@@ -295,6 +312,11 @@ impl ObjectImpl for MediaStream {
                 crate::fault::point("mediastream:set-property");
                 match pspec.name() {
                     "constraints" => self.set_constraints(value.get().unwrap()),
+                    "display-constraints" => self.set_display_constraints(value.get().unwrap()),
+                    "display-surface" => {
+                        *self.display_surface.lock() =
+                            value.get::<Option<String>>().unwrap().unwrap_or_default()
+                    }
                     "id" => {
                         if let Some(id) = value.get::<Option<String>>().unwrap()
                             && !id.is_empty()
@@ -316,6 +338,8 @@ impl ObjectImpl for MediaStream {
                 crate::fault::point("mediastream:property");
                 match pspec.name() {
                     "constraints" => self.constraints.lock().to_value(),
+                    "display-constraints" => self.display.lock().to_value(),
+                    "display-surface" => self.display_surface.lock().to_value(),
                     "id" => self.id.lock().to_value(),
                     "remote" => self.remote.lock().to_value(),
                     "active" => self.state.lock().active.to_value(),

@@ -5,8 +5,11 @@
 //! behind its pad; and MediaStream.clone().
 
 use super::{MediaStream, Track};
-use crate::constraints::{Kind, SelectOptions, StreamConstraints};
-use crate::devices::monitor::MediaDevices;
+use crate::constraints::display::DisplayOptions;
+use crate::constraints::{
+    ConstraintError, Kind, SelectOptions, StreamConstraints, StreamSelection,
+};
+use crate::devices::monitor::{MediaDevice, MediaDevices};
 use crate::fault::Guarded;
 use crate::mediastream::CAT;
 use crate::mediastreamsrc::{MediaStreamSrc, Preselection};
@@ -16,7 +19,57 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 
 impl MediaStream {
+    /// getDisplayMedia: the options' video track on the chosen surface;
+    /// no audio track (the system's sound is not captured: a browser's
+    /// answer when the user does not share it).
+    fn select_display(
+        &self,
+        json: &str,
+        ended: &[MediaStreamSrc],
+    ) -> Result<(StreamConstraints, (StreamSelection, Vec<MediaDevice>)), ConstraintError> {
+        let options = DisplayOptions::parse(json)?;
+        if options.audio.is_some() {
+            gst::info!(
+                CAT,
+                imp = self,
+                "getDisplayMedia: no system audio here, video only"
+            );
+        }
+        let mut parsed = StreamConstraints {
+            video: Some(options.video.clone()),
+            audio: None,
+        };
+        if ended
+            .iter()
+            .any(|t| t.property::<TrackKind>("kind") == Kind::Video)
+        {
+            parsed.video = None;
+            return Ok((parsed, Default::default()));
+        }
+        let surface = self.display_surface.lock().clone();
+        let (sel, device) = MediaDevices::get().select_display(&options, &surface)?;
+        let devices = vec![device];
+        let selection = StreamSelection {
+            video: Some(crate::constraints::Selection {
+                device_index: 0,
+                ..sel
+            }),
+            audio: None,
+        };
+        Ok((parsed, (selection, devices)))
+    }
+
     pub(super) fn set_constraints(&self, json: Option<String>) {
+        self.set_request(json, false)
+    }
+
+    pub(super) fn set_display_constraints(&self, json: Option<String>) {
+        self.set_request(json, true)
+    }
+
+    /// getUserMedia's constraints, or getDisplayMedia's options
+    /// (`display`): taken in NULL, selected again in READY.
+    fn set_request(&self, json: Option<String>, display: bool) {
         let obj = self.obj();
         let state = obj.current_state().max(obj.pending_state());
         if state > gst::State::Ready {
@@ -28,7 +81,11 @@ impl MediaStream {
             );
             return;
         }
-        *self.constraints.lock() = json;
+        if display {
+            *self.display.lock() = json;
+        } else {
+            *self.constraints.lock() = json;
+        }
         if state == gst::State::Ready {
             gst::debug!(
                 CAT,
@@ -59,9 +116,18 @@ impl MediaStream {
     /// track per kind.
     pub(super) fn get_user_media(&self) -> Result<(), gst::StateChangeError> {
         let json = self.constraints.lock().clone();
-        let Some(json) = json else {
+        let display = self.display.lock().clone();
+        let (json, display) = match (json, display) {
             // A stream without constraints starts empty (tracks come by addTrack).
-            return Ok(());
+            (None, None) => return Ok(()),
+            (Some(_), Some(_)) => {
+                self.post_error(&ConstraintError::type_error(
+                    "constraints (getUserMedia) and display-constraints (getDisplayMedia) are both set: a stream comes from one call; give the other's tracks to this stream's sink pads",
+                ));
+                return Err(gst::StateChangeError);
+            }
+            (Some(json), None) => (json, false),
+            (None, Some(json)) => (json, true),
         };
         let opts = SelectOptions {
             audio_processing: track::audio_processing(),
@@ -69,18 +135,22 @@ impl MediaStream {
         };
         // A clone's ended tracks: their kinds are not selected.
         let ended = self.ended.lock().clone();
-        let selected = StreamConstraints::parse(&json).and_then(|mut c| {
-            for t in &ended {
-                match t.property::<TrackKind>("kind") {
-                    Kind::Video => c.video = None,
-                    Kind::Audio => c.audio = None,
+        let selected = if display {
+            self.select_display(&json, &ended)
+        } else {
+            StreamConstraints::parse(&json).and_then(|mut c| {
+                for t in &ended {
+                    match t.property::<TrackKind>("kind") {
+                        Kind::Video => c.video = None,
+                        Kind::Audio => c.audio = None,
+                    }
                 }
-            }
-            if c.video.is_none() && c.audio.is_none() {
-                return Ok((c, Default::default()));
-            }
-            MediaDevices::get().select_stream(&c, &opts).map(|r| (c, r))
-        });
+                if c.video.is_none() && c.audio.is_none() {
+                    return Ok((c, Default::default()));
+                }
+                MediaDevices::get().select_stream(&c, &opts).map(|r| (c, r))
+            })
+        };
         let (mut parsed, (selection, devices)) = selected.map_err(|e| {
             self.post_error(&e);
             gst::StateChangeError
@@ -117,9 +187,13 @@ impl MediaStream {
         }
         let srcs: Vec<MediaStreamSrc> = planned
             .iter()
-            .map(|(kind, ..)| {
+            .map(|(kind, _, device, _)| {
                 let src = glib::Object::new::<MediaStreamSrc>();
                 src.set_property("kind", *kind);
+                if display {
+                    src.set_property("capture", crate::mediastreamsrc::Capture::Display);
+                    src.set_property("display-surface", &device.info.device_id);
+                }
                 src
             })
             .collect();

@@ -96,7 +96,8 @@ impl MediaStreamSrc {
         kind: crate::constraints::Kind,
         constraints: &str,
         surface: &str,
-    ) -> Result<(TrackConstraints, crate::constraints::Selection, MediaDevice), ConstraintError> {
+    ) -> Result<(TrackConstraints, crate::constraints::Selection, MediaDevice), ConstraintError>
+    {
         use crate::constraints::display::DisplayOptions;
         if kind != crate::constraints::Kind::Video {
             return Err(ConstraintError::not_found(
