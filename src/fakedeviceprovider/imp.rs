@@ -46,8 +46,8 @@ impl DeviceProviderImpl for FakeDeviceProvider {
         static META: LazyLock<gst::subclass::DeviceProviderMetadata> = LazyLock::new(|| {
             gst::subclass::DeviceProviderMetadata::new(
                 "MediaStream fake device provider",
-                "Source/Sink/Video/Audio",
-                "Fake cameras, microphones and speakers from GST_MEDIASTREAM_FAKE_DEVICES (1 for the built-in set, or a device file)",
+                "Source/Sink/Video/Audio/Display",
+                "Fake cameras, microphones, speakers and displays from GST_MEDIASTREAM_FAKE_DEVICES (1 for the built-in set, or a device file)",
                 "gst-mediastream developers",
             )
         });
