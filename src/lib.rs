@@ -31,6 +31,7 @@
 
 pub mod constraints;
 pub mod devices;
+pub mod display;
 pub(crate) mod excerpt;
 mod fakedeviceprovider;
 #[doc(hidden)]
@@ -38,6 +39,7 @@ pub mod fault;
 mod lifeline;
 mod mediarecorder;
 mod mediastream;
+mod mediastreamdisplaysrc;
 mod mediastreamfakesrc;
 mod mediastreamjanussrc;
 mod mediastreamrtpdec;
@@ -83,6 +85,7 @@ pub fn ensure_registered() {
 
 fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     mediastreamfakesrc::register(plugin)?;
+    mediastreamdisplaysrc::register(plugin)?;
     fakedeviceprovider::register(plugin)?;
     mediastreamsrc::register(plugin)?;
     mediastreamtracksink::register(plugin)?;
