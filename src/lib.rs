@@ -32,6 +32,7 @@
 pub mod constraints;
 pub mod devices;
 pub mod display;
+mod displaydeviceprovider;
 pub(crate) mod excerpt;
 mod fakedeviceprovider;
 #[doc(hidden)]
@@ -87,6 +88,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     mediastreamfakesrc::register(plugin)?;
     mediastreamdisplaysrc::register(plugin)?;
     fakedeviceprovider::register(plugin)?;
+    displaydeviceprovider::register(plugin)?;
     mediastreamsrc::register(plugin)?;
     mediastreamtracksink::register(plugin)?;
     mediastream::register(plugin)?;

@@ -13,12 +13,15 @@
 //! with neither held, on the thread that posted the change.
 
 use crate::constraints::caps::modes_from_caps;
+use crate::constraints::display::{Cursor, DisplayTraits, SurfaceType};
 use crate::constraints::{
     ConstraintError, DeviceInfo, DeviceKind, ErrorName, Kind, SelectOptions, Selection,
     StreamConstraints, StreamSelection, TrackConstraints, select_stream, select_track,
 };
 use crate::devices::fake::FakeSource;
 use crate::devices::file::DEFAULT_LATENCY;
+use crate::display::{surface, x11};
+use crate::displaydeviceprovider::DisplayDevice;
 use gst::prelude::*;
 use parking_lot::Mutex;
 use sha2::{Digest, Sha256};
@@ -143,12 +146,78 @@ impl MediaDevices {
         Ok(devices)
     }
 
-    /// The display surfaces getDisplayMedia chooses from: the default
-    /// first, then in a stable order.
+    /// The display surfaces getDisplayMedia chooses from, the default
+    /// first: the fake ones with fake devices, else the screens of
+    /// `$DISPLAY` as they are now (a display may come and go between two
+    /// calls, as a browser asks the system each time).
     pub fn displays(&self) -> Result<Vec<MediaDevice>, String> {
-        let mut devices = self.all()?;
-        devices.retain(|d| d.info.kind == DeviceKind::Display);
+        if FakeSource::from_env().is_some() {
+            let mut devices = self.all()?;
+            devices.retain(|d| d.info.kind == DeviceKind::Display);
+            return Ok(devices);
+        }
+        let screens = match x11::screens(None) {
+            Ok(s) => s,
+            Err(e) => {
+                gst::debug!(CAT, "no X11 screens: {e}");
+                return Ok(Vec::new());
+            }
+        };
+        let mut devices: Vec<MediaDevice> = screens
+            .iter()
+            .filter_map(|s| {
+                let target = x11::Target {
+                    display: Some(s.display.clone()),
+                    screen: Some(s.index),
+                    window: None,
+                };
+                let id = surface::screen_id(&s.display, s.index);
+                let label = format!("Screen {} of {}", s.index, s.display);
+                let device = DisplayDevice::new(&target, (s.width, s.height), &id, &label);
+                let mut d = media_device(device.upcast_ref())?;
+                d.info.is_default = s.is_default;
+                Some(d)
+            })
+            .collect();
+        sort(&mut devices);
         Ok(devices)
+    }
+
+    /// The X11 surface a deviceId names (`x11::99.0`, `x11::99.0/0x400001`,
+    /// a window id): `None` when the id is not an X11 one.
+    fn x11_surface(&self, id: &str) -> Option<Result<MediaDevice, ConstraintError>> {
+        let target = surface::parse(id)?;
+        let not_found =
+            |e: x11::GrabError| ConstraintError::not_found(format!("display surface '{id}': {e}"));
+        let made = (|| {
+            let display = target.display.as_deref();
+            let name = x11::display_name(display);
+            let screen = target.screen.unwrap_or(0);
+            let (size, label) = match target.window {
+                Some(w) => (
+                    x11::window_size(display, w).map_err(not_found)?,
+                    format!("Window 0x{w:x} of {name}"),
+                ),
+                None => {
+                    let screens = x11::screens(display).map_err(not_found)?;
+                    let s = screens.get(screen).ok_or_else(|| {
+                        ConstraintError::not_found(format!(
+                            "display surface '{id}': {name} has no screen {screen}"
+                        ))
+                    })?;
+                    ((s.width, s.height), format!("Screen {screen} of {name}"))
+                }
+            };
+            let device_id = match target.window {
+                Some(w) => surface::window_id(&name, screen, w),
+                None => surface::screen_id(&name, screen),
+            };
+            let device = DisplayDevice::new(&target, size, &device_id, &label);
+            media_device(device.upcast_ref()).ok_or_else(|| {
+                ConstraintError::not_readable(format!("display surface '{id}' is not usable"))
+            })
+        })();
+        Some(made)
     }
 
     fn all(&self) -> Result<Vec<MediaDevice>, String> {
@@ -201,9 +270,19 @@ impl MediaDevices {
         options: &crate::constraints::display::DisplayOptions,
         named: &str,
     ) -> Result<(Selection, MediaDevice), ConstraintError> {
-        let devices = self.displays().map_err(ConstraintError::not_readable)?;
+        let (devices, named) = match self.x11_surface(named) {
+            Some(device) => {
+                let device = device?;
+                let id = device.info.device_id.clone();
+                (vec![device], id)
+            }
+            None => (
+                self.displays().map_err(ConstraintError::not_readable)?,
+                named.to_owned(),
+            ),
+        };
         let infos: Vec<DeviceInfo> = devices.iter().map(|d| d.info.clone()).collect();
-        let sel = crate::constraints::display::select_display(options, &infos, Some(named))
+        let sel = crate::constraints::display::select_display(options, &infos, Some(&named))
             .map_err(|e| self.explained(e))?;
         let device = devices[sel.device_index].clone();
         Ok((sel, device))
@@ -556,6 +635,32 @@ pub fn media_device(device: &gst::Device) -> Option<MediaDevice> {
         .unwrap_or(false);
     let label = device.display_name().to_string();
 
+    if prop_str(props, "device.api").as_deref() == Some(DisplayDevice::API) {
+        let p = props?;
+        let surface = match p.get::<&str>("mediastream.display-surface").ok()? {
+            "window" => SurfaceType::Window,
+            _ => SurfaceType::Monitor,
+        };
+        return Some(MediaDevice {
+            info: DeviceInfo {
+                kind: DeviceKind::Display,
+                label,
+                device_id: p.get::<String>("mediastream.device-id").ok()?,
+                group_id: String::new(),
+                facing_mode: None,
+                is_default,
+                latency: DEFAULT_LATENCY,
+                modes,
+                display: Some(DisplayTraits {
+                    surface,
+                    logical_surface: surface == SurfaceType::Monitor,
+                    cursors: Cursor::ALL.to_vec(),
+                }),
+            },
+            device: device.clone(),
+            fake_index: None,
+        });
+    }
     if prop_str(props, "device.api").as_deref() == Some(FAKE_API) {
         let p = props?;
         return Some(MediaDevice {

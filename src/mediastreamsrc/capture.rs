@@ -46,6 +46,13 @@ impl Capture {
         if element.is::<gst_base::BaseSrc>() && element.find_property("do-timestamp").is_some() {
             element.set_property("do-timestamp", true);
         }
+        // A display's cursor setting is its capture's pointer option.
+        if let Settings::Video(v) = settings
+            && let Some(d) = &v.display
+            && element.find_property("cursor").is_some()
+        {
+            element.set_property_from_str("cursor", d.cursor.as_str());
+        }
         let mut elements = vec![element];
         if let Some(caps) = device_caps(settings, native) {
             let pin = make("capsfilter")?;
