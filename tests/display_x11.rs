@@ -216,6 +216,29 @@ fn a_closed_window_ends_its_track_with_eos() {
 }
 
 #[test]
+fn a_hidden_window_mutes_its_track_until_shown() {
+    let (x, painter, window) = screen();
+    let t = display_track(&format!("{}/0x{window:x}", x.screen_id()), "{}");
+    t.src.set_property("mute-timeout", 200u32);
+    let muted = track::signal_channel(&t.src, "mute");
+    let unmuted = track::signal_channel(&t.src, "unmute");
+    t.play().unwrap();
+    t.pull().expect("a frame");
+    painter.show(window, false);
+    muted
+        .recv_timeout(Duration::from_secs(10))
+        .expect("muted while the window is hidden");
+    assert!(t.src.property::<bool>("muted"));
+    painter.show(window, true);
+    unmuted
+        .recv_timeout(Duration::from_secs(10))
+        .expect("unmuted when it shows again");
+    let s = t.pull().expect("frames again");
+    assert_eq!(pixel(&s, 10, 10), (0, 0, 255));
+    assert!(!t.sink.property::<bool>("eos"));
+}
+
+#[test]
 fn a_surface_that_is_not_there_is_not_found() {
     let (x, _painter, _window) = screen();
     for id in [

@@ -153,6 +153,16 @@ impl Painter {
         id
     }
 
+    /// Hides (unmaps) or shows (maps) a window.
+    pub fn show(&self, window: u32, shown: bool) {
+        if shown {
+            self.conn.map_window(window).unwrap();
+        } else {
+            self.conn.unmap_window(window).unwrap();
+        }
+        self.conn.sync().unwrap();
+    }
+
     pub fn destroy(&self, window: u32) {
         self.conn.destroy_window(window).unwrap();
         self.conn.sync().unwrap();
