@@ -6,6 +6,8 @@
 //! frames; then the rules (downscale, decimation, the cursor) and the
 //! ends (the X server killed, the window closed).
 
+#[path = "common/launch_recording.rs"]
+mod launch_recording;
 #[path = "common/poll.rs"]
 mod poll;
 #[path = "common/track.rs"]
@@ -256,4 +258,75 @@ fn a_surface_that_is_not_there_is_not_found() {
         );
         assert!(err.message().contains(&id), "{}", err.message());
     }
+}
+
+/// The first frame of a VP8 WebM recording, decoded to BGRx.
+fn first_frame(data: &[u8]) -> gst::Sample {
+    let p = gst::parse::launch(
+        "appsrc name=src format=bytes ! matroskademux ! vp8dec ! videoconvert ! \
+         video/x-raw,format=BGRx ! appsink name=sink sync=false",
+    )
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    p.set_state(gst::State::Playing).unwrap();
+    launch_recording::push_all(&p.by_name("src").unwrap(), data);
+    let sample = p
+        .by_name("sink")
+        .unwrap()
+        .emit_by_name::<Option<gst::Sample>>(
+            "try-pull-sample",
+            &[&gst::ClockTime::from_seconds(10)],
+        )
+        .expect("a decoded frame");
+    p.set_state(gst::State::Null).unwrap();
+    sample
+}
+
+/// A display stream recorded by `mediarecorder` from a launch line; the X
+/// server goes away mid-recording: the track ends, the recording finishes
+/// (EOS, no error) and its file decodes to the screen's picture.
+#[test]
+fn a_display_stream_is_recorded_to_a_finished_file() {
+    let (mut x, painter, _window) = screen();
+    let line = format!(
+        "mediastream display-constraints={{\"video\":{{\"cursor\":\"never\"}}}} display-surface={} name=s \
+         s. ! r.video_0 mediarecorder name=r timeslice=200",
+        x.screen_id()
+    );
+    let p = gst::parse::launch(&line)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    let chunks = launch_recording::collect_chunks(&p.by_name("r").unwrap());
+    p.set_state(gst::State::Playing).unwrap();
+    assert!(
+        poll::holds_within(Duration::from_secs(20), || chunks.lock().unwrap().len()
+            > 10_000),
+        "chunks of the recording"
+    );
+    drop(painter);
+    x.kill();
+    let msg = launch_recording::eos_or_error(&p, 30, "the recording ends after the X server");
+    assert_eq!(msg.type_(), gst::MessageType::Eos, "{msg:?}");
+    p.set_state(gst::State::Null).unwrap();
+    let data = chunks.lock().unwrap().clone();
+    let frame = first_frame(&data);
+    assert_eq!(size_of(&frame), (640, 480));
+    assert!(
+        lossy(pixel(&frame, 10, 10), (255, 0, 0)),
+        "{:?}",
+        pixel(&frame, 10, 10)
+    );
+    assert!(
+        lossy(pixel(&frame, 150, 100), (0, 0, 255)),
+        "{:?}",
+        pixel(&frame, 150, 100)
+    );
+}
+
+/// Within a lossy codec's reach of `b`.
+fn lossy(a: (u8, u8, u8), b: (u8, u8, u8)) -> bool {
+    let d = |x: u8, y: u8| (x as i32 - y as i32).abs() <= 40;
+    d(a.0, b.0) && d(a.1, b.1) && d(a.2, b.2)
 }
