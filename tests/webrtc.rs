@@ -8,6 +8,8 @@
 
 #[path = "webrtc_common/mod.rs"]
 mod webrtc_common;
+#[path = "common/xvfb.rs"]
+mod xvfb;
 
 use gst::prelude::*;
 use serde_json::{Value, json};
@@ -177,6 +179,71 @@ fn gstreamer_to_chromium() {
         );
         last = now;
     }
+    browser.call("close", json!([]));
+    p.set_state(gst::State::Null).unwrap();
+}
+
+/// getDisplayMedia sent to Chromium: a `mediastream display-constraints`
+/// of an Xvfb screen (a red root) through mediastreamrtpenc; Chromium
+/// decodes it at the screen's size, and its picture is the screen's.
+#[test]
+fn a_screen_to_chromium() {
+    if !wc::runnable(wc::missing_browser()) || !wc::in_private_network("a_screen_to_chromium") {
+        return;
+    }
+    wc::init();
+    // Started inside the test's namespace: its abstract socket is there.
+    let x = xvfb::Xvfb::start(640, 360);
+    let painter = x.client();
+    painter.paint_root(0xff0000);
+    let p = gst::Pipeline::new();
+    let ms = gst::ElementFactory::make("mediastream")
+        .property("display-constraints", r#"{"video": {"frameRate": 15}}"#)
+        .property("display-surface", x.screen_id())
+        .build()
+        .unwrap();
+    let webrtc = max_bundle_webrtcbin(&p);
+    p.add(&ms).unwrap();
+    gstmediastream::webrtc::send_stream(&ms, &webrtc);
+    let mut browser = wc::Browser::start(false);
+    p.set_state(gst::State::Playing).unwrap();
+    wc::wait_for_sink_caps(&webrtc, 1);
+    let offer = wc::create_offer(&webrtc);
+    wc::set_description(&webrtc, true, &offer);
+    wc::wait_gathered(&webrtc);
+    let answer = browser.call("receive", json!([wc::local_sdp(&webrtc)]));
+    let answer = wc::sdp_desc(
+        gst_webrtc::WebRTCSDPType::Answer,
+        answer["sdp"].as_str().unwrap(),
+    );
+    wc::set_description(&webrtc, false, &answer);
+    let stats = wait_stats(&mut browser, 30, "the screen's frames decoded", |s| {
+        s["inbound"]["video"]["framesDecoded"].as_u64().unwrap_or(0) >= 10
+    });
+    assert_eq!(
+        stats["inbound"]["video"]["frameWidth"],
+        json!(640),
+        "{stats:#}"
+    );
+    assert_eq!(
+        stats["inbound"]["video"]["frameHeight"],
+        json!(360),
+        "{stats:#}"
+    );
+    assert_eq!(
+        sorted_strings(stats["tracks"].as_array().unwrap(), "trackId"),
+        sorted_track_ids(&ms)
+    );
+    // Red: the mean of R, G and B is 255 / 3 = 85 (black 0, white 255).
+    let mut v = -1.0;
+    let red = wc::poll::holds_within(Duration::from_secs(10), || {
+        v = browser
+            .call("brightness", json!([]))
+            .as_f64()
+            .unwrap_or(-1.0);
+        (70.0..100.0).contains(&v)
+    });
+    assert!(red, "Chromium shows the red screen: brightness {v}");
     browser.call("close", json!([]));
     p.set_state(gst::State::Null).unwrap();
 }

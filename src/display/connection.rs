@@ -82,8 +82,7 @@ impl Stream for QuietStream {
                 Err(e) => return Err(e.into()),
             }
         };
-        drop(cmsgs);
-        drop(borrowed);
+        // Sent: the descriptors went with the bytes.
         fds.clear();
         Ok(sent)
     }

@@ -4,6 +4,10 @@
 //! pid) when dropped, and a client that draws a known picture on it.
 #![allow(dead_code)]
 
+#[allow(clippy::duplicate_mod)]
+#[path = "poll.rs"]
+mod poll;
+
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use x11rb::connection::Connection;
@@ -81,7 +85,7 @@ impl Xvfb {
         if let Some(mut c) = self.child.take() {
             // SAFETY: kill(2) on the pid of our own child, not reaped yet.
             unsafe { libc::kill(c.id() as libc::pid_t, libc::SIGTERM) };
-            let gone = super::poll::holds_within(Duration::from_secs(5), || {
+            let gone = poll::holds_within(Duration::from_secs(5), || {
                 c.try_wait().ok().flatten().is_some()
             });
             if !gone {
