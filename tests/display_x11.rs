@@ -241,6 +241,39 @@ fn a_hidden_window_mutes_its_track_until_shown() {
 }
 
 #[test]
+fn enabled_and_stop_work_on_a_display_track() {
+    let (x, _painter, _window) = screen();
+    let t = display_track(&x.screen_id(), r#"{"cursor": "never"}"#);
+    t.play().unwrap();
+    assert_eq!(pixel(&t.pull().unwrap(), 10, 10), (255, 0, 0));
+    // enabled=false: black frames of the same size.
+    t.src.set_property("enabled", false);
+    let black = poll::holds_within(Duration::from_secs(10), || {
+        t.pull()
+            .is_some_and(|s| pixel(&s, 10, 10) == (0, 0, 0) && size_of(&s) == (640, 480))
+    });
+    assert!(black, "black frames while disabled");
+    t.src.set_property("enabled", true);
+    let red = poll::holds_within(Duration::from_secs(10), || {
+        t.pull().is_some_and(|s| pixel(&s, 10, 10) == (255, 0, 0))
+    });
+    assert!(red, "the screen again");
+    // stop(): ready-state ended (no `ended` event: the application ended
+    // it, W3C), EOS.
+    t.src.emit_by_name::<()>("stop", &[]);
+    assert!(t.pull_until_eos(300), "EOS after stop");
+    assert_eq!(nick(&t.src, "ready-state"), "ended");
+    // The capture is set to NULL (its X connection closed) at once.
+    let capture = track::children_made_by(&t.src, "mediastreamdisplaysrc")
+        .into_iter()
+        .next()
+        .unwrap();
+    track::wait_until("the capture in NULL after stop", || {
+        capture.current_state() == gst::State::Null
+    });
+}
+
+#[test]
 fn a_surface_that_is_not_there_is_not_found() {
     let (x, _painter, _window) = screen();
     for id in [
