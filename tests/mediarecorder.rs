@@ -54,6 +54,11 @@ fn started(constraints: &str, mime: &str, timeslice: u32) -> Rec {
     r
 }
 
+/// A recorder of `mime` on a 320-wide video and an audio track.
+fn av_recorder(mime: &str) -> Rec {
+    recorder(r#"{"video":{"width":320},"audio":true}"#, mime)
+}
+
 fn recorder(constraints: &str, mime: &str) -> Rec {
     init();
     let parts = track::StreamRecorder::new(constraints, mime);
@@ -511,10 +516,7 @@ fn an_empty_type_reads_back_the_full_type_once_started() {
     a.play();
     assert!(a.start(0));
     assert_eq!(a.next(5), Ev::Start("audio/webm;codecs=opus".into()));
-    let m = recorder(
-        r#"{"video":{"width":320},"audio":true}"#,
-        "video/x-matroska",
-    );
+    let m = av_recorder("video/x-matroska");
     m.play();
     assert!(m.start(0));
     assert_eq!(
@@ -525,10 +527,7 @@ fn an_empty_type_reads_back_the_full_type_once_started() {
 
 #[test]
 fn pause_gathers_nothing_and_the_timeline_skips_it() {
-    let r = recorder(
-        r#"{"video":{"width":320},"audio":true}"#,
-        "video/webm;codecs=vp8,opus",
-    );
+    let r = av_recorder("video/webm;codecs=vp8,opus");
     // Simulated time: the live sources make a frame each 1/30 s of this
     // clock, and the recorder's timeline is its running time.
     let clock = gst_check::TestClock::new();
@@ -726,10 +725,7 @@ fn methods_in_the_wrong_state_throw_invalid_state_error() {
 
 #[test]
 fn a_type_without_a_codec_for_a_track_is_not_supported() {
-    let r = recorder(
-        r#"{"video":{"width":320},"audio":true}"#,
-        "audio/ogg;codecs=opus",
-    );
+    let r = av_recorder("audio/ogg;codecs=opus");
     r.play();
     assert!(!r.start(0));
     assert_eq!(r.thrown(), "NotSupportedError");
@@ -1072,10 +1068,7 @@ fn the_bitrates_read_back_are_the_ones_the_encoders_run_at() {
 
 #[test]
 fn the_largest_bitrates_are_clamped_to_the_encoders_and_record() {
-    let r = recorder(
-        r#"{"video":{"width":320},"audio":true}"#,
-        "video/webm;codecs=vp8,opus",
-    );
+    let r = av_recorder("video/webm;codecs=vp8,opus");
     // The properties take up to 4294967295; vp8enc's target-bitrate is an
     // int, opusenc's bitrate 4000-650000.
     r.rec.set_property("video-bits-per-second", u32::MAX);

@@ -29,15 +29,17 @@ pub const DEFAULT_LATENCY: f64 = 0.01;
 /// One device of a fake-device file, as written.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DeviceSpec {
+    // The fields a device must have, then the others, as docs/devices.md
+    // lists them.
     pub kind: DeviceKind,
     pub label: String,
     pub device_id: String,
+    pub caps: String,
     pub group_id: String,
     pub facing_mode: Option<String>,
     /// Resolved: the file's `default`, or the first device of its kind when
     /// no device of that kind says.
     pub is_default: bool,
-    pub caps: String,
     pub latency: f64,
     pub live: bool,
     /// `"broken": true`: the device is listed but cannot be opened, like a
@@ -240,10 +242,10 @@ fn parse_device(
         kind,
         label,
         device_id,
+        caps,
         group_id,
         facing_mode,
         is_default: boolean("default", false)?,
-        caps,
         latency,
         live: boolean("live", true)?,
         broken: boolean("broken", false)?,

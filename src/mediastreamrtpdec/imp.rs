@@ -35,9 +35,9 @@
 //! webrtcbin and the peer watched), imp/checks.rs (mute and peer-gone on
 //! the pipeline clock).
 //!
-//! Lock order: `state` before `mute_timeout` and `peer_timeout` (each
-//! taken alone otherwise); no lock is held while emitting, posting or
-//! pushing.
+//! Lock order: `state` before `mute_timeout`, `peer_timeout` and
+//! `given_ids` (each taken alone otherwise); no lock is held while
+//! emitting, posting or pushing.
 
 use crate::fault::Guarded;
 use crate::lifeline::Gate;

@@ -266,20 +266,22 @@ impl MediaRecorder {
             }
         }
         for b in &branches {
+            let factories: Vec<String> = b
+                .encode
+                .elements
+                .iter()
+                .map(|e| {
+                    e.factory()
+                        .map(|f| f.name().to_string())
+                        .unwrap_or_default()
+                })
+                .collect();
             gst::debug!(
                 CAT,
                 imp = self,
                 "{} -> {}",
                 b.pad.name(),
-                b.encode
-                    .elements
-                    .iter()
-                    .map(|e| e
-                        .factory()
-                        .map(|f| f.name().to_string())
-                        .unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join(" ! ")
+                factories.join(" ! ")
             );
             if let Some(internal) = b.pad.internal() {
                 internal.set_offset(0);
@@ -356,13 +358,8 @@ impl MediaRecorder {
                 return;
             }
             let chunk = rec.chunker.take();
-            gst::debug!(
-                CAT,
-                imp = self,
-                "timeslice: {} bytes at {} ms",
-                chunk.data.len(),
-                chunk.timecode
-            );
+            let (bytes, at) = (chunk.data.len(), chunk.timecode);
+            gst::debug!(CAT, imp = self, "timeslice: {bytes} bytes at {at} ms");
             self.push(Event::Data(chunk));
         }
         // Delivered from the thread pool, not the clock's thread.

@@ -149,12 +149,11 @@ impl MediaStreamSrc {
             let changed = !state.ended()
                 && (state.switch.pending.is_some() || state.settings != sel.settings);
             if changed {
+                let (settings, mode) = (sel.settings.to_json(), sel.mode_index);
                 gst::debug!(
                     CAT,
                     imp = self,
-                    "applyConstraints: {} (mode {}), the device restarts",
-                    sel.settings.to_json(),
-                    sel.mode_index
+                    "applyConstraints: {settings} (mode {mode}), the device restarts"
                 );
                 state.switch.pending = Some((sel.settings.clone(), sel.mode_index));
                 state.settings = sel.settings.clone();
