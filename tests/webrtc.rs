@@ -40,17 +40,7 @@ fn gstreamer_to_chromium() {
     }
     let (p, ms, webrtc) = wc::sender(r#"{"video":true,"audio":true}"#);
     let mut browser = wc::Browser::start(false);
-    p.set_state(gst::State::Playing).unwrap();
-    wc::wait_for_sink_caps(&webrtc, 2);
-    let offer = wc::create_offer(&webrtc);
-    wc::set_description(&webrtc, true, &offer);
-    wc::wait_gathered(&webrtc);
-    let answer = browser.call("receive", json!([wc::local_sdp(&webrtc)]));
-    let answer = wc::sdp_desc(
-        gst_webrtc::WebRTCSDPType::Answer,
-        answer["sdp"].as_str().unwrap(),
-    );
-    wc::set_description(&webrtc, false, &answer);
+    play_to_chromium(&mut browser, &p, &webrtc, 2);
 
     let stats = wait_stats(
         &mut browser,
@@ -206,17 +196,7 @@ fn a_screen_to_chromium() {
     p.add(&ms).unwrap();
     gstmediastream::webrtc::send_stream(&ms, &webrtc);
     let mut browser = wc::Browser::start(false);
-    p.set_state(gst::State::Playing).unwrap();
-    wc::wait_for_sink_caps(&webrtc, 1);
-    let offer = wc::create_offer(&webrtc);
-    wc::set_description(&webrtc, true, &offer);
-    wc::wait_gathered(&webrtc);
-    let answer = browser.call("receive", json!([wc::local_sdp(&webrtc)]));
-    let answer = wc::sdp_desc(
-        gst_webrtc::WebRTCSDPType::Answer,
-        answer["sdp"].as_str().unwrap(),
-    );
-    wc::set_description(&webrtc, false, &answer);
+    play_to_chromium(&mut browser, &p, &webrtc, 1);
     let stats = wait_stats(&mut browser, 30, "the screen's frames decoded", |s| {
         s["inbound"]["video"]["framesDecoded"].as_u64().unwrap_or(0) >= 10
     });
@@ -246,6 +226,29 @@ fn a_screen_to_chromium() {
     assert!(red, "Chromium shows the red screen: brightness {v}");
     browser.call("close", json!([]));
     p.set_state(gst::State::Null).unwrap();
+}
+
+/// Plays `p` and connects its `webrtc` (fed `tracks` tracks) to the page:
+/// our offer once every track has caps, with every candidate; its answer.
+/// The page's reply (the answer and when it was made).
+fn play_to_chromium(
+    browser: &mut wc::Browser,
+    p: &gst::Pipeline,
+    webrtc: &gst::Element,
+    tracks: usize,
+) -> Value {
+    p.set_state(gst::State::Playing).unwrap();
+    wc::wait_for_sink_caps(webrtc, tracks);
+    let offer = wc::create_offer(webrtc);
+    wc::set_description(webrtc, true, &offer);
+    wc::wait_gathered(webrtc);
+    let reply = browser.call("receive", json!([wc::local_sdp(webrtc)]));
+    let answer = wc::sdp_desc(
+        gst_webrtc::WebRTCSDPType::Answer,
+        reply["sdp"].as_str().unwrap(),
+    );
+    wc::set_description(webrtc, false, &answer);
+    reply
 }
 
 fn wait_for(secs: u64, what: &str, done: impl Fn() -> bool) {
@@ -910,17 +913,7 @@ fn figures(
     webrtc: &gst::Element,
     secs: u64,
 ) -> Value {
-    p.set_state(gst::State::Playing).unwrap();
-    wc::wait_for_sink_caps(webrtc, 2);
-    let offer = wc::create_offer(webrtc);
-    wc::set_description(webrtc, true, &offer);
-    wc::wait_gathered(webrtc);
-    let answer = browser.call("receive", json!([wc::local_sdp(webrtc)]));
-    let desc = wc::sdp_desc(
-        gst_webrtc::WebRTCSDPType::Answer,
-        answer["sdp"].as_str().unwrap(),
-    );
-    wc::set_description(webrtc, false, &desc);
+    let answer = play_to_chromium(browser, p, webrtc, 2);
     let video = |s: &Value| {
         s["tracks"]
             .as_array()

@@ -515,43 +515,25 @@ mod tests {
 
     #[test]
     fn the_cursor_blends_over_and_is_clipped() {
-        // A 4x2 grey frame, a 2x2 cursor: opaque red, half white, clear,
-        // opaque blue; its top-left at (3, 1): only its first pixel shows.
-        let mut frame = vec![100u8; 4 * 2 * 4];
+        // A 2x2 cursor: opaque red, half white, clear, opaque blue, over a
+        // 4x2 frame of `grey`, its top-left corner at `at`.
         let cursor = [0xffff0000, 0x80808080, 0, 0xff0000ff];
-        blend(
-            &mut frame,
-            (4, 2),
-            PixelFormat::Bgrx,
-            &cursor,
-            (2, 2),
-            (3, 1),
-        );
+        let blended = |format, grey: u8, at| {
+            let mut frame = vec![grey; 4 * 2 * 4];
+            blend(&mut frame, (4, 2), format, &cursor, (2, 2), at);
+            frame
+        };
         let px = |f: &[u8], x: usize, y: usize| f[(y * 4 + x) * 4..][..3].to_vec();
+        // At (3, 1) only its first pixel shows.
+        let frame = blended(PixelFormat::Bgrx, 100, (3, 1));
         assert_eq!(px(&frame, 3, 1), [0, 0, 255]);
         assert_eq!(px(&frame, 2, 1), [100, 100, 100]);
         // Half white over grey at (0, 0): 128 + 100 * 127 / 255.
-        let mut frame = vec![100u8; 4 * 2 * 4];
-        blend(
-            &mut frame,
-            (4, 2),
-            PixelFormat::Bgrx,
-            &cursor,
-            (2, 2),
-            (-1, 0),
-        );
+        let frame = blended(PixelFormat::Bgrx, 100, (-1, 0));
         assert_eq!(px(&frame, 0, 0), [178, 178, 178]);
         // Opaque blue at (0, 1), in xRGB.
-        let mut frame = vec![0u8; 4 * 2 * 4];
-        blend(
-            &mut frame,
-            (4, 2),
-            PixelFormat::Xrgb,
-            &cursor,
-            (2, 2),
-            (-1, 0),
-        );
-        assert_eq!(frame[(4) * 4..][..4], [0, 0, 0, 255]);
+        let frame = blended(PixelFormat::Xrgb, 0, (-1, 0));
+        assert_eq!(frame[4 * 4..][..4], [0, 0, 0, 255]);
     }
 
     #[test]

@@ -140,19 +140,7 @@ impl ElementImpl for MediaStreamDisplaySrc {
 
     fn pad_templates() -> &'static [gst::PadTemplate] {
         static TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
-            let caps = gst::Caps::builder("video/x-raw")
-                .field("format", gst::List::new(["BGRx", "xRGB"]))
-                .field("width", gst::IntRange::new(1, i32::MAX))
-                .field("height", gst::IntRange::new(1, i32::MAX))
-                .field(
-                    "framerate",
-                    gst::FractionRange::new(
-                        gst::Fraction::new(1, 1),
-                        gst::Fraction::new(MAX_RATE, 1),
-                    ),
-                )
-                .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
-                .build();
+            let caps = surface_caps(None);
             vec![
                 gst::PadTemplate::new(
                     "src",
@@ -221,19 +209,7 @@ impl BaseSrcImpl for MediaStreamDisplaySrc {
 
     fn caps(&self, filter: Option<&gst::Caps>) -> Option<gst::Caps> {
         let caps = match self.state.lock().as_ref() {
-            Some(st) => gst::Caps::builder("video/x-raw")
-                .field("format", st.grabber.format.as_str())
-                .field("width", st.grabber.width as i32)
-                .field("height", st.grabber.height as i32)
-                .field(
-                    "framerate",
-                    gst::FractionRange::new(
-                        gst::Fraction::new(1, 1),
-                        gst::Fraction::new(MAX_RATE, 1),
-                    ),
-                )
-                .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
-                .build(),
+            Some(st) => surface_caps(Some(&st.grabber)),
             None => self.obj().src_pad().pad_template_caps(),
         };
         Some(match filter {
@@ -340,6 +316,28 @@ impl PushSrcImpl for MediaStreamDisplaySrc {
             }
         }
     }
+}
+
+/// What the element offers: any surface's size and format (the
+/// template), or the open surface's.
+fn surface_caps(surface: Option<&Grabber>) -> gst::Caps {
+    let b = gst::Caps::builder("video/x-raw");
+    let b = match surface {
+        Some(g) => b
+            .field("format", g.format.as_str())
+            .field("width", g.width as i32)
+            .field("height", g.height as i32),
+        None => b
+            .field("format", gst::List::new(["BGRx", "xRGB"]))
+            .field("width", gst::IntRange::new(1, i32::MAX))
+            .field("height", gst::IntRange::new(1, i32::MAX)),
+    };
+    b.field(
+        "framerate",
+        gst::FractionRange::new(gst::Fraction::new(1, 1), gst::Fraction::new(MAX_RATE, 1)),
+    )
+    .field("pixel-aspect-ratio", gst::Fraction::new(1, 1))
+    .build()
 }
 
 impl MediaStreamDisplaySrc {
