@@ -97,6 +97,10 @@ fn main() -> ExitCode {
             DeviceChange::Added(d) => ("added", d),
             DeviceChange::Removed(d) => ("removed", d),
         };
+        // A display surface or the system's sound: not a MediaDeviceInfo.
+        if d.info.kind == gstmediastream::constraints::DeviceKind::Display {
+            return;
+        }
         let line =
             json!({ "event": "devicechange", "change": what, "device": describe(d, processing) });
         let _ = tx.send(line.to_string());

@@ -132,8 +132,8 @@ fn the_surface_is_named_or_preferred_by_type() {
 }
 
 #[test]
-fn a_display_is_never_a_camera_nor_audio() {
-    // getUserMedia never picks a display, even asked for its size.
+fn a_display_is_never_a_camera_nor_a_microphone() {
+    // getUserMedia never picks a display, even asked for it by id.
     track::init_builtin();
     let t = track::track("video", r#"{"deviceId": "fake-monitor"}"#, "");
     t.play().unwrap();
@@ -142,17 +142,29 @@ fn a_display_is_never_a_camera_nor_audio() {
         "fake-monitor"
     );
     drop(t);
-    // The system's sound is not captured: a NotFoundError that says so.
-    let t = track::track("audio", "{}", "");
-    t.src.set_property_from_str("capture", "display");
-    assert!(t.play().is_err());
-    let (err, details) = track::error_details(&t.pipeline);
-    assert_eq!(details.get::<&str>("name").unwrap(), "NotFoundError");
-    assert!(
-        err.message().contains("kind must be video"),
-        "{}",
-        err.message()
+    let t = track::track("audio", r#"{"deviceId": "fake-system-audio"}"#, "");
+    t.play().unwrap();
+    assert_eq!(
+        t.settings().get::<&str>("deviceId").unwrap(),
+        "fake-microphone"
     );
+}
+
+#[test]
+fn the_system_s_sound_is_a_display_audio_track() {
+    track::init_builtin();
+    let t = track::track("audio", r#"{"channelCount": 2}"#, "");
+    t.src.set_property_from_str("capture", "display");
+    t.play().unwrap();
+    let s = t.pull().expect("the system's sound");
+    let st = s.caps().unwrap().structure(0).unwrap().to_owned();
+    assert_eq!(st.get::<i32>("channels").unwrap(), 2, "{st}");
+    let settings = t.settings();
+    assert_eq!(
+        settings.get::<&str>("deviceId").unwrap(),
+        "fake-system-audio"
+    );
+    assert_eq!(t.src.property::<String>("label"), "Monitor of Fake speaker");
 }
 
 #[test]
@@ -201,32 +213,48 @@ fn display_stream(options: &str) -> (gst::Pipeline, gst::Element) {
 }
 
 #[test]
-fn a_display_stream_has_one_video_track_and_no_audio() {
-    for options in ["{}", r#"{"video": {"frameRate": 5}, "audio": true}"#] {
+fn a_display_stream_has_a_video_track_and_the_system_s_sound_if_asked() {
+    for (options, tracks) in [
+        ("{}", 1),
+        (r#"{"video": {"frameRate": 5}, "audio": true}"#, 2),
+    ] {
         let (p, stream) = display_stream(options);
         let sinks = track::appsink_per_pad(&p, &stream);
         p.set_state(gst::State::Playing).unwrap();
-        let sink = sinks.lock().unwrap()[0].clone();
-        let sample = sink
-            .emit_by_name::<Option<gst::Sample>>(
+        assert_eq!(stream.property::<Vec<String>>("track-ids").len(), tracks);
+        let sinks = sinks.lock().unwrap().clone();
+        assert_eq!(sinks.len(), tracks, "{options}");
+        let pull = |sink: &gst::Element| {
+            sink.emit_by_name::<Option<gst::Sample>>(
                 "try-pull-sample",
                 &[&gst::ClockTime::from_seconds(10)],
             )
-            .expect("a frame of the screen");
-        let (w, h, rate) = caps_of(&sample);
+            .expect("a sample")
+        };
+        let video = sinks.iter().find(|s| s.name().contains("video")).unwrap();
+        let (w, h, rate) = caps_of(&pull(video));
         assert_eq!((w, h), (1280, 720), "{options}");
-        let expected = if options == "{}" { 30 } else { 5 };
+        let expected = if tracks == 1 { 30 } else { 5 };
         assert_eq!(rate, gst::Fraction::new(expected, 1), "{options}");
-        // The system's sound is not captured: video only, as a browser
-        // gives when the user does not share audio.
-        assert_eq!(stream.property::<Vec<String>>("track-ids").len(), 1);
-        assert_eq!(sinks.lock().unwrap().len(), 1);
-        let src = track::children_made_by(&stream, "mediastreamsrc")
-            .into_iter()
-            .next()
-            .unwrap();
-        let settings = src.property::<Option<gst::Structure>>("settings").unwrap();
-        assert_eq!(settings.get::<&str>("displaySurface").unwrap(), "monitor");
+        if let Some(audio) = sinks.iter().find(|s| s.name().contains("audio")) {
+            let s = pull(audio);
+            let st = s.caps().unwrap().structure(0).unwrap().to_owned();
+            assert_eq!(st.get::<i32>("rate").unwrap(), 48000, "{st}");
+        }
+        let srcs = track::children_made_by(&stream, "mediastreamsrc");
+        let ids: Vec<String> = srcs
+            .iter()
+            .map(|s| {
+                let settings = s.property::<Option<gst::Structure>>("settings").unwrap();
+                settings.get::<String>("deviceId").unwrap()
+            })
+            .collect();
+        assert!(ids.contains(&"fake-monitor".to_owned()), "{ids:?}");
+        assert_eq!(
+            ids.contains(&"fake-system-audio".to_owned()),
+            tracks == 2,
+            "{ids:?}"
+        );
         p.set_state(gst::State::Null).unwrap();
     }
 }

@@ -249,3 +249,34 @@ fn killing_a_camera_process_ends_its_track() {
             .is_none()
     );
 }
+
+/// getDisplayMedia's audio on real devices: the system's sound is the
+/// monitor of an output (PulseAudio's `NullSpeaker.monitor`), never a
+/// microphone of enumerateDevices.
+#[test]
+fn the_speaker_s_monitor_is_the_system_s_sound() {
+    use gst::prelude::*;
+    if !daemons_running() {
+        return;
+    }
+    track::init();
+    let t = track::track("audio", "{}", "");
+    t.src.set_property_from_str("capture", "display");
+    t.play().unwrap();
+    let sample = t.pull().expect("the system's sound");
+    assert!(sample.buffer().is_some_and(|b| b.size() > 0));
+    let label = t.src.property::<String>("label");
+    assert!(label.starts_with("Monitor of"), "{label}");
+    let settings = t.settings();
+    assert!(settings.get::<i32>("sampleRate").unwrap() > 0, "{settings}");
+    // Not among the microphones.
+    let id = settings.get::<String>("deviceId").unwrap();
+    let list = enumerate();
+    assert!(
+        list.as_array()
+            .unwrap()
+            .iter()
+            .all(|d| d["deviceId"] != id.as_str()),
+        "{list}"
+    );
+}

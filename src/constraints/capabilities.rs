@@ -33,6 +33,9 @@ pub fn capabilities(device: &DeviceInfo, audio_processing: bool) -> Value {
     if let Some(surface) = super::display::DisplaySurface::of(device) {
         return super::display::capabilities(&surface);
     }
+    if device.is_system_audio() {
+        return capabilities(&device.as_audio_input(), audio_processing);
+    }
     let mut m = Map::new();
     m.insert("deviceId".into(), json!(device.device_id));
     m.insert("groupId".into(), json!(device.group_id));

@@ -13,8 +13,9 @@ pub enum DeviceKind {
     VideoInput,
     AudioInput,
     AudioOutput,
-    /// A display surface (getDisplayMedia's): not a MediaDeviceKind, never
-    /// listed by enumerateDevices, never chosen by getUserMedia.
+    /// What getDisplayMedia captures (a screen, a window, or the system's
+    /// sound: a monitor of an output): not a MediaDeviceKind, never listed
+    /// by enumerateDevices, never chosen by getUserMedia.
     Display,
 }
 
@@ -239,6 +240,22 @@ pub struct DeviceInfo {
 }
 
 impl DeviceInfo {
+    /// A display device that carries the system's sound (a monitor of an
+    /// output): getDisplayMedia's audio.
+    pub fn is_system_audio(&self) -> bool {
+        self.kind == DeviceKind::Display
+            && self.display.is_none()
+            && self.audio_modes().next().is_some()
+    }
+
+    /// The system's sound seen as a microphone, for the audio engine.
+    pub fn as_audio_input(&self) -> DeviceInfo {
+        DeviceInfo {
+            kind: DeviceKind::AudioInput,
+            ..self.clone()
+        }
+    }
+
     pub fn video_modes(&self) -> impl Iterator<Item = &VideoMode> {
         self.modes.iter().filter_map(|m| match m {
             NativeMode::Video(v) => Some(v),

@@ -513,6 +513,7 @@ pub fn select_display(
 ) -> Result<Selection, ConstraintError> {
     let usable = |d: &DeviceInfo| {
         d.kind == super::DeviceKind::Display
+            && d.display.is_some()
             && !(options.exclude_monitors
                 && d.display
                     .as_ref()
@@ -522,7 +523,7 @@ pub fn select_display(
     let index = match named.filter(|n| !n.is_empty()) {
         Some(name) => devices
             .iter()
-            .position(|d| d.device_id == name && d.kind == super::DeviceKind::Display)
+            .position(|d| d.device_id == name && d.display.is_some())
             .ok_or_else(|| ConstraintError::not_found(format!("no display surface '{name}'")))
             .and_then(|i| {
                 if usable(&devices[i]) {
@@ -554,6 +555,25 @@ pub fn select_display(
     let mut selection = select_on(&options.video, &devices[index])?;
     selection.device_index = index;
     Ok(selection)
+}
+
+/// getDisplayMedia's audio track: the system's sound (the first display
+/// device that carries sound, a monitor of the default output first),
+/// selected by the options' `audio` constraints as a microphone is.
+/// `None` where there is none: the stream then has no audio track, as a
+/// browser's when the user shares none (the spec allows it).
+pub fn select_system_audio(
+    constraints: &TrackConstraints,
+    devices: &[DeviceInfo],
+    opts: &super::SelectOptions,
+) -> Option<Result<Selection, ConstraintError>> {
+    let index = devices.iter().position(DeviceInfo::is_system_audio)?;
+    Some(
+        super::select_on_device(Kind::Audio, constraints, &devices[index], opts).map(|mut s| {
+            s.device_index = index;
+            s
+        }),
+    )
 }
 
 /// The member of `set` that no candidate meets on its own.
@@ -857,6 +877,49 @@ mod tests {
         let e = pick(r#"{"monitorTypeSurfaces": "exclude"}"#, Some("m")).unwrap_err();
         assert_eq!(e.error_name(), ErrorName::TypeError);
         let e = select_display(&DisplayOptions::default(), &devices[..1], None).unwrap_err();
+        assert_eq!(e.error_name(), ErrorName::NotFoundError);
+    }
+
+    #[test]
+    fn the_system_s_sound_is_a_display_device_with_audio() {
+        let opts = crate::constraints::SelectOptions::default();
+        let mic = crate::constraints::NativeMode::Audio(crate::constraints::AudioMode {
+            format: "S16LE".into(),
+            sample_size: 16,
+            rate: crate::constraints::IntRange {
+                min: 48000,
+                max: 48000,
+            },
+            channels: crate::constraints::IntRange { min: 2, max: 2 },
+            structure_index: 0,
+        });
+        let screen = device("m", SurfaceType::Monitor, true);
+        // None: the stream is video only.
+        assert!(
+            select_system_audio(
+                &TrackConstraints::default(),
+                std::slice::from_ref(&screen),
+                &opts
+            )
+            .is_none()
+        );
+        let mut sound = crate::constraints::device::test_camera(None, vec![mic]);
+        sound.kind = crate::constraints::DeviceKind::Display;
+        sound.device_id = "monitor-of-speaker".into();
+        assert!(sound.is_system_audio() && !screen.is_system_audio());
+        let devices = [screen, sound];
+        let sel = select_system_audio(&TrackConstraints::default(), &devices, &opts)
+            .unwrap()
+            .unwrap();
+        assert_eq!(sel.device_index, 1);
+        assert_eq!(sel.settings.to_json()["channelCount"], 2);
+        // Never a surface.
+        let e = select_display(
+            &DisplayOptions::default(),
+            &devices,
+            Some("monitor-of-speaker"),
+        )
+        .unwrap_err();
         assert_eq!(e.error_name(), ErrorName::NotFoundError);
     }
 

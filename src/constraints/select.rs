@@ -120,8 +120,12 @@ pub fn select_on_device(
     device: &DeviceInfo,
     opts: &SelectOptions,
 ) -> Result<Selection, ConstraintError> {
-    if device.kind == DeviceKind::Display && kind == Kind::Video {
-        return super::display::select_on(constraints, device);
+    if device.kind == DeviceKind::Display {
+        return match kind {
+            Kind::Video => super::display::select_on(constraints, device),
+            // The system's sound is selected as a microphone is.
+            Kind::Audio => select_on_device(kind, constraints, &device.as_audio_input(), opts),
+        };
     }
     if device.kind != DeviceKind::input_for(kind) {
         return Err(ConstraintError::not_found(format!(

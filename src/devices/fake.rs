@@ -279,7 +279,7 @@ mod tests {
             FakeSource::from_value("/tmp/x.json"),
             Some(FakeSource::File("/tmp/x.json".into()))
         );
-        assert_eq!(FakeSource::Builtin.load().unwrap().len(), 6);
+        assert_eq!(FakeSource::Builtin.load().unwrap().len(), 7);
     }
 
     #[test]

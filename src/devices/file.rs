@@ -203,7 +203,18 @@ fn parse_device(
     let group_id = string("groupId", false)?.unwrap_or_else(|| device_id.clone());
     let facing_mode = string("facingMode", false)?;
     let pattern = string("pattern", false)?;
+    // A display with audio caps is the system's sound: no surface.
+    let sound = caps.trim_start().starts_with("audio/");
     let display_surface = match (kind, string("displaySurface", false)?) {
+        (DeviceKind::Display, None) if sound => None,
+        (DeviceKind::Display, Some(_)) if sound => {
+            return Err(err(
+                origin,
+                Some(i),
+                Some("displaySurface"),
+                "a display with audio caps is the system's sound: it has no displaySurface",
+            ));
+        }
         (DeviceKind::Display, None) => Some(SurfaceType::Monitor),
         (DeviceKind::Display, Some(name)) => Some(
             SurfaceType::from_name(&name)
@@ -334,13 +345,14 @@ mod tests {
                 "fake-microphone",
                 "fake-speaker",
                 "fake-monitor",
-                "fake-window"
+                "fake-window",
+                "fake-system-audio"
             ]
         );
         let defaults: Vec<_> = specs.iter().map(|s| s.is_default).collect();
         // The speaker is the first (only) output, so it is that kind's
         // default; the monitor is the first display.
-        assert_eq!(defaults, [true, false, true, true, true, false]);
+        assert_eq!(defaults, [true, false, true, true, true, false, false]);
         assert_eq!(specs[2].latency, DEFAULT_LATENCY);
         assert!(specs.iter().all(|s| s.live));
     }

@@ -156,11 +156,25 @@ impl MediaDevices {
             devices.retain(|d| d.info.kind == DeviceKind::Display);
             return Ok(devices);
         }
+        // The system's sound: the monitors of outputs the device monitor
+        // lists, the default output's first.
+        let mut sound = self.all()?;
+        sound.retain(|d| d.info.is_system_audio());
+        let outputs = self.devices()?;
+        let default_output = outputs
+            .iter()
+            .find(|d| d.info.kind == DeviceKind::AudioOutput && d.info.is_default)
+            .map(|d| d.info.label.clone());
+        sound.sort_by_key(|d| {
+            !default_output
+                .as_ref()
+                .is_some_and(|label| d.info.label.contains(label.as_str()))
+        });
         let screens = match x11::screens(None) {
             Ok(s) => s,
             Err(e) => {
                 gst::debug!(CAT, "no X11 screens: {e}");
-                return Ok(Vec::new());
+                return Ok(sound);
             }
         };
         let mut devices: Vec<MediaDevice> = screens
@@ -180,6 +194,7 @@ impl MediaDevices {
             })
             .collect();
         sort(&mut devices);
+        devices.extend(sound);
         Ok(devices)
     }
 
@@ -288,6 +303,26 @@ impl MediaDevices {
         Ok((sel, device))
     }
 
+    /// getDisplayMedia's audio track: the system's sound
+    /// ([`crate::constraints::display::select_system_audio`]); `None` where
+    /// there is none.
+    pub fn select_system_audio(
+        &self,
+        constraints: &TrackConstraints,
+        opts: &SelectOptions,
+    ) -> Option<Result<(Selection, MediaDevice), ConstraintError>> {
+        let devices = match self.displays() {
+            Ok(d) => d,
+            Err(e) => return Some(Err(ConstraintError::not_readable(e))),
+        };
+        let infos: Vec<DeviceInfo> = devices.iter().map(|d| d.info.clone()).collect();
+        let sel = crate::constraints::display::select_system_audio(constraints, &infos, opts)?;
+        Some(sel.map(|sel| {
+            let device = devices[sel.device_index].clone();
+            (sel, device)
+        }))
+    }
+
     /// A NotFoundError with the fake-device file's error, when there is one.
     fn explained(&self, e: ConstraintError) -> ConstraintError {
         if e.error_name() != ErrorName::NotFoundError {
@@ -326,8 +361,10 @@ impl MediaDevices {
         self.devices_and_subscribe(f).1
     }
 
-    /// The devices now and a subscription to what changes after: no change
-    /// falls between the two, and none is in both.
+    /// The devices now (enumerateDevices' list, as [`MediaDevices::devices`])
+    /// and a subscription to what changes after, displays and the system's
+    /// sound included (kind [`DeviceKind::Display`]): no change falls
+    /// between the two, and none is in both.
     pub fn devices_and_subscribe(
         &self,
         f: impl Fn(&DeviceChange) + Send + Sync + 'static,
@@ -340,6 +377,9 @@ impl MediaDevices {
             let devices = devices.lock();
             self.subscribers.lock().push((id, Arc::new(f)));
             let mut devices = devices.clone();
+            // As `devices`: what enumerateDevices lists (the callback
+            // hears of displays too).
+            devices.retain(|d| d.info.kind != DeviceKind::Display);
             sort(&mut devices);
             devices
         });
@@ -681,9 +721,13 @@ pub fn media_device(device: &gst::Device) -> Option<MediaDevice> {
             fake_index: p.get::<u32>("mediastream.index").ok(),
         });
     }
-    if kind == DeviceKind::AudioInput && is_monitor_source(props) {
-        return None;
-    }
+    // A monitor of an output is the system's sound: getDisplayMedia's
+    // audio, not a microphone.
+    let kind = if kind == DeviceKind::AudioInput && is_monitor_source(props) {
+        DeviceKind::Display
+    } else {
+        kind
+    };
     let identity = identity(device, props);
     let group = group_identity(props).unwrap_or_else(|| identity.clone());
     Some(MediaDevice {

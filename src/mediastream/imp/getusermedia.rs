@@ -28,34 +28,43 @@ impl MediaStream {
         ended: &[MediaStreamSrc],
     ) -> Result<(StreamConstraints, (StreamSelection, Vec<MediaDevice>)), ConstraintError> {
         let options = DisplayOptions::parse(json)?;
-        if options.audio.is_some() {
-            gst::info!(
-                CAT,
-                imp = self,
-                "getDisplayMedia: no system audio here, video only"
-            );
-        }
-        let mut parsed = StreamConstraints {
-            video: Some(options.video.clone()),
-            audio: None,
-        };
-        if ended
-            .iter()
-            .any(|t| t.property::<TrackKind>("kind") == Kind::Video)
-        {
-            parsed.video = None;
-            return Ok((parsed, Default::default()));
-        }
-        let surface = self.display_surface.lock().clone();
-        let (sel, device) = MediaDevices::get().select_display(&options, &surface)?;
-        let devices = vec![device];
-        let selection = StreamSelection {
-            video: Some(crate::constraints::Selection {
-                device_index: 0,
+        let ended_kind = |k: Kind| ended.iter().any(|t| t.property::<TrackKind>("kind") == k);
+        let mut parsed = StreamConstraints::default();
+        let mut selection = StreamSelection::default();
+        let mut devices = Vec::new();
+        if !ended_kind(Kind::Video) {
+            let surface = self.display_surface.lock().clone();
+            let (sel, device) = MediaDevices::get().select_display(&options, &surface)?;
+            selection.video = Some(crate::constraints::Selection {
+                device_index: devices.len(),
                 ..sel
-            }),
-            audio: None,
-        };
+            });
+            devices.push(device);
+            parsed.video = Some(options.video.clone());
+        }
+        if let Some(audio) = options.audio.as_ref().filter(|_| !ended_kind(Kind::Audio)) {
+            let opts = SelectOptions {
+                audio_processing: track::audio_processing(),
+                explain: false,
+            };
+            match MediaDevices::get().select_system_audio(audio, &opts) {
+                Some(found) => {
+                    let (sel, device) = found?;
+                    selection.audio = Some(crate::constraints::Selection {
+                        device_index: devices.len(),
+                        ..sel
+                    });
+                    devices.push(device);
+                    parsed.audio = Some(audio.clone());
+                }
+                // As a browser whose user shares no sound: video only.
+                None => gst::info!(
+                    CAT,
+                    imp = self,
+                    "getDisplayMedia: no system sound, video only"
+                ),
+            }
+        }
         Ok((parsed, (selection, devices)))
     }
 

@@ -99,10 +99,28 @@ impl MediaStreamSrc {
     ) -> Result<(TrackConstraints, crate::constraints::Selection, MediaDevice), ConstraintError>
     {
         use crate::constraints::display::DisplayOptions;
-        if kind != crate::constraints::Kind::Video {
-            return Err(ConstraintError::not_found(
-                "capture=display is a screen or window: kind must be video (the system's sound is not captured, docs/display.md)",
-            ));
+        if kind == crate::constraints::Kind::Audio {
+            // The system's sound, selected as a microphone is (no
+            // Screen Capture rules apply to it here).
+            let c = TrackConstraints::parse(constraints)?;
+            let opts = SelectOptions {
+                audio_processing: audio_processing(),
+                explain: false,
+            };
+            let (sel, device) = MediaDevices::get()
+                .select_system_audio(&c, &opts)
+                .ok_or_else(|| {
+                    ConstraintError::not_found(
+                        "capture=display kind=audio: no system sound to capture (no monitor of an output; docs/display.md)",
+                    )
+                })??;
+            gst::debug!(
+                CAT,
+                imp = self,
+                "getDisplayMedia audio: '{}'",
+                device.info.label
+            );
+            return Ok((c, sel, device));
         }
         let video: serde_json::Value = serde_json::from_str(constraints).map_err(|e| {
             ConstraintError::type_error(format!(
