@@ -290,8 +290,8 @@ fn removed_device_fails_like_an_unplugged_camera() {
     pipeline.set_state(gst::State::Null).unwrap();
 }
 
-/// gst-device-monitor-1.0 suggests for each camera and microphone
-/// `mediastreamfakesrc device-id=ID` alone (the element looks the rest up),
+/// gst-device-monitor-1.0 suggests for each camera, microphone and display
+/// device `mediastreamfakesrc device-id=ID` alone (the element looks the rest up),
 /// never a pattern on a microphone or a tone on a camera, and the line runs.
 #[test]
 fn gst_device_monitor_suggests_only_the_device_id() {
@@ -325,6 +325,37 @@ fn gst_device_monitor_suggests_only_the_device_id() {
             "gst-launch-1.0 mediastreamfakesrc device-id=fake-camera-back ! ...",
             "gst-launch-1.0 mediastreamfakesrc device-id=fake-camera-front ! ...",
             "gst-launch-1.0 mediastreamfakesrc device-id=fake-microphone ! ...",
+            "gst-launch-1.0 mediastreamfakesrc device-id=fake-monitor ! ...",
+            "gst-launch-1.0 mediastreamfakesrc device-id=fake-system-audio ! ...",
+            "gst-launch-1.0 mediastreamfakesrc device-id=fake-window ! ...",
+        ],
+        "{text}"
+    );
+    // getDisplayMedia's devices are told apart by their class: the surfaces
+    // video, the system's sound audio.
+    let classes: Vec<(String, String)> = text
+        .split("Device found:")
+        .filter(|d| d.contains("device.api = mediastream-fake"))
+        .filter_map(|d| {
+            let field = |key: &str| {
+                d.lines()
+                    .map(str::trim)
+                    .find_map(|l| l.strip_prefix(key))
+                    .map(|v| v.trim().to_owned())
+            };
+            Some((field("name  :")?, field("class :")?))
+        })
+        .filter(|(_, class)| class.ends_with("/Display"))
+        .collect();
+    assert_eq!(
+        classes,
+        [
+            ("Fake monitor".into(), "Video/Source/Display".into()),
+            ("Fake window".into(), "Video/Source/Display".into()),
+            (
+                "Monitor of Fake speaker".into(),
+                "Audio/Source/Display".into()
+            ),
         ],
         "{text}"
     );

@@ -207,14 +207,20 @@ fn devices_from(specs: &[DeviceSpec], origin: &str) -> Vec<super::FakeDevice> {
     out
 }
 
+fn is_audio(caps: &gst::Caps) -> bool {
+    caps.structure(0)
+        .is_some_and(|s| s.name().starts_with("audio/"))
+}
+
 impl super::FakeDevice {
     fn new(spec: &DeviceSpec, index: usize, caps: gst::Caps, file: &str) -> super::FakeDevice {
         let class = match spec.kind {
             DeviceKind::VideoInput => "Video/Source",
             DeviceKind::AudioInput => "Audio/Source",
             DeviceKind::AudioOutput => "Audio/Sink",
-            // Video/Source, so that it shows with the cameras in
-            // gst-device-monitor-1.0; Display tells it apart.
+            // A source, so that it shows with the cameras and microphones
+            // in gst-device-monitor-1.0; Display tells it apart.
+            DeviceKind::Display if is_audio(&caps) => "Audio/Source/Display",
             DeviceKind::Display => "Video/Source/Display",
         };
         let mut props = gst::Structure::builder("mediastream-fake-device")
