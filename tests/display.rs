@@ -279,3 +279,34 @@ fn a_stream_comes_from_one_call() {
     );
     p.set_state(gst::State::Null).unwrap();
 }
+
+/// `mediastreamdisplaysrc` at a display where no X server runs fails to
+/// start with a resource error whose message names the display, and a
+/// name of any length comes back cut (src/excerpt.rs).
+#[test]
+fn no_x_server_is_an_error_naming_the_display() {
+    track::init_builtin();
+    let long = format!(":{}", "9".repeat(5000));
+    for (name, shown) in [
+        (":4711", ":4711".to_owned()),
+        (&long[..], long[..100].to_owned()),
+    ] {
+        let p = gst::parse::launch(&format!("mediastreamdisplaysrc display={name} ! fakesink"))
+            .unwrap();
+        assert!(p.set_state(gst::State::Playing).is_err(), "{name}");
+        let msg = p
+            .bus()
+            .unwrap()
+            .timed_pop_filtered(gst::ClockTime::from_seconds(10), &[gst::MessageType::Error])
+            .expect("an error");
+        let gst::MessageView::Error(e) = msg.view() else {
+            unreachable!()
+        };
+        let text = e.error().message().to_owned();
+        assert!(e.error().matches(gst::ResourceError::OpenRead), "{text}");
+        assert!(text.contains(&format!("X display {shown}")), "{text}");
+        assert!(text.contains("cannot open the display"), "{text}");
+        assert!(text.len() < 400, "{} bytes", text.len());
+        p.set_state(gst::State::Null).unwrap();
+    }
+}

@@ -15,14 +15,17 @@
 //! usual value, plays again and passes buffers.
 //!
 //! One test: the fake devices are process-wide, and the location values
-//! write into a temporary working directory.
+//! write into a temporary working directory. `mediastreamdisplaysrc`
+//! captures an Xvfb the test starts (and stops).
 
 #[path = "common/track.rs"]
 mod track;
+#[path = "common/xvfb.rs"]
+mod xvfb;
 
 use gst::glib;
 use gst::prelude::*;
-use std::sync::mpsc;
+use std::sync::{OnceLock, mpsc};
 use std::time::{Duration, Instant};
 
 /// The longest one case (play, wait, NULL) may take before it counts as
@@ -66,6 +69,9 @@ fn launch(pipeline: &gst::Pipeline, description: &str) -> gst::Element {
     bin.upcast()
 }
 
+/// The X display `mediastreamdisplaysrc` captures: an Xvfb of the test's own.
+static DISPLAY: OnceLock<String> = OnceLock::new();
+
 /// The properties each element runs with in its small pipeline, set
 /// before the walked one (which may replace them), and set again to
 /// bring the element back after an error.
@@ -77,6 +83,10 @@ fn usual(factory: &str) -> Vec<(&'static str, glib::Value)> {
         // Where nothing listens: see `works`.
         "mediastreamjanussrc" => vec![("url", "ws://127.0.0.1:9".to_value())],
         "mediastreamwhipsink" => vec![("whip-endpoint", "http://127.0.0.1:9/whip".to_value())],
+        "mediastreamdisplaysrc" => vec![(
+            "display",
+            DISPLAY.get().expect("the test's Xvfb").to_value(),
+        )],
         _ => vec![],
     }
 }
@@ -87,7 +97,7 @@ fn small(factory: &str, element: gst::Element) -> Small {
     let (tx, seen) = mpsc::channel();
     pipeline.add(&element).unwrap();
     match factory {
-        "mediastreamsrc" | "mediastreamfakesrc" => {
+        "mediastreamsrc" | "mediastreamfakesrc" | "mediastreamdisplaysrc" => {
             let sink = make("fakesink");
             pipeline.add(&sink).unwrap();
             element.link(&sink).unwrap();
@@ -468,6 +478,9 @@ fn every_value_every_property_accepts_is_safe() {
     // SAFETY: before GStreamer starts and before any other thread.
     unsafe { std::env::set_var("GST_PLUGIN_FEATURE_RANK", "dfbvideosink:NONE") };
     track::init_builtin();
+    // mediastreamdisplaysrc's screen (scripts/setup installs Xvfb).
+    let x = xvfb::Xvfb::start(64, 48);
+    DISPLAY.set(x.display.clone()).unwrap();
     let dir = std::env::temp_dir().join(format!("property-values-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     // Relative `location` values land here, not in the repository.
@@ -534,6 +547,7 @@ fn every_value_every_property_accepts_is_safe() {
         }
     }
     println!("{cases} cases");
+    drop(x);
     let _ = std::fs::remove_dir_all(&dir);
     assert!(
         problems.is_empty(),

@@ -63,7 +63,8 @@ impl fmt::Display for Target {
         let display = self.display.clone().unwrap_or_else(|| {
             std::env::var("DISPLAY").unwrap_or_else(|_| "$DISPLAY (unset)".into())
         });
-        write!(f, "X display {display}")?;
+        // A name given as a property may be anything, of any length.
+        write!(f, "X display {}", crate::excerpt::excerpt(&display))?;
         if let Some(s) = self.screen {
             write!(f, " screen {s}")?;
         }

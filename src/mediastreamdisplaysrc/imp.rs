@@ -168,7 +168,8 @@ impl BaseSrcImpl for MediaStreamDisplaySrc {
                 GrabError::NoWindow(_) => gst::ResourceError::NotFound,
                 _ => gst::ResourceError::OpenRead,
             };
-            gst::error_msg!(domain, ["{target}: {e}"])
+            let why = e.to_string();
+            gst::error_msg!(domain, ("{target}: {}", crate::excerpt::excerpt(&why)))
         })?;
         gst::info!(
             CAT,
