@@ -877,8 +877,15 @@ fn sfu_figures() {
             .collect()
     };
     let mut n = 0;
-    for _ in 0..runs {
-        for path in ["mediastream", "plain"] {
+    for run in 0..runs {
+        // Each run swaps which publisher goes first, so that neither
+        // always follows the other's subscribers leaving.
+        let order = if run % 2 == 0 {
+            ["mediastream", "plain"]
+        } else {
+            ["plain", "mediastream"]
+        };
+        for path in order {
             n += 1;
             let id = format!("bench{n}");
             let endpoint = sfu.create_endpoint(&id, sfu::ROOM, TOKEN, &id);
@@ -921,7 +928,7 @@ fn sfu_figures() {
             // The publisher's CPU first, publishing into Janus with no
             // subscriber: Chromium decoding on the same two cores would
             // make the figure noisy.
-            wc::poll::holds_within(Duration::from_secs(3), || false);
+            wc::poll::holds_within(Duration::from_secs(5), || false);
             let cpu0 = cpu_seconds(publisher.0.id());
             let t0 = std::time::Instant::now();
             wc::poll::holds_within(Duration::from_secs(secs), || false);
