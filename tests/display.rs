@@ -292,18 +292,13 @@ fn no_x_server_is_an_error_naming_the_display() {
         (&long[..], long[..100].to_owned()),
     ] {
         let p = gst::parse::launch(&format!("mediastreamdisplaysrc display={name} ! fakesink"))
+            .unwrap()
+            .downcast::<gst::Pipeline>()
             .unwrap();
         assert!(p.set_state(gst::State::Playing).is_err(), "{name}");
-        let msg = p
-            .bus()
-            .unwrap()
-            .timed_pop_filtered(gst::ClockTime::from_seconds(10), &[gst::MessageType::Error])
-            .expect("an error");
-        let gst::MessageView::Error(e) = msg.view() else {
-            unreachable!()
-        };
-        let text = e.error().message().to_owned();
-        assert!(e.error().matches(gst::ResourceError::OpenRead), "{text}");
+        let e = track::error_of(&p);
+        let text = e.message().to_owned();
+        assert!(e.matches(gst::ResourceError::OpenRead), "{text}");
         assert!(text.contains(&format!("X display {shown}")), "{text}");
         assert!(text.contains("cannot open the display"), "{text}");
         assert!(text.len() < 400, "{} bytes", text.len());

@@ -3,7 +3,7 @@
 //! Lock order: the provider's `state` only; it is never held while calling
 //! `device_add` / `device_remove` (they post on the provider's bus).
 
-use crate::constraints::DeviceKind;
+use crate::constraints::{DeviceKind, Kind};
 use crate::devices::fake::{self, FakeSource, FileWatcher};
 use crate::devices::file::{DeviceFileError, DeviceSpec};
 use gst::glib;
@@ -207,11 +207,6 @@ fn devices_from(specs: &[DeviceSpec], origin: &str) -> Vec<super::FakeDevice> {
     out
 }
 
-fn is_audio(caps: &gst::Caps) -> bool {
-    caps.structure(0)
-        .is_some_and(|s| s.name().starts_with("audio/"))
-}
-
 impl super::FakeDevice {
     fn new(spec: &DeviceSpec, index: usize, caps: gst::Caps, file: &str) -> super::FakeDevice {
         let class = match spec.kind {
@@ -220,7 +215,9 @@ impl super::FakeDevice {
             DeviceKind::AudioOutput => "Audio/Sink",
             // A source, so that it shows with the cameras and microphones
             // in gst-device-monitor-1.0; Display tells it apart.
-            DeviceKind::Display if is_audio(&caps) => "Audio/Source/Display",
+            DeviceKind::Display if Kind::of_caps(&caps) == Some(Kind::Audio) => {
+                "Audio/Source/Display"
+            }
             DeviceKind::Display => "Video/Source/Display",
         };
         let mut props = gst::Structure::builder("mediastream-fake-device")

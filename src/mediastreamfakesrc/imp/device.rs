@@ -6,6 +6,7 @@
 //! caps a forced mode answers.
 
 use super::{MediaStreamFakeSrc, Settings};
+use crate::constraints::Kind;
 use crate::devices::fake::{self, FakeSource, FileWatcher};
 use crate::fault::Guarded;
 use crate::mediastreamfakesrc::{CAT, square};
@@ -80,9 +81,7 @@ impl MediaStreamFakeSrc {
             .map_err(|busy| gst::error_msg!(gst::ResourceError::Busy, ("{}", busy)))?;
         gst::debug!(CAT, imp = self, "device '{}' opened", settings.device_id);
         self.state.lock().open = Some(open);
-        let audio = caps
-            .structure(0)
-            .is_some_and(|s| s.name().starts_with("audio/"));
+        let audio = Kind::of_caps(&caps) == Some(Kind::Audio);
         let (raw, encoded) = split(&caps);
         // Encode only when downstream cannot take a raw mode.
         let peer = self.srcpad.peer_query_caps(None);
