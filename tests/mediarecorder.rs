@@ -693,6 +693,42 @@ fn stop_then_start_at_once_records_again_in_order() {
     assert_eq!(r.state(), "inactive");
 }
 
+/// When `stop` is heard the tracks already let go of the finished
+/// recording: a start() called from the handler (or right after it) finds
+/// no track pad aimed at an old encoder, whose ended branch would take the
+/// track's events again and fail the new recording from the old muxer
+/// (seen in CI: "caps arrived late" from the first webmmux).
+#[test]
+fn stop_is_heard_after_the_tracks_let_go_of_the_recording() {
+    let r = started(r#"{"video":{"width":320}}"#, "", 100);
+    r.until(5, |e| matches!(e, Ev::Start(_)));
+    let (tx, targets) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    r.rec.connect("stopped", false, move |args| {
+        let rec = args[0].get::<gst::Element>().unwrap();
+        let aimed: Vec<String> = rec
+            .sink_pads()
+            .into_iter()
+            .filter_map(|p| p.downcast::<gst::GhostPad>().ok()?.target())
+            .map(|t| t.name().to_string())
+            .collect();
+        let _ = tx.lock().unwrap().send(aimed);
+        None
+    });
+    for round in 0..3 {
+        r.stop_and_wait();
+        let aimed = targets.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(
+            aimed.is_empty(),
+            "round {round}: at `stop`, still aimed at {aimed:?}"
+        );
+        assert!(r.start(100));
+        r.until(5, |e| matches!(e, Ev::Start(_)));
+        r.chunks(1, 10);
+        assert_eq!(r.state(), "recording", "round {round}: {:?}", r.summary());
+    }
+}
+
 #[test]
 fn methods_in_the_wrong_state_throw_invalid_state_error() {
     let r = recorder(r#"{"video":{"width":320}}"#, "");

@@ -22,7 +22,7 @@
 //! and finish), imp/outbox.rs (events and the file, in order).
 //!
 //! Lock order: `settings`, then `tracks`, then `state`, then `waiting`, then
-//! `outbox`;
+//! `outbox`; `state`, then `retired`;
 //! `file` alone. Events (signals and messages) go through `outbox` and are
 //! delivered in order by one thread at a time with no lock held.
 
@@ -182,6 +182,9 @@ pub struct MediaRecorder {
     waiting: Mutex<Option<Option<u32>>>,
     outbox: Mutex<Outbox>,
     file: Mutex<Option<Output>>,
+    /// The elements of finished recordings, until they are removed: their
+    /// errors are no recording's.
+    retired: Mutex<Vec<gst::Element>>,
     /// The `mediastream`s whose new pads the recorder links back to its
     /// track pads (Track::was): each watched once.
     watched: Mutex<Vec<(glib::WeakRef<gst::Element>, glib::SignalHandlerId)>>,
@@ -743,6 +746,24 @@ impl MediaRecorder {
                 gst::debug!(CAT, imp = self, "dropping a child's EOS");
             }
             gst::MessageView::Error(err) => {
+                let retired = msg.src().is_some_and(|src| {
+                    self.retired
+                        .lock()
+                        .iter()
+                        .any(|e| src == e.upcast_ref::<gst::Object>() || src.has_as_ancestor(e))
+                });
+                if retired {
+                    // A finished recording's element, on its way out: that
+                    // recording was delivered whole, and the one running now
+                    // is none of its business.
+                    gst::warning!(
+                        CAT,
+                        imp = self,
+                        "dropping an error of a finished recording's element: {}",
+                        err.error()
+                    );
+                    return;
+                }
                 let recording = self.state.lock().as_ref().is_some_and(|r| !r.stopping);
                 if recording {
                     // The element and its debug text say what failed

@@ -523,6 +523,20 @@ impl MediaRecorder {
                 rec.chunker.bytes,
                 rec.chunker.chunks
             );
+            // The tracks let go of this recording's elements before
+            // anyone hears `stop`: a start() called on it must not find
+            // them still aimed at the old encoders, whose ended branch
+            // would take the track's events again (CI saw the old muxer
+            // fail the new recording: "caps arrived late"). Under the
+            // state lock, as a new recording's build aims the pads.
+            for b in &rec.branches {
+                if b.pad.target().as_ref() == Some(&b.encode.sink_pad()) {
+                    crate::plumbing::clear_target(&b.pad);
+                    if let Some(internal) = b.pad.internal() {
+                        internal.set_offset(0);
+                    }
+                }
+            }
             // Queued under the state lock, as every chunk is: events keep
             // the order in which chunks were cut.
             self.push(Event::Data(chunk));
@@ -535,29 +549,13 @@ impl MediaRecorder {
             } else if waiting.is_some() {
                 self.push(Event::Restart);
             }
+            self.retired.lock().extend(rec.elements());
             rec
         };
-        let pads: Vec<(gst::GhostPad, gst::Pad)> = rec
-            .branches
-            .iter()
-            .map(|b| (b.pad.clone(), b.encode.sink_pad()))
-            .collect();
         let elements = rec.elements();
         let teardown = move |obj: &crate::mediarecorder::MediaRecorder| {
-            {
-                // Under the state lock, as a new recording's build aims the
-                // pads: one started meanwhile keeps its targets and offsets.
-                let _state = obj.imp().state.lock();
-                for (pad, target) in &pads {
-                    if pad.target().as_ref() == Some(target) {
-                        let _ = pad.set_target(None::<&gst::Pad>);
-                        if let Some(internal) = pad.internal() {
-                            internal.set_offset(0);
-                        }
-                    }
-                }
-            }
             crate::plumbing::discard_all(*CAT, obj, &elements, &[]);
+            obj.imp().retired.lock().retain(|e| !elements.contains(e));
         };
         if now {
             teardown(&self.obj());
