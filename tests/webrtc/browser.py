@@ -25,10 +25,11 @@ import secrets
 import sys
 import os
 import threading
-import time
 
 from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.ui import WebDriverWait
 
 HERE = __file__.rsplit("/", 1)[0]
 ROOT = f"{HERE}/../.."
@@ -61,12 +62,15 @@ def open_page(driver, url, served):
     for attempt in (1, 2):
         served.clear()
         driver.get(url)
-        for _ in range(100):
-            if driver.execute_script("return typeof peer !== 'undefined'"):
-                if report:
-                    print(f"browser.py: the page came up on load {attempt}: {report}", file=sys.stderr)
-                return {"ready": True}
-            time.sleep(0.1)
+        try:
+            WebDriverWait(driver, 10, poll_frequency=0.1).until(
+                lambda d: d.execute_script("return typeof peer !== 'undefined'")
+            )
+            if report:
+                print(f"browser.py: the page came up on load {attempt}: {report}", file=sys.stderr)
+            return {"ready": True}
+        except TimeoutException:
+            pass
         console = [f"{e.get('level')}: {e.get('message')}" for e in driver.get_log("browser")]
         state = driver.execute_script("return document.readyState")
         report.append(
@@ -89,7 +93,9 @@ def main():
             pass
 
         def log_request(self, code="-", size="-"):
-            path = self.path[len(prefix) - 1 :] if self.path.startswith(prefix) else "(no prefix)"
+            # do_GET took the secret prefix off what it serves; a refused
+            # request may still carry it.
+            path = self.path[len(prefix) - 1 :] if self.path.startswith(prefix) else self.path
             served.append(f"{path} {code}")
 
         def do_GET(self):
